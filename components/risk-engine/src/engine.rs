@@ -1,0 +1,43 @@
+//! The engine's entry points: validate the whole request, then compute. Never panics on bad input.
+
+use crate::cholesky;
+use crate::model::{self, Portfolio, RiskReport, RiskResult, Simulation};
+use crate::{historical, monte_carlo, parametric};
+
+pub const NAME: &str = env!("CARGO_PKG_NAME");
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+pub fn monte_carlo(portfolio: &Portfolio, run: &Simulation, confidence_levels: &[f64]) -> RiskResult<RiskReport> {
+    portfolio.validate()?;
+    run.validate()?;
+    model::validate_confidence_levels(confidence_levels)?;
+    monte_carlo::monte_carlo(portfolio, run, confidence_levels)
+}
+
+pub fn simulate_pnl(portfolio: &Portfolio, run: &Simulation) -> RiskResult<Vec<f64>> {
+    portfolio.validate()?;
+    run.validate()?;
+    monte_carlo::simulate_pnl(portfolio, run)
+}
+
+pub fn historical(
+    portfolio: &Portfolio,
+    returns: &[Vec<f64>],
+    horizon_days: f64,
+    confidence_levels: &[f64],
+) -> RiskResult<RiskReport> {
+    portfolio.validate()?;
+    model::validate_returns(returns, portfolio.assets.len())?;
+    model::validate_horizon(horizon_days)?;
+    model::validate_confidence_levels(confidence_levels)?;
+    historical::historical(portfolio, returns, horizon_days, confidence_levels)
+}
+
+pub fn parametric(portfolio: &Portfolio, horizon_days: f64, confidence_levels: &[f64]) -> RiskResult<RiskReport> {
+    portfolio.validate()?;
+    model::validate_horizon(horizon_days)?;
+    model::validate_confidence_levels(confidence_levels)?;
+    // The closed form needs a valid covariance too, or its variance could come out negative.
+    cholesky::factor(&portfolio.correlation)?;
+    Ok(parametric::parametric(portfolio, horizon_days, confidence_levels))
+}

@@ -1,0 +1,25 @@
+//! Historical simulation: each row of past log-returns is one scenario for today's portfolio.
+
+use crate::model::{Portfolio, RiskReport, RiskResult};
+use crate::revaluation::Revaluation;
+use crate::statistics;
+
+pub fn historical(
+    portfolio: &Portfolio,
+    returns: &[Vec<f64>],
+    horizon_days: f64,
+    confidence_levels: &[f64],
+) -> RiskResult<RiskReport> {
+    let revaluation = Revaluation::new(portfolio, horizon_days);
+    let mut spots = vec![0.0; portfolio.assets.len()];
+    let pnl: Vec<f64> = returns
+        .iter()
+        .map(|row| {
+            for ((spot, asset), r) in spots.iter_mut().zip(&portfolio.assets).zip(row) {
+                *spot = asset.spot * r.exp();
+            }
+            revaluation.pnl(&spots)
+        })
+        .collect();
+    statistics::summarize_pnl(&pnl, confidence_levels)
+}

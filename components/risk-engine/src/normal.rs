@@ -1,0 +1,121 @@
+//! The standard normal distribution: CDF by W. J. Cody's rational approximations of erfc (CALERF),
+//! density, and quantile. Mirrored line for line by host/reference/normal-distribution.ts.
+
+const SQRT_2: f64 = core::f64::consts::SQRT_2;
+const ONE_OVER_SQRT_PI: f64 = 5.641_895_835_477_562_869_5e-1;
+const ONE_OVER_SQRT_2PI: f64 = 0.398_942_280_401_432_677_94;
+/// Beyond this erfc underflows to zero.
+const ERFC_UNDERFLOW: f64 = 26.543;
+
+const A: [f64; 5] = [3.161_123_743_870_565_6e0, 1.138_641_541_510_501_56e2, 3.774_852_376_853_020_21e2, 3.209_377_589_138_469_47e3, 1.857_777_061_846_031_53e-1];
+const B: [f64; 4] = [2.360_129_095_234_412_09e1, 2.440_246_379_344_441_73e2, 1.282_616_526_077_372_28e3, 2.844_236_833_439_170_62e3];
+const C: [f64; 9] = [
+    5.641_884_969_886_700_89e-1, 8.883_149_794_388_375_94e0, 6.611_919_063_714_162_95e1, 2.986_351_381_974_001_31e2,
+    8.819_522_212_417_690_9e2, 1.712_047_612_634_070_58e3, 2.051_078_377_826_071_47e3, 1.230_339_354_797_997_25e3,
+    2.153_115_354_744_038_46e-8,
+];
+const D: [f64; 8] = [
+    1.574_492_611_070_983_47e1, 1.176_939_508_913_124_99e2, 5.371_811_018_620_098_58e2, 1.621_389_574_566_690_19e3,
+    3.290_799_235_733_459_63e3, 4.362_619_090_143_247_16e3, 3.439_367_674_143_721_64e3, 1.230_339_354_803_749_42e3,
+];
+const P: [f64; 6] = [3.053_266_349_612_323_44e-1, 3.603_448_999_498_044_39e-1, 1.257_817_261_112_292_46e-1, 1.608_378_514_874_227_66e-2, 6.587_491_615_298_378_03e-4, 1.631_538_713_730_209_78e-2];
+const Q: [f64; 5] = [2.568_520_192_289_822_42e0, 1.872_952_849_923_460_47e0, 5.279_051_029_514_284_12e-1, 6.051_834_131_244_131_91e-2, 2.335_204_976_268_691_85e-3];
+
+/// exp(-y^2) without the cancellation of squaring a large y directly (Cody's split).
+fn exp_minus_square(y: f64) -> f64 {
+    let head = (y * 16.0).trunc() / 16.0;
+    let del = (y - head) * (y + head);
+    (-head * head).exp() * (-del).exp()
+}
+
+pub fn erfc(x: f64) -> f64 {
+    let y = x.abs();
+    if y <= 0.46875 {
+        let ysq = y * y;
+        let mut num = A[4] * ysq;
+        let mut den = ysq;
+        for i in 0..3 {
+            num = (num + A[i]) * ysq;
+            den = (den + B[i]) * ysq;
+        }
+        return 1.0 - x * (num + A[3]) / (den + B[3]);
+    }
+    let tail = if y <= 4.0 {
+        let mut num = C[8] * y;
+        let mut den = y;
+        for i in 0..7 {
+            num = (num + C[i]) * y;
+            den = (den + D[i]) * y;
+        }
+        exp_minus_square(y) * (num + C[7]) / (den + D[7])
+    } else if y >= ERFC_UNDERFLOW {
+        0.0
+    } else {
+        let ysq = 1.0 / (y * y);
+        let mut num = P[5] * ysq;
+        let mut den = ysq;
+        for i in 0..4 {
+            num = (num + P[i]) * ysq;
+            den = (den + Q[i]) * ysq;
+        }
+        let ratio = ysq * (num + P[4]) / (den + Q[4]);
+        exp_minus_square(y) * (ONE_OVER_SQRT_PI - ratio) / y
+    };
+    if x < 0.0 { 2.0 - tail } else { tail }
+}
+
+pub fn cdf(x: f64) -> f64 {
+    0.5 * erfc(-x / SQRT_2)
+}
+
+pub fn pdf(x: f64) -> f64 {
+    ONE_OVER_SQRT_2PI * (-0.5 * x * x).exp()
+}
+
+/// Quantile for p in (0, 1): Acklam's rational approximation refined by one Halley step on `cdf`.
+pub fn quantile(p: f64) -> f64 {
+    const AA: [f64; 6] = [-3.969_683_028_665_376e1, 2.209_460_984_245_205e2, -2.759_285_104_469_687e2, 1.383_577_518_672_69e2, -3.066_479_806_614_716e1, 2.506_628_277_459_239];
+    const BB: [f64; 5] = [-5.447_609_879_822_406e1, 1.615_858_368_580_409e2, -1.556_989_798_598_866e2, 6.680_131_188_771_972e1, -1.328_068_155_288_572e1];
+    const CC: [f64; 6] = [-7.784_894_002_430_293e-3, -3.223_964_580_411_365e-1, -2.400_758_277_161_838, -2.549_732_539_343_734, 4.374_664_141_464_968, 2.938_163_982_698_783];
+    const DD: [f64; 4] = [7.784_695_709_041_462e-3, 3.224_671_290_700_398e-1, 2.445_134_137_142_996, 3.754_408_661_907_416];
+    const P_LOW: f64 = 0.02425;
+    let tail = |q: f64| {
+        (((((CC[0] * q + CC[1]) * q + CC[2]) * q + CC[3]) * q + CC[4]) * q + CC[5]) / ((((DD[0] * q + DD[1]) * q + DD[2]) * q + DD[3]) * q + 1.0)
+    };
+    let x = if p < P_LOW {
+        tail((-2.0 * p.ln()).sqrt())
+    } else if p <= 1.0 - P_LOW {
+        let q = p - 0.5;
+        let r = q * q;
+        (((((AA[0] * r + AA[1]) * r + AA[2]) * r + AA[3]) * r + AA[4]) * r + AA[5]) * q
+            / (((((BB[0] * r + BB[1]) * r + BB[2]) * r + BB[3]) * r + BB[4]) * r + 1.0)
+    } else {
+        -tail((-2.0 * (1.0 - p).ln()).sqrt())
+    };
+    let e = cdf(x) - p;
+    let u = e / pdf(x);
+    x - u / (1.0 + x * u / 2.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cdf_matches_known_values() {
+        assert_eq!(cdf(0.0), 0.5);
+        assert!((cdf(1.96) - 0.975_002_104_851_779_5).abs() < 1e-15);
+        assert!((cdf(-3.0) - 0.001_349_898_031_630_094_6).abs() < 1e-17);
+        assert!(cdf(-38.0) >= 0.0 && cdf(-38.0) < 1e-300);
+        assert_eq!(cdf(40.0), 1.0);
+    }
+
+    #[test]
+    fn quantile_inverts_cdf() {
+        for &p in &[1e-10, 0.001, 0.01, 0.025, 0.5, 0.9, 0.95, 0.99, 0.999_999] {
+            let x = quantile(p);
+            assert!(((cdf(x) - p) / p).abs() < 1e-13, "p={p} x={x}");
+        }
+        assert!((quantile(0.975) - 1.959_963_984_540_054).abs() < 1e-14);
+    }
+}

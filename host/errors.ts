@@ -1,0 +1,52 @@
+// Every error the host raises: one class per failure a caller can act on, each with a stable `code`.
+
+export abstract class WasmRiskError extends Error {
+  abstract readonly code: string;
+  /** Process exit code the CLI uses for this failure. */
+  abstract readonly exitCode: number;
+
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** A request or portfolio failed validation; `field` is the JSON path of the offending value. */
+export class InvalidInputError extends WasmRiskError {
+  readonly code = 'ERR_INVALID_INPUT';
+  readonly exitCode = 2;
+  constructor(
+    readonly field: string,
+    problem: string,
+  ) {
+    super(field ? `${field}: ${problem}` : problem);
+  }
+}
+
+export class NotPositiveSemidefiniteError extends WasmRiskError {
+  readonly code = 'ERR_NOT_POSITIVE_SEMIDEFINITE';
+  readonly exitCode = 2;
+}
+
+export class RequestTooLargeError extends WasmRiskError {
+  readonly code = 'ERR_REQUEST_TOO_LARGE';
+  readonly exitCode = 2;
+}
+
+/** The component file could not be read, compiled, transpiled or instantiated. */
+export class ComponentLoadError extends WasmRiskError {
+  readonly code = 'ERR_COMPONENT_LOAD';
+  readonly exitCode = 2;
+}
+
+/** The component broke the `risk` world's contract: missing export, wrong shape, unknown error case. */
+export class ComponentContractError extends WasmRiskError {
+  readonly code = 'ERR_COMPONENT_CONTRACT';
+  readonly exitCode = 3;
+}
+
+/** The component trapped (panic, unreachable, out-of-bounds); its instance is discarded. */
+export class ComponentTrapError extends WasmRiskError {
+  readonly code = 'ERR_COMPONENT_TRAP';
+  readonly exitCode = 3;
+}
