@@ -35,6 +35,7 @@ pub fn simulate_pnl(portfolio: &Portfolio, run: &Simulation) -> RiskResult<Vec<f
         }
         pnl.push(revaluation.pnl(&spots));
     }
+    statistics::ensure_finite(&pnl)?;
     Ok(pnl)
 }
 

@@ -12,12 +12,18 @@ fn var_rank(confidence: f64, n: usize) -> usize {
     (rank as usize).clamp(1, n)
 }
 
-pub fn summarize_pnl(pnl: &[f64], confidence_levels: &[f64]) -> RiskResult<RiskReport> {
-    if let Some(path) = pnl.iter().position(|v| !v.is_finite()) {
-        return Err(RiskError::InvalidInput(format!(
-            "scenario {path}: P&L is not a finite number; spots, vols, drifts or quantities are too extreme"
-        )));
+/// Extreme but finite inputs (vol 1e6, say) can overflow `exp`: that is the caller's input, not a result.
+pub fn ensure_finite(pnl: &[f64]) -> RiskResult<()> {
+    match pnl.iter().position(|v| !v.is_finite()) {
+        Some(scenario) => Err(RiskError::InvalidInput(format!(
+            "portfolio: P&L of scenario {scenario} is not a finite number; spots, vols, drifts or quantities are too extreme"
+        ))),
+        None => Ok(()),
     }
+}
+
+pub fn summarize_pnl(pnl: &[f64], confidence_levels: &[f64]) -> RiskResult<RiskReport> {
+    ensure_finite(pnl)?;
     let mut losses: Vec<f64> = pnl.iter().map(|v| -v).collect();
     losses.sort_unstable_by(|a, b| a.total_cmp(b));
     Ok(summarize_sorted_losses(&losses, confidence_levels))

@@ -1,0 +1,54 @@
+# wasm-risk: `make demo` and `make test` bootstrap everything they need (apt + npm), then build and run.
+SHELL := /bin/bash
+.DEFAULT_GOAL := demo
+
+# Debian's Rust (1.96, with its std source) builds std for wasm32 with -Zbuild-std; rustup's cargo
+# comes first on PATH and cannot add wasm32 targets here, so call Debian's explicitly.
+DEBIAN_CARGO := /usr/bin/cargo
+DEBIAN_RUSTC := /usr/bin/rustc
+WASM_LINKER := wasm-ld-19
+APT_PACKAGES := rustc-web cargo-web rust-web-src lld-19 wasi-libc
+CARGO_TARGET := $(CURDIR)/build/cargo-target
+WASM_CARGO := RUSTC_BOOTSTRAP=1 RUSTC=$(DEBIAN_RUSTC) CARGO_TARGET_DIR=$(CARGO_TARGET) \
+	CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER=$(WASM_LINKER) \
+	$(DEBIAN_CARGO) build --release --quiet -Zbuild-std=std,panic_abort --target wasm32-unknown-unknown
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+
+RISK_ENGINE := build/components/risk-engine.wasm
+PORTFOLIO ?= examples/portfolio.json
+
+.PHONY: demo test build bootstrap apt-deps npm-deps components host clean
+
+demo: build
+	node dist/host/cli/main.js var $(PORTFOLIO)
+
+test: build
+	npx vitest run
+
+build: bootstrap components host
+
+bootstrap: apt-deps npm-deps
+
+apt-deps:
+	@if ! dpkg -s $(APT_PACKAGES) >/dev/null 2>&1; then \
+		echo "installing Debian packages: $(APT_PACKAGES)"; \
+		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq $(APT_PACKAGES); \
+	fi
+
+npm-deps: node_modules/.package-lock.json
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+components: $(RISK_ENGINE)
+
+$(RISK_ENGINE): wit/risk.wit $(wildcard components/risk-engine/src/*.rs) components/risk-engine/Cargo.toml components/componentize.mjs
+	cd components/risk-engine && $(WASM_CARGO)
+	node components/componentize.mjs $(CARGO_TARGET)/wasm32-unknown-unknown/release/risk_engine.wasm $@
+
+host:
+	npx tsc -p tsconfig.json
+
+clean:
+	rm -rf build dist node_modules/.cache/wasm-risk

@@ -1,0 +1,23 @@
+// Human-readable rendering of a risk result: a header, a VaR/ES table, and the P&L moments.
+import Table from 'cli-table3';
+import type { RiskResult } from '../risk-engine.js';
+
+const money = new Intl.NumberFormat('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+const count = new Intl.NumberFormat('en-US');
+
+export function formatRiskResult(result: RiskResult): string {
+  const scenarios =
+    result.method === 'parametric' ? 'closed form' : `${count.format(result.paths ?? 0)} ${result.method === 'historical' ? 'scenarios' : 'paths'}`;
+  const seed = result.seed === null ? '' : `, seed ${result.seed}`;
+  const table = new Table({ head: ['Confidence', 'VaR', 'ES', 'Std error (VaR)'], colAligns: ['right', 'right', 'right', 'right'], style: { head: [], border: [] } });
+  for (const level of result.levels) {
+    table.push([`${(level.confidence * 100).toFixed(2).replace(/\.?0+$/, '')}%`, money.format(level.var), money.format(level.es), money.format(level.stdError)]);
+  }
+  const { name, version, sha256 } = result.component;
+  return [
+    `${result.method} VaR/ES over ${result.horizonDays} trading day${result.horizonDays === 1 ? '' : 's'} (${scenarios}${seed})`,
+    table.toString(),
+    `Mean P&L ${money.format(result.meanPnl)}   Std P&L ${money.format(result.stdPnl)}   (losses are positive)`,
+    `Component ${name} ${version}  sha256 ${sha256.slice(0, 16)}…   ${result.elapsedMs.toFixed(1)} ms`,
+  ].join('\n');
+}
