@@ -1,0 +1,120 @@
+// The component against the pure TypeScript reference, path by path, on many random portfolios; and the
+// component's raw exports against the host's chunked merge.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ComponentImage } from '../../host/component-loader.js';
+import type { EngineExports, Simulation } from '../../host/engine-types.js';
+import { validatePortfolio } from '../../host/portfolio.js';
+import { DEFAULT_COMPONENT } from '../../host/project-paths.js';
+import { referenceHistorical, referenceParametric, referenceSimulatePnl } from '../../host/reference/reference-engine.js';
+import { RiskEngine } from '../../host/risk-engine.js';
+import { summarizePnl } from '../../host/risk-statistics.js';
+import { randomPortfolio, seededRandom } from '../support/random-portfolios.js';
+
+let raw: EngineExports;
+let engine: RiskEngine;
+beforeAll(async () => {
+  raw = await (await ComponentImage.load(DEFAULT_COMPONENT)).instantiate();
+  engine = await RiskEngine.load();
+});
+
+const LEVELS = [0.9, 0.95, 0.99, 0.995];
+
+function expectClose(actual: number, expected: number, scale: number) {
+  expect(Math.abs(actual - expected)).toBeLessThanOrEqual(1e-9 * scale);
+}
+
+describe('component vs TypeScript reference', () => {
+  it.each(Array.from({ length: 40 }, (_, i) => i + 1))('agrees on random portfolio #%i', (seed) => {
+    const { portfolio, assetIds } = validatePortfolio(randomPortfolio(seed));
+    const random = seededRandom(seed * 31);
+    const run: Simulation = {
+      seed: BigInt(seed) * 0x9e3779b97f4a7c15n % (1n << 64n),
+      horizonDays: 0.5 + random() * 20,
+      antithetic: random() < 0.5,
+      firstPath: BigInt(Math.floor(random() * 1000)),
+      pathCount: 2_000n,
+    };
+    const actual = raw.simulatePnl(portfolio, run);
+    const expected = referenceSimulatePnl(portfolio, run);
+    const scale = Math.max(1, ...Array.from(expected, Math.abs));
+    expect(actual.length).toBe(expected.length);
+    for (let i = 0; i < expected.length; i++) expectClose(actual[i]!, expected[i]!, scale);
+
+    const report = raw.monteCarlo(portfolio, run, Float64Array.from(LEVELS));
+    const reference = summarizePnl(expected, LEVELS);
+    report.levels.forEach((level, i) => {
+      expectClose(level.var, reference.levels[i]!.var, scale);
+      expectClose(level.es, reference.levels[i]!.es, scale);
+      expect(level.es).toBeGreaterThanOrEqual(level.var);
+    });
+
+    const returns = Array.from({ length: 50 }, () => Float64Array.from(assetIds, () => (random() - 0.5) * 0.1));
+    const historical = raw.historical(portfolio, returns, run.horizonDays, Float64Array.from(LEVELS));
+    const referenceHistory = referenceHistorical(portfolio, returns, run.horizonDays, LEVELS);
+    historical.levels.forEach((level, i) => expectClose(level.var, referenceHistory.levels[i]!.var, scale));
+
+    const parametric = raw.parametric(portfolio, run.horizonDays, Float64Array.from(LEVELS));
+    const referenceClosedForm = referenceParametric(portfolio, run.horizonDays, LEVELS);
+    parametric.levels.forEach((level, i) => {
+      expectClose(level.var, referenceClosedForm.levels[i]!.var, Math.max(1, Math.abs(referenceClosedForm.stdPnl)));
+      expect(level.es).toBeGreaterThanOrEqual(level.var);
+    });
+  });
+});
+
+describe('chunking', () => {
+  it('merges chunks into exactly the report the component computes in one call', async () => {
+    const spec = randomPortfolio(99);
+    const { portfolio } = validatePortfolio(spec);
+    const paths = 123_457;
+    const whole = raw.monteCarlo(portfolio, { seed: 5n, horizonDays: 3, antithetic: true, firstPath: 0n, pathCount: BigInt(paths) }, Float64Array.from(LEVELS));
+    const merged = await engine.monteCarlo(spec, { paths, seed: 5n, horizonDays: 3, antithetic: true, confidence: LEVELS });
+    expect(merged.levels).toEqual(whole.levels);
+    expect(merged.meanPnl).toBe(whole.meanPnl);
+    expect(merged.stdPnl).toBe(whole.stdPnl);
+  });
+
+  it('simulates any sub-range of paths exactly as the whole run does', () => {
+    const { portfolio } = validatePortfolio(randomPortfolio(5));
+    const run = (firstPath: bigint, pathCount: bigint): Simulation => ({ seed: 11n, horizonDays: 1, antithetic: true, firstPath, pathCount });
+    const whole = raw.simulatePnl(portfolio, run(0n, 1_001n));
+    const parts = [raw.simulatePnl(portfolio, run(0n, 333n)), raw.simulatePnl(portfolio, run(333n, 1n)), raw.simulatePnl(portfolio, run(334n, 667n))];
+    expect(Float64Array.from(parts.flatMap((p) => Array.from(p)))).toEqual(whole);
+  });
+});
+
+function thrownBy(call: () => unknown): unknown {
+  try {
+    call();
+  } catch (error) {
+    return error;
+  }
+  return undefined;
+}
+
+describe('the component defends itself', () => {
+  // The host validates first; these go around it, as a different host might.
+  const { portfolio } = validatePortfolio(randomPortfolio(3));
+  const run: Simulation = { seed: 1n, horizonDays: 1, antithetic: false, firstPath: 0n, pathCount: 10n };
+  const levels = Float64Array.from([0.99]);
+
+  it.each([
+    ['NaN spot', { ...portfolio, assets: portfolio.assets.map((a) => ({ ...a, spot: Number.NaN })) }, /assets\[0\]\.spot/],
+    ['unknown asset index', { ...portfolio, positions: [{ ...portfolio.positions[0]!, assetIndex: 999 }] }, /positions\[0\]\.asset/],
+    ['ragged correlation', { ...portfolio, correlation: [Float64Array.from([1, 0, 0, 0, 0, 0, 0])] }, /correlation/],
+    ['no positions', { ...portfolio, positions: [] }, /positions/],
+  ])('refuses %s with invalid-input', (_name, bad, field) => {
+    expect(thrownBy(() => raw.monteCarlo(bad, run, levels))).toMatchObject({ tag: 'invalid-input', val: expect.stringMatching(field) });
+  });
+
+  it('refuses paths past its limit with too-large', () => {
+    expect(thrownBy(() => raw.simulatePnl(portfolio, { ...run, pathCount: 10_000_001n }))).toMatchObject({ tag: 'too-large' });
+  });
+
+  it('refuses confidence levels outside (0, 1)', () => {
+    expect(thrownBy(() => raw.parametric(portfolio, 1, Float64Array.from([1.5])))).toMatchObject({
+      tag: 'invalid-input',
+      val: expect.stringMatching(/^confidence\[0\]/),
+    });
+  });
+});

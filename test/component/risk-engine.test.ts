@@ -1,0 +1,125 @@
+// The project's own component, end to end through the host: the model's correctness and determinism.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { NotPositiveSemidefiniteError, InvalidInputError } from '../../host/errors.js';
+import type { PortfolioSpec } from '../../host/portfolio.js';
+import { blackScholesPrice } from '../../host/reference/black-scholes.js';
+import { RiskEngine } from '../../host/risk-engine.js';
+
+let engine: RiskEngine;
+beforeAll(async () => {
+  engine = await RiskEngine.load();
+});
+
+const Z_95 = 1.6448536269514722;
+const Z_99 = 2.3263478740408408;
+
+function singleStock(quantity: number, options: Partial<{ spot: number; drift: number; vol: number }> = {}): PortfolioSpec {
+  const { spot = 100, drift = 0.05, vol = 0.3 } = options;
+  return {
+    assets: [{ id: 'X', spot, drift, vol }],
+    correlation: [[1]],
+    riskFreeRate: 0.02,
+    positions: [{ asset: 'X', type: 'spot', quantity }],
+  };
+}
+
+describe('Monte Carlo', () => {
+  it('agrees with the exact lognormal quantile of a single linear position within 3 standard errors', async () => {
+    const [q, spot, drift, vol, days] = [100, 100, 0.05, 0.3, 10];
+    const h = days / 252;
+    const result = await engine.monteCarlo(singleStock(q, { spot, drift, vol }), { paths: 200_000, seed: 7n, horizonDays: days, confidence: [0.95, 0.99] });
+    for (const [level, z] of [[result.levels[0]!, Z_95], [result.levels[1]!, Z_99]] as const) {
+      const exact = q * spot * (1 - Math.exp((drift - (vol * vol) / 2) * h - vol * Math.sqrt(h) * z));
+      expect(level.stdError).toBeGreaterThan(0);
+      expect(Math.abs(level.var - exact)).toBeLessThan(3 * level.stdError);
+    }
+  });
+
+  it('gives identical results for the same seed and different ones for another seed', async () => {
+    const portfolio = singleStock(-50);
+    const a = await engine.monteCarlo(portfolio, { paths: 20_000, seed: 123n });
+    const b = await engine.monteCarlo(portfolio, { paths: 20_000, seed: 123n });
+    const c = await engine.monteCarlo(portfolio, { paths: 20_000, seed: 124n });
+    expect(b.levels).toEqual(a.levels);
+    expect(b.meanPnl).toBe(a.meanPnl);
+    expect(c.levels[0]!.var).not.toBe(a.levels[0]!.var);
+  });
+
+  it('revalues an option to its Black-Scholes price at a near-zero horizon', async () => {
+    const portfolio: PortfolioSpec = {
+      assets: [{ id: 'X', spot: 100, drift: 0.05, vol: 0.2 }],
+      correlation: [[1]],
+      riskFreeRate: 0.05,
+      positions: [{ asset: 'X', type: 'call', strike: 100, expiryYears: 1, quantity: 1 }],
+    };
+    // Textbook price 10.4506: a 10% jump at a 1e-9-day horizon is worth exactly BS(110) - BS(100).
+    const result = await engine.historical({ ...portfolio, returns: [[Math.log(1.1)]] }, { horizonDays: 1e-9, confidence: [0.5] });
+    const expected = blackScholesPrice('call', 110, 100, 1, 0.05, 0.2) - 10.450583572185565;
+    expect(result.meanPnl).toBeCloseTo(expected, 6);
+    const still = await engine.monteCarlo(portfolio, { paths: 1_000, horizonDays: 1e-9 });
+    expect(Math.abs(still.meanPnl)).toBeLessThan(1e-3);
+    expect(Math.abs(still.levels[1]!.var)).toBeLessThan(1e-3);
+  });
+
+  it('pairs antithetic paths, which makes the mean P&L of a driftless stock nearly exact', async () => {
+    const result = await engine.monteCarlo(singleStock(1, { drift: 0.0, vol: 0.2 }), { paths: 10_000, antithetic: true, horizonDays: 1 });
+    // E[S(h)] - S(0) = 0 with zero drift. Pairs cancel the odd moments of the shocks, leaving an error
+    // near 2e-4; plain sampling's standard error of the mean is 100 * 0.2 * sqrt(1/252) / 100 = 0.0126.
+    expect(Math.abs(result.meanPnl)).toBeLessThan(1e-3);
+    expect(result.paths).toBe(10_000);
+  });
+});
+
+describe('historical', () => {
+  it('is exact on a hand-computed scenario set', async () => {
+    // 100 shares at 50: scenario P&L = 100 * (50 e^r - 50), the model's order of operations.
+    const returns = [-0.1, -0.05, 0, 0.02, 0.03, -0.2, 0.01, -0.01, 0.05, 0.04].map((r) => [r]);
+    const result = await engine.historical({ ...singleStock(100, { spot: 50 }), returns }, { confidence: [0.8, 0.9] });
+    const losses = returns.map(([r]) => -(100 * (50 * Math.exp(r!) - 50))).sort((a, b) => a - b);
+    // c = 0.8: k = 8, ES = mean of L(9), L(10); c = 0.9: k = 9, ES = L(10).
+    expect(result.levels[0]!.var).toBe(losses[7]);
+    expect(result.levels[0]!.es).toBe((losses[8]! + losses[9]!) / 2);
+    expect(result.levels[1]!.var).toBe(losses[8]);
+    expect(result.levels[1]!.es).toBe(losses[9]);
+    expect(result.paths).toBe(10);
+  });
+});
+
+describe('parametric', () => {
+  it('equals the delta-normal closed form', async () => {
+    const [q, spot, drift, vol, days] = [-40, 250, 0.07, 0.25, 5];
+    const h = days / 252;
+    const mu = q * spot * (drift - (vol * vol) / 2) * h;
+    const sigma = Math.abs(q) * spot * vol * Math.sqrt(h);
+    const result = await engine.parametric(singleStock(q, { spot, drift, vol }), { horizonDays: days, confidence: [0.95, 0.99] });
+    expect(result.levels[0]!.var).toBeCloseTo(-mu + sigma * Z_95, 9);
+    expect(result.levels[1]!.var).toBeCloseTo(-mu + sigma * Z_99, 9);
+    const phi99 = Math.exp(-(Z_99 * Z_99) / 2) / Math.sqrt(2 * Math.PI);
+    expect(result.levels[1]!.es).toBeCloseTo(-mu + (sigma * phi99) / 0.01, 9);
+    expect(result.levels[1]!.stdError).toBe(0);
+  });
+});
+
+describe('errors', () => {
+  it('reports a correlation that is not positive semi-definite with its own error', async () => {
+    const portfolio: PortfolioSpec = {
+      assets: ['A', 'B', 'C'].map((id) => ({ id, spot: 10, drift: 0, vol: 0.2 })),
+      correlation: [[1, 0.9, -0.9], [0.9, 1, 0.9], [-0.9, 0.9, 1]],
+      positions: [{ asset: 'A', type: 'spot', quantity: 1 }],
+    };
+    await expect(engine.monteCarlo(portfolio, { paths: 10 })).rejects.toBeInstanceOf(NotPositiveSemidefiniteError);
+    await expect(engine.parametric(portfolio)).rejects.toMatchObject({ code: 'ERR_NOT_POSITIVE_SEMIDEFINITE' });
+  });
+
+  it('turns inputs that overflow into an input error, not a number', async () => {
+    const error = await engine.monteCarlo(singleStock(1e300, { spot: 1e300 }), { paths: 100 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InvalidInputError);
+    expect((error as Error).message).toMatch(/not a finite number/);
+  });
+
+  it('names the field of an invalid request', async () => {
+    await expect(engine.monteCarlo(singleStock(1), { paths: 0 })).rejects.toThrow(/^paths: /);
+    await expect(engine.parametric(singleStock(1), { confidence: [0.99, 1] })).rejects.toThrow(/^confidence\[1\]: /);
+    await expect(engine.historical(singleStock(1))).rejects.toThrow(/^returns: /);
+  });
+});

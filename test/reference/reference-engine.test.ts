@@ -1,0 +1,254 @@
+import { describe, expect, it } from 'vitest';
+import type { Asset, Portfolio, Position, Simulation } from '../../host/engine-types.js';
+import { NotPositiveSemidefiniteError } from '../../host/errors.js';
+import { blackScholesPrice } from '../../host/reference/black-scholes.js';
+import {
+  referenceHistorical,
+  referenceMonteCarlo,
+  referenceParametric,
+  referenceSimulatePnl,
+} from '../../host/reference/reference-engine.js';
+import { summarizePnl } from '../../host/risk-statistics.js';
+
+const matrix = (rows: number[][]): Float64Array[] => rows.map((row) => Float64Array.from(row));
+const spot = (assetIndex: number, quantity: number): Position => ({ assetIndex, quantity, instrument: { tag: 'spot' } });
+const option = (
+  assetIndex: number,
+  quantity: number,
+  kind: 'call' | 'put',
+  strike: number,
+  expiryYears: number,
+): Position => ({ assetIndex, quantity, instrument: { tag: 'european', val: { kind, strike, expiryYears } } });
+
+function singleAsset(asset: Asset, positions: Position[] = [spot(0, 1)]): Portfolio {
+  return { assets: [asset], correlation: matrix([[1]]), riskFreeRate: 0.05, positions };
+}
+
+const MIXED: Portfolio = {
+  assets: [
+    { spot: 100, drift: 0.06, vol: 0.2 },
+    { spot: 50, drift: 0.02, vol: 0.35 },
+    { spot: 250, drift: 0.04, vol: 0.15 },
+  ],
+  correlation: matrix([
+    [1, 0.5, 0.2],
+    [0.5, 1, -0.1],
+    [0.2, -0.1, 1],
+  ]),
+  riskFreeRate: 0.03,
+  positions: [spot(0, 10), option(1, -20, 'call', 55, 0.5), option(2, 5, 'put', 240, 0.02), spot(2, -2)],
+};
+
+const run = (overrides: Partial<Simulation> = {}): Simulation => ({
+  seed: 20240601n,
+  horizonDays: 10,
+  antithetic: false,
+  firstPath: 0n,
+  pathCount: 100n,
+  ...overrides,
+});
+
+describe('referenceSimulatePnl', () => {
+  it.each([false, true])('gives every path the same P&L however the run is chunked (antithetic %s)', (antithetic) => {
+    const whole = referenceSimulatePnl(MIXED, run({ antithetic }));
+    const head = referenceSimulatePnl(MIXED, run({ antithetic, pathCount: 37n }));
+    const tail = referenceSimulatePnl(MIXED, run({ antithetic, firstPath: 37n, pathCount: 63n }));
+    expect(whole).toHaveLength(100);
+    expect(Array.from(whole)).toEqual([...head, ...tail]);
+    expect(new Set(whole).size).toBe(100);
+  });
+
+  it('depends on the seed', () => {
+    const a = referenceSimulatePnl(MIXED, run());
+    const b = referenceSimulatePnl(MIXED, run({ seed: 20240602n }));
+    expect(Array.from(a)).not.toEqual(Array.from(b));
+  });
+
+  it('antithetic partners move a spot position by mirrored log-returns', () => {
+    const asset = { spot: 100, drift: 0.08, vol: 0.3 };
+    const horizonDays = 63;
+    const h = horizonDays / 252;
+    const pnl = referenceSimulatePnl(singleAsset(asset), run({ antithetic: true, horizonDays, pathCount: 20n }));
+    const plain = referenceSimulatePnl(singleAsset(asset), run({ horizonDays, pathCount: 10n }));
+    const centredLogReturn = (x: number) => Math.log1p(x / asset.spot) - (asset.drift - asset.vol ** 2 / 2) * h;
+    for (let k = 0; k < 10; k++) {
+      const even = centredLogReturn(pnl[2 * k]!);
+      expect(pnl[2 * k]).toBe(plain[k]);
+      expect(centredLogReturn(pnl[2 * k + 1]!)).toBeCloseTo(-even, 12);
+      expect(Math.abs(even)).toBeGreaterThan(1e-6);
+    }
+  });
+
+  it('simulates log-returns with mean (drift - vol^2/2) h and standard deviation vol sqrt(h)', () => {
+    const asset = { spot: 40, drift: 0.1, vol: 0.25 };
+    const horizonDays = 126;
+    const h = horizonDays / 252;
+    const count = 40_000;
+    const pnl = referenceSimulatePnl(singleAsset(asset), run({ horizonDays, pathCount: BigInt(count) }));
+    const logReturns = Array.from(pnl, (x) => Math.log1p(x / asset.spot));
+    const mean = logReturns.reduce((a, b) => a + b, 0) / count;
+    const variance = logReturns.reduce((a, b) => a + (b - mean) ** 2, 0) / (count - 1);
+    const sd = asset.vol * Math.sqrt(h);
+    expect(Math.abs(mean - (asset.drift - asset.vol ** 2 / 2) * h)).toBeLessThan((4 * sd) / Math.sqrt(count));
+    expect(Math.abs(Math.sqrt(variance) / sd - 1)).toBeLessThan(0.02);
+  });
+
+  it('correlates the shocks as the correlation matrix says', () => {
+    const portfolio: Portfolio = {
+      assets: [
+        { spot: 100, drift: 0, vol: 0.2 },
+        { spot: 100, drift: 0, vol: 0.3 },
+      ],
+      correlation: matrix([[1, -0.6], [-0.6, 1]]),
+      riskFreeRate: 0,
+      positions: [spot(0, 1)],
+    };
+    const other: Portfolio = { ...portfolio, positions: [spot(1, 1)] };
+    const simulation = run({ pathCount: 30_000n });
+    const first = Array.from(referenceSimulatePnl(portfolio, simulation), (x) => Math.log1p(x / 100));
+    const second = Array.from(referenceSimulatePnl(other, simulation), (x) => Math.log1p(x / 100));
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    const m1 = mean(first);
+    const m2 = mean(second);
+    const covariance = mean(first.map((x, i) => (x - m1) * (second[i]! - m2)));
+    const correlation =
+      covariance / Math.sqrt(mean(first.map((x) => (x - m1) ** 2)) * mean(second.map((x) => (x - m2) ** 2)));
+    expect(correlation).toBeCloseTo(-0.6, 1);
+    expect(Math.abs(correlation + 0.6)).toBeLessThan(0.02);
+  });
+
+  it('revalues options at the remaining expiry against today’s price', () => {
+    // A short-dated put that expires within the horizon, next to a spot position on the same asset:
+    // P&L = -2 (S(h) - 250) + 5 (max(240 - S(h), 0) - BS today).
+    const portfolio: Portfolio = { ...MIXED, positions: [option(2, 5, 'put', 240, 0.02), spot(2, -2)] };
+    const spotOnly: Portfolio = { ...MIXED, positions: [spot(2, 1)] };
+    const simulation = run({ pathCount: 50n });
+    const pnl = referenceSimulatePnl(portfolio, simulation);
+    const moves = referenceSimulatePnl(spotOnly, simulation);
+    const today = blackScholesPrice('put', 250, 240, 0.02, 0.03, 0.15);
+    for (let p = 0; p < 50; p++) {
+      const atHorizon = 250 + moves[p]!;
+      const expected = 5 * (Math.max(240 - atHorizon, 0) - today) + -2 * (atHorizon - 250);
+      expect(pnl[p]).toBeCloseTo(expected, 9);
+    }
+  });
+
+  it('rejects a correlation matrix that is not positive semi-definite', () => {
+    const portfolio: Portfolio = {
+      ...MIXED,
+      correlation: matrix([
+        [1, 0.9, 0.9],
+        [0.9, 1, -0.9],
+        [0.9, -0.9, 1],
+      ]),
+    };
+    expect(() => referenceSimulatePnl(portfolio, run())).toThrow(NotPositiveSemidefiniteError);
+  });
+
+  it('simulates 100 000 paths of 10 assets in a few seconds', () => {
+    const n = 10;
+    const portfolio: Portfolio = {
+      assets: Array.from({ length: n }, (_, i) => ({ spot: 50 + 10 * i, drift: 0.05, vol: 0.1 + 0.02 * i })),
+      correlation: Array.from({ length: n }, (_, i) => Float64Array.from({ length: n }, (_, j) => (i === j ? 1 : 0.3))),
+      riskFreeRate: 0.02,
+      positions: Array.from({ length: n }, (_, i) => spot(i, 1)),
+    };
+    const started = performance.now();
+    const pnl = referenceSimulatePnl(portfolio, run({ pathCount: 100_000n }));
+    expect(pnl).toHaveLength(100_000);
+    expect(performance.now() - started).toBeLessThan(5000);
+  });
+});
+
+describe('referenceMonteCarlo', () => {
+  it('summarises the simulated P&L', () => {
+    const simulation = run({ pathCount: 500n, antithetic: true });
+    expect(referenceMonteCarlo(MIXED, simulation, [0.95, 0.99])).toEqual(
+      summarizePnl(referenceSimulatePnl(MIXED, simulation), [0.95, 0.99]),
+    );
+  });
+
+  it('agrees with the delta-normal VaR for a spot portfolio over one day', () => {
+    const portfolio: Portfolio = { ...MIXED, positions: [spot(0, 10), spot(1, -5), spot(2, 3)] };
+    const levels = [0.95, 0.99];
+    const simulated = referenceMonteCarlo(portfolio, run({ horizonDays: 1, pathCount: 60_000n }), levels);
+    const closedForm = referenceParametric(portfolio, 1, levels);
+    for (let i = 0; i < levels.length; i++) {
+      expect(simulated.levels[i]!.var / closedForm.levels[i]!.var).toBeCloseTo(1, 1);
+      expect(Math.abs(simulated.levels[i]!.var / closedForm.levels[i]!.var - 1)).toBeLessThan(0.03);
+    }
+    expect(Math.abs(simulated.stdPnl / closedForm.stdPnl - 1)).toBeLessThan(0.02);
+  });
+});
+
+describe('referenceHistorical', () => {
+  it('revalues every row of log-returns, options aged by the horizon', () => {
+    const portfolio = singleAsset({ spot: 100, drift: 0.05, vol: 0.2 }, [option(0, 2, 'call', 100, 1), spot(0, 3)]);
+    // Horizon of one year: the call expires exactly, so it is worth its intrinsic value; today it is
+    // worth the textbook 10.450583572185565.
+    const returns = [Math.log(1.2), Math.log(0.9), 0, Math.log(1.05)].map((r) => Float64Array.from([r]));
+    const report = referenceHistorical(portfolio, returns, 252, [0.5, 0.75]);
+    const today = 10.450583572185565;
+    const pnl = [
+      2 * (20 - today) + 3 * 20,
+      2 * (0 - today) + 3 * -10,
+      2 * (0 - today),
+      2 * (5 - today) + 3 * 5,
+    ];
+    expect(report.scenarios).toBe(4n);
+    // Losses ascending: -(pnl[0]), -(pnl[3]), -(pnl[2]), -(pnl[1]).
+    expect(report.levels[0]!.var).toBeCloseTo(-pnl[3]!, 10);
+    expect(report.levels[1]!.var).toBeCloseTo(-pnl[2]!, 10);
+    expect(report.levels[1]!.es).toBeCloseTo(-pnl[1]!, 10);
+    expect(report.meanPnl).toBeCloseTo(pnl.reduce((a, b) => a + b, 0) / 4, 10);
+  });
+
+  it('uses each asset’s own column of returns', () => {
+    const portfolio: Portfolio = { ...MIXED, positions: [spot(1, 1)] };
+    const returns = [Float64Array.from([0.5, Math.log(2), -0.5])];
+    expect(referenceHistorical(portfolio, returns, 10, [0.5]).meanPnl).toBeCloseTo(50, 10);
+  });
+});
+
+describe('referenceParametric', () => {
+  it('gives VaR = -mu + sigma z and ES = -mu + sigma phi(z) / (1 - c) for one spot asset', () => {
+    const portfolio = singleAsset({ spot: 100, drift: 0.1, vol: 0.2 }, [spot(0, 3)]);
+    const report = referenceParametric(portfolio, 252, [0.99]);
+    const mu = 300 * (0.1 - 0.02);
+    const sigma = 300 * 0.2;
+    expect(report.scenarios).toBe(0n);
+    expect(report.meanPnl).toBeCloseTo(mu, 12);
+    expect(report.stdPnl).toBeCloseTo(sigma, 12);
+    const [level] = report.levels;
+    expect(level?.var).toBeCloseTo(-mu + sigma * 2.3263478740408411009, 10);
+    expect(level?.es).toBeCloseTo(-mu + (sigma * 0.026652142203458048132) / 0.01, 10);
+    expect(level?.stdError).toBe(0);
+  });
+
+  it('combines assets through their covariance', () => {
+    const portfolio: Portfolio = {
+      assets: [
+        { spot: 10, drift: 0, vol: 0.3 },
+        { spot: 20, drift: 0, vol: 0.1 },
+      ],
+      correlation: matrix([[1, 0.4], [0.4, 1]]),
+      riskFreeRate: 0,
+      positions: [spot(0, 5), spot(1, -2), spot(1, 4)],
+    };
+    const h = 5 / 252;
+    const d = [50, 40];
+    const variance = (d[0]! * 0.3) ** 2 * h + (d[1]! * 0.1) ** 2 * h + 2 * 0.4 * d[0]! * 0.3 * d[1]! * 0.1 * h;
+    expect(referenceParametric(portfolio, 5, [0.9]).stdPnl).toBeCloseTo(Math.sqrt(variance), 12);
+  });
+
+  it('has no risk for a delta-hedged option', () => {
+    const portfolio = singleAsset({ spot: 100, drift: 0.05, vol: 0.2 }, [
+      option(0, 1, 'call', 100, 1),
+      // N(d1) for S = K = 100, T = 1, r = 5%, vol = 20%.
+      spot(0, -0.6368306511756191),
+    ]);
+    const report = referenceParametric(portfolio, 10, [0.99]);
+    expect(Math.abs(report.stdPnl)).toBeLessThan(1e-12);
+    expect(Math.abs(report.levels[0]!.var)).toBeLessThan(1e-12);
+  });
+});

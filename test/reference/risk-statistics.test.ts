@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { summarizePnl } from '../../host/risk-statistics.js';
+
+// Losses (-P&L) sorted: -7 -5 -4 -2 0 1 3 6 8 10; their sum is 10 and the squared deviations from
+// their mean 1 sum to 294.
+const PNL = Float64Array.from([5, -3, 2, -8, 0, 7, -1, -6, 4, -10]);
+
+describe('summarizePnl', () => {
+  it('computes VaR, ES and standard errors by hand on 10 scenarios', () => {
+    const report = summarizePnl(PNL, [0.8, 0.9, 0.95]);
+    expect(report.scenarios).toBe(10n);
+    expect(report.levels).toEqual([
+      // k = 8, ES over L(9..10), j = ceil(sqrt(1.6)) = 2: (L(10) - L(6)) / 2.
+      { confidence: 0.8, var: 6, es: 9, stdError: 4.5 },
+      // k = 9, j = ceil(sqrt(0.9)) = 1: (L(10) - L(8)) / 2.
+      { confidence: 0.9, var: 8, es: 10, stdError: 2 },
+      // k = ceil(9.5) = 10 = N: ES = VaR; j = 1: (L(10) - L(9)) / 2.
+      { confidence: 0.95, var: 10, es: 10, stdError: 1 },
+    ]);
+    expect(report.meanPnl).toBe(-1);
+    expect(report.stdPnl).toBe(Math.sqrt(294 / 9));
+  });
+
+  it('takes c N within 1e-9 of an integer as that integer', () => {
+    // Losses 1..100, so L(k) = k; 0.07 * 100 = 7.000000000000001 in floating point.
+    const pnl = Float64Array.from({ length: 100 }, (_, i) => -(i + 1));
+    const [level] = summarizePnl(pnl, [0.07]).levels;
+    expect(level?.var).toBe(7);
+    expect(level?.es).toBe((8 + 100) / 2);
+  });
+
+  it('clamps k to [1, N] and handles a single scenario', () => {
+    const report = summarizePnl(Float64Array.from([-4]), [0.01, 0.99]);
+    expect(report.levels.map((level) => [level.var, level.es, level.stdError])).toEqual([
+      [4, 4, 0],
+      [4, 4, 0],
+    ]);
+    expect(report.meanPnl).toBe(-4);
+    expect(report.stdPnl).toBe(0);
+    const [lowest] = summarizePnl(PNL, [0.01]).levels;
+    expect(lowest?.var).toBe(-7);
+  });
+
+  it('does not depend on the order of the scenarios, bit for bit', () => {
+    let state = 12345;
+    const random = () => {
+      state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+      return state / 2 ** 32;
+    };
+    const pnl = Float64Array.from({ length: 5000 }, () => (random() - 0.45) * 1e3 * Math.exp(random()));
+    const reversed = pnl.slice().reverse();
+    const rotated = Float64Array.from(pnl, (_, i) => pnl[(i + 1234) % pnl.length]!);
+    const levels = [0.9, 0.95, 0.99, 0.999];
+    const report = summarizePnl(pnl, levels);
+    expect(summarizePnl(reversed, levels)).toEqual(report);
+    expect(summarizePnl(rotated, levels)).toEqual(report);
+  });
+
+  it('does not modify its input', () => {
+    const pnl = PNL.slice();
+    summarizePnl(pnl, [0.9]);
+    expect(pnl).toEqual(PNL);
+  });
+});
