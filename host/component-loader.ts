@@ -1,6 +1,7 @@
 // Loads a component file: reads and hashes it, transpiles it (through the cache), compiles its core
 // modules once, and instantiates it in the sandbox as often as needed (a trapped instance is replaced).
 import { readFile } from 'node:fs/promises';
+import { assertComponentBytes } from './component-format.js';
 import { sha256Hex } from './content-hash.js';
 import type { EngineExports } from './engine-types.js';
 import { ComponentContractError, ComponentLoadError } from './errors.js';
@@ -39,6 +40,7 @@ export class ComponentImage {
     } catch (cause) {
       throw new ComponentLoadError(`cannot read component ${path}: ${messageOf(cause)}`, { cause });
     }
+    assertComponentBytes(bytes, path);
     const sha256 = sha256Hex(bytes);
     const transpiled = await transpileCached(bytes, sha256, options.cacheDir);
     const coreModules = new Map<string, WebAssembly.Module>();

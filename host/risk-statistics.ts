@@ -8,7 +8,7 @@ import type { LevelRisk, RiskReport } from './engine-types.js';
 /** c N within this fraction of an integer is taken as that integer (k = c N, not c N + 1). */
 const INTEGER_TOLERANCE = 1e-9;
 
-/** 1-based rank of the VaR among N ascending losses: ceil(c N) with the integer tolerance, in [1, N]. */
+/** 1-based rank of the VaR among N ascending losses: ceil(c N), integer tolerance, in [1, N]. */
 function varRank(confidence: number, count: number): number {
   const exact = confidence * count;
   const nearest = Math.round(exact);

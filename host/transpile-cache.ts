@@ -5,6 +5,7 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { transpileBytes } from '@bytecodealliance/jco-transpile';
+import { firstLine } from './component-format.js';
 import { sha256Hex } from './content-hash.js';
 import { ComponentLoadError } from './errors.js';
 
@@ -46,7 +47,7 @@ async function transpile(component: Uint8Array): Promise<TranspiledComponent> {
       noComponentErrorWrapping: true,
     }));
   } catch (cause) {
-    throw new ComponentLoadError(`cannot transpile the component: ${messageOf(cause)}`, { cause });
+    throw new ComponentLoadError(`cannot transpile the component: ${firstLine(messageOf(cause))}`, { cause });
   }
   const glue = files['component.js'];
   if (!glue) throw new ComponentLoadError('jco produced no component.js');

@@ -32,6 +32,11 @@ function buildProgram(): Command {
   return program;
 }
 
+/** The CLI's promise: one line on stderr per failure. */
+function oneLine(message: string): string {
+  return message.replace(/\s*\n\s*/g, ' ');
+}
+
 async function main(argv: string[]): Promise<number> {
   try {
     await buildProgram().parseAsync(argv);
@@ -43,10 +48,10 @@ async function main(argv: string[]): Promise<number> {
       return EXIT_BAD_INPUT;
     }
     if (error instanceof WasmRiskError) {
-      process.stderr.write(`wasm-risk: ${error.code}: ${error.message}\n`);
+      process.stderr.write(`wasm-risk: ${error.code}: ${oneLine(error.message)}\n`);
       return error.exitCode;
     }
-    process.stderr.write(`wasm-risk: internal error: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(`wasm-risk: internal error: ${oneLine(error instanceof Error ? error.message : String(error))}\n`);
     return EXIT_INTERNAL;
   }
 }

@@ -8,7 +8,14 @@ import { normalCdf } from './normal-distribution.js';
  * d1 = (ln(S/K) + (r + vol^2/2) T) / volSqrtT, with volSqrtT = vol sqrt(T) passed in because
  * the price also needs it for d2.
  */
-function d1(spot: number, strike: number, years: number, rate: number, vol: number, volSqrtT: number): number {
+function d1(
+  spot: number,
+  strike: number,
+  years: number,
+  rate: number,
+  vol: number,
+  volSqrtT: number,
+): number {
   return (Math.log(spot / strike) + (rate + (vol * vol) / 2) * years) / volSqrtT;
 }
 

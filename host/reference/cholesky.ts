@@ -9,9 +9,10 @@ const NEGATIVE_PIVOT_TOLERANCE = -1e-10;
 const DEGENERATE_PIVOT = 1e-12;
 
 /**
- * L with C = L L', row-major n x n (upper triangle zero), computed row by row (Cholesky-Banachiewicz):
- * for i, for j <= i: s = C[i][j], then s -= L[i][k] L[j][k] for k = 0..j-1 in ascending order; the
- * diagonal is sqrt(s), an off-diagonal entry s / L[j][j] (0 when that pivot was degenerate).
+ * L with C = L L', row-major n x n (upper triangle zero), computed row by row
+ * (Cholesky-Banachiewicz): for i, for j <= i: s = C[i][j], then s -= L[i][k] L[j][k] for
+ * k = 0..j-1 in ascending order; the diagonal is sqrt(s), an off-diagonal entry s / L[j][j]
+ * (0 when that pivot was degenerate).
  * Throws NotPositiveSemidefiniteError naming the 0-based row of a negative pivot.
  */
 export function choleskyLower(correlation: readonly Float64Array[]): Float64Array {

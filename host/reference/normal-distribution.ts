@@ -28,7 +28,7 @@ const ERFC_Q = [
 ] as const;
 /** 1 / sqrt(pi). */
 const SQRPI = 5.6418958354775628695e-1;
-const THRESH = 0.5;
+const THRESH = 0.46875;
 const XSMALL = 1.11e-16;
 /**
  * Cody stops at 26.543, where erfc leaves the normal range; we let it underflow gradually into the
@@ -76,8 +76,8 @@ export function erfc(x: number): number {
 }
 
 /**
- * value * exp(-y^2), with y^2 split as ysq^2 + del (ysq = y truncated to 1/16) so the rounding error
- * of y*y is not amplified by the exponential.
+ * value * exp(-y^2), with y^2 split as ysq^2 + del (ysq = y truncated to 1/16) so the rounding
+ * error of y*y is not amplified by the exponential.
  */
 function scaleByExpMinusSquare(y: number, value: number): number {
   const ysq = Math.trunc(y * 16) / 16;
@@ -98,7 +98,8 @@ export function normalPdf(x: number): number {
   return Math.exp(-0.5 * x * x) * INV_SQRT_2PI;
 }
 
-// M. J. Wichura, "Algorithm AS 241: the percentage points of the normal distribution" (1988), PPND16.
+// M. J. Wichura, "Algorithm AS 241: the percentage points of the normal distribution" (1988),
+// PPND16.
 const PPND_A = [
   3.387132872796366608e0, 1.3314166789178437745e2, 1.9715909503065514427e3,
   1.3731693765509461125e4, 4.5921953931549871457e4, 6.7265770927008700853e4,

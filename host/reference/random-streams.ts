@@ -1,26 +1,29 @@
-// The random numbers of the model (README "Random numbers"): splitmix64 and xoshiro256++ as published
-// by Vigna, one stream per path, uniforms in (0, 1] and Box-Muller normals.
+// The random numbers of the model (README "Random numbers"): splitmix64 and xoshiro256++ as
+// published by Vigna, one stream per path, uniforms in (0, 1] and Box-Muller normals.
 //
 // 64-bit words are kept as [high, low] uint32 halves: BigInt arithmetic is an order of magnitude
 // slower, and a Monte Carlo run draws millions of words.
 
-const MASK_64 = (1n << 64n) - 1n;
 /** Spreads path keys over the seed space, so that neighbouring paths start far apart. */
 const PATH_KEY_MULTIPLIER = 0xd1b54a32d192ed03n;
 const TWO_POW_21 = 2 ** 21;
 const TWO_POW_MINUS_53 = 2 ** -53;
 const TWO_PI = 2 * Math.PI;
 
-/** High 32 bits of the 64-bit product of two uint32, from 16-bit limbs so every product is exact. */
-function multiplyHigh32(a: number, b: number): number {
-  const a0 = a & 0xffff;
-  const a1 = a >>> 16;
-  const b0 = b & 0xffff;
-  const b1 = b >>> 16;
+/**
+ * High word of (a * b) mod 2^64, a = aHi:aLo and b = bHi:bLo; the low word is Math.imul(aLo, bLo).
+ * aLo * bLo is formed from 16-bit limbs so that every partial product is exact in a double.
+ */
+function multiplyHighWord(aHi: number, aLo: number, bHi: number, bLo: number): number {
+  const a0 = aLo & 0xffff;
+  const a1 = aLo >>> 16;
+  const b0 = bLo & 0xffff;
+  const b1 = bLo >>> 16;
   const p01 = a0 * b1;
   const p10 = a1 * b0;
   const middle = ((a0 * b0) >>> 16) + (p01 & 0xffff) + (p10 & 0xffff);
-  return (a1 * b1 + (p01 >>> 16) + (p10 >>> 16) + (middle >>> 16)) >>> 0;
+  const carried = a1 * b1 + (p01 >>> 16) + (p10 >>> 16) + (middle >>> 16);
+  return (carried + Math.imul(aHi, bLo) + Math.imul(aLo, bHi)) >>> 0;
 }
 
 /** A generator of 64-bit words; subclasses advance their state and store the word in `output`. */
@@ -71,12 +74,12 @@ export class SplitMix64 extends Uint64Generator {
     // z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
     lo = (lo ^ ((lo >>> 30) | (hi << 2))) >>> 0;
     hi = (hi ^ (hi >>> 30)) >>> 0;
-    let productHi = (multiplyHigh32(lo, 0x1ce4e5b9) + Math.imul(hi, 0x1ce4e5b9) + Math.imul(lo, 0xbf58476d)) >>> 0;
+    let productHi = multiplyHighWord(hi, lo, 0xbf58476d, 0x1ce4e5b9);
     let productLo = Math.imul(lo, 0x1ce4e5b9) >>> 0;
     // z = (z ^ (z >> 27)) * 0x94d049bb133111eb
     lo = (productLo ^ ((productLo >>> 27) | (productHi << 5))) >>> 0;
     hi = (productHi ^ (productHi >>> 27)) >>> 0;
-    productHi = (multiplyHigh32(lo, 0x133111eb) + Math.imul(hi, 0x133111eb) + Math.imul(lo, 0x94d049bb)) >>> 0;
+    productHi = multiplyHighWord(hi, lo, 0x94d049bb, 0x133111eb);
     productLo = Math.imul(lo, 0x133111eb) >>> 0;
     // z ^ (z >> 31)
     this.output[1] = (productLo ^ ((productLo >>> 31) | (productHi << 1))) >>> 0;
@@ -127,7 +130,7 @@ export class Xoshiro256pp extends Uint64Generator {
   }
 }
 
-/** The stream of the path with key k: xoshiro256++ seeded from `seed XOR (k * 0xD1B54A32D192ED03 mod 2^64)`. */
+/** The stream of path key k: xoshiro256++ from seed XOR (k * 0xD1B54A32D192ED03 mod 2^64). */
 export function pathStream(seed: bigint, key: bigint): Xoshiro256pp {
   return new Xoshiro256pp(seed ^ BigInt.asUintN(64, key * PATH_KEY_MULTIPLIER));
 }
@@ -148,11 +151,16 @@ export function fillNormals(stream: Xoshiro256pp, normals: Float64Array): void {
 }
 
 /**
- * The independent shocks eps of path `path` (one per element of `shocks`). With antithetic variates
- * paths 2k and 2k+1 share stream k and the odd path takes the negated shocks, so every path's shocks
- * depend only on (seed, path): any chunking of a run reproduces it.
+ * The independent shocks eps of path `path` (one per element of `shocks`). With antithetic
+ * variates paths 2k and 2k+1 share stream k and the odd path takes the negated shocks, so every
+ * path's shocks depend only on (seed, path): any chunking of a run reproduces it.
  */
-export function fillPathShocks(seed: bigint, path: bigint, antithetic: boolean, shocks: Float64Array): void {
+export function fillPathShocks(
+  seed: bigint,
+  path: bigint,
+  antithetic: boolean,
+  shocks: Float64Array,
+): void {
   fillNormals(pathStream(seed, antithetic ? path >> 1n : path), shocks);
   if (antithetic && (path & 1n) === 1n) {
     for (let i = 0; i < shocks.length; i++) shocks[i] = -shocks[i]!;

@@ -14,7 +14,10 @@ const TRADING_DAYS_PER_YEAR = 252;
  * P&L of the portfolio when its assets move from today's spots to `spotsAtHorizon`, summed over the
  * positions in order; options age by the horizon and today's option values are computed once.
  */
-function createRevaluation(portfolio: Portfolio, horizonYears: number): (spotsAtHorizon: Float64Array) => number {
+function createRevaluation(
+  portfolio: Portfolio,
+  horizonYears: number,
+): (spotsAtHorizon: Float64Array) => number {
   const { assets, positions, riskFreeRate } = portfolio;
   const valuesToday = positions.map(({ assetIndex, instrument }) => {
     const asset = assets[assetIndex]!;
@@ -55,7 +58,10 @@ export function referenceSimulatePnl(portfolio: Portfolio, run: Simulation): Flo
   const horizonYears = run.horizonDays / TRADING_DAYS_PER_YEAR;
   const factor = choleskyLower(portfolio.correlation);
   const revalue = createRevaluation(portfolio, horizonYears);
-  const driftTerms = Float64Array.from(assets, ({ drift, vol }) => (drift - (vol * vol) / 2) * horizonYears);
+  const driftTerms = Float64Array.from(
+    assets,
+    ({ drift, vol }) => (drift - (vol * vol) / 2) * horizonYears,
+  );
   const diffusionScales = Float64Array.from(assets, ({ vol }) => vol * Math.sqrt(horizonYears));
 
   const shocks = new Float64Array(n);
@@ -124,7 +130,7 @@ export function referenceParametric(
             riskFreeRate,
             asset.vol,
           );
-    exposures[assetIndex]! += quantity * delta;
+    exposures[assetIndex] = exposures[assetIndex]! + quantity * delta;
   }
   for (let i = 0; i < assets.length; i++) exposures[i] = assets[i]!.spot * exposures[i]!;
 

@@ -48,7 +48,9 @@ describe('choleskyLower', () => {
       [0.9, -0.9, 1],
     ]);
     expect(() => choleskyLower(notPsd)).toThrow(NotPositiveSemidefiniteError);
-    expect(() => choleskyLower(notPsd)).toThrow(/not positive semi-definite \(pivot -\d+\.\d+ at row 2\)/);
+    expect(() => choleskyLower(notPsd)).toThrow(
+      /^correlation is not positive semi-definite \(pivot -\d+\.\d+ at row 2\)$/,
+    );
     const barely = 1 + 1e-9;
     expect(() => choleskyLower(matrix([[1, barely], [barely, 1]]))).toThrow(/at row 1/);
   });

@@ -7,8 +7,8 @@ import {
   pathStream,
 } from '../../host/reference/random-streams.js';
 
-// An independent, obviously-correct BigInt transcription of Vigna's C code, to check the uint32-pair
-// implementation against.
+// An independent, obviously-correct BigInt transcription of Vigna's C code, to check the
+// uint32-pair implementation against.
 const MASK = (1n << 64n) - 1n;
 const rotl = (x: bigint, k: bigint): bigint => ((x << k) | (x >> (64n - k))) & MASK;
 

@@ -1,0 +1,19 @@
+// Runs the built CLI (dist/) as a user would, capturing exit code, stdout and stderr.
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { PROJECT_ROOT } from '../../host/project-paths.js';
+
+export interface CliRun {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export function runCli(args: string[], options: { timeoutMs?: number } = {}): CliRun {
+  const result = spawnSync(process.execPath, [join(PROJECT_ROOT, 'dist', 'host', 'cli', 'main.js'), ...args], {
+    encoding: 'utf8',
+    timeout: options.timeoutMs ?? 60_000,
+    cwd: PROJECT_ROOT,
+  });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
