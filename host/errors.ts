@@ -50,3 +50,21 @@ export class ComponentTrapError extends WasmRiskError {
   readonly code = 'ERR_COMPONENT_TRAP';
   readonly exitCode = 3;
 }
+
+/** A call ran past its deadline; the worker running it was terminated and replaced. */
+export class TimeoutError extends WasmRiskError {
+  readonly code = 'ERR_TIMEOUT';
+  readonly exitCode = 4;
+}
+
+/** The component tried to grow its linear memory past the per-instance cap; its instance is discarded. */
+export class OutOfMemoryError extends WasmRiskError {
+  readonly code = 'ERR_OUT_OF_MEMORY';
+  readonly exitCode = 5;
+}
+
+/** The caller aborted the request (AbortSignal); its workers were stopped. */
+export class CancelledError extends WasmRiskError {
+  readonly code = 'ERR_CANCELLED';
+  readonly exitCode = 130;
+}

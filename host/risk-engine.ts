@@ -1,10 +1,13 @@
-// The library API: a typed risk engine over one sandboxed component. Requests are validated here,
-// cross the boundary once per chunk, and come back checked; failures are typed errors.
-import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import { ComponentImage, type LoadOptions } from './component-loader.js';
-import { checkedInfo, checkedPnl, checkedReport, componentFailure } from './component-results.js';
-import type { EngineExports, EngineInfo, Portfolio, RiskReport, Simulation } from './engine-types.js';
-import { ComponentTrapError, InvalidInputError } from './errors.js';
+// The library API: a typed risk engine over one sandboxed component run in a pool of worker threads.
+// Requests are validated here, cross into a worker once per chunk, and come back checked; failures are
+// typed errors. Monte Carlo paths are split into chunks over the workers and merged bit for bit.
+import { ComponentImage } from './component-loader.js';
+import { checkedInfo, checkedPnl, checkedReport } from './component-results.js';
+import { EnginePool, type CallLimits } from './engine-pool.js';
+import { validateEngineOptions, type EngineOptions } from './engine-options.js';
+import type { EngineInfo, Portfolio, RiskReport, Simulation } from './engine-types.js';
+import type { EngineCall } from './engine-worker.js';
+import { InvalidInputError } from './errors.js';
 import { MAX_PATHS_PER_CALL } from './limits.js';
 import { validatePortfolio, type PortfolioSpec } from './portfolio.js';
 import { DEFAULT_COMPONENT } from './project-paths.js';
@@ -38,79 +41,110 @@ export interface RiskResult {
   elapsedMs: number;
 }
 
-export interface MonteCarloCallOptions extends MonteCarloOptions {
-  /** Called after each finished chunk of paths. */
-  onProgress?: (donePaths: number, totalPaths: number) => void;
+/** Per-call controls, on top of the request's own options. */
+export interface CallOptions {
+  /** Cancels the request; its running chunks' workers are stopped. */
   signal?: AbortSignal;
+  /** Deadline of the whole request (default: the engine's `timeoutMs`). */
+  timeoutMs?: number;
 }
 
-/** Paths per component call: small enough for progress and cancellation, large enough to amortise a call. */
-const CHUNK_PATHS = 50_000;
+export interface MonteCarloCallOptions extends MonteCarloOptions, CallOptions {
+  /** Called after each finished chunk of paths. */
+  onProgress?: (donePaths: number, totalPaths: number) => void;
+  /** Paths per chunk (default: enough chunks to keep every worker busy and progress moving). */
+  chunkPaths?: number;
+}
+
+/** Fewer paths than this per call and the per-call overhead starts to show. */
+const MIN_CHUNK_PATHS = 10_000;
+const CHUNKS_PER_WORKER = 8;
 
 export class RiskEngine {
-  private instance: EngineExports | undefined;
-
   private constructor(
+    private readonly pool: EnginePool,
     private readonly image: ComponentImage,
+    private readonly timeoutMs: number,
     readonly component: ComponentIdentity,
   ) {}
 
-  /** Loads, transpiles (cached) and instantiates a component; without a path, the project's own engine. */
-  static async load(path: string = DEFAULT_COMPONENT, options: LoadOptions = {}): Promise<RiskEngine> {
-    const image = await ComponentImage.load(path, options);
-    const instance = await image.instantiate();
-    const info = checkedInfo(callSync(() => instance.info()));
-    const engine = new RiskEngine(image, { ...info, sha256: image.sha256 });
-    engine.instance = instance;
-    return engine;
+  /** Loads a component (default: the project's own engine) and starts its worker pool. */
+  static async load(path: string = DEFAULT_COMPONENT, options: EngineOptions = {}): Promise<RiskEngine> {
+    const { workers, timeoutMs, memoryLimitMb, cacheDir } = validateEngineOptions(options);
+    const image = await ComponentImage.load(path, { cacheDir, memoryLimitMb });
+    const pool = new EnginePool({ workers });
+    try {
+      const info = checkedInfo((await pool.run({ component: image.payload, call: { method: 'info' } }, limitsFor(timeoutMs))) as EngineInfo);
+      return new RiskEngine(pool, image, timeoutMs, { ...info, sha256: image.sha256 });
+    } catch (error) {
+      await pool.close();
+      throw error;
+    }
+  }
+
+  get workers(): number {
+    return this.pool.workers;
+  }
+
+  /** Stops the worker pool; the engine cannot be used afterwards. */
+  async close(): Promise<void> {
+    await this.pool.close();
   }
 
   async monteCarlo(portfolio: PortfolioSpec, options: MonteCarloCallOptions = {}): Promise<RiskResult> {
     const started = performance.now();
-    const { onProgress, signal, ...rest } = options;
+    const { onProgress, signal, timeoutMs, chunkPaths, ...rest } = options;
     const request = validateMonteCarloOptions(rest);
-    const pnl = await this.simulateValidated(validatePortfolio(portfolio).portfolio, request, onProgress, signal);
+    const limits = this.limits({ signal, timeoutMs });
+    const pnl = await this.simulate(validatePortfolio(portfolio).portfolio, request, limits, chunkPaths, onProgress);
     const report = summarizePnl(pnl, request.confidence);
     return this.result('monte-carlo', report, request.paths, request.horizonDays, request.seed, started);
   }
 
   /** The P&L of every path, in path order (for plots or custom statistics). */
   async simulatePnl(portfolio: PortfolioSpec, options: MonteCarloCallOptions = {}): Promise<Float64Array> {
-    const { onProgress, signal, ...rest } = options;
-    return this.simulateValidated(validatePortfolio(portfolio).portfolio, validateMonteCarloOptions(rest), onProgress, signal);
+    const { onProgress, signal, timeoutMs, chunkPaths, ...rest } = options;
+    const request = validateMonteCarloOptions(rest);
+    return this.simulate(validatePortfolio(portfolio).portfolio, request, this.limits({ signal, timeoutMs }), chunkPaths, onProgress);
   }
 
-  async historical(portfolio: PortfolioSpec, options: ClosedFormOptions = {}): Promise<RiskResult> {
+  async historical(portfolio: PortfolioSpec, options: ClosedFormOptions & CallOptions = {}): Promise<RiskResult> {
     const started = performance.now();
-    const request = validateClosedFormOptions(options);
+    const { signal, timeoutMs, ...rest } = options;
+    const request = validateClosedFormOptions(rest);
     const { portfolio: engineInput, returns } = validatePortfolio(portfolio);
     if (!returns || returns.length === 0) throw new InvalidInputError('returns', 'historical VaR needs past returns (T x n log-returns)');
     const confidence = Float64Array.from(request.confidence);
-    const report = await this.call((engine) => engine.historical(engineInput, returns, request.horizonDays, confidence));
-    checkedReport(report, request.confidence, BigInt(returns.length));
+    const call: EngineCall = { method: 'historical', portfolio: engineInput, returns, horizonDays: request.horizonDays, confidence };
+    const report = checkedReport((await this.run(call, this.limits({ signal, timeoutMs }))) as RiskReport, request.confidence, BigInt(returns.length));
     return this.result('historical', report, returns.length, request.horizonDays, null, started);
   }
 
-  async parametric(portfolio: PortfolioSpec, options: ClosedFormOptions = {}): Promise<RiskResult> {
+  async parametric(portfolio: PortfolioSpec, options: ClosedFormOptions & CallOptions = {}): Promise<RiskResult> {
     const started = performance.now();
-    const request = validateClosedFormOptions(options);
-    const { portfolio: engineInput } = validatePortfolio(portfolio);
+    const { signal, timeoutMs, ...rest } = options;
+    const request = validateClosedFormOptions(rest);
     const confidence = Float64Array.from(request.confidence);
-    const report = await this.call((engine) => engine.parametric(engineInput, request.horizonDays, confidence));
-    checkedReport(report, request.confidence, 0n);
+    const call: EngineCall = { method: 'parametric', portfolio: validatePortfolio(portfolio).portfolio, horizonDays: request.horizonDays, confidence };
+    const report = checkedReport((await this.run(call, this.limits({ signal, timeoutMs }))) as RiskReport, request.confidence, 0n);
     return this.result('parametric', report, null, request.horizonDays, null, started);
   }
 
-  private async simulateValidated(
+  /** Runs the chunks concurrently over the pool; the first failure cancels the others. */
+  private async simulate(
     portfolio: Portfolio,
     request: MonteCarloRequest,
+    limits: CallLimits,
+    chunkPaths: number | undefined,
     onProgress: MonteCarloCallOptions['onProgress'],
-    signal: AbortSignal | undefined,
   ): Promise<Float64Array> {
+    const chunk = this.chunkSize(request.paths, chunkPaths);
     const pnl = new Float64Array(request.paths);
-    const chunk = Math.min(MAX_PATHS_PER_CALL, CHUNK_PATHS);
+    const failFast = new AbortController();
+    const chunkLimits = { ...limits, signal: limits.signal ? AbortSignal.any([limits.signal, failFast.signal]) : failFast.signal };
+    let done = 0;
+    const chunks: Promise<void>[] = [];
     for (let first = 0; first < request.paths; first += chunk) {
-      signal?.throwIfAborted();
       const count = Math.min(chunk, request.paths - first);
       const run: Simulation = {
         seed: request.seed,
@@ -119,23 +153,42 @@ export class RiskEngine {
         firstPath: BigInt(first),
         pathCount: BigInt(count),
       };
-      pnl.set(checkedPnl(await this.call((engine) => engine.simulatePnl(portfolio, run)), count), first);
-      onProgress?.(first + count, request.paths);
-      await yieldToEventLoop();
+      chunks.push(
+        this.run({ method: 'simulatePnl', portfolio, run }, chunkLimits).then((values) => {
+          pnl.set(checkedPnl(values as Float64Array, count), first);
+          done += count;
+          onProgress?.(done, request.paths);
+        }),
+      );
+    }
+    try {
+      // Rejects with the first failure; the cancellations it causes in the other chunks come later.
+      await Promise.all(chunks);
+    } catch (error) {
+      failFast.abort();
+      throw error;
     }
     return pnl;
   }
 
-  /** Runs one call on the live instance; a trapped instance is dropped and the next call gets a fresh one. */
-  private async call<T>(fn: (engine: EngineExports) => T): Promise<T> {
-    this.instance ??= await this.image.instantiate();
-    const instance = this.instance;
-    try {
-      return callSync(() => fn(instance));
-    } catch (error) {
-      if (error instanceof ComponentTrapError) this.instance = undefined;
-      throw error;
+  private chunkSize(paths: number, requested: number | undefined): number {
+    if (requested !== undefined) {
+      if (!Number.isInteger(requested) || requested < 1 || requested > MAX_PATHS_PER_CALL) {
+        throw new InvalidInputError('chunkPaths', `must be an integer in [1, ${MAX_PATHS_PER_CALL}]`);
+      }
+      return requested;
     }
+    return Math.min(MAX_PATHS_PER_CALL, Math.max(MIN_CHUNK_PATHS, Math.ceil(paths / (this.pool.workers * CHUNKS_PER_WORKER))));
+  }
+
+  private run(call: EngineCall, limits: CallLimits): Promise<unknown> {
+    return this.pool.run({ component: this.image.payload, call }, limits);
+  }
+
+  private limits(options: CallOptions): CallLimits {
+    const timeoutMs = options.timeoutMs ?? this.timeoutMs;
+    if (!Number.isInteger(timeoutMs) || timeoutMs < 1) throw new InvalidInputError('timeoutMs', 'must be a positive integer');
+    return { ...limitsFor(timeoutMs), signal: options.signal };
   }
 
   private result(method: RiskMethod, report: RiskReport, paths: number | null, horizonDays: number, seed: bigint | null, started: number): RiskResult {
@@ -153,10 +206,6 @@ export class RiskEngine {
   }
 }
 
-function callSync<T>(fn: () => T): T {
-  try {
-    return fn();
-  } catch (thrown) {
-    throw componentFailure(thrown);
-  }
+function limitsFor(timeoutMs: number): CallLimits {
+  return { deadline: AbortSignal.timeout(timeoutMs), timeoutMs };
 }

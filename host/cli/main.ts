@@ -26,6 +26,9 @@ function buildProgram(): Command {
     .option('--confidence <levels>', 'comma-separated confidence levels (default 0.95,0.99)', parseNumberList('--confidence'))
     .option('--horizon-days <d>', 'horizon in trading days (default 1)', parseNumber('--horizon-days'))
     .option('--antithetic', 'antithetic variates (Monte Carlo)')
+    .option('--workers <n>', 'worker threads (default: the number of cores)', parseInteger('--workers'))
+    .option('--timeout-ms <ms>', 'deadline of the request (default 120000)', parseInteger('--timeout-ms'))
+    .option('--memory-limit-mb <mb>', "cap on the component's linear memory (default 512)", parseInteger('--memory-limit-mb'))
     .option('--json', 'print one JSON object instead of a table')
     .action(varCommand);
 

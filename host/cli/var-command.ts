@@ -3,6 +3,7 @@ import { SingleBar } from 'cli-progress';
 import { InvalidInputError } from '../errors.js';
 import { RiskEngine, type RiskMethod, type RiskResult } from '../risk-engine.js';
 import { DEFAULT_COMPONENT } from '../project-paths.js';
+import type { PortfolioSpec } from '../portfolio.js';
 import { readPortfolioFile } from './portfolio-file.js';
 import { formatRiskResult } from './report-format.js';
 
@@ -14,6 +15,9 @@ export interface VarCommandOptions {
   confidence?: number[];
   horizonDays?: number;
   antithetic?: boolean;
+  workers?: number;
+  timeoutMs?: number;
+  memoryLimitMb?: number;
   json?: boolean;
 }
 
@@ -28,7 +32,19 @@ export async function varCommand(portfolioPath: string, options: VarCommandOptio
     }
   }
   const portfolio = await readPortfolioFile(portfolioPath);
-  const engine = await RiskEngine.load(options.component ?? DEFAULT_COMPONENT);
+  const engine = await RiskEngine.load(options.component ?? DEFAULT_COMPONENT, {
+    workers: options.workers,
+    timeoutMs: options.timeoutMs,
+    memoryLimitMb: options.memoryLimitMb,
+  });
+  try {
+    await printRisk(engine, method, portfolio, options);
+  } finally {
+    await engine.close();
+  }
+}
+
+async function printRisk(engine: RiskEngine, method: RiskMethod, portfolio: PortfolioSpec, options: VarCommandOptions): Promise<void> {
   const common = { horizonDays: options.horizonDays, confidence: options.confidence };
   let result: RiskResult;
   if (method === 'monte-carlo') {

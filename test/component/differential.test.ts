@@ -1,6 +1,7 @@
 // The component against the pure TypeScript reference, path by path, on many random portfolios; and the
 // component's raw exports against the host's chunked merge.
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ComponentInstance } from '../../host/component-instance.js';
 import { ComponentImage } from '../../host/component-loader.js';
 import type { EngineExports, Simulation } from '../../host/engine-types.js';
 import { validatePortfolio } from '../../host/portfolio.js';
@@ -13,9 +14,10 @@ import { randomPortfolio, seededRandom } from '../support/random-portfolios.js';
 let raw: EngineExports;
 let engine: RiskEngine;
 beforeAll(async () => {
-  raw = await (await ComponentImage.load(DEFAULT_COMPONENT)).instantiate();
+  raw = (await ComponentInstance.create((await ComponentImage.load(DEFAULT_COMPONENT)).payload)).engine;
   engine = await RiskEngine.load();
 });
+afterAll(() => engine.close());
 
 const LEVELS = [0.9, 0.95, 0.99, 0.995];
 

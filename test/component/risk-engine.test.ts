@@ -1,5 +1,5 @@
 // The project's own component, end to end through the host: the model's correctness and determinism.
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NotPositiveSemidefiniteError, InvalidInputError } from '../../host/errors.js';
 import type { PortfolioSpec } from '../../host/portfolio.js';
 import { blackScholesPrice } from '../../host/reference/black-scholes.js';
@@ -9,6 +9,7 @@ let engine: RiskEngine;
 beforeAll(async () => {
   engine = await RiskEngine.load();
 });
+afterAll(() => engine.close());
 
 const Z_95 = 1.6448536269514722;
 const Z_99 = 2.3263478740408408;

@@ -3,6 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { ComponentInstance } from '../../host/component-instance.js';
 import { ComponentImage } from '../../host/component-loader.js';
 import { DEFAULT_COMPONENT } from '../../host/project-paths.js';
 
@@ -14,7 +15,7 @@ describe('transpile cache', () => {
     expect(first.fromCache).toBe(false);
     expect(second.fromCache).toBe(true);
     expect(readdirSync(join(cacheDir, 'transpiled'))).toEqual([first.sha256]);
-    expect((await second.instantiate()).info().name).toBe('risk-engine');
+    expect((await ComponentInstance.create(second.payload)).engine.info().name).toBe('risk-engine');
   });
 
   it('transpiles again instead of running a tampered cache entry', async () => {

@@ -28,7 +28,8 @@ pub fn delta(kind: OptionKind, spot: f64, strike: f64, years: f64, rate: f64, vo
     let (d1, _) = d1_d2(spot, strike, years, rate, vol);
     match kind {
         OptionKind::Call => normal::cdf(d1),
-        OptionKind::Put => normal::cdf(d1) - 1.0,
+        // -N(-d1) rather than N(d1) - 1: no cancellation for deep in-the-money puts.
+        OptionKind::Put => -normal::cdf(-d1),
     }
 }
 

@@ -1,0 +1,66 @@
+// Worker threads that run component calls (piscina). A call past its deadline, or cancelled by the
+// caller, has its worker terminated (piscina stops a running task's thread on abort) and replaced.
+import { availableParallelism } from 'node:os';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Piscina } from 'piscina';
+import type { EngineTask, EngineTaskOutcome } from './engine-worker.js';
+import { CancelledError, ComponentLoadError, TimeoutError } from './errors.js';
+import { fromTransported } from './error-transport.js';
+import { PROJECT_ROOT } from './project-paths.js';
+
+const WORKER_SCRIPT = join(PROJECT_ROOT, 'dist', 'host', 'engine-worker.js');
+
+export const DEFAULT_TIMEOUT_MS = 120_000;
+
+export interface PoolOptions {
+  workers?: number;
+}
+
+/** One request's limits: its deadline, and the caller's signal to cancel it. */
+export interface CallLimits {
+  deadline: AbortSignal;
+  timeoutMs: number;
+  signal?: AbortSignal;
+}
+
+export function defaultWorkers(): number {
+  return availableParallelism();
+}
+
+export class EnginePool {
+  private readonly piscina: Piscina<EngineTask, EngineTaskOutcome>;
+  readonly workers: number;
+
+  constructor(options: PoolOptions = {}) {
+    if (!existsSync(WORKER_SCRIPT)) throw new ComponentLoadError(`worker script ${WORKER_SCRIPT} is missing: run \`make build\``);
+    this.workers = options.workers ?? defaultWorkers();
+    this.piscina = new Piscina({
+      filename: WORKER_SCRIPT,
+      minThreads: 1,
+      maxThreads: this.workers,
+      idleTimeout: 30_000,
+      // The JS heap of a worker holds lifted inputs and results, never the component's linear memory.
+      resourceLimits: { maxOldGenerationSizeMb: 512 },
+    });
+  }
+
+  /** Runs one engine call in a worker; every failure is a typed error. */
+  async run(task: EngineTask, limits: CallLimits): Promise<unknown> {
+    const signal = limits.signal ? AbortSignal.any([limits.deadline, limits.signal]) : limits.deadline;
+    let outcome: EngineTaskOutcome;
+    try {
+      outcome = await this.piscina.run(task, { signal });
+    } catch (error) {
+      if (limits.signal?.aborted) throw new CancelledError('request cancelled by the caller', { cause: error });
+      if (limits.deadline.aborted) throw new TimeoutError(`call exceeded its ${limits.timeoutMs} ms deadline; the worker was terminated`, { cause: error });
+      throw error;
+    }
+    if (!outcome.ok) throw fromTransported(outcome.error);
+    return outcome.value;
+  }
+
+  async close(): Promise<void> {
+    await this.piscina.destroy();
+  }
+}

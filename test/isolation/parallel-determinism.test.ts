@@ -1,0 +1,64 @@
+// Parallel Monte Carlo: the same numbers for any number of workers and any chunking, and no cross-talk
+// between concurrent requests.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CancelledError } from '../../host/errors.js';
+import { RiskEngine } from '../../host/risk-engine.js';
+import { randomPortfolio } from '../support/random-portfolios.js';
+import { runCli } from '../support/run-cli.js';
+
+let oneWorker: RiskEngine;
+let twoWorkers: RiskEngine;
+beforeAll(async () => {
+  [oneWorker, twoWorkers] = await Promise.all([RiskEngine.load(undefined, { workers: 1 }), RiskEngine.load(undefined, { workers: 2 })]);
+});
+afterAll(() => Promise.all([oneWorker.close(), twoWorkers.close()]));
+
+const numbers = ({ levels, meanPnl, stdPnl }: { levels: unknown; meanPnl: number; stdPnl: number }) => ({ levels, meanPnl, stdPnl });
+
+describe('parallel Monte Carlo', () => {
+  it('gives identical numbers on 1 and 2 workers and for chunk sizes that do not divide the paths', async () => {
+    const portfolio = randomPortfolio(17);
+    const request = { paths: 100_003, seed: 77n, antithetic: true, confidence: [0.95, 0.99, 0.999] };
+    const reference = numbers(await oneWorker.monteCarlo(portfolio, { ...request, chunkPaths: 100_003 }));
+    for (const chunkPaths of [7_919, 33_334, 50_000]) {
+      expect(numbers(await twoWorkers.monteCarlo(portfolio, { ...request, chunkPaths }))).toEqual(reference);
+    }
+    expect(numbers(await oneWorker.monteCarlo(portfolio, { ...request, chunkPaths: 9_999 }))).toEqual(reference);
+  });
+
+  it('prints the same JSON numbers with --workers 1 and --workers 2', () => {
+    const run = (workers: string) => {
+      const result = runCli(['var', 'examples/portfolio.json', '--json', '--paths', '60001', '--workers', workers]);
+      expect(result.status).toBe(0);
+      return numbers(JSON.parse(result.stdout) as { levels: unknown; meanPnl: number; stdPnl: number });
+    };
+    expect(run('2')).toEqual(run('1'));
+  });
+
+  it('reports progress after each finished chunk, ending at the total', async () => {
+    const seen: number[] = [];
+    await twoWorkers.monteCarlo(randomPortfolio(3), { paths: 45_000, chunkPaths: 10_000, onProgress: (done, total) => seen.push(done / total) });
+    expect(seen).toHaveLength(5);
+    expect(seen.at(-1)).toBe(1);
+    expect([...seen].sort((a, b) => a - b)).toEqual(seen);
+  });
+
+  it('answers many concurrent requests each with its own result', async () => {
+    const requests = Array.from({ length: 24 }, (_, i) => ({ portfolio: randomPortfolio(100 + i), options: { paths: 4_000 + i, seed: BigInt(i), chunkPaths: 1_500 } }));
+    const concurrent = await Promise.all(requests.map(({ portfolio, options }) => twoWorkers.monteCarlo(portfolio, options)));
+    for (const [i, { portfolio, options }] of requests.entries()) {
+      expect(numbers(concurrent[i]!)).toEqual(numbers(await oneWorker.monteCarlo(portfolio, { ...options, chunkPaths: 100_000 })));
+    }
+  });
+
+  it('stops a request when its AbortSignal fires, and keeps serving', async () => {
+    const controller = new AbortController();
+    const big = twoWorkers.monteCarlo(randomPortfolio(8), { paths: 5_000_000, chunkPaths: 200_000, signal: controller.signal });
+    setTimeout(() => controller.abort(), 200);
+    const started = performance.now();
+    await expect(big).rejects.toBeInstanceOf(CancelledError);
+    expect(performance.now() - started).toBeLessThan(5_000);
+    const after = await twoWorkers.monteCarlo(randomPortfolio(8), { paths: 1_000 });
+    expect(after.paths).toBe(1_000);
+  });
+});
