@@ -82,6 +82,11 @@ export class RiskEngine {
     }
   }
 
+  /** Calls the component's `info` in a worker: a health check that instantiates afresh after a failure. */
+  async info(options: CallOptions = {}): Promise<EngineInfo> {
+    return checkedInfo((await this.run({ method: 'info' }, this.limits(options))) as EngineInfo);
+  }
+
   get workers(): number {
     return this.pool.workers;
   }
