@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import type { Asset, OptionKind, Portfolio, Position, Simulation } from '../../host/engine-types.js';
+import type {
+  Asset,
+  OptionKind,
+  Portfolio,
+  Position,
+  Simulation,
+} from '../../host/engine-types.js';
 import { NotPositiveSemidefiniteError } from '../../host/errors.js';
 import { blackScholesPrice } from '../../host/reference/black-scholes.js';
 import {
@@ -24,7 +30,8 @@ function option(
   strike: number,
   expiryYears: number,
 ): Position {
-  return { assetIndex, quantity, instrument: { tag: 'european', val: { kind, strike, expiryYears } } };
+  const val = { kind, strike, expiryYears };
+  return { assetIndex, quantity, instrument: { tag: 'european', val } };
 }
 
 function singleAsset(asset: Asset, positions: Position[] = [spot(0, 1)]): Portfolio {
@@ -68,7 +75,7 @@ function run(overrides: Partial<Simulation> = {}): Simulation {
 }
 
 describe('referenceSimulatePnl', () => {
-  it.each([false, true])('is the same per path however the run is chunked (antithetic %s)', (antithetic) => {
+  it.each([false, true])('is the same per path however chunked (antithetic %s)', (antithetic) => {
     const whole = referenceSimulatePnl(MIXED, run({ antithetic }));
     const head = referenceSimulatePnl(MIXED, run({ antithetic, pathCount: 37n }));
     const tail = referenceSimulatePnl(MIXED, run({ antithetic, firstPath: 37n, pathCount: 63n }));
@@ -146,7 +153,8 @@ describe('referenceSimulatePnl', () => {
   });
 
   it('revalues options at the remaining expiry against today’s price', () => {
-    // The put expires within the horizon, so P&L = 5 (max(240 - S(h), 0) - BS today) - 2 (S(h) - 250).
+    // The put expires within the horizon:
+    // P&L = 5 (max(240 - S(h), 0) - BS today) - 2 (S(h) - 250).
     const portfolio: Portfolio = {
       ...MIXED,
       positions: [option(2, 5, 'put', 240, 0.02), spot(2, -2)],

@@ -47,7 +47,10 @@ describe('summarizePnl', () => {
       state = (Math.imul(state, 1103515245) + 12345) >>> 0;
       return state / 2 ** 32;
     };
-    const pnl = Float64Array.from({ length: 5000 }, () => (random() - 0.45) * Math.exp(9 * random()));
+    const pnl = Float64Array.from(
+      { length: 5000 },
+      () => (random() - 0.45) * Math.exp(9 * random()),
+    );
     const reversed = pnl.slice().reverse();
     const rotated = Float64Array.from(pnl, (_, i) => pnl[(i + 1234) % pnl.length]!);
     const levels = [0.9, 0.95, 0.99, 0.999];
