@@ -11,6 +11,9 @@ const MAX_TIMEOUT_MS = 2_147_483_647;
 
 export const engineOptionsSchema = z.strictObject({
   cacheDir: z.string().optional(),
+  /** 'workers' (default): calls run in a pool of threads and can be stopped at their deadline.
+   *  'in-thread': no thread hop, lowest overhead, but a running call cannot be interrupted. */
+  isolation: z.enum(['workers', 'in-thread'], { error: "must be 'workers' or 'in-thread'" }).default('workers'),
   workers: z.number().int({ error: 'must be an integer' }).min(1, { error: 'must be at least 1' }).max(256, { error: 'must be at most 256' }).optional(),
   timeoutMs: z
     .number()

@@ -4,7 +4,8 @@ import { availableParallelism } from 'node:os';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Piscina } from 'piscina';
-import type { EngineTask, EngineTaskOutcome } from './engine-worker.js';
+import type { EngineTask, EngineTaskOutcome } from './engine-calls.js';
+import type { CallLimits, EngineExecutor } from './engine-executor.js';
 import { CancelledError, ComponentLoadError, TimeoutError } from './errors.js';
 import { fromTransported } from './error-transport.js';
 import { PROJECT_ROOT } from './project-paths.js';
@@ -17,28 +18,21 @@ export interface PoolOptions {
   workers?: number;
 }
 
-/** One request's limits: its deadline, and the caller's signal to cancel it. */
-export interface CallLimits {
-  deadline: AbortSignal;
-  timeoutMs: number;
-  signal?: AbortSignal;
-}
-
 export function defaultWorkers(): number {
   return availableParallelism();
 }
 
-export class EnginePool {
+export class EnginePool implements EngineExecutor {
   private readonly piscina: Piscina<EngineTask, EngineTaskOutcome>;
-  readonly workers: number;
+  readonly concurrency: number;
 
   constructor(options: PoolOptions = {}) {
     if (!existsSync(WORKER_SCRIPT)) throw new ComponentLoadError(`worker script ${WORKER_SCRIPT} is missing: run \`make build\``);
-    this.workers = options.workers ?? defaultWorkers();
+    this.concurrency = options.workers ?? defaultWorkers();
     this.piscina = new Piscina({
       filename: WORKER_SCRIPT,
       minThreads: 1,
-      maxThreads: this.workers,
+      maxThreads: this.concurrency,
       idleTimeout: 30_000,
       // The JS heap of a worker holds lifted inputs and results, never the component's linear memory.
       resourceLimits: { maxOldGenerationSizeMb: 512 },

@@ -1,13 +1,16 @@
-// The library API: a typed risk engine over one sandboxed component run in a pool of worker threads.
+// The library API: a typed risk engine over one sandboxed component, run in a pool of worker threads
+// (default) or in the calling thread.
 // Requests are validated here, cross into a worker once per chunk, and come back checked; failures are
 // typed errors. Monte Carlo paths are split into chunks over the workers and merged bit for bit.
 import { ComponentImage } from './component-loader.js';
 import { checkedInfo, checkedPnl, checkedReport } from './component-results.js';
-import { EnginePool, type CallLimits } from './engine-pool.js';
+import type { EngineCall } from './engine-calls.js';
+import type { CallLimits, EngineExecutor } from './engine-executor.js';
+import { EnginePool } from './engine-pool.js';
 import { validateEngineOptions, type EngineOptions } from './engine-options.js';
 import type { EngineInfo, Portfolio, RiskReport, Simulation } from './engine-types.js';
-import type { EngineCall } from './engine-worker.js';
 import { InvalidInputError } from './errors.js';
+import { InThreadExecutor } from './in-thread-executor.js';
 import { MAX_PATHS_PER_CALL } from './limits.js';
 import { validatePortfolio, type PortfolioSpec } from './portfolio.js';
 import { DEFAULT_COMPONENT } from './project-paths.js';
@@ -62,22 +65,22 @@ const CHUNKS_PER_WORKER = 8;
 
 export class RiskEngine {
   private constructor(
-    private readonly pool: EnginePool,
+    private readonly executor: EngineExecutor,
     private readonly image: ComponentImage,
     private readonly timeoutMs: number,
     readonly component: ComponentIdentity,
   ) {}
 
-  /** Loads a component (default: the project's own engine) and starts its worker pool. */
+  /** Loads a component (default: the project's own engine) and starts where its calls run. */
   static async load(path: string = DEFAULT_COMPONENT, options: EngineOptions = {}): Promise<RiskEngine> {
-    const { workers, timeoutMs, memoryLimitMb, cacheDir } = validateEngineOptions(options);
+    const { isolation, workers, timeoutMs, memoryLimitMb, cacheDir } = validateEngineOptions(options);
     const image = await ComponentImage.load(path, { cacheDir, memoryLimitMb });
-    const pool = new EnginePool({ workers });
+    const executor = isolation === 'in-thread' ? new InThreadExecutor() : new EnginePool({ workers });
     try {
-      const info = checkedInfo((await pool.run({ component: image.payload, call: { method: 'info' } }, limitsFor(timeoutMs))) as EngineInfo);
-      return new RiskEngine(pool, image, timeoutMs, { ...info, sha256: image.sha256 });
+      const info = checkedInfo((await executor.run({ component: image.payload, call: { method: 'info' } }, limitsFor(timeoutMs))) as EngineInfo);
+      return new RiskEngine(executor, image, timeoutMs, { ...info, sha256: image.sha256 });
     } catch (error) {
-      await pool.close();
+      await executor.close();
       throw error;
     }
   }
@@ -87,13 +90,14 @@ export class RiskEngine {
     return checkedInfo((await this.run({ method: 'info' }, this.limits(options))) as EngineInfo);
   }
 
-  get workers(): number {
-    return this.pool.workers;
+  /** How many calls run at once (worker threads, or 1 in-thread). */
+  get concurrency(): number {
+    return this.executor.concurrency;
   }
 
-  /** Stops the worker pool; the engine cannot be used afterwards. */
+  /** Stops the worker threads, if any; the engine cannot be used afterwards. */
   async close(): Promise<void> {
-    await this.pool.close();
+    await this.executor.close();
   }
 
   async monteCarlo(portfolio: PortfolioSpec, options: MonteCarloCallOptions = {}): Promise<RiskResult> {
@@ -135,7 +139,7 @@ export class RiskEngine {
     return this.result('parametric', report, null, request.horizonDays, null, started);
   }
 
-  /** Runs the chunks concurrently over the pool; the first failure cancels the others. */
+  /** Runs the chunks concurrently over the executor; the first failure cancels the others. */
   private async simulate(
     portfolio: Portfolio,
     request: MonteCarloRequest,
@@ -183,11 +187,11 @@ export class RiskEngine {
       }
       return requested;
     }
-    return Math.min(MAX_PATHS_PER_CALL, Math.max(MIN_CHUNK_PATHS, Math.ceil(paths / (this.pool.workers * CHUNKS_PER_WORKER))));
+    return Math.min(MAX_PATHS_PER_CALL, Math.max(MIN_CHUNK_PATHS, Math.ceil(paths / (this.executor.concurrency * CHUNKS_PER_WORKER))));
   }
 
   private run(call: EngineCall, limits: CallLimits): Promise<unknown> {
-    return this.pool.run({ component: this.image.payload, call }, limits);
+    return this.executor.run({ component: this.image.payload, call }, limits);
   }
 
   private limits(options: CallOptions): CallLimits {

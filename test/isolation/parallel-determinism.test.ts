@@ -26,6 +26,18 @@ describe('parallel Monte Carlo', () => {
     expect(numbers(await oneWorker.monteCarlo(portfolio, { ...request, chunkPaths: 9_999 }))).toEqual(reference);
   });
 
+  it('gives the same numbers in-thread as in the worker pool', async () => {
+    const inThread = await RiskEngine.load(undefined, { isolation: 'in-thread' });
+    try {
+      const portfolio = randomPortfolio(23);
+      const request = { paths: 30_001, seed: 5n, chunkPaths: 7_000 };
+      expect(numbers(await inThread.monteCarlo(portfolio, request))).toEqual(numbers(await twoWorkers.monteCarlo(portfolio, request)));
+      expect(inThread.concurrency).toBe(1);
+    } finally {
+      await inThread.close();
+    }
+  });
+
   it('prints the same JSON numbers with --workers 1 and --workers 2', () => {
     const run = (workers: string) => {
       const result = runCli(['var', 'examples/portfolio.json', '--json', '--paths', '60001', '--workers', workers]);

@@ -1,0 +1,71 @@
+// Executes one engine call against a cached instance, in whatever thread holds the cache (a pool worker
+// or, in-thread mode, the caller's). Keeps one instance per component and discards it after a trap.
+import { ComponentInstance, type ComponentPayload } from './component-instance.js';
+import { componentFailure } from './component-results.js';
+import type { Portfolio, Simulation } from './engine-types.js';
+import { ComponentTrapError, OutOfMemoryError, WasmRiskError } from './errors.js';
+import { toTransported, type TransportedError } from './error-transport.js';
+
+export type EngineCall =
+  | { method: 'info' }
+  | { method: 'simulatePnl'; portfolio: Portfolio; run: Simulation }
+  | { method: 'monteCarlo'; portfolio: Portfolio; run: Simulation; confidence: Float64Array }
+  | { method: 'historical'; portfolio: Portfolio; returns: Float64Array[]; horizonDays: number; confidence: Float64Array }
+  | { method: 'parametric'; portfolio: Portfolio; horizonDays: number; confidence: Float64Array };
+
+export interface EngineTask {
+  component: ComponentPayload;
+  call: EngineCall;
+}
+
+export type EngineTaskOutcome = { ok: true; value: unknown } | { ok: false; error: TransportedError };
+
+/** A trap while holding this share of the cap is taken as allocation failure (a doubling Vec fails near half). */
+const OUT_OF_MEMORY_SHARE = 0.5;
+
+function invoke(instance: ComponentInstance, call: EngineCall): unknown {
+  const engine = instance.engine;
+  switch (call.method) {
+    case 'info':
+      return engine.info();
+    case 'simulatePnl':
+      return engine.simulatePnl(call.portfolio, call.run);
+    case 'monteCarlo':
+      return engine.monteCarlo(call.portfolio, call.run, call.confidence);
+    case 'historical':
+      return engine.historical(call.portfolio, call.returns, call.horizonDays, call.confidence);
+    case 'parametric':
+      return engine.parametric(call.portfolio, call.horizonDays, call.confidence);
+  }
+}
+
+export class InstanceCache {
+  private readonly instances = new Map<string, ComponentInstance>();
+
+  /** Never throws: the outcome is plain data, ready to cross a thread boundary. */
+  async execute({ component, call }: EngineTask): Promise<EngineTaskOutcome> {
+    const key = `${component.sha256}:${component.memoryLimitBytes}`;
+    let instance: ComponentInstance | undefined;
+    try {
+      instance = this.instances.get(key);
+      if (!instance) {
+        instance = await ComponentInstance.create(component);
+        this.instances.set(key, instance);
+      }
+      return { ok: true, value: invoke(instance, call) };
+    } catch (thrown) {
+      let error = thrown instanceof WasmRiskError ? thrown : componentFailure(thrown);
+      if (error instanceof ComponentTrapError) {
+        // Its state may be corrupt: the next call gets a fresh instance.
+        this.instances.delete(key);
+        const held = instance?.memoryBytes() ?? 0;
+        if (held >= OUT_OF_MEMORY_SHARE * component.memoryLimitBytes) {
+          error = new OutOfMemoryError(
+            `component ran out of memory: it holds ${(held / 2 ** 20).toFixed(0)} MiB of its ${(component.memoryLimitBytes / 2 ** 20).toFixed(0)} MiB limit`,
+          );
+        }
+      }
+      return { ok: false, error: toTransported(error) };
+    }
+  }
+}

@@ -1,0 +1,22 @@
+// Runs component calls in the calling thread: no thread hop, so the lowest per-call overhead, but a
+// running call cannot be interrupted. Deadlines and cancellation are checked only between calls;
+// use the worker pool for components you do not trust to terminate.
+import { InstanceCache, type EngineTask } from './engine-calls.js';
+import type { CallLimits, EngineExecutor } from './engine-executor.js';
+import { CancelledError, TimeoutError } from './errors.js';
+import { fromTransported } from './error-transport.js';
+
+export class InThreadExecutor implements EngineExecutor {
+  readonly concurrency = 1;
+  private readonly cache = new InstanceCache();
+
+  async run(task: EngineTask, limits: CallLimits): Promise<unknown> {
+    if (limits.signal?.aborted) throw new CancelledError('request cancelled by the caller');
+    if (limits.deadline.aborted) throw new TimeoutError(`call exceeded its ${limits.timeoutMs} ms deadline`);
+    const outcome = await this.cache.execute(task);
+    if (!outcome.ok) throw fromTransported(outcome.error);
+    return outcome.value;
+  }
+
+  async close(): Promise<void> {}
+}
