@@ -15,14 +15,19 @@ WASM_CARGO := RUSTC_BOOTSTRAP=1 RUSTC=$(DEBIAN_RUSTC) CARGO_TARGET_DIR=$(CARGO_T
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
 RISK_ENGINE := build/components/risk-engine.wasm
+# Hostile test fixtures (components/fixtures): built like the engine, used only by the tests.
+FIXTURE_NAMES := fs-reader socket-opener env-reader unknown-import infinite-loop memory-bomb panicker
+FIXTURES := $(FIXTURE_NAMES:%=build/fixtures/%.wasm)
+FIXTURE_COMMON := wit/risk.wit $(wildcard components/fixtures/wit/*.wit components/fixtures/wit/deps/*.wit) \
+	components/fixtures/Cargo.toml components/fixtures/Cargo.lock components/componentize.mjs
 PORTFOLIO ?= examples/portfolio.json
 
-.PHONY: demo test build bootstrap apt-deps npm-deps components host clean
+.PHONY: demo test build bootstrap apt-deps npm-deps components fixtures host clean
 
 demo: build
 	node dist/host/cli/main.js var $(PORTFOLIO)
 
-test: build
+test: build fixtures
 	npx vitest run
 
 build: bootstrap components host
@@ -46,6 +51,12 @@ components: $(RISK_ENGINE)
 $(RISK_ENGINE): wit/risk.wit $(wildcard components/risk-engine/src/*.rs) components/risk-engine/Cargo.toml components/componentize.mjs
 	cd components/risk-engine && $(WASM_CARGO)
 	node components/componentize.mjs $(CARGO_TARGET)/wasm32-unknown-unknown/release/risk_engine.wasm $@
+
+fixtures: bootstrap $(FIXTURES)
+
+build/fixtures/%.wasm: components/fixtures/%/src/lib.rs components/fixtures/%/Cargo.toml $(FIXTURE_COMMON)
+	cd components/fixtures/$* && $(WASM_CARGO)
+	node components/componentize.mjs $(CARGO_TARGET)/wasm32-unknown-unknown/release/fixture_$(subst -,_,$*).wasm $@
 
 host:
 	npx tsc -p tsconfig.json
