@@ -9,25 +9,33 @@ DEBIAN_RUSTC := /usr/bin/rustc
 WASM_LINKER := wasm-ld-19
 APT_PACKAGES := rustc-web cargo-web rust-web-src lld-19 wasi-libc
 CARGO_TARGET := $(CURDIR)/build/cargo-target
-WASM_CARGO := RUSTC_BOOTSTRAP=1 RUSTC=$(DEBIAN_RUSTC) CARGO_TARGET_DIR=$(CARGO_TARGET) \
+# SIMD128 lets the engine simulate several paths per instruction (Node 16.4+ runs it; plain, not relaxed,
+# SIMD so every platform computes the same bits). No runtime unrolling: V8 gives the unrolled copies of
+# the correlation kernel more live SIMD values than it has registers, and spills them.
+WASM_RUSTFLAGS := -C target-feature=+simd128 -C llvm-args=-unroll-runtime=false
+WASM_CARGO := RUSTC_BOOTSTRAP=1 RUSTC=$(DEBIAN_RUSTC) CARGO_TARGET_DIR=$(CARGO_TARGET) RUSTFLAGS="$(WASM_RUSTFLAGS)" \
 	CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER=$(WASM_LINKER) \
 	$(DEBIAN_CARGO) build --release --quiet -Zbuild-std=std,panic_abort --target wasm32-unknown-unknown
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
 RISK_ENGINE := build/components/risk-engine.wasm
 # Hostile test fixtures (components/fixtures): built like the engine, used only by the tests.
-FIXTURE_NAMES := fs-reader socket-opener env-reader unknown-import infinite-loop memory-bomb panicker
+FIXTURE_NAMES := fs-reader socket-opener env-reader unknown-import infinite-loop memory-bomb panicker wrong-model
 FIXTURES := $(FIXTURE_NAMES:%=build/fixtures/%.wasm)
 FIXTURE_COMMON := wit/risk.wit $(wildcard components/fixtures/wit/*.wit components/fixtures/wit/deps/*.wit) \
 	components/fixtures/Cargo.toml components/fixtures/Cargo.lock components/componentize.mjs
+# The engine built against later contract versions, to test version swaps (test fixtures, not shipped).
+ENGINE_VERSIONS := build/components/versions/risk-engine-1.1.0.wasm build/components/versions/risk-engine-2.0.0.wasm
+CONTRACT_FEATURE_1.1.0 := contract-1-1
+CONTRACT_FEATURE_2.0.0 := contract-2
 PORTFOLIO ?= examples/portfolio.json
 
-.PHONY: demo test build bootstrap apt-deps npm-deps components fixtures host clean
+.PHONY: demo test build bootstrap apt-deps npm-deps components fixtures versions host clean
 
 demo: build
 	node dist/host/cli/main.js var $(PORTFOLIO)
 
-test: build fixtures
+test: build fixtures versions
 	npx vitest run
 
 build: bootstrap components host
@@ -50,6 +58,12 @@ components: $(RISK_ENGINE)
 
 $(RISK_ENGINE): wit/risk.wit $(wildcard components/risk-engine/src/*.rs) components/risk-engine/Cargo.toml components/componentize.mjs
 	cd components/risk-engine && $(WASM_CARGO)
+	node components/componentize.mjs $(CARGO_TARGET)/wasm32-unknown-unknown/release/risk_engine.wasm $@
+
+versions: bootstrap $(ENGINE_VERSIONS)
+
+build/components/versions/risk-engine-%.wasm: components/risk-engine/contract-variants/%/risk.wit $(wildcard components/risk-engine/src/*.rs) components/risk-engine/Cargo.toml
+	cd components/risk-engine && $(WASM_CARGO) --features $(CONTRACT_FEATURE_$*)
 	node components/componentize.mjs $(CARGO_TARGET)/wasm32-unknown-unknown/release/risk_engine.wasm $@
 
 fixtures: bootstrap $(FIXTURES)

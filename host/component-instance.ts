@@ -2,7 +2,7 @@
 // It records the instance's linear memories so a trap can be told apart from running out of memory.
 import type { EngineExports } from './engine-types.js';
 import { ComponentContractError, ComponentLoadError } from './errors.js';
-import { sandboxedWasiImports } from './sandbox.js';
+import { sandboxedWasiImports, type SandboxOptions } from './sandbox.js';
 
 /** What a worker needs to instantiate a component: plain data that crosses threads by structured clone. */
 export interface ComponentPayload {
@@ -13,6 +13,8 @@ export interface ComponentPayload {
   /** Core modules, compiled once in the loading thread with their memories capped. */
   modules: [string, WebAssembly.Module][];
   memoryLimitBytes: number;
+  /** What the sandbox grants: the interfaces the component's audit allowed. */
+  sandbox: SandboxOptions;
 }
 
 type Instantiate = (
@@ -43,7 +45,7 @@ export class ComponentInstance {
           if (!module) throw new ComponentLoadError(`transpiled component lacks core module ${name}`);
           return module;
         },
-        sandboxedWasiImports(),
+        sandboxedWasiImports(payload.sandbox),
         async (module, imports) => {
           const instance = await WebAssembly.instantiate(module, imports);
           for (const value of Object.values(instance.exports)) if (value instanceof WebAssembly.Memory) memories.push(value);

@@ -1,10 +1,10 @@
-// Loads a component file once, in the calling thread: reads and hashes it, transpiles it (through the
-// cache), and compiles its core modules with their memory capped. Instances are made elsewhere
+// Loads a component file once, in the calling thread: reads it, admits it (audit/admission.ts: policy
+// and provenance), transpiles it (through the cache), and compiles its core modules with their memory capped. Instances are made elsewhere
 // (component-instance.ts), usually in pool workers, from the payload this produces.
 import { readFile } from 'node:fs/promises';
+import { admitComponent, sandboxGrant, type AdmissionOptions } from './audit/admission.js';
 import { assertComponentBytes } from './component-format.js';
 import type { ComponentPayload } from './component-instance.js';
-import { sha256Hex } from './content-hash.js';
 import { ComponentLoadError } from './errors.js';
 import { capModuleMemory } from './memory-limit.js';
 import { messageOf, transpileCached } from './transpile-cache.js';
@@ -16,6 +16,8 @@ export interface LoadOptions {
   cacheDir?: string;
   /** Cap on each instance's linear memory, in MiB (default 512). */
   memoryLimitMb?: number;
+  /** What the component must pass before anything of it runs (default: the default policy, no provenance checks). */
+  admission?: AdmissionOptions;
 }
 
 export class ComponentImage {
@@ -24,6 +26,8 @@ export class ComponentImage {
     readonly size: number,
     /** Whether the transpiled form came from the cache. */
     readonly fromCache: boolean,
+    /** What it exports and the types of its interfaces, for the contract check (contract-compatibility.ts). */
+    readonly contract: { exports: string[]; interfaceDeclarations: Map<string, string> },
   ) {}
 
   get path(): string {
@@ -42,7 +46,9 @@ export class ComponentImage {
       throw new ComponentLoadError(`cannot read component ${path}: ${messageOf(cause)}`, { cause });
     }
     assertComponentBytes(bytes, path);
-    const sha256 = sha256Hex(bytes);
+    // Before jco or V8 sees any of it: a denied component is never transpiled, compiled or instantiated.
+    const audit = await admitComponent(bytes, path, options.admission);
+    const { sha256 } = audit;
     const transpiled = await transpileCached(bytes, sha256, options.cacheDir);
     const memoryLimitBytes = (options.memoryLimitMb ?? DEFAULT_MEMORY_LIMIT_MB) * 2 ** 20;
     const modules: [string, WebAssembly.Module][] = [];
@@ -54,6 +60,8 @@ export class ComponentImage {
         throw new ComponentLoadError(`cannot compile the component's core module ${name}: ${messageOf(cause)}`, { cause });
       }
     }
-    return new ComponentImage({ path, sha256, glue: transpiled.glue, modules, memoryLimitBytes }, bytes.length, transpiled.fromCache);
+    const payload = { path, sha256, glue: transpiled.glue, modules, memoryLimitBytes, sandbox: sandboxGrant(audit) };
+    const contract = { exports: transpiled.exports, interfaceDeclarations: transpiled.interfaceDeclarations };
+    return new ComponentImage(payload, bytes.length, transpiled.fromCache, contract);
   }
 }

@@ -1,5 +1,6 @@
 // Options of a RiskEngine (isolation limits), validated once when it is created.
 import { z } from 'zod';
+import { admissionOptionsSchema } from './audit/admission.js';
 import { DEFAULT_MEMORY_LIMIT_MB } from './component-loader.js';
 import { DEFAULT_TIMEOUT_MS, defaultWorkers } from './engine-pool.js';
 import { parseOrThrow } from './input-validation.js';
@@ -11,6 +12,8 @@ const MAX_TIMEOUT_MS = 2_147_483_647;
 
 export const engineOptionsSchema = z.strictObject({
   cacheDir: z.string().optional(),
+  /** Capability policy, strict mode, trusted keys: what the component must pass before it runs. */
+  admission: admissionOptionsSchema.optional(),
   /** 'workers' (default): calls run in a pool of threads and can be stopped at their deadline.
    *  'in-thread': no thread hop, lowest overhead, but a running call cannot be interrupted. */
   isolation: z.enum(['workers', 'in-thread'], { error: "must be 'workers' or 'in-thread'" }).default('workers'),

@@ -1,6 +1,7 @@
 // Worker threads that run component calls (piscina). A call past its deadline, or cancelled by the
 // caller, has its worker terminated (piscina stops a running task's thread on abort) and replaced.
 import { availableParallelism } from 'node:os';
+import { debuglog } from 'node:util';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Piscina } from 'piscina';
@@ -13,6 +14,8 @@ import { PROJECT_ROOT } from './project-paths.js';
 const WORKER_SCRIPT = join(PROJECT_ROOT, 'dist', 'host', 'engine-worker.js');
 
 export const DEFAULT_TIMEOUT_MS = 120_000;
+
+const debug = debuglog('wasm-risk');
 
 export interface PoolOptions {
   workers?: number;
@@ -37,6 +40,9 @@ export class EnginePool implements EngineExecutor {
       // The JS heap of a worker holds lifted inputs and results, never the component's linear memory.
       resourceLimits: { maxOldGenerationSizeMb: 512 },
     });
+    // Piscina reports a worker's answer to a task that was already cancelled (a sibling chunk failed, or the
+    // deadline passed) as an 'error' event; with no listener that would end the host. It is expected noise.
+    this.piscina.on('error', (error: unknown) => debug('worker pool: %s', error instanceof Error ? error.message : String(error)));
   }
 
   /** Runs one engine call in a worker; every failure is a typed error. */

@@ -68,3 +68,45 @@ export class CancelledError extends WasmRiskError {
   readonly code = 'ERR_CANCELLED';
   readonly exitCode = 130;
 }
+
+/** The capability policy denies imports of the component (named in `imports`); it was never instantiated. */
+export class PolicyDeniedError extends WasmRiskError {
+  readonly code = 'ERR_POLICY_DENIED';
+  readonly exitCode = 1;
+  constructor(
+    message: string,
+    readonly imports: string[],
+  ) {
+    super(message);
+  }
+}
+
+/** Strict mode: the component's SHA-256 is not pinned in the lock file, or differs from its pin. */
+export class ProvenanceError extends WasmRiskError {
+  readonly code = 'ERR_PROVENANCE';
+  readonly exitCode = 1;
+}
+
+/** Trusted keys are configured and the component's signature is missing, malformed or by another key. */
+export class SignatureError extends WasmRiskError {
+  readonly code = 'ERR_SIGNATURE';
+  readonly exitCode = 1;
+}
+
+/** A candidate version does not speak the host's contract (package, major version or function types). */
+export class IncompatibleComponentError extends WasmRiskError {
+  readonly code = 'ERR_INCOMPATIBLE_COMPONENT';
+  readonly exitCode = 1;
+}
+
+/** A candidate version answered the golden test vectors wrongly. */
+export class GoldenVectorsFailedError extends WasmRiskError {
+  readonly code = 'ERR_GOLDEN_VECTORS_FAILED';
+  readonly exitCode = 1;
+}
+
+/** A registry operation named a version it does not hold, or has nothing to roll back to. */
+export class UnknownVersionError extends WasmRiskError {
+  readonly code = 'ERR_UNKNOWN_VERSION';
+  readonly exitCode = 2;
+}

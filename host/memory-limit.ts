@@ -2,33 +2,15 @@
 // before it is compiled. V8 then refuses `memory.grow` past the cap, whatever the module asks for:
 // the limit holds in the engine itself, not in a check the guest could race.
 import { ComponentLoadError } from './errors.js';
+import { WasmByteReader, type MalformedInput } from './wasm-byte-reader.js';
 
 export const WASM_PAGE_BYTES = 65_536;
 const MEMORY_SECTION = 5;
 const LIMITS_HAS_MAX = 0x01;
 const LIMITS_MEMORY64 = 0x04;
 
-class ByteReader {
-  constructor(
-    readonly bytes: Uint8Array,
-    public offset = 0,
-  ) {}
-
-  byte(): number {
-    if (this.offset >= this.bytes.length) throw new ComponentLoadError('core module is truncated');
-    return this.bytes[this.offset++]!;
-  }
-
-  u32(): number {
-    let result = 0;
-    for (let shift = 0; shift < 35; shift += 7) {
-      const b = this.byte();
-      result += (b & 0x7f) * 2 ** shift;
-      if ((b & 0x80) === 0) return result;
-    }
-    throw new ComponentLoadError('core module has a malformed LEB128 integer');
-  }
-}
+const malformedCoreModule: MalformedInput = (problem) =>
+  new ComponentLoadError(problem === 'truncated' ? 'core module is truncated' : 'core module has a malformed LEB128 integer');
 
 function encodeU32(value: number): number[] {
   const out: number[] = [];
@@ -43,7 +25,7 @@ function encodeU32(value: number): number[] {
 
 /** Rewrites one memory section's content with every maximum at most `maxPages`. */
 function capMemorySection(content: Uint8Array, maxPages: number): number[] {
-  const reader = new ByteReader(content);
+  const reader = new WasmByteReader(content, 0, content.length, malformedCoreModule);
   const count = reader.u32();
   const out = encodeU32(count);
   for (let i = 0; i < count; i++) {
@@ -65,7 +47,7 @@ function capMemorySection(content: Uint8Array, maxPages: number): number[] {
 /** A copy of `module` whose defined memories cannot grow past `maxBytes`. Shared memories keep their flag. */
 export function capModuleMemory(module: Uint8Array, maxBytes: number): Uint8Array {
   const maxPages = Math.floor(maxBytes / WASM_PAGE_BYTES);
-  const reader = new ByteReader(module, 8);
+  const reader = new WasmByteReader(module, 8, module.length, malformedCoreModule);
   const parts: Uint8Array[] = [module.subarray(0, 8)];
   while (reader.offset < module.length) {
     const start = reader.offset;

@@ -73,8 +73,14 @@ export class RiskEngine {
 
   /** Loads a component (default: the project's own engine) and starts where its calls run. */
   static async load(path: string = DEFAULT_COMPONENT, options: EngineOptions = {}): Promise<RiskEngine> {
-    const { isolation, workers, timeoutMs, memoryLimitMb, cacheDir } = validateEngineOptions(options);
-    const image = await ComponentImage.load(path, { cacheDir, memoryLimitMb });
+    const { cacheDir, memoryLimitMb, admission } = validateEngineOptions(options);
+    return RiskEngine.fromImage(await ComponentImage.load(path, { cacheDir, memoryLimitMb, admission }), options);
+  }
+
+  /** Starts an engine over a component already loaded (and, in the registry, already checked); of the
+   *  options only where and how long calls run apply, the rest shaped the image. */
+  static async fromImage(image: ComponentImage, options: EngineOptions = {}): Promise<RiskEngine> {
+    const { isolation, workers, timeoutMs } = validateEngineOptions(options);
     const executor = isolation === 'in-thread' ? new InThreadExecutor() : new EnginePool({ workers });
     try {
       const info = checkedInfo((await executor.run({ component: image.payload, call: { method: 'info' } }, limitsFor(timeoutMs))) as EngineInfo);

@@ -14,13 +14,22 @@ export interface TranspiledComponent {
   /** ES module source exporting `instantiate(getCoreModule, imports)`. */
   glue: string;
   coreModules: Map<string, Uint8Array>;
+  /** TypeScript declarations of the component's interfaces (`wasm-risk-risk-engine.d.ts` -> source): the
+   *  types jco lifts and lowers, which the contract check compares. */
+  interfaceDeclarations: Map<string, string>;
+  /** Names of the component's exports (`wasm-risk:risk/engine@1.0.0`, ...). */
+  exports: string[];
   fromCache: boolean;
 }
 
 interface Manifest {
   glue: string;
+  /** Core module and declaration file names (declarations under `interfaces/`) -> SHA-256. */
   files: Record<string, string>;
+  exports: string[];
 }
+
+const DECLARATIONS_DIR = 'interfaces/';
 
 const MANIFEST = 'manifest.json';
 
@@ -39,11 +48,11 @@ export async function transpileCached(component: Uint8Array, sha256: string, cac
 
 async function transpile(component: Uint8Array): Promise<TranspiledComponent> {
   let files: Record<string, Uint8Array>;
+  let exports: [string, string][];
   try {
-    ({ files } = await transpileBytes(component, {
+    ({ files, exports } = await transpileBytes(component, {
       name: 'component',
       instantiation: 'async',
-      emitTypescriptDeclarations: false,
       noComponentErrorWrapping: true,
     }));
   } catch (cause) {
@@ -52,7 +61,12 @@ async function transpile(component: Uint8Array): Promise<TranspiledComponent> {
   const glue = files['component.js'];
   if (!glue) throw new ComponentLoadError('jco produced no component.js');
   const coreModules = new Map(Object.entries(files).filter(([name]) => name.endsWith('.wasm')));
-  return { glue: Buffer.from(glue).toString('utf8'), coreModules, fromCache: false };
+  const interfaceDeclarations = new Map(
+    Object.entries(files)
+      .filter(([name]) => name.startsWith(DECLARATIONS_DIR) && name.endsWith('.d.ts'))
+      .map(([name, bytes]) => [name.slice(DECLARATIONS_DIR.length), Buffer.from(bytes).toString('utf8')]),
+  );
+  return { glue: Buffer.from(glue).toString('utf8'), coreModules, interfaceDeclarations, exports: exports.map(([name]) => name), fromCache: false };
 }
 
 async function readVerifiedEntry(entryDir: string): Promise<TranspiledComponent | undefined> {
@@ -66,13 +80,18 @@ async function readVerifiedEntry(entryDir: string): Promise<TranspiledComponent 
     const glue = await readFile(join(entryDir, 'component.js'));
     if (sha256Hex(glue) !== manifest.glue) return undefined;
     const coreModules = new Map<string, Uint8Array>();
+    const interfaceDeclarations = new Map<string, string>();
     for (const [name, hash] of Object.entries(manifest.files)) {
-      if (name.includes('/') || name.includes('\\')) return undefined;
-      const bytes = await readFile(join(entryDir, name));
+      const declaration = name.startsWith(DECLARATIONS_DIR) ? name.slice(DECLARATIONS_DIR.length) : undefined;
+      const file = declaration ?? name;
+      if (file.includes('/') || file.includes('\\') || file.startsWith('.')) return undefined;
+      const bytes = await readFile(join(entryDir, declaration === undefined ? name : `${DECLARATIONS_DIR}${file}`));
       if (sha256Hex(bytes) !== hash) return undefined;
-      coreModules.set(name, bytes);
+      if (declaration === undefined) coreModules.set(name, bytes);
+      else interfaceDeclarations.set(declaration, bytes.toString('utf8'));
     }
-    return { glue: glue.toString('utf8'), coreModules, fromCache: true };
+    if (!Array.isArray(manifest.exports)) return undefined;
+    return { glue: glue.toString('utf8'), coreModules, interfaceDeclarations, exports: manifest.exports, fromCache: true };
   } catch {
     return undefined;
   }
@@ -90,7 +109,12 @@ async function writeEntry(cacheDir: string, entryDir: string, entry: TranspiledC
       await writeFile(join(staging, name), bytes);
       files[name] = sha256Hex(bytes);
     }
-    const manifest: Manifest = { glue: sha256Hex(glue), files };
+    await mkdir(join(staging, DECLARATIONS_DIR));
+    for (const [name, source] of entry.interfaceDeclarations) {
+      await writeFile(join(staging, DECLARATIONS_DIR, name), source);
+      files[`${DECLARATIONS_DIR}${name}`] = sha256Hex(Buffer.from(source, 'utf8'));
+    }
+    const manifest: Manifest = { glue: sha256Hex(glue), files, exports: entry.exports };
     await writeFile(join(staging, MANIFEST), JSON.stringify(manifest, null, 2));
     await mkdir(join(cacheDir, 'transpiled'), { recursive: true });
     await rm(entryDir, { recursive: true, force: true });

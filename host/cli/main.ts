@@ -2,12 +2,27 @@
 // The `wasm-risk` command line: argument parsing and the one place that turns errors into exit codes.
 import { Command, CommanderError, Option } from 'commander';
 import { WasmRiskError } from '../errors.js';
+import { admissionFlagOptions } from './admission-flags.js';
+import { auditCommand } from './audit-command.js';
+import { compareCommand } from './compare-command.js';
 import { parseInteger, parseNumber, parseNumberList, parseSeed } from './option-parsers.js';
+import { swapCommand } from './swap-command.js';
 import { varCommand } from './var-command.js';
 
 /** Exit code for bad input (arguments, portfolio file): the caller can fix it. */
 const EXIT_BAD_INPUT = 2;
 const EXIT_INTERNAL = 70;
+
+/** What a risk request asks for: shared by `var` and `compare`. */
+function riskRequestOptions(): Option[] {
+  return [
+    new Option('--paths <n>', 'Monte Carlo paths (default 100000)').argParser(parseInteger('--paths')),
+    new Option('--seed <s>', 'Monte Carlo seed, 0 to 2^64-1 (default 42)').argParser(parseSeed),
+    new Option('--confidence <levels>', 'comma-separated confidence levels (default 0.95,0.99)').argParser(parseNumberList('--confidence')),
+    new Option('--horizon-days <d>', 'horizon in trading days (default 1)').argParser(parseNumber('--horizon-days')),
+    new Option('--antithetic', 'antithetic variates (Monte Carlo)'),
+  ];
+}
 
 function buildProgram(): Command {
   const program = new Command('wasm-risk')
@@ -15,22 +30,50 @@ function buildProgram(): Command {
     .exitOverride()
     .configureOutput({ outputError: () => undefined });
 
-  program
+  const riskRun = program
     .command('var')
     .description('VaR and Expected Shortfall of a portfolio (JSON file)')
     .argument('<portfolio.json>', 'portfolio file (see README: "Portfolio file")')
     .option('--component <path>', 'risk component (.wasm); default: the project\'s own engine')
     .addOption(new Option('--method <method>', 'risk method').choices(['monte-carlo', 'historical', 'parametric']).default('monte-carlo'))
-    .option('--paths <n>', 'Monte Carlo paths (default 100000)', parseInteger('--paths'))
-    .option('--seed <s>', 'Monte Carlo seed, 0 to 2^64-1 (default 42)', parseSeed)
-    .option('--confidence <levels>', 'comma-separated confidence levels (default 0.95,0.99)', parseNumberList('--confidence'))
-    .option('--horizon-days <d>', 'horizon in trading days (default 1)', parseNumber('--horizon-days'))
-    .option('--antithetic', 'antithetic variates (Monte Carlo)')
     .option('--workers <n>', 'worker threads (default: the number of cores)', parseInteger('--workers'))
     .option('--timeout-ms <ms>', 'deadline of the request (default 120000)', parseInteger('--timeout-ms'))
     .option('--memory-limit-mb <mb>', "cap on the component's linear memory (default 512)", parseInteger('--memory-limit-mb'))
     .option('--json', 'print one JSON object instead of a table')
     .action(varCommand);
+  for (const option of [...riskRequestOptions(), ...admissionFlagOptions()]) riskRun.addOption(option);
+
+  const audit = program
+    .command('audit')
+    .description('what a component may do, read from its bytes without running it; exit 1 if denied')
+    .argument('<component.wasm>', 'component to audit')
+    .option('--json', 'print one JSON object instead of a report')
+    .action(auditCommand);
+  for (const option of admissionFlagOptions()) audit.addOption(option);
+
+  const compare = program
+    .command('compare')
+    .description('run two components on the same inputs and seeds; per-level differences and a compatibility verdict')
+    .argument('<a.wasm>', 'first component')
+    .argument('<b.wasm>', 'second component')
+    .argument('<portfolio.json>', 'portfolio file')
+    .option('--json', 'print one JSON object instead of a table')
+    .action(compareCommand);
+  for (const option of [...riskRequestOptions(), ...admissionFlagOptions()]) compare.addOption(option);
+
+  const swap = program
+    .command('swap')
+    .description('demonstrate a live swap under load: serve from <from>, swap to <to>, roll back; report who served what')
+    .argument('<from.wasm>', 'version serving first')
+    .argument('<to.wasm>', 'version swapped in')
+    .option('--portfolio <file>', 'portfolio the requests use', 'examples/portfolio.json')
+    .option('--requests <n>', 'requests to send', parseInteger('--requests'), 300)
+    .option('--concurrency <n>', 'requests in flight at once', parseInteger('--concurrency'), 8)
+    .option('--paths <n>', 'Monte Carlo paths per request', parseInteger('--paths'), 5_000)
+    .option('--audit-log <file>', 'append-only log of the swaps', 'swaps.log')
+    .option('--json', 'print one JSON object instead of a summary')
+    .action(swapCommand);
+  for (const option of admissionFlagOptions()) swap.addOption(option);
 
   return program;
 }

@@ -4,10 +4,11 @@ import { InvalidInputError } from '../errors.js';
 import { RiskEngine, type RiskMethod, type RiskResult } from '../risk-engine.js';
 import { DEFAULT_COMPONENT } from '../project-paths.js';
 import type { PortfolioSpec } from '../portfolio.js';
+import { admissionOptionsFrom, type AdmissionFlags } from './admission-flags.js';
 import { readPortfolioFile } from './portfolio-file.js';
 import { formatRiskResult } from './report-format.js';
 
-export interface VarCommandOptions {
+export interface VarCommandOptions extends AdmissionFlags {
   component?: string;
   method: string;
   paths?: number;
@@ -36,6 +37,7 @@ export async function varCommand(portfolioPath: string, options: VarCommandOptio
     workers: options.workers,
     timeoutMs: options.timeoutMs,
     memoryLimitMb: options.memoryLimitMb,
+    admission: await admissionOptionsFrom(options),
   });
   try {
     await printRisk(engine, method, portfolio, options);

@@ -1,7 +1,7 @@
 // Parallel Monte Carlo: the same numbers for any number of workers and any chunking, and no cross-talk
 // between concurrent requests.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CancelledError } from '../../host/errors.js';
+import { CancelledError, NotPositiveSemidefiniteError } from '../../host/errors.js';
 import { RiskEngine } from '../../host/risk-engine.js';
 import { randomPortfolio } from '../support/random-portfolios.js';
 import { runCli } from '../support/run-cli.js';
@@ -61,6 +61,18 @@ describe('parallel Monte Carlo', () => {
     for (const [i, { portfolio, options }] of requests.entries()) {
       expect(numbers(concurrent[i]!)).toEqual(numbers(await oneWorker.monteCarlo(portfolio, { ...options, chunkPaths: 100_000 })));
     }
+  });
+
+  it('fails fast when a chunk fails, and the cancelled chunks leave no stray error behind', async () => {
+    const notPsd = {
+      assets: ['A', 'B', 'C'].map((id) => ({ id, spot: 10, drift: 0, vol: 0.2 })),
+      correlation: [[1, 0.9, -0.9], [0.9, 1, 0.9], [-0.9, 0.9, 1]],
+      positions: [{ asset: 'A', type: 'spot' as const, quantity: 1 }],
+    };
+    for (let attempt = 0; attempt < 15; attempt++) {
+      await expect(twoWorkers.monteCarlo(notPsd, { paths: 1_000_000, chunkPaths: 20_000 })).rejects.toBeInstanceOf(NotPositiveSemidefiniteError);
+    }
+    expect((await twoWorkers.monteCarlo(randomPortfolio(2), { paths: 1_000 })).paths).toBe(1_000);
   });
 
   it('stops a request when its AbortSignal fires, and keeps serving', async () => {

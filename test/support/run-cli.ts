@@ -1,6 +1,7 @@
 // Runs the built CLI (dist/) as a user would, capturing exit code, stdout and stderr.
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import { expect } from 'vitest';
 import { PROJECT_ROOT } from '../../host/project-paths.js';
 
 export interface CliRun {
@@ -16,4 +17,14 @@ export function runCli(args: string[], options: { timeoutMs?: number } = {}): Cl
     cwd: PROJECT_ROOT,
   });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** The CLI's promise for a failure: the exit code, nothing on stdout, one line on stderr and no stack trace. */
+export function expectOneLineFailure(run: CliRun, status: number, message: RegExp): void {
+  expect(run.status).toBe(status);
+  expect(run.stdout).toBe('');
+  const lines = run.stderr.trimEnd().split('\n');
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toMatch(message);
+  expect(run.stderr).not.toMatch(/\n\s+at /);
 }

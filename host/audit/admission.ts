@@ -1,0 +1,125 @@
+// Admission: the gate between reading a component and running any of it. The audit inspects the
+// component, decides each import by the capability policy and checks provenance; `admitComponent` (the
+// loader's call, before anything is transpiled or instantiated) turns a denial into a typed error, and
+// `wasm-risk audit` prints the same report.
+import { z } from 'zod';
+import { sha256Hex } from '../content-hash.js';
+import { PolicyDeniedError, ProvenanceError, SignatureError, type WasmRiskError } from '../errors.js';
+import { parseOrThrow } from '../input-validation.js';
+import type { SandboxOptions } from '../sandbox.js';
+import { capabilityPolicySchema, decideImport, defaultCapabilityPolicy, describeDecision, type ImportDecision, type Verdict } from './capability-policy.js';
+import { inspectComponent, type ComponentExtern, type ComponentInspection } from './component-inspection.js';
+import { DEFAULT_LOCK_FILE, checkProvenance, lockProblem, signatureProblem, type ProvenanceReport } from './provenance.js';
+
+export const admissionOptionsSchema = z.strictObject({
+  /** The capability policy (default: policies/default-policy.json). */
+  policy: capabilityPolicySchema.optional(),
+  /** Refuse a component whose SHA-256 is not pinned in the lock file. */
+  strict: z.boolean().default(false),
+  /** The lock file strict mode reads (default `components.lock.json` in the working directory). */
+  lockFile: z.string().min(1).default(DEFAULT_LOCK_FILE),
+  /** Ed25519 public keys (PEM); when any is given, a valid signature by one of them is required. */
+  trustedKeys: z.array(z.string()).default([]),
+  /** The component's signature: 64 raw bytes or their base64 (default `<component>.sig`). */
+  signatureFile: z.string().min(1).optional(),
+});
+
+export type AdmissionOptions = z.input<typeof admissionOptionsSchema>;
+
+export type AuditedImport = ComponentExtern & ImportDecision;
+
+/** Everything `wasm-risk audit` reports; `--json` prints it as it is. */
+export interface AuditReport extends Omit<ComponentInspection, 'imports'> {
+  policy: string;
+  imports: AuditedImport[];
+  provenance: ProvenanceReport;
+  verdict: Verdict;
+  /** Why the verdict: every problem when denied, what was checked when allowed. */
+  reasons: string[];
+}
+
+export async function auditComponent(bytes: Uint8Array, path: string, options: AdmissionOptions = {}): Promise<AuditReport> {
+  return audit(bytes, path, options, 'report');
+}
+
+/**
+ * The audit, throwing the typed error of its first failed check: a denied component never goes further.
+ * Provenance comes first and fails before any parser reads the bytes: in strict mode, bytes nobody
+ * approved are not even inspected.
+ */
+export async function admitComponent(bytes: Uint8Array, path: string, options: AdmissionOptions = {}): Promise<AuditReport> {
+  const report = await audit(bytes, path, options, 'admit');
+  const error = refusal(report);
+  if (error) throw error;
+  return report;
+}
+
+/** `admit` refuses unproven bytes before parsing them and reads only the boundary; `report` reads it all. */
+async function audit(bytes: Uint8Array, path: string, options: AdmissionOptions, purpose: 'admit' | 'report'): Promise<AuditReport> {
+  const settings = parseOrThrow(admissionOptionsSchema, options, 'admission');
+  const sha256 = sha256Hex(bytes);
+  const provenance = await checkProvenance(bytes, sha256, path, {
+    lockFile: settings.strict ? settings.lockFile : undefined,
+    trustedKeys: settings.trustedKeys,
+    signatureFile: settings.signatureFile,
+  });
+  const unproven = provenanceRefusal(provenance, path);
+  if (unproven && purpose === 'admit') throw unproven;
+  let inspection: ComponentInspection;
+  try {
+    inspection = await inspectComponent(bytes, path, purpose === 'admit' ? 'boundary' : 'full');
+  } catch (error) {
+    // A tampered file is first of all not the approved file, whatever else is wrong with it.
+    throw unproven ?? error;
+  }
+  const policy = settings.policy ?? (await defaultCapabilityPolicy());
+  const imports = inspection.imports.map((item) => ({ ...item, ...decideImport(policy, item) }));
+  const problems = [lockProblem(provenance.lock, path), signatureProblem(provenance.signature), ...denials(imports)].filter(
+    (problem) => problem !== undefined,
+  );
+  return {
+    ...inspection,
+    policy: policy.name,
+    imports,
+    provenance,
+    verdict: problems.length > 0 ? 'deny' : 'allow',
+    reasons: problems.length > 0 ? problems : approvals(policy.name, imports, provenance),
+  };
+}
+
+/** The error a denied report stands for: provenance first (if these are not the approved bytes, nothing else matters). */
+export function refusal(report: AuditReport): WasmRiskError | undefined {
+  const unproven = provenanceRefusal(report.provenance, report.path);
+  if (unproven) return unproven;
+  const denied = report.imports.filter((item) => item.verdict === 'deny');
+  if (denied.length === 0) return undefined;
+  return new PolicyDeniedError(`${report.path} denied by policy '${report.policy}': ${denials(denied).join('; ')}`, denied.map((item) => item.name));
+}
+
+function provenanceRefusal(provenance: ProvenanceReport, path: string): WasmRiskError | undefined {
+  const lock = lockProblem(provenance.lock, path);
+  if (lock) return new ProvenanceError(lock);
+  const signature = signatureProblem(provenance.signature);
+  return signature ? new SignatureError(signature) : undefined;
+}
+
+/** What the sandbox gives the admitted component: the interfaces its audit allowed, nothing more. */
+export function sandboxGrant(report: AuditReport): SandboxOptions {
+  return { grantedInterfaces: report.imports.filter((item) => item.verdict === 'allow').map((item) => item.interface ?? item.name) };
+}
+
+/** One line per deciding rule, naming the denied imports it decided. */
+function denials(imports: AuditedImport[]): string[] {
+  const byDecision = new Map<string, string[]>();
+  for (const item of imports) {
+    if (item.verdict === 'deny') byDecision.set(describeDecision(item), [...(byDecision.get(describeDecision(item)) ?? []), item.name]);
+  }
+  return [...byDecision].map(([decision, names]) => `${names.join(', ')} denied by ${decision}`);
+}
+
+function approvals(policy: string, imports: AuditedImport[], provenance: ProvenanceReport): string[] {
+  const reasons = [imports.length === 0 ? 'it imports nothing' : `policy '${policy}' allows all ${imports.length} import${imports.length === 1 ? '' : 's'}`];
+  if (provenance.lock.status === 'pinned') reasons.push(`pinned in ${provenance.lock.lockFile} as ${provenance.lock.name} ${provenance.lock.version}`);
+  if (provenance.signature.status === 'verified') reasons.push(`signed by trusted key ${provenance.signature.key}`);
+  return reasons;
+}

@@ -1,0 +1,47 @@
+// The flags that say what a component must pass before it runs (policy, strict mode and its lock file,
+// trusted signing keys), shared by `audit` and `var`, and their translation into AdmissionOptions.
+import { readFile } from 'node:fs/promises';
+import { Option } from 'commander';
+import type { AdmissionOptions } from '../audit/admission.js';
+import { readPolicyFile } from '../audit/capability-policy.js';
+import { InvalidInputError } from '../errors.js';
+
+export interface AdmissionFlags {
+  policy?: string;
+  strict?: boolean;
+  lockFile?: string;
+  trustedKey?: string[];
+  signature?: string;
+}
+
+export function admissionFlagOptions(): Option[] {
+  return [
+    new Option('--policy <file>', 'capability policy (JSON); default: policies/default-policy.json'),
+    new Option('--strict', 'refuse a component whose SHA-256 is not pinned in the lock file'),
+    new Option('--lock-file <file>', 'approved components, for --strict (default ./components.lock.json)'),
+    new Option('--trusted-key <pem-file>', 'Ed25519 public key whose signature the component must carry (repeatable)')
+      .argParser((file: string, files: string[] | undefined) => [...(files ?? []), file]),
+    new Option('--signature <file>', "the component's signature, for --trusted-key (default <component>.sig)"),
+  ];
+}
+
+export async function admissionOptionsFrom(flags: AdmissionFlags): Promise<AdmissionOptions> {
+  if (flags.lockFile !== undefined && !flags.strict) throw new InvalidInputError('--lock-file', 'applies only with --strict');
+  const trustedKeyFiles = flags.trustedKey ?? [];
+  if (flags.signature !== undefined && trustedKeyFiles.length === 0) throw new InvalidInputError('--signature', 'applies only with --trusted-key');
+  return {
+    policy: flags.policy === undefined ? undefined : await readPolicyFile(flags.policy),
+    strict: flags.strict ?? false,
+    lockFile: flags.lockFile,
+    trustedKeys: await Promise.all(trustedKeyFiles.map(readKeyFile)),
+    signatureFile: flags.signature,
+  };
+}
+
+async function readKeyFile(path: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    throw new InvalidInputError('--trusted-key', `cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
+}

@@ -1,0 +1,65 @@
+// `wasm-risk compare` and `wasm-risk swap` as a user runs them.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../support/run-cli.js';
+
+const ENGINE = 'build/components/risk-engine.wasm';
+const V1_1 = 'build/components/versions/risk-engine-1.1.0.wasm';
+const V2 = 'build/components/versions/risk-engine-2.0.0.wasm';
+const scratch = mkdtempSync(join(tmpdir(), 'wasm-risk-compare-'));
+
+describe('wasm-risk compare', () => {
+  it('reports identical results for a component compared with itself', () => {
+    const run = runCli(['compare', ENGINE, ENGINE, 'examples/portfolio.json', '--paths', '5000', '--json']);
+    expect(run.status).toBe(0);
+    const comparison = JSON.parse(run.stdout) as { verdict: string; methods: { method: string; levels: { varDifference: number; esDifference: number }[] }[] };
+    expect(comparison.verdict).toBe('identical');
+    expect(comparison.methods.map((m) => m.method)).toEqual(['monte-carlo', 'parametric', 'historical']);
+    for (const { levels } of comparison.methods) for (const level of levels) expect([level.varDifference, level.esDifference]).toEqual([0, 0]);
+  });
+
+  it('prints a table and the verdict for two compatible versions', () => {
+    const run = runCli(['compare', ENGINE, V1_1, 'examples/portfolio.json', '--paths', '5000']);
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(/B: .*risk-engine-1\.1\.0\.wasm\s+risk-engine 1\.1\.0\s+contract 1\.1\.0 .* compatible/);
+    expect(run.stdout).toMatch(/Verdict: identical/);
+  });
+
+  it('reports an incompatible major version with what differs, exit 1', () => {
+    const policy = join(scratch, 'any-major.json');
+    writeFileSync(policy, JSON.stringify({ version: 1, name: 'any major', rules: [{ interface: 'wasm-risk:risk/types', verdict: 'allow', reason: 'test' }] }));
+    const run = runCli(['compare', ENGINE, V2, 'examples/portfolio.json', '--policy', policy]);
+    expect(run.status).toBe(1);
+    expect(run.stdout).toMatch(/INCOMPATIBLE: contract version 2\.0\.0: this host speaks wasm-risk:risk 1\.x; monteCarlo differs/);
+    expect(run.stdout).toMatch(/Verdict: incompatible/);
+    expect(run.stderr).toMatch(/^wasm-risk: ERR_INCOMPATIBLE_COMPONENT: .*risk-engine-2\.0\.0\.wasm: contract version 2\.0\.0/);
+  });
+
+  it('refuses 2.0.0 at the audit under the default policy', () => {
+    const run = runCli(['compare', ENGINE, V2, 'examples/portfolio.json']);
+    expect(run.status).toBe(1);
+    expect(run.stderr).toMatch(/ERR_POLICY_DENIED: .*wasm-risk:risk\/types@2\.0\.0/);
+  });
+});
+
+describe('wasm-risk swap', () => {
+  it('swaps and rolls back under load without a failed request, and logs both events', () => {
+    const log = join(scratch, 'swaps.log');
+    const run = runCli(['swap', ENGINE, V1_1, '--requests', '90', '--paths', '1000', '--audit-log', log, '--json']);
+    expect(run.status).toBe(0);
+    const summary = JSON.parse(run.stdout) as { requests: number; failed: number; servedBy: Record<string, number>; auditLog: { chainIntact: boolean; events: { event: string }[] } };
+    expect(summary.failed).toBe(0);
+    expect(summary.servedBy['1.0.0']! + summary.servedBy['1.1.0']!).toBe(90);
+    expect(summary.servedBy['1.1.0']).toBeGreaterThan(0);
+    expect(summary.auditLog.chainIntact).toBe(true);
+    expect(summary.auditLog.events.map((e) => e.event).slice(-2)).toEqual(['swap', 'rollback']);
+  });
+
+  it('refuses a candidate that fails the golden vectors, exit 1', () => {
+    const run = runCli(['swap', ENGINE, 'build/fixtures/wrong-model.wasm', '--audit-log', join(scratch, 'refused.log')]);
+    expect(run.status).toBe(1);
+    expect(run.stderr).toMatch(/^wasm-risk: ERR_GOLDEN_VECTORS_FAILED: .*wrong-model\.wasm failed \d+ golden vector check/);
+  });
+});

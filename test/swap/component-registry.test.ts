@@ -1,0 +1,177 @@
+// Version swaps under load: admission (contract, golden vectors), atomic swap and rollback with nothing
+// dropped, the audit log, and shadow mode.
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ComponentRegistry } from '../../host/component-registry.js';
+import { GoldenVectorsFailedError, IncompatibleComponentError, PolicyDeniedError, UnknownVersionError } from '../../host/errors.js';
+import type { PortfolioSpec } from '../../host/portfolio.js';
+import { DEFAULT_COMPONENT, PROJECT_ROOT } from '../../host/project-paths.js';
+import { loadGoldenVectors } from '../../host/golden-vectors.js';
+import { verifySwapAuditLog } from '../../host/swap-audit-log.js';
+
+const V1_1 = join(PROJECT_ROOT, 'build', 'components', 'versions', 'risk-engine-1.1.0.wasm');
+const V2 = join(PROJECT_ROOT, 'build', 'components', 'versions', 'risk-engine-2.0.0.wasm');
+const WRONG_MODEL = join(PROJECT_ROOT, 'build', 'fixtures', 'wrong-model.wasm');
+const portfolio = JSON.parse(readFileSync(join(PROJECT_ROOT, 'examples', 'portfolio.json'), 'utf8')) as PortfolioSpec;
+
+/** Lets the risk world's types of any major version through the audit, so the contract check is what decides. */
+const anyMajorPolicy = {
+  version: 1,
+  name: 'test: any contract major',
+  rules: [{ interface: 'wasm-risk:risk/types', verdict: 'allow', reason: 'test' }],
+} as const;
+
+let registry: ComponentRegistry | undefined;
+afterEach(async () => {
+  await registry?.close();
+  registry = undefined;
+});
+
+function openRegistry(engine = {}) {
+  const auditLogPath = join(mkdtempSync(join(tmpdir(), 'wasm-risk-swap-')), 'swaps.log');
+  registry = new ComponentRegistry({ auditLogPath, actor: 'test-suite', engine: { workers: 2, ...engine } });
+  return { registry, auditLogPath };
+}
+
+describe('swap under continuous load', () => {
+  it('swaps 1.0.0 -> 1.1.0 and rolls back with zero failed or dropped requests', async () => {
+    const { registry, auditLogPath } = openRegistry();
+    const v1 = await registry.register(DEFAULT_COMPONENT);
+    const v11 = await registry.register(V1_1);
+    expect([v1.version, v1.active, v11.version, v11.active]).toEqual(['1.0.0', true, '1.1.0', false]);
+
+    const TOTAL = 300;
+    const CONCURRENCY = 8;
+    const served: string[] = [];
+    const failures: unknown[] = [];
+    let started = 0;
+    const worker = async () => {
+      while (started < TOTAL) {
+        const i = started++;
+        try {
+          const result = await registry.monteCarlo(portfolio, { paths: 2_000, seed: BigInt(i % 7) });
+          served[i] = result.component.version;
+        } catch (error) {
+          failures.push(error);
+        }
+        if (i === 100) await registry.swap('1.1.0');
+        if (i === 200) await registry.rollback();
+      }
+    };
+    await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+
+    expect(failures).toEqual([]);
+    expect(served.filter(Boolean)).toHaveLength(TOTAL);
+    const counts = { '1.0.0': served.filter((v) => v === '1.0.0').length, '1.1.0': served.filter((v) => v === '1.1.0').length };
+    expect(counts['1.0.0'] + counts['1.1.0']).toBe(TOTAL);
+    expect(counts['1.1.0']).toBeGreaterThan(50);
+    expect(counts['1.0.0']).toBeGreaterThan(150);
+    expect(served.slice(-CONCURRENCY)).toEqual(Array(CONCURRENCY).fill('1.0.0'));
+    expect(registry.active.version).toBe('1.0.0');
+
+    const { events, brokenAt } = await verifySwapAuditLog(auditLogPath);
+    expect(brokenAt).toBeNull();
+    expect(events.map((e) => e.event)).toEqual(['register', 'swap', 'register', 'swap', 'rollback']);
+    const [swap, rollback] = events.slice(-2);
+    expect(swap).toMatchObject({ actor: 'test-suite', from: { version: '1.0.0', sha256: v1.sha256 }, to: { version: '1.1.0', sha256: v11.sha256 } });
+    expect(rollback).toMatchObject({ from: { version: '1.1.0', sha256: v11.sha256 }, to: { version: '1.0.0', sha256: v1.sha256 } });
+    expect(Date.parse(rollback!.at)).toBeGreaterThanOrEqual(Date.parse(swap!.at));
+  });
+
+  it('finishes a request in flight on the version it started on', async () => {
+    const { registry } = openRegistry();
+    await registry.register(DEFAULT_COMPONENT);
+    await registry.register(V1_1);
+    const inFlight = registry.monteCarlo(portfolio, { paths: 400_000 });
+    await registry.swap('1.1.0');
+    const after = await registry.monteCarlo(portfolio, { paths: 1_000 });
+    expect((await inFlight).component.version).toBe('1.0.0');
+    expect(after.component.version).toBe('1.1.0');
+  });
+});
+
+describe('admission of a candidate', () => {
+  it('refuses 2.0.0 at the audit under the default policy, naming the import', async () => {
+    const { registry } = openRegistry();
+    await expect(registry.register(V2)).rejects.toThrow(PolicyDeniedError);
+  });
+
+  it('refuses 2.0.0 for its contract, saying what differs', async () => {
+    const { registry, auditLogPath } = openRegistry({ admission: { policy: anyMajorPolicy } });
+    const error = await registry.register(V2).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(IncompatibleComponentError);
+    const message = (error as Error).message;
+    expect(message).toMatch(/contract version 2\.0\.0: this host speaks wasm-risk:risk 1\.x/);
+    expect(message).toMatch(/monteCarlo differs: expected `export function monteCarlo\(portfolio: Portfolio, run: Simulation, confidenceLevels: Float64Array\): RiskReport;`, found `export function monteCarlo\(portfolio: Portfolio, run: Simulation, confidenceBasisPoints: Uint32Array\): RiskReport;`/);
+    const { events } = await verifySwapAuditLog(auditLogPath);
+    expect(events).toMatchObject([{ event: 'refuse', reason: expect.stringMatching(/incompatible/) }]);
+  });
+
+  it('refuses a component that fails the golden vectors', async () => {
+    const { registry } = openRegistry();
+    await registry.register(DEFAULT_COMPONENT);
+    const error = await registry.register(WRONG_MODEL).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(GoldenVectorsFailedError);
+    expect((error as Error).message).toMatch(/failed \d+ golden vector check\(s\): monte-carlo long stock @0\.95: VaR/);
+    expect(registry.list().map((v) => v.version)).toEqual(['1.0.0']);
+  });
+
+  it('takes the same component twice as one version, and refuses unknown versions and an empty history', async () => {
+    const { registry } = openRegistry();
+    await registry.register(DEFAULT_COMPONENT);
+    expect(await registry.register(DEFAULT_COMPONENT)).toMatchObject({ version: '1.0.0', active: true });
+    await expect(registry.swap('9.9.9')).rejects.toThrow(UnknownVersionError);
+    await expect(registry.rollback()).rejects.toThrow(/nothing to roll back to/);
+  });
+});
+
+describe('shadow mode', () => {
+  it('runs the candidate beside the serving version and reports no difference for the same model', async () => {
+    const { registry } = openRegistry();
+    await registry.register(DEFAULT_COMPONENT);
+    await registry.register(V1_1);
+    registry.startShadow('1.1.0');
+    for (let i = 0; i < 5; i++) {
+      const result = await registry.monteCarlo(portfolio, { paths: 3_000, seed: BigInt(i) });
+      expect(result.component.version).toBe('1.0.0');
+    }
+    await registry.parametric(portfolio);
+    expect(await registry.stopShadow()).toMatchObject({ candidate: { version: '1.1.0' }, requests: 6, mismatches: 0, maxRelativeDifference: 0 });
+  });
+
+  it('reports the differences of a candidate with another model, without serving it', async () => {
+    // Vectors so loose the wrong model passes them: shadow mode is what must catch it.
+    const vectors = await loadGoldenVectors();
+    const lenient = {
+      ...vectors,
+      vectors: vectors.vectors
+        .filter((v) => v.method === 'parametric' && 'levels' in v.expect)
+        .map((v) => ({ ...v, expect: { ...v.expect, varTolerance: { relative: 1e9 }, esTolerance: { relative: 1e9 } } })),
+    };
+    registry = new ComponentRegistry({ auditLogPath: join(mkdtempSync(join(tmpdir(), 'wasm-risk-swap-')), 'log'), goldenVectors: lenient, engine: { workers: 1 } });
+    await registry.register(DEFAULT_COMPONENT);
+    const wrong = await registry.register(WRONG_MODEL);
+    registry.startShadow(wrong.version);
+    const served = await registry.parametric(portfolio);
+    expect(served.component.version).toBe('1.0.0');
+    const report = await registry.stopShadow();
+    expect(report).toMatchObject({ requests: 1, mismatches: 1 });
+    expect(report.examples[0]).toMatch(/^parametric @0\.95: var [\d.]+ served, [\d.]+ from the candidate$/);
+    expect(report.maxRelativeDifference).toBeGreaterThan(0.01);
+  });
+});
+
+describe('the audit log', () => {
+  it('detects an edited line', async () => {
+    const { registry, auditLogPath } = openRegistry();
+    await registry.register(DEFAULT_COMPONENT);
+    await registry.register(V1_1);
+    await registry.swap('1.1.0');
+    const lines = readFileSync(auditLogPath, 'utf8').trimEnd().split('\n');
+    lines[1] = lines[1]!.replace('test-suite', 'someone-else');
+    writeFileSync(auditLogPath, `${lines.join('\n')}\n`);
+    expect((await verifySwapAuditLog(auditLogPath)).brokenAt).toBe(3);
+  });
+});
