@@ -4,7 +4,8 @@ import type { EngineTask } from './engine-calls.js';
 
 /** One request's limits: its deadline, and the caller's signal to cancel it. */
 export interface CallLimits {
-  deadline: AbortSignal;
+  /** `performance.now()` at which the request's time is up. */
+  deadlineAt: number;
   timeoutMs: number;
   signal?: AbortSignal;
 }

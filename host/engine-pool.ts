@@ -47,13 +47,14 @@ export class EnginePool implements EngineExecutor {
 
   /** Runs one engine call in a worker; every failure is a typed error. */
   async run(task: EngineTask, limits: CallLimits): Promise<unknown> {
-    const signal = limits.signal ? AbortSignal.any([limits.deadline, limits.signal]) : limits.deadline;
+    const deadline = AbortSignal.timeout(Math.max(0, Math.ceil(limits.deadlineAt - performance.now())));
+    const signal = limits.signal ? AbortSignal.any([deadline, limits.signal]) : deadline;
     let outcome: EngineTaskOutcome;
     try {
       outcome = await this.piscina.run(task, { signal });
     } catch (error) {
       if (limits.signal?.aborted) throw new CancelledError('request cancelled by the caller', { cause: error });
-      if (limits.deadline.aborted) throw new TimeoutError(`call exceeded its ${limits.timeoutMs} ms deadline; the worker was terminated`, { cause: error });
+      if (deadline.aborted) throw new TimeoutError(`call exceeded its ${limits.timeoutMs} ms deadline; the worker was terminated`, { cause: error });
       throw error;
     }
     if (!outcome.ok) throw fromTransported(outcome.error);

@@ -12,7 +12,7 @@ export class InThreadExecutor implements EngineExecutor {
 
   async run(task: EngineTask, limits: CallLimits): Promise<unknown> {
     if (limits.signal?.aborted) throw new CancelledError('request cancelled by the caller');
-    if (limits.deadline.aborted) throw new TimeoutError(`call exceeded its ${limits.timeoutMs} ms deadline`);
+    if (performance.now() >= limits.deadlineAt) throw new TimeoutError(`call exceeded its ${limits.timeoutMs} ms deadline`);
     const outcome = await this.cache.execute(task);
     if (!outcome.ok) throw fromTransported(outcome.error);
     return outcome.value;

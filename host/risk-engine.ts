@@ -222,5 +222,5 @@ export class RiskEngine {
 }
 
 function limitsFor(timeoutMs: number): CallLimits {
-  return { deadline: AbortSignal.timeout(timeoutMs), timeoutMs };
+  return { deadlineAt: performance.now() + timeoutMs, timeoutMs };
 }

@@ -4,7 +4,6 @@
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { transpileBytes } from '@bytecodealliance/jco-transpile';
 import { firstLine } from './component-format.js';
 import { sha256Hex } from './content-hash.js';
 import { ComponentLoadError } from './errors.js';
@@ -50,6 +49,8 @@ async function transpile(component: Uint8Array): Promise<TranspiledComponent> {
   let files: Record<string, Uint8Array>;
   let exports: [string, string][];
   try {
+    // Loaded on a cache miss only: jco's bindgen costs ~100 ms to import, which a cached load need not pay.
+    const { transpileBytes } = await import('@bytecodealliance/jco-transpile');
     ({ files, exports } = await transpileBytes(component, {
       name: 'component',
       instantiation: 'async',
@@ -101,7 +102,8 @@ async function readVerifiedEntry(entryDir: string): Promise<TranspiledComponent 
 async function writeEntry(cacheDir: string, entryDir: string, entry: TranspiledComponent): Promise<void> {
   const staging = join(cacheDir, 'staging', `${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}`);
   try {
-    await mkdir(staging, { recursive: true });
+    // Private to this user: whoever can write the cache chooses the code the host runs.
+    await mkdir(staging, { recursive: true, mode: 0o700 });
     const glue = Buffer.from(entry.glue, 'utf8');
     await writeFile(join(staging, 'component.js'), glue);
     const files: Record<string, string> = {};
@@ -116,7 +118,7 @@ async function writeEntry(cacheDir: string, entryDir: string, entry: TranspiledC
     }
     const manifest: Manifest = { glue: sha256Hex(glue), files, exports: entry.exports };
     await writeFile(join(staging, MANIFEST), JSON.stringify(manifest, null, 2));
-    await mkdir(join(cacheDir, 'transpiled'), { recursive: true });
+    await mkdir(join(cacheDir, 'transpiled'), { recursive: true, mode: 0o700 });
     await rm(entryDir, { recursive: true, force: true });
     await rename(staging, entryDir);
   } catch {

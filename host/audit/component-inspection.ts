@@ -1,6 +1,5 @@
 // What a component is and what it asks for, read from its bytes without running any of it: hash and
 // size, the world it implements, every import and export with its functions, and who produced it.
-import { componentWit, metadataShow } from '@bytecodealliance/jco-transpile/wasm-tools';
 import { assertComponentBytes } from '../component-format.js';
 import { sha256Hex } from '../content-hash.js';
 import { ComponentLoadError } from '../errors.js';
@@ -51,8 +50,7 @@ const INTERFACE_NAME = /^([^/@]+:[^/@]+)\/([^@]+)(?:@(.+))?$/;
 export async function inspectComponent(bytes: Uint8Array, path: string, depth: 'full' | 'boundary' = 'full'): Promise<ComponentInspection> {
   assertComponentBytes(bytes, path);
   const boundary = readComponentBoundary(bytes, path);
-  const [wit, modules] =
-    depth === 'full' ? await Promise.all([wasmTools(() => componentWit(bytes), path), wasmTools(() => metadataShow(bytes), path)]) : [null, []];
+  const [wit, modules] = depth === 'full' ? await describe(bytes, path) : [null, []];
   const exports = boundary.exports.map(toExtern);
   return {
     path,
@@ -63,6 +61,11 @@ export async function inspectComponent(bytes: Uint8Array, path: string, depth: '
     exports,
     producers: mergeProducers(modules.map((module) => module.producers)),
   };
+}
+
+async function describe(bytes: Uint8Array, path: string) {
+  const { componentWit, metadataShow } = await import('@bytecodealliance/jco-transpile/wasm-tools');
+  return Promise.all([wasmTools(() => componentWit(bytes), path), wasmTools(() => metadataShow(bytes), path)]);
 }
 
 async function wasmTools<T>(run: () => Promise<T>, path: string): Promise<T> {
