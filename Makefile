@@ -72,6 +72,34 @@ build/fixtures/%.wasm: components/fixtures/%/src/lib.rs components/fixtures/%/Ca
 	cd components/fixtures/$* && $(WASM_CARGO)
 	node components/componentize.mjs $(CARGO_TARGET)/wasm32-unknown-unknown/release/fixture_$(subst -,_,$*).wasm $@
 
+# Benchmarks (bench/): the component against the same crate built natively, the TypeScript reference,
+# NumPy and Wasmtime, in one run. Python is optional: without python3 (or pip) those columns say n/a.
+BENCH_NATIVE := build/bench/native-target/release/risk-engine-bench
+BENCH_VENV := build/bench/venv
+.PHONY: bench bench-native bench-python
+
+bench: build bench-native bench-python
+	node bench/run.mjs
+
+# rustup's stable cargo (first on PATH) builds natively offline: the engine's only dependency is wasm32-only.
+# On x86-64 a second build limited to 128-bit SIMD (SSE4.2, the width of wasm SIMD128) separates what the
+# runtime costs from what AVX2's wider vectors give.
+bench-native:
+	cd bench/native && CARGO_TARGET_DIR=$(CURDIR)/build/bench/native-target RUSTFLAGS="-C target-cpu=native" \
+		cargo build --release --quiet
+	if [ "$$(uname -m)" = x86_64 ]; then cd bench/native && CARGO_TARGET_DIR=$(CURDIR)/build/bench/native-sse-target \
+		RUSTFLAGS="-C target-cpu=x86-64-v2" cargo build --release --quiet; fi
+
+bench-python: $(BENCH_VENV)/.installed
+
+$(BENCH_VENV)/.installed: bench/requirements.txt
+	@if command -v python3 >/dev/null 2>&1 && python3 -m venv $(BENCH_VENV) \
+		&& $(BENCH_VENV)/bin/pip install --quiet --disable-pip-version-check -r bench/requirements.txt; then \
+		touch $@; \
+	else \
+		echo "python3/pip unavailable: the bench skips NumPy and Wasmtime"; \
+	fi
+
 host:
 	npx tsc -p tsconfig.json
 

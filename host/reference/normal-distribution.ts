@@ -1,5 +1,7 @@
 // Standard normal distribution functions with a fixed, documented operation order, so the Rust
-// component can mirror them and agree to the last bit (given the same exp/log/sqrt).
+// component can mirror them and agree to the last bit (both use the model's exp and ln).
+
+import { exp, ln } from './elementary-functions.js';
 
 // W. J. Cody, "Rational Chebyshev approximations for the error function" (1969), netlib CALERF.
 const ERF_A = [
@@ -58,7 +60,7 @@ export function erfc(x: number): number {
       xnum = (xnum + ERFC_C[i]!) * y;
       xden = (xden + ERFC_D[i]!) * y;
     }
-    result = scaleByExpMinusSquare(y, (xnum + ERFC_C[7]) / (xden + ERFC_D[7]));
+    result = expMinusSquare(y) * ((xnum + ERFC_C[7]) / (xden + ERFC_D[7]));
   } else if (y >= ERFC_UNDERFLOW) {
     result = 0;
   } else {
@@ -70,19 +72,27 @@ export function erfc(x: number): number {
       xden = (xden + ERFC_Q[i]!) * ysq;
     }
     const tail = (ysq * (xnum + ERFC_P[4])) / (xden + ERFC_Q[4]);
-    result = scaleByExpMinusSquare(y, (SQRPI - tail) / y);
+    result = expMinusSquare(y) * ((SQRPI - tail) / y);
   }
   return x < 0 ? 2 - result : result;
 }
 
+/** Veltkamp's splitting constant 2^27 + 1: splits a double into two 26-bit halves. */
+const SPLIT = 134217729;
+
 /**
- * value * exp(-y^2), with y^2 split as ysq^2 + del (ysq = y truncated to 1/16) so the rounding
- * error of y*y is not amplified by the exponential.
+ * exp(-y^2) with y^2 taken exactly as hi + lo (Dekker's product: hi = y*y rounded, lo its rounding
+ * error), so that the rounding of y*y is not amplified by the exponential: e^-(hi+lo) = e^-hi (1 - lo)
+ * to far below an ulp since |lo| < 2^-53 hi. One exponential where Cody's split of y^2 needs two.
  */
-function scaleByExpMinusSquare(y: number, value: number): number {
-  const ysq = Math.trunc(y * 16) / 16;
-  const del = (y - ysq) * (y + ysq);
-  return Math.exp(-ysq * ysq) * Math.exp(-del) * value;
+function expMinusSquare(y: number): number {
+  const c = SPLIT * y;
+  const high = c - (c - y);
+  const low = y - high;
+  const hi = y * y;
+  const lo = high * high - hi + 2 * high * low + low * low;
+  const e = exp(-hi);
+  return e - e * lo;
 }
 
 /** Standard normal CDF: erfc(-x / sqrt 2) / 2. */
@@ -95,7 +105,7 @@ const INV_SQRT_2PI = 0.3989422804014327;
 
 /** Standard normal density. */
 export function normalPdf(x: number): number {
-  return Math.exp(-0.5 * x * x) * INV_SQRT_2PI;
+  return exp(-0.5 * x * x) * INV_SQRT_2PI;
 }
 
 // M. J. Wichura, "Algorithm AS 241: the percentage points of the normal distribution" (1988),
@@ -149,7 +159,7 @@ export function inverseNormalCdf(p: number): number {
     const r = 0.180625 - q * q;
     return (q * horner(PPND_A, r)) / horner(PPND_B, r);
   }
-  let r = Math.sqrt(-Math.log(q < 0 ? p : 1 - p));
+  let r = Math.sqrt(-ln(q < 0 ? p : 1 - p));
   let value: number;
   if (r <= 5) {
     r -= 1.6;

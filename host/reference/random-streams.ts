@@ -1,14 +1,16 @@
 // The random numbers of the model (README "Random numbers"): splitmix64 and xoshiro256++ as
-// published by Vigna, one stream per path, uniforms in (0, 1] and Box-Muller normals.
+// published by Vigna, one stream per path, uniforms in (0, 1) and Box-Muller normals computed with the
+// model's own ln and cos/sin (elementary-functions.ts).
 //
 // 64-bit words are kept as [high, low] uint32 halves: BigInt arithmetic is an order of magnitude
 // slower, and a Monte Carlo run draws millions of words.
 
+import { cosSinTurns, lnPositiveNormal } from './elementary-functions.js';
+
 /** Spreads path keys over the seed space, so that neighbouring paths start far apart. */
 const PATH_KEY_MULTIPLIER = 0xd1b54a32d192ed03n;
-const TWO_POW_21 = 2 ** 21;
-const TWO_POW_MINUS_53 = 2 ** -53;
-const TWO_PI = 2 * Math.PI;
+const TWO_POW_20 = 2 ** 20;
+const TWO_POW_MINUS_52 = 2 ** -52;
 
 /**
  * High word of (a * b) mod 2^64, a = aHi:aLo and b = bHi:bLo; the low word is Math.imul(aLo, bLo).
@@ -45,10 +47,13 @@ abstract class Uint64Generator {
     target[offset + 1] = this.output[1]!;
   }
 
-  /** ((x >> 11) + 1) * 2^-53: uniform in (0, 1], never 0 so that log(u) is finite. */
+  /**
+   * ((x >> 12) + 1/2) 2^-52: the top 52 bits centred in their interval, so uniform in (0, 1), never
+   * 0 (log(u) is finite) nor 1. Every step is exact.
+   */
   nextUniform(): number {
     this.step();
-    return (this.output[0]! * TWO_POW_21 + (this.output[1]! >>> 11) + 1) * TWO_POW_MINUS_53;
+    return (this.output[0]! * TWO_POW_20 + (this.output[1]! >>> 12) + 0.5) * TWO_POW_MINUS_52;
   }
 }
 
@@ -135,6 +140,8 @@ export function pathStream(seed: bigint, key: bigint): Xoshiro256pp {
   return new Xoshiro256pp(seed ^ BigInt.asUintN(64, key * PATH_KEY_MULTIPLIER));
 }
 
+const cosSin = new Float64Array(2);
+
 /**
  * Fills `normals` with standard normals by Box-Muller on successive uniform pairs (u1, u2):
  * r cos(2 pi u2), then r sin(2 pi u2), r = sqrt(-2 ln u1); an odd length drops the last sine.
@@ -143,10 +150,10 @@ export function fillNormals(stream: Xoshiro256pp, normals: Float64Array): void {
   for (let i = 0; i < normals.length; i += 2) {
     const u1 = stream.nextUniform();
     const u2 = stream.nextUniform();
-    const radius = Math.sqrt(-2 * Math.log(u1));
-    const angle = TWO_PI * u2;
-    normals[i] = radius * Math.cos(angle);
-    if (i + 1 < normals.length) normals[i + 1] = radius * Math.sin(angle);
+    const radius = Math.sqrt(-2 * lnPositiveNormal(u1));
+    cosSinTurns(u2, cosSin);
+    normals[i] = radius * cosSin[0]!;
+    if (i + 1 < normals.length) normals[i + 1] = radius * cosSin[1]!;
   }
 }
 

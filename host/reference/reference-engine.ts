@@ -3,21 +3,23 @@
 
 import type { Portfolio, RiskReport, Simulation } from '../engine-types.js';
 import { summarizePnl } from '../risk-statistics.js';
-import { blackScholesDelta, blackScholesPrice } from './black-scholes.js';
+import { blackScholesDelta, blackScholesPrice, blackScholesPriceAt } from './black-scholes.js';
 import { choleskyLower } from './cholesky.js';
+import { exp, ln } from './elementary-functions.js';
 import { inverseNormalCdf, normalPdf } from './normal-distribution.js';
 import { fillPathShocks } from './random-streams.js';
 
 const TRADING_DAYS_PER_YEAR = 252;
 
 /**
- * P&L of the portfolio when its assets move from today's spots to `spotsAtHorizon`, summed over the
- * positions in order; options age by the horizon and today's option values are computed once.
+ * P&L of the portfolio when asset i moves by log-return logReturns[i] to spotsAtHorizon[i], summed
+ * over the positions in order. Options age by the horizon and are revalued with ln(S/K) = ln(S0/K) +
+ * log-return; today's values and ln(S0/K) are computed once.
  */
 function createRevaluation(
   portfolio: Portfolio,
   horizonYears: number,
-): (spotsAtHorizon: Float64Array) => number {
+): (spotsAtHorizon: Float64Array, logReturns: ArrayLike<number>) => number {
   const { assets, positions, riskFreeRate } = portfolio;
   const valuesToday = positions.map(({ assetIndex, instrument }) => {
     const asset = assets[assetIndex]!;
@@ -25,7 +27,10 @@ function createRevaluation(
     const { kind, strike, expiryYears } = instrument.val;
     return blackScholesPrice(kind, asset.spot, strike, expiryYears, riskFreeRate, asset.vol);
   });
-  return (spotsAtHorizon) => {
+  const logMoneynessToday = positions.map(({ assetIndex, instrument }) =>
+    instrument.tag === 'spot' ? 0 : ln(assets[assetIndex]!.spot / instrument.val.strike),
+  );
+  return (spotsAtHorizon, logReturns) => {
     let pnl = 0;
     for (let p = 0; p < positions.length; p++) {
       const { assetIndex, quantity, instrument } = positions[p]!;
@@ -33,9 +38,10 @@ function createRevaluation(
       const valueAtHorizon =
         instrument.tag === 'spot'
           ? spot
-          : blackScholesPrice(
+          : blackScholesPriceAt(
               instrument.val.kind,
               spot,
+              logMoneynessToday[p]! + logReturns[assetIndex]!,
               instrument.val.strike,
               instrument.val.expiryYears - horizonYears,
               riskFreeRate,
@@ -49,8 +55,8 @@ function createRevaluation(
 
 /**
  * P&L of paths firstPath .. firstPath + pathCount - 1, in path order. Per path: eps from the path's
- * stream, Z = L eps (Z_i summed over k <= i ascending), S_i(h) = S_i exp((drift_i - vol_i^2/2) h +
- * vol_i sqrt(h) Z_i), then full revaluation.
+ * stream, Z = L eps (Z_i = 0 + L_i0 eps_0 + L_i1 eps_1 + ... over k <= i ascending), log-return
+ * x_i = (drift_i - vol_i^2/2) h + vol_i sqrt(h) Z_i, S_i(h) = S_i exp(x_i), then full revaluation.
  */
 export function referenceSimulatePnl(portfolio: Portfolio, run: Simulation): Float64Array {
   const { assets } = portfolio;
@@ -65,6 +71,7 @@ export function referenceSimulatePnl(portfolio: Portfolio, run: Simulation): Flo
   const diffusionScales = Float64Array.from(assets, ({ vol }) => vol * Math.sqrt(horizonYears));
 
   const shocks = new Float64Array(n);
+  const logReturns = new Float64Array(n);
   const spots = new Float64Array(n);
   const pnl = new Float64Array(Number(run.pathCount));
   for (let index = 0; index < pnl.length; index++) {
@@ -72,9 +79,10 @@ export function referenceSimulatePnl(portfolio: Portfolio, run: Simulation): Flo
     for (let i = 0; i < n; i++) {
       let correlated = 0;
       for (let k = 0; k <= i; k++) correlated += factor[i * n + k]! * shocks[k]!;
-      spots[i] = assets[i]!.spot * Math.exp(driftTerms[i]! + diffusionScales[i]! * correlated);
+      logReturns[i] = driftTerms[i]! + diffusionScales[i]! * correlated;
+      spots[i] = assets[i]!.spot * exp(logReturns[i]!);
     }
-    pnl[index] = revalue(spots);
+    pnl[index] = revalue(spots, logReturns);
   }
   return pnl;
 }
@@ -98,8 +106,8 @@ export function referenceHistorical(
   const revalue = createRevaluation(portfolio, horizonDays / TRADING_DAYS_PER_YEAR);
   const spots = new Float64Array(assets.length);
   const pnl = Float64Array.from(returns, (row) => {
-    for (let i = 0; i < assets.length; i++) spots[i] = assets[i]!.spot * Math.exp(row[i]!);
-    return revalue(spots);
+    for (let i = 0; i < assets.length; i++) spots[i] = assets[i]!.spot * exp(row[i]!);
+    return revalue(spots, row);
   });
   return summarizePnl(pnl, confidenceLevels);
 }

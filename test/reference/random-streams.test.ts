@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { cosSinTurns, lnPositiveNormal } from '../../host/reference/elementary-functions.js';
 import {
   SplitMix64,
   Xoshiro256pp,
@@ -44,7 +45,7 @@ function oracleSeededXoshiro(seed: bigint): () => bigint {
   return oracleXoshiro([next(), next(), next(), next()]);
 }
 
-const oracleUniform = (x: bigint): number => Number((x >> 11n) + 1n) * 2 ** -53;
+const oracleUniform = (x: bigint): number => (Number(x >> 12n) + 0.5) * 2 ** -52;
 
 const SEEDS = [0n, 1n, 42n, 0x0123456789abcdefn, 0xffffffffffffffffn, 0x8000000000000000n];
 
@@ -81,20 +82,21 @@ describe('xoshiro256++', () => {
     for (let i = 0; i < 5000; i++) expect(generator.nextUint64()).toBe(oracle());
   });
 
-  it('draws uniforms ((x >> 11) + 1) 2^-53 in (0, 1]', () => {
+  it('draws uniforms ((x >> 12) + 1/2) 2^-52 in (0, 1)', () => {
     const generator = new Xoshiro256pp(7n);
     const oracle = oracleSeededXoshiro(7n);
     for (let i = 0; i < 5000; i++) {
       const u = generator.nextUniform();
       expect(u).toBe(oracleUniform(oracle()));
       expect(u).toBeGreaterThan(0);
-      expect(u).toBeLessThanOrEqual(1);
+      expect(u).toBeLessThan(1);
     }
   });
 
-  it('maps the extreme words to 2^-53 and 1', () => {
+  it('maps the extreme words to 2^-53 and 1 - 2^-53, and the middle to 1/2 + 2^-53', () => {
     expect(oracleUniform(0n)).toBe(2 ** -53);
-    expect(oracleUniform(MASK)).toBe(1);
+    expect(oracleUniform(MASK)).toBe(1 - 2 ** -53);
+    expect(oracleUniform(1n << 63n)).toBe(0.5 + 2 ** -53);
   });
 });
 
@@ -108,19 +110,26 @@ describe('path streams', () => {
     }
   });
 
-  it('Box-Muller: cos then sin of each uniform pair, an odd count drops the last sine', () => {
+  it('Box-Muller with the model ln and cos/sin: cos then sin of each pair, an odd count drops the last sine', () => {
     const normals = new Float64Array(5);
     const stream = new Xoshiro256pp(99n);
     fillNormals(stream, normals);
     const oracle = oracleSeededXoshiro(99n);
     const expected: number[] = [];
+    const libm: number[] = [];
+    const cosSin = new Float64Array(2);
     for (let pair = 0; pair < 3; pair++) {
       const u1 = oracleUniform(oracle());
       const u2 = oracleUniform(oracle());
-      const radius = Math.sqrt(-2 * Math.log(u1));
-      expected.push(radius * Math.cos(2 * Math.PI * u2), radius * Math.sin(2 * Math.PI * u2));
+      const radius = Math.sqrt(-2 * lnPositiveNormal(u1));
+      cosSinTurns(u2, cosSin);
+      expected.push(radius * cosSin[0]!, radius * cosSin[1]!);
+      const libmRadius = Math.sqrt(-2 * Math.log(u1));
+      libm.push(libmRadius * Math.cos(2 * Math.PI * u2), libmRadius * Math.sin(2 * Math.PI * u2));
     }
     expect(Array.from(normals)).toEqual(expected.slice(0, 5));
+    // The model's ln and cos/sin agree with the platform's to rounding.
+    normals.forEach((z, i) => expect(Math.abs(z - libm[i]!)).toBeLessThan(1e-14));
     // Exactly six uniforms were consumed.
     expect(stream.nextUint64()).toBe(oracle());
   });

@@ -2,7 +2,7 @@
 
 use crate::cholesky;
 use crate::model::{self, Portfolio, RiskReport, RiskResult, Simulation};
-use crate::{historical, monte_carlo, parametric};
+use crate::{historical, monte_carlo, parametric, statistics};
 
 pub const NAME: &str = env!("CARGO_PKG_NAME");
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -18,6 +18,12 @@ pub fn simulate_pnl(portfolio: &Portfolio, run: &Simulation) -> RiskResult<Vec<f
     portfolio.validate()?;
     run.validate()?;
     monte_carlo::simulate_pnl(portfolio, run)
+}
+
+/// The report of scenario P&Ls simulated elsewhere (chunks merged in path order), as `monte_carlo` gives.
+pub fn summarize_pnl(pnl: &[f64], confidence_levels: &[f64]) -> RiskResult<RiskReport> {
+    model::validate_confidence_levels(confidence_levels)?;
+    statistics::summarize_pnl(pnl, confidence_levels)
 }
 
 pub fn historical(

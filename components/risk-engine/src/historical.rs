@@ -1,5 +1,6 @@
 //! Historical simulation: each row of past log-returns is one scenario for today's portfolio.
 
+use crate::elementary::exp;
 use crate::model::{Portfolio, RiskReport, RiskResult};
 use crate::revaluation::Revaluation;
 use crate::statistics;
@@ -15,10 +16,10 @@ pub fn historical(
     let pnl: Vec<f64> = returns
         .iter()
         .map(|row| {
-            for ((spot, asset), r) in spots.iter_mut().zip(&portfolio.assets).zip(row) {
-                *spot = asset.spot * r.exp();
+            for ((spot, asset), &r) in spots.iter_mut().zip(&portfolio.assets).zip(row) {
+                *spot = asset.spot * exp(r);
             }
-            revaluation.pnl(&spots)
+            revaluation.pnl(&spots, row)
         })
         .collect();
     statistics::summarize_pnl(&pnl, confidence_levels)

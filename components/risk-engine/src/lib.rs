@@ -6,6 +6,7 @@
 mod bindings;
 mod black_scholes;
 mod cholesky;
+mod elementary;
 pub mod engine;
 mod historical;
 mod limits;

@@ -75,12 +75,14 @@ fn invalid(field: &str, problem: &str) -> RiskError {
     RiskError::InvalidInput(format!("{field}: {problem}"))
 }
 
-fn finite(value: f64, field: &str) -> RiskResult<()> {
-    if value.is_finite() { Ok(()) } else { Err(invalid(field, "must be a finite number")) }
+/// `field` names the value only when it is wrong: formatting a name per correlation entry on every call
+/// would cost more than simulating a small chunk of paths.
+fn finite(value: f64, field: impl FnOnce() -> String) -> RiskResult<()> {
+    if value.is_finite() { Ok(()) } else { Err(invalid(&field(), "must be a finite number")) }
 }
 
-fn positive(value: f64, field: &str) -> RiskResult<()> {
-    if value.is_finite() && value > 0.0 { Ok(()) } else { Err(invalid(field, "must be a finite number > 0")) }
+fn positive(value: f64, field: impl FnOnce() -> String) -> RiskResult<()> {
+    if value.is_finite() && value > 0.0 { Ok(()) } else { Err(invalid(&field(), "must be a finite number > 0")) }
 }
 
 /// Symmetry and unit-diagonal tolerance: correlations typed or estimated to ~1e-9 are accepted.
@@ -96,12 +98,12 @@ impl Portfolio {
             return Err(RiskError::TooLarge(format!("assets: {n} exceeds the limit of {}", limits::MAX_ASSETS)));
         }
         for (i, asset) in self.assets.iter().enumerate() {
-            positive(asset.spot, &format!("assets[{i}].spot"))?;
-            finite(asset.drift, &format!("assets[{i}].drift"))?;
-            positive(asset.vol, &format!("assets[{i}].vol"))?;
+            positive(asset.spot, || format!("assets[{i}].spot"))?;
+            finite(asset.drift, || format!("assets[{i}].drift"))?;
+            positive(asset.vol, || format!("assets[{i}].vol"))?;
         }
         self.validate_correlation()?;
-        finite(self.risk_free_rate, "riskFreeRate")?;
+        finite(self.risk_free_rate, || "riskFreeRate".into())?;
         if self.positions.is_empty() {
             return Err(invalid("positions", "must not be empty"));
         }
@@ -116,10 +118,10 @@ impl Portfolio {
             if position.asset_index as usize >= n {
                 return Err(invalid(&format!("positions[{p}].asset"), "refers to no asset"));
             }
-            finite(position.quantity, &format!("positions[{p}].quantity"))?;
+            finite(position.quantity, || format!("positions[{p}].quantity"))?;
             if let Instrument::European { strike, expiry_years, .. } = position.instrument {
-                positive(strike, &format!("positions[{p}].strike"))?;
-                positive(expiry_years, &format!("positions[{p}].expiryYears"))?;
+                positive(strike, || format!("positions[{p}].strike"))?;
+                positive(expiry_years, || format!("positions[{p}].expiryYears"))?;
             }
         }
         Ok(())
@@ -135,10 +137,10 @@ impl Portfolio {
                 return Err(invalid(&format!("correlation[{i}]"), &format!("must have {n} entries, has {}", row.len())));
             }
             for (j, &value) in row.iter().enumerate() {
-                let field = format!("correlation[{i}][{j}]");
-                finite(value, &field)?;
+                let field = || format!("correlation[{i}][{j}]");
+                finite(value, field)?;
                 if !(-1.0..=1.0).contains(&value) {
-                    return Err(invalid(&field, "must lie in [-1, 1]"));
+                    return Err(invalid(&field(), "must lie in [-1, 1]"));
                 }
             }
             if (row[i] - 1.0).abs() > CORRELATION_TOLERANCE {
@@ -218,7 +220,7 @@ pub fn validate_returns(returns: &[Vec<f64>], asset_count: usize) -> RiskResult<
             return Err(invalid(&format!("returns[{t}]"), &format!("must have {asset_count} entries (one per asset), has {}", row.len())));
         }
         for (i, &r) in row.iter().enumerate() {
-            finite(r, &format!("returns[{t}][{i}]"))?;
+            finite(r, || format!("returns[{t}][{i}]"))?;
         }
     }
     Ok(())

@@ -1,11 +1,14 @@
 //! The standard normal distribution: CDF by W. J. Cody's rational approximations of erfc (CALERF),
 //! density, and quantile. Mirrored line for line by host/reference/normal-distribution.ts.
 
+use crate::elementary::{exp, ln};
+
 const SQRT_2: f64 = core::f64::consts::SQRT_2;
 const ONE_OVER_SQRT_PI: f64 = 5.641_895_835_477_562_869_5e-1;
 const ONE_OVER_SQRT_2PI: f64 = 0.398_942_280_401_432_677_94;
-/// Beyond this erfc underflows to zero.
-const ERFC_UNDERFLOW: f64 = 26.543;
+/// Past Cody's 26.543 erfc underflows gradually into the subnormals (so Phi stays positive down to
+/// about -38); beyond this exp(-y^2) is below the smallest subnormal.
+const ERFC_UNDERFLOW: f64 = 27.3;
 
 const A: [f64; 5] = [3.161_123_743_870_565_6e0, 1.138_641_541_510_501_56e2, 3.774_852_376_853_020_21e2, 3.209_377_589_138_469_47e3, 1.857_777_061_846_031_53e-1];
 const B: [f64; 4] = [2.360_129_095_234_412_09e1, 2.440_246_379_344_441_73e2, 1.282_616_526_077_372_28e3, 2.844_236_833_439_170_62e3];
@@ -21,55 +24,127 @@ const D: [f64; 8] = [
 const P: [f64; 6] = [3.053_266_349_612_323_44e-1, 3.603_448_999_498_044_39e-1, 1.257_817_261_112_292_46e-1, 1.608_378_514_874_227_66e-2, 6.587_491_615_298_378_03e-4, 1.631_538_713_730_209_78e-2];
 const Q: [f64; 5] = [2.568_520_192_289_822_42e0, 1.872_952_849_923_460_47e0, 5.279_051_029_514_284_12e-1, 6.051_834_131_244_131_91e-2, 2.335_204_976_268_691_85e-3];
 
-/// exp(-y^2) without the cancellation of squaring a large y directly (Cody's split).
+/// Below this |x| the small-argument branch takes x^2 as 0 (Cody's XSMALL).
+const ERF_XSMALL: f64 = 1.11e-16;
+
+/// Veltkamp's splitting constant 2^27 + 1: splits a double into two halves of 26 bits.
+const SPLIT: f64 = 134_217_729.0;
+
+/// exp(-y^2) with y^2 taken exactly as hi + lo (Dekker's product: hi = y y rounded, lo its exact
+/// rounding error), so that the rounding of y y is not amplified by the exponential:
+/// e^-(hi + lo) = e^-hi (1 - lo) to far below an ulp, as |lo| < 2^-53 hi. One exponential, where
+/// Cody's own split of y^2 needs two.
+#[inline(always)]
 fn exp_minus_square(y: f64) -> f64 {
-    let head = (y * 16.0).trunc() / 16.0;
-    let del = (y - head) * (y + head);
-    (-head * head).exp() * (-del).exp()
+    let c = SPLIT * y;
+    let high = c - (c - y);
+    let low = y - high;
+    let hi = y * y;
+    let lo = ((high * high - hi) + 2.0 * high * low) + low * low;
+    let e = exp(-hi);
+    e - e * lo
 }
 
+/// erfc(t) for |t| = y <= 0.46875 (Cody's first range), x^2 taken as 0 below XSMALL.
+#[inline(always)]
+fn erfc_small(t: f64, y: f64) -> f64 {
+    let ysq = if y > ERF_XSMALL { y * y } else { 0.0 };
+    let mut num = A[4] * ysq;
+    let mut den = ysq;
+    for i in 0..3 {
+        num = (num + A[i]) * ysq;
+        den = (den + B[i]) * ysq;
+    }
+    1.0 - (t * (num + A[3])) / (den + B[3])
+}
+
+/// erfc(y) e^{y^2} for 0.46875 < y <= 4 (Cody's second range).
+#[inline(always)]
+fn scaled_erfc_middle(y: f64) -> f64 {
+    let mut num = C[8] * y;
+    let mut den = y;
+    for i in 0..7 {
+        num = (num + C[i]) * y;
+        den = (den + D[i]) * y;
+    }
+    (num + C[7]) / (den + D[7])
+}
+
+/// erfc(y) e^{y^2} for y > 4 (Cody's asymptotic range).
+#[inline(always)]
+fn scaled_erfc_tail(y: f64) -> f64 {
+    let ysq = 1.0 / (y * y);
+    let mut num = P[5] * ysq;
+    let mut den = ysq;
+    for i in 0..4 {
+        num = (num + P[i]) * ysq;
+        den = (den + Q[i]) * ysq;
+    }
+    let tail = (ysq * (num + P[4])) / (den + Q[4]);
+    (ONE_OVER_SQRT_PI - tail) / y
+}
+
+/// Cody's CALERF with jint = 1 (about 1e-16 relative), in host/reference/normal-distribution.ts's
+/// operation order.
 pub fn erfc(x: f64) -> f64 {
     let y = x.abs();
     if y <= 0.46875 {
-        let ysq = y * y;
-        let mut num = A[4] * ysq;
-        let mut den = ysq;
-        for i in 0..3 {
-            num = (num + A[i]) * ysq;
-            den = (den + B[i]) * ysq;
-        }
-        return 1.0 - x * (num + A[3]) / (den + B[3]);
+        return erfc_small(x, y);
     }
-    let tail = if y <= 4.0 {
-        let mut num = C[8] * y;
-        let mut den = y;
-        for i in 0..7 {
-            num = (num + C[i]) * y;
-            den = (den + D[i]) * y;
-        }
-        exp_minus_square(y) * (num + C[7]) / (den + D[7])
+    let result = if y <= 4.0 {
+        exp_minus_square(y) * scaled_erfc_middle(y)
     } else if y >= ERFC_UNDERFLOW {
         0.0
     } else {
-        let ysq = 1.0 / (y * y);
-        let mut num = P[5] * ysq;
-        let mut den = ysq;
-        for i in 0..4 {
-            num = (num + P[i]) * ysq;
-            den = (den + Q[i]) * ysq;
-        }
-        let ratio = ysq * (num + P[4]) / (den + Q[4]);
-        exp_minus_square(y) * (ONE_OVER_SQRT_PI - ratio) / y
+        exp_minus_square(y) * scaled_erfc_tail(y)
     };
-    if x < 0.0 { 2.0 - tail } else { tail }
+    if x < 0.0 { 2.0 - result } else { result }
 }
 
 pub fn cdf(x: f64) -> f64 {
     0.5 * erfc(-x / SQRT_2)
 }
 
+/// `cdf` on `LANES` values side by side, bit for bit: each range of Cody's approximation is evaluated
+/// on every lane (only when some lane needs it) and the range `erfc` would take is selected per lane,
+/// so the lane loops have no branches and run on SIMD registers. Values of a range computed for
+/// lanes outside it (infinite or NaN as they may be) are discarded.
+#[inline(always)]
+pub fn cdf_lanes<const LANES: usize>(x: &[f64; LANES]) -> [f64; LANES] {
+    let mut t = [0.0; LANES];
+    let mut y = [0.0; LANES];
+    for l in 0..LANES {
+        t[l] = -x[l] / SQRT_2;
+        y[l] = t[l].abs();
+    }
+    let mut erfc = [0.0; LANES];
+    for l in 0..LANES {
+        erfc[l] = scaled_erfc_middle(y[l]);
+    }
+    if y.iter().any(|&y| y > 4.0) {
+        for l in 0..LANES {
+            erfc[l] = if y[l] <= 4.0 { erfc[l] } else { scaled_erfc_tail(y[l]) };
+        }
+    }
+    for l in 0..LANES {
+        let scaled = exp_minus_square(y[l]) * erfc[l];
+        let result = if y[l] >= ERFC_UNDERFLOW { 0.0 } else { scaled };
+        erfc[l] = if t[l] < 0.0 { 2.0 - result } else { result };
+    }
+    if y.iter().any(|&y| y <= 0.46875) {
+        for l in 0..LANES {
+            erfc[l] = if y[l] <= 0.46875 { erfc_small(t[l], y[l]) } else { erfc[l] };
+        }
+    }
+    let mut cdf = [0.0; LANES];
+    for l in 0..LANES {
+        cdf[l] = 0.5 * erfc[l];
+    }
+    cdf
+}
+
 pub fn pdf(x: f64) -> f64 {
-    ONE_OVER_SQRT_2PI * (-0.5 * x * x).exp()
+    exp(-0.5 * x * x) * ONE_OVER_SQRT_2PI
 }
 
 /// Quantile for p in (0, 1): Acklam's rational approximation refined by one Halley step on `cdf`.
@@ -83,14 +158,14 @@ pub fn quantile(p: f64) -> f64 {
         (((((CC[0] * q + CC[1]) * q + CC[2]) * q + CC[3]) * q + CC[4]) * q + CC[5]) / ((((DD[0] * q + DD[1]) * q + DD[2]) * q + DD[3]) * q + 1.0)
     };
     let x = if p < P_LOW {
-        tail((-2.0 * p.ln()).sqrt())
+        tail((-2.0 * ln(p)).sqrt())
     } else if p <= 1.0 - P_LOW {
         let q = p - 0.5;
         let r = q * q;
         (((((AA[0] * r + AA[1]) * r + AA[2]) * r + AA[3]) * r + AA[4]) * r + AA[5]) * q
             / (((((BB[0] * r + BB[1]) * r + BB[2]) * r + BB[3]) * r + BB[4]) * r + 1.0)
     } else {
-        -tail((-2.0 * (1.0 - p).ln()).sqrt())
+        -tail((-2.0 * ln(1.0 - p)).sqrt())
     };
     let e = cdf(x) - p;
     let u = e / pdf(x);
@@ -108,6 +183,31 @@ mod tests {
         assert!((cdf(-3.0) - 0.001_349_898_031_630_094_6).abs() < 1e-17);
         assert!(cdf(-38.0) >= 0.0 && cdf(-38.0) < 1e-300);
         assert_eq!(cdf(40.0), 1.0);
+    }
+
+    #[test]
+    fn cdf_on_lanes_gives_cdf_bit_for_bit() {
+        let mut state = 7u64;
+        let mut points: Vec<f64> = (0..200_000)
+            .map(|_| (crate::random::splitmix64(&mut state) >> 11) as f64 / (1u64 << 53) as f64 * 90.0 - 45.0)
+            .collect();
+        // Cody's range boundaries in x = -sqrt(2) t, and their neighbours.
+        for edge in [0.0, 1e-17, 1.11e-16 * SQRT_2, 0.46875 * SQRT_2, 4.0 * SQRT_2, 27.3 * SQRT_2, 60.0, f64::INFINITY] {
+            for near in [edge, f64::from_bits(edge.to_bits() + 1), f64::from_bits(edge.to_bits().saturating_sub(1))] {
+                points.extend([near, -near]);
+            }
+        }
+        points.retain(|x| !x.is_nan());
+        for lanes in points.chunks_exact(8) {
+            let lanes: &[f64; 8] = lanes.try_into().unwrap();
+            let side_by_side = cdf_lanes(lanes);
+            for (x, value) in lanes.iter().zip(side_by_side) {
+                assert_eq!(value.to_bits(), cdf(*x).to_bits(), "cdf({x})");
+            }
+        }
+        // Lanes that all stay in one range take the shortcuts.
+        assert_eq!(cdf_lanes(&[0.1; 8])[0].to_bits(), cdf(0.1).to_bits());
+        assert_eq!(cdf_lanes(&[-9.0; 8])[0].to_bits(), cdf(-9.0).to_bits());
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! Seeded random streams: one xoshiro256++ stream per path (or antithetic pair), seeded by splitmix64,
 //! so that any chunk of paths can be simulated on its own and still match the whole run bit for bit.
 
+use crate::elementary;
+
 const STREAM_KEY_MULTIPLIER: u64 = 0xD1B5_4A32_D192_ED03;
 
 pub fn splitmix64(state: &mut u64) -> u64 {
@@ -26,7 +28,11 @@ impl Xoshiro256PlusPlus {
     pub fn for_stream(seed: u64, key: u64) -> Self {
         Self::from_splitmix(seed ^ key.wrapping_mul(STREAM_KEY_MULTIPLIER))
     }
+}
 
+/// One stream at a time: the plain statement of what `StreamLanes` computes on each lane.
+#[cfg(test)]
+impl Xoshiro256PlusPlus {
     pub fn next_u64(&mut self) -> u64 {
         let s = &mut self.s;
         let result = s[0].wrapping_add(s[3]).rotate_left(23).wrapping_add(s[0]);
@@ -40,29 +46,102 @@ impl Xoshiro256PlusPlus {
         result
     }
 
-    /// Uniform in (0, 1]: never 0, so `ln(u)` is always finite.
-    pub fn next_open_unit(&mut self) -> f64 {
-        ((self.next_u64() >> 11) + 1) as f64 * (1.0 / (1u64 << 53) as f64)
+    /// Uniform in (0, 1), never 0 or 1: see `uniform`.
+    pub fn next_uniform(&mut self) -> f64 {
+        uniform(self.next_u64())
     }
 
-    /// Fills `out` with standard normals by Box-Muller (cosine then sine of each pair).
+    /// Fills `out` with standard normals: Box-Muller on successive pairs of uniforms, the cosine then
+    /// the sine; an odd count drops the last sine.
     pub fn fill_normals(&mut self, out: &mut [f64]) {
-        let mut pairs = out.chunks_exact_mut(2);
-        for pair in &mut pairs {
-            let (radius, angle) = self.polar();
-            pair[0] = radius * angle.cos();
-            pair[1] = radius * angle.sin();
-        }
-        if let [last] = pairs.into_remainder() {
-            let (radius, angle) = self.polar();
-            *last = radius * angle.cos();
+        for pair in out.chunks_mut(2) {
+            let (u1, u2) = (self.next_uniform(), self.next_uniform());
+            let (cos, sin) = box_muller(u1, u2);
+            pair[0] = cos;
+            if let Some(second) = pair.get_mut(1) {
+                *second = sin;
+            }
         }
     }
+}
 
-    fn polar(&mut self) -> (f64, f64) {
-        let u1 = self.next_open_unit();
-        let u2 = self.next_open_unit();
-        ((-2.0 * u1.ln()).sqrt(), 2.0 * core::f64::consts::PI * u2)
+const ONE_BITS: u64 = 0x3FF0_0000_0000_0000;
+/// 1 - 2^-53, the double just below 1.
+const ONE_MINUS_HALF_ULP: f64 = 1.0 - 1.0 / (1u64 << 53) as f64;
+
+/// ((x >> 12) + 1/2) 2^-52: the top 52 bits of x, centred in their interval of width 2^-52, so in
+/// (0, 1) and symmetric about 1/2. Built as (1 + (x >> 12) 2^-52) - (1 - 2^-53), which is exact
+/// (Sterbenz) and needs no integer-to-float conversion, so it runs on SIMD lanes.
+#[inline(always)]
+pub fn uniform(x: u64) -> f64 {
+    f64::from_bits(ONE_BITS | (x >> 12)) - ONE_MINUS_HALF_ULP
+}
+
+/// Box-Muller: (r cos 2 pi u2, r sin 2 pi u2) with r = sqrt(-2 ln u1), by the model's own ln and
+/// cos/sin (elementary.rs).
+#[inline(always)]
+pub fn box_muller(u1: f64, u2: f64) -> (f64, f64) {
+    let radius = (-2.0 * elementary::ln_positive_normal(u1)).sqrt();
+    let (cos, sin) = elementary::cos_sin_turns(u2);
+    (radius * cos, radius * sin)
+}
+
+/// `LANES` path streams side by side, one per lane, stepped together so that the compiler can keep
+/// each step in SIMD registers. Lane `l` draws exactly what `Xoshiro256PlusPlus::for_stream` would.
+pub struct StreamLanes<const LANES: usize> {
+    s: [[u64; LANES]; 4],
+}
+
+impl<const LANES: usize> StreamLanes<LANES> {
+    /// Lane `l` is the stream of key `keys[l]`.
+    pub fn for_streams(seed: u64, keys: &[u64; LANES]) -> Self {
+        let mut s = [[0; LANES]; 4];
+        for (lane, &key) in keys.iter().enumerate() {
+            let stream = Xoshiro256PlusPlus::for_stream(seed, key);
+            for word in 0..4 {
+                s[word][lane] = stream.s[word];
+            }
+        }
+        Self { s }
+    }
+
+    #[inline(always)]
+    fn next_uniforms(&mut self) -> [f64; LANES] {
+        let [s0, s1, s2, s3] = &mut self.s;
+        let mut out = [0.0; LANES];
+        for l in 0..LANES {
+            let result = s0[l].wrapping_add(s3[l]).rotate_left(23).wrapping_add(s0[l]);
+            let t = s1[l] << 17;
+            s2[l] ^= s0[l];
+            s3[l] ^= s1[l];
+            s1[l] ^= s2[l];
+            s0[l] ^= s3[l];
+            s2[l] ^= t;
+            s3[l] = s3[l].rotate_left(45);
+            out[l] = uniform(result);
+        }
+        out
+    }
+
+    /// `count` normals per lane, as `Xoshiro256PlusPlus::fill_normals` draws them, stored
+    /// draw-major: normal `k` of lane `l` at `out[k * LANES + l]`. Out of line so that the compiler
+    /// vectorises its lane loops on their own terms.
+    #[inline(never)]
+    pub fn fill_normals(&mut self, count: usize, out: &mut [f64]) {
+        let out = &mut out[..count * LANES];
+        for k in (0..count).step_by(2) {
+            let u1 = self.next_uniforms();
+            let u2 = self.next_uniforms();
+            let mut cos = [0.0; LANES];
+            let mut sin = [0.0; LANES];
+            for l in 0..LANES {
+                (cos[l], sin[l]) = box_muller(u1[l], u2[l]);
+            }
+            out[k * LANES..(k + 1) * LANES].copy_from_slice(&cos);
+            if k + 1 < count {
+                out[(k + 1) * LANES..(k + 2) * LANES].copy_from_slice(&sin);
+            }
+        }
     }
 }
 
@@ -96,5 +175,27 @@ mod tests {
         let var = draws.iter().map(|z| (z - mean) * (z - mean)).sum::<f64>() / (n - 1.0);
         assert!(mean.abs() < 0.01, "mean {mean}");
         assert!((var - 1.0).abs() < 0.01, "variance {var}");
+    }
+
+    #[test]
+    fn uniforms_are_centred_in_their_52_bit_cells() {
+        assert_eq!(uniform(0), 0.5 / (1u64 << 52) as f64);
+        assert_eq!(uniform(u64::MAX), 1.0 - 0.5 / (1u64 << 52) as f64);
+        assert_eq!(uniform(1 << 63), 0.5 + 0.5 / (1u64 << 52) as f64);
+    }
+
+    #[test]
+    fn each_lane_draws_what_its_stream_draws_alone() {
+        let keys = [5, 6, 1 << 40, 7, 0, u64::MAX, 3, 12];
+        let mut lanes = StreamLanes::<8>::for_streams(99, &keys);
+        let mut side_by_side = vec![0.0; 7 * 8];
+        lanes.fill_normals(7, &mut side_by_side);
+        for (l, &key) in keys.iter().enumerate() {
+            let mut alone = [0.0; 7];
+            Xoshiro256PlusPlus::for_stream(99, key).fill_normals(&mut alone);
+            for k in 0..7 {
+                assert_eq!(side_by_side[k * 8 + l].to_bits(), alone[k].to_bits(), "lane {l} draw {k}");
+            }
+        }
     }
 }

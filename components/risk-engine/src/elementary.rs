@@ -1,0 +1,214 @@
+//! The model's own `exp`, `ln` and `sin`/`cos` of a full turn (README "Elementary functions"): fdlibm's
+//! kernels (under 1 ulp) with branch-free argument reduction, so that the compiler can run them on
+//! several paths at once (wasm SIMD128, AVX2) and host/reference/elementary-functions.ts can reproduce
+//! every bit: only +, -, *, /, sqrt and exact bit manipulations, in a fixed order, never fused.
+
+const LN2_HI: f64 = 6.931_471_803_691_238_164_90e-1;
+const LN2_LO: f64 = 1.908_214_929_270_587_700_02e-10;
+const INV_LN2: f64 = 1.442_695_040_888_963_387_00e0;
+/// 1.5 * 2^52: adding it rounds a double of magnitude below 2^51 to an integer (ties to even), which
+/// then sits in the low bits of the sum.
+const ROUNDING_SHIFT: f64 = 6_755_399_441_055_744.0;
+const ROUNDING_SHIFT_BITS: i64 = 0x4338_0000_0000_0000;
+
+const EXP_P: [f64; 5] = [
+    1.666_666_666_666_660_190_37e-1,
+    -2.777_777_777_701_559_338_42e-3,
+    6.613_756_321_437_934_361_17e-5,
+    -1.653_390_220_546_525_153_48e-6,
+    4.138_136_797_057_238_460_39e-8,
+];
+/// y 2^k for an integer k in [-1076, 1024], as two factors that are normal doubles: the first product
+/// is exact, so a result past the largest double becomes infinity and one in or below the subnormal
+/// range is rounded once, as a correctly rounded exp would be; no overflow or underflow test needed.
+#[inline(always)]
+fn scale_by_power_of_two(y: f64, k: i64) -> f64 {
+    let half = k >> 1;
+    let power = |e: i64| f64::from_bits(((e + 1023) as u64) << 52);
+    y * power(half) * power(k - half)
+}
+
+/// e^x: fdlibm's `exp` (Remez rational on |r| <= ln2/2) with k = round-half-even(x / ln 2). No
+/// branches, so the compiler can run it on SIMD lanes.
+#[inline(always)]
+pub fn exp(x: f64) -> f64 {
+    // Past these bounds e^x is infinite or zero anyway; the clamp keeps k small (NaN passes through).
+    let clamped = if x > 710.0 { 710.0 } else if x < -746.0 { -746.0 } else { x };
+    let shifted = clamped * INV_LN2 + ROUNDING_SHIFT;
+    let k = shifted - ROUNDING_SHIFT;
+    let k_int = (shifted.to_bits() as i64).wrapping_sub(ROUNDING_SHIFT_BITS);
+    let hi = clamped - k * LN2_HI;
+    let lo = k * LN2_LO;
+    let r = hi - lo;
+    let t = r * r;
+    let c = r - t * (EXP_P[0] + t * (EXP_P[1] + t * (EXP_P[2] + t * (EXP_P[3] + t * EXP_P[4]))));
+    let y = 1.0 - ((lo - (r * c) / (2.0 - c)) - hi);
+    scale_by_power_of_two(y, k_int)
+}
+
+const LG: [f64; 7] = [
+    6.666_666_666_666_735_130e-1,
+    3.999_999_999_940_941_908e-1,
+    2.857_142_874_366_239_149e-1,
+    2.222_219_843_214_978_396e-1,
+    1.818_357_216_161_805_012e-1,
+    1.531_383_769_920_937_332e-1,
+    1.479_819_860_511_658_591e-1,
+];
+/// Bits of sqrt(2)/2: subtracting them splits x into 2^k * m with m in [sqrt(2)/2, sqrt(2)).
+const HALF_SQRT2_BITS: u64 = 0x3FE6_A09E_667F_3BCD;
+
+/// ln x for a positive normal x (no checks): fdlibm's `log` kernel (musl's arrangement).
+#[inline(always)]
+pub fn ln_positive_normal(x: f64) -> f64 {
+    let bits = x.to_bits();
+    let k_int = (bits.wrapping_sub(HALF_SQRT2_BITS) as i64) >> 52;
+    let m = f64::from_bits(bits.wrapping_sub((k_int as u64) << 52));
+    let k = f64::from_bits((ROUNDING_SHIFT_BITS.wrapping_add(k_int)) as u64) - ROUNDING_SHIFT;
+    let f = m - 1.0;
+    let hfsq = 0.5 * f * f;
+    let s = f / (2.0 + f);
+    let z = s * s;
+    let w = z * z;
+    let t1 = w * (LG[1] + w * (LG[3] + w * LG[5]));
+    let t2 = z * (LG[0] + w * (LG[2] + w * (LG[4] + w * LG[6])));
+    let r = t2 + t1;
+    s * (hfsq + r) + k * LN2_LO - hfsq + f + k * LN2_HI
+}
+
+/// ln x for any x: -inf at 0, NaN below 0 or at NaN, +inf at +inf; subnormals are scaled up first.
+pub fn ln(x: f64) -> f64 {
+    if x >= f64::MIN_POSITIVE && x < f64::INFINITY {
+        ln_positive_normal(x)
+    } else if x > 0.0 && x < f64::MIN_POSITIVE {
+        ln_positive_normal(x * TWO_POW_54) - 54.0 * LN2_HI - 54.0 * LN2_LO
+    } else if x == 0.0 {
+        f64::NEG_INFINITY
+    } else if x == f64::INFINITY {
+        x
+    } else {
+        f64::NAN
+    }
+}
+
+const TWO_POW_54: f64 = 18_014_398_509_481_984.0;
+
+const SIN: [f64; 6] = [
+    -1.666_666_666_666_663_243_48e-1,
+    8.333_333_333_322_489_461_24e-3,
+    -1.984_126_982_985_794_931_34e-4,
+    2.755_731_370_707_006_767_89e-6,
+    -2.505_076_025_340_686_341_95e-8,
+    1.589_690_995_211_550_102_21e-10,
+];
+const COS: [f64; 6] = [
+    4.166_666_666_666_660_190_37e-2,
+    -1.388_888_888_887_410_957_49e-3,
+    2.480_158_728_947_672_941_78e-5,
+    -2.755_731_435_139_066_330_35e-7,
+    2.087_572_321_298_174_827_90e-9,
+    -1.135_964_755_778_819_482_65e-11,
+];
+const HALF_PI: f64 = core::f64::consts::FRAC_PI_2;
+
+/// (cos 2 pi u, sin 2 pi u) for u in [0, 1]: the quarter turn q nearest to 4u is split off exactly
+/// (4u - q is exact in binary), the rest x = (4u - q) pi/2 lies in [-pi/4, pi/4] where fdlibm's
+/// kernels apply, and q picks the signs and the swap.
+#[inline(always)]
+pub fn cos_sin_turns(u: f64) -> (f64, f64) {
+    let quarters = u * 4.0;
+    let shifted = quarters + ROUNDING_SHIFT;
+    let q = shifted - ROUNDING_SHIFT;
+    let x = (quarters - q) * HALF_PI;
+    let z = x * x;
+    let w = z * z;
+    let r = SIN[1] + z * (SIN[2] + z * SIN[3]) + z * w * (SIN[4] + z * SIN[5]);
+    let sin = x + z * x * (SIN[0] + z * r);
+    let rc = z * (COS[0] + z * (COS[1] + z * COS[2])) + w * w * (COS[3] + z * (COS[4] + z * COS[5]));
+    let hz = 0.5 * z;
+    let one_minus_hz = 1.0 - hz;
+    let cos = one_minus_hz + (((1.0 - one_minus_hz) - hz) + z * rc);
+    // The angle is q (0 to 4) quarter turns plus x.
+    let quadrant = (shifted.to_bits() as i64).wrapping_sub(ROUNDING_SHIFT_BITS) as u64;
+    let (c, s) = if quadrant & 1 == 1 { (sin, cos) } else { (cos, sin) };
+    let negate_cos = ((quadrant + 1) & 2) << 62;
+    let negate_sin = (quadrant & 2) << 62;
+    (f64::from_bits(c.to_bits() ^ negate_cos), f64::from_bits(s.to_bits() ^ negate_sin))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Distance in units in the last place, for finite doubles of the same sign.
+    fn ulps(a: f64, b: f64) -> u64 {
+        (a.to_bits() as i64 - b.to_bits() as i64).unsigned_abs()
+    }
+
+    fn sample(count: usize, low: f64, high: f64) -> impl Iterator<Item = f64> {
+        let mut state = 12345u64;
+        (0..count).map(move |_| low + (high - low) * (crate::random::splitmix64(&mut state) >> 11) as f64 / (1u64 << 53) as f64)
+    }
+
+    #[test]
+    fn exp_is_within_one_ulp_of_libm() {
+        for x in sample(200_000, -740.0, 709.0).chain(sample(100_000, -1.0, 1.0)) {
+            assert!(ulps(exp(x), x.exp()) <= 1, "exp({x}) = {} vs {}", exp(x), x.exp());
+        }
+        assert_eq!(exp(0.0), 1.0);
+        assert!(ulps(exp(1.0), core::f64::consts::E) <= 1);
+        assert_eq!(exp(710.0), f64::INFINITY);
+        assert_eq!(exp(-746.0), 0.0);
+        assert!(exp(f64::NAN).is_nan());
+        assert_eq!(exp(f64::NEG_INFINITY), 0.0);
+        assert_eq!(exp(709.78), 709.78f64.exp());
+        assert_eq!(exp(709.79), f64::INFINITY);
+        assert_eq!(exp(-745.14), 0.0);
+        // Gradual underflow: 2^-1074 and its neighbours.
+        assert_eq!(exp(-744.44007192138126), 5e-324);
+        assert!((exp(-720.0) / (-720.0f64).exp() - 1.0).abs() < 1e-10);
+    }
+
+    #[test]
+    fn ln_is_within_one_ulp_of_libm() {
+        for x in sample(200_000, 1e-300, 1.0).chain(sample(200_000, 0.5, 4.0)).chain(sample(100_000, 1.0, 1e300)) {
+            assert!(ulps(ln(x), x.ln()) <= 1, "ln({x}) = {} vs {}", ln(x), x.ln());
+        }
+        assert_eq!(ln(1.0), 0.0);
+        assert_eq!(ln(0.0), f64::NEG_INFINITY);
+        assert_eq!(ln(f64::INFINITY), f64::INFINITY);
+        assert!(ln(-1.0).is_nan() && ln(f64::NAN).is_nan());
+        assert!((ln(5e-324) - (5e-324f64).ln()).abs() < 1e-12);
+    }
+
+    #[test]
+    fn cos_sin_of_turns_agree_with_libm() {
+        for u in sample(300_000, 0.0, 1.0) {
+            let (c, s) = cos_sin_turns(u);
+            let angle = 2.0 * core::f64::consts::PI * u;
+            // libm's argument 2 pi u is itself rounded (by up to 4.4e-16 near 2 pi): absolute tolerance.
+            assert!((c - angle.cos()).abs() <= 1e-15, "cos at {u}");
+            assert!((s - angle.sin()).abs() <= 1e-15, "sin at {u}");
+        }
+        assert_eq!(cos_sin_turns(0.0), (1.0, 0.0));
+        assert_eq!(cos_sin_turns(0.5), (-1.0, -0.0));
+        assert_eq!(cos_sin_turns(0.125).0, core::f64::consts::FRAC_1_SQRT_2);
+    }
+
+    /// host/reference/elementary-functions.ts must give exactly these bits (test/reference pins them too).
+    #[test]
+    fn pinned_bits_shared_with_the_typescript_reference() {
+        let bits = |x: f64| x.to_bits();
+        assert_eq!(bits(exp(0.5)), 0x3ffa61298e1e069c);
+        assert_eq!(bits(exp(-3.7)), 0x3f99511fc6871044);
+        assert_eq!(bits(exp(123.456)), 0x4b11428e1cbc0143);
+        assert_eq!(bits(exp(-700.25)), 0xcaf5fe9a485c8e);
+        assert_eq!(bits(ln(0.3)), 0xbff34378fcbda721);
+        assert_eq!(bits(ln(7.5e10)), 0x40390a6ed9d4818f);
+        assert_eq!(bits(ln(1e-200)), 0xc07cc845b54b54f2);
+        let (c, s) = cos_sin_turns(0.123456789);
+        assert_eq!((bits(c), bits(s)), (0x3fe6d8832e5981ec, 0x3fe6682e33636dbf));
+        let (c, s) = cos_sin_turns(0.87654321);
+        assert_eq!((bits(c), bits(s)), (0x3fe6d8832bfcd4ed, 0xbfe6682e35cbf225));
+    }
+}
