@@ -23,7 +23,6 @@ export interface LoadOptions {
 export class ComponentImage {
   private constructor(
     readonly payload: ComponentPayload,
-    readonly size: number,
     /** Whether the transpiled form came from the cache. */
     readonly fromCache: boolean,
     /** What it exports and the types of its interfaces, for the contract check (contract-compatibility.ts). */
@@ -62,6 +61,6 @@ export class ComponentImage {
     }
     const payload = { path, sha256, glue: transpiled.glue, modules, memoryLimitBytes, sandbox: sandboxGrant(audit) };
     const contract = { exports: transpiled.exports, interfaceDeclarations: transpiled.interfaceDeclarations };
-    return new ComponentImage(payload, bytes.length, transpiled.fromCache, contract);
+    return new ComponentImage(payload, transpiled.fromCache, contract);
   }
 }
