@@ -249,7 +249,7 @@ function table(rows, cold, overhead) {
     '',
     `Seconds per run of the whole workload (best of 3 when under ${REPEAT_BELOW_S} s). T = threads, W = workers; native = target-cpu=native (AVX2 here),`,
     `native-SSE = the same crate at 128-bit SIMD. * = run on the first paths only (TS reference: about ${REFERENCE_BUDGET_S} s of them; Wasmtime, NumPy and native-SSE:`,
-    `${SECONDARY_MAX_PATHS_500 / 1000}k for 500 assets) and scaled to the workload by its paths per second. Ratios > 1 mean the component is faster.`,
+    `${SECONDARY_MAX_PATHS_500 / 1000}k for 500 assets) and scaled to the workload by its paths per second. Ratios are times over times: 1W / native > 1 means the component is slower, NumPy / comp. and TS / comp. > 1 that it is faster.`,
     '',
     `Cold start (ms): import of the library ${c.importMs.toFixed(0)}; first load with transpilation + first call ${c.transpileLoadAndFirstCallMs.toFixed(0)}; ` +
       `cache hit in a fresh process ${c.freshProcessCachedLoadAndFirstCallMs.toFixed(1)} in-thread / ${w.freshProcessCachedLoadAndFirstCallMs.toFixed(1)} workers; ` +

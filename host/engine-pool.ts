@@ -16,6 +16,8 @@ const WORKER_SCRIPT = join(PROJECT_ROOT, 'dist', 'host', 'engine-worker.js');
 export const DEFAULT_TIMEOUT_MS = 120_000;
 
 const debug = debuglog('wasm-risk');
+/** Node versions before require(esm) (older 20.x) do not know the flag, and would refuse it. */
+const REQUIRE_ESM_FLAG_KNOWN = process.allowedNodeEnvironmentFlags.has('--experimental-require-module');
 
 export interface PoolOptions {
   workers?: number;
@@ -39,6 +41,9 @@ export class EnginePool implements EngineExecutor {
       idleTimeout: 30_000,
       // The JS heap of a worker holds lifted inputs and results, never the component's linear memory.
       resourceLimits: { maxOldGenerationSizeMb: 512 },
+      // piscina loads its worker with require() first; Node 20's require(esm) can abort the whole process
+      // (a V8 fatal error seen here), so workers load the ESM worker through import() only.
+      execArgv: REQUIRE_ESM_FLAG_KNOWN ? [...process.execArgv, '--no-experimental-require-module'] : process.execArgv,
     });
     // Piscina reports a worker's answer to a task that was already cancelled (a sibling chunk failed, or the
     // deadline passed) as an 'error' event; with no listener that would end the host. It is expected noise.
