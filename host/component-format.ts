@@ -1,6 +1,7 @@
 // Recognises a WebAssembly component by its preamble before any parser sees the bytes, so garbage,
 // truncated files and plain core modules get a precise one-line reason.
-import { ComponentLoadError } from './errors.js';
+import { readFile } from 'node:fs/promises';
+import { ComponentLoadError, messageOf } from './errors.js';
 
 const MAGIC = [0x00, 0x61, 0x73, 0x6d];
 /** Version 0x0d, layer 1 (component); a core module has version 1, layer 0. */
@@ -24,4 +25,13 @@ export function assertComponentBytes(bytes: Uint8Array, path: string): void {
 /** First line of a parser's message: jco's errors carry multi-line source excerpts. */
 export function firstLine(message: string): string {
   return message.split('\n', 1)[0]!.trim();
+}
+
+/** The bytes of a component file, or a ComponentLoadError that names the file and why. */
+export async function readComponentFile(path: string): Promise<Uint8Array> {
+  try {
+    return await readFile(path);
+  } catch (cause) {
+    throw new ComponentLoadError(`cannot read component ${path}: ${messageOf(cause)}`, { cause });
+  }
 }

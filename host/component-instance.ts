@@ -1,7 +1,7 @@
 // One live instance of a loaded component, in whichever thread runs it (normally a pool worker).
 // It records the instance's linear memories so a trap can be told apart from running out of memory.
 import type { EngineExports } from './engine-types.js';
-import { ComponentContractError, ComponentLoadError } from './errors.js';
+import { ComponentContractError, ComponentLoadError, messageOf } from './errors.js';
 import { sandboxedWasiImports, type SandboxOptions } from './sandbox.js';
 
 /** What a worker needs to instantiate a component: plain data that crosses threads by structured clone. */
@@ -53,7 +53,7 @@ export class ComponentInstance {
         },
       );
     } catch (cause) {
-      throw new ComponentLoadError(`cannot instantiate ${payload.path}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+      throw new ComponentLoadError(`cannot instantiate ${payload.path}: ${messageOf(cause)}`, { cause });
     }
     const key = Object.keys(root).find((name) => ENGINE_EXPORT.test(name));
     const engine = key ? (root[key] as Record<string, unknown>) : undefined;

@@ -1,13 +1,12 @@
 // Loads a component file once, in the calling thread: reads it, admits it (audit/admission.ts: policy
 // and provenance), transpiles it (through the cache), and compiles its core modules with their memory capped. Instances are made elsewhere
 // (component-instance.ts), usually in pool workers, from the payload this produces.
-import { readFile } from 'node:fs/promises';
 import { admitComponent, sandboxGrant, type AdmissionOptions } from './audit/admission.js';
-import { assertComponentBytes } from './component-format.js';
+import { assertComponentBytes, readComponentFile } from './component-format.js';
 import type { ComponentPayload } from './component-instance.js';
-import { ComponentLoadError } from './errors.js';
+import { ComponentLoadError, messageOf } from './errors.js';
 import { capModuleMemory } from './memory-limit.js';
-import { messageOf, transpileCached } from './transpile-cache.js';
+import { transpileCached } from './transpile-cache.js';
 
 export const DEFAULT_MEMORY_LIMIT_MB = 512;
 
@@ -38,12 +37,7 @@ export class ComponentImage {
   }
 
   static async load(path: string, options: LoadOptions = {}): Promise<ComponentImage> {
-    let bytes: Uint8Array;
-    try {
-      bytes = await readFile(path);
-    } catch (cause) {
-      throw new ComponentLoadError(`cannot read component ${path}: ${messageOf(cause)}`, { cause });
-    }
+    const bytes = await readComponentFile(path);
     assertComponentBytes(bytes, path);
     // Before jco or V8 sees any of it: a denied component is never transpiled, compiled or instantiated.
     const audit = await admitComponent(bytes, path, options.admission);

@@ -5,7 +5,7 @@
 import { ComponentImage } from './component-loader.js';
 import { checkCompatibility } from './contract-compatibility.js';
 import { validateEngineOptions, type EngineOptions } from './engine-options.js';
-import { GoldenVectorsFailedError, IncompatibleComponentError, UnknownVersionError, WasmRiskError } from './errors.js';
+import { GoldenVectorsFailedError, IncompatibleComponentError, messageOf, UnknownVersionError, WasmRiskError } from './errors.js';
 import { loadGoldenVectors, verifyGoldenVectors, type GoldenVectors } from './golden-vectors.js';
 import type { PortfolioSpec } from './portfolio.js';
 import type { ClosedFormOptions } from './risk-request.js';
@@ -98,7 +98,7 @@ export class ComponentRegistry {
       return { ...ref, active: version === this.activeVersion };
     } catch (error) {
       if (engine && this.entries.get(engine.component.version)?.engine !== engine) await engine.close();
-      await this.log.append({ event: 'refuse', actor: this.actor, from: null, to: null, reason: `${path}: ${error instanceof Error ? error.message : String(error)}` });
+      await this.log.append({ event: 'refuse', actor: this.actor, from: null, to: null, reason: `${path}: ${messageOf(error)}` });
       throw error;
     }
   }

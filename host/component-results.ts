@@ -8,6 +8,7 @@ import {
   NotPositiveSemidefiniteError,
   RequestTooLargeError,
   WasmRiskError,
+  messageOf,
 } from './errors.js';
 
 const MAX_MESSAGE = 500;
@@ -32,7 +33,7 @@ export function componentFailure(thrown: unknown): WasmRiskError {
     }
   }
   // A RangeError or TypeError from the glue means the component's memory or data was corrupt.
-  return new ComponentTrapError(`component failed: ${thrown instanceof Error ? thrown.message : String(thrown)}`, { cause: thrown });
+  return new ComponentTrapError(`component failed: ${messageOf(thrown)}`, { cause: thrown });
 }
 
 function isRiskErrorCase(value: unknown): value is { tag: 'invalid-input' | 'not-positive-semidefinite' | 'too-large'; val: string } {

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { Piscina } from 'piscina';
 import type { EngineTask, EngineTaskOutcome } from './engine-calls.js';
 import type { CallLimits, EngineExecutor } from './engine-executor.js';
-import { CancelledError, ComponentLoadError, TimeoutError } from './errors.js';
+import { CancelledError, ComponentLoadError, messageOf, TimeoutError } from './errors.js';
 import { fromTransported } from './error-transport.js';
 import { PROJECT_ROOT } from './project-paths.js';
 
@@ -47,7 +47,7 @@ export class EnginePool implements EngineExecutor {
     });
     // Piscina reports a worker's answer to a task that was already cancelled (a sibling chunk failed, or the
     // deadline passed) as an 'error' event; with no listener that would end the host. It is expected noise.
-    this.piscina.on('error', (error: unknown) => debug('worker pool: %s', error instanceof Error ? error.message : String(error)));
+    this.piscina.on('error', (error: unknown) => debug('worker pool: %s', messageOf(error)));
   }
 
   /** Runs one engine call in a worker; every failure is a typed error. */

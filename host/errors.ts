@@ -1,5 +1,10 @@
 // Every error the host raises: one class per failure a caller can act on, each with a stable `code`.
 
+/** The message of anything thrown, Error or not. */
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
 export abstract class WasmRiskError extends Error {
   abstract readonly code: string;
   /** Process exit code the CLI uses for this failure. */

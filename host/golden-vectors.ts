@@ -3,7 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { WasmRiskError } from './errors.js';
+import { messageOf, WasmRiskError } from './errors.js';
 import { parseOrThrow } from './input-validation.js';
 import { PROJECT_ROOT } from './project-paths.js';
 import type { RiskEngine, RiskResult } from './risk-engine.js';
@@ -65,7 +65,7 @@ async function check(engine: RiskEngine, vector: GoldenVector): Promise<string[]
     result = await run(engine, vector);
   } catch (error) {
     if ('errorCode' in expect && error instanceof WasmRiskError && error.code === expect.errorCode) return [];
-    return [`${vector.name}: failed with ${error instanceof WasmRiskError ? error.code : 'an error'}: ${error instanceof Error ? error.message : String(error)}`];
+    return [`${vector.name}: failed with ${error instanceof WasmRiskError ? error.code : 'an error'}: ${messageOf(error)}`];
   }
   if ('errorCode' in expect) return [`${vector.name}: answered, expected error ${expect.errorCode}`];
   return expect.levels.flatMap((level, i) => {

@@ -6,7 +6,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { firstLine } from './component-format.js';
 import { sha256Hex } from './content-hash.js';
-import { ComponentLoadError } from './errors.js';
+import { ComponentLoadError, messageOf } from './errors.js';
 
 /** The transpiled form of one component: JS glue and its core modules, verified against the manifest. */
 export interface TranspiledComponent {
@@ -125,8 +125,4 @@ async function writeEntry(cacheDir: string, entryDir: string, entry: TranspiledC
     // The cache is an optimisation: a read-only or full disk must not fail the load.
     await rm(staging, { recursive: true, force: true }).catch(() => undefined);
   }
-}
-
-export function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -2,8 +2,7 @@
 // size, the world it implements, every import and export with its functions, and who produced it.
 import { assertComponentBytes } from '../component-format.js';
 import { sha256Hex } from '../content-hash.js';
-import { ComponentLoadError } from '../errors.js';
-import { messageOf } from '../transpile-cache.js';
+import { ComponentLoadError, messageOf } from '../errors.js';
 import { readComponentBoundary, type BoundaryItem, type ExternSort } from './component-binary.js';
 
 /** One import or export. */

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The `wasm-risk` command line: argument parsing and the one place that turns errors into exit codes.
 import { Command, CommanderError, Option } from 'commander';
-import { WasmRiskError } from '../errors.js';
+import { messageOf, WasmRiskError } from '../errors.js';
 import { admissionFlagOptions } from './admission-flags.js';
 import { auditCommand } from './audit-command.js';
 import { compareCommand } from './compare-command.js';
@@ -97,7 +97,7 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write(`wasm-risk: ${error.code}: ${oneLine(error.message)}\n`);
       return error.exitCode;
     }
-    process.stderr.write(`wasm-risk: internal error: ${oneLine(error instanceof Error ? error.message : String(error))}\n`);
+    process.stderr.write(`wasm-risk: internal error: ${oneLine(messageOf(error))}\n`);
     return EXIT_INTERNAL;
   }
 }

@@ -2,7 +2,7 @@
 // `from`, swaps to `to` a third of the way in, rolls back at two thirds, and reports who served what.
 import { readFile } from 'node:fs/promises';
 import { ComponentRegistry } from '../component-registry.js';
-import { InvalidInputError } from '../errors.js';
+import { InvalidInputError, messageOf } from '../errors.js';
 import { verifySwapAuditLog, type SwapEvent } from '../swap-audit-log.js';
 import { admissionOptionsFrom, type AdmissionFlags } from './admission-flags.js';
 import { readPortfolioFile } from './portfolio-file.js';
@@ -45,7 +45,7 @@ export async function swapCommand(fromPath: string, toPath: string, options: Swa
           const { component } = await registry.monteCarlo(portfolio, { paths: options.paths, seed: BigInt(i) });
           servedBy.set(component.version, (servedBy.get(component.version) ?? 0) + 1);
         } catch (error) {
-          failures.push(error instanceof Error ? error.message : String(error));
+          failures.push(messageOf(error));
         }
       }
     };
