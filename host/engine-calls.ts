@@ -1,5 +1,5 @@
-// Executes one engine call against a cached instance, in whatever thread holds the cache (a pool worker
-// or, in-thread mode, the caller's). Keeps one instance per component and discards it after a trap.
+// Executes engine calls against one component's instance, in whatever thread holds it (a pool worker or,
+// in-thread mode, the caller's). Instantiates on first use and again after a trap.
 import { ComponentInstance, type ComponentPayload } from './component-instance.js';
 import { componentFailure } from './component-results.js';
 import type { Portfolio, Simulation } from './engine-types.js';
@@ -13,12 +13,7 @@ export type EngineCall =
   | { method: 'historical'; portfolio: Portfolio; returns: Float64Array[]; horizonDays: number; confidence: Float64Array }
   | { method: 'parametric'; portfolio: Portfolio; horizonDays: number; confidence: Float64Array };
 
-export interface EngineTask {
-  component: ComponentPayload;
-  call: EngineCall;
-}
-
-export type EngineTaskOutcome = { ok: true; value: unknown } | { ok: false; error: TransportedError };
+export type EngineCallOutcome = { ok: true; value: unknown } | { ok: false; error: TransportedError };
 
 /** A trap while holding this share of the cap is taken as allocation failure (a doubling Vec fails near half). */
 const OUT_OF_MEMORY_SHARE = 0.5;
@@ -39,25 +34,23 @@ function invoke(instance: ComponentInstance, call: EngineCall): unknown {
   }
 }
 
-export class InstanceCache {
-  private readonly instances = new Map<string, ComponentInstance>();
+export class ComponentCaller {
+  private instance: ComponentInstance | undefined;
+
+  constructor(private readonly component: ComponentPayload) {}
 
   /** Never throws: the outcome is plain data, ready to cross a thread boundary. */
-  async execute({ component, call }: EngineTask): Promise<EngineTaskOutcome> {
-    const key = `${component.sha256}:${component.memoryLimitBytes}`;
-    let instance: ComponentInstance | undefined;
+  async execute(call: EngineCall): Promise<EngineCallOutcome> {
+    const component = this.component;
+    let instance = this.instance;
     try {
-      instance = this.instances.get(key);
-      if (!instance) {
-        instance = await ComponentInstance.create(component);
-        this.instances.set(key, instance);
-      }
+      instance ??= this.instance = await ComponentInstance.create(component);
       return { ok: true, value: invoke(instance, call) };
     } catch (thrown) {
       let error = thrown instanceof WasmRiskError ? thrown : componentFailure(thrown);
       if (error instanceof ComponentTrapError) {
         // Its state may be corrupt: the next call gets a fresh instance.
-        this.instances.delete(key);
+        this.instance = undefined;
         const held = instance?.memoryBytes() ?? 0;
         if (held >= OUT_OF_MEMORY_SHARE * component.memoryLimitBytes) {
           error = new OutOfMemoryError(

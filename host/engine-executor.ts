@@ -1,6 +1,6 @@
-// Where component calls run: a pool of worker threads (engine-pool.ts, the default) or the calling
-// thread (in-thread-executor.ts). Both take the same tasks and raise the same typed errors.
-import type { EngineTask } from './engine-calls.js';
+// Where one component's calls run: a pool of worker threads (engine-pool.ts, the default) or the calling
+// thread (in-thread-executor.ts). Both take the same calls and raise the same typed errors.
+import type { EngineCall } from './engine-calls.js';
 
 /** One request's limits: its deadline, and the caller's signal to cancel it. */
 export interface CallLimits {
@@ -13,6 +13,6 @@ export interface CallLimits {
 export interface EngineExecutor {
   /** How many calls can run at once. */
   readonly concurrency: number;
-  run(task: EngineTask, limits: CallLimits): Promise<unknown>;
+  run(call: EngineCall, limits: CallLimits): Promise<unknown>;
   close(): Promise<void>;
 }

@@ -5,7 +5,8 @@ import { debuglog } from 'node:util';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Piscina } from 'piscina';
-import type { EngineTask, EngineTaskOutcome } from './engine-calls.js';
+import type { ComponentPayload } from './component-instance.js';
+import type { EngineCall, EngineCallOutcome } from './engine-calls.js';
 import type { CallLimits, EngineExecutor } from './engine-executor.js';
 import { CancelledError, ComponentLoadError, messageOf, TimeoutError } from './errors.js';
 import { fromTransported } from './error-transport.js';
@@ -28,14 +29,16 @@ export function defaultWorkers(): number {
 }
 
 export class EnginePool implements EngineExecutor {
-  private readonly piscina: Piscina<EngineTask, EngineTaskOutcome>;
+  private readonly piscina: Piscina<EngineCall, EngineCallOutcome>;
   readonly concurrency: number;
 
-  constructor(options: PoolOptions = {}) {
+  /** Every worker gets `component` once, at start, and calls nothing else. */
+  constructor(component: ComponentPayload, options: PoolOptions = {}) {
     if (!existsSync(WORKER_SCRIPT)) throw new ComponentLoadError(`worker script ${WORKER_SCRIPT} is missing: run \`make build\``);
     this.concurrency = options.workers ?? defaultWorkers();
     this.piscina = new Piscina({
       filename: WORKER_SCRIPT,
+      workerData: component,
       minThreads: 1,
       maxThreads: this.concurrency,
       idleTimeout: 30_000,
@@ -51,12 +54,12 @@ export class EnginePool implements EngineExecutor {
   }
 
   /** Runs one engine call in a worker; every failure is a typed error. */
-  async run(task: EngineTask, limits: CallLimits): Promise<unknown> {
+  async run(call: EngineCall, limits: CallLimits): Promise<unknown> {
     const deadline = AbortSignal.timeout(Math.max(0, Math.ceil(limits.deadlineAt - performance.now())));
     const signal = limits.signal ? AbortSignal.any([deadline, limits.signal]) : deadline;
-    let outcome: EngineTaskOutcome;
+    let outcome: EngineCallOutcome;
     try {
-      outcome = await this.piscina.run(task, { signal });
+      outcome = await this.piscina.run(call, { signal });
     } catch (error) {
       if (limits.signal?.aborted) throw new CancelledError('request cancelled by the caller', { cause: error });
       if (deadline.aborted) throw new TimeoutError(`call exceeded its ${limits.timeoutMs} ms deadline; the worker was terminated`, { cause: error });

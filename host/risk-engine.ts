@@ -55,7 +55,8 @@ export interface CallOptions {
 export interface MonteCarloCallOptions extends MonteCarloOptions, CallOptions {
   /** Called after each finished chunk of paths. */
   onProgress?: (donePaths: number, totalPaths: number) => void;
-  /** Paths per chunk (default: enough chunks to keep every worker busy and progress moving). */
+  /** Paths per call into the component (default: one call on a single worker without `onProgress`,
+   *  else enough chunks to keep every worker busy and progress moving). */
   chunkPaths?: number;
 }
 
@@ -66,7 +67,6 @@ const CHUNKS_PER_WORKER = 8;
 export class RiskEngine {
   private constructor(
     private readonly executor: EngineExecutor,
-    private readonly image: ComponentImage,
     private readonly timeoutMs: number,
     readonly component: ComponentIdentity,
   ) {}
@@ -81,10 +81,10 @@ export class RiskEngine {
    *  options only where and how long calls run apply, the rest shaped the image. */
   static async fromImage(image: ComponentImage, options: EngineOptions = {}): Promise<RiskEngine> {
     const { isolation, workers, timeoutMs } = validateEngineOptions(options);
-    const executor = isolation === 'in-thread' ? new InThreadExecutor() : new EnginePool({ workers });
+    const executor = isolation === 'in-thread' ? new InThreadExecutor(image.payload) : new EnginePool(image.payload, { workers });
     try {
-      const info = checkedInfo((await executor.run({ component: image.payload, call: { method: 'info' } }, limitsFor(timeoutMs))) as EngineInfo);
-      return new RiskEngine(executor, image, timeoutMs, { ...info, sha256: image.sha256 });
+      const info = checkedInfo((await executor.run({ method: 'info' }, limitsFor(timeoutMs))) as EngineInfo);
+      return new RiskEngine(executor, timeoutMs, { ...info, sha256: image.sha256 });
     } catch (error) {
       await executor.close();
       throw error;
@@ -111,8 +111,13 @@ export class RiskEngine {
     const { onProgress, signal, timeoutMs, chunkPaths, ...rest } = options;
     const request = validateMonteCarloOptions(rest);
     const limits = this.limits({ signal, timeoutMs });
-    const pnl = await this.simulate(validatePortfolio(portfolio).portfolio, request, limits, chunkPaths, onProgress);
-    const report = summarizePnl(pnl, request.confidence);
+    const engineInput = validatePortfolio(portfolio).portfolio;
+    const chunk = this.chunkSize(request.paths, chunkPaths, onProgress !== undefined);
+    // One chunk: the component summarises its own P&L, which then never crosses the boundary.
+    const report =
+      chunk >= request.paths
+        ? await this.monteCarloInOneCall(engineInput, request, limits, onProgress)
+        : summarizePnl(await this.simulate(engineInput, request, limits, chunk, onProgress), request.confidence);
     return this.result('monte-carlo', report, request.paths, request.horizonDays, request.seed, started);
   }
 
@@ -120,7 +125,8 @@ export class RiskEngine {
   async simulatePnl(portfolio: PortfolioSpec, options: MonteCarloCallOptions = {}): Promise<Float64Array> {
     const { onProgress, signal, timeoutMs, chunkPaths, ...rest } = options;
     const request = validateMonteCarloOptions(rest);
-    return this.simulate(validatePortfolio(portfolio).portfolio, request, this.limits({ signal, timeoutMs }), chunkPaths, onProgress);
+    const chunk = this.chunkSize(request.paths, chunkPaths, onProgress !== undefined);
+    return this.simulate(validatePortfolio(portfolio).portfolio, request, this.limits({ signal, timeoutMs }), chunk, onProgress);
   }
 
   async historical(portfolio: PortfolioSpec, options: ClosedFormOptions & CallOptions = {}): Promise<RiskResult> {
@@ -145,15 +151,31 @@ export class RiskEngine {
     return this.result('parametric', report, null, request.horizonDays, null, started);
   }
 
-  /** Runs the chunks concurrently over the executor; the first failure cancels the others. */
+  private async monteCarloInOneCall(
+    portfolio: Portfolio,
+    request: MonteCarloRequest,
+    limits: CallLimits,
+    onProgress: MonteCarloCallOptions['onProgress'],
+  ): Promise<RiskReport> {
+    const call: EngineCall = { method: 'monteCarlo', portfolio, run: simulation(request, 0, request.paths), confidence: Float64Array.from(request.confidence) };
+    const report = checkedReport((await this.run(call, limits)) as RiskReport, request.confidence, BigInt(request.paths));
+    onProgress?.(request.paths, request.paths);
+    return report;
+  }
+
+  /** Runs chunks of `chunk` paths concurrently over the executor; the first failure cancels the others. */
   private async simulate(
     portfolio: Portfolio,
     request: MonteCarloRequest,
     limits: CallLimits,
-    chunkPaths: number | undefined,
+    chunk: number,
     onProgress: MonteCarloCallOptions['onProgress'],
   ): Promise<Float64Array> {
-    const chunk = this.chunkSize(request.paths, chunkPaths);
+    if (chunk >= request.paths) {
+      const pnl = checkedPnl((await this.run({ method: 'simulatePnl', portfolio, run: simulation(request, 0, request.paths) }, limits)) as Float64Array, request.paths);
+      onProgress?.(request.paths, request.paths);
+      return pnl;
+    }
     const pnl = new Float64Array(request.paths);
     const failFast = new AbortController();
     const chunkLimits = { ...limits, signal: limits.signal ? AbortSignal.any([limits.signal, failFast.signal]) : failFast.signal };
@@ -161,15 +183,8 @@ export class RiskEngine {
     const chunks: Promise<void>[] = [];
     for (let first = 0; first < request.paths; first += chunk) {
       const count = Math.min(chunk, request.paths - first);
-      const run: Simulation = {
-        seed: request.seed,
-        horizonDays: request.horizonDays,
-        antithetic: request.antithetic,
-        firstPath: BigInt(first),
-        pathCount: BigInt(count),
-      };
       chunks.push(
-        this.run({ method: 'simulatePnl', portfolio, run }, chunkLimits).then((values) => {
+        this.run({ method: 'simulatePnl', portfolio, run: simulation(request, first, count) }, chunkLimits).then((values) => {
           pnl.set(checkedPnl(values as Float64Array, count), first);
           done += count;
           onProgress?.(done, request.paths);
@@ -186,24 +201,27 @@ export class RiskEngine {
     return pnl;
   }
 
-  private chunkSize(paths: number, requested: number | undefined): number {
+  /** Paths per call: as requested; else all in one call when nothing runs beside it and no one
+   *  watches progress; else enough chunks to keep every worker busy and progress moving. */
+  private chunkSize(paths: number, requested: number | undefined, reportsProgress: boolean): number {
     if (requested !== undefined) {
       if (!Number.isInteger(requested) || requested < 1 || requested > MAX_PATHS_PER_CALL) {
         throw new InvalidInputError('chunkPaths', `must be an integer in [1, ${MAX_PATHS_PER_CALL}]`);
       }
       return requested;
     }
+    if (this.executor.concurrency === 1 && !reportsProgress) return Math.min(MAX_PATHS_PER_CALL, paths);
     return Math.min(MAX_PATHS_PER_CALL, Math.max(MIN_CHUNK_PATHS, Math.ceil(paths / (this.executor.concurrency * CHUNKS_PER_WORKER))));
   }
 
   private run(call: EngineCall, limits: CallLimits): Promise<unknown> {
-    return this.executor.run({ component: this.image.payload, call }, limits);
+    return this.executor.run(call, limits);
   }
 
   private limits(options: CallOptions): CallLimits {
     const timeoutMs = options.timeoutMs ?? this.timeoutMs;
     if (!Number.isInteger(timeoutMs) || timeoutMs < 1) throw new InvalidInputError('timeoutMs', 'must be a positive integer');
-    return { ...limitsFor(timeoutMs), signal: options.signal };
+    return { deadlineAt: performance.now() + timeoutMs, timeoutMs, signal: options.signal };
   }
 
   private result(method: RiskMethod, report: RiskReport, paths: number | null, horizonDays: number, seed: bigint | null, started: number): RiskResult {
@@ -219,6 +237,10 @@ export class RiskEngine {
       elapsedMs: Math.round((performance.now() - started) * 1000) / 1000,
     };
   }
+}
+
+function simulation(request: MonteCarloRequest, firstPath: number, pathCount: number): Simulation {
+  return { seed: request.seed, horizonDays: request.horizonDays, antithetic: request.antithetic, firstPath: BigInt(firstPath), pathCount: BigInt(pathCount) };
 }
 
 function limitsFor(timeoutMs: number): CallLimits {

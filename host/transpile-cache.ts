@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { firstLine } from './component-format.js';
 import { sha256Hex } from './content-hash.js';
 import { ComponentLoadError, messageOf } from './errors.js';
+import { GLUE_REVISION, patchGlue } from './glue-patches.js';
 
 /** The transpiled form of one component: JS glue and its core modules, verified against the manifest. */
 export interface TranspiledComponent {
@@ -22,6 +23,8 @@ export interface TranspiledComponent {
 }
 
 interface Manifest {
+  /** The host's edits to the glue (glue-patches.ts); an entry with other edits is transpiled again. */
+  glueRevision: number;
   glue: string;
   /** Core module and declaration file names (declarations under `interfaces/`) -> SHA-256. */
   files: Record<string, string>;
@@ -67,7 +70,7 @@ async function transpile(component: Uint8Array): Promise<TranspiledComponent> {
       .filter(([name]) => name.startsWith(DECLARATIONS_DIR) && name.endsWith('.d.ts'))
       .map(([name, bytes]) => [name.slice(DECLARATIONS_DIR.length), Buffer.from(bytes).toString('utf8')]),
   );
-  return { glue: Buffer.from(glue).toString('utf8'), coreModules, interfaceDeclarations, exports: exports.map(([name]) => name), fromCache: false };
+  return { glue: patchGlue(Buffer.from(glue).toString('utf8')), coreModules, interfaceDeclarations, exports: exports.map(([name]) => name), fromCache: false };
 }
 
 async function readVerifiedEntry(entryDir: string): Promise<TranspiledComponent | undefined> {
@@ -78,6 +81,7 @@ async function readVerifiedEntry(entryDir: string): Promise<TranspiledComponent 
     return undefined;
   }
   try {
+    if (manifest.glueRevision !== GLUE_REVISION) return undefined;
     const glue = await readFile(join(entryDir, 'component.js'));
     if (sha256Hex(glue) !== manifest.glue) return undefined;
     const coreModules = new Map<string, Uint8Array>();
@@ -116,7 +120,7 @@ async function writeEntry(cacheDir: string, entryDir: string, entry: TranspiledC
       await writeFile(join(staging, DECLARATIONS_DIR, name), source);
       files[`${DECLARATIONS_DIR}${name}`] = sha256Hex(Buffer.from(source, 'utf8'));
     }
-    const manifest: Manifest = { glue: sha256Hex(glue), files, exports: entry.exports };
+    const manifest: Manifest = { glueRevision: GLUE_REVISION, glue: sha256Hex(glue), files, exports: entry.exports };
     await writeFile(join(staging, MANIFEST), JSON.stringify(manifest, null, 2));
     await mkdir(join(cacheDir, 'transpiled'), { recursive: true, mode: 0o700 });
     await rm(entryDir, { recursive: true, force: true });

@@ -29,6 +29,16 @@ describe('transpile cache', () => {
     expect(readFileSync(glue, 'utf8')).not.toMatch(/__tampered/);
   });
 
+  it('transpiles again an entry whose glue carries other host edits (an older glue revision)', async () => {
+    const cacheDir = mkdtempSync(join(tmpdir(), 'wasm-risk-cache-'));
+    const { sha256 } = await ComponentImage.load(DEFAULT_COMPONENT, { cacheDir });
+    const manifestFile = join(cacheDir, 'transpiled', sha256, 'manifest.json');
+    const manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as { glueRevision: number };
+    writeFileSync(manifestFile, JSON.stringify({ ...manifest, glueRevision: manifest.glueRevision - 1 }));
+    expect((await ComponentImage.load(DEFAULT_COMPONENT, { cacheDir })).fromCache).toBe(false);
+    expect((await ComponentImage.load(DEFAULT_COMPONENT, { cacheDir })).fromCache).toBe(true);
+  });
+
   it('still loads when the cache directory cannot be written', async () => {
     const blocker = join(mkdtempSync(join(tmpdir(), 'wasm-risk-cache-')), 'file');
     writeFileSync(blocker, 'not a directory');

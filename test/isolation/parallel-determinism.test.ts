@@ -55,6 +55,28 @@ describe('parallel Monte Carlo', () => {
     expect([...seen].sort((a, b) => a - b)).toEqual(seen);
   });
 
+  it('on one worker summarises a run in one call unless progress is watched, with the same numbers', async () => {
+    const portfolio = randomPortfolio(29);
+    const request = { paths: 45_001, seed: 9n, confidence: [0.9, 0.99] };
+    const oneCall = numbers(await oneWorker.monteCarlo(portfolio, request));
+    const progress: number[] = [];
+    const chunked = numbers(await oneWorker.monteCarlo(portfolio, { ...request, onProgress: (done) => progress.push(done) }));
+    expect(chunked).toEqual(oneCall);
+    expect(progress.length).toBeGreaterThan(1);
+    expect(progress.at(-1)).toBe(request.paths);
+    expect(numbers(await twoWorkers.monteCarlo(portfolio, request))).toEqual(oneCall);
+  });
+
+  it('returns the P&L of every path in order, moved out of the workers intact', async () => {
+    const portfolio = randomPortfolio(31);
+    const request = { paths: 25_003, seed: 4n, antithetic: true };
+    const inOneCall = await oneWorker.simulatePnl(portfolio, request);
+    const fromChunks = await twoWorkers.simulatePnl(portfolio, { ...request, chunkPaths: 4_000 });
+    expect(inOneCall).toHaveLength(request.paths);
+    expect(Array.from(fromChunks)).toEqual(Array.from(inOneCall));
+    expect(new Set(inOneCall).size).toBeGreaterThan(request.paths / 2);
+  });
+
   it('answers many concurrent requests each with its own result', async () => {
     const requests = Array.from({ length: 24 }, (_, i) => ({ portfolio: randomPortfolio(100 + i), options: { paths: 4_000 + i, seed: BigInt(i), chunkPaths: 1_500 } }));
     const concurrent = await Promise.all(requests.map(({ portfolio, options }) => twoWorkers.monteCarlo(portfolio, options)));
