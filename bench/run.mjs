@@ -184,29 +184,39 @@ function coldStarts() {
   return out;
 }
 
+/**
+ * Microseconds per tiny call (1 asset, 1 path): the component's export called directly through jco's
+ * glue, and the whole RiskEngine request (validation, call, checks) in-thread and through the pool.
+ * Each is the best mean of several interleaved rounds, so a GC pause or a noisy neighbour in one round
+ * does not count; host overhead = RiskEngine in-thread minus the raw export call.
+ */
 async function perCallOverhead() {
   const tiny = { assets: [{ id: 'X', spot: 100, drift: 0.05, vol: 0.2 }], correlation: [[1]], positions: [{ asset: 'X', type: 'spot', quantity: 1 }] };
   const options = { paths: 1, seed: 1n, confidence: [0.99] };
-  const time = async (calls, call) => {
-    for (let i = 0; i < Math.min(calls, 2_000); i++) await call();
-    const started = performance.now();
-    for (let i = 0; i < calls; i++) await call();
-    return ((performance.now() - started) * 1000) / calls;
-  };
   const inThread = await RiskEngine.load(undefined, { isolation: 'in-thread' });
   const pool = await RiskEngine.load(undefined, { workers: 1 });
   const raw = (await ComponentInstance.create((await ComponentImage.load(DEFAULT_COMPONENT)).payload)).engine;
   const { portfolio } = validatePortfolio(tiny);
   const run = { seed: 1n, horizonDays: 1, antithetic: false, firstPath: 0n, pathCount: 1n };
   const levels = Float64Array.from([0.99]);
+  const contenders = {
+    rawInfoUs: { calls: 10_000, call: () => raw.info() },
+    rawExportUs: { calls: 10_000, call: () => raw.monteCarlo(portfolio, run, levels) },
+    inThreadUs: { calls: 5_000, call: () => inThread.monteCarlo(tiny, options) },
+    workerPoolUs: { calls: 1_000, call: () => pool.monteCarlo(tiny, options) },
+  };
+  const out = Object.fromEntries(Object.keys(contenders).map((key) => [key, Infinity]));
   try {
-    const out = {
-      rawInfoUs: await time(50_000, () => raw.info()),
-      rawExportUs: await time(50_000, () => raw.monteCarlo(portfolio, run, levels)),
-      inThreadUs: await time(20_000, () => inThread.monteCarlo(tiny, options)),
-      workerPoolUs: await time(3_000, () => pool.monteCarlo(tiny, options)),
-    };
-    log(`- tiny request: raw info() ${out.rawInfoUs.toFixed(1)} us, raw monteCarlo ${out.rawExportUs.toFixed(1)} us, in-thread ${out.inThreadUs.toFixed(1)} us, worker pool ${out.workerPoolUs.toFixed(1)} us`);
+    for (let round = 0; round < 10; round++) {
+      for (const [key, { calls, call }] of Object.entries(contenders)) {
+        const started = performance.now();
+        for (let i = 0; i < calls; i++) await call();
+        if (round > 0) out[key] = Math.min(out[key], ((performance.now() - started) * 1000) / calls);
+      }
+    }
+    out.hostOverheadUs = out.inThreadUs - out.rawExportUs;
+    log(`- tiny request: raw info() ${out.rawInfoUs.toFixed(1)} us, raw monteCarlo ${out.rawExportUs.toFixed(1)} us, in-thread ${out.inThreadUs.toFixed(1)} us ` +
+      `(host overhead ${out.hostOverheadUs.toFixed(1)} us), worker pool ${out.workerPoolUs.toFixed(1)} us`);
     return out;
   } finally {
     await Promise.all([inThread.close(), pool.close()]);
@@ -254,8 +264,8 @@ function table(rows, cold, overhead) {
     `Cold start (ms): import of the library ${c.importMs.toFixed(0)}; first load with transpilation + first call ${c.transpileLoadAndFirstCallMs.toFixed(0)}; ` +
       `cache hit in a fresh process ${c.freshProcessCachedLoadAndFirstCallMs.toFixed(1)} in-thread / ${w.freshProcessCachedLoadAndFirstCallMs.toFixed(1)} workers; ` +
       `second load (cache hit) + first call ${c.secondLoadAndFirstCallMs.toFixed(1)} in-thread / ${w.secondLoadAndFirstCallMs.toFixed(1)} workers.`,
-    `Tiny request (1 asset, 1 path, microseconds per call): raw info() ${overhead.rawInfoUs.toFixed(1)}, raw monteCarlo ${overhead.rawExportUs.toFixed(1)}, ` +
-      `RiskEngine in-thread ${overhead.inThreadUs.toFixed(1)}, worker pool ${overhead.workerPoolUs.toFixed(1)}.`,
+    `Tiny request (1 asset, 1 path, microseconds per call, best of 9 rounds): raw info() ${overhead.rawInfoUs.toFixed(1)}, raw monteCarlo ${overhead.rawExportUs.toFixed(1)}, ` +
+      `RiskEngine in-thread ${overhead.inThreadUs.toFixed(1)} (host overhead ${overhead.hostOverheadUs.toFixed(1)}), worker pool ${overhead.workerPoolUs.toFixed(1)}.`,
   );
   return lines.join('\n');
 }
@@ -281,7 +291,12 @@ function targets(rows, cold, overhead) {
       workersMs: cold.workers.secondLoadAndFirstCallMs,
       met: cold['in-thread'].secondLoadAndFirstCallMs < 30,
     },
-    tinyRequestUnder20us: { inThreadUs: overhead.inThreadUs, workerPoolUs: overhead.workerPoolUs, met: overhead.inThreadUs < 20 },
+    tinyRequestUnder20us: {
+      inThreadUs: overhead.inThreadUs,
+      hostOverheadUs: overhead.hostOverheadUs,
+      workerPoolUs: overhead.workerPoolUs,
+      met: overhead.inThreadUs < 20,
+    },
   };
 }
 

@@ -39,6 +39,8 @@ export class EnginePool implements EngineExecutor {
     this.piscina = new Piscina({
       filename: WORKER_SCRIPT,
       workerData: component,
+      // The pool's run and wait histograms are read by no one.
+      recordTiming: false,
       minThreads: 1,
       maxThreads: this.concurrency,
       idleTimeout: 30_000,
