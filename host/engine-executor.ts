@@ -13,6 +13,8 @@ export interface CallLimits {
 export interface EngineExecutor {
   /** How many calls can run at once. */
   readonly concurrency: number;
+  /** Whether a deadline or a cancellation stops a call while it runs (else only between calls). */
+  readonly stopsRunningCalls: boolean;
   run(call: EngineCall, limits: CallLimits): Promise<unknown>;
   close(): Promise<void>;
 }

@@ -31,6 +31,7 @@ export function defaultWorkers(): number {
 export class EnginePool implements EngineExecutor {
   private readonly piscina: Piscina<EngineCall, EngineCallOutcome>;
   readonly concurrency: number;
+  readonly stopsRunningCalls = true;
 
   /** Every worker gets `component` once, at start, and calls nothing else. */
   constructor(component: ComponentPayload, options: PoolOptions = {}) {

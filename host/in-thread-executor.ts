@@ -9,6 +9,7 @@ import { fromTransported } from './error-transport.js';
 
 export class InThreadExecutor implements EngineExecutor {
   readonly concurrency = 1;
+  readonly stopsRunningCalls = false;
   private readonly caller: ComponentCaller;
 
   constructor(component: ComponentPayload) {

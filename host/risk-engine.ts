@@ -56,7 +56,7 @@ export interface MonteCarloCallOptions extends MonteCarloOptions, CallOptions {
   /** Called after each finished chunk of paths. */
   onProgress?: (donePaths: number, totalPaths: number) => void;
   /** Paths per call into the component (default: one call on a single worker without `onProgress`,
-   *  else enough chunks to keep every worker busy and progress moving). */
+   *  else enough chunks to keep every worker busy, progress moving and in-thread deadlines checked). */
   chunkPaths?: number;
 }
 
@@ -201,8 +201,9 @@ export class RiskEngine {
     return pnl;
   }
 
-  /** Paths per call: as requested; else all in one call when nothing runs beside it and no one
-   *  watches progress; else enough chunks to keep every worker busy and progress moving. */
+  /** Paths per call: as requested; else all in one call when nothing runs beside it, no one watches
+   *  progress and a deadline can stop the call (in-thread, only small runs: the deadline and
+   *  cancellation are checked between chunks); else enough chunks to keep the workers busy. */
   private chunkSize(paths: number, requested: number | undefined, reportsProgress: boolean): number {
     if (requested !== undefined) {
       if (!Number.isInteger(requested) || requested < 1 || requested > MAX_PATHS_PER_CALL) {
@@ -210,7 +211,8 @@ export class RiskEngine {
       }
       return requested;
     }
-    if (this.executor.concurrency === 1 && !reportsProgress) return Math.min(MAX_PATHS_PER_CALL, paths);
+    const oneCall = this.executor.concurrency === 1 && !reportsProgress && (this.executor.stopsRunningCalls || paths <= MIN_CHUNK_PATHS);
+    if (oneCall) return Math.min(MAX_PATHS_PER_CALL, paths);
     return Math.min(MAX_PATHS_PER_CALL, Math.max(MIN_CHUNK_PATHS, Math.ceil(paths / (this.executor.concurrency * CHUNKS_PER_WORKER))));
   }
 

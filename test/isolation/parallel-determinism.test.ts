@@ -1,7 +1,7 @@
 // Parallel Monte Carlo: the same numbers for any number of workers and any chunking, and no cross-talk
 // between concurrent requests.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CancelledError, NotPositiveSemidefiniteError } from '../../host/errors.js';
+import { CancelledError, NotPositiveSemidefiniteError, TimeoutError } from '../../host/errors.js';
 import { RiskEngine } from '../../host/risk-engine.js';
 import { randomPortfolio } from '../support/random-portfolios.js';
 import { runCli } from '../support/run-cli.js';
@@ -33,6 +33,8 @@ describe('parallel Monte Carlo', () => {
       const request = { paths: 30_001, seed: 5n, chunkPaths: 7_000 };
       expect(numbers(await inThread.monteCarlo(portfolio, request))).toEqual(numbers(await twoWorkers.monteCarlo(portfolio, request)));
       expect(inThread.concurrency).toBe(1);
+      // In-thread, a long run is still chunked so that its deadline is checked between the chunks.
+      await expect(inThread.monteCarlo(randomPortfolio(40), { paths: 3_000_000, timeoutMs: 20 })).rejects.toBeInstanceOf(TimeoutError);
     } finally {
       await inThread.close();
     }
