@@ -4,9 +4,6 @@ use crate::elementary::{exp, ln};
 use crate::model::OptionKind;
 use crate::normal;
 
-/// Lanes priced together: two SIMD128 registers per value, one AVX2 register.
-const GROUP: usize = 4;
-
 pub fn price(kind: OptionKind, spot: f64, strike: f64, years: f64, rate: f64, vol: f64) -> f64 {
     LiveOption::new(kind, strike, years, rate, vol).price(spot, ln(spot / strike))
 }
@@ -80,49 +77,57 @@ impl LiveOption {
         }
     }
 
-    /// `price` on `LANES` scenarios side by side (log-moneyness = `log_moneyness_today` +
-    /// `log_returns[l]`), bit for bit, in groups of `GROUP` lanes: wide enough for the SIMD registers,
-    /// narrow enough that V8 need not spill the many live values of the normal CDF's ranges.
-    pub fn price_lanes<const LANES: usize>(&self, spots: &[f64; LANES], log_moneyness_today: f64, log_returns: &[f64; LANES]) -> [f64; LANES] {
-        let mut prices = [0.0; LANES];
-        let groups = spots.as_chunks::<GROUP>().0.iter().zip(log_returns.as_chunks::<GROUP>().0);
-        for (out, (spots, log_returns)) in prices.as_chunks_mut::<GROUP>().0.iter_mut().zip(groups) {
-            *out = self.price_group(spots, log_moneyness_today, log_returns);
-        }
-        prices
+    /// Not yet expired: priced by Black-Scholes, through the normal CDF.
+    pub fn is_live(&self) -> bool {
+        self.years > 0.0
     }
 
-    /// Out of line so that the compiler vectorises it on its own terms; no branch inside a lane loop.
-    #[inline(never)]
-    fn price_group(&self, spots: &[f64; GROUP], log_moneyness_today: f64, log_returns: &[f64; GROUP]) -> [f64; GROUP] {
-        let mut prices = [0.0; GROUP];
-        if self.years <= 0.0 {
-            for l in 0..GROUP {
-                prices[l] = self.price(spots[l], 0.0);
-            }
-            return prices;
-        }
-        let mut d1 = [0.0; GROUP];
-        let mut d2 = [0.0; GROUP];
-        for l in 0..GROUP {
+    /// The arguments of the normal CDF in the price of a live option on `LANES` scenarios side by
+    /// side (log-moneyness = `log_moneyness_today` + `log_returns[l]`): d1 and d2 for a call, -d1
+    /// and -d2 for a put (negation is exact). `price_lanes` takes their CDF.
+    #[inline(always)]
+    pub fn cdf_arguments_lanes<const LANES: usize>(
+        &self,
+        log_moneyness_today: f64,
+        log_returns: &[f64; LANES],
+        d1: &mut [f64; LANES],
+        d2: &mut [f64; LANES],
+    ) {
+        for l in 0..LANES {
             d1[l] = self.d1(log_moneyness_today + log_returns[l]);
             d2[l] = d1[l] - self.vol_sqrt_t;
         }
+        if self.kind == OptionKind::Put {
+            for l in 0..LANES {
+                d1[l] = -d1[l];
+                d2[l] = -d2[l];
+            }
+        }
+    }
+
+    /// `price` on `LANES` scenarios side by side into `prices`, bit for bit: for a live option `n1`
+    /// and `n2` are the normal CDF of `cdf_arguments_lanes`'s d1 and d2; an expired one (worth its
+    /// intrinsic value) reads neither.
+    #[inline(always)]
+    pub fn price_lanes<const LANES: usize>(&self, spots: &[f64; LANES], n1: &[f64; LANES], n2: &[f64; LANES], prices: &mut [f64; LANES]) {
+        if !self.is_live() {
+            for l in 0..LANES {
+                prices[l] = self.price(spots[l], 0.0);
+            }
+            return;
+        }
         match self.kind {
             OptionKind::Call => {
-                let (n1, n2) = (normal::cdf_lanes(&d1), normal::cdf_lanes(&d2));
-                for l in 0..GROUP {
+                for l in 0..LANES {
                     prices[l] = spots[l] * n1[l] - self.discounted_strike * n2[l];
                 }
             }
             OptionKind::Put => {
-                let (n1, n2) = (normal::cdf_lanes(&d1.map(|d| -d)), normal::cdf_lanes(&d2.map(|d| -d)));
-                for l in 0..GROUP {
+                for l in 0..LANES {
                     prices[l] = self.discounted_strike * n2[l] - spots[l] * n1[l];
                 }
             }
         }
-        prices
     }
 }
 

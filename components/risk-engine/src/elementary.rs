@@ -21,11 +21,15 @@ const EXP_P: [f64; 5] = [
 /// y 2^k for an integer k in [-1076, 1024], as two factors that are normal doubles: the first product
 /// is exact, so a result past the largest double becomes infinity and one in or below the subnormal
 /// range is rounded once, as a correctly rounded exp would be; no overflow or underflow test needed.
+///
+/// Takes k as `biased` = k + 2048 (in [972, 3072]), so that floor(k / 2) is a logical shift: wasm
+/// SIMD128 has no 64-bit arithmetic shift on x86 (V8 emulates `i64x2.shr_s` in five instructions).
+/// With half = floor(k / 2): half + 1023 = (biased >> 1) - 1, k - half + 1023 = biased - (biased >> 1) - 1.
 #[inline(always)]
-fn scale_by_power_of_two(y: f64, k: i64) -> f64 {
-    let half = k >> 1;
-    let power = |e: i64| f64::from_bits(((e + 1023) as u64) << 52);
-    y * power(half) * power(k - half)
+fn scale_by_power_of_two(y: f64, biased: u64) -> f64 {
+    let half_biased = biased >> 1;
+    let power = |biased_exponent: u64| f64::from_bits(biased_exponent << 52);
+    y * power(half_biased - 1) * power(biased - half_biased - 1)
 }
 
 /// e^x: fdlibm's `exp` (Remez rational on |r| <= ln2/2) with k = round-half-even(x / ln 2). No
@@ -33,17 +37,20 @@ fn scale_by_power_of_two(y: f64, k: i64) -> f64 {
 #[inline(always)]
 pub fn exp(x: f64) -> f64 {
     // Past these bounds e^x is infinite or zero anyway; the clamp keeps k small (NaN passes through).
-    let clamped = if x > 710.0 { 710.0 } else if x < -746.0 { -746.0 } else { x };
+    // Written as min then max (wasm f64x2.pmin and pmax, one instruction each), not as one select.
+    let below = if x > 710.0 { 710.0 } else { x };
+    let clamped = if below < -746.0 { -746.0 } else { below };
     let shifted = clamped * INV_LN2 + ROUNDING_SHIFT;
     let k = shifted - ROUNDING_SHIFT;
-    let k_int = (shifted.to_bits() as i64).wrapping_sub(ROUNDING_SHIFT_BITS);
+    // k + 2048: the low bits of `shifted` hold k (two's complement, |k| < 2^51).
+    let k_biased = shifted.to_bits().wrapping_sub(ROUNDING_SHIFT_BITS as u64 - 2048);
     let hi = clamped - k * LN2_HI;
     let lo = k * LN2_LO;
     let r = hi - lo;
     let t = r * r;
     let c = r - t * (EXP_P[0] + t * (EXP_P[1] + t * (EXP_P[2] + t * (EXP_P[3] + t * EXP_P[4]))));
     let y = 1.0 - ((lo - (r * c) / (2.0 - c)) - hi);
-    scale_by_power_of_two(y, k_int)
+    scale_by_power_of_two(y, k_biased)
 }
 
 const LG: [f64; 7] = [
@@ -58,13 +65,20 @@ const LG: [f64; 7] = [
 /// Bits of sqrt(2)/2: subtracting them splits x into 2^k * m with m in [sqrt(2)/2, sqrt(2)).
 const HALF_SQRT2_BITS: u64 = 0x3FE6_A09E_667F_3BCD;
 
+/// 1024 2^52 - HALF_SQRT2_BITS: the bits of a positive normal x plus this are (k + 1024) 2^52 plus
+/// less than 2^52, where k is `ln_positive_normal`'s exponent.
+const LN_BIAS: u64 = (1024 << 52) - HALF_SQRT2_BITS;
+const EXPONENT_FIELD: u64 = 0xFFF0_0000_0000_0000;
+
 /// ln x for a positive normal x (no checks): fdlibm's `log` kernel (musl's arrangement).
 #[inline(always)]
 pub fn ln_positive_normal(x: f64) -> f64 {
+    // k = floor((bits - HALF_SQRT2_BITS) / 2^52), taken as k + 1024 by a logical shift of a
+    // positive number (no 64-bit arithmetic shift, which wasm SIMD128 lacks on x86); m = x 2^-k.
     let bits = x.to_bits();
-    let k_int = (bits.wrapping_sub(HALF_SQRT2_BITS) as i64) >> 52;
-    let m = f64::from_bits(bits.wrapping_sub((k_int as u64) << 52));
-    let k = f64::from_bits((ROUNDING_SHIFT_BITS.wrapping_add(k_int)) as u64) - ROUNDING_SHIFT;
+    let biased = bits.wrapping_add(LN_BIAS);
+    let m = f64::from_bits(bits.wrapping_sub(biased & EXPONENT_FIELD).wrapping_add(1024 << 52));
+    let k = f64::from_bits((ROUNDING_SHIFT_BITS as u64 - 1024) + (biased >> 52)) - ROUNDING_SHIFT;
     let f = m - 1.0;
     let hfsq = 0.5 * f * f;
     let s = f / (2.0 + f);
@@ -210,5 +224,29 @@ mod tests {
         assert_eq!((bits(c), bits(s)), (0x3fe6d8832e5981ec, 0x3fe6682e33636dbf));
         let (c, s) = cos_sin_turns(0.87654321);
         assert_eq!((bits(c), bits(s)), (0x3fe6d8832bfcd4ed, 0xbfe6682e35cbf225));
+    }
+
+    /// The logical-shift forms of the exponent arithmetic (no 64-bit arithmetic shift in wasm
+    /// SIMD128) against the arithmetic-shift forms they replace, over every exponent they can meet.
+    #[test]
+    fn exponent_arithmetic_matches_the_arithmetic_shift_forms() {
+        for k in -1076i64..=1024 {
+            let half = k >> 1;
+            let power = |e: i64| f64::from_bits(((e + 1023) as u64) << 52);
+            for y in [1.0, 0.7071067811865476, 1.9999999999999998, 1.5] {
+                assert_eq!(scale_by_power_of_two(y, (k + 2048) as u64).to_bits(), (y * power(half) * power(k - half)).to_bits(), "k {k}");
+            }
+            let shifted = k as f64 + ROUNDING_SHIFT;
+            assert_eq!(shifted.to_bits().wrapping_sub(ROUNDING_SHIFT_BITS as u64 - 2048), (k + 2048) as u64);
+        }
+        for field in 1..2047u64 {
+            for mantissa in [0, 1, 0x6_A09E_667F_3BCC, 0x6_A09E_667F_3BCD, 0x6_A09E_667F_3BCE, 0xF_FFFF_FFFF_FFFF] {
+                let bits = field << 52 | mantissa;
+                let k_int = (bits.wrapping_sub(HALF_SQRT2_BITS) as i64) >> 52;
+                let biased = bits.wrapping_add(LN_BIAS);
+                assert_eq!(biased >> 52, (k_int + 1024) as u64, "bits {bits:#x}");
+                assert_eq!(bits.wrapping_sub(biased & EXPONENT_FIELD).wrapping_add(1024 << 52), bits.wrapping_sub((k_int as u64) << 52));
+            }
+        }
     }
 }

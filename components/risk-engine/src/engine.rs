@@ -23,7 +23,7 @@ pub fn simulate_pnl(portfolio: &Portfolio, run: &Simulation) -> RiskResult<Vec<f
 /// The report of scenario P&Ls simulated elsewhere (chunks merged in path order), as `monte_carlo` gives.
 pub fn summarize_pnl(pnl: &[f64], confidence_levels: &[f64]) -> RiskResult<RiskReport> {
     model::validate_confidence_levels(confidence_levels)?;
-    statistics::summarize_pnl(pnl, confidence_levels)
+    statistics::summarize_pnl(pnl.to_vec(), confidence_levels)
 }
 
 pub fn historical(

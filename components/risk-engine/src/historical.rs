@@ -22,5 +22,5 @@ pub fn historical(
             revaluation.pnl(&spots, row)
         })
         .collect();
-    statistics::summarize_pnl(&pnl, confidence_levels)
+    statistics::summarize_pnl(pnl, confidence_levels)
 }

@@ -15,6 +15,7 @@ use crate::statistics;
 /// Streams simulated side by side: enough that each panel of the factor is reused from L1 by several
 /// tiles, few enough that a block's shocks stay in L2 for 2,000 assets.
 const LANES: usize = 16;
+const _: () = assert!(LANES % 2 == 0, "move_spots runs two halves of the lanes side by side");
 /// The correlation kernel's register tile: `ROWS` rows of the factor times `TILE` lanes, 8 SIMD128
 /// accumulators, which V8 keeps in its 15 allocatable XMM registers together with the operands it
 /// loads ahead (5 rows spill).
@@ -122,14 +123,20 @@ pub fn simulate_pnl(portfolio: &Portfolio, run: &Simulation) -> RiskResult<Vec<f
     let mut correlated = vec![0.0; factor.padded_rows() * LANES];
     let mut log_returns = vec![0.0; n * LANES];
     let mut spots = vec![0.0; n * LANES];
+    // Reused by every block: filling or moving arrays of lanes afresh would be bulk memory
+    // operations, which V8 runs as calls out of the wasm code.
+    let mut streams = StreamLanes::<LANES>::for_streams(run.seed, &[0; LANES]);
+    let mut values = [0.0; LANES];
+    let mut scratch = revaluation.scratch::<LANES>();
     for block in (first_key..end_key).step_by(LANES) {
         // Lanes past the last key are simulated and discarded.
         let keys: [u64; LANES] = core::array::from_fn(|l| block.wrapping_add(l as u64));
-        StreamLanes::<LANES>::for_streams(run.seed, &keys).fill_normals(n, &mut shocks);
+        streams.reseed(run.seed, &keys);
+        streams.fill_normals(n, &mut shocks);
         factor.correlate(&shocks, &mut correlated);
         for (odd, &sign) in signs.iter().enumerate() {
             move_spots(portfolio, &log_drift, &log_vol, sign, &correlated, &mut log_returns, &mut spots);
-            let values = revaluation.pnl_lanes::<LANES>(&spots, &log_returns);
+            revaluation.pnl_lanes::<LANES>(&spots, &log_returns, &mut values, &mut scratch);
             for (l, &value) in values.iter().enumerate() {
                 let key = block.wrapping_add(l as u64);
                 if key >= end_key || key < block {
@@ -160,15 +167,21 @@ fn move_spots(
 ) {
     let rows = correlated.as_chunks::<LANES>().0.iter().zip(log_returns.as_chunks_mut::<LANES>().0).zip(spots.as_chunks_mut::<LANES>().0);
     for (((z, x), spot), ((&drift, &vol), asset)) in rows.zip(log_drift.iter().zip(log_vol).zip(&portfolio.assets)) {
-        for l in 0..LANES {
+        // Lanes l and l + LANES / 2 in one iteration: two independent exponentials (a division
+        // deep each) for the out-of-order core to overlap, which the compiler does not arrange for
+        // wasm by itself (it interleaves only for x86). LANES is even.
+        for l in 0..LANES / 2 {
+            let h = l + LANES / 2;
             x[l] = drift + vol * (sign * z[l]);
+            x[h] = drift + vol * (sign * z[h]);
             spot[l] = asset.spot * exp(x[l]);
+            spot[h] = asset.spot * exp(x[h]);
         }
     }
 }
 
 pub fn monte_carlo(portfolio: &Portfolio, run: &Simulation, confidence_levels: &[f64]) -> RiskResult<RiskReport> {
-    statistics::summarize_pnl(&simulate_pnl(portfolio, run)?, confidence_levels)
+    statistics::summarize_pnl(simulate_pnl(portfolio, run)?, confidence_levels)
 }
 
 #[cfg(test)]

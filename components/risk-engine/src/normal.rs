@@ -105,42 +105,73 @@ pub fn cdf(x: f64) -> f64 {
     0.5 * erfc(-x / SQRT_2)
 }
 
-/// `cdf` on `LANES` values side by side, bit for bit: each range of Cody's approximation is evaluated
-/// on every lane (only when some lane needs it) and the range `erfc` would take is selected per lane,
-/// so the lane loops have no branches and run on SIMD registers. Values of a range computed for
-/// lanes outside it (infinite or NaN as they may be) are discarded.
-#[inline(always)]
-pub fn cdf_lanes<const LANES: usize>(x: &[f64; LANES]) -> [f64; LANES] {
-    let mut t = [0.0; LANES];
-    let mut y = [0.0; LANES];
-    for l in 0..LANES {
-        t[l] = -x[l] / SQRT_2;
-        y[l] = t[l].abs();
-    }
-    let mut erfc = [0.0; LANES];
-    for l in 0..LANES {
-        erfc[l] = scaled_erfc_middle(y[l]);
-    }
-    if y.iter().any(|&y| y > 4.0) {
+/// One row of `cdf_rows`'s working values, kept by the caller from one call to the next: every
+/// element is written before it is read, so nothing is zeroed per call (a bulk memory call in wasm).
+#[derive(Clone, Copy)]
+pub struct CdfRow<const LANES: usize> {
+    t: [f64; LANES],
+    y: [f64; LANES],
+    scaled: [f64; LANES],
+}
+
+impl<const LANES: usize> CdfRow<LANES> {
+    pub const ZERO: Self = Self { t: [0.0; LANES], y: [0.0; LANES], scaled: [0.0; LANES] };
+}
+
+/// `cdf` of every value of `x` (rows of `LANES` values side by side) into `out`, bit for bit: each
+/// range of Cody's approximation is evaluated on every lane of a row (only when some lane of the row
+/// needs it) and the range `erfc` would take is selected per lane. Each step is a loop over the
+/// lanes, which the compiler vectorises as it stands (SIMD128: two lanes an instruction, AVX2: four)
+/// with no branch inside a lane; many lanes at once, not a few, or the compiler unrolls the lanes and
+/// turns the range selections into per-lane branches. Values of a range computed for lanes outside
+/// it (infinite or NaN as they may be) are discarded. A row is an option's d1 or d2 on a block of
+/// paths, which over a short horizon mostly stay in one range, so a row whose lanes all lie in
+/// Cody's first range skips the others (and their exponential), and one whose lanes all lie in the
+/// asymptotic range skips the middle one. Out of line so that it is
+/// vectorised on its own terms; all the rows in one call, so that V8 sets up the constants of the
+/// steps once.
+#[inline(never)]
+pub fn cdf_rows<const LANES: usize>(x: &[[f64; LANES]], out: &mut [[f64; LANES]], work: &mut [CdfRow<LANES>]) {
+    let work = &mut work[..x.len()];
+    let out = &mut out[..x.len()];
+    for (x, row) in x.iter().zip(work.iter_mut()) {
         for l in 0..LANES {
-            erfc[l] = if y[l] <= 4.0 { erfc[l] } else { scaled_erfc_tail(y[l]) };
+            row.t[l] = -x[l] / SQRT_2;
+            row.y[l] = row.t[l].abs();
         }
     }
-    for l in 0..LANES {
-        let scaled = exp_minus_square(y[l]) * erfc[l];
-        let result = if y[l] >= ERFC_UNDERFLOW { 0.0 } else { scaled };
-        erfc[l] = if t[l] < 0.0 { 2.0 - result } else { result };
-    }
-    if y.iter().any(|&y| y <= 0.46875) {
+    for (row, out) in work.iter_mut().zip(out.iter_mut()) {
+        // As `erfc` branches: y <= 0.46875 is the first range, anything else (NaN too) the others.
+        if !row.y.iter().all(|&y| y <= 0.46875) {
+            if row.y.iter().all(|&y| y > 4.0) {
+                for l in 0..LANES {
+                    row.scaled[l] = scaled_erfc_tail(row.y[l]);
+                }
+            } else {
+                for l in 0..LANES {
+                    row.scaled[l] = scaled_erfc_middle(row.y[l]);
+                }
+                if row.y.iter().any(|&y| y > 4.0) {
+                    for l in 0..LANES {
+                        row.scaled[l] = if row.y[l] <= 4.0 { row.scaled[l] } else { scaled_erfc_tail(row.y[l]) };
+                    }
+                }
+            }
+            for l in 0..LANES {
+                let result = exp_minus_square(row.y[l]) * row.scaled[l];
+                let result = if row.y[l] >= ERFC_UNDERFLOW { 0.0 } else { result };
+                out[l] = if row.t[l] < 0.0 { 2.0 - result } else { result };
+            }
+        }
+        if row.y.iter().any(|&y| y <= 0.46875) {
+            for l in 0..LANES {
+                out[l] = if row.y[l] <= 0.46875 { erfc_small(row.t[l], row.y[l]) } else { out[l] };
+            }
+        }
         for l in 0..LANES {
-            erfc[l] = if y[l] <= 0.46875 { erfc_small(t[l], y[l]) } else { erfc[l] };
+            out[l] = 0.5 * out[l];
         }
     }
-    let mut cdf = [0.0; LANES];
-    for l in 0..LANES {
-        cdf[l] = 0.5 * erfc[l];
-    }
-    cdf
 }
 
 pub fn pdf(x: f64) -> f64 {
@@ -194,20 +225,47 @@ mod tests {
         // Cody's range boundaries in x = -sqrt(2) t, and their neighbours.
         for edge in [0.0, 1e-17, 1.11e-16 * SQRT_2, 0.46875 * SQRT_2, 4.0 * SQRT_2, 27.3 * SQRT_2, 60.0, f64::INFINITY] {
             for near in [edge, f64::from_bits(edge.to_bits() + 1), f64::from_bits(edge.to_bits().saturating_sub(1))] {
-                points.extend([near, -near]);
+                // At the front, so that every way of cutting the points into rows keeps them.
+                points.splice(0..0, [near, -near]);
             }
         }
         points.retain(|x| !x.is_nan());
-        for lanes in points.chunks_exact(8) {
-            let lanes: &[f64; 8] = lanes.try_into().unwrap();
-            let side_by_side = cdf_lanes(lanes);
-            for (x, value) in lanes.iter().zip(side_by_side) {
-                assert_eq!(value.to_bits(), cdf(*x).to_bits(), "cdf({x})");
+        // Rows of 8 and of 16 lanes, one row or many a call.
+        fn check<const LANES: usize>(points: &[f64], rows_per_call: usize) {
+            let mut work = vec![CdfRow::<LANES>::ZERO; rows_per_call];
+            let mut out = vec![[0.0; LANES]; rows_per_call];
+            for rows in points.chunks_exact(LANES * rows_per_call) {
+                let x: Vec<[f64; LANES]> = rows.chunks_exact(LANES).map(|r| r.try_into().unwrap()).collect();
+                cdf_rows(&x, &mut out, &mut work);
+                for (x, value) in rows.iter().zip(out.as_flattened()) {
+                    assert_eq!(value.to_bits(), cdf(*x).to_bits(), "cdf({x})");
+                }
             }
         }
+        check::<8>(&points, 1);
+        check::<16>(&points, 1);
+        check::<16>(&points, 5);
+        // Values around Cody's first range, so that rows are mixed or lie in one range only.
+        let near_zero: Vec<f64> = (0..100_000)
+            .map(|i| {
+                let u = (crate::random::splitmix64(&mut state) >> 11) as f64 / (1u64 << 53) as f64;
+                // Runs of 16 values with a spread that varies from run to run, some all in the tail.
+                match i / 16 % 7 {
+                    5 => 5.8 + u * 30.0,
+                    6 => -5.8 - u * 0.2,
+                    spread => (u - 0.5) * [0.2, 1.0, 1.4, 3.0, 12.0][spread],
+                }
+            })
+            .collect();
+        check::<16>(&near_zero, 1);
+        check::<16>(&near_zero, 3);
+        check::<8>(&near_zero, 2);
         // Lanes that all stay in one range take the shortcuts.
-        assert_eq!(cdf_lanes(&[0.1; 8])[0].to_bits(), cdf(0.1).to_bits());
-        assert_eq!(cdf_lanes(&[-9.0; 8])[0].to_bits(), cdf(-9.0).to_bits());
+        let mut work = [CdfRow::<8>::ZERO; 2];
+        let mut out = [[0.0; 8]; 2];
+        cdf_rows(&[[0.1; 8], [-9.0; 8]], &mut out, &mut work);
+        assert_eq!(out[0][0].to_bits(), cdf(0.1).to_bits());
+        assert_eq!(out[1][0].to_bits(), cdf(-9.0).to_bits());
     }
 
     #[test]

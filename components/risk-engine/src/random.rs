@@ -95,51 +95,76 @@ pub struct StreamLanes<const LANES: usize> {
 impl<const LANES: usize> StreamLanes<LANES> {
     /// Lane `l` is the stream of key `keys[l]`.
     pub fn for_streams(seed: u64, keys: &[u64; LANES]) -> Self {
-        let mut s = [[0; LANES]; 4];
+        let mut lanes = Self { s: [[0; LANES]; 4] };
+        lanes.reseed(seed, keys);
+        lanes
+    }
+
+    /// Makes lane `l` the stream of key `keys[l]`, in place: a block of paths reuses one set of lanes
+    /// (building and moving a fresh state is a bulk memory fill and copy, which V8 runs out of line).
+    #[inline(always)]
+    pub fn reseed(&mut self, seed: u64, keys: &[u64; LANES]) {
         for (lane, &key) in keys.iter().enumerate() {
             let stream = Xoshiro256PlusPlus::for_stream(seed, key);
             for word in 0..4 {
-                s[word][lane] = stream.s[word];
+                self.s[word][lane] = stream.s[word];
             }
         }
-        Self { s }
     }
 
+    /// The next uniform of lane `l`, stepping that lane's stream (lanes are independent, so the
+    /// order in which lanes step does not matter).
     #[inline(always)]
-    fn next_uniforms(&mut self) -> [f64; LANES] {
+    fn next_uniform(&mut self, l: usize) -> f64 {
         let [s0, s1, s2, s3] = &mut self.s;
-        let mut out = [0.0; LANES];
-        for l in 0..LANES {
-            let result = s0[l].wrapping_add(s3[l]).rotate_left(23).wrapping_add(s0[l]);
-            let t = s1[l] << 17;
-            s2[l] ^= s0[l];
-            s3[l] ^= s1[l];
-            s1[l] ^= s2[l];
-            s0[l] ^= s3[l];
-            s2[l] ^= t;
-            s3[l] = s3[l].rotate_left(45);
-            out[l] = uniform(result);
-        }
-        out
+        let result = s0[l].wrapping_add(s3[l]).rotate_left(23).wrapping_add(s0[l]);
+        let t = s1[l] << 17;
+        s2[l] ^= s0[l];
+        s3[l] ^= s1[l];
+        s1[l] ^= s2[l];
+        s0[l] ^= s3[l];
+        s2[l] ^= t;
+        s3[l] = s3[l].rotate_left(45);
+        uniform(result)
     }
 
     /// `count` normals per lane, as `Xoshiro256PlusPlus::fill_normals` draws them, stored
-    /// draw-major: normal `k` of lane `l` at `out[k * LANES + l]`. Out of line so that the compiler
-    /// vectorises its lane loops on their own terms.
+    /// draw-major: normal `k` of lane `l` at `out[k * LANES + l]`. Each lane draws its two uniforms
+    /// and writes its cosine and sine straight to `out` in one lane loop, which the compiler runs on
+    /// SIMD lanes with the state in memory: no temporary arrays of lanes, whose zeroing and copying
+    /// would be bulk memory calls in wasm. Out of line so that the compiler vectorises its lane loops
+    /// on their own terms.
     #[inline(never)]
     pub fn fill_normals(&mut self, count: usize, out: &mut [f64]) {
         let out = &mut out[..count * LANES];
-        for k in (0..count).step_by(2) {
-            let u1 = self.next_uniforms();
-            let u2 = self.next_uniforms();
-            let mut cos = [0.0; LANES];
-            let mut sin = [0.0; LANES];
-            for l in 0..LANES {
-                (cos[l], sin[l]) = box_muller(u1[l], u2[l]);
+        let (pairs, odd) = out.split_at_mut(count / 2 * 2 * LANES);
+        for pair in pairs.chunks_exact_mut(2 * LANES) {
+            let (cos, sin) = pair.split_at_mut(LANES);
+            let cos: &mut [f64; LANES] = cos.try_into().expect("a lane per stream");
+            let sin: &mut [f64; LANES] = sin.try_into().expect("a lane per stream");
+            // Lanes l and l + LANES / 2 in one iteration: two independent chains of dependent
+            // operations (a division and a square root deep) for the out-of-order core to overlap,
+            // which the compiler does not arrange for wasm by itself (it interleaves only for x86).
+            for l in 0..LANES / 2 {
+                let h = l + LANES / 2;
+                let (u1, v1) = (self.next_uniform(l), self.next_uniform(h));
+                let (u2, v2) = (self.next_uniform(l), self.next_uniform(h));
+                (cos[l], sin[l]) = box_muller(u1, u2);
+                (cos[h], sin[h]) = box_muller(v1, v2);
             }
-            out[k * LANES..(k + 1) * LANES].copy_from_slice(&cos);
-            if k + 1 < count {
-                out[(k + 1) * LANES..(k + 2) * LANES].copy_from_slice(&sin);
+            if LANES % 2 == 1 {
+                let l = LANES - 1;
+                let u1 = self.next_uniform(l);
+                let u2 = self.next_uniform(l);
+                (cos[l], sin[l]) = box_muller(u1, u2);
+            }
+        }
+        // An odd count: the last pair's sine is dropped.
+        if let Ok(cos) = <&mut [f64; LANES]>::try_from(odd) {
+            for l in 0..LANES {
+                let u1 = self.next_uniform(l);
+                let u2 = self.next_uniform(l);
+                cos[l] = box_muller(u1, u2).0;
             }
         }
     }
