@@ -1,14 +1,17 @@
 // Executes engine calls against one component's instance, in whatever thread holds it (a pool worker or,
 // in-thread mode, the caller's). Instantiates on first use and again after a trap.
 import { ComponentInstance, type ComponentPayload } from './component-instance.js';
-import { componentFailure } from './component-results.js';
+import { checkedPnl, componentFailure } from './component-results.js';
 import type { Portfolio, Simulation } from './engine-types.js';
 import { ComponentTrapError, OutOfMemoryError, WasmRiskError } from './errors.js';
 import { toTransported, type TransportedError } from './error-transport.js';
+import { sortedLosses } from './risk-statistics.js';
 
 export type EngineCall =
   | { method: 'info' }
   | { method: 'simulatePnl'; portfolio: Portfolio; run: Simulation }
+  /** A chunk's P&L, checked and turned into ascending losses where it was simulated. */
+  | { method: 'sortedLosses'; portfolio: Portfolio; run: Simulation }
   | { method: 'monteCarlo'; portfolio: Portfolio; run: Simulation; confidence: Float64Array }
   | { method: 'historical'; portfolio: Portfolio; returns: Float64Array[]; horizonDays: number; confidence: Float64Array }
   | { method: 'parametric'; portfolio: Portfolio; horizonDays: number; confidence: Float64Array };
@@ -25,6 +28,8 @@ function invoke(instance: ComponentInstance, call: EngineCall): unknown {
       return engine.info();
     case 'simulatePnl':
       return engine.simulatePnl(call.portfolio, call.run);
+    case 'sortedLosses':
+      return sortedLosses(checkedPnl(engine.simulatePnl(call.portfolio, call.run), Number(call.run.pathCount)));
     case 'monteCarlo':
       return engine.monteCarlo(call.portfolio, call.run, call.confidence);
     case 'historical':

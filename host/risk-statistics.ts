@@ -1,7 +1,7 @@
 // VaR, ES and P&L moments of a set of scenario P&Ls, exactly as README "Statistics" defines them.
-// Shared by the reference engine and by the host when it merges chunks simulated in parallel: every
-// sum runs over the losses in ascending order, so the result does not depend on how the scenarios
-// were split or ordered.
+// Shared by the reference engine and by the host, which merges the chunks of a run sorted where they
+// were simulated: every sum runs over the losses in ascending order, so the result does not depend on
+// how the scenarios were split or ordered.
 
 import type { LevelRisk, RiskReport } from './engine-types.js';
 
@@ -33,13 +33,45 @@ function levelRisk(sortedLosses: Float64Array, confidence: number): LevelRisk {
   return { confidence, var: valueAtRisk, es: expectedShortfall, stdError: (upper - lower) / 2 };
 }
 
-/** Report of N >= 1 scenario P&Ls (loss = -P&L) at each confidence level, in the given order. */
-export function summarizePnl(pnl: Float64Array, confidenceLevels: ArrayLike<number>): RiskReport {
-  const count = pnl.length;
-  const losses = new Float64Array(count);
-  for (let i = 0; i < count; i++) losses[i] = -pnl[i]!;
-  losses.sort();
+/** The losses (-P&L) of N scenarios in ascending order, -0 before +0 (the order the engine sorts in). */
+export function sortedLosses(pnl: Float64Array): Float64Array {
+  const losses = new Float64Array(pnl.length);
+  for (let i = 0; i < pnl.length; i++) losses[i] = -pnl[i]!;
+  return losses.sort();
+}
 
+/** Whether `a` comes before `b` in the sort's order, which puts -0 before +0. */
+function precedes(a: number, b: number): boolean {
+  return a < b || (a === 0 && b === 0 && Object.is(a, -0) && !Object.is(b, -0));
+}
+
+function mergeTwo(a: Float64Array, b: Float64Array): Float64Array {
+  const merged = new Float64Array(a.length + b.length);
+  let i = 0;
+  let j = 0;
+  let k = 0;
+  while (i < a.length && j < b.length) merged[k++] = precedes(b[j]!, a[i]!) ? b[j++]! : a[i++]!;
+  merged.set(a.subarray(i), k);
+  merged.set(b.subarray(j), k + a.length - i);
+  return merged;
+}
+
+/** Sorted runs (chunks of one simulation, sorted where they were simulated) merged into one sorted
+ *  array, pairwise: log2(runs) linear passes instead of a sort of the whole. */
+export function mergeSortedRuns(runs: readonly Float64Array[]): Float64Array {
+  if (runs.length === 0) return new Float64Array(0);
+  let level = [...runs];
+  while (level.length > 1) {
+    const next: Float64Array[] = [];
+    for (let r = 0; r < level.length; r += 2) next.push(r + 1 < level.length ? mergeTwo(level[r]!, level[r + 1]!) : level[r]!);
+    level = next;
+  }
+  return level[0]!;
+}
+
+/** Report of N >= 1 losses already in ascending order (`sortedLosses`, `mergeSortedRuns`). */
+export function summarizeSortedLosses(losses: Float64Array, confidenceLevels: ArrayLike<number>): RiskReport {
+  const count = losses.length;
   let sum = 0;
   for (let i = 0; i < count; i++) sum += losses[i]!;
   const meanLoss = sum / count;
@@ -55,4 +87,9 @@ export function summarizePnl(pnl: Float64Array, confidenceLevels: ArrayLike<numb
     meanPnl: -meanLoss,
     stdPnl: count > 1 ? Math.sqrt(squares / (count - 1)) : 0,
   };
+}
+
+/** Report of N >= 1 scenario P&Ls (loss = -P&L) at each confidence level, in the given order. */
+export function summarizePnl(pnl: Float64Array, confidenceLevels: ArrayLike<number>): RiskReport {
+  return summarizeSortedLosses(sortedLosses(pnl), confidenceLevels);
 }

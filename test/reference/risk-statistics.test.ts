@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { summarizePnl } from '../../host/risk-statistics.js';
+import { mergeSortedRuns, sortedLosses, summarizePnl, summarizeSortedLosses } from '../../host/risk-statistics.js';
 
 // Losses (-P&L) sorted: -7 -5 -4 -2 0 1 3 6 8 10; their sum is 10 and the squared deviations from
 // their mean 1 sum to 294.
@@ -63,5 +63,24 @@ describe('summarizePnl', () => {
     const pnl = PNL.slice();
     summarizePnl(pnl, [0.9]);
     expect(pnl).toEqual(PNL);
+  });
+
+  it('gives the same report from chunks sorted apart and merged, zeros of both signs in order', () => {
+    let state = 7;
+    const random = () => ((state = (state * 48271) % 2147483647) / 2147483647);
+    const pnl = Float64Array.from({ length: 10_007 }, (_, i) => (i % 13 === 0 ? 0 : i % 17 === 0 ? -0 : i % 19 === 0 ? 2.5 : (random() - 0.5) * 100));
+    const levels = [0.5, 0.95, 0.99];
+    for (const chunk of [1, 999, 2_500, 10_007]) {
+      const runs: Float64Array[] = [];
+      for (let first = 0; first < pnl.length; first += chunk) runs.push(sortedLosses(pnl.subarray(first, first + chunk)));
+      const merged = mergeSortedRuns(runs);
+      const whole = sortedLosses(pnl);
+      expect(merged).toHaveLength(pnl.length);
+      expect(merged.every((loss, i) => Object.is(loss, whole[i]))).toBe(true);
+      expect(summarizeSortedLosses(merged, levels)).toEqual(summarizePnl(pnl, levels));
+    }
+    const zeros = sortedLosses(pnl);
+    const firstPositiveZero = zeros.findIndex((loss) => Object.is(loss, 0));
+    expect(zeros.slice(firstPositiveZero).some((loss) => Object.is(loss, -0))).toBe(false);
   });
 });
