@@ -60,6 +60,15 @@ export interface MonteCarloCallOptions extends MonteCarloOptions, CallOptions {
   chunkPaths?: number;
 }
 
+/** One Monte Carlo request as the engine carries it out: validated inputs, limits and paths per call. */
+interface MonteCarloRun {
+  portfolio: Portfolio;
+  request: MonteCarloRequest;
+  limits: CallLimits;
+  chunk: number;
+  onProgress: MonteCarloCallOptions['onProgress'];
+}
+
 /** Fewer paths than this per call and the per-call overhead starts to show. */
 const MIN_CHUNK_PATHS = 10_000;
 /** Chunks per worker when progress is watched or must be checked between calls (in-thread deadlines);
@@ -110,26 +119,18 @@ export class RiskEngine {
 
   async monteCarlo(portfolio: PortfolioSpec, options: MonteCarloCallOptions = {}): Promise<RiskResult> {
     const started = performance.now();
-    const { onProgress, signal, timeoutMs, chunkPaths, ...rest } = options;
-    const request = validateMonteCarloOptions(rest);
-    const limits = this.limits({ signal, timeoutMs });
-    const engineInput = validatePortfolio(portfolio).portfolio;
-    const chunk = this.chunkSize(request.paths, chunkPaths, onProgress !== undefined);
+    const run = this.monteCarloRun(portfolio, options);
+    const { request } = run;
     // One chunk: the component summarises its own P&L, which then never crosses the boundary. Several:
     // each is sorted where it was simulated, and the sorted runs are merged here.
     const report =
-      chunk >= request.paths
-        ? await this.monteCarloInOneCall(engineInput, request, limits, onProgress)
-        : summarizeSortedLosses(await this.sortedLossesInChunks(engineInput, request, limits, chunk, onProgress), request.confidence);
+      run.chunk >= request.paths ? await this.monteCarloInOneCall(run) : summarizeSortedLosses(await this.sortedLossesInChunks(run), request.confidence);
     return this.result('monte-carlo', report, request.paths, request.horizonDays, request.seed, started);
   }
 
   /** The P&L of every path, in path order (for plots or custom statistics). */
   async simulatePnl(portfolio: PortfolioSpec, options: MonteCarloCallOptions = {}): Promise<Float64Array> {
-    const { onProgress, signal, timeoutMs, chunkPaths, ...rest } = options;
-    const request = validateMonteCarloOptions(rest);
-    const chunk = this.chunkSize(request.paths, chunkPaths, onProgress !== undefined);
-    return this.simulate(validatePortfolio(portfolio).portfolio, request, this.limits({ signal, timeoutMs }), chunk, onProgress);
+    return this.simulate(this.monteCarloRun(portfolio, options));
   }
 
   async historical(portfolio: PortfolioSpec, options: ClosedFormOptions & CallOptions = {}): Promise<RiskResult> {
@@ -154,58 +155,52 @@ export class RiskEngine {
     return this.result('parametric', report, null, request.horizonDays, null, started);
   }
 
-  private async monteCarloInOneCall(
-    portfolio: Portfolio,
-    request: MonteCarloRequest,
-    limits: CallLimits,
-    onProgress: MonteCarloCallOptions['onProgress'],
-  ): Promise<RiskReport> {
+  /** Validates a Monte Carlo request (options, limits, portfolio) and decides its paths per call. */
+  private monteCarloRun(portfolio: PortfolioSpec, options: MonteCarloCallOptions): MonteCarloRun {
+    const { onProgress, signal, timeoutMs, chunkPaths, ...rest } = options;
+    const request = validateMonteCarloOptions(rest);
+    const limits = this.limits({ signal, timeoutMs });
+    return {
+      portfolio: validatePortfolio(portfolio).portfolio,
+      request,
+      limits,
+      chunk: this.chunkSize(request.paths, chunkPaths, onProgress !== undefined),
+      onProgress,
+    };
+  }
+
+  private async monteCarloInOneCall({ portfolio, request, limits, onProgress }: MonteCarloRun): Promise<RiskReport> {
     const call: EngineCall = { method: 'monteCarlo', portfolio, run: simulation(request, 0, request.paths), confidence: Float64Array.from(request.confidence) };
     const report = checkedReport((await this.run(call, limits)) as RiskReport, request.confidence, BigInt(request.paths));
     onProgress?.(request.paths, request.paths);
     return report;
   }
 
-  /** The P&L of every path in path order, from one call or from chunks of `chunk` paths. */
-  private async simulate(
-    portfolio: Portfolio,
-    request: MonteCarloRequest,
-    limits: CallLimits,
-    chunk: number,
-    onProgress: MonteCarloCallOptions['onProgress'],
-  ): Promise<Float64Array> {
+  /** The P&L of every path in path order, from one call or from chunks. */
+  private async simulate(run: MonteCarloRun): Promise<Float64Array> {
+    const { portfolio, request, limits, chunk, onProgress } = run;
     if (chunk >= request.paths) {
       const pnl = checkedPnl((await this.run({ method: 'simulatePnl', portfolio, run: simulation(request, 0, request.paths) }, limits)) as Float64Array, request.paths);
       onProgress?.(request.paths, request.paths);
       return pnl;
     }
     const pnl = new Float64Array(request.paths);
-    await this.runChunks('simulatePnl', portfolio, request, limits, chunk, onProgress, (values, first) => pnl.set(values, first));
+    await this.runChunks('simulatePnl', run, (values, first) => pnl.set(values, first));
     return pnl;
   }
 
   /** The losses of every path in ascending order: each chunk's sorted in its worker, merged here. */
-  private async sortedLossesInChunks(
-    portfolio: Portfolio,
-    request: MonteCarloRequest,
-    limits: CallLimits,
-    chunk: number,
-    onProgress: MonteCarloCallOptions['onProgress'],
-  ): Promise<Float64Array> {
+  private async sortedLossesInChunks(run: MonteCarloRun): Promise<Float64Array> {
     const runs: Float64Array[] = [];
-    await this.runChunks('sortedLosses', portfolio, request, limits, chunk, onProgress, (values) => runs.push(values));
+    await this.runChunks('sortedLosses', run, (values) => runs.push(values));
     return mergeSortedRuns(runs);
   }
 
-  /** Runs chunks of `chunk` paths concurrently over the executor, handing each checked result to
-   *  `accept` as it arrives; the first failure cancels the others. */
+  /** Runs the chunks concurrently over the executor, handing each checked result to `accept` as it
+   *  arrives; the first failure cancels the others. */
   private async runChunks(
     method: 'simulatePnl' | 'sortedLosses',
-    portfolio: Portfolio,
-    request: MonteCarloRequest,
-    limits: CallLimits,
-    chunk: number,
-    onProgress: MonteCarloCallOptions['onProgress'],
+    { portfolio, request, limits, chunk, onProgress }: MonteCarloRun,
     accept: (values: Float64Array, firstPath: number) => void,
   ): Promise<void> {
     const failFast = new AbortController();
