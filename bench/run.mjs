@@ -34,7 +34,7 @@ const REPEAT_BELOW_S = 2;
 const REFERENCE_BUDGET_S = 3;
 /**
  * Wasmtime, NumPy and the 128-bit native build run 500-asset workloads on at most this many paths
- * (paths per second extrapolated, marked in the table), to keep `make bench` near ten minutes.
+ * (paths per second extrapolated, marked in the table), to keep `make bench` under ten minutes.
  */
 const SECONDARY_MAX_PATHS_500 = 100_000;
 
