@@ -20,7 +20,8 @@ SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
 RISK_ENGINE := build/components/risk-engine.wasm
 # Hostile test fixtures (components/fixtures): built like the engine, used only by the tests.
-FIXTURE_NAMES := fs-reader socket-opener env-reader unknown-import infinite-loop memory-bomb panicker wrong-model
+# Every crate folder under components/fixtures is one fixture.
+FIXTURE_NAMES := $(patsubst components/fixtures/%/Cargo.toml,%,$(wildcard components/fixtures/*/Cargo.toml))
 FIXTURES := $(FIXTURE_NAMES:%=build/fixtures/%.wasm)
 FIXTURE_COMMON := wit/risk.wit $(wildcard components/fixtures/wit/*.wit components/fixtures/wit/deps/*.wit) \
 	components/fixtures/Cargo.toml components/fixtures/Cargo.lock components/componentize.mjs
