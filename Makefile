@@ -25,6 +25,9 @@ FIXTURE_NAMES := $(patsubst components/fixtures/%/Cargo.toml,%,$(wildcard compon
 FIXTURES := $(FIXTURE_NAMES:%=build/fixtures/%.wasm)
 FIXTURE_COMMON := wit/risk.wit $(wildcard components/fixtures/wit/*.wit components/fixtures/wit/deps/*.wit) \
 	components/fixtures/Cargo.toml components/fixtures/Cargo.lock components/componentize.mjs
+# Fixtures Rust cannot emit (several linear memories in one component), written in WebAssembly text.
+WAT_FIXTURES := build/fixtures/multi-memory.wasm build/fixtures/multi-memory-oversized.wasm
+WAT_ASSEMBLER := components/fixtures-wat/assemble.mjs
 # The engine built against later contract versions, to test version swaps (test fixtures, not shipped).
 ENGINE_VERSIONS := build/components/versions/risk-engine-1.1.0.wasm build/components/versions/risk-engine-2.0.0.wasm
 CONTRACT_FEATURE_1.1.0 := contract-1-1
@@ -67,11 +70,18 @@ build/components/versions/risk-engine-%.wasm: components/risk-engine/contract-va
 	cd components/risk-engine && $(WASM_CARGO) --features $(CONTRACT_FEATURE_$*)
 	node components/componentize.mjs $(CARGO_TARGET)/wasm32-unknown-unknown/release/risk_engine.wasm $@
 
-fixtures: bootstrap $(FIXTURES)
+fixtures: bootstrap $(FIXTURES) $(WAT_FIXTURES)
 
 build/fixtures/%.wasm: components/fixtures/%/src/lib.rs components/fixtures/%/Cargo.toml $(FIXTURE_COMMON)
 	cd components/fixtures/$* && $(WASM_CARGO)
 	node components/componentize.mjs $(CARGO_TARGET)/wasm32-unknown-unknown/release/fixture_$(subst -,_,$*).wasm $@
+
+build/fixtures/multi-memory.wasm: components/fixtures-wat/multi-memory.wat $(WAT_ASSEMBLER)
+	node $(WAT_ASSEMBLER) $< $@ hog-min-pages=1
+
+# Each of its four memories starts at 160 MiB: 640 MiB at instantiation, above the default 512 MiB limit.
+build/fixtures/multi-memory-oversized.wasm: components/fixtures-wat/multi-memory.wat $(WAT_ASSEMBLER)
+	node $(WAT_ASSEMBLER) $< $@ hog-min-pages=2560
 
 # Benchmarks (bench/): the component against the same crate built natively, the TypeScript reference,
 # NumPy and Wasmtime, in one run. Python is optional: without python3 (or pip) those columns say n/a.

@@ -1,7 +1,7 @@
 // Recognises a WebAssembly component by its preamble before any parser sees the bytes, so garbage,
 // truncated files and plain core modules get a precise one-line reason.
-import { readFile } from 'node:fs/promises';
-import { ComponentLoadError, messageOf } from './errors.js';
+import { ComponentLoadError } from './errors.js';
+import { readInputFile } from './input-files.js';
 
 const MAGIC = [0x00, 0x61, 0x73, 0x6d];
 /** Version 0x0d, layer 1 (component); a core module has version 1, layer 0. */
@@ -27,11 +27,7 @@ export function firstLine(message: string): string {
   return message.split('\n', 1)[0]!.trim();
 }
 
-/** The bytes of a component file, or a ComponentLoadError that names the file and why. */
-export async function readComponentFile(path: string): Promise<Uint8Array> {
-  try {
-    return await readFile(path);
-  } catch (cause) {
-    throw new ComponentLoadError(`cannot read component ${path}: ${messageOf(cause)}`, { cause });
-  }
+/** The bytes of a component file (a regular file within the component cap), or a ComponentLoadError that names the file and why. */
+export function readComponentFile(path: string): Promise<Uint8Array> {
+  return readInputFile(path, 'component');
 }

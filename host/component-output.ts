@@ -1,10 +1,12 @@
 // A component's stdout and stderr: never the host's own streams (a component must not be able to forge
-// the CLI's output), but the host's debug log (`NODE_DEBUG=wasm-risk`), with a size cap per stream.
+// the CLI's output), but the host's debug log (`NODE_DEBUG=wasm-risk`), with a size cap per stream,
+// line by line and escaped, so that every log line is the host's prefix then printable text.
 import { debuglog } from 'node:util';
 import { clocks, io } from '@bytecodealliance/preview2-shim';
+import { terminalText } from './terminal-text.js';
 
 export type ComponentStream = 'stdout' | 'stderr';
-/** Receives each write of a component, decoded as UTF-8. */
+/** Receives each line a component writes, decoded as UTF-8 and escaped (`terminalText`). */
 export type ComponentLogger = (stream: ComponentStream, text: string) => void;
 
 export const DEFAULT_OUTPUT_LIMIT_BYTES = 64 * 1024;
@@ -19,7 +21,8 @@ const ShimOutputStream = io.streams.OutputStream as unknown as new () => object;
 
 /**
  * An output stream (a `wasi:io/streams` output-stream, so the glue accepts it as one) that hands what
- * it is given to the logger until `limitBytes` have passed, then says once that the rest is dropped.
+ * it is given to the logger, one line at a time, until `limitBytes` have passed, then says once that
+ * the rest is dropped.
  */
 export class CapturedOutputStream extends ShimOutputStream {
   private written = 0;
@@ -40,7 +43,10 @@ export class CapturedOutputStream extends ShimOutputStream {
   write(contents: Uint8Array): void {
     const room = Math.max(0, this.limitBytes - this.written);
     // `stream: true` keeps a character split across two writes whole.
-    if (room > 0) this.log(this.stream, this.decoder.decode(contents.subarray(0, room), { stream: true }).replace(/\n$/, ''));
+    if (room > 0) {
+      const text = this.decoder.decode(contents.subarray(0, room), { stream: true }).replace(/\n$/, '');
+      for (const line of text.split('\n')) this.log(this.stream, terminalText(line));
+    }
     if (room < contents.length && this.written <= this.limitBytes) {
       this.log(this.stream, `[output beyond ${this.limitBytes} bytes dropped]`);
     }

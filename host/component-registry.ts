@@ -1,11 +1,21 @@
 // Several versions of a component loaded side by side, one serving. A candidate is admitted only after
 // the audit policy (at load), the contract check and the golden vectors; `swap` and `rollback` switch the
 // serving version atomically: a request runs wholly on the version that was active when it started, and
-// every version stays loaded, so nothing in flight is dropped. Every change is written to the audit log.
+// every version stays loaded, so nothing in flight is dropped. Every change is written to the audit log
+// first and takes effect only once it is there: a broken log stops registrations and swaps.
 import { ComponentImage } from './component-loader.js';
 import { checkCompatibility } from './contract-compatibility.js';
 import { validateEngineOptions, type EngineOptions } from './engine-options.js';
-import { GoldenVectorsFailedError, IncompatibleComponentError, messageOf, UnknownVersionError, WasmRiskError } from './errors.js';
+import {
+  AuditKeyError,
+  AuditLogTamperedError,
+  AuditLogUnavailableError,
+  GoldenVectorsFailedError,
+  IncompatibleComponentError,
+  messageOf,
+  UnknownVersionError,
+  WasmRiskError,
+} from './errors.js';
 import { loadGoldenVectors, verifyGoldenVectors, type GoldenVectors } from './golden-vectors.js';
 import type { PortfolioSpec } from './portfolio.js';
 import type { ClosedFormOptions } from './risk-request.js';
@@ -13,8 +23,10 @@ import { RiskEngine, type CallOptions, type MonteCarloCallOptions, type RiskResu
 import { defaultActor, SwapAuditLog, type VersionRef } from './swap-audit-log.js';
 
 export interface RegistryOptions {
-  /** Append-only log of registrations, refusals, swaps and rollbacks (JSON lines). */
+  /** Append-only log of registrations, refusals, swaps and rollbacks (JSON lines, MAC'd). */
   auditLogPath: string;
+  /** The log's secret key, kept outside it (default: `$XDG_CONFIG_HOME/wasm-risk/audit-log.key`). */
+  auditKeyPath?: string;
   /** Who is acting, for the log (default: the OS user). */
   actor?: string;
   /** How every version is loaded and run (policy, limits, workers). */
@@ -58,11 +70,13 @@ export class ComponentRegistry {
   private readonly previous: string[] = [];
   private shadow: { entry: Entry; report: ShadowReport; pending: Set<Promise<void>> } | undefined;
   private readonly log: SwapAuditLog;
+  /** Changes of the serving version, one at a time, each after the previous one's log entry. */
+  private changing: Promise<void> = Promise.resolve();
   private goldenVectors: GoldenVectors | undefined;
 
   constructor(private readonly options: RegistryOptions) {
     validateEngineOptions(options.engine);
-    this.log = new SwapAuditLog(options.auditLogPath);
+    this.log = new SwapAuditLog(options.auditLogPath, { keyPath: options.auditKeyPath });
     this.goldenVectors = options.goldenVectors;
   }
 
@@ -92,13 +106,14 @@ export class ComponentRegistry {
         throw new GoldenVectorsFailedError(`${path} failed ${golden.failures.length} golden vector check(s): ${golden.failures.slice(0, 3).join('; ')}`);
       }
       const ref: RegisteredVersion = { version, sha256, path, contractVersion: compatibility.contractVersion!, active: false };
-      this.entries.set(version, { ref, engine });
       await this.log.append({ event: 'register', actor: this.actor, from: null, to: versionRef(ref) });
-      if (this.activeVersion === undefined) await this.switchTo(version, 'swap');
+      this.entries.set(version, { ref, engine });
+      await this.changeServing(() => (this.activeVersion === undefined ? { version, event: 'swap' } : undefined));
       return { ...ref, active: version === this.activeVersion };
     } catch (error) {
       if (engine && this.entries.get(engine.component.version)?.engine !== engine) await engine.close();
-      await this.log.append({ event: 'refuse', actor: this.actor, from: null, to: null, reason: `${path}: ${messageOf(error)}` });
+      // A log that cannot be written cannot record the refusal either.
+      if (!isAuditLogError(error)) await this.log.append({ event: 'refuse', actor: this.actor, from: null, to: null, reason: `${path}: ${messageOf(error)}` });
       throw error;
     }
   }
@@ -106,16 +121,16 @@ export class ComponentRegistry {
   /** Makes `version` the serving one; requests already running finish on the version they started on. */
   async swap(version: string): Promise<void> {
     this.entry(version);
-    if (version === this.activeVersion) return;
-    if (this.activeVersion !== undefined) this.previous.push(this.activeVersion);
-    await this.switchTo(version, 'swap');
+    await this.changeServing(() => (version === this.activeVersion ? undefined : { version, event: 'swap' }));
   }
 
   /** Goes back to the version that served before the last swap. */
   async rollback(): Promise<void> {
-    const target = this.previous.pop();
-    if (target === undefined) throw new UnknownVersionError('nothing to roll back to: no earlier version has served');
-    await this.switchTo(target, 'rollback');
+    await this.changeServing(() => {
+      const target = this.previous.at(-1);
+      if (target === undefined) throw new UnknownVersionError('nothing to roll back to: no earlier version has served');
+      return { version: target, event: 'rollback' };
+    });
   }
 
   get active(): RegisteredVersion {
@@ -201,10 +216,23 @@ export class ComponentRegistry {
     }
   }
 
-  private async switchTo(version: string, event: 'swap' | 'rollback'): Promise<void> {
-    const from = this.activeVersion === undefined ? null : versionRef(this.entry(this.activeVersion).ref);
-    this.activeVersion = version;
-    await this.log.append({ event, actor: this.actor, from, to: versionRef(this.entry(version).ref) });
+  /**
+   * Switches the serving version once the audit log has recorded the switch, so no request is served by a
+   * version the log does not show serving. `decide` runs when the changes before it are done, and returns
+   * nothing when there is nothing to change.
+   */
+  private changeServing(decide: () => { version: string; event: 'swap' | 'rollback' } | undefined): Promise<void> {
+    const change = this.changing.then(async () => {
+      const next = decide();
+      if (!next) return;
+      const from = this.activeVersion === undefined ? null : versionRef(this.entry(this.activeVersion).ref);
+      await this.log.append({ event: next.event, actor: this.actor, from, to: versionRef(this.entry(next.version).ref) });
+      if (next.event === 'rollback') this.previous.pop();
+      else if (this.activeVersion !== undefined) this.previous.push(this.activeVersion);
+      this.activeVersion = next.version;
+    });
+    this.changing = change.catch(() => undefined);
+    return change;
   }
 
   private entry(version: string): Entry {
@@ -232,6 +260,10 @@ function call(engine: RiskEngine, portfolio: PortfolioSpec, request: Request): P
     case 'parametric':
       return engine.parametric(portfolio, request.options);
   }
+}
+
+function isAuditLogError(error: unknown): boolean {
+  return error instanceof AuditLogTamperedError || error instanceof AuditLogUnavailableError || error instanceof AuditKeyError;
 }
 
 function versionRef({ version, sha256, path }: VersionRef): VersionRef {

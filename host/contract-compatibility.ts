@@ -3,10 +3,10 @@
 // are compared as jco prints them (TypeScript declarations), against declarations generated from
 // wit/risk.wit itself, so the check cannot drift from the contract. Additions (a minor version's new
 // exports, functions or types) are compatible.
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { transpileBytes } from '@bytecodealliance/jco-transpile';
 import { componentEmbed, componentNew } from '@bytecodealliance/jco-transpile/wasm-tools';
+import { readInputFile } from './input-files.js';
 import { PROJECT_ROOT } from './project-paths.js';
 
 export const CONTRACT_PACKAGE = 'wasm-risk:risk';
@@ -33,7 +33,7 @@ let hostContract: Promise<{ major: string; view: ContractView }> | undefined;
 /** The host's own contract, generated once per process from wit/risk.wit (a dummy component's declarations). */
 function loadHostContract(): Promise<{ major: string; view: ContractView }> {
   hostContract ??= (async () => {
-    const witSource = await readFile(join(PROJECT_ROOT, 'wit', 'risk.wit'), 'utf8');
+    const witSource = (await readInputFile(join(PROJECT_ROOT, 'wit', 'risk.wit'), 'wit')).toString('utf8');
     const component = await componentNew(await componentEmbed({ dummy: true, witSource, world: 'risk' }));
     const { files, exports } = await transpileBytes(component, { name: 'contract', instantiation: 'async' });
     const interfaceDeclarations = new Map(

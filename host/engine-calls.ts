@@ -1,7 +1,8 @@
 // Executes engine calls against one component's instance, in whatever thread holds it (a pool worker or,
-// in-thread mode, the caller's). Instantiates on first use and again after a trap.
+// in-thread mode, the caller's), and checks each result there: only small, checked values leave it.
+// Instantiates on first use and again after a trap.
 import { ComponentInstance, type ComponentPayload } from './component-instance.js';
-import { checkedPnl, componentFailure } from './component-results.js';
+import { checkedInfo, checkedPnl, checkedReport, componentFailure } from './component-results.js';
 import type { Portfolio, Simulation } from './engine-types.js';
 import { ComponentTrapError, OutOfMemoryError, WasmRiskError } from './errors.js';
 import { toTransported, type TransportedError } from './error-transport.js';
@@ -18,24 +19,28 @@ export type EngineCall =
 
 export type EngineCallOutcome = { ok: true; value: unknown } | { ok: false; error: TransportedError };
 
-/** A trap while holding this share of the cap is taken as allocation failure (a doubling Vec fails near half). */
+/** A trap once any memory has used this share of the room its part of the limit lets it grow into is taken
+ *  as allocation failure (a doubling Vec fails near half). Per memory: several share the one limit. */
 const OUT_OF_MEMORY_SHARE = 0.5;
 
+/** Calls the component and checks its answer against the call, before the answer crosses to another
+ *  thread: a report has one level per requested confidence (its lifted levels are bounded, see
+ *  glue-patches.ts), a P&L one value per path. */
 function invoke(instance: ComponentInstance, call: EngineCall): unknown {
   const engine = instance.engine;
   switch (call.method) {
     case 'info':
-      return engine.info();
+      return checkedInfo(engine.info());
     case 'simulatePnl':
-      return engine.simulatePnl(call.portfolio, call.run);
+      return checkedPnl(engine.simulatePnl(call.portfolio, call.run), Number(call.run.pathCount));
     case 'sortedLosses':
       return sortedLosses(checkedPnl(engine.simulatePnl(call.portfolio, call.run), Number(call.run.pathCount)));
     case 'monteCarlo':
-      return engine.monteCarlo(call.portfolio, call.run, call.confidence);
+      return checkedReport(engine.monteCarlo(call.portfolio, call.run, call.confidence), Array.from(call.confidence), call.run.pathCount);
     case 'historical':
-      return engine.historical(call.portfolio, call.returns, call.horizonDays, call.confidence);
+      return checkedReport(engine.historical(call.portfolio, call.returns, call.horizonDays, call.confidence), Array.from(call.confidence), BigInt(call.returns.length));
     case 'parametric':
-      return engine.parametric(call.portfolio, call.horizonDays, call.confidence);
+      return checkedReport(engine.parametric(call.portfolio, call.horizonDays, call.confidence), Array.from(call.confidence), 0n);
   }
 }
 
@@ -56,8 +61,8 @@ export class ComponentCaller {
       if (error instanceof ComponentTrapError) {
         // Its state may be corrupt: the next call gets a fresh instance.
         this.instance = undefined;
-        const held = instance?.memoryBytes() ?? 0;
-        if (held >= OUT_OF_MEMORY_SHARE * component.memoryLimitBytes) {
+        if (instance && instance.memoryPressure() >= OUT_OF_MEMORY_SHARE) {
+          const held = instance.memoryBytes();
           error = new OutOfMemoryError(
             `component ran out of memory: it holds ${(held / 2 ** 20).toFixed(0)} MiB of its ${(component.memoryLimitBytes / 2 ** 20).toFixed(0)} MiB limit`,
           );

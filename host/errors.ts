@@ -115,3 +115,29 @@ export class UnknownVersionError extends WasmRiskError {
   readonly code = 'ERR_UNKNOWN_VERSION';
   readonly exitCode = 2;
 }
+
+/** The swap audit log fails verification: a line edited, reordered, inserted or removed, or its anchor
+ *  missing or forged. Registry operations that would append to it are refused. */
+export class AuditLogTamperedError extends WasmRiskError {
+  readonly code = 'ERR_AUDIT_LOG_TAMPERED';
+  readonly exitCode = 1;
+  constructor(
+    message: string,
+    /** The first line that cannot be trusted (one past the end when lines were cut from it). */
+    readonly brokenAt: number,
+  ) {
+    super(message);
+  }
+}
+
+/** The swap audit log cannot be checked or written: missing, not a regular file, unreadable, or locked. */
+export class AuditLogUnavailableError extends WasmRiskError {
+  readonly code = 'ERR_AUDIT_LOG_UNAVAILABLE';
+  readonly exitCode = 2;
+}
+
+/** The audit log's key is missing or malformed, or other users could read or replace it. */
+export class AuditKeyError extends WasmRiskError {
+  readonly code = 'ERR_AUDIT_KEY';
+  readonly exitCode = 2;
+}

@@ -1,10 +1,10 @@
 // Golden test vectors: requests with expected answers and tolerances, shipped in wit/golden-vectors.json
 // beside the contract they exercise. A candidate engine must pass all of them before it may serve.
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { messageOf, WasmRiskError } from './errors.js';
 import { parseOrThrow } from './input-validation.js';
+import { readJsonFile } from './json-file.js';
 import { PROJECT_ROOT } from './project-paths.js';
 import type { RiskEngine, RiskResult } from './risk-engine.js';
 
@@ -43,7 +43,7 @@ export interface GoldenOutcome {
 }
 
 export async function loadGoldenVectors(path = GOLDEN_VECTORS_FILE): Promise<GoldenVectors> {
-  return parseOrThrow(goldenVectorsSchema, JSON.parse(await readFile(path, 'utf8')), 'golden vectors');
+  return parseOrThrow(goldenVectorsSchema, await readJsonFile(path, 'goldenVectors', 'golden vectors'), 'golden vectors');
 }
 
 function within(actual: number, expected: number, allowed: z.output<typeof tolerance>, stdError: number): boolean {

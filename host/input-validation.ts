@@ -2,7 +2,8 @@
 import type { z } from 'zod';
 import { InvalidInputError } from './errors.js';
 
-function fieldPath(path: readonly PropertyKey[]): string {
+/** A JSON path as the host prints it in errors: `assets[2].vol`. */
+export function fieldPath(path: readonly PropertyKey[]): string {
   return path
     .map((key, index) => (typeof key === 'number' ? `[${key}]` : index === 0 ? String(key) : `.${String(key)}`))
     .join('');

@@ -1,9 +1,9 @@
 // The library API: a typed risk engine over one sandboxed component, run in a pool of worker threads
 // (default) or in the calling thread.
-// Requests are validated here, cross into a worker once per chunk, and come back checked; failures are
-// typed errors. Monte Carlo paths are split into chunks over the workers and merged bit for bit.
+// Requests are validated here, cross into a worker once per chunk, and come back checked (in the thread
+// that called the component, engine-calls.ts); failures are typed errors. Monte Carlo paths are split
+// into chunks over the workers and merged bit for bit.
 import { ComponentImage } from './component-loader.js';
-import { checkedInfo, checkedPnl, checkedReport } from './component-results.js';
 import type { EngineCall } from './engine-calls.js';
 import type { CallLimits, EngineExecutor } from './engine-executor.js';
 import { EnginePool } from './engine-pool.js';
@@ -94,7 +94,7 @@ export class RiskEngine {
     const { isolation, workers, timeoutMs } = validateEngineOptions(options);
     const executor = isolation === 'in-thread' ? new InThreadExecutor(image.payload) : new EnginePool(image.payload, { workers });
     try {
-      const info = checkedInfo((await executor.run({ method: 'info' }, limitsFor(timeoutMs))) as EngineInfo);
+      const info = (await executor.run({ method: 'info' }, limitsFor(timeoutMs))) as EngineInfo;
       return new RiskEngine(executor, timeoutMs, { ...info, sha256: image.sha256 });
     } catch (error) {
       await executor.close();
@@ -104,7 +104,7 @@ export class RiskEngine {
 
   /** Calls the component's `info` in a worker: a health check that instantiates afresh after a failure. */
   async info(options: CallOptions = {}): Promise<EngineInfo> {
-    return checkedInfo((await this.run({ method: 'info' }, this.limits(options))) as EngineInfo);
+    return (await this.run({ method: 'info' }, this.limits(options))) as EngineInfo;
   }
 
   /** How many calls run at once (worker threads, or 1 in-thread). */
@@ -141,7 +141,7 @@ export class RiskEngine {
     if (!returns || returns.length === 0) throw new InvalidInputError('returns', 'historical VaR needs past returns (T x n log-returns)');
     const confidence = Float64Array.from(request.confidence);
     const call: EngineCall = { method: 'historical', portfolio: engineInput, returns, horizonDays: request.horizonDays, confidence };
-    const report = checkedReport((await this.run(call, this.limits({ signal, timeoutMs }))) as RiskReport, request.confidence, BigInt(returns.length));
+    const report = (await this.run(call, this.limits({ signal, timeoutMs }))) as RiskReport;
     return this.result('historical', report, returns.length, request.horizonDays, null, started);
   }
 
@@ -151,7 +151,7 @@ export class RiskEngine {
     const request = validateClosedFormOptions(rest);
     const confidence = Float64Array.from(request.confidence);
     const call: EngineCall = { method: 'parametric', portfolio: validatePortfolio(portfolio).portfolio, horizonDays: request.horizonDays, confidence };
-    const report = checkedReport((await this.run(call, this.limits({ signal, timeoutMs }))) as RiskReport, request.confidence, 0n);
+    const report = (await this.run(call, this.limits({ signal, timeoutMs }))) as RiskReport;
     return this.result('parametric', report, null, request.horizonDays, null, started);
   }
 
@@ -171,7 +171,7 @@ export class RiskEngine {
 
   private async monteCarloInOneCall({ portfolio, request, limits, onProgress }: MonteCarloRun): Promise<RiskReport> {
     const call: EngineCall = { method: 'monteCarlo', portfolio, run: simulation(request, 0, request.paths), confidence: Float64Array.from(request.confidence) };
-    const report = checkedReport((await this.run(call, limits)) as RiskReport, request.confidence, BigInt(request.paths));
+    const report = (await this.run(call, limits)) as RiskReport;
     onProgress?.(request.paths, request.paths);
     return report;
   }
@@ -180,7 +180,7 @@ export class RiskEngine {
   private async simulate(run: MonteCarloRun): Promise<Float64Array> {
     const { portfolio, request, limits, chunk, onProgress } = run;
     if (chunk >= request.paths) {
-      const pnl = checkedPnl((await this.run({ method: 'simulatePnl', portfolio, run: simulation(request, 0, request.paths) }, limits)) as Float64Array, request.paths);
+      const pnl = (await this.run({ method: 'simulatePnl', portfolio, run: simulation(request, 0, request.paths) }, limits)) as Float64Array;
       onProgress?.(request.paths, request.paths);
       return pnl;
     }
@@ -196,7 +196,7 @@ export class RiskEngine {
     return mergeSortedRuns(runs);
   }
 
-  /** Runs the chunks concurrently over the executor, handing each checked result to `accept` as it
+  /** Runs the chunks concurrently over the executor, handing each (checked) result to `accept` as it
    *  arrives; the first failure cancels the others. */
   private async runChunks(
     method: 'simulatePnl' | 'sortedLosses',
@@ -211,7 +211,7 @@ export class RiskEngine {
       const count = Math.min(chunk, request.paths - first);
       chunks.push(
         this.run({ method, portfolio, run: simulation(request, first, count) }, chunkLimits).then((values) => {
-          accept(checkedPnl(values as Float64Array, count), first);
+          accept(values as Float64Array, first);
           done += count;
           onProgress?.(done, request.paths);
         }),

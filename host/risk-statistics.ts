@@ -9,7 +9,7 @@ import type { LevelRisk, RiskReport } from './engine-types.js';
 const INTEGER_TOLERANCE = 1e-9;
 
 /** 1-based rank of the VaR among N ascending losses: ceil(c N), integer tolerance, in [1, N]. */
-function varRank(confidence: number, count: number): number {
+export function varRank(confidence: number, count: number): number {
   const exact = confidence * count;
   const nearest = Math.round(exact);
   const rank = Math.abs(exact - nearest) <= INTEGER_TOLERANCE * exact ? nearest : Math.ceil(exact);

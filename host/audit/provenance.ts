@@ -2,10 +2,10 @@
 // SHA-256 (with their name and version), and Ed25519 signatures over the component's bytes, checked
 // against trusted public keys, say who built it.
 import { createHash, createPublicKey, verify, type KeyObject } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { InvalidInputError } from '../errors.js';
+import { readInputFileIfPresent } from '../input-files.js';
 import { parseOrThrow } from '../input-validation.js';
 import { readJsonFile } from '../json-file.js';
 
@@ -106,12 +106,8 @@ async function readLockFile(lockFile: string): Promise<ComponentsLock> {
 
 async function checkSignature(bytes: Uint8Array, signatureFile: string, trustedKeys: string[]): Promise<SignatureCheck> {
   const keys = trustedKeys.map(parseTrustedKey);
-  let content: Buffer;
-  try {
-    content = await readFile(signatureFile);
-  } catch {
-    return { status: 'missing', signatureFile };
-  }
+  const content = await readInputFileIfPresent(signatureFile, 'signatureFile');
+  if (content === undefined) return { status: 'missing', signatureFile };
   const signature = content.length === ED25519_SIGNATURE_BYTES ? content : Buffer.from(content.toString('ascii').trim(), 'base64');
   if (signature.length !== ED25519_SIGNATURE_BYTES) return { status: 'malformed', signatureFile };
   const signer = keys.find(({ key }) => verify(null, bytes, key, signature));

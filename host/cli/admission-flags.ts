@@ -1,10 +1,10 @@
 // The flags that say what a component must pass before it runs (policy, strict mode and its lock file,
 // trusted signing keys), shared by `audit` and `var`, and their translation into AdmissionOptions.
-import { readFile } from 'node:fs/promises';
 import { Option } from 'commander';
 import type { AdmissionOptions } from '../audit/admission.js';
 import { readPolicyFile } from '../audit/capability-policy.js';
 import { InvalidInputError } from '../errors.js';
+import { readInputFile } from '../input-files.js';
 
 export interface AdmissionFlags {
   policy?: string;
@@ -39,9 +39,5 @@ export async function admissionOptionsFrom(flags: AdmissionFlags): Promise<Admis
 }
 
 async function readKeyFile(path: string): Promise<string> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (error) {
-    throw new InvalidInputError('--trusted-key', `cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
-  }
+  return (await readInputFile(path, 'trustedKey', '--trusted-key')).toString('utf8');
 }

@@ -1,9 +1,11 @@
 // Human-readable rendering of an audit report: identity, imports with the rule that decided each,
-// exports, provenance, and the verdict with its reasons.
+// exports, provenance, and the verdict with its reasons. Names come from the component's bytes, so
+// every line is escaped for the terminal.
 import type { AuditedImport, AuditReport } from '../audit/admission.js';
 import { describeDecision } from '../audit/capability-policy.js';
 import type { ComponentExtern } from '../audit/component-inspection.js';
 import type { LockCheck, SignatureCheck } from '../audit/provenance.js';
+import { terminalText } from '../terminal-text.js';
 
 const count = new Intl.NumberFormat('en-US');
 
@@ -30,7 +32,9 @@ export function formatAuditReport(report: AuditReport): string {
     '',
     `verdict: ${report.verdict.toUpperCase()}`,
     ...report.reasons.map((reason) => `  - ${reason}`),
-  ].join('\n');
+  ]
+    .map(terminalText)
+    .join('\n');
 }
 
 function formatImport(item: AuditedImport): string[] {

@@ -1,5 +1,6 @@
 // `wasm-risk compare <a.wasm> <b.wasm> <portfolio.json>`: both components on the same inputs and seeds,
 // the per-level differences, and whether each speaks the host's contract. Exit 1 if either does not.
+import { terminalJson, terminalText } from '../terminal-text.js';
 import Table from 'cli-table3';
 import { ComponentImage } from '../component-loader.js';
 import { checkCompatibility, type Compatibility } from '../contract-compatibility.js';
@@ -57,7 +58,7 @@ export async function compareCommand(pathA: string, pathB: string, portfolioPath
     const methods = compatible ? await compareMethods(engines as [RiskEngine, RiskEngine], portfolio, options) : [];
     const identical = methods.every(({ levels }) => levels.every((l) => l.varDifference === 0 && l.esDifference === 0));
     const comparison: Comparison = { components, methods, verdict: !compatible ? 'incompatible' : identical ? 'identical' : 'different' };
-    process.stdout.write(options.json ? `${JSON.stringify(comparison)}\n` : `${formatComparison(comparison)}\n`);
+    process.stdout.write(options.json ? `${terminalJson(comparison)}\n` : `${formatComparison(comparison)}\n`);
   } finally {
     await Promise.all(engines.map((engine) => engine.close()));
   }
@@ -93,11 +94,12 @@ async function compareMethods(engines: [RiskEngine, RiskEngine], portfolio: Port
 }
 
 function formatComparison({ components, methods, verdict }: Comparison): string {
+  // Differences quote declarations generated from the components' own type names: untrusted text.
   const lines = components.map(
     (c, i) =>
-      `${'AB'[i]}: ${c.path}  ${c.name ?? '?'} ${c.version ?? '?'}  contract ${c.contractVersion ?? 'none'}  sha256 ${c.sha256.slice(0, 16)}…  ${
+      terminalText(`${'AB'[i]}: ${c.path}  ${c.name ?? '?'} ${c.version ?? '?'}  contract ${c.contractVersion ?? 'none'}  sha256 ${c.sha256.slice(0, 16)}…  ${
         c.compatible ? 'compatible' : `INCOMPATIBLE: ${c.differences.join('; ')}`
-      }`,
+      }`),
   );
   if (methods.length > 0) {
     const table = new Table({ head: ['Method', 'Confidence', 'VaR A', 'VaR B', 'B - A', 'ES A', 'ES B', 'B - A'], style: { head: [], border: [] } });

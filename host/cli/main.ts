@@ -2,12 +2,15 @@
 // The `wasm-risk` command line: argument parsing and the one place that turns errors into exit codes.
 import { Command, CommanderError, Option } from 'commander';
 import { messageOf, WasmRiskError } from '../errors.js';
+import { MAX_INPUT_MB_FLAG, MAX_INPUT_MB_VARIABLE, parseMaxInputMb } from '../input-files.js';
+import { terminalText } from '../terminal-text.js';
 import { admissionFlagOptions } from './admission-flags.js';
 import { auditCommand } from './audit-command.js';
 import { compareCommand } from './compare-command.js';
 import { parseInteger, parseNumber, parseNumberList, parseSeed } from './option-parsers.js';
 import { swapCommand } from './swap-command.js';
 import { varCommand } from './var-command.js';
+import { verifyLogCommand } from './verify-log-command.js';
 
 /** Exit code for bad input (arguments, portfolio file): the caller can fix it. */
 const EXIT_BAD_INPUT = 2;
@@ -71,26 +74,55 @@ function buildProgram(): Command {
     .option('--concurrency <n>', 'requests in flight at once', parseInteger('--concurrency'), 8)
     .option('--paths <n>', 'Monte Carlo paths per request', parseInteger('--paths'), 5_000)
     .option('--audit-log <file>', 'append-only log of the swaps', 'swaps.log')
+    .option('--audit-key <file>', 'secret key that MACs the audit log (default: $XDG_CONFIG_HOME/wasm-risk/audit-log.key)')
     .option('--json', 'print one JSON object instead of a summary')
     .action(swapCommand);
   for (const option of admissionFlagOptions()) swap.addOption(option);
 
+  // The commands that read input files take the cap on the large ones; the hook applies it before any is read.
+  for (const command of [riskRun, audit, compare, swap]) {
+    command.addOption(new Option(`${MAX_INPUT_MB_FLAG} <mb>`, 'cap on the component and portfolio file sizes, in MiB (default 128)').argParser((mb: string) => parseMaxInputMb(mb, MAX_INPUT_MB_FLAG)));
+  }
+  program.hook('preAction', (_program, command) => {
+    const { maxInputMb } = command.opts<{ maxInputMb?: number }>();
+    if (maxInputMb !== undefined) process.env[MAX_INPUT_MB_VARIABLE] = String(maxInputMb);
+  });
+
+  program
+    .command('verify-log')
+    .description("check a swap audit log's MAC chain and anchor; exit 1 if tampered, 2 if it cannot be checked")
+    .argument('<log>', 'audit log written by `swap` or a ComponentRegistry')
+    .option('--audit-key <file>', 'the key that wrote the log (default: $XDG_CONFIG_HOME/wasm-risk/audit-log.key)')
+    .option('--json', 'print one JSON object instead of the events')
+    .action(verifyLogCommand);
+
   return program;
 }
 
-/** The CLI's promise: one line on stderr per failure. */
+/** The CLI's promise: one line on stderr per failure, with nothing in it a terminal would act on
+ *  (component text is escaped where it enters; this is the last line of defence). */
 function oneLine(message: string): string {
-  return message.replace(/\s*\n\s*/g, ' ');
+  return terminalText(message.replace(/\s*\n\s*/g, ' '));
+}
+
+/** Node prints a warning (a tampered or unsafe transpile cache, say) in two lines; the CLI keeps its
+ *  promise of one line per message on stderr. */
+function printWarningsOnOneLine(): void {
+  process.removeAllListeners('warning');
+  process.on('warning', (warning: Error & { code?: string }) => {
+    process.stderr.write(`wasm-risk: warning: ${warning.code ? `${warning.code}: ` : ''}${oneLine(warning.message)}\n`);
+  });
 }
 
 async function main(argv: string[]): Promise<number> {
+  printWarningsOnOneLine();
   try {
     await buildProgram().parseAsync(argv);
     return 0;
   } catch (error) {
     if (error instanceof CommanderError) {
       if (error.exitCode === 0) return 0;
-      process.stderr.write(`wasm-risk: ${error.message.replace(/^error: /, '')}\n`);
+      process.stderr.write(`wasm-risk: ${oneLine(error.message.replace(/^error: /, ''))}\n`);
       return EXIT_BAD_INPUT;
     }
     if (error instanceof WasmRiskError) {

@@ -1,6 +1,8 @@
-// Human-readable rendering of a risk result: a header, a VaR/ES table, and the P&L moments.
+// Human-readable rendering of a risk result: a header, a VaR/ES table, and the P&L moments. The
+// component's name and version are its own words, so they are escaped for the terminal.
 import Table from 'cli-table3';
 import type { RiskResult } from '../risk-engine.js';
+import { terminalText } from '../terminal-text.js';
 
 const money = new Intl.NumberFormat('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
 const count = new Intl.NumberFormat('en-US');
@@ -18,6 +20,6 @@ export function formatRiskResult(result: RiskResult): string {
     `${result.method} VaR/ES over ${result.horizonDays} trading day${result.horizonDays === 1 ? '' : 's'} (${scenarios}${seed})`,
     table.toString(),
     `Mean P&L ${money.format(result.meanPnl)}   Std P&L ${money.format(result.stdPnl)}   (losses are positive)`,
-    `Component ${name} ${version}  sha256 ${sha256.slice(0, 16)}…   ${result.elapsedMs.toFixed(1)} ms`,
+    `Component ${terminalText(name)} ${terminalText(version)}  sha256 ${sha256.slice(0, 16)}…   ${result.elapsedMs.toFixed(1)} ms`,
   ].join('\n');
 }

@@ -1,6 +1,6 @@
 // `wasm-risk swap <from.wasm> <to.wasm>`: the live switch, demonstrated. Serves a stream of requests from
 // `from`, swaps to `to` a third of the way in, rolls back at two thirds, and reports who served what.
-import { readFile } from 'node:fs/promises';
+import { terminalJson } from '../terminal-text.js';
 import { ComponentRegistry } from '../component-registry.js';
 import { InvalidInputError, messageOf } from '../errors.js';
 import { verifySwapAuditLog, type SwapEvent } from '../swap-audit-log.js';
@@ -13,6 +13,8 @@ export interface SwapCommandOptions extends AdmissionFlags {
   concurrency: number;
   paths: number;
   auditLog: string;
+  /** The audit log's key (default: the library's, under $XDG_CONFIG_HOME). */
+  auditKey?: string;
   json?: boolean;
 }
 
@@ -21,14 +23,18 @@ interface SwapSummary {
   failed: number;
   servedBy: Record<string, number>;
   elapsedMs: number;
-  auditLog: { path: string; chainIntact: boolean; events: SwapEvent[] };
+  auditLog: { path: string; chainIntact: boolean; problem: string | null; events: SwapEvent[] };
 }
 
 export async function swapCommand(fromPath: string, toPath: string, options: SwapCommandOptions): Promise<void> {
   if (options.requests < 3) throw new InvalidInputError('--requests', 'must be at least 3 (before, during and after the swap)');
   if (options.concurrency < 1) throw new InvalidInputError('--concurrency', 'must be at least 1');
   const portfolio = await readPortfolioFile(options.portfolio);
-  const registry = new ComponentRegistry({ auditLogPath: options.auditLog, engine: { admission: await admissionOptionsFrom(options) } });
+  const registry = new ComponentRegistry({
+    auditLogPath: options.auditLog,
+    auditKeyPath: options.auditKey,
+    engine: { admission: await admissionOptionsFrom(options) },
+  });
   try {
     const from = await registry.register(fromPath);
     const to = await registry.register(toPath);
@@ -52,27 +58,31 @@ export async function swapCommand(fromPath: string, toPath: string, options: Swa
     const started = performance.now();
     await Promise.all(Array.from({ length: options.concurrency }, client));
     const elapsedMs = Math.round(performance.now() - started);
-    const { events, brokenAt } = await verifySwapAuditLog(options.auditLog);
+    const { events, brokenAt, problem } = await verifySwapAuditLog(options.auditLog, { keyPath: options.auditKey });
     const summary: SwapSummary = {
       requests: options.requests,
       failed: failures.length,
       servedBy: Object.fromEntries(servedBy),
       elapsedMs,
-      auditLog: { path: options.auditLog, chainIntact: brokenAt === null, events: events.slice(-4) },
+      auditLog: { path: options.auditLog, chainIntact: brokenAt === null, problem, events: events.slice(-4) },
     };
-    process.stdout.write(options.json ? `${JSON.stringify(summary)}\n` : `${formatSummary(summary, from.version, to.version)}\n`);
+    process.stdout.write(options.json ? `${terminalJson(summary)}\n` : `${formatSummary(summary, from.version, to.version)}\n`);
   } finally {
     await registry.close();
   }
 }
 
+/** One event on one line, as `swap` and `verify-log` print it. */
+export function formatSwapEvent(e: SwapEvent): string {
+  const side = (ref: SwapEvent['from']) => (ref ? `${ref.version} (${ref.sha256.slice(0, 12)}…)` : '-');
+  return `  ${e.at}  ${e.event.padEnd(8)} ${e.actor}  ${side(e.from)} -> ${side(e.to)}${e.reason === undefined ? '' : `  ${e.reason}`}`;
+}
+
 function formatSummary(s: SwapSummary, from: string, to: string): string {
-  const event = (e: SwapEvent) =>
-    `  ${e.at}  ${e.event.padEnd(8)} ${e.actor}  ${e.from ? `${e.from.version} (${e.from.sha256.slice(0, 12)}…)` : '-'} -> ${e.to ? `${e.to.version} (${e.to.sha256.slice(0, 12)}…)` : '-'}`;
   return [
     `${s.requests} requests in ${s.elapsedMs} ms: swap ${from} -> ${to} after a third, rollback after two thirds`,
     `failed: ${s.failed}   served by ${Object.entries(s.servedBy).map(([v, n]) => `${v}: ${n}`).join(', ')}`,
-    `audit log ${s.auditLog.path} (hash chain ${s.auditLog.chainIntact ? 'intact' : 'BROKEN'}):`,
-    ...s.auditLog.events.map(event),
+    `audit log ${s.auditLog.path} (MAC chain and anchor ${s.auditLog.chainIntact ? 'intact' : `BROKEN: ${s.auditLog.problem}`}):`,
+    ...s.auditLog.events.map(formatSwapEvent),
   ].join('\n');
 }

@@ -1,4 +1,5 @@
 // `wasm-risk var`: one risk run on a portfolio file, printed as a table or as one JSON object.
+import { terminalJson } from '../terminal-text.js';
 import { SingleBar } from 'cli-progress';
 import { InvalidInputError } from '../errors.js';
 import { RiskEngine, type RiskMethod, type RiskResult } from '../risk-engine.js';
@@ -72,5 +73,5 @@ async function printRisk(engine: RiskEngine, method: RiskMethod, portfolio: Port
   } else {
     result = method === 'historical' ? await engine.historical(portfolio, common) : await engine.parametric(portfolio, common);
   }
-  process.stdout.write(options.json ? `${JSON.stringify(result)}\n` : `${formatRiskResult(result)}\n`);
+  process.stdout.write(options.json ? `${terminalJson(result)}\n` : `${formatRiskResult(result)}\n`);
 }

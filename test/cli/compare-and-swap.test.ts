@@ -9,6 +9,7 @@ const ENGINE = 'build/components/risk-engine.wasm';
 const V1_1 = 'build/components/versions/risk-engine-1.1.0.wasm';
 const V2 = 'build/components/versions/risk-engine-2.0.0.wasm';
 const scratch = mkdtempSync(join(tmpdir(), 'wasm-risk-compare-'));
+const auditKey = join(scratch, 'key', 'audit-log.key');
 
 describe('wasm-risk compare', () => {
   it('reports identical results for a component compared with itself', () => {
@@ -47,7 +48,7 @@ describe('wasm-risk compare', () => {
 describe('wasm-risk swap', () => {
   it('swaps and rolls back under load without a failed request, and logs both events', () => {
     const log = join(scratch, 'swaps.log');
-    const run = runCli(['swap', ENGINE, V1_1, '--requests', '90', '--paths', '1000', '--audit-log', log, '--json']);
+    const run = runCli(['swap', ENGINE, V1_1, '--requests', '90', '--paths', '1000', '--audit-log', log, '--audit-key', auditKey, '--json']);
     expect(run.status).toBe(0);
     const summary = JSON.parse(run.stdout) as { requests: number; failed: number; servedBy: Record<string, number>; auditLog: { chainIntact: boolean; events: { event: string }[] } };
     expect(summary.failed).toBe(0);
@@ -58,7 +59,7 @@ describe('wasm-risk swap', () => {
   });
 
   it('refuses a candidate that fails the golden vectors, exit 1', () => {
-    const run = runCli(['swap', ENGINE, 'build/fixtures/wrong-model.wasm', '--audit-log', join(scratch, 'refused.log')]);
+    const run = runCli(['swap', ENGINE, 'build/fixtures/wrong-model.wasm', '--audit-log', join(scratch, 'refused.log'), '--audit-key', auditKey]);
     expect(run.status).toBe(1);
     expect(run.stderr).toMatch(/^wasm-risk: ERR_GOLDEN_VECTORS_FAILED: .*wrong-model\.wasm failed \d+ golden vector check/);
   });

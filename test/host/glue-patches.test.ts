@@ -3,13 +3,13 @@ import { readFile } from 'node:fs/promises';
 import { transpileBytes } from '@bytecodealliance/jco-transpile';
 import { describe, expect, it } from 'vitest';
 import { ComponentLoadError } from '../../host/errors.js';
-import { patchGlue } from '../../host/glue-patches.js';
+import { LIFTED_LEVELS_BOUND, patchGlue } from '../../host/glue-patches.js';
 import { DEFAULT_COMPONENT } from '../../host/project-paths.js';
 
 const ENV_READ = 'process?.env?.JCO_DEBUG';
 
 describe('glue patches', () => {
-  it("turn jco's per-call JCO_DEBUG lookup into a constant, and leave the rest of the glue alone", async () => {
+  it("turn jco's per-call JCO_DEBUG lookup into a constant, bound every lifted list of report levels, and leave the rest of the glue alone", async () => {
     const { files } = await transpileBytes(await readFile(DEFAULT_COMPONENT), { name: 'component', instantiation: 'async', noComponentErrorWrapping: true });
     const glue = Buffer.from(files['component.js']!).toString('utf8');
     expect(glue).toContain(ENV_READ);
@@ -17,7 +17,9 @@ describe('glue patches', () => {
     expect(patched).not.toContain(ENV_READ);
     expect(patched).not.toContain('process.env');
     const changedLines = patched.split('\n').filter((line, i) => line !== glue.split('\n')[i]);
-    expect(changedLines).toEqual(['    return;']);
+    // One lift of a risk report's levels in each of monte-carlo, historical and parametric.
+    const levelLoop = expect.stringMatching(new RegExp(`^ +for \\(let i = 0; i < Math\\.min\\(len\\d+, ${LIFTED_LEVELS_BOUND}\\); i\\+\\+\\) \\{$`));
+    expect(changedLines).toEqual(['    return;', levelLoop, levelLoop, levelLoop]);
   });
 });
 
@@ -36,5 +38,22 @@ describe('glue patches refuse glue they do not fit', () => {
 
   it('fail loudly when the glue still reads JCO_DEBUG elsewhere after the edit', () => {
     expect(() => patchGlue(`${check}\nif (process.env.JCO_DEBUG) console.debug('x');`)).toThrow(/still reads JCO_DEBUG/);
+  });
+
+  it('fail loudly when a list of report levels is lifted in a shape the bound does not match', () => {
+    // jco's lift of list<level-risk>, written with an index instead of push: the bound would not apply.
+    const lift = [
+      'for (let i = 0; i < len12; i++) {',
+      '  const base = base12 + i * 32;',
+      '  result12[i] = {',
+      '    confidence: dataView(memory0).getFloat64(base + 0, true),',
+      '    var: dataView(memory0).getFloat64(base + 8, true),',
+      '    es: dataView(memory0).getFloat64(base + 16, true),',
+      '    stdError: dataView(memory0).getFloat64(base + 24, true),',
+      '  };',
+      '}',
+    ].join('\n');
+    expect(() => patchGlue(`${check}\n${lift}`)).toThrow(ComponentLoadError);
+    expect(() => patchGlue(`${check}\n${lift}`)).toThrow(/matched 0 of jco's 1 level-risk lifts/);
   });
 });

@@ -1,13 +1,19 @@
-// Faults inside a component (an endless loop, a memory bomb, a panic) become typed errors; the host
-// stays bounded and keeps serving.
+// Faults inside a component (an endless loop, a memory bomb, memories spread over several core modules,
+// a panic) become typed errors; the host stays bounded and keeps serving.
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parse } from '@bytecodealliance/jco-transpile/wasm-tools';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ComponentTrapError, OutOfMemoryError, TimeoutError } from '../../host/errors.js';
+import { ComponentInstance } from '../../host/component-instance.js';
+import { ComponentImage } from '../../host/component-loader.js';
+import { ComponentLoadError, ComponentTrapError, OutOfMemoryError, TimeoutError } from '../../host/errors.js';
 import type { PortfolioSpec } from '../../host/portfolio.js';
 import { PROJECT_ROOT } from '../../host/project-paths.js';
 import { RiskEngine } from '../../host/risk-engine.js';
-import { runCli } from '../support/run-cli.js';
+import { expectOneLineFailure, runCli, type CliRun } from '../support/run-cli.js';
 
 const fixture = (name: string) => join(PROJECT_ROOT, 'build', 'fixtures', `${name}.wasm`);
 const portfolio = JSON.parse(readFileSync(join(PROJECT_ROOT, 'examples', 'portfolio.json'), 'utf8')) as PortfolioSpec;
@@ -17,6 +23,22 @@ beforeAll(async () => {
   healthy = await RiskEngine.load(undefined, { workers: 1 });
 });
 afterAll(() => healthy.close());
+
+/** Whoever reaps a child learns its peak RSS; Node does not say, so the child reports its own (all
+ *  threads, workers included) on a spare pipe as it exits. */
+const REPORT_PEAK_RSS = `data:text/javascript,import { writeSync } from 'node:fs'; process.on('exit', () => writeSync(3, String(process.resourceUsage().maxRSS)));`;
+
+function runCliMeasured(args: string[]): CliRun & { peakRssMb: number } {
+  const child = spawnSync(process.execPath, ['--import', REPORT_PEAK_RSS, join(PROJECT_ROOT, 'dist', 'host', 'cli', 'main.js'), ...args], {
+    cwd: PROJECT_ROOT,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+    timeout: 60_000,
+  });
+  const peakKb = Number(child.output[3]);
+  expect(peakKb, 'the child reported no peak RSS').toBeGreaterThan(0);
+  return { status: child.status, stdout: child.stdout, stderr: child.stderr, peakRssMb: peakKb / 1024 };
+}
 
 async function expectHealthyAnswer() {
   const result = await healthy.monteCarlo(portfolio, { paths: 2_000, seed: 3n });
@@ -69,6 +91,63 @@ describe('a memory bomb', () => {
     const run = runCli(['var', 'examples/portfolio.json', '--component', fixture('memory-bomb'), '--memory-limit-mb', '64', '--paths', '100']);
     expect(run.status).toBe(5);
     expect(run.stderr).toMatch(/^wasm-risk: ERR_OUT_OF_MEMORY: component ran out of memory: it holds \d+ MiB of its 64 MiB limit\n$/);
+  });
+});
+
+describe('several memories in one component', () => {
+  const LIMIT_MB = 128;
+  const isolations = ['workers', 'in-thread'] as const;
+
+  it.each(isolations)('run out of memory together inside the one limit (%s), and the next request succeeds', async (isolation) => {
+    const engine = await RiskEngine.load(fixture('multi-memory'), { workers: 1, isolation, memoryLimitMb: LIMIT_MB });
+    try {
+      const error = await engine.monteCarlo(portfolio, { paths: 100 }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(OutOfMemoryError);
+      // The sum of its five memories: each grew until V8 refused, and all of them fit in the one limit.
+      const held = Number(/holds (\d+) MiB of its 128 MiB limit$/.exec((error as Error).message)?.[1]);
+      expect(held).toBeGreaterThan(LIMIT_MB / 2);
+      expect(held).toBeLessThanOrEqual(LIMIT_MB);
+      expect((await engine.info()).name).toBe('multi-memory');
+      await expectHealthyAnswer();
+    } finally {
+      await engine.close();
+    }
+  });
+
+  it('keeps the peak RSS of the CLI within the limit plus the host', () => {
+    const LIMIT = 256;
+    // A `var` run of the default engine peaks near 210 MiB (`/usr/bin/time -v`), this one near 400:
+    // 400 MiB over the limit leaves room for the host but not for a second limit's worth of memories
+    // (with each memory capped alone, this run peaked at 1150 MiB: five memories of up to 256 MiB).
+    const RSS_BOUND_MB = LIMIT + 400;
+    const run = runCliMeasured(['var', 'examples/portfolio.json', '--component', fixture('multi-memory'), '--memory-limit-mb', String(LIMIT), '--paths', '100']);
+    expectOneLineFailure(run, 5, /^wasm-risk: ERR_OUT_OF_MEMORY: component ran out of memory: it holds \d+ MiB of its 256 MiB limit$/);
+    expect(run.peakRssMb).toBeLessThan(RSS_BOUND_MB);
+  });
+
+  it('is refused at load when their declared minimums add up to more than the limit', () => {
+    const run = runCli(['var', 'examples/portfolio.json', '--component', fixture('multi-memory-oversized'), '--paths', '100']);
+    expectOneLineFailure(
+      run,
+      2,
+      /^wasm-risk: ERR_COMPONENT_LOAD: the component needs 640\.1 MiB of memory at start \(5 memories and 0 tables in its core modules\), above the 512 MiB limit$/,
+    );
+  });
+
+  it('cannot multiply its memory by instantiating one core module twice', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'wasm-risk-twice-'));
+    try {
+      const path = join(dir, 'twice.wasm');
+      // Each instance of $m has its own memory; the loader split the limit for one.
+      const twice = '(component (core module $m (memory 1) (func (export "f"))) (core instance $a (instantiate $m)) (core instance $b (instantiate $m)) (func (export "f") (canon lift (core func $a "f"))))';
+      await writeFile(path, await parse(twice));
+      const image = await ComponentImage.load(path, { memoryLimitMb: LIMIT_MB });
+      const error = await ComponentInstance.create(image.payload).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ComponentLoadError);
+      expect((error as Error).message).toMatch(/core module component\.core\.wasm is instantiated more than once: its memories and tables would exceed the 128 MiB limit$/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 

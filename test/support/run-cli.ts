@@ -10,11 +10,13 @@ export interface CliRun {
   stderr: string;
 }
 
-export function runCli(args: string[], options: { timeoutMs?: number } = {}): CliRun {
+/** `env` adds to (or overrides) the test process's environment for the child. */
+export function runCli(args: string[], options: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): CliRun {
   const result = spawnSync(process.execPath, [join(PROJECT_ROOT, 'dist', 'host', 'cli', 'main.js'), ...args], {
     encoding: 'utf8',
     timeout: options.timeoutMs ?? 60_000,
     cwd: PROJECT_ROOT,
+    env: { ...process.env, ...options.env },
   });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }

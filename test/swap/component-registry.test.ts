@@ -1,11 +1,11 @@
 // Version swaps under load: admission (contract, golden vectors), atomic swap and rollback with nothing
 // dropped, the audit log, and shadow mode.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ComponentRegistry } from '../../host/component-registry.js';
-import { GoldenVectorsFailedError, IncompatibleComponentError, PolicyDeniedError, UnknownVersionError } from '../../host/errors.js';
+import { AuditLogTamperedError, GoldenVectorsFailedError, IncompatibleComponentError, PolicyDeniedError, UnknownVersionError } from '../../host/errors.js';
 import type { PortfolioSpec } from '../../host/portfolio.js';
 import { DEFAULT_COMPONENT, PROJECT_ROOT } from '../../host/project-paths.js';
 import { loadGoldenVectors } from '../../host/golden-vectors.js';
@@ -24,31 +24,45 @@ const anyMajorPolicy = {
 } as const;
 
 let registry: ComponentRegistry | undefined;
+const scratchDirs: string[] = [];
 afterEach(async () => {
   await registry?.close();
   registry = undefined;
+  for (const dir of scratchDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
+/** A log and its key in a fresh temporary directory, never the user's own key. */
+function auditFiles() {
+  const dir = mkdtempSync(join(tmpdir(), 'wasm-risk-swap-'));
+  scratchDirs.push(dir);
+  return { auditLogPath: join(dir, 'swaps.log'), auditKeyPath: join(dir, 'key', 'audit-log.key') };
+}
+
 function openRegistry(engine = {}) {
-  const auditLogPath = join(mkdtempSync(join(tmpdir(), 'wasm-risk-swap-')), 'swaps.log');
-  registry = new ComponentRegistry({ auditLogPath, actor: 'test-suite', engine: { workers: 2, ...engine } });
-  return { registry, auditLogPath };
+  const files = auditFiles();
+  registry = new ComponentRegistry({ ...files, actor: 'test-suite', engine: { workers: 2, ...engine } });
+  return { registry, ...files };
 }
 
 describe('swap under continuous load', () => {
   it('swaps 1.0.0 -> 1.1.0 and rolls back with zero failed or dropped requests', async () => {
-    const { registry, auditLogPath } = openRegistry();
+    const { registry, auditLogPath, auditKeyPath } = openRegistry();
     const v1 = await registry.register(DEFAULT_COMPONENT);
     const v11 = await registry.register(V1_1);
     expect([v1.version, v1.active, v11.version, v11.active]).toEqual(['1.0.0', true, '1.1.0', false]);
 
-    const TOTAL = 300;
+    // Phases follow what has happened, not request numbers: a swap or rollback takes effect once the audit
+    // log has it, which under load may take many requests' time. 100 requests before the swap, 100 after it
+    // took effect, then the rollback, then 100 more.
+    const PHASE = 100;
     const CONCURRENCY = 8;
     const served: string[] = [];
     const failures: unknown[] = [];
     let started = 0;
+    let rollbackAt = Infinity;
+    let end = Infinity;
     const worker = async () => {
-      while (started < TOTAL) {
+      while (started < end) {
         const i = started++;
         try {
           const result = await registry.monteCarlo(portfolio, { paths: 2_000, seed: BigInt(i % 7) });
@@ -56,22 +70,28 @@ describe('swap under continuous load', () => {
         } catch (error) {
           failures.push(error);
         }
-        if (i === 100) await registry.swap('1.1.0');
-        if (i === 200) await registry.rollback();
+        if (i === PHASE) {
+          await registry.swap('1.1.0');
+          rollbackAt = started + PHASE;
+        }
+        if (i === rollbackAt) {
+          await registry.rollback();
+          end = started + PHASE;
+        }
       }
     };
     await Promise.all(Array.from({ length: CONCURRENCY }, worker));
 
     expect(failures).toEqual([]);
-    expect(served.filter(Boolean)).toHaveLength(TOTAL);
+    expect(served.filter(Boolean)).toHaveLength(started);
     const counts = { '1.0.0': served.filter((v) => v === '1.0.0').length, '1.1.0': served.filter((v) => v === '1.1.0').length };
-    expect(counts['1.0.0'] + counts['1.1.0']).toBe(TOTAL);
-    expect(counts['1.1.0']).toBeGreaterThan(50);
-    expect(counts['1.0.0']).toBeGreaterThan(150);
+    expect(counts['1.0.0'] + counts['1.1.0']).toBe(started);
+    expect(counts['1.1.0']).toBeGreaterThan(PHASE / 2);
+    expect(counts['1.0.0']).toBeGreaterThan(1.5 * PHASE);
     expect(served.slice(-CONCURRENCY)).toEqual(Array(CONCURRENCY).fill('1.0.0'));
     expect(registry.active.version).toBe('1.0.0');
 
-    const { events, brokenAt } = await verifySwapAuditLog(auditLogPath);
+    const { events, brokenAt } = await verifySwapAuditLog(auditLogPath, { keyPath: auditKeyPath });
     expect(brokenAt).toBeNull();
     expect(events.map((e) => e.event)).toEqual(['register', 'swap', 'register', 'swap', 'rollback']);
     const [swap, rollback] = events.slice(-2);
@@ -99,13 +119,13 @@ describe('admission of a candidate', () => {
   });
 
   it('refuses 2.0.0 for its contract, saying what differs', async () => {
-    const { registry, auditLogPath } = openRegistry({ admission: { policy: anyMajorPolicy } });
+    const { registry, auditLogPath, auditKeyPath } = openRegistry({ admission: { policy: anyMajorPolicy } });
     const error = await registry.register(V2).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(IncompatibleComponentError);
     const message = (error as Error).message;
     expect(message).toMatch(/contract version 2\.0\.0: this host speaks wasm-risk:risk 1\.x/);
     expect(message).toMatch(/monteCarlo differs: expected `export function monteCarlo\(portfolio: Portfolio, run: Simulation, confidenceLevels: Float64Array\): RiskReport;`, found `export function monteCarlo\(portfolio: Portfolio, run: Simulation, confidenceBasisPoints: Uint32Array\): RiskReport;`/);
-    const { events } = await verifySwapAuditLog(auditLogPath);
+    const { events } = await verifySwapAuditLog(auditLogPath, { keyPath: auditKeyPath });
     expect(events).toMatchObject([{ event: 'refuse', reason: expect.stringMatching(/incompatible/) }]);
   });
 
@@ -150,7 +170,7 @@ describe('shadow mode', () => {
         .filter((v) => v.method === 'parametric' && 'levels' in v.expect)
         .map((v) => ({ ...v, expect: { ...v.expect, varTolerance: { relative: 1e9 }, esTolerance: { relative: 1e9 } } })),
     };
-    registry = new ComponentRegistry({ auditLogPath: join(mkdtempSync(join(tmpdir(), 'wasm-risk-swap-')), 'log'), goldenVectors: lenient, engine: { workers: 1 } });
+    registry = new ComponentRegistry({ ...auditFiles(), goldenVectors: lenient, engine: { workers: 1 } });
     await registry.register(DEFAULT_COMPONENT);
     const wrong = await registry.register(WRONG_MODEL);
     registry.startShadow(wrong.version);
@@ -165,13 +185,28 @@ describe('shadow mode', () => {
 
 describe('the audit log', () => {
   it('detects an edited line', async () => {
-    const { registry, auditLogPath } = openRegistry();
+    const { registry, auditLogPath, auditKeyPath } = openRegistry();
     await registry.register(DEFAULT_COMPONENT);
     await registry.register(V1_1);
     await registry.swap('1.1.0');
     const lines = readFileSync(auditLogPath, 'utf8').trimEnd().split('\n');
     lines[1] = lines[1]!.replace('test-suite', 'someone-else');
     writeFileSync(auditLogPath, `${lines.join('\n')}\n`);
-    expect((await verifySwapAuditLog(auditLogPath)).brokenAt).toBe(3);
+    expect((await verifySwapAuditLog(auditLogPath, { keyPath: auditKeyPath })).brokenAt).toBe(2);
+  });
+
+  it('stops swaps when it is broken: swap() throws the typed error, appends nothing and keeps serving', async () => {
+    const { registry, auditLogPath } = openRegistry();
+    await registry.register(DEFAULT_COMPONENT);
+    await registry.register(V1_1);
+    const lines = readFileSync(auditLogPath, 'utf8').split('\n').slice(0, -2);
+    writeFileSync(auditLogPath, `${lines.join('\n')}\n`);
+    const before = readFileSync(auditLogPath);
+    const error = await registry.swap('1.1.0').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AuditLogTamperedError);
+    expect((error as Error).message).toMatch(/broken at line 3: lines were removed from its end.*nothing was appended/);
+    expect(readFileSync(auditLogPath)).toEqual(before);
+    expect(registry.active.version).toBe('1.0.0');
+    expect((await registry.monteCarlo(portfolio, { paths: 1_000 })).component.version).toBe('1.0.0');
   });
 });

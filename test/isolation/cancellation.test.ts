@@ -1,0 +1,38 @@
+// A request the caller cancels fails with the cancelled error, whose `cause` is the caller's own abort
+// reason, in workers and in-thread alike.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CancelledError } from '../../host/errors.js';
+import type { PortfolioSpec } from '../../host/portfolio.js';
+import { PROJECT_ROOT } from '../../host/project-paths.js';
+import { RiskEngine } from '../../host/risk-engine.js';
+
+const portfolio = JSON.parse(readFileSync(join(PROJECT_ROOT, 'examples', 'portfolio.json'), 'utf8')) as PortfolioSpec;
+
+describe.each(['workers', 'in-thread'] as const)('cancelling a request (%s)', (isolation) => {
+  let engine: RiskEngine;
+  beforeAll(async () => {
+    engine = await RiskEngine.load(undefined, { isolation, workers: 1 });
+  });
+  afterAll(() => engine.close());
+
+  it("keeps the caller's reason as the cause", async () => {
+    const reason = new Error('the user closed the tab');
+    const controller = new AbortController();
+    controller.abort(reason);
+    const error = await engine.parametric(portfolio, { signal: controller.signal }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CancelledError);
+    expect((error as CancelledError).cause).toBe(reason);
+  });
+
+  it("keeps AbortSignal.timeout's TimeoutError as the cause of a run it stops midway", async () => {
+    // In-thread, the signal is checked between chunks: small chunks let it fire before the run ends.
+    const error = await engine
+      .monteCarlo(portfolio, { paths: 2_000_000, chunkPaths: 10_000, signal: AbortSignal.timeout(50) })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CancelledError);
+    expect((error as CancelledError).cause).toBeInstanceOf(DOMException);
+    expect((error as CancelledError).cause).toMatchObject({ name: 'TimeoutError' });
+  });
+});
