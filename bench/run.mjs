@@ -9,11 +9,11 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ComponentInstance } from '../dist/host/component-instance.js';
-import { ComponentImage } from '../dist/host/component-loader.js';
-import { validatePortfolio } from '../dist/host/portfolio.js';
-import { DEFAULT_COMPONENT } from '../dist/host/project-paths.js';
-import { referenceMonteCarlo, referenceSimulatePnl } from '../dist/host/reference/reference-engine.js';
+import { ComponentInstance } from '../dist/host/run/component-instance.js';
+import { ComponentImage } from '../dist/host/load/component-image.js';
+import { validatePortfolio } from '../dist/host/request/portfolio.js';
+import { DEFAULT_COMPONENT } from '../dist/host/files/package-paths.js';
+import { referenceMonteCarlo, referenceSimulatePnl } from '../dist/reference/reference-engine.js';
 import { RiskEngine } from '../dist/host/risk-engine.js';
 import { benchPortfolio, workloadText } from './workloads.mjs';
 

@@ -1,7 +1,7 @@
 // The benchmark's workloads: deterministic portfolios of 10, 100 and 500 assets, linear (one spot position
 // per asset) or option-heavy (per asset a spot position, a call and a put), in the three forms the
 // contenders read: the host's PortfolioSpec, the native binary's text file and NumPy's JSON.
-import { SplitMix64 } from '../dist/host/reference/random-streams.js';
+import { SplitMix64 } from '../dist/reference/random-streams.js';
 
 /** Uniforms in [0, 1) from the model's own splitmix64, so every workload is the same on every run and machine. */
 function seededRandom(seed) {

@@ -3,25 +3,25 @@
 // Requests are validated here, cross into a worker once per chunk, and come back checked (in the thread
 // that called the component, engine-calls.ts); failures are typed errors. Monte Carlo paths are split
 // into chunks over the workers and merged bit for bit.
-import { ComponentImage } from './component-loader.js';
-import type { EngineCall } from './engine-calls.js';
-import type { CallLimits, EngineExecutor } from './engine-executor.js';
-import { EnginePool } from './engine-pool.js';
-import { validateEngineOptions, type EngineOptions } from './engine-options.js';
-import type { EngineInfo, Portfolio, RiskReport, Simulation } from './engine-types.js';
+import { ComponentImage } from './load/component-image.js';
+import type { EngineCall } from './run/engine-calls.js';
+import type { CallLimits, EngineExecutor } from './run/executor.js';
+import { EnginePool } from './run/worker-pool.js';
+import { validateEngineOptions, type EngineOptions } from './request/engine-options.js';
+import type { EngineInfo, Portfolio, RiskReport, Simulation } from './contract/types.js';
 import { InvalidInputError } from './errors.js';
-import { InThreadExecutor } from './in-thread-executor.js';
-import { MAX_PATHS_PER_CALL } from './limits.js';
-import { validatePortfolio, type PortfolioSpec } from './portfolio.js';
-import { DEFAULT_COMPONENT } from './project-paths.js';
-import { mergeSortedRuns, summarizeSortedLosses } from './risk-statistics.js';
+import { InThreadExecutor } from './run/in-thread-executor.js';
+import { MAX_PATHS_PER_CALL } from './request/limits.js';
+import { validatePortfolio, type PortfolioSpec } from './request/portfolio.js';
+import { DEFAULT_COMPONENT } from './files/package-paths.js';
+import { mergeSortedRuns, summarizeSortedLosses } from './report/risk-statistics.js';
 import {
   validateClosedFormOptions,
   validateMonteCarloOptions,
   type ClosedFormOptions,
   type MonteCarloOptions,
   type MonteCarloRequest,
-} from './risk-request.js';
+} from './request/risk-request.js';
 
 export type RiskMethod = 'monte-carlo' | 'historical' | 'parametric';
 

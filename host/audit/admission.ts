@@ -3,10 +3,10 @@
 // loader's call, before anything is transpiled or instantiated) turns a denial into a typed error, and
 // `wasm-risk audit` prints the same report.
 import { z } from 'zod';
-import { sha256Hex } from '../content-hash.js';
+import { sha256Hex } from '../files/content-hash.js';
 import { PolicyDeniedError, ProvenanceError, SignatureError, type WasmRiskError } from '../errors.js';
-import { parseOrThrow } from '../input-validation.js';
-import type { SandboxOptions } from '../sandbox.js';
+import { parseOrThrow } from '../request/validation.js';
+import type { SandboxOptions } from '../run/sandbox.js';
 import { capabilityPolicySchema, decideImport, defaultCapabilityPolicy, describeDecision, type ImportDecision, type Verdict } from './capability-policy.js';
 import { inspectComponent, type ComponentExtern, type ComponentInspection } from './component-inspection.js';
 import { DEFAULT_LOCK_FILE, checkProvenance, lockProblem, signatureProblem, type ProvenanceReport } from './provenance.js';

@@ -3,9 +3,9 @@
 // denied. The default policy (policies/default-policy.json) allows the risk world's own types only.
 import { join } from 'node:path';
 import { z } from 'zod';
-import { parseOrThrow } from '../input-validation.js';
-import { readJsonFile } from '../json-file.js';
-import { PROJECT_ROOT } from '../project-paths.js';
+import { parseOrThrow } from '../request/validation.js';
+import { readJsonFile } from '../files/json-file.js';
+import { PROJECT_ROOT } from '../files/package-paths.js';
 import type { ComponentExtern } from './component-inspection.js';
 import semver from 'semver';
 

@@ -3,7 +3,7 @@
 // compiled or instantiated; core modules are skipped by their length. wasm-tools' `componentWit` names
 // the interfaces but not their functions, hence this reader.
 import { ComponentLoadError } from '../errors.js';
-import { WasmByteReader } from '../wasm-byte-reader.js';
+import { WasmByteReader } from './wasm-byte-reader.js';
 
 export type ExternSort = 'core module' | 'func' | 'value' | 'type' | 'component' | 'instance';
 

@@ -1,7 +1,7 @@
 // What a component is and what it asks for, read from its bytes without running any of it: hash and
 // size, the world it implements, every import and export with its functions, and who produced it.
-import { assertComponentBytes } from '../component-format.js';
-import { sha256Hex } from '../content-hash.js';
+import { assertComponentBytes } from '../load/component-format.js';
+import { sha256Hex } from '../files/content-hash.js';
 import { ComponentLoadError, messageOf } from '../errors.js';
 import { readComponentBoundary, type BoundaryItem, type ExternSort } from './component-binary.js';
 

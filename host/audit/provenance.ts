@@ -5,9 +5,9 @@ import { createHash, createPublicKey, verify, type KeyObject } from 'node:crypto
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { InvalidInputError } from '../errors.js';
-import { readInputFileIfPresent } from '../input-files.js';
-import { parseOrThrow } from '../input-validation.js';
-import { readJsonFile } from '../json-file.js';
+import { readInputFileIfPresent } from '../files/input-files.js';
+import { parseOrThrow } from '../request/validation.js';
+import { readJsonFile } from '../files/json-file.js';
 
 /** Where strict mode looks for pins unless told otherwise (relative to the working directory). */
 export const DEFAULT_LOCK_FILE = 'components.lock.json';

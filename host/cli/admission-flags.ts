@@ -4,7 +4,7 @@ import { Option } from 'commander';
 import type { AdmissionOptions } from '../audit/admission.js';
 import { readPolicyFile } from '../audit/capability-policy.js';
 import { InvalidInputError } from '../errors.js';
-import { readInputFile } from '../input-files.js';
+import { readInputFile } from '../files/input-files.js';
 
 export interface AdmissionFlags {
   policy?: string;

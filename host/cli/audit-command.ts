@@ -1,8 +1,8 @@
 // `wasm-risk audit`: what a component would be allowed to do, read from its bytes without running it.
 // Prints the report (or one JSON object); a denied component then fails the command with exit code 1.
-import { terminalJson } from '../terminal-text.js';
+import { terminalJson } from '../report/terminal-text.js';
 import { auditComponent, refusal } from '../audit/admission.js';
-import { readComponentFile } from '../component-format.js';
+import { readComponentFile } from '../load/component-format.js';
 import { admissionOptionsFrom, type AdmissionFlags } from './admission-flags.js';
 import { formatAuditReport } from './audit-report-format.js';
 

@@ -5,7 +5,7 @@ import type { AuditedImport, AuditReport } from '../audit/admission.js';
 import { describeDecision } from '../audit/capability-policy.js';
 import type { ComponentExtern } from '../audit/component-inspection.js';
 import type { LockCheck, SignatureCheck } from '../audit/provenance.js';
-import { terminalText } from '../terminal-text.js';
+import { terminalText } from '../report/terminal-text.js';
 
 const count = new Intl.NumberFormat('en-US');
 

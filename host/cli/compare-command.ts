@@ -1,11 +1,11 @@
 // `wasm-risk compare <a.wasm> <b.wasm> <portfolio.json>`: both components on the same inputs and seeds,
 // the per-level differences, and whether each speaks the host's contract. Exit 1 if either does not.
-import { terminalJson, terminalText } from '../terminal-text.js';
+import { terminalJson, terminalText } from '../report/terminal-text.js';
 import Table from 'cli-table3';
-import { ComponentImage } from '../component-loader.js';
-import { checkCompatibility, type Compatibility } from '../contract-compatibility.js';
+import { ComponentImage } from '../load/component-image.js';
+import { checkCompatibility, type Compatibility } from '../contract/compatibility.js';
 import { IncompatibleComponentError } from '../errors.js';
-import type { PortfolioSpec } from '../portfolio.js';
+import type { PortfolioSpec } from '../request/portfolio.js';
 import { RiskEngine, type RiskMethod, type RiskResult } from '../risk-engine.js';
 import { admissionOptionsFrom, type AdmissionFlags } from './admission-flags.js';
 import { readPortfolioFile } from './portfolio-file.js';

@@ -2,8 +2,8 @@
 // The `wasm-risk` command line: argument parsing and the one place that turns errors into exit codes.
 import { Command, CommanderError, Option } from 'commander';
 import { messageOf, WasmRiskError } from '../errors.js';
-import { MAX_INPUT_MB_FLAG, MAX_INPUT_MB_VARIABLE, parseMaxInputMb } from '../input-files.js';
-import { terminalText } from '../terminal-text.js';
+import { MAX_INPUT_MB_FLAG, MAX_INPUT_MB_VARIABLE, parseMaxInputMb } from '../files/input-files.js';
+import { terminalText } from '../report/terminal-text.js';
 import { admissionFlagOptions } from './admission-flags.js';
 import { auditCommand } from './audit-command.js';
 import { compareCommand } from './compare-command.js';

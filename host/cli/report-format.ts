@@ -2,7 +2,7 @@
 // component's name and version are its own words, so they are escaped for the terminal.
 import Table from 'cli-table3';
 import type { RiskResult } from '../risk-engine.js';
-import { terminalText } from '../terminal-text.js';
+import { terminalText } from '../report/terminal-text.js';
 
 const money = new Intl.NumberFormat('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
 const count = new Intl.NumberFormat('en-US');

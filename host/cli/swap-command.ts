@@ -1,9 +1,9 @@
 // `wasm-risk swap <from.wasm> <to.wasm>`: the live switch, demonstrated. Serves a stream of requests from
 // `from`, swaps to `to` a third of the way in, rolls back at two thirds, and reports who served what.
-import { terminalJson } from '../terminal-text.js';
-import { ComponentRegistry } from '../component-registry.js';
+import { terminalJson } from '../report/terminal-text.js';
+import { ComponentRegistry } from '../versions/registry.js';
 import { InvalidInputError, messageOf } from '../errors.js';
-import { verifySwapAuditLog, type SwapEvent } from '../swap-audit-log.js';
+import { verifySwapAuditLog, type SwapEvent } from '../versions/swap-audit-log.js';
 import { admissionOptionsFrom, type AdmissionFlags } from './admission-flags.js';
 import { readPortfolioFile } from './portfolio-file.js';
 

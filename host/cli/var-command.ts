@@ -1,10 +1,10 @@
 // `wasm-risk var`: one risk run on a portfolio file, printed as a table or as one JSON object.
-import { terminalJson } from '../terminal-text.js';
+import { terminalJson } from '../report/terminal-text.js';
 import { SingleBar } from 'cli-progress';
 import { InvalidInputError } from '../errors.js';
 import { RiskEngine, type RiskMethod, type RiskResult } from '../risk-engine.js';
-import { DEFAULT_COMPONENT } from '../project-paths.js';
-import type { PortfolioSpec } from '../portfolio.js';
+import { DEFAULT_COMPONENT } from '../files/package-paths.js';
+import type { PortfolioSpec } from '../request/portfolio.js';
 import { admissionOptionsFrom, type AdmissionFlags } from './admission-flags.js';
 import { readPortfolioFile } from './portfolio-file.js';
 import { formatRiskResult } from './report-format.js';

@@ -1,9 +1,9 @@
 // `wasm-risk verify-log <log>`: checks a swap audit log's MAC chain and anchor with its key; prints the
 // events when the log is intact (exit 0), fails with ERR_AUDIT_LOG_TAMPERED (exit 1) when it is not, and
 // with exit 2 when it cannot be checked (no log, not a regular file, no key or a key open to others).
-import { terminalJson } from '../terminal-text.js';
+import { terminalJson } from '../report/terminal-text.js';
 import { AuditLogTamperedError } from '../errors.js';
-import { brokenMessage, verifySwapAuditLog } from '../swap-audit-log.js';
+import { brokenMessage, verifySwapAuditLog } from '../versions/swap-audit-log.js';
 import { formatSwapEvent } from './swap-command.js';
 
 export interface VerifyLogCommandOptions {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { admitComponent, auditComponent, sandboxGrant } from '../../host/audit/admission.js';
 import { PolicyDeniedError } from '../../host/errors.js';
-import { DEFAULT_COMPONENT, PROJECT_ROOT } from '../../host/project-paths.js';
+import { DEFAULT_COMPONENT, PROJECT_ROOT } from '../../host/files/package-paths.js';
 
 const fixture = (name: string) => join(PROJECT_ROOT, 'build', 'fixtures', `${name}.wasm`);
 

@@ -5,8 +5,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { sha256Hex } from '../../host/content-hash.js';
-import { DEFAULT_COMPONENT } from '../../host/project-paths.js';
+import { sha256Hex } from '../../host/files/content-hash.js';
+import { DEFAULT_COMPONENT } from '../../host/files/package-paths.js';
 import { expectOneLineFailure, runCli } from '../support/run-cli.js';
 
 const ENGINE = 'build/components/risk-engine.wasm';

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { capabilityPolicySchema, decideImport, defaultCapabilityPolicy, parsePolicy, type CapabilityPolicy } from '../../host/audit/capability-policy.js';
 import type { ComponentExtern } from '../../host/audit/component-inspection.js';
 import { InvalidInputError } from '../../host/errors.js';
-import { PROJECT_ROOT } from '../../host/project-paths.js';
+import { PROJECT_ROOT } from '../../host/files/package-paths.js';
 
 function imported(name: string): ComponentExtern {
   const match = /^([^@]+)(?:@(.+))?$/.exec(name)!;

@@ -6,7 +6,7 @@ import { metadataShow } from '@bytecodealliance/jco-transpile/wasm-tools';
 import { describe, expect, it } from 'vitest';
 import { readComponentBoundary } from '../../host/audit/component-binary.js';
 import { ComponentLoadError } from '../../host/errors.js';
-import { DEFAULT_COMPONENT, PROJECT_ROOT } from '../../host/project-paths.js';
+import { DEFAULT_COMPONENT, PROJECT_ROOT } from '../../host/files/package-paths.js';
 
 const fixture = (name: string) => join(PROJECT_ROOT, 'build', 'fixtures', `${name}.wasm`);
 const ENGINE_FUNCTIONS = ['info', 'monte-carlo', 'simulate-pnl', 'historical', 'parametric'];

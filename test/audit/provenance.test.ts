@@ -6,9 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { admitComponent, auditComponent } from '../../host/audit/admission.js';
-import { sha256Hex } from '../../host/content-hash.js';
+import { sha256Hex } from '../../host/files/content-hash.js';
 import { InvalidInputError, ProvenanceError, SignatureError } from '../../host/errors.js';
-import { DEFAULT_COMPONENT } from '../../host/project-paths.js';
+import { DEFAULT_COMPONENT } from '../../host/files/package-paths.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'wasm-risk-provenance-'));
 const engine = readFileSync(DEFAULT_COMPONENT);

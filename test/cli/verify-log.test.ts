@@ -4,7 +4,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SwapAuditLog } from '../../host/swap-audit-log.js';
+import { SwapAuditLog } from '../../host/versions/swap-audit-log.js';
 import { expectOneLineFailure, runCli } from '../support/run-cli.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'wasm-risk-verify-log-'));

@@ -1,14 +1,14 @@
 // The component against the pure TypeScript reference, path by path, on many random portfolios; and the
 // component's raw exports against the host's chunked merge.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ComponentInstance } from '../../host/component-instance.js';
-import { ComponentImage } from '../../host/component-loader.js';
-import type { EngineExports, Simulation } from '../../host/engine-types.js';
-import { validatePortfolio } from '../../host/portfolio.js';
-import { DEFAULT_COMPONENT } from '../../host/project-paths.js';
-import { referenceHistorical, referenceParametric, referenceSimulatePnl } from '../../host/reference/reference-engine.js';
+import { ComponentInstance } from '../../host/run/component-instance.js';
+import { ComponentImage } from '../../host/load/component-image.js';
+import type { EngineExports, Simulation } from '../../host/contract/types.js';
+import { validatePortfolio } from '../../host/request/portfolio.js';
+import { DEFAULT_COMPONENT } from '../../host/files/package-paths.js';
+import { referenceHistorical, referenceParametric, referenceSimulatePnl } from '../../reference/reference-engine.js';
 import { RiskEngine } from '../../host/risk-engine.js';
-import { summarizePnl } from '../../host/risk-statistics.js';
+import { summarizePnl } from '../../host/report/risk-statistics.js';
 import { randomPortfolio, seededRandom } from '../support/random-portfolios.js';
 
 let raw: EngineExports;

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { transpileBytes } from '@bytecodealliance/jco-transpile';
 import { componentWit } from '@bytecodealliance/jco-transpile/wasm-tools';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_COMPONENT } from '../../host/project-paths.js';
+import { DEFAULT_COMPONENT } from '../../host/files/package-paths.js';
 
 describe('the risk-engine component', () => {
   const bytes = readFileSync(DEFAULT_COMPONENT);

@@ -1,8 +1,8 @@
 // The project's own component, end to end through the host: the model's correctness and determinism.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NotPositiveSemidefiniteError, InvalidInputError } from '../../host/errors.js';
-import type { PortfolioSpec } from '../../host/portfolio.js';
-import { blackScholesPrice } from '../../host/reference/black-scholes.js';
+import type { PortfolioSpec } from '../../host/request/portfolio.js';
+import { blackScholesPrice } from '../../reference/black-scholes.js';
 import { RiskEngine } from '../../host/risk-engine.js';
 
 let engine: RiskEngine;

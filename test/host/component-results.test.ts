@@ -1,10 +1,10 @@
 // What a component returns is checked before anyone reads a number from it, and its text is escaped.
 import { describe, expect, it } from 'vitest';
-import { checkedInfo, checkedPnl, checkedReport, componentFailure } from '../../host/component-results.js';
-import type { RiskReport } from '../../host/engine-types.js';
+import { checkedInfo, checkedPnl, checkedReport, componentFailure } from '../../host/contract/checked-results.js';
+import type { RiskReport } from '../../host/contract/types.js';
 import { ComponentContractError, InvalidInputError } from '../../host/errors.js';
-import { inverseNormalCdf, normalPdf } from '../../host/reference/normal-distribution.js';
-import { summarizeSortedLosses } from '../../host/risk-statistics.js';
+import { inverseNormalCdf, normalPdf } from '../../reference/normal-distribution.js';
+import { summarizeSortedLosses } from '../../host/report/risk-statistics.js';
 
 describe('checkedPnl', () => {
   it('passes a vector of finite P&L with one value per path', () => {

@@ -3,8 +3,8 @@ import { readFile } from 'node:fs/promises';
 import { transpileBytes } from '@bytecodealliance/jco-transpile';
 import { describe, expect, it } from 'vitest';
 import { ComponentLoadError } from '../../host/errors.js';
-import { LIFTED_LEVELS_BOUND, patchGlue } from '../../host/glue-patches.js';
-import { DEFAULT_COMPONENT } from '../../host/project-paths.js';
+import { LIFTED_LEVELS_BOUND, patchGlue } from '../../host/load/glue-patches.js';
+import { DEFAULT_COMPONENT } from '../../host/files/package-paths.js';
 
 const ENV_READ = 'process?.env?.JCO_DEBUG';
 

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { ComponentLoadError, InvalidInputError } from '../../host/errors.js';
-import { inputFileCap, INPUT_FILES, MAX_INPUT_MB_VARIABLE, readInputFile, readInputFileIfPresent } from '../../host/input-files.js';
+import { inputFileCap, INPUT_FILES, MAX_INPUT_MB_VARIABLE, readInputFile, readInputFileIfPresent } from '../../host/files/input-files.js';
 import { RiskEngine } from '../../host/risk-engine.js';
 
 /** When set, `stat` of `path` reports `standIn` (a small regular file): the path swapped between stat and open. */

@@ -10,8 +10,8 @@ import { admitComponent } from '../../host/audit/admission.js';
 import { readPolicyFile } from '../../host/audit/capability-policy.js';
 import { readPortfolioFile } from '../../host/cli/portfolio-file.js';
 import { InvalidInputError } from '../../host/errors.js';
-import { firstDuplicateKey, readJsonFile } from '../../host/json-file.js';
-import { DEFAULT_COMPONENT } from '../../host/project-paths.js';
+import { firstDuplicateKey, readJsonFile } from '../../host/files/json-file.js';
+import { DEFAULT_COMPONENT } from '../../host/files/package-paths.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'wasm-risk-json-file-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));

@@ -1,9 +1,9 @@
 // The split of one instance's memory limit among the memories and tables its core modules define
-// (host/memory-limit.ts): what each gets, that the shares never add up past the limit, and that V8
+// (host/load/memory-limit.ts): what each gets, that the shares never add up past the limit, and that V8
 // enforces the maxima written into the modules.
 import { parse } from '@bytecodealliance/jco-transpile/wasm-tools';
 import { describe, expect, it } from 'vitest';
-import { ComponentImage } from '../../host/component-loader.js';
+import { ComponentImage } from '../../host/load/component-image.js';
 import { ComponentLoadError } from '../../host/errors.js';
 import {
   capModuleLimits,
@@ -14,8 +14,8 @@ import {
   TABLE_GROWTH_ELEMENTS,
   WASM_PAGE_BYTES,
   type CoreModuleLimits,
-} from '../../host/memory-limit.js';
-import { DEFAULT_COMPONENT } from '../../host/project-paths.js';
+} from '../../host/load/memory-limit.js';
+import { DEFAULT_COMPONENT } from '../../host/files/package-paths.js';
 
 const MIB = 2 ** 20;
 const PAGES_PER_MIB = MIB / WASM_PAGE_BYTES;

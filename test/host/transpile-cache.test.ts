@@ -6,10 +6,10 @@ import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, re
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
-import { ComponentInstance } from '../../host/component-instance.js';
-import { ComponentImage } from '../../host/component-loader.js';
-import { sha256Hex } from '../../host/content-hash.js';
-import { DEFAULT_COMPONENT, PROJECT_ROOT } from '../../host/project-paths.js';
+import { ComponentInstance } from '../../host/run/component-instance.js';
+import { ComponentImage } from '../../host/load/component-image.js';
+import { sha256Hex } from '../../host/files/content-hash.js';
+import { DEFAULT_COMPONENT, PROJECT_ROOT } from '../../host/files/package-paths.js';
 import { runCli } from '../support/run-cli.js';
 
 const OTHER_COMPONENT = join(PROJECT_ROOT, 'build', 'fixtures', 'panicker.wasm');

@@ -4,8 +4,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CancelledError } from '../../host/errors.js';
-import type { PortfolioSpec } from '../../host/portfolio.js';
-import { PROJECT_ROOT } from '../../host/project-paths.js';
+import type { PortfolioSpec } from '../../host/request/portfolio.js';
+import { PROJECT_ROOT } from '../../host/files/package-paths.js';
 import { RiskEngine } from '../../host/risk-engine.js';
 
 const portfolio = JSON.parse(readFileSync(join(PROJECT_ROOT, 'examples', 'portfolio.json'), 'utf8')) as PortfolioSpec;

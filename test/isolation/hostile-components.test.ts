@@ -7,11 +7,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from '@bytecodealliance/jco-transpile/wasm-tools';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ComponentInstance } from '../../host/component-instance.js';
-import { ComponentImage } from '../../host/component-loader.js';
+import { ComponentInstance } from '../../host/run/component-instance.js';
+import { ComponentImage } from '../../host/load/component-image.js';
 import { ComponentLoadError, ComponentTrapError, OutOfMemoryError, TimeoutError } from '../../host/errors.js';
-import type { PortfolioSpec } from '../../host/portfolio.js';
-import { PROJECT_ROOT } from '../../host/project-paths.js';
+import type { PortfolioSpec } from '../../host/request/portfolio.js';
+import { PROJECT_ROOT } from '../../host/files/package-paths.js';
 import { RiskEngine } from '../../host/risk-engine.js';
 import { expectOneLineFailure, runCli, type CliRun } from '../support/run-cli.js';
 

@@ -5,11 +5,11 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ComponentPayload } from '../../host/component-instance.js';
-import { EnginePool } from '../../host/engine-pool.js';
+import type { ComponentPayload } from '../../host/run/component-instance.js';
+import { EnginePool } from '../../host/run/worker-pool.js';
 import { ComponentContractError, OutOfMemoryError } from '../../host/errors.js';
-import type { PortfolioSpec } from '../../host/portfolio.js';
-import { PROJECT_ROOT } from '../../host/project-paths.js';
+import type { PortfolioSpec } from '../../host/request/portfolio.js';
+import { PROJECT_ROOT } from '../../host/files/package-paths.js';
 import { RiskEngine } from '../../host/risk-engine.js';
 import { expectOneLineFailure, runCli } from '../support/run-cli.js';
 

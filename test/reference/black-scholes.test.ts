@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { blackScholesDelta, blackScholesPrice } from '../../host/reference/black-scholes.js';
+import { blackScholesDelta, blackScholesPrice } from '../../reference/black-scholes.js';
 
 describe('blackScholesPrice', () => {
   it('matches the textbook at-the-money values (S = K = 100, T = 1, r = 5%, vol = 20%)', () => {

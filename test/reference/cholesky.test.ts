@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { NotPositiveSemidefiniteError } from '../../host/errors.js';
-import { choleskyLower } from '../../host/reference/cholesky.js';
+import { choleskyLower } from '../../reference/cholesky.js';
 
 const matrix = (rows: number[][]): Float64Array[] => rows.map((row) => Float64Array.from(row));
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cosSinTurns, exp, ln, lnPositiveNormal } from '../../host/reference/elementary-functions.js';
+import { cosSinTurns, exp, ln, lnPositiveNormal } from '../../reference/elementary-functions.js';
 
 // The model's exp, ln and cos/sin of a turn must (1) be as accurate as a libm (under 1 ulp, checked
 // against V8's Math functions, which are fdlibm ports) and (2) give exactly the bits the Rust engine

@@ -4,7 +4,7 @@ import {
   inverseNormalCdf,
   normalCdf,
   normalPdf,
-} from '../../host/reference/normal-distribution.js';
+} from '../../reference/normal-distribution.js';
 
 /** |actual - expected| <= tolerance * |expected|. */
 function expectRelative(actual: number, expected: number, tolerance: number): void {

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { cosSinTurns, lnPositiveNormal } from '../../host/reference/elementary-functions.js';
+import { cosSinTurns, lnPositiveNormal } from '../../reference/elementary-functions.js';
 import {
   SplitMix64,
   Xoshiro256pp,
   fillNormals,
   fillPathShocks,
   pathStream,
-} from '../../host/reference/random-streams.js';
+} from '../../reference/random-streams.js';
 
 // An independent, obviously-correct BigInt transcription of Vigna's C code, to check the
 // uint32-pair implementation against.

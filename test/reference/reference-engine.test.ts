@@ -5,16 +5,16 @@ import type {
   Portfolio,
   Position,
   Simulation,
-} from '../../host/engine-types.js';
+} from '../../host/contract/types.js';
 import { NotPositiveSemidefiniteError } from '../../host/errors.js';
-import { blackScholesPrice } from '../../host/reference/black-scholes.js';
+import { blackScholesPrice } from '../../reference/black-scholes.js';
 import {
   referenceHistorical,
   referenceMonteCarlo,
   referenceParametric,
   referenceSimulatePnl,
-} from '../../host/reference/reference-engine.js';
-import { summarizePnl } from '../../host/risk-statistics.js';
+} from '../../reference/reference-engine.js';
+import { summarizePnl } from '../../host/report/risk-statistics.js';
 
 const matrix = (rows: number[][]): Float64Array[] => rows.map((row) => Float64Array.from(row));
 const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mergeSortedRuns, sortedLosses, summarizePnl, summarizeSortedLosses } from '../../host/risk-statistics.js';
+import { mergeSortedRuns, sortedLosses, summarizePnl, summarizeSortedLosses } from '../../host/report/risk-statistics.js';
 
 // Losses (-P&L) sorted: -7 -5 -4 -2 0 1 3 6 8 10; their sum is 10 and the squared deviations from
 // their mean 1 sum to 294.

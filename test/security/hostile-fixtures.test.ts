@@ -7,10 +7,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AdmissionOptions } from '../../host/audit/admission.js';
-import type { EngineOptions } from '../../host/engine-options.js';
+import type { EngineOptions } from '../../host/request/engine-options.js';
 import { ComponentLoadError, InvalidInputError, PolicyDeniedError } from '../../host/errors.js';
-import type { PortfolioSpec } from '../../host/portfolio.js';
-import { PROJECT_ROOT } from '../../host/project-paths.js';
+import type { PortfolioSpec } from '../../host/request/portfolio.js';
+import { PROJECT_ROOT } from '../../host/files/package-paths.js';
 import { RiskEngine } from '../../host/risk-engine.js';
 import { expectOneLineFailure, runCli } from '../support/run-cli.js';
 

@@ -3,9 +3,9 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { ComponentStream } from '../../host/component-output.js';
-import { PROJECT_ROOT } from '../../host/project-paths.js';
-import { sandboxedWasiImports, type SandboxOptions } from '../../host/sandbox.js';
+import type { ComponentStream } from '../../host/run/captured-output.js';
+import { PROJECT_ROOT } from '../../host/files/package-paths.js';
+import { sandboxedWasiImports, type SandboxOptions } from '../../host/run/sandbox.js';
 
 type Interface = Record<string, (...args: unknown[]) => unknown>;
 
@@ -98,7 +98,7 @@ describe("a component's stdout and stderr", () => {
 
   it('reach the debug log (NODE_DEBUG=wasm-risk) by default, with the host stdout untouched', () => {
     const script = `
-      import { sandboxedWasiImports } from ${JSON.stringify(join(PROJECT_ROOT, 'dist', 'host', 'sandbox.js'))};
+      import { sandboxedWasiImports } from ${JSON.stringify(join(PROJECT_ROOT, 'dist', 'host', 'run', 'sandbox.js'))};
       sandboxedWasiImports({ grantedInterfaces: ['wasi:cli/stdout'] })['wasi:cli/stdout'].getStdout().blockingWriteAndFlush(new TextEncoder().encode('hello from the guest'));`;
     const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', env: { ...process.env, NODE_DEBUG: 'wasm-risk' } });
     expect(run.status).toBe(0);

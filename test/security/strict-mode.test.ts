@@ -5,8 +5,8 @@ import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { sha256Hex } from '../../host/content-hash.js';
-import { DEFAULT_COMPONENT, PROJECT_ROOT } from '../../host/project-paths.js';
+import { sha256Hex } from '../../host/files/content-hash.js';
+import { DEFAULT_COMPONENT, PROJECT_ROOT } from '../../host/files/package-paths.js';
 import { runCli } from '../support/run-cli.js';
 
 const EXAMPLE = join(PROJECT_ROOT, 'examples', 'portfolio.json');

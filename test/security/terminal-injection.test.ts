@@ -9,11 +9,11 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { AuditReport } from '../../host/audit/admission.js';
 import { formatAuditReport } from '../../host/cli/audit-report-format.js';
 import { formatRiskResult } from '../../host/cli/report-format.js';
-import type { ComponentStream } from '../../host/component-output.js';
-import { PROJECT_ROOT } from '../../host/project-paths.js';
+import type { ComponentStream } from '../../host/run/captured-output.js';
+import { PROJECT_ROOT } from '../../host/files/package-paths.js';
 import type { RiskResult } from '../../host/risk-engine.js';
-import { sandboxedWasiImports } from '../../host/sandbox.js';
-import { terminalJson, terminalText } from '../../host/terminal-text.js';
+import { sandboxedWasiImports } from '../../host/run/sandbox.js';
+import { terminalJson, terminalText } from '../../host/report/terminal-text.js';
 import { expectOneLineFailure, runCli } from '../support/run-cli.js';
 
 const FIXTURE = join(PROJECT_ROOT, 'build', 'fixtures', 'control-chars.wasm');

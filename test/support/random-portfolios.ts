@@ -1,5 +1,5 @@
 // Deterministic random portfolios (spot and option positions, valid correlations) for differential tests.
-import type { PortfolioSpec } from '../../host/portfolio.js';
+import type { PortfolioSpec } from '../../host/request/portfolio.js';
 
 /** mulberry32: a tiny seeded generator, so every failing case can be replayed from its seed. */
 export function seededRandom(seed: number): () => number {

@@ -2,7 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { expect } from 'vitest';
-import { PROJECT_ROOT } from '../../host/project-paths.js';
+import { PROJECT_ROOT } from '../../host/files/package-paths.js';
 
 export interface CliRun {
   status: number | null;

@@ -4,12 +4,12 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ComponentRegistry } from '../../host/component-registry.js';
+import { ComponentRegistry } from '../../host/versions/registry.js';
 import { AuditLogTamperedError, GoldenVectorsFailedError, IncompatibleComponentError, PolicyDeniedError, UnknownVersionError } from '../../host/errors.js';
-import type { PortfolioSpec } from '../../host/portfolio.js';
-import { DEFAULT_COMPONENT, PROJECT_ROOT } from '../../host/project-paths.js';
-import { loadGoldenVectors } from '../../host/golden-vectors.js';
-import { verifySwapAuditLog } from '../../host/swap-audit-log.js';
+import type { PortfolioSpec } from '../../host/request/portfolio.js';
+import { DEFAULT_COMPONENT, PROJECT_ROOT } from '../../host/files/package-paths.js';
+import { loadGoldenVectors } from '../../host/versions/golden-vectors.js';
+import { verifySwapAuditLog } from '../../host/versions/swap-audit-log.js';
 
 const V1_1 = join(PROJECT_ROOT, 'build', 'components', 'versions', 'risk-engine-1.1.0.wasm');
 const V2 = join(PROJECT_ROOT, 'build', 'components', 'versions', 'risk-engine-2.0.0.wasm');

@@ -4,14 +4,14 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { GOLDEN_VECTORS_FILE, loadGoldenVectors, verifyGoldenVectors } from '../../host/golden-vectors.js';
-import { PROJECT_ROOT } from '../../host/project-paths.js';
+import { GOLDEN_VECTORS_FILE, loadGoldenVectors, verifyGoldenVectors } from '../../host/versions/golden-vectors.js';
+import { PROJECT_ROOT } from '../../host/files/package-paths.js';
 import { RiskEngine } from '../../host/risk-engine.js';
 
 describe('golden vectors', () => {
   it('are exactly what the generator writes', () => {
     const fresh = join(mkdtempSync(join(tmpdir(), 'wasm-risk-golden-')), 'vectors.json');
-    execFileSync(process.execPath, [join(PROJECT_ROOT, 'dist', 'host', 'tools', 'generate-golden-vectors.js'), fresh]);
+    execFileSync(process.execPath, [join(PROJECT_ROOT, 'dist', 'tools', 'generate-golden-vectors.js'), fresh]);
     expect(readFileSync(fresh, 'utf8')).toBe(readFileSync(GOLDEN_VECTORS_FILE, 'utf8'));
   });
 

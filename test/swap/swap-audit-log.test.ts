@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AuditKeyError, AuditLogTamperedError, AuditLogUnavailableError } from '../../host/errors.js';
-import { SwapAuditLog, verifySwapAuditLog, type SwapEventKind } from '../../host/swap-audit-log.js';
+import { SwapAuditLog, verifySwapAuditLog, type SwapEventKind } from '../../host/versions/swap-audit-log.js';
 
 let dir: string;
 let log: string;

@@ -1,0 +1,19 @@
+// Turns zod's issues into the host's InvalidInputError, naming the field as a JSON path (`assets[2].vol`).
+import type { z } from 'zod';
+import { InvalidInputError } from '../errors.js';
+
+/** A JSON path as the host prints it in errors: `assets[2].vol`. */
+export function fieldPath(path: readonly PropertyKey[]): string {
+  return path
+    .map((key, index) => (typeof key === 'number' ? `[${key}]` : index === 0 ? String(key) : `.${String(key)}`))
+    .join('');
+}
+
+/** Parses `value` with `schema`, or throws an InvalidInputError for the first problem found. */
+export function parseOrThrow<T extends z.ZodType>(schema: T, value: unknown, prefix = ''): z.output<T> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  const path = fieldPath(issue.path);
+  throw new InvalidInputError(prefix && path ? `${prefix}.${path}` : prefix || path, issue.message);
+}

@@ -1,0 +1,117 @@
+// One live instance of a loaded component, in whichever thread runs it (normally a pool worker).
+// Each core instantiation reserves its module's share of the memory limit, so the instance as a whole
+// stays under it; the instance records its linear memories so a trap can be told apart from running
+// out of memory.
+import type { EngineExports } from '../contract/types.js';
+import { ComponentContractError, ComponentLoadError, messageOf } from '../errors.js';
+import { shareBytes, WASM_PAGE_BYTES, type CoreModuleShare } from '../load/memory-limit.js';
+import { sandboxedWasiImports, type SandboxOptions } from './sandbox.js';
+
+/** A core module of the component, compiled with the maxima of its share of the memory limit written in. */
+export interface CompiledCoreModule {
+  name: string;
+  module: WebAssembly.Module;
+  share: CoreModuleShare;
+}
+
+/** What a worker needs to instantiate a component: plain data that crosses threads by structured clone. */
+export interface ComponentPayload {
+  path: string;
+  sha256: string;
+  /** ES module source exporting `instantiate(getCoreModule, imports, instantiateCore)`. */
+  glue: string;
+  /** Core modules, compiled once in the loading thread with their memories and tables capped. */
+  modules: CompiledCoreModule[];
+  /** What all of one instance's memories and tables may hold together. */
+  memoryLimitBytes: number;
+  /** What the sandbox grants: the interfaces the component's audit allowed. */
+  sandbox: SandboxOptions;
+}
+
+type Instantiate = (
+  getCoreModule: (name: string) => WebAssembly.Module,
+  imports: Record<string, unknown>,
+  instantiateCore: (module: WebAssembly.Module, imports: WebAssembly.Imports) => Promise<WebAssembly.Instance>,
+) => Promise<Record<string, unknown>>;
+
+/** The host supports `wasm-risk:risk/engine` at major version 1. */
+const ENGINE_EXPORT = /^wasm-risk:risk\/engine@1\.\d+\.\d+$/;
+const ENGINE_FUNCTIONS = ['info', 'monteCarlo', 'simulatePnl', 'historical', 'parametric'] as const;
+
+/** A linear memory of the instance, with what it started at and what its share lets it reach. */
+interface TrackedMemory {
+  initialBytes: number;
+  maximumBytes: number;
+}
+
+export class ComponentInstance {
+  private constructor(
+    readonly engine: EngineExports,
+    private readonly memories: Map<WebAssembly.Memory, TrackedMemory>,
+  ) {}
+
+  static async create(payload: ComponentPayload): Promise<ComponentInstance> {
+    const byName = new Map(payload.modules.map((compiled) => [compiled.name, compiled]));
+    const byModule = new Map(payload.modules.map((compiled) => [compiled.module, compiled]));
+    const memories = new Map<WebAssembly.Memory, TrackedMemory>();
+    let reservedBytes = 0;
+    let root: Record<string, unknown>;
+    try {
+      const glue = (await import(`data:text/javascript;base64,${Buffer.from(payload.glue).toString('base64')}`)) as { instantiate: Instantiate };
+      root = await glue.instantiate(
+        (name) => {
+          const compiled = byName.get(name);
+          if (!compiled) throw new ComponentLoadError(`transpiled component lacks core module ${name}`);
+          return compiled.module;
+        },
+        sandboxedWasiImports(payload.sandbox),
+        async (module, imports) => {
+          const compiled = byModule.get(module);
+          if (!compiled) throw new ComponentLoadError('the glue instantiated a core module the loader did not compile');
+          // The shares add up to the limit for one instance of each module: only a second instance of
+          // one can take the reservations past it.
+          reservedBytes += shareBytes(compiled.share);
+          if (reservedBytes > payload.memoryLimitBytes) {
+            throw new ComponentLoadError(
+              `core module ${compiled.name} is instantiated more than once: its memories and tables would exceed the ${payload.memoryLimitBytes / 2 ** 20} MiB limit`,
+            );
+          }
+          const instance = await WebAssembly.instantiate(module, imports);
+          // A memory seen before was imported and re-exported; a new one is this module's own. V8 (Node
+          // 20) runs one memory per module; were there several, each is judged by the largest maximum.
+          const maximumBytes = Math.max(0, ...compiled.share.memoryMaxPages) * WASM_PAGE_BYTES;
+          for (const value of Object.values(instance.exports)) {
+            if (value instanceof WebAssembly.Memory && !memories.has(value)) memories.set(value, { initialBytes: value.buffer.byteLength, maximumBytes });
+          }
+          return instance;
+        },
+      );
+    } catch (cause) {
+      throw new ComponentLoadError(`cannot instantiate ${payload.path}: ${messageOf(cause)}`, { cause });
+    }
+    const key = Object.keys(root).find((name) => ENGINE_EXPORT.test(name));
+    const engine = key ? (root[key] as Record<string, unknown>) : undefined;
+    if (!engine) {
+      throw new ComponentContractError(`${payload.path} does not export wasm-risk:risk/engine@1.x (exports: ${Object.keys(root).join(', ') || 'none'})`);
+    }
+    const missing = ENGINE_FUNCTIONS.filter((name) => typeof engine[name] !== 'function');
+    if (missing.length > 0) throw new ComponentContractError(`${payload.path}: engine lacks ${missing.join(', ')}`);
+    return new ComponentInstance(engine as unknown as EngineExports, memories);
+  }
+
+  /** Bytes of linear memory the instance holds now. */
+  memoryBytes(): number {
+    let sum = 0;
+    for (const memory of this.memories.keys()) sum += memory.buffer.byteLength;
+    return sum;
+  }
+
+  /** The largest fraction of the room it could grow into (0 to 1) that any of its memories has used. */
+  memoryPressure(): number {
+    let pressure = 0;
+    for (const [memory, { initialBytes, maximumBytes }] of this.memories) {
+      if (maximumBytes > initialBytes) pressure = Math.max(pressure, (memory.buffer.byteLength - initialBytes) / (maximumBytes - initialBytes));
+    }
+    return pressure;
+  }
+}

@@ -1,0 +1,36 @@
+// Typed errors cross the worker boundary as plain data (structured clone drops classes) and are
+// rebuilt on the other side with the same class and code.
+import {
+  ComponentContractError,
+  ComponentLoadError,
+  ComponentTrapError,
+  InvalidInputError,
+  NotPositiveSemidefiniteError,
+  OutOfMemoryError,
+  RequestTooLargeError,
+  WasmRiskError,
+} from '../errors.js';
+
+export interface TransportedError {
+  code: string;
+  message: string;
+  field?: string;
+}
+
+export function toTransported(error: WasmRiskError): TransportedError {
+  return error instanceof InvalidInputError ? { code: error.code, message: error.message, field: error.field } : { code: error.code, message: error.message };
+}
+
+const rebuild: Record<string, (e: TransportedError) => WasmRiskError> = {
+  ERR_INVALID_INPUT: (e) => new InvalidInputError(e.field ?? '', e.field ? e.message.slice(e.field.length + 2) : e.message),
+  ERR_NOT_POSITIVE_SEMIDEFINITE: (e) => new NotPositiveSemidefiniteError(e.message),
+  ERR_REQUEST_TOO_LARGE: (e) => new RequestTooLargeError(e.message),
+  ERR_COMPONENT_LOAD: (e) => new ComponentLoadError(e.message),
+  ERR_COMPONENT_CONTRACT: (e) => new ComponentContractError(e.message),
+  ERR_COMPONENT_TRAP: (e) => new ComponentTrapError(e.message),
+  ERR_OUT_OF_MEMORY: (e) => new OutOfMemoryError(e.message),
+};
+
+export function fromTransported(error: TransportedError): WasmRiskError {
+  return (rebuild[error.code] ?? ((e: TransportedError) => new ComponentTrapError(e.message)))(error);
+}

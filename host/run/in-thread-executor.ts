@@ -1,0 +1,40 @@
+// Runs component calls in the calling thread: no thread hop, so the lowest per-call overhead, but a
+// running call cannot be interrupted. Deadlines and cancellation are checked only between calls;
+// use the worker pool for components you do not trust to terminate.
+import { setImmediate as nextLoopTurn } from 'node:timers/promises';
+import type { ComponentPayload } from './component-instance.js';
+import { ComponentCaller, type EngineCall } from './engine-calls.js';
+import type { CallLimits, EngineExecutor } from './executor.js';
+import { CancelledError, TimeoutError } from '../errors.js';
+import { fromTransported } from './error-transport.js';
+
+export class InThreadExecutor implements EngineExecutor {
+  readonly concurrency = 1;
+  readonly stopsRunningCalls = false;
+  private readonly caller: ComponentCaller;
+  /** Calls run one after another, in the order they were asked for. */
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(component: ComponentPayload) {
+    this.caller = new ComponentCaller(component);
+  }
+
+  run(call: EngineCall, limits: CallLimits): Promise<unknown> {
+    const turn = this.queue.then(() => this.runNow(call, limits));
+    this.queue = turn.catch(() => undefined);
+    return turn;
+  }
+
+  private async runNow(call: EngineCall, limits: CallLimits): Promise<unknown> {
+    // A call blocks the event loop, so a signal's timer (AbortSignal.timeout) or the caller's abort could
+    // not fire between calls; one turn of the loop lets them, before the signal is read.
+    if (limits.signal) await nextLoopTurn();
+    if (limits.signal?.aborted) throw new CancelledError('request cancelled by the caller', { cause: limits.signal.reason });
+    if (performance.now() >= limits.deadlineAt) throw new TimeoutError(`call exceeded its ${limits.timeoutMs} ms deadline`);
+    const outcome = await this.caller.execute(call);
+    if (!outcome.ok) throw fromTransported(outcome.error);
+    return outcome.value;
+  }
+
+  async close(): Promise<void> {}
+}

@@ -1,0 +1,60 @@
+// The WASI a component sees. Whatever its audit allowed, the sandbox hands over as little as it can: no
+// preopened directories, an empty environment, no arguments and no working directory, network disabled,
+// no stdin, `exit` a trap instead of the end of the host, stdout and stderr captured into the host's debug
+// log. WASI interfaces the component was not granted (random and clocks above all) trap when called.
+// The options are plain data, so a worker thread builds the same imports from what crossed to it.
+import { WASIShim } from '@bytecodealliance/preview2-shim/instantiation';
+import { CapturedOutputStream, DEFAULT_OUTPUT_LIMIT_BYTES, hostDebugLog, type ComponentLogger } from './captured-output.js';
+
+export interface SandboxOptions {
+  /** Interfaces the component's audit allowed, without version (`wasi:random/random`). */
+  grantedInterfaces: readonly string[];
+  /** Bytes of stdout and of stderr passed to the log per instance; the rest is dropped (default 64 KiB). */
+  outputLimitBytes?: number;
+}
+
+type WasiInterface = Record<string, unknown>;
+
+export function sandboxedWasiImports(options: SandboxOptions, log: ComponentLogger = hostDebugLog): Record<string, unknown> {
+  const shim = new WASIShim({ sandbox: { preopens: {}, env: {}, args: [], enableNetwork: false } }).getImportObject() as Record<string, WasiInterface>;
+  const limit = options.outputLimitBytes ?? DEFAULT_OUTPUT_LIMIT_BYTES;
+  const stdout = new CapturedOutputStream('stdout', limit, log);
+  const stderr = new CapturedOutputStream('stderr', limit, log);
+  const notATerminal = () => undefined;
+  // The shim's isolated environment still reports the host's working directory, and its exit ends the host.
+  const overrides: Record<string, WasiInterface> = {
+    'wasi:cli/environment': { getEnvironment: () => [], getArguments: () => [], initialCwd: () => undefined },
+    'wasi:cli/exit': { exit: refuse('wasi:cli/exit', 'exit'), exitWithCode: refuse('wasi:cli/exit', 'exit-with-code') },
+    'wasi:cli/stdin': { getStdin: refuse('wasi:cli/stdin', 'get-stdin') },
+    'wasi:cli/stdout': { getStdout: () => stdout },
+    'wasi:cli/stderr': { getStderr: () => stderr },
+    'wasi:cli/terminal-stdin': { getTerminalStdin: notATerminal },
+    'wasi:cli/terminal-stdout': { getTerminalStdout: notATerminal },
+    'wasi:cli/terminal-stderr': { getTerminalStderr: notATerminal },
+  };
+  const granted = new Set(options.grantedInterfaces);
+  const imports: Record<string, unknown> = {};
+  for (const [name, implementation] of Object.entries({ ...shim, ...overrides })) {
+    // The Node shim leaves out what it does not implement (the HTTP incoming handler).
+    if (implementation === undefined) continue;
+    imports[name] = granted.has(name) ? implementation : trapping(name, implementation);
+  }
+  return imports;
+}
+
+/** The interface with every function replaced by a trap; resource classes stay, so the glue still links. */
+function trapping(name: string, implementation: WasiInterface): WasiInterface {
+  return Object.fromEntries(
+    Object.entries(implementation).map(([key, value]) => [key, typeof value === 'function' && !isClass(value) ? refuse(name, key) : value]),
+  );
+}
+
+function refuse(name: string, fn: string): () => never {
+  return () => {
+    throw new Error(`the sandbox does not grant ${name} (${fn})`);
+  };
+}
+
+function isClass(value: Function): boolean {
+  return /^class[\s{]/.test(Function.prototype.toString.call(value));
+}

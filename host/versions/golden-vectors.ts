@@ -1,0 +1,89 @@
+// Golden test vectors: requests with expected answers and tolerances, shipped in wit/golden-vectors.json
+// beside the contract they exercise. A candidate engine must pass all of them before it may serve.
+import { join } from 'node:path';
+import { z } from 'zod';
+import { messageOf, WasmRiskError } from '../errors.js';
+import { parseOrThrow } from '../request/validation.js';
+import { readJsonFile } from '../files/json-file.js';
+import { PROJECT_ROOT } from '../files/package-paths.js';
+import type { RiskEngine, RiskResult } from '../risk-engine.js';
+
+export const GOLDEN_VECTORS_FILE = join(PROJECT_ROOT, 'wit', 'golden-vectors.json');
+
+const tolerance = z.union([
+  z.strictObject({ relative: z.number().positive() }),
+  /** Statistical: within this many of the candidate's own reported standard errors of the VaR. */
+  z.strictObject({ stdErrors: z.number().positive() }),
+]);
+
+const expectedLevel = z.strictObject({ confidence: z.number(), var: z.number(), es: z.number() });
+
+const vectorSchema = z.strictObject({
+  name: z.string(),
+  /** Where the expected numbers come from, for a reader who wants to check them. */
+  source: z.string(),
+  method: z.enum(['monte-carlo', 'historical', 'parametric']),
+  portfolio: z.record(z.string(), z.unknown()),
+  options: z.record(z.string(), z.unknown()),
+  expect: z.union([
+    z.strictObject({ levels: z.array(expectedLevel).min(1), varTolerance: tolerance, esTolerance: tolerance }),
+    z.strictObject({ errorCode: z.string() }),
+  ]),
+});
+
+export const goldenVectorsSchema = z.strictObject({ contract: z.string(), vectors: z.array(vectorSchema).min(1) });
+
+export type GoldenVector = z.output<typeof vectorSchema>;
+export type GoldenVectors = z.output<typeof goldenVectorsSchema>;
+
+export interface GoldenOutcome {
+  passed: boolean;
+  /** One line per failed check, naming the vector. */
+  failures: string[];
+}
+
+export async function loadGoldenVectors(path = GOLDEN_VECTORS_FILE): Promise<GoldenVectors> {
+  return parseOrThrow(goldenVectorsSchema, await readJsonFile(path, 'goldenVectors', 'golden vectors'), 'golden vectors');
+}
+
+function within(actual: number, expected: number, allowed: z.output<typeof tolerance>, stdError: number): boolean {
+  const bound = 'relative' in allowed ? allowed.relative * Math.max(1, Math.abs(expected)) : allowed.stdErrors * stdError;
+  return Math.abs(actual - expected) <= bound;
+}
+
+async function run(engine: RiskEngine, vector: GoldenVector): Promise<RiskResult> {
+  const portfolio = vector.portfolio as never;
+  const options = vector.options as Record<string, unknown>;
+  if (vector.method === 'monte-carlo') return engine.monteCarlo(portfolio, { ...options, seed: BigInt(options.seed as string) });
+  return vector.method === 'historical' ? engine.historical(portfolio, options) : engine.parametric(portfolio, options);
+}
+
+async function check(engine: RiskEngine, vector: GoldenVector): Promise<string[]> {
+  const expect = vector.expect;
+  let result: RiskResult;
+  try {
+    result = await run(engine, vector);
+  } catch (error) {
+    if ('errorCode' in expect && error instanceof WasmRiskError && error.code === expect.errorCode) return [];
+    return [`${vector.name}: failed with ${error instanceof WasmRiskError ? error.code : 'an error'}: ${messageOf(error)}`];
+  }
+  if ('errorCode' in expect) return [`${vector.name}: answered, expected error ${expect.errorCode}`];
+  return expect.levels.flatMap((level, i) => {
+    const actual = result.levels[i];
+    if (!actual || actual.confidence !== level.confidence) return [`${vector.name}: no level ${level.confidence}`];
+    const failures: string[] = [];
+    if (!within(actual.var, level.var, expect.varTolerance, actual.stdError)) {
+      failures.push(`${vector.name} @${level.confidence}: VaR ${actual.var} vs expected ${level.var}`);
+    }
+    if (!within(actual.es, level.es, expect.esTolerance, actual.stdError)) {
+      failures.push(`${vector.name} @${level.confidence}: ES ${actual.es} vs expected ${level.es}`);
+    }
+    return failures;
+  });
+}
+
+export async function verifyGoldenVectors(engine: RiskEngine, vectors: GoldenVectors): Promise<GoldenOutcome> {
+  const failures: string[] = [];
+  for (const vector of vectors.vectors) failures.push(...(await check(engine, vector)));
+  return { passed: failures.length === 0, failures };
+}

@@ -1,0 +1,271 @@
+// Several versions of a component loaded side by side, one serving. A candidate is admitted only after
+// the audit policy (at load), the contract check and the golden vectors; `swap` and `rollback` switch the
+// serving version atomically: a request runs wholly on the version that was active when it started, and
+// every version stays loaded, so nothing in flight is dropped. Every change is written to the audit log
+// first and takes effect only once it is there: a broken log stops registrations and swaps.
+import { ComponentImage } from '../load/component-image.js';
+import { checkCompatibility } from '../contract/compatibility.js';
+import { validateEngineOptions, type EngineOptions } from '../request/engine-options.js';
+import {
+  AuditKeyError,
+  AuditLogTamperedError,
+  AuditLogUnavailableError,
+  GoldenVectorsFailedError,
+  IncompatibleComponentError,
+  messageOf,
+  UnknownVersionError,
+  WasmRiskError,
+} from '../errors.js';
+import { loadGoldenVectors, verifyGoldenVectors, type GoldenVectors } from './golden-vectors.js';
+import type { PortfolioSpec } from '../request/portfolio.js';
+import type { ClosedFormOptions } from '../request/risk-request.js';
+import { RiskEngine, type CallOptions, type MonteCarloCallOptions, type RiskResult } from '../risk-engine.js';
+import { defaultActor, SwapAuditLog, type VersionRef } from './swap-audit-log.js';
+
+export interface RegistryOptions {
+  /** Append-only log of registrations, refusals, swaps and rollbacks (JSON lines, MAC'd). */
+  auditLogPath: string;
+  /** The log's secret key, kept outside it (default: `$XDG_CONFIG_HOME/wasm-risk/audit-log.key`). */
+  auditKeyPath?: string;
+  /** Who is acting, for the log (default: the OS user). */
+  actor?: string;
+  /** How every version is loaded and run (policy, limits, workers). */
+  engine?: EngineOptions;
+  /** Default: wit/golden-vectors.json. */
+  goldenVectors?: GoldenVectors;
+}
+
+export interface RegisteredVersion extends VersionRef {
+  /** Version of the `engine` interface it exports (its WIT package version). */
+  contractVersion: string;
+  active: boolean;
+}
+
+/** What shadow mode saw: the candidate run on live requests beside the serving version, never served. */
+export interface ShadowReport {
+  candidate: VersionRef | null;
+  requests: number;
+  /** Requests whose candidate answer differed from the served one by more than the tolerance, or failed. */
+  mismatches: number;
+  /** Largest relative difference of any VaR or ES seen. */
+  maxRelativeDifference: number;
+  /** The first few mismatches, one line each. */
+  examples: string[];
+}
+
+const SHADOW_TOLERANCE = 1e-9;
+const SHADOW_EXAMPLES = 10;
+
+interface Entry {
+  ref: RegisteredVersion;
+  engine: RiskEngine;
+}
+
+type Request = { method: 'monteCarlo'; options: MonteCarloCallOptions } | { method: 'historical' | 'parametric'; options: ClosedFormOptions & CallOptions };
+
+export class ComponentRegistry {
+  private readonly entries = new Map<string, Entry>();
+  private activeVersion: string | undefined;
+  /** Versions that were active before, most recent last: what `rollback` returns to. */
+  private readonly previous: string[] = [];
+  private shadow: { entry: Entry; report: ShadowReport; pending: Set<Promise<void>> } | undefined;
+  private readonly log: SwapAuditLog;
+  /** Changes of the serving version, one at a time, each after the previous one's log entry. */
+  private changing: Promise<void> = Promise.resolve();
+  private goldenVectors: GoldenVectors | undefined;
+
+  constructor(private readonly options: RegistryOptions) {
+    validateEngineOptions(options.engine);
+    this.log = new SwapAuditLog(options.auditLogPath, { keyPath: options.auditKeyPath });
+    this.goldenVectors = options.goldenVectors;
+  }
+
+  /** Loads, audits, checks and verifies a candidate; the first version registered starts serving. */
+  async register(path: string): Promise<RegisteredVersion> {
+    const { cacheDir, memoryLimitMb, admission } = validateEngineOptions(this.options.engine);
+    let engine: RiskEngine | undefined;
+    try {
+      const image = await ComponentImage.load(path, { cacheDir, memoryLimitMb, admission });
+      const compatibility = await checkCompatibility(image.contract);
+      if (!compatibility.compatible) {
+        throw new IncompatibleComponentError(`${path} is incompatible with this host: ${compatibility.differences.join('; ')}`);
+      }
+      engine = await RiskEngine.fromImage(image, this.options.engine);
+      const { version, sha256 } = engine.component;
+      const existing = this.entries.get(version);
+      if (existing?.ref.sha256 === sha256) {
+        await engine.close();
+        return { ...existing.ref, active: version === this.activeVersion };
+      }
+      if (existing) {
+        throw new IncompatibleComponentError(`version ${version} is already registered with sha256 ${existing.ref.sha256}; ${path} has ${sha256}`);
+      }
+      this.goldenVectors ??= await loadGoldenVectors();
+      const golden = await verifyGoldenVectors(engine, this.goldenVectors);
+      if (!golden.passed) {
+        throw new GoldenVectorsFailedError(`${path} failed ${golden.failures.length} golden vector check(s): ${golden.failures.slice(0, 3).join('; ')}`);
+      }
+      const ref: RegisteredVersion = { version, sha256, path, contractVersion: compatibility.contractVersion!, active: false };
+      await this.log.append({ event: 'register', actor: this.actor, from: null, to: versionRef(ref) });
+      this.entries.set(version, { ref, engine });
+      await this.changeServing(() => (this.activeVersion === undefined ? { version, event: 'swap' } : undefined));
+      return { ...ref, active: version === this.activeVersion };
+    } catch (error) {
+      if (engine && this.entries.get(engine.component.version)?.engine !== engine) await engine.close();
+      // A log that cannot be written cannot record the refusal either.
+      if (!isAuditLogError(error)) await this.log.append({ event: 'refuse', actor: this.actor, from: null, to: null, reason: `${path}: ${messageOf(error)}` });
+      throw error;
+    }
+  }
+
+  /** Makes `version` the serving one; requests already running finish on the version they started on. */
+  async swap(version: string): Promise<void> {
+    this.entry(version);
+    await this.changeServing(() => (version === this.activeVersion ? undefined : { version, event: 'swap' }));
+  }
+
+  /** Goes back to the version that served before the last swap. */
+  async rollback(): Promise<void> {
+    await this.changeServing(() => {
+      const target = this.previous.at(-1);
+      if (target === undefined) throw new UnknownVersionError('nothing to roll back to: no earlier version has served');
+      return { version: target, event: 'rollback' };
+    });
+  }
+
+  get active(): RegisteredVersion {
+    return { ...this.entry(this.activeVersionOrThrow()).ref, active: true };
+  }
+
+  list(): RegisteredVersion[] {
+    return [...this.entries.values()].map(({ ref }) => ({ ...ref, active: ref.version === this.activeVersion }));
+  }
+
+  /** Runs `version` beside the serving one on every request from now on, comparing, never serving it. */
+  startShadow(version: string): void {
+    const entry = this.entry(version);
+    const report = { candidate: versionRef(entry.ref), requests: 0, mismatches: 0, maxRelativeDifference: 0, examples: [] };
+    this.shadow = { entry, report, pending: new Set() };
+  }
+
+  /** Stops shadowing once the comparisons under way have finished, and returns what it saw. */
+  async stopShadow(): Promise<ShadowReport> {
+    const shadow = this.shadow;
+    this.shadow = undefined;
+    if (!shadow) return this.shadowReport();
+    await Promise.all(shadow.pending);
+    return { ...shadow.report, examples: [...shadow.report.examples] };
+  }
+
+  /** What shadow mode has seen so far (comparisons still running are not counted yet). */
+  shadowReport(): ShadowReport {
+    return this.shadow ? { ...this.shadow.report, examples: [...this.shadow.report.examples] } : { candidate: null, requests: 0, mismatches: 0, maxRelativeDifference: 0, examples: [] };
+  }
+
+  monteCarlo(portfolio: PortfolioSpec, options: MonteCarloCallOptions = {}): Promise<RiskResult> {
+    return this.serve(portfolio, { method: 'monteCarlo', options });
+  }
+
+  historical(portfolio: PortfolioSpec, options: ClosedFormOptions & CallOptions = {}): Promise<RiskResult> {
+    return this.serve(portfolio, { method: 'historical', options });
+  }
+
+  parametric(portfolio: PortfolioSpec, options: ClosedFormOptions & CallOptions = {}): Promise<RiskResult> {
+    return this.serve(portfolio, { method: 'parametric', options });
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.entries.values()].map(({ engine }) => engine.close()));
+    this.entries.clear();
+  }
+
+  private async serve(portfolio: PortfolioSpec, request: Request): Promise<RiskResult> {
+    // Read once: a swap after this line does not move this request.
+    const engine = this.entry(this.activeVersionOrThrow()).engine;
+    const result = await call(engine, portfolio, request);
+    const shadow = this.shadow;
+    if (shadow && shadow.entry.engine !== engine) {
+      const comparison = this.compareInShadow(shadow, portfolio, request, result);
+      shadow.pending.add(comparison);
+      void comparison.finally(() => shadow.pending.delete(comparison));
+    }
+    return result;
+  }
+
+  private async compareInShadow(shadow: NonNullable<ComponentRegistry['shadow']>, portfolio: PortfolioSpec, request: Request, served: RiskResult): Promise<void> {
+    const report = shadow.report;
+    report.requests++;
+    const { onProgress: _ignored, ...options } = request.options as MonteCarloCallOptions;
+    let difference: string | undefined;
+    try {
+      const candidate = await call(shadow.entry.engine, portfolio, { ...request, options } as Request);
+      for (const [i, level] of served.levels.entries()) {
+        const other = candidate.levels[i]!;
+        for (const key of ['var', 'es'] as const) {
+          const relative = Math.abs(other[key] - level[key]) / Math.max(1, Math.abs(level[key]));
+          report.maxRelativeDifference = Math.max(report.maxRelativeDifference, relative);
+          if (relative > SHADOW_TOLERANCE) difference ??= `${request.method} @${level.confidence}: ${key} ${level[key]} served, ${other[key]} from the candidate`;
+        }
+      }
+    } catch (error) {
+      difference = `${request.method}: candidate failed with ${error instanceof WasmRiskError ? error.code : String(error)}`;
+    }
+    if (difference) {
+      report.mismatches++;
+      if (report.examples.length < SHADOW_EXAMPLES) report.examples.push(difference);
+    }
+  }
+
+  /**
+   * Switches the serving version once the audit log has recorded the switch, so no request is served by a
+   * version the log does not show serving. `decide` runs when the changes before it are done, and returns
+   * nothing when there is nothing to change.
+   */
+  private changeServing(decide: () => { version: string; event: 'swap' | 'rollback' } | undefined): Promise<void> {
+    const change = this.changing.then(async () => {
+      const next = decide();
+      if (!next) return;
+      const from = this.activeVersion === undefined ? null : versionRef(this.entry(this.activeVersion).ref);
+      await this.log.append({ event: next.event, actor: this.actor, from, to: versionRef(this.entry(next.version).ref) });
+      if (next.event === 'rollback') this.previous.pop();
+      else if (this.activeVersion !== undefined) this.previous.push(this.activeVersion);
+      this.activeVersion = next.version;
+    });
+    this.changing = change.catch(() => undefined);
+    return change;
+  }
+
+  private entry(version: string): Entry {
+    const entry = this.entries.get(version);
+    if (!entry) throw new UnknownVersionError(`version ${version} is not registered (registered: ${[...this.entries.keys()].join(', ') || 'none'})`);
+    return entry;
+  }
+
+  private activeVersionOrThrow(): string {
+    if (this.activeVersion === undefined) throw new UnknownVersionError('no version is registered yet');
+    return this.activeVersion;
+  }
+
+  private get actor(): string {
+    return this.options.actor ?? defaultActor();
+  }
+}
+
+function call(engine: RiskEngine, portfolio: PortfolioSpec, request: Request): Promise<RiskResult> {
+  switch (request.method) {
+    case 'monteCarlo':
+      return engine.monteCarlo(portfolio, request.options);
+    case 'historical':
+      return engine.historical(portfolio, request.options);
+    case 'parametric':
+      return engine.parametric(portfolio, request.options);
+  }
+}
+
+function isAuditLogError(error: unknown): boolean {
+  return error instanceof AuditLogTamperedError || error instanceof AuditLogUnavailableError || error instanceof AuditKeyError;
+}
+
+function versionRef({ version, sha256, path }: VersionRef): VersionRef {
+  return { version, sha256, path };
+}

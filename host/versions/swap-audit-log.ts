@@ -1,0 +1,361 @@
+// The append-only record of every change to the serving version: who, when, from, to, with hashes.
+// Tamper-evident against anyone who can write the log but not the user's private key directory: each line
+// ends with an HMAC-SHA-256, under a secret key kept outside the log, of its position, the MAC before it and
+// its own bytes, so an edit, insertion or reordering breaks the chain and re-chaining needs the key; and the
+// log's head (line count, last MAC) is anchored, MAC'd too, beside the key, so lines cut from the end are
+// seen. Every append verifies the log first and refuses a broken one.
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { closeSync, constants, fdatasyncSync, fstatSync, fsyncSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { link, realpath, unlink, writeFile } from 'node:fs/promises';
+import { homedir, userInfo } from 'node:os';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import { lock } from 'proper-lockfile';
+import { z } from 'zod';
+import { sha256Hex } from '../files/content-hash.js';
+import { AuditKeyError, AuditLogTamperedError, AuditLogUnavailableError, messageOf } from '../errors.js';
+import { ensurePrivateDirectory } from '../files/private-files.js';
+import { createSecretKey, defaultKeyFile, readSecretKey } from '../files/secret-keys.js';
+
+export interface VersionRef {
+  version: string;
+  sha256: string;
+  path: string;
+}
+
+export type SwapEventKind = 'register' | 'refuse' | 'swap' | 'rollback';
+
+export interface SwapEvent {
+  event: SwapEventKind;
+  at: string;
+  actor: string;
+  from: VersionRef | null;
+  to: VersionRef | null;
+  /** Why a candidate was refused. */
+  reason?: string;
+  /** HMAC-SHA-256 (hex) of this line's position, the previous line's MAC and this line without its MAC. */
+  mac: string;
+}
+
+export interface SwapAuditLogOptions {
+  /** The secret key (default: `defaultAuditKeyPath()`); its directory also holds each log's anchor and lock. */
+  keyPath?: string;
+}
+
+/** What `verifySwapAuditLog` found. */
+export interface SwapAuditLogVerification {
+  /** The events of the lines before `brokenAt` (all of them when the log is intact), each verified. */
+  events: SwapEvent[];
+  /** The first line that cannot be trusted (one past the last line when lines were cut from the end), or null. */
+  brokenAt: number | null;
+  /** Why the log is broken, or null when it is intact. */
+  problem: string | null;
+}
+
+const MAC_CONTEXT = 'wasm-risk swap audit log v1';
+/** The "previous MAC" of the first line. */
+const GENESIS = '0'.repeat(64);
+/** Every line is `{...event},"mac":"<hex>"}`: the MAC covers the exact bytes before it, so no JSON canonicalisation is needed. */
+const MAC_SUFFIX = /,"mac":"([0-9a-f]{64})"\}$/;
+const KEY_BYTES = 32;
+
+const versionRefSchema = z.strictObject({ version: z.string(), sha256: z.string(), path: z.string() });
+const eventSchema = z.strictObject({
+  event: z.enum(['register', 'refuse', 'swap', 'rollback']),
+  at: z.string(),
+  actor: z.string(),
+  from: versionRefSchema.nullable(),
+  to: versionRefSchema.nullable(),
+  reason: z.string().optional(),
+});
+const anchorSchema = z.strictObject({ log: z.string(), lines: z.number().int().positive(), mac: z.string(), anchorMac: z.string() });
+
+/** Where a log's head stands: its line count and last MAC. */
+interface Head {
+  lines: number;
+  mac: string;
+}
+
+/** A log and the files beside its key that belong to it. */
+interface LogLocation {
+  path: string;
+  /** The absolute path the anchor is named by and MAC'd with. */
+  canonical: string;
+  anchorPath: string;
+}
+
+type AnchorState = { kind: 'missing' } | { kind: 'invalid'; problem: string } | { kind: 'valid'; head: Head };
+
+interface Inspection {
+  /** Neither the log nor its anchor exists: a log not yet written. */
+  missing: boolean;
+  verification: SwapAuditLogVerification;
+  head: Head;
+}
+
+export function defaultActor(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** `$WASM_RISK_AUDIT_KEY_FILE`, else `wasm-risk/audit-log.key` under `$XDG_CONFIG_HOME` or `~/.config`. */
+export function defaultAuditKeyPath(): string {
+  return defaultKeyFile('audit-log.key', 'WASM_RISK_AUDIT_KEY_FILE');
+}
+
+export class SwapAuditLog {
+  private readonly keyPath: string;
+  private queue: Promise<unknown> = Promise.resolve();
+  /** The key and the log's anchor location, checked once, on the first append. */
+  private opened: { key: Buffer; location: LogLocation } | undefined;
+
+  constructor(
+    readonly path: string,
+    options: SwapAuditLogOptions = {},
+  ) {
+    this.keyPath = resolve(options.keyPath ?? defaultAuditKeyPath());
+  }
+
+  /**
+   * Verifies the log against its anchor, then appends one event and moves the anchor. A broken log gets
+   * nothing appended: `AuditLogTamperedError`. Appends are serialised within this process by a queue and
+   * across processes by a lock file beside the anchor.
+   */
+  append(event: Omit<SwapEvent, 'at' | 'mac'>): Promise<SwapEvent> {
+    const appended = this.queue.then(() => this.appendLocked(event));
+    this.queue = appended.catch(() => undefined);
+    return appended;
+  }
+
+  private async appendLocked(event: Omit<SwapEvent, 'at' | 'mac'>): Promise<SwapEvent> {
+    const { key, location } = (this.opened ??= await this.open());
+    let compromised: Error | undefined;
+    const release = await lock(location.anchorPath, {
+      realpath: false,
+      retries: { retries: 60, minTimeout: 10, maxTimeout: 250 },
+      onCompromised: (error) => (compromised = error),
+    }).catch((error: unknown) => {
+      throw new AuditLogUnavailableError(`cannot lock the audit log ${this.path} (${location.anchorPath}.lock): ${messageOf(error)}`, { cause: error });
+    });
+    try {
+      // From reading the log to moving its anchor is one synchronous step: under load every await waits
+      // behind queued requests (tens of ms a hop, measured), which stretched a swap over many requests.
+      const { verification, head } = inspect(location, key);
+      if (verification.brokenAt !== null) {
+        throw new AuditLogTamperedError(`${brokenMessage(this.path, verification.brokenAt, verification.problem)}; nothing was appended`, verification.brokenAt);
+      }
+      const { reason } = event;
+      const entry = { event: event.event, at: new Date().toISOString(), actor: event.actor, from: event.from, to: event.to, ...(reason === undefined ? {} : { reason }) };
+      const body = JSON.stringify(entry);
+      const mac = lineMac(key, head.lines + 1, head.mac, body);
+      appendDurably(this.path, `${body.slice(0, -1)},"mac":"${mac}"}\n`);
+      // Without the lock the anchor is not ours to move; the line is in, and verifies as a completed append.
+      if (compromised) throw new AuditLogUnavailableError(`lost the lock on the audit log ${this.path}: ${compromised.message}`);
+      writeAnchor(location, key, { lines: head.lines + 1, mac });
+      return { ...entry, mac };
+    } finally {
+      await release();
+    }
+  }
+
+  private async open(): Promise<{ key: Buffer; location: LogLocation }> {
+    // Others must not write the key's directory: they could replace the key, an anchor or the lock.
+    await ensurePrivateDirectory(dirname(this.keyPath)).catch((error: unknown) => {
+      throw new AuditKeyError(`cannot use the audit key's directory: ${messageOf(error)}`, { cause: error });
+    });
+    return { key: await this.keyForAppend(), location: await locate(this.path, this.keyPath) };
+  }
+
+  /** The key; created on first use, but never for a log that has lines already (they were MAC'd under another). */
+  private async keyForAppend(): Promise<Buffer> {
+    const key = await readKey(this.keyPath);
+    if (key) return key;
+    if (readLog(this.path)) {
+      throw new AuditKeyError(`no audit key at ${this.keyPath}, but ${this.path} already has lines: only the key that wrote them can extend it`);
+    }
+    return createKey(this.keyPath);
+  }
+}
+
+/** Reads a log and checks every line's MAC chain and its anchor; returns the events, or the first line that breaks it and why. */
+export async function verifySwapAuditLog(path: string, options: SwapAuditLogOptions = {}): Promise<SwapAuditLogVerification> {
+  const keyPath = resolve(options.keyPath ?? defaultAuditKeyPath());
+  const key = await readKey(keyPath);
+  if (!key) throw new AuditKeyError(`no audit key at ${keyPath}: a log is verified with the key that wrote it`);
+  const { missing, verification } = inspect(await locate(path, keyPath), key);
+  if (missing) throw new AuditLogUnavailableError(`no audit log at ${path}`);
+  return verification;
+}
+
+/** The one-line description of a broken log, shared by the verifier's callers and the refused append. */
+export function brokenMessage(path: string, brokenAt: number, problem: string | null): string {
+  return `the audit log ${path} is broken at line ${brokenAt}: ${problem}`;
+}
+
+function inspect(location: LogLocation, key: Buffer): Inspection {
+  // The anchor before the log: a writer appends the line before it moves the anchor, so the log read here is
+  // never behind the anchor read here, even while another process appends.
+  const anchor = readAnchor(location, key);
+  const text = readLog(location.path);
+  const events: SwapEvent[] = [];
+  const broken = (brokenAt: number, problem: string, kept = events): Inspection => ({
+    missing: false,
+    verification: { events: kept, brokenAt, problem },
+    head: { lines: 0, mac: GENESIS },
+  });
+  if (text === undefined) {
+    if (anchor.kind === 'missing') return { missing: true, verification: { events, brokenAt: null, problem: null }, head: { lines: 0, mac: GENESIS } };
+    return broken(1, anchor.kind === 'valid' ? `the log is missing; its anchor records ${anchor.head.lines} line(s)` : anchor.problem);
+  }
+  const lines = text.split('\n');
+  // '' when the log ends with a newline, as every append leaves it.
+  const unterminated = lines.pop();
+  const macs = [GENESIS];
+  for (const [index, line] of lines.entries()) {
+    const verified = verifyLine(key, index + 1, macs[index]!, line);
+    if (typeof verified === 'string') return broken(index + 1, verified);
+    events.push(verified);
+    macs.push(verified.mac);
+  }
+  if (unterminated) return broken(lines.length + 1, 'no newline at its end: a torn write or an edit');
+  const head = { lines: lines.length, mac: macs[lines.length]! };
+  if (anchor.kind === 'invalid') return broken(head.lines + 1, anchor.problem);
+  if (anchor.kind === 'missing') {
+    if (head.lines > 0) {
+      return broken(head.lines + 1, `it has no anchor in ${dirname(location.anchorPath)}, so lines cut from its end would not show (anchor deleted, log moved, or another key)`);
+    }
+  } else if (anchor.head.lines > head.lines) {
+    return broken(head.lines + 1, `lines were removed from its end: it has ${head.lines}, its anchor records ${anchor.head.lines}`);
+  } else if (macs[anchor.head.lines] !== anchor.head.mac) {
+    return broken(1, `it is not the log its anchor records (line ${anchor.head.lines} differs): replaced by another log under the same key`, []);
+  }
+  // Lines past the anchor that verify were written with the key: appends whose anchor move had not happened
+  // yet (a crash between the two writes, or a writer mid-append), not tampering.
+  return { missing: false, verification: { events, brokenAt: null, problem: null }, head };
+}
+
+function verifyLine(key: Buffer, position: number, previous: string, line: string): SwapEvent | string {
+  const match = MAC_SUFFIX.exec(line);
+  if (!match) return 'the line carries no MAC';
+  const body = `${line.slice(0, match.index)}}`;
+  const mac = match[1]!;
+  if (!timingSafeEqual(Buffer.from(mac, 'hex'), Buffer.from(lineMac(key, position, previous, body), 'hex'))) {
+    return 'its MAC does not match: the line was edited, moved or inserted, or written under another key';
+  }
+  const event = eventSchema.safeParse(JSON.parse(body));
+  if (!event.success) return `a MAC'd line that is not a swap event: ${event.error.issues[0]?.message}`;
+  return { ...event.data, mac };
+}
+
+function lineMac(key: Buffer, position: number, previous: string, body: string): string {
+  return createHmac('sha256', key).update(`${MAC_CONTEXT}\nline ${position}\n${previous}\n${body}`).digest('hex');
+}
+
+function anchorMac(key: Buffer, log: string, head: Head): string {
+  return createHmac('sha256', key).update(`${MAC_CONTEXT}\nanchor\n${log}\n${head.lines}\n${head.mac}`).digest('hex');
+}
+
+async function locate(path: string, keyPath: string): Promise<LogLocation> {
+  const absolute = resolve(path);
+  // The directory's real path, so `swaps.log`, `./x/../swaps.log` and a symlinked directory share one anchor.
+  const directory = await realpath(dirname(absolute)).catch(() => dirname(absolute));
+  const canonical = join(directory, basename(absolute));
+  return { path, canonical, anchorPath: join(dirname(keyPath), `audit-log-${sha256Hex(Buffer.from(canonical))}.head`) };
+}
+
+function readAnchor(location: LogLocation, key: Buffer): AnchorState {
+  let text: string;
+  try {
+    text = readFileSync(location.anchorPath, 'utf8');
+  } catch (error) {
+    if (isErrno(error, 'ENOENT')) return { kind: 'missing' };
+    throw new AuditLogUnavailableError(`cannot read the anchor ${location.anchorPath}: ${messageOf(error)}`, { cause: error });
+  }
+  const anchor = anchorSchema.safeParse(parseJson(text));
+  if (anchor.success && anchor.data.log === location.canonical && macEquals(anchor.data.anchorMac, anchorMac(key, location.canonical, anchor.data))) {
+    return { kind: 'valid', head: { lines: anchor.data.lines, mac: anchor.data.mac } };
+  }
+  return { kind: 'invalid', problem: `its anchor ${location.anchorPath} was not written for this log under this key` };
+}
+
+/** Replaces the anchor atomically (write, sync, rename), so a crash leaves the old anchor or the new one. */
+function writeAnchor(location: LogLocation, key: Buffer, head: Head): void {
+  const temporary = `${location.anchorPath}.${randomBytes(6).toString('hex')}.tmp`;
+  const anchor = { log: location.canonical, ...head, anchorMac: anchorMac(key, location.canonical, head) };
+  const fd = openSync(temporary, 'wx', 0o600);
+  try {
+    writeFileSync(fd, `${JSON.stringify(anchor)}\n`);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(temporary, location.anchorPath);
+}
+
+/** The log's text, or undefined when there is none; anything but a regular file is refused. */
+function readLog(path: string): string | undefined {
+  let fd;
+  try {
+    // Non-blocking, so a FIFO planted at the path is refused below instead of hanging the open.
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (error) {
+    if (isErrno(error, 'ENOENT')) return undefined;
+    throw new AuditLogUnavailableError(`cannot read the audit log ${path}: ${messageOf(error)}`, { cause: error });
+  }
+  try {
+    if (!fstatSync(fd).isFile()) throw new AuditLogUnavailableError(`the audit log ${path} is not a regular file`);
+    return readFileSync(fd, 'utf8');
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Appends and syncs the line before the anchor moves: after a crash the log may be ahead of its anchor, never behind. */
+function appendDurably(path: string, line: string): void {
+  try {
+    const fd = openSync(path, 'a');
+    try {
+      writeFileSync(fd, line);
+      fdatasyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  } catch (error) {
+    throw new AuditLogUnavailableError(`cannot append to the audit log ${path}: ${messageOf(error)}`, { cause: error });
+  }
+}
+
+/** The key, or undefined when there is none; refused unless only this user can read or replace it. */
+async function readKey(keyPath: string): Promise<Buffer | undefined> {
+  try {
+    return await readSecretKey(keyPath);
+  } catch (error) {
+    throw new AuditKeyError(`cannot use the audit key ${keyPath}: ${messageOf(error)}`, { cause: error });
+  }
+}
+
+async function createKey(keyPath: string): Promise<Buffer> {
+  try {
+    return await createSecretKey(keyPath);
+  } catch (error) {
+    throw new AuditKeyError(`cannot create the audit key ${keyPath}: ${messageOf(error)}`, { cause: error });
+  }
+}
+
+function macEquals(a: string, b: string): boolean {
+  return a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function isErrno(error: unknown, code: string): boolean {
+  return (error as NodeJS.ErrnoException | undefined)?.code === code;
+}
