@@ -29,26 +29,46 @@ RISK_ENGINE := build/components/risk-engine.wasm
 # Every crate folder under components/fixtures is one fixture.
 FIXTURE_NAMES := $(patsubst components/fixtures/%/Cargo.toml,%,$(wildcard components/fixtures/*/Cargo.toml))
 FIXTURES := $(FIXTURE_NAMES:%=build/fixtures/%.wasm)
-FIXTURE_COMMON := wit/risk.wit $(wildcard components/fixtures/wit/*.wit components/fixtures/wit/deps/*.wit) \
+FIXTURE_COMMON := wit/risk.wit components/fixtures-versions/risk-engine-1.0.0/wit/risk.wit \
+	$(wildcard components/fixtures/wit/*.wit components/fixtures/wit/deps/*.wit) \
 	components/fixtures/Cargo.toml components/fixtures/Cargo.lock components/componentize.mjs
 # Fixtures Rust cannot emit (several linear memories in one component), written in WebAssembly text.
 WAT_FIXTURES := build/fixtures/multi-memory.wasm build/fixtures/multi-memory-oversized.wasm
 WAT_ASSEMBLER := components/fixtures-wat/assemble.mjs
-# The engine built against later contract versions, to test version swaps (test fixtures, not shipped).
-ENGINE_VERSIONS := build/components/versions/risk-engine-1.1.0.wasm build/components/versions/risk-engine-2.0.0.wasm
-CONTRACT_FEATURE_1.1.0 := contract-1-1
-CONTRACT_FEATURE_2.0.0 := contract-2
+# The engine behind later contract versions, to test version swaps (test fixtures, not shipped): every crate
+# folder under components/fixtures-versions binds its own WIT to the engine's library and is built into
+# build/components/versions/<folder>.wasm. They get a cargo target dir of their own: cargo names a path
+# crate's cdylib without a hash, so building the engine as their dependency in the shared one would
+# overwrite the core module the engine's own rule componentizes.
+ENGINE_VERSIONS := $(patsubst components/fixtures-versions/%/Cargo.toml,build/components/versions/%.wasm,$(wildcard components/fixtures-versions/*/Cargo.toml))
+VERSIONS_CARGO_TARGET := $(CURDIR)/build/cargo-target-versions
 PORTFOLIO ?= examples/portfolio.json
 
-.PHONY: demo test build bootstrap apt-deps npm-deps components fixtures versions host clean
+.PHONY: demo serve test build bootstrap apt-deps npm-deps components fixtures versions host shipped-glue clean
 
 demo: build
 	node dist/host/cli/main.js var $(PORTFOLIO)
 
+# The HTTP risk service on the project's engine, on loopback (docs/service.md); Ctrl-C stops it cleanly.
+serve: build
+	node dist/host/cli/main.js serve --host 127.0.0.1 --port $(or $(PORT),8080)
+
 test: build fixtures versions
 	npx vitest run
 
-build: bootstrap components host
+# The demo and the integration tests again on the other current Node LTS lines (the `node` package on npm
+# ships their binaries; the first run downloads each). `npx -c` puts that Node first on PATH, so the CLIs
+# the tests spawn (by process.execPath or by name) run on it too. About 2 minutes a line.
+NODE_LTS_LINES := 22 24
+NODE_LTS_TESTS := test/component test/isolation test/cli
+.PHONY: test-node-lts
+test-node-lts: build fixtures versions
+	@for line in $(NODE_LTS_LINES); do \
+		npx -y -p node@$$line -c 'echo "== Node $$(node --version)" && node dist/host/cli/main.js var $(PORTFOLIO) \
+			&& node node_modules/vitest/vitest.mjs run $(NODE_LTS_TESTS)' || exit 1; \
+	done
+
+build: bootstrap components host shipped-glue
 
 bootstrap: apt-deps npm-deps
 
@@ -66,15 +86,17 @@ node_modules/.package-lock.json: package.json package-lock.json
 
 components: $(RISK_ENGINE)
 
-$(RISK_ENGINE): wit/risk.wit $(wildcard components/risk-engine/src/*.rs) components/risk-engine/Cargo.toml components/componentize.mjs
+$(RISK_ENGINE): wit/risk.wit wit/limits.json $(wildcard components/risk-engine/src/*.rs) components/risk-engine/build.rs components/risk-engine/Cargo.toml components/componentize.mjs
 	cd components/risk-engine && $(WASM_CARGO)
-	node components/componentize.mjs $(CARGO_TARGET)/wasm32-unknown-unknown/release/risk_engine.wasm $@
+	node components/componentize.mjs $(CARGO_TARGET)/wasm32-unknown-unknown/release/risk_engine.wasm $@ components/risk-engine/Cargo.toml
 
 versions: bootstrap $(ENGINE_VERSIONS)
 
-build/components/versions/risk-engine-%.wasm: components/risk-engine/contract-variants/%/risk.wit $(wildcard components/risk-engine/src/*.rs) components/risk-engine/Cargo.toml
-	cd components/risk-engine && $(WASM_CARGO) --features $(CONTRACT_FEATURE_$*)
-	node components/componentize.mjs $(CARGO_TARGET)/wasm32-unknown-unknown/release/risk_engine.wasm $@
+# $(RISK_ENGINE) stands for the engine's sources: a version is rebuilt whenever the engine is.
+build/components/versions/%.wasm: components/fixtures-versions/%/wit/risk.wit components/fixtures-versions/%/src/lib.rs \
+		components/fixtures-versions/%/Cargo.toml components/fixtures-versions/Cargo.toml components/fixtures-versions/Cargo.lock $(RISK_ENGINE)
+	cd components/fixtures-versions/$* && $(WASM_CARGO) --target-dir $(VERSIONS_CARGO_TARGET)
+	node components/componentize.mjs $(VERSIONS_CARGO_TARGET)/wasm32-unknown-unknown/release/$(subst .,_,$(subst -,_,$*)).wasm $@
 
 fixtures: bootstrap $(FIXTURES) $(WAT_FIXTURES)
 
@@ -117,8 +139,42 @@ $(BENCH_VENV)/.installed: bench/requirements.txt
 		echo "python3/pip unavailable: the bench skips NumPy and Wasmtime"; \
 	fi
 
-host:
+# The host's view of the contract (types, names, declarations, limits), generated from wit/ with jco's own
+# type generation: a build product (.gitignore), rewritten whenever wit/ or the generator changes.
+CONTRACT := host/contract/generated/contract.ts
+$(CONTRACT): $(wildcard wit/*.wit) wit/limits.json tools/generate-contract.mjs node_modules/.package-lock.json
+	node tools/generate-contract.mjs
+
+host: $(CONTRACT)
 	npx tsc -p tsconfig.json
 
+# The engine's transpiled glue, written beside it for the package to ship, so that installs run it without
+# jco (host/load/shipped-glue.ts). It runs the compiled host, and rewrites the glue only when the engine's
+# bytes or the host's glue edits changed.
+shipped-glue: components host
+	node dist/tools/ship-glue.js
+
+# Every generated block of README.md and docs/ (outputs, hashes, sizes) from the built CLI; test/docs checks them.
+.PHONY: docs
+docs: build fixtures versions
+	node tools/write-docs.mjs
+
+# Every file the tests read that make builds (dist/ aside): `npm test` asks `make -q test-inputs` whether
+# they are all there and newer than their sources (test/support/check-built.mjs).
+.PHONY: test-inputs
+test-inputs: $(RISK_ENGINE) $(FIXTURES) $(WAT_FIXTURES) $(ENGINE_VERSIONS) $(CONTRACT)
+
+# The transpile cache is wherever the host puts it ($WASM_RISK_CACHE_DIR, else under $XDG_CACHE_HOME or
+# ~/.cache: defaultCacheDir), so the built host says where, before dist/ goes. Only the folders the cache
+# writes are removed, then the cache folder if that left it empty: the variable may name a shared folder.
+PRINT_TRANSPILE_CACHE_DIR := node --input-type=module -e \
+	"import { defaultCacheDir } from './dist/host/load/transpile-cache.js'; console.log(defaultCacheDir())"
+
 clean:
-	rm -rf build dist node_modules/.cache/wasm-risk
+	@if cache="$$($(PRINT_TRANSPILE_CACHE_DIR) 2>/dev/null)" && [ -n "$$cache" ]; then \
+		echo "removing the transpile cache in $$cache"; \
+		rm -rf "$$cache/transpiled" "$$cache/staging" && { rmdir "$$cache" 2>/dev/null || true; }; \
+	else \
+		echo "no built host (dist/) to say where the transpile cache is: it is left alone"; \
+	fi
+	rm -rf build dist host/contract/generated

@@ -141,3 +141,36 @@ export class AuditKeyError extends WasmRiskError {
   readonly code = 'ERR_AUDIT_KEY';
   readonly exitCode = 2;
 }
+
+/** An optional peer dependency is not installed: `@bytecodealliance/jco-transpile`, which transpiles and
+ *  describes every component but the one the package ships. The message is the command that fixes it. */
+export class MissingDependencyError extends WasmRiskError {
+  readonly code = 'ERR_MISSING_DEPENDENCY';
+  readonly exitCode = 2;
+  constructor(
+    readonly dependency: string,
+    /** What it was needed for: `to load other components`. */
+    purpose: string,
+    options?: ErrorOptions,
+  ) {
+    super(`npm install ${dependency} ${purpose}`, options);
+  }
+}
+
+/** The bounded queue is full: the client should retry after `retryAfterSeconds` (429). */
+export class QueueFullError extends WasmRiskError {
+  readonly code = 'ERR_QUEUE_FULL';
+  readonly exitCode = 1;
+}
+
+/** The server is stopping, or no version is serving yet (503). */
+export class ServiceUnavailableError extends WasmRiskError {
+  readonly code = 'ERR_UNAVAILABLE';
+  readonly exitCode = 1;
+}
+
+/** A route that does not exist, or the admin API when it is off (404). */
+export class NotFoundError extends WasmRiskError {
+  readonly code = 'ERR_NOT_FOUND';
+  readonly exitCode = 1;
+}

@@ -1,7 +1,8 @@
 // The library's public API: what `import ... from 'wasm-risk'` gives.
 export { RiskEngine } from './risk-engine.js';
-export type { CallOptions, ComponentIdentity, MonteCarloCallOptions, RiskMethod, RiskResult } from './risk-engine.js';
+export type { CallOptions, ComponentIdentity, MonteCarloCallOptions, RiskMethod, RiskRequest, RiskResult, RunOptions } from './risk-engine.js';
 export type { EngineOptions } from './request/engine-options.js';
+export type { ComponentSource } from './load/component-format.js';
 export type { PortfolioSpec } from './request/portfolio.js';
 export type { ClosedFormOptions, MonteCarloOptions } from './request/risk-request.js';
 export { ComponentRegistry } from './versions/registry.js';

@@ -1,29 +1,36 @@
 // The library API: a typed risk engine over one sandboxed component, run in a pool of worker threads
 // (default) or in the calling thread.
-// Requests are validated here, cross into a worker once per chunk, and come back checked (in the thread
-// that called the component, engine-calls.ts); failures are typed errors. Monte Carlo paths are split
-// into chunks over the workers and merged bit for bit.
+// A request is validated once (request/risk-request.ts), crosses into a worker once per chunk, and comes
+// back checked (in the thread that called the component, engine-calls.ts); failures are typed errors.
+// The host owns the Monte Carlo summary: every run, however it is split, gets each chunk's sorted losses
+// (from the component's `sorted-losses`, or its P&L sorted in the worker), merges them and summarises
+// them here, so a component's numbers do not depend on the split.
 import { ComponentImage } from './load/component-image.js';
-import type { EngineCall } from './run/engine-calls.js';
+import type { ComponentSource } from './load/component-format.js';
 import type { CallLimits, EngineExecutor } from './run/executor.js';
 import { EnginePool } from './run/worker-pool.js';
-import { validateEngineOptions, type EngineOptions } from './request/engine-options.js';
-import type { EngineInfo, Portfolio, RiskReport, Simulation } from './contract/types.js';
+import { validateEngineOptions, type EngineOptions, type ValidatedEngineOptions } from './request/engine-options.js';
+import type { EngineInfo, RiskReport, Simulation } from './contract/types.js';
 import { InvalidInputError } from './errors.js';
 import { InThreadExecutor } from './run/in-thread-executor.js';
 import { MAX_PATHS_PER_CALL } from './request/limits.js';
-import { validatePortfolio, type PortfolioSpec } from './request/portfolio.js';
+import type { PortfolioSpec } from './request/portfolio.js';
 import { DEFAULT_COMPONENT } from './files/package-paths.js';
-import { mergeSortedRuns, summarizeSortedLosses } from './report/risk-statistics.js';
+import { mergeSortedRuns, summarizePnl, summarizeSortedLosses } from './report/risk-statistics.js';
+import { validateOnce } from './request/validation.js';
 import {
-  validateClosedFormOptions,
-  validateMonteCarloOptions,
+  validateMonteCarloRequest,
+  validateRiskRequest,
   type ClosedFormOptions,
   type MonteCarloOptions,
-  type MonteCarloRequest,
+  type MonteCarloRiskRequest,
+  type RiskMethod,
+  type RiskRequest,
+  type ValidMonteCarloRequest,
+  type ValidRiskRequest,
 } from './request/risk-request.js';
 
-export type RiskMethod = 'monte-carlo' | 'historical' | 'parametric';
+export type { RiskMethod, RiskRequest } from './request/risk-request.js';
 
 export interface ComponentIdentity extends EngineInfo {
   sha256: string;
@@ -52,22 +59,16 @@ export interface CallOptions {
   timeoutMs?: number;
 }
 
-export interface MonteCarloCallOptions extends MonteCarloOptions, CallOptions {
-  /** Called after each finished chunk of paths. */
+/** How a request runs: `CallOptions`, and for Monte Carlo how its paths are split and watched. */
+export interface RunOptions extends CallOptions {
+  /** Monte Carlo: called after each finished chunk of paths. */
   onProgress?: (donePaths: number, totalPaths: number) => void;
-  /** Paths per call into the component (default: without `onProgress`, one call per worker; with it,
-   *  or in-thread, eight chunks per worker, so that progress moves and deadlines are checked). */
+  /** Monte Carlo: paths per call into the component (default: without `onProgress`, one call per worker;
+   *  with it, or in-thread, eight chunks per worker, so that progress moves and deadlines are checked). */
   chunkPaths?: number;
 }
 
-/** One Monte Carlo request as the engine carries it out: validated inputs, limits and paths per call. */
-interface MonteCarloRun {
-  portfolio: Portfolio;
-  request: MonteCarloRequest;
-  limits: CallLimits;
-  chunk: number;
-  onProgress: MonteCarloCallOptions['onProgress'];
-}
+export interface MonteCarloCallOptions extends MonteCarloOptions, RunOptions {}
 
 /** Fewer paths than this per call and the per-call overhead starts to show. */
 const MIN_CHUNK_PATHS = 10_000;
@@ -82,19 +83,21 @@ export class RiskEngine {
     readonly component: ComponentIdentity,
   ) {}
 
-  /** Loads a component (default: the project's own engine) and starts where its calls run. */
-  static async load(path: string = DEFAULT_COMPONENT, options: EngineOptions = {}): Promise<RiskEngine> {
-    const { cacheDir, memoryLimitMb, admission } = validateEngineOptions(options);
-    return RiskEngine.fromImage(await ComponentImage.load(path, { cacheDir, memoryLimitMb, admission }), options);
+  /** Loads a component and starts where its calls run. `source` is a path, a `file:` URL or the
+   *  component's bytes (default: the package's own engine). */
+  static async load(source: ComponentSource = DEFAULT_COMPONENT, options: EngineOptions = {}): Promise<RiskEngine> {
+    const settings = validateEngineOptions(options);
+    const { cacheDir, memoryLimitMb, admission } = settings;
+    return RiskEngine.fromImage(await ComponentImage.load(source, { cacheDir, memoryLimitMb, admission }), settings);
   }
 
   /** Starts an engine over a component already loaded (and, in the registry, already checked); of the
    *  options only where and how long calls run apply, the rest shaped the image. */
-  static async fromImage(image: ComponentImage, options: EngineOptions = {}): Promise<RiskEngine> {
-    const { isolation, workers, timeoutMs } = validateEngineOptions(options);
+  static async fromImage(image: ComponentImage, options: EngineOptions | ValidatedEngineOptions = {}): Promise<RiskEngine> {
+    const { isolation, workers, timeoutMs } = validateOnce<EngineOptions, ValidatedEngineOptions>(options, validateEngineOptions);
     const executor = isolation === 'in-thread' ? new InThreadExecutor(image.payload) : new EnginePool(image.payload, { workers });
     try {
-      const info = (await executor.run({ method: 'info' }, limitsFor(timeoutMs))) as EngineInfo;
+      const info = await executor.run({ method: 'info' }, limitsFor(timeoutMs));
       return new RiskEngine(executor, timeoutMs, { ...info, sha256: image.sha256 });
     } catch (error) {
       await executor.close();
@@ -104,7 +107,7 @@ export class RiskEngine {
 
   /** Calls the component's `info` in a worker: a health check that instantiates afresh after a failure. */
   async info(options: CallOptions = {}): Promise<EngineInfo> {
-    return (await this.run({ method: 'info' }, this.limits(options))) as EngineInfo;
+    return this.executor.run({ method: 'info' }, this.limits(options));
   }
 
   /** How many calls run at once (worker threads, or 1 in-thread). */
@@ -117,82 +120,82 @@ export class RiskEngine {
     await this.executor.close();
   }
 
-  async monteCarlo(portfolio: PortfolioSpec, options: MonteCarloCallOptions = {}): Promise<RiskResult> {
+  /** `await using engine = await RiskEngine.load()` closes the engine when the block is left. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  /** Runs one request of any method: `{ method: 'monte-carlo', portfolio, paths: 100_000 }`. A request
+   *  validated before (the registry's, run on two versions) is not parsed again. */
+  async run(request: RiskRequest | ValidRiskRequest, options: RunOptions = {}): Promise<RiskResult> {
     const started = performance.now();
-    const run = this.monteCarloRun(portfolio, options);
-    const { request } = run;
-    // One chunk: the component summarises its own P&L, which then never crosses the boundary. Several:
-    // each is sorted where it was simulated, and the sorted runs are merged here.
-    const report =
-      run.chunk >= request.paths ? await this.monteCarloInOneCall(run) : summarizeSortedLosses(await this.sortedLossesInChunks(run), request.confidence);
-    return this.result('monte-carlo', report, request.paths, request.horizonDays, request.seed, started);
+    const valid = validateOnce<RiskRequest, ValidRiskRequest>(request, validateRiskRequest);
+    const limits = this.limits(options);
+    let report: RiskReport;
+    switch (valid.method) {
+      case 'monte-carlo':
+        report = summarizeSortedLosses(await this.sortedLosses(valid, limits, options), valid.confidence);
+        break;
+      case 'historical': {
+        const { portfolio, returns, horizonDays, confidence } = valid;
+        report = await this.executor.run({ method: 'historical', portfolio, returns, horizonDays, confidence: Float64Array.from(confidence) }, limits);
+        break;
+      }
+      case 'parametric': {
+        const { portfolio, horizonDays, confidence } = valid;
+        report = await this.executor.run({ method: 'parametric', portfolio, horizonDays, confidence: Float64Array.from(confidence) }, limits);
+        break;
+      }
+    }
+    return riskResult(this.component, valid, report, started);
+  }
+
+  async monteCarlo(portfolio: PortfolioSpec, options: MonteCarloCallOptions = {}): Promise<RiskResult> {
+    const { signal, timeoutMs, onProgress, chunkPaths, ...request } = options;
+    return this.run({ method: 'monte-carlo', portfolio, ...request }, { signal, timeoutMs, onProgress, chunkPaths });
+  }
+
+  async historical(portfolio: PortfolioSpec, options: ClosedFormOptions & CallOptions = {}): Promise<RiskResult> {
+    const { signal, timeoutMs, ...request } = options;
+    return this.run({ method: 'historical', portfolio, ...request }, { signal, timeoutMs });
+  }
+
+  async parametric(portfolio: PortfolioSpec, options: ClosedFormOptions & CallOptions = {}): Promise<RiskResult> {
+    const { signal, timeoutMs, ...request } = options;
+    return this.run({ method: 'parametric', portfolio, ...request }, { signal, timeoutMs });
   }
 
   /** The P&L of every path, in path order (for plots or custom statistics). */
   async simulatePnl(portfolio: PortfolioSpec, options: MonteCarloCallOptions = {}): Promise<Float64Array> {
-    return this.simulate(this.monteCarloRun(portfolio, options));
+    const { signal, timeoutMs, onProgress, chunkPaths, ...request } = options;
+    const valid = validateMonteCarloRequest({ method: 'monte-carlo', portfolio, ...request });
+    return this.simulate(valid, this.limits({ signal, timeoutMs }), { onProgress, chunkPaths });
   }
 
-  async historical(portfolio: PortfolioSpec, options: ClosedFormOptions & CallOptions = {}): Promise<RiskResult> {
+  /** A Monte Carlo result and the P&L of its paths from one simulation: the result is summarised from that
+   *  P&L, the same numbers `run` gives for the request. */
+  async runWithPnl(request: MonteCarloRiskRequest | ValidMonteCarloRequest, options: RunOptions = {}): Promise<{ result: RiskResult; pnl: Float64Array }> {
     const started = performance.now();
-    const { signal, timeoutMs, ...rest } = options;
-    const request = validateClosedFormOptions(rest);
-    const { portfolio: engineInput, returns } = validatePortfolio(portfolio);
-    if (!returns || returns.length === 0) throw new InvalidInputError('returns', 'historical VaR needs past returns (T x n log-returns)');
-    const confidence = Float64Array.from(request.confidence);
-    const call: EngineCall = { method: 'historical', portfolio: engineInput, returns, horizonDays: request.horizonDays, confidence };
-    const report = (await this.run(call, this.limits({ signal, timeoutMs }))) as RiskReport;
-    return this.result('historical', report, returns.length, request.horizonDays, null, started);
-  }
-
-  async parametric(portfolio: PortfolioSpec, options: ClosedFormOptions & CallOptions = {}): Promise<RiskResult> {
-    const started = performance.now();
-    const { signal, timeoutMs, ...rest } = options;
-    const request = validateClosedFormOptions(rest);
-    const confidence = Float64Array.from(request.confidence);
-    const call: EngineCall = { method: 'parametric', portfolio: validatePortfolio(portfolio).portfolio, horizonDays: request.horizonDays, confidence };
-    const report = (await this.run(call, this.limits({ signal, timeoutMs }))) as RiskReport;
-    return this.result('parametric', report, null, request.horizonDays, null, started);
-  }
-
-  /** Validates a Monte Carlo request (options, limits, portfolio) and decides its paths per call. */
-  private monteCarloRun(portfolio: PortfolioSpec, options: MonteCarloCallOptions): MonteCarloRun {
-    const { onProgress, signal, timeoutMs, chunkPaths, ...rest } = options;
-    const request = validateMonteCarloOptions(rest);
-    const limits = this.limits({ signal, timeoutMs });
-    return {
-      portfolio: validatePortfolio(portfolio).portfolio,
-      request,
-      limits,
-      chunk: this.chunkSize(request.paths, chunkPaths, onProgress !== undefined),
-      onProgress,
-    };
-  }
-
-  private async monteCarloInOneCall({ portfolio, request, limits, onProgress }: MonteCarloRun): Promise<RiskReport> {
-    const call: EngineCall = { method: 'monteCarlo', portfolio, run: simulation(request, 0, request.paths), confidence: Float64Array.from(request.confidence) };
-    const report = (await this.run(call, limits)) as RiskReport;
-    onProgress?.(request.paths, request.paths);
-    return report;
+    const valid = validateOnce<MonteCarloRiskRequest, ValidMonteCarloRequest>(request, validateMonteCarloRequest);
+    const pnl = await this.simulate(valid, this.limits(options), options);
+    return { result: riskResult(this.component, valid, summarizePnl(pnl, valid.confidence), started), pnl };
   }
 
   /** The P&L of every path in path order, from one call or from chunks. */
-  private async simulate(run: MonteCarloRun): Promise<Float64Array> {
-    const { portfolio, request, limits, chunk, onProgress } = run;
-    if (chunk >= request.paths) {
-      const pnl = (await this.run({ method: 'simulatePnl', portfolio, run: simulation(request, 0, request.paths) }, limits)) as Float64Array;
-      onProgress?.(request.paths, request.paths);
-      return pnl;
-    }
+  private async simulate(request: ValidMonteCarloRequest, limits: CallLimits, options: RunOptions): Promise<Float64Array> {
+    const chunks: [firstPath: number, pnl: Float64Array][] = [];
+    await this.runChunks('simulatePnl', request, limits, options, (values, first) => chunks.push([first, values]));
+    // One chunk is the whole P&L already; several are copied into place.
+    if (chunks.length === 1) return chunks[0]![1];
     const pnl = new Float64Array(request.paths);
-    await this.runChunks('simulatePnl', run, (values, first) => pnl.set(values, first));
+    for (const [first, values] of chunks) pnl.set(values, first);
     return pnl;
   }
 
   /** The losses of every path in ascending order: each chunk's sorted in its worker, merged here. */
-  private async sortedLossesInChunks(run: MonteCarloRun): Promise<Float64Array> {
+  private async sortedLosses(request: ValidMonteCarloRequest, limits: CallLimits, options: RunOptions): Promise<Float64Array> {
     const runs: Float64Array[] = [];
-    await this.runChunks('sortedLosses', run, (values) => runs.push(values));
+    await this.runChunks('sortedLosses', request, limits, options, (values) => runs.push(values));
     return mergeSortedRuns(runs);
   }
 
@@ -200,9 +203,12 @@ export class RiskEngine {
    *  arrives; the first failure cancels the others. */
   private async runChunks(
     method: 'simulatePnl' | 'sortedLosses',
-    { portfolio, request, limits, chunk, onProgress }: MonteCarloRun,
+    request: ValidMonteCarloRequest,
+    limits: CallLimits,
+    { onProgress, chunkPaths }: RunOptions,
     accept: (values: Float64Array, firstPath: number) => void,
   ): Promise<void> {
+    const chunk = this.chunkSize(request.paths, chunkPaths, onProgress !== undefined);
     const failFast = new AbortController();
     const chunkLimits = { ...limits, signal: limits.signal ? AbortSignal.any([limits.signal, failFast.signal]) : failFast.signal };
     let done = 0;
@@ -210,8 +216,8 @@ export class RiskEngine {
     for (let first = 0; first < request.paths; first += chunk) {
       const count = Math.min(chunk, request.paths - first);
       chunks.push(
-        this.run({ method, portfolio, run: simulation(request, first, count) }, chunkLimits).then((values) => {
-          accept(values as Float64Array, first);
+        this.executor.run({ method, portfolio: request.portfolio, run: simulation(request, first, count) }, chunkLimits).then((values) => {
+          accept(values, first);
           done += count;
           onProgress?.(done, request.paths);
         }),
@@ -243,32 +249,30 @@ export class RiskEngine {
     return Math.min(MAX_PATHS_PER_CALL, Math.max(MIN_CHUNK_PATHS, Math.ceil(paths / (this.executor.concurrency * chunksPerWorker))));
   }
 
-  private run(call: EngineCall, limits: CallLimits): Promise<unknown> {
-    return this.executor.run(call, limits);
-  }
-
   private limits(options: CallOptions): CallLimits {
     const timeoutMs = options.timeoutMs ?? this.timeoutMs;
     if (!Number.isInteger(timeoutMs) || timeoutMs < 1) throw new InvalidInputError('timeoutMs', 'must be a positive integer');
     return { deadlineAt: performance.now() + timeoutMs, timeoutMs, signal: options.signal };
   }
-
-  private result(method: RiskMethod, report: RiskReport, paths: number | null, horizonDays: number, seed: bigint | null, started: number): RiskResult {
-    return {
-      method,
-      paths,
-      horizonDays,
-      seed: seed === null ? null : seed.toString(),
-      levels: report.levels.map(({ confidence, var: valueAtRisk, es, stdError }) => ({ confidence, var: valueAtRisk, es, stdError })),
-      meanPnl: report.meanPnl,
-      stdPnl: report.stdPnl,
-      component: this.component,
-      elapsedMs: Math.round((performance.now() - started) * 1000) / 1000,
-    };
-  }
 }
 
-function simulation(request: MonteCarloRequest, firstPath: number, pathCount: number): Simulation {
+/** The result of a request (the CLI's `--json` object) from the report that answered it: the one place
+ *  that shapes a result, for the engine and for the service's reference fallback alike. */
+export function riskResult(component: ComponentIdentity, request: ValidRiskRequest, report: RiskReport, started: number): RiskResult {
+  return {
+    method: request.method,
+    paths: request.method === 'parametric' ? null : Number(report.scenarios),
+    horizonDays: request.horizonDays,
+    seed: request.method === 'monte-carlo' ? request.seed.toString() : null,
+    levels: report.levels.map(({ confidence, var: valueAtRisk, es, stdError }) => ({ confidence, var: valueAtRisk, es, stdError })),
+    meanPnl: report.meanPnl,
+    stdPnl: report.stdPnl,
+    component,
+    elapsedMs: Math.round((performance.now() - started) * 1000) / 1000,
+  };
+}
+
+function simulation(request: ValidMonteCarloRequest, firstPath: number, pathCount: number): Simulation {
   return { seed: request.seed, horizonDays: request.horizonDays, antithetic: request.antithetic, firstPath: BigInt(firstPath), pathCount: BigInt(pathCount) };
 }
 

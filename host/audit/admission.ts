@@ -4,6 +4,7 @@
 // `wasm-risk audit` prints the same report.
 import { z } from 'zod';
 import { sha256Hex } from '../files/content-hash.js';
+import { bytesName } from '../load/component-format.js';
 import { PolicyDeniedError, ProvenanceError, SignatureError, type WasmRiskError } from '../errors.js';
 import { parseOrThrow } from '../request/validation.js';
 import type { SandboxOptions } from '../run/sandbox.js';
@@ -20,7 +21,8 @@ export const admissionOptionsSchema = z.strictObject({
   lockFile: z.string().min(1).default(DEFAULT_LOCK_FILE),
   /** Ed25519 public keys (PEM); when any is given, a valid signature by one of them is required. */
   trustedKeys: z.array(z.string()).default([]),
-  /** The component's signature: 64 raw bytes or their base64 (default `<component>.sig`). */
+  /** The component's signature: 64 raw bytes or their base64 (default `<component>.sig`; required for
+   *  a component given as bytes). */
   signatureFile: z.string().min(1).optional(),
 });
 
@@ -38,7 +40,8 @@ export interface AuditReport extends Omit<ComponentInspection, 'imports'> {
   reasons: string[];
 }
 
-export async function auditComponent(bytes: Uint8Array, path: string, options: AdmissionOptions = {}): Promise<AuditReport> {
+/** `path` is the file the bytes were read from; without one the report names them by their hash. */
+export async function auditComponent(bytes: Uint8Array, path?: string, options: AdmissionOptions = {}): Promise<AuditReport> {
   return audit(bytes, path, options, 'report');
 }
 
@@ -47,7 +50,7 @@ export async function auditComponent(bytes: Uint8Array, path: string, options: A
  * Provenance comes first and fails before any parser reads the bytes: in strict mode, bytes nobody
  * approved are not even inspected.
  */
-export async function admitComponent(bytes: Uint8Array, path: string, options: AdmissionOptions = {}): Promise<AuditReport> {
+export async function admitComponent(bytes: Uint8Array, path: string | undefined, options: AdmissionOptions = {}): Promise<AuditReport> {
   const report = await audit(bytes, path, options, 'admit');
   const error = refusal(report);
   if (error) throw error;
@@ -55,26 +58,27 @@ export async function admitComponent(bytes: Uint8Array, path: string, options: A
 }
 
 /** `admit` refuses unproven bytes before parsing them and reads only the boundary; `report` reads it all. */
-async function audit(bytes: Uint8Array, path: string, options: AdmissionOptions, purpose: 'admit' | 'report'): Promise<AuditReport> {
+async function audit(bytes: Uint8Array, path: string | undefined, options: AdmissionOptions, purpose: 'admit' | 'report'): Promise<AuditReport> {
   const settings = parseOrThrow(admissionOptionsSchema, options, 'admission');
   const sha256 = sha256Hex(bytes);
+  const name = path ?? bytesName(bytes);
   const provenance = await checkProvenance(bytes, sha256, path, {
     lockFile: settings.strict ? settings.lockFile : undefined,
     trustedKeys: settings.trustedKeys,
     signatureFile: settings.signatureFile,
   });
-  const unproven = provenanceRefusal(provenance, path);
+  const unproven = provenanceRefusal(provenance, name);
   if (unproven && purpose === 'admit') throw unproven;
   let inspection: ComponentInspection;
   try {
-    inspection = await inspectComponent(bytes, path, purpose === 'admit' ? 'boundary' : 'full');
+    inspection = await inspectComponent(bytes, name, purpose === 'admit' ? 'boundary' : 'full');
   } catch (error) {
     // A tampered file is first of all not the approved file, whatever else is wrong with it.
     throw unproven ?? error;
   }
   const policy = settings.policy ?? (await defaultCapabilityPolicy());
   const imports = inspection.imports.map((item) => ({ ...item, ...decideImport(policy, item) }));
-  const problems = [lockProblem(provenance.lock, path), signatureProblem(provenance.signature), ...denials(imports)].filter(
+  const problems = [lockProblem(provenance.lock, name), signatureProblem(provenance.signature), ...denials(imports)].filter(
     (problem) => problem !== undefined,
   );
   return {

@@ -1,9 +1,13 @@
 // What a component is and what it asks for, read from its bytes without running any of it: hash and
-// size, the world it implements, every import and export with its functions, and who produced it.
+// size, the world it implements, every import and export with its functions, who produced it, and the
+// name, version and licence it was stamped with.
 import { assertComponentBytes } from '../load/component-format.js';
+import { importWasmTools } from '../load/jco.js';
+import { shippedDescription, type ComponentDescription } from '../load/shipped-glue.js';
 import { sha256Hex } from '../files/content-hash.js';
 import { ComponentLoadError, messageOf } from '../errors.js';
 import { readComponentBoundary, type BoundaryItem, type ExternSort } from './component-binary.js';
+import { WasmByteReader } from './wasm-byte-reader.js';
 
 /** One import or export. */
 export interface ComponentExtern {
@@ -36,35 +40,50 @@ export interface ComponentInspection {
   exports: ComponentExtern[];
   /** Producer metadata of the component and its modules: field (`language`, `processed-by`, `sdk`) to `name version` entries. */
   producers: Record<string, string[]>;
+  /** What the component says it is; null fields when it carries no such section (or only the boundary was read). */
+  metadata: ComponentMetadata;
+}
+
+/** The component's own name, version and licence: what `wasm-tools metadata add` writes (components/componentize.mjs). */
+export interface ComponentMetadata {
+  name: string | null;
+  version: string | null;
+  license: string | null;
 }
 
 /** `namespace:package/interface@version`; namespaces and packages may nest (`a:b:c/d`). */
 const INTERFACE_NAME = /^([^/@]+:[^/@]+)\/([^@]+)(?:@(.+))?$/;
 
 /**
- * `full` also decodes the WIT and producer metadata with wasm-tools (for the audit report); `boundary`
+ * `full` also decodes the WIT and producer metadata with wasm-tools, or takes them from what shipped with
+ * the package's own component (for the audit report); `boundary`
  * reads only the imports and exports, which is all admission decides on, and skips wasm-tools' start-up
  * (about 240 ms the first time in a process) on every component load.
  */
 export async function inspectComponent(bytes: Uint8Array, path: string, depth: 'full' | 'boundary' = 'full'): Promise<ComponentInspection> {
   assertComponentBytes(bytes, path);
   const boundary = readComponentBoundary(bytes, path);
-  const [wit, modules] = depth === 'full' ? await describe(bytes, path) : [null, []];
+  const sha256 = sha256Hex(bytes);
+  const { wit, producers } = depth === 'full' ? await describe(bytes, sha256, path) : { wit: null, producers: {} };
   const exports = boundary.exports.map(toExtern);
   return {
     path,
-    sha256: sha256Hex(bytes),
+    sha256,
     size: bytes.length,
     world: { packages: packagesOf(exports), wit },
     imports: boundary.imports.map(toExtern),
     exports,
-    producers: mergeProducers(modules.map((module) => module.producers)),
+    producers,
+    metadata: depth === 'full' ? readMetadata(bytes) : { name: null, version: null, license: null },
   };
 }
 
-async function describe(bytes: Uint8Array, path: string) {
-  const { componentWit, metadataShow } = await import('@bytecodealliance/jco-transpile/wasm-tools');
-  return Promise.all([wasmTools(() => componentWit(bytes), path), wasmTools(() => metadataShow(bytes), path)]);
+async function describe(bytes: Uint8Array, sha256: string, path: string): Promise<ComponentDescription> {
+  const shipped = await shippedDescription(sha256);
+  if (shipped) return shipped;
+  const { componentWit, metadataShow } = await importWasmTools('to audit other components');
+  const [wit, modules] = await Promise.all([wasmTools(() => componentWit(bytes), path), wasmTools(() => metadataShow(bytes), path)]);
+  return { wit, producers: mergeProducers(modules.map((module) => module.producers)) };
 }
 
 async function wasmTools<T>(run: () => Promise<T>, path: string): Promise<T> {
@@ -89,6 +108,40 @@ function packagesOf(exports: ComponentExtern[]): ComponentPackage[] {
     packages.set(`${name}@${version}`, { name, version });
   }
   return [...packages.values()];
+}
+
+/** Custom sections of the component itself (not of its modules) that say what it is. */
+const METADATA_SECTIONS: Record<string, keyof ComponentMetadata> = { 'component-name': 'name', version: 'version', licenses: 'license' };
+const COMPONENT_NAME_SUBSECTION = 0;
+
+/**
+ * jco's `metadataShow` decodes the name but not the version or licence sections, hence this walk over the
+ * top-level sections. It runs after readComponentBoundary has read the same sections, so they are well formed.
+ */
+function readMetadata(bytes: Uint8Array): ComponentMetadata {
+  const reader = new WasmByteReader(bytes, 8, bytes.length, (problem, at) => new Error(`${problem} at byte ${at}`));
+  const text = (start: number, end: number) => new TextDecoder().decode(bytes.subarray(start, end));
+  const metadata: ComponentMetadata = { name: null, version: null, license: null };
+  while (reader.offset < reader.end) {
+    const id = reader.byte();
+    const end = reader.u32() + reader.offset;
+    if (id === 0) {
+      const nameEnd = reader.u32() + reader.offset;
+      const field = METADATA_SECTIONS[text(reader.offset, nameEnd)];
+      reader.offset = nameEnd;
+      if (field === 'name') {
+        if (reader.byte() === COMPONENT_NAME_SUBSECTION) {
+          reader.u32();
+          const length = reader.u32();
+          metadata.name = text(reader.offset, reader.offset + length);
+        }
+      } else if (field) {
+        metadata[field] = text(reader.offset, end);
+      }
+    }
+    reader.offset = end;
+  }
+  return metadata;
 }
 
 function mergeProducers(fieldLists: [string, [string, string][]][][]): Record<string, string[]> {

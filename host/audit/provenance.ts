@@ -33,7 +33,7 @@ export interface ProvenanceOptions {
   lockFile?: string;
   /** Ed25519 public keys (PEM); when given, a valid signature by one of them is required. */
   trustedKeys?: string[];
-  /** The signature (64 raw bytes, or their base64); default `<component>.sig`. */
+  /** The signature (64 raw bytes, or their base64); default `<component>.sig`, required for bytes without a file. */
   signatureFile?: string;
 }
 
@@ -54,12 +54,14 @@ export interface ProvenanceReport {
   signature: SignatureCheck;
 }
 
-export async function checkProvenance(bytes: Uint8Array, sha256: string, path: string, options: ProvenanceOptions): Promise<ProvenanceReport> {
+/** `path` is the file the bytes were read from, if any: the default signature sits beside it, and a lock
+ *  entry's path can tell a modified file from an unknown one. */
+export async function checkProvenance(bytes: Uint8Array, sha256: string, path: string | undefined, options: ProvenanceOptions): Promise<ProvenanceReport> {
   const [lock, signature] = await Promise.all([
     options.lockFile === undefined ? ({ status: 'not-checked' } as const) : checkLock(sha256, path, options.lockFile),
     options.trustedKeys === undefined || options.trustedKeys.length === 0
       ? ({ status: 'not-checked' } as const)
-      : checkSignature(bytes, options.signatureFile ?? `${path}.sig`, options.trustedKeys),
+      : checkSignature(bytes, options.signatureFile ?? defaultSignatureFile(path), options.trustedKeys),
   ]);
   return { lock, signature };
 }
@@ -90,10 +92,16 @@ export function signatureProblem(signature: SignatureCheck): string | undefined 
   }
 }
 
-async function checkLock(sha256: string, path: string, lockFile: string): Promise<LockCheck> {
+function defaultSignatureFile(path: string | undefined): string {
+  if (path === undefined) throw new InvalidInputError('admission.signatureFile', 'required for a component given as bytes: no <component>.sig sits beside it');
+  return `${path}.sig`;
+}
+
+async function checkLock(sha256: string, path: string | undefined, lockFile: string): Promise<LockCheck> {
   const lock = await readLockFile(lockFile);
   const pinned = lock.components.find((entry) => entry.sha256 === sha256);
   if (pinned) return { status: 'pinned', lockFile, name: pinned.name, version: pinned.version };
+  if (path === undefined) return { status: 'unpinned', lockFile, actual: sha256 };
   const here = resolve(path);
   const pinnedHere = lock.components.find((entry) => entry.path !== undefined && resolve(dirname(lockFile), entry.path) === here);
   if (!pinnedHere) return { status: 'unpinned', lockFile, actual: sha256 };

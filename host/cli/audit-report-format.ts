@@ -12,11 +12,14 @@ const count = new Intl.NumberFormat('en-US');
 export function formatAuditReport(report: AuditReport): string {
   const packages = report.world.packages.map((pkg) => (pkg.version ? `${pkg.name}@${pkg.version}` : pkg.name));
   const producers = Object.entries(report.producers).map(([field, entries]) => `${field}: ${entries.join(', ')}`);
+  const { name, version, license } = report.metadata;
   return [
     `component  ${report.path}`,
     `sha256     ${report.sha256}`,
     `size       ${count.format(report.size)} bytes`,
     `world      ${packages.length > 0 ? `implements ${packages.join(', ')}` : 'exports no interface'}`,
+    ...(name || version ? [`package    ${[name ?? '(no name)', version].filter(Boolean).join(' ')}`] : []),
+    ...(license ? [`license    ${license}`] : []),
     ...producers.map((line, i) => `${i === 0 ? 'producers ' : '          '} ${line}`),
     `policy     ${report.policy}`,
     '',

@@ -6,7 +6,8 @@ import { ComponentImage } from '../load/component-image.js';
 import { checkCompatibility, type Compatibility } from '../contract/compatibility.js';
 import { IncompatibleComponentError } from '../errors.js';
 import type { PortfolioSpec } from '../request/portfolio.js';
-import { RiskEngine, type RiskMethod, type RiskResult } from '../risk-engine.js';
+import { validateRiskRequest, type ValidRiskRequest } from '../request/risk-request.js';
+import { RiskEngine, type RiskMethod } from '../risk-engine.js';
 import { admissionOptionsFrom, type AdmissionFlags } from './admission-flags.js';
 import { readPortfolioFile } from './portfolio-file.js';
 
@@ -69,15 +70,17 @@ export async function compareCommand(pathA: string, pathB: string, portfolioPath
 }
 
 async function compareMethods(engines: [RiskEngine, RiskEngine], portfolio: PortfolioSpec, options: CompareCommandOptions) {
-  const common = { horizonDays: options.horizonDays, confidence: options.confidence };
-  const runs: [RiskMethod, (engine: RiskEngine) => Promise<RiskResult>][] = [
-    ['monte-carlo', (engine) => engine.monteCarlo(portfolio, { ...common, paths: options.paths, seed: options.seed, antithetic: options.antithetic })],
-    ['parametric', (engine) => engine.parametric(portfolio, common)],
+  const { paths, seed, antithetic, horizonDays, confidence } = options;
+  // Validated once, run on both components.
+  const requests: ValidRiskRequest[] = [
+    validateRiskRequest({ method: 'monte-carlo', portfolio, paths, seed, antithetic, horizonDays, confidence }),
+    validateRiskRequest({ method: 'parametric', portfolio, horizonDays, confidence }),
   ];
-  if (portfolio.returns?.length) runs.push(['historical', (engine) => engine.historical(portfolio, common)]);
+  if (portfolio.returns?.length) requests.push(validateRiskRequest({ method: 'historical', portfolio, horizonDays, confidence }));
   const methods = [];
-  for (const [method, run] of runs) {
-    const [a, b] = await Promise.all(engines.map(run));
+  for (const request of requests) {
+    const { method } = request;
+    const [a, b] = await Promise.all(engines.map((engine) => engine.run(request)));
     const levels = a!.levels.map((level, i) => {
       const other = b!.levels[i]!;
       return {
@@ -97,7 +100,7 @@ function formatComparison({ components, methods, verdict }: Comparison): string 
   // Differences quote declarations generated from the components' own type names: untrusted text.
   const lines = components.map(
     (c, i) =>
-      terminalText(`${'AB'[i]}: ${c.path}  ${c.name ?? '?'} ${c.version ?? '?'}  contract ${c.contractVersion ?? 'none'}  sha256 ${c.sha256.slice(0, 16)}…  ${
+      terminalText(`${'AB'[i]}: ${c.path}  ${c.name === null ? '(not run: a component is incompatible)' : `${c.name} ${c.version}`}  contract ${c.contractVersion ?? 'none'}  sha256 ${c.sha256.slice(0, 16)}…  ${
         c.compatible ? 'compatible' : `INCOMPATIBLE: ${c.differences.join('; ')}`
       }`),
   );

@@ -3,17 +3,23 @@
 import { Command, CommanderError, Option } from 'commander';
 import { messageOf, WasmRiskError } from '../errors.js';
 import { MAX_INPUT_MB_FLAG, MAX_INPUT_MB_VARIABLE, parseMaxInputMb } from '../files/input-files.js';
+import { PACKAGE_VERSION } from '../files/package-paths.js';
 import { terminalText } from '../report/terminal-text.js';
 import { admissionFlagOptions } from './admission-flags.js';
 import { auditCommand } from './audit-command.js';
 import { compareCommand } from './compare-command.js';
-import { parseInteger, parseNumber, parseNumberList, parseSeed } from './option-parsers.js';
+import { parseInteger, parseNumber, parseNumberList, parseOutputFile, parseSeed } from './option-parsers.js';
+import { PNL_FORMATS } from './pnl-output.js';
 import { swapCommand } from './swap-command.js';
 import { varCommand } from './var-command.js';
 import { verifyLogCommand } from './verify-log-command.js';
+import { FALLBACKS, serveCommand } from './serve-command.js';
 
 /** Exit code for bad input (arguments, portfolio file): the caller can fix it. */
 const EXIT_BAD_INPUT = 2;
+/** Code of a command line that does not parse (commander's errors: unknown option or command, missing or
+ *  excess argument, invalid choice); a bad option value is ERR_INVALID_INPUT, naming the option. */
+const USAGE_ERROR_CODE = 'ERR_USAGE';
 const EXIT_INTERNAL = 70;
 
 /** What a risk request asks for: shared by `var` and `compare`. */
@@ -30,6 +36,7 @@ function riskRequestOptions(): Option[] {
 function buildProgram(): Command {
   const program = new Command('wasm-risk')
     .description('Sandboxed WebAssembly risk engines: Monte Carlo, historical and parametric VaR/ES')
+    .version(PACKAGE_VERSION)
     .exitOverride()
     .configureOutput({ outputError: () => undefined });
 
@@ -43,6 +50,10 @@ function buildProgram(): Command {
     .option('--timeout-ms <ms>', 'deadline of the request (default 120000)', parseInteger('--timeout-ms'))
     .option('--memory-limit-mb <mb>', "cap on the component's linear memory (default 512)", parseInteger('--memory-limit-mb'))
     .option('--json', 'print one JSON object instead of a table')
+    .option('--pnl-out <file>', "write every path's P&L, in path order: CSV (path,pnl), or raw little-endian float64 if <file> ends in .f64 (Monte Carlo)", parseOutputFile('--pnl-out'))
+    .addOption(new Option('--pnl-format <format>', 'format of --pnl-out (default: from its extension)').choices(PNL_FORMATS))
+    .option('--force', 'let --pnl-out replace an existing file')
+    .addOption(new Option('--histogram', 'plot the P&L distribution under the table, VaR and ES marked (Monte Carlo)').conflicts('json'))
     .action(varCommand);
   for (const option of [...riskRequestOptions(), ...admissionFlagOptions()]) riskRun.addOption(option);
 
@@ -69,7 +80,7 @@ function buildProgram(): Command {
     .description('demonstrate a live swap under load: serve from <from>, swap to <to>, roll back; report who served what')
     .argument('<from.wasm>', 'version serving first')
     .argument('<to.wasm>', 'version swapped in')
-    .option('--portfolio <file>', 'portfolio the requests use', 'examples/portfolio.json')
+    .option('--portfolio <file>', 'portfolio the requests use (default: the example portfolio shipped with wasm-risk)')
     .option('--requests <n>', 'requests to send', parseInteger('--requests'), 300)
     .option('--concurrency <n>', 'requests in flight at once', parseInteger('--concurrency'), 8)
     .option('--paths <n>', 'Monte Carlo paths per request', parseInteger('--paths'), 5_000)
@@ -79,15 +90,6 @@ function buildProgram(): Command {
     .action(swapCommand);
   for (const option of admissionFlagOptions()) swap.addOption(option);
 
-  // The commands that read input files take the cap on the large ones; the hook applies it before any is read.
-  for (const command of [riskRun, audit, compare, swap]) {
-    command.addOption(new Option(`${MAX_INPUT_MB_FLAG} <mb>`, 'cap on the component and portfolio file sizes, in MiB (default 128)').argParser((mb: string) => parseMaxInputMb(mb, MAX_INPUT_MB_FLAG)));
-  }
-  program.hook('preAction', (_program, command) => {
-    const { maxInputMb } = command.opts<{ maxInputMb?: number }>();
-    if (maxInputMb !== undefined) process.env[MAX_INPUT_MB_VARIABLE] = String(maxInputMb);
-  });
-
   program
     .command('verify-log')
     .description("check a swap audit log's MAC chain and anchor; exit 1 if tampered, 2 if it cannot be checked")
@@ -95,6 +97,33 @@ function buildProgram(): Command {
     .option('--audit-key <file>', 'the key that wrote the log (default: $XDG_CONFIG_HOME/wasm-risk/audit-log.key)')
     .option('--json', 'print one JSON object instead of the events')
     .action(verifyLogCommand);
+
+  const serve = program
+    .command('serve')
+    .description('serve risk requests over HTTP: /v1/<method>, /v1/batch, /healthz, /readyz, /metrics, /openapi.json')
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--port <port>', 'port to listen on (0 picks a free one)', parseInteger('--port'), 8080)
+    .option('--component <path>', "risk component (.wasm); default: the project's own engine")
+    .option('--workers <n>', 'worker threads (default: the number of cores)', parseInteger('--workers'))
+    .option('--max-queue <n>', 'requests that may wait for a worker; more are refused with 429 (default 64)', parseInteger('--max-queue'))
+    .option('--max-batch <n>', 'evaluations in one /v1/batch (default 1000)', parseInteger('--max-batch'))
+    .option('--max-body-mb <mb>', 'largest request body, in MiB; larger is refused with 413 (default 16)', parseInteger('--max-body-mb'))
+    .option('--timeout-ms <ms>', 'deadline of each evaluation (default 120000)', parseInteger('--timeout-ms'))
+    .option('--memory-limit-mb <mb>', "cap on the component's linear memory (default 512)", parseInteger('--memory-limit-mb'))
+    .addOption(new Option('--fallback <engine>', 'what answers when the component traps, times out or runs out of memory').choices(FALLBACKS).default('none'))
+    .option('--tls-cert <file>', 'serve HTTPS with this certificate (PEM), with --tls-key')
+    .option('--tls-key <file>', 'private key (PEM) of --tls-cert')
+    .action(serveCommand);
+  for (const option of admissionFlagOptions()) serve.addOption(option);
+
+  // The commands that read input files take the cap on the large ones; the hook applies it before any is read.
+  for (const command of [riskRun, audit, compare, swap, serve]) {
+    command.addOption(new Option(`${MAX_INPUT_MB_FLAG} <mb>`, 'cap on the component and portfolio file sizes, in MiB (default 128)').argParser((mb: string) => parseMaxInputMb(mb, MAX_INPUT_MB_FLAG)));
+  }
+  program.hook('preAction', (_program, command) => {
+    const { maxInputMb } = command.opts<{ maxInputMb?: number }>();
+    if (maxInputMb !== undefined) process.env[MAX_INPUT_MB_VARIABLE] = String(maxInputMb);
+  });
 
   return program;
 }
@@ -122,7 +151,9 @@ async function main(argv: string[]): Promise<number> {
   } catch (error) {
     if (error instanceof CommanderError) {
       if (error.exitCode === 0) return 0;
-      process.stderr.write(`wasm-risk: ${oneLine(error.message.replace(/^error: /, ''))}\n`);
+      // `wasm-risk` without a command: commander has printed the help to stderr, as for a usage error.
+      if (error.code === 'commander.help') return EXIT_BAD_INPUT;
+      process.stderr.write(`wasm-risk: ${USAGE_ERROR_CODE}: ${oneLine(error.message.replace(/^error: /, ''))}\n`);
       return EXIT_BAD_INPUT;
     }
     if (error instanceof WasmRiskError) {

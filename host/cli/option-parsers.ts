@@ -25,3 +25,11 @@ export function parseNumberList(option: string) {
   const parse = parseNumber(option);
   return (value: string): number[] => value.split(',').map(parse);
 }
+
+/** A file the command writes: a name, not an empty string (which the system would refuse with ENOENT). */
+export function parseOutputFile(option: string) {
+  return (value: string): string => {
+    if (value.trim() === '') throw new InvalidInputError(option, 'must name a file');
+    return value;
+  };
+}

@@ -7,13 +7,20 @@ import { terminalText } from '../report/terminal-text.js';
 const money = new Intl.NumberFormat('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
 const count = new Intl.NumberFormat('en-US');
 
+/** A confidence level as a percentage with no trailing zeros: 0.95 is "95%", 0.995 is "99.5%". */
+export function confidencePercent(confidence: number): string {
+  return `${(confidence * 100).toFixed(2).replace(/\.?0+$/, '')}%`;
+}
+
 export function formatRiskResult(result: RiskResult): string {
   const scenarios =
     result.method === 'parametric' ? 'closed form' : `${count.format(result.paths ?? 0)} ${result.method === 'historical' ? 'scenarios' : 'paths'}`;
   const seed = result.seed === null ? '' : `, seed ${result.seed}`;
   const table = new Table({ head: ['Confidence', 'VaR', 'ES', 'Std error (VaR)'], colAligns: ['right', 'right', 'right', 'right'], style: { head: [], border: [] } });
   for (const level of result.levels) {
-    table.push([`${(level.confidence * 100).toFixed(2).replace(/\.?0+$/, '')}%`, money.format(level.var), money.format(level.es), money.format(level.stdError)]);
+    // The closed form has no sampling error: "n/a", not a 0.00 that would read as a measured one.
+    const stdError = result.method === 'parametric' ? 'n/a' : money.format(level.stdError);
+    table.push([confidencePercent(level.confidence), money.format(level.var), money.format(level.es), stdError]);
   }
   const { name, version, sha256 } = result.component;
   return [

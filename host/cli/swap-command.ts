@@ -3,12 +3,14 @@
 import { terminalJson } from '../report/terminal-text.js';
 import { ComponentRegistry } from '../versions/registry.js';
 import { InvalidInputError, messageOf } from '../errors.js';
+import { EXAMPLE_PORTFOLIO } from '../files/package-paths.js';
 import { verifySwapAuditLog, type SwapEvent } from '../versions/swap-audit-log.js';
 import { admissionOptionsFrom, type AdmissionFlags } from './admission-flags.js';
 import { readPortfolioFile } from './portfolio-file.js';
 
 export interface SwapCommandOptions extends AdmissionFlags {
-  portfolio: string;
+  /** Default: the example portfolio the package ships, wherever it is installed. */
+  portfolio?: string;
   requests: number;
   concurrency: number;
   paths: number;
@@ -29,7 +31,7 @@ interface SwapSummary {
 export async function swapCommand(fromPath: string, toPath: string, options: SwapCommandOptions): Promise<void> {
   if (options.requests < 3) throw new InvalidInputError('--requests', 'must be at least 3 (before, during and after the swap)');
   if (options.concurrency < 1) throw new InvalidInputError('--concurrency', 'must be at least 1');
-  const portfolio = await readPortfolioFile(options.portfolio);
+  const portfolio = await readPortfolioFile(options.portfolio ?? EXAMPLE_PORTFOLIO);
   const registry = new ComponentRegistry({
     auditLogPath: options.auditLog,
     auditKeyPath: options.auditKey,

@@ -1,7 +1,7 @@
 // What comes back from a component is untrusted: errors are mapped to the host's typed errors, its text
 // is escaped for the terminal, and results are checked for shape and sanity before anyone reads a
 // number from them.
-import type { EngineInfo, RiskReport } from './types.js';
+import { RISK_ERROR_TAGS, type EngineInfo, type RiskErrorCase, type RiskReport } from './types.js';
 import { LIFTED_LEVELS_BOUND } from '../load/glue-patches.js';
 import {
   ComponentContractError,
@@ -12,7 +12,7 @@ import {
   WasmRiskError,
   messageOf,
 } from '../errors.js';
-import { varRank } from '../report/risk-statistics.js';
+import { precedes, varRank } from '../report/risk-statistics.js';
 import { terminalText } from '../report/terminal-text.js';
 
 const MAX_MESSAGE = 500;
@@ -24,27 +24,26 @@ export function componentFailure(thrown: unknown): WasmRiskError {
   if (thrown instanceof WebAssembly.RuntimeError) {
     return new ComponentTrapError(`component trapped: ${terminalText(thrown.message)}`, { cause: thrown });
   }
-  if (isRiskErrorCase(thrown)) {
-    const message = terminalText(thrown.val.slice(0, MAX_MESSAGE));
-    switch (thrown.tag) {
-      case 'invalid-input': {
-        const split = message.indexOf(': ');
-        return split > 0 ? new InvalidInputError(message.slice(0, split), message.slice(split + 2)) : new InvalidInputError('', message);
-      }
-      case 'not-positive-semidefinite':
-        return new NotPositiveSemidefiniteError(message);
-      case 'too-large':
-        return new RequestTooLargeError(message);
-    }
-  }
+  if (isRiskErrorCase(thrown)) return RISK_ERRORS[thrown.tag](terminalText(thrown.val.slice(0, MAX_MESSAGE)));
   // A RangeError or TypeError from the glue means the component's memory or data was corrupt.
   return new ComponentTrapError(`component failed: ${terminalText(messageOf(thrown).slice(0, MAX_MESSAGE))}`, { cause: thrown });
 }
 
-function isRiskErrorCase(value: unknown): value is { tag: 'invalid-input' | 'not-positive-semidefinite' | 'too-large'; val: string } {
+/** The host's error for each `risk-error` case: typed by the generated contract, so a case added to the WIT
+ *  is a compile error here until it is mapped. */
+const RISK_ERRORS: { [Tag in RiskErrorCase['tag']]: (message: string) => WasmRiskError } = {
+  'invalid-input': (message) => {
+    const split = message.indexOf(': ');
+    return split > 0 ? new InvalidInputError(message.slice(0, split), message.slice(split + 2)) : new InvalidInputError('', message);
+  },
+  'not-positive-semidefinite': (message) => new NotPositiveSemidefiniteError(message),
+  'too-large': (message) => new RequestTooLargeError(message),
+};
+
+function isRiskErrorCase(value: unknown): value is RiskErrorCase {
   if (typeof value !== 'object' || value === null) return false;
   const { tag, val } = value as { tag?: unknown; val?: unknown };
-  return (tag === 'invalid-input' || tag === 'not-positive-semidefinite' || tag === 'too-large') && typeof val === 'string';
+  return (RISK_ERROR_TAGS as readonly unknown[]).includes(tag) && typeof val === 'string';
 }
 
 /** The component's name and version, escaped (`terminalText`) once here so that every table, log and
@@ -196,11 +195,25 @@ function checkSpread(report: RiskReport, count: number, slack: number, fail: Fai
 }
 
 export function checkedPnl(pnl: Float64Array, pathCount: number): Float64Array {
-  if (!(pnl instanceof Float64Array) || pnl.length !== pathCount) {
-    throw new ComponentContractError(`component returned ${pnl?.length ?? 'no'} P&L values for ${pathCount} paths`);
+  return checkedPathValues(pnl, pathCount, 'P&L');
+}
+
+/** `losses` if they are what `sorted-losses` must return: one finite loss per path, ascending in the order
+ *  the host sorts in (-0 before +0), which merging the chunks relies on. */
+export function checkedSortedLosses(losses: Float64Array, pathCount: number): Float64Array {
+  checkedPathValues(losses, pathCount, 'loss');
+  for (let i = 1; i < losses.length; i++) {
+    if (precedes(losses[i]!, losses[i - 1]!)) throw new ComponentContractError(`component returned losses out of order: ${losses[i]} after ${losses[i - 1]} at index ${i}`);
   }
-  for (let i = 0; i < pnl.length; i++) {
-    if (!Number.isFinite(pnl[i])) throw new ComponentContractError(`component returned a non-finite P&L for path ${i}`);
+  return losses;
+}
+
+function checkedPathValues(values: Float64Array, pathCount: number, what: 'P&L' | 'loss'): Float64Array {
+  if (!(values instanceof Float64Array) || values.length !== pathCount) {
+    throw new ComponentContractError(`component returned ${values?.length ?? 'no'} ${what} values for ${pathCount} paths`);
   }
-  return pnl;
+  for (let i = 0; i < values.length; i++) {
+    if (!Number.isFinite(values[i])) throw new ComponentContractError(`component returned a non-finite ${what} at index ${i}`);
+  }
+  return values;
 }

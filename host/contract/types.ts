@@ -1,77 +1,64 @@
-// The TypeScript shape of the `wasm-risk:risk@1.0.0` world's types, as jco lifts and lowers them.
-// Mirrors wit/risk.wit; the loader checks at load time that a component exports this contract.
+// The `wasm-risk:risk` contract as the host sees it, the one module every host file takes it from: the types
+// jco lifts and lowers, the names and version a component must export, and what follows from them. All of it
+// is generated from wit/ at build time (tools/generate-contract.mjs, into ./generated/); nothing here
+// restates the WIT.
+import semver from 'semver';
+import type * as EngineInterface from './generated/interfaces/wasm-risk-risk-engine.js';
+import * as generated from './generated/contract.js';
+import { CONTRACT_PACKAGE, CONTRACT_VERSION, ENGINE_FUNCTION_SINCE, ENGINE_INTERFACE } from './generated/contract.js';
 
-export interface Asset {
-  spot: number;
-  drift: number;
-  vol: number;
+export type {
+  Asset,
+  EngineInfo,
+  Instrument,
+  LevelRisk,
+  OptionContract,
+  OptionKind,
+  Portfolio,
+  Position,
+  RiskError as RiskErrorCase,
+  RiskReport,
+  Simulation,
+} from './generated/interfaces/wasm-risk-risk-types.js';
+export { CONTRACT_PACKAGE, CONTRACT_VERSION, ENGINE_INTERFACE, RISK_ERROR_TAGS } from './generated/contract.js';
+
+/** Engine functions added after the major version's x.0.0: an engine built against an earlier minor lacks them. */
+type LaterFunction = { [F in keyof typeof ENGINE_FUNCTION_SINCE]: (typeof ENGINE_FUNCTION_SINCE)[F] extends `${number}.0.0` ? never : F }[keyof typeof ENGINE_FUNCTION_SINCE];
+
+/** The functions of the `engine` interface, as the host calls them (errors are thrown); those added in a
+ *  later minor version are optional, as an engine built against an earlier one does not have them. */
+export type EngineExports = Omit<typeof EngineInterface, LaterFunction> & Partial<Pick<typeof EngineInterface, LaterFunction>>;
+
+/** What the generator writes of one version of the contract: enough to check a component against it. */
+export interface ContractDescription {
+  readonly CONTRACT_VERSION: string;
+  readonly ENGINE_FUNCTION_SINCE: Readonly<Record<string, string>>;
+  readonly INTERFACE_DECLARATIONS: Readonly<Record<string, string>>;
 }
 
-export type OptionKind = 'call' | 'put';
+/** The contract this host was built against. */
+export const HOST_CONTRACT: ContractDescription = generated;
 
-export interface OptionContract {
-  kind: OptionKind;
-  strike: number;
-  expiryYears: number;
+/** The major version this host speaks: a component must export the engine at `CONTRACT_MAJOR.x`. */
+export const CONTRACT_MAJOR = semver.major(CONTRACT_VERSION);
+
+const ENGINE_EXPORT = new RegExp(`^${CONTRACT_PACKAGE}/${ENGINE_INTERFACE}@(\\d+\\.\\d+\\.\\d+)$`);
+
+/** The name of the engine export at `version` (`wasm-risk:risk/engine@1.1.0`). */
+export function engineExportName(version: string): string {
+  return `${CONTRACT_PACKAGE}/${ENGINE_INTERFACE}@${version}`;
 }
 
-export type Instrument = { tag: 'spot' } | { tag: 'european'; val: OptionContract };
-
-export interface Position {
-  assetIndex: number;
-  quantity: number;
-  instrument: Instrument;
+/** The contract version of a component export named like `wasm-risk:risk/engine@1.1.0`, or null. */
+export function engineExportVersion(exportName: string): string | null {
+  return ENGINE_EXPORT.exec(exportName)?.[1] ?? null;
 }
 
-export interface Portfolio {
-  assets: Asset[];
-  correlation: Float64Array[];
-  riskFreeRate: number;
-  positions: Position[];
-}
-
-export interface Simulation {
-  seed: bigint;
-  horizonDays: number;
-  antithetic: boolean;
-  firstPath: bigint;
-  pathCount: bigint;
-}
-
-export interface LevelRisk {
-  confidence: number;
-  var: number;
-  es: number;
-  stdError: number;
-}
-
-export interface RiskReport {
-  scenarios: bigint;
-  levels: LevelRisk[];
-  meanPnl: number;
-  stdPnl: number;
-}
-
-export interface EngineInfo {
-  name: string;
-  version: string;
-}
-
-export type RiskErrorCase =
-  | { tag: 'invalid-input'; val: string }
-  | { tag: 'not-positive-semidefinite'; val: string }
-  | { tag: 'too-large'; val: string };
-
-/** The functions of the `engine` interface, as the host calls them (errors are thrown). */
-export interface EngineExports {
-  info(): EngineInfo;
-  monteCarlo(portfolio: Portfolio, run: Simulation, confidenceLevels: Float64Array): RiskReport;
-  simulatePnl(portfolio: Portfolio, run: Simulation): Float64Array;
-  historical(
-    portfolio: Portfolio,
-    returns: Float64Array[],
-    horizonDays: number,
-    confidenceLevels: Float64Array,
-  ): RiskReport;
-  parametric(portfolio: Portfolio, horizonDays: number, confidenceLevels: Float64Array): RiskReport;
+/** The engine functions of `contract` a component exporting `version` must have: those its version had. A
+ *  function added in a later minor version (WIT `@since`) is not required of an engine built against an
+ *  earlier one. */
+export function engineFunctionsAt(version: string, contract = HOST_CONTRACT): string[] {
+  return Object.entries(contract.ENGINE_FUNCTION_SINCE)
+    .filter(([, since]) => semver.lte(since, version))
+    .map(([name]) => name);
 }

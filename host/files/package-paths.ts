@@ -16,5 +16,14 @@ function findProjectRoot(): string {
 
 export const PROJECT_ROOT = findProjectRoot();
 
+/** The installed package's version (`wasm-risk --version`), read from its own package.json. */
+export const PACKAGE_VERSION = (JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+
 /** The project's own engine, built by `make build`. */
 export const DEFAULT_COMPONENT = join(PROJECT_ROOT, 'build', 'components', 'risk-engine.wasm');
+
+/** Its transpiled form, made at build time and shipped beside it (load/shipped-glue.ts). */
+export const SHIPPED_GLUE_DIR = join(PROJECT_ROOT, 'build', 'components', 'risk-engine.transpiled');
+
+/** The portfolio the README's examples and `swap` use by default; shipped with the package. */
+export const EXAMPLE_PORTFOLIO = join(PROJECT_ROOT, 'examples', 'portfolio.json');

@@ -3,18 +3,15 @@
 // the user's config directory unless an environment variable names the file.
 import { randomBytes } from 'node:crypto';
 import { link, rm, writeFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
-import { dirname, isAbsolute, join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { configDirectory } from './user-dirs.js';
 import { ACCESSIBLE_BY_OTHERS, assertPrivateDirectory, ensurePrivateDirectory, readPrivateFile } from './private-files.js';
 
 export const SECRET_KEY_BYTES = 32;
 
 /** `$<envVariable>`, else `wasm-risk/<name>` under `$XDG_CONFIG_HOME` or `~/.config`. */
 export function defaultKeyFile(name: string, envVariable: string): string {
-  const xdgConfigHome = process.env.XDG_CONFIG_HOME;
-  // The XDG spec says to ignore a relative XDG_CONFIG_HOME.
-  const configHome = xdgConfigHome && isAbsolute(xdgConfigHome) ? xdgConfigHome : join(homedir(), '.config');
-  return process.env[envVariable] ?? join(configHome, 'wasm-risk', name);
+  return process.env[envVariable] ?? join(configDirectory(), name);
 }
 
 /** The key in `file`, or undefined when there is none. Throws if the file or its folder is not private to

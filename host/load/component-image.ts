@@ -1,13 +1,15 @@
-// Loads a component file once, in the calling thread: reads it, admits it (audit/admission.ts: policy
-// and provenance), transpiles it (through the cache), splits the memory limit among its core modules'
+// Loads a component once, in the calling thread: reads it (a file, a file: URL, or bytes), admits it
+// (audit/admission.ts: policy and provenance), takes its transpiled form (the one shipped with the package
+// for the package's own component, else from the cache or jco), splits the memory limit among its core modules'
 // memories and tables (memory-limit.ts), and compiles the modules with their shares written in. Instances
 // are made elsewhere (component-instance.ts), usually in pool workers, from the payload this produces.
 import { admitComponent, sandboxGrant, type AdmissionOptions } from '../audit/admission.js';
-import { assertComponentBytes, readComponentFile } from './component-format.js';
+import { assertComponentBytes, readComponentSource, type ComponentSource } from './component-format.js';
 import type { CompiledCoreModule, ComponentPayload } from '../run/component-instance.js';
 import { ComponentLoadError, messageOf } from '../errors.js';
 import { capModuleLimits, readModuleLimits, splitMemoryLimit } from './memory-limit.js';
-import { transpileCached } from './transpile-cache.js';
+import { readShippedGlue } from './shipped-glue.js';
+import { transpileCached, type TranspiledComponent } from './transpile-cache.js';
 
 export const DEFAULT_MEMORY_LIMIT_MB = 512;
 
@@ -25,12 +27,13 @@ export interface LoadOptions {
 export class ComponentImage {
   private constructor(
     readonly payload: ComponentPayload,
-    /** Whether the transpiled form came from the cache. */
-    readonly fromCache: boolean,
+    /** Where its transpiled form came from: shipped with the package, the cache, or jco just now. */
+    readonly origin: TranspiledComponent['origin'],
     /** What it exports and the types of its interfaces, for the contract check (contract/compatibility.ts). */
     readonly contract: { exports: string[]; interfaceDeclarations: Map<string, string> },
   ) {}
 
+  /** The file it was read from, or `<bytes sha256:…>` for one given as bytes. */
   get path(): string {
     return this.payload.path;
   }
@@ -39,13 +42,13 @@ export class ComponentImage {
     return this.payload.sha256;
   }
 
-  static async load(path: string, options: LoadOptions = {}): Promise<ComponentImage> {
-    const bytes = await readComponentFile(path);
+  static async load(source: ComponentSource, options: LoadOptions = {}): Promise<ComponentImage> {
+    const { bytes, file, name: path } = await readComponentSource(source);
     assertComponentBytes(bytes, path);
     // Before jco or V8 sees any of it: a denied component is never transpiled, compiled or instantiated.
-    const audit = await admitComponent(bytes, path, options.admission);
+    const audit = await admitComponent(bytes, file, options.admission);
     const { sha256 } = audit;
-    const transpiled = await transpileCached(bytes, sha256, options);
+    const transpiled = (await readShippedGlue(sha256)) ?? (await transpileCached(bytes, sha256, options));
     const memoryLimitBytes = (options.memoryLimitMb ?? DEFAULT_MEMORY_LIMIT_MB) * 2 ** 20;
     const coreModules = [...transpiled.coreModules].map(([name, code]) => ({ name, code, limits: readModuleLimits(code) }));
     const shares = splitMemoryLimit(coreModules.map(({ limits }) => limits), memoryLimitBytes);
@@ -61,6 +64,6 @@ export class ComponentImage {
     }
     const payload = { path, sha256, glue: transpiled.glue, modules, memoryLimitBytes, sandbox: sandboxGrant(audit) };
     const contract = { exports: transpiled.exports, interfaceDeclarations: transpiled.interfaceDeclarations };
-    return new ComponentImage(payload, transpiled.fromCache, contract);
+    return new ComponentImage(payload, transpiled.origin, contract);
   }
 }

@@ -1,7 +1,7 @@
 // Edits to the JS glue jco generates, applied once at transpile time: the cache stores, hashes and
 // verifies the edited glue. Each edit must match jco's output exactly, at every place it is meant for,
 // or the load fails: a guarantee that rests on an edit must not lapse silently when a jco upgrade
-// changes that text (test/host/glue-patches.test.ts pins the edits to jco's real output).
+// changes that text (test/load/glue-patches.test.ts pins the edits to jco's real output).
 import { ComponentLoadError } from '../errors.js';
 import { MAX_CONFIDENCE_LEVELS } from '../request/limits.js';
 

@@ -3,17 +3,19 @@
 // key kept outside the cache (secret-keys.ts) that binds it to this component's hash, every file matches the
 // hash its manifest records, and nothing from the cache directory down is a symbolic link, another user's,
 // or writable by others (private-files.ts). Anything else is reported once, transpiled again and
-// replaced, never executed; and a cache that cannot be used never fails a load.
+// replaced, never executed; and a cache that cannot be used never fails a load. The files of an entry and
+// its manifest are also the form the package's own component ships in (shipped-glue.ts).
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { firstLine } from './component-format.js';
 import { sha256Hex } from '../files/content-hash.js';
 import { createSecretKey, defaultKeyFile, readSecretKey } from '../files/secret-keys.js';
-import { ComponentLoadError, messageOf } from '../errors.js';
+import { cacheDirectory } from '../files/user-dirs.js';
+import { ComponentLoadError, messageOf, WasmRiskError } from '../errors.js';
 import { GLUE_REVISION, patchGlue } from './glue-patches.js';
+import { importJco } from './jco.js';
 import { assertPrivateDirectory, ensurePrivateDirectory, NotPrivateError, readPrivateFile } from '../files/private-files.js';
 
 /** The transpiled form of one component: JS glue and its core modules, verified against the manifest. */
@@ -26,18 +28,21 @@ export interface TranspiledComponent {
   interfaceDeclarations: Map<string, string>;
   /** Names of the component's exports (`wasm-risk:risk/engine@1.0.0`, ...). */
   exports: string[];
-  fromCache: boolean;
+  /** Where it came from: shipped with the package, the cache, or jco just now. */
+  origin: 'package' | 'cache' | 'jco';
 }
 
 export interface CacheOptions {
-  /** Where transpiled components are cached (default `$WASM_RISK_CACHE_DIR` or `~/.cache/wasm-risk`). */
+  /** Where transpiled components are cached (default `$WASM_RISK_CACHE_DIR`, else
+   *  `$XDG_CACHE_HOME/wasm-risk` or `~/.cache/wasm-risk`). */
   cacheDir?: string;
   /** The secret key that authenticates cache entries (default `$WASM_RISK_CACHE_KEY_FILE`, else
    *  `$XDG_CONFIG_HOME/wasm-risk/cache.key` or `~/.config/wasm-risk/cache.key`); created on first use. */
   cacheKeyFile?: string;
 }
 
-const manifestSchema = z.object({
+/** What a folder of transpiled files holds, with each file's hash. */
+export const transpiledManifestSchema = z.object({
   /** The host's edits to the glue (glue-patches.ts); an entry with other edits is transpiled again. */
   glueRevision: z.number(),
   glue: z.string(),
@@ -45,22 +50,22 @@ const manifestSchema = z.object({
   files: z.record(z.string(), z.string()),
   exports: z.array(z.string()),
 });
-type Manifest = z.infer<typeof manifestSchema>;
+export type TranspiledManifest = z.infer<typeof transpiledManifestSchema>;
 
 const TRANSPILED = 'transpiled';
 const DECLARATIONS = 'interfaces';
 const DECLARATIONS_DIR = `${DECLARATIONS}/`;
 const GLUE = 'component.js';
-const MANIFEST = 'manifest.json';
+export const MANIFEST = 'manifest.json';
 /** HMAC-SHA256 (hex) of the component's hash and the manifest's bytes: the manifest records every
  *  other file's hash, so the MAC covers the glue, core modules, declarations and exports. */
 const MANIFEST_MAC = 'manifest.mac';
 const MAC_CONTEXT = 'wasm-risk transpile cache entry\n';
 
 /** Warning codes (process.emitWarning), each reported once per path per process. */
-type CacheWarningCode = 'WASM_RISK_CACHE_TAMPERED' | 'WASM_RISK_CACHE_UNSAFE' | 'WASM_RISK_CACHE_KEY';
+type CacheWarningCode = 'WASM_RISK_CACHE_TAMPERED' | 'WASM_RISK_CACHE_UNSAFE' | 'WASM_RISK_CACHE_KEY' | 'WASM_RISK_SHIPPED_GLUE_DAMAGED';
 
-/** An entry that someone changed after this host wrote it. */
+/** A folder whose files are not the ones its manifest lists: changed after they were written. */
 class TamperedEntryError extends Error {}
 
 /** `$WASM_RISK_CACHE_KEY_FILE`, else `wasm-risk/cache.key` under `$XDG_CONFIG_HOME` or `~/.config`. */
@@ -68,8 +73,10 @@ export function defaultCacheKeyFile(): string {
   return defaultKeyFile('cache.key', 'WASM_RISK_CACHE_KEY_FILE');
 }
 
+/** `$WASM_RISK_CACHE_DIR`, else `wasm-risk` under `$XDG_CACHE_HOME` or `~/.cache`. `make clean` asks
+ *  this function where the cache is (the Makefile's `clean` target). */
 export function defaultCacheDir(): string {
-  return process.env.WASM_RISK_CACHE_DIR ?? join(homedir(), '.cache', 'wasm-risk');
+  return process.env.WASM_RISK_CACHE_DIR ?? cacheDirectory();
 }
 
 export async function transpileCached(component: Uint8Array, sha256: string, options: CacheOptions = {}): Promise<TranspiledComponent> {
@@ -81,18 +88,20 @@ export async function transpileCached(component: Uint8Array, sha256: string, opt
   return fresh;
 }
 
-async function transpile(component: Uint8Array): Promise<TranspiledComponent> {
+/** jco's transpilation of the component, with the host's glue edits; jco (an optional peer dependency)
+ *  is imported here only, on a cache miss: its bindgen costs ~100 ms to import, which a cached load need not pay. */
+export async function transpile(component: Uint8Array): Promise<TranspiledComponent> {
   let files: Record<string, Uint8Array>;
   let exports: [string, string][];
   try {
-    // Loaded on a cache miss only: jco's bindgen costs ~100 ms to import, which a cached load need not pay.
-    const { transpileBytes } = await import('@bytecodealliance/jco-transpile');
+    const { transpileBytes } = await importJco('to load other components');
     ({ files, exports } = await transpileBytes(component, {
       name: 'component',
       instantiation: 'async',
       noComponentErrorWrapping: true,
     }));
   } catch (cause) {
+    if (cause instanceof WasmRiskError) throw cause;
     throw new ComponentLoadError(`cannot transpile the component: ${firstLine(messageOf(cause))}`, { cause });
   }
   const glue = files[GLUE];
@@ -103,7 +112,45 @@ async function transpile(component: Uint8Array): Promise<TranspiledComponent> {
       .filter(([name]) => name.startsWith(DECLARATIONS_DIR) && name.endsWith('.d.ts'))
       .map(([name, bytes]) => [name.slice(DECLARATIONS_DIR.length), Buffer.from(bytes).toString('utf8')]),
   );
-  return { glue: patchGlue(Buffer.from(glue).toString('utf8')), coreModules, interfaceDeclarations, exports: exports.map(([name]) => name), fromCache: false };
+  return { glue: patchGlue(Buffer.from(glue).toString('utf8')), coreModules, interfaceDeclarations, exports: exports.map(([name]) => name), origin: 'jco' };
+}
+
+/** Writes the glue, core modules and declarations into `dir` (which exists; each file new) and returns
+ *  the manifest that lists them. */
+export async function writeTranspiledFiles(dir: string, entry: TranspiledComponent, mode: { file: number; dir: number }): Promise<TranspiledManifest> {
+  const writeNew = (name: string, data: string | Uint8Array) => writeFile(join(dir, name), data, { mode: mode.file, flag: 'wx' });
+  const glue = Buffer.from(entry.glue, 'utf8');
+  await writeNew(GLUE, glue);
+  const files: Record<string, string> = {};
+  for (const [name, bytes] of entry.coreModules) {
+    await writeNew(name, bytes);
+    files[name] = sha256Hex(bytes);
+  }
+  await mkdir(join(dir, DECLARATIONS), { mode: mode.dir });
+  for (const [name, source] of entry.interfaceDeclarations) {
+    await writeNew(`${DECLARATIONS_DIR}${name}`, source);
+    files[`${DECLARATIONS_DIR}${name}`] = sha256Hex(Buffer.from(source, 'utf8'));
+  }
+  return { glueRevision: GLUE_REVISION, glue: sha256Hex(glue), files, exports: entry.exports };
+}
+
+/** Reads the files a manifest lists through `read`, each checked against its hash (TamperedEntryError if
+ *  one is missing or differs). */
+export async function readTranspiledFiles(
+  dir: string,
+  manifest: TranspiledManifest,
+  read: (file: string) => Promise<Buffer>,
+  origin: TranspiledComponent['origin'],
+): Promise<TranspiledComponent> {
+  const glue = await readListedFile(dir, GLUE, manifest.glue, read);
+  const coreModules = new Map<string, Uint8Array>();
+  const interfaceDeclarations = new Map<string, string>();
+  for (const [name, hash] of Object.entries(manifest.files)) {
+    const bytes = await readListedFile(dir, name, hash, read);
+    if (name.startsWith(DECLARATIONS_DIR)) interfaceDeclarations.set(name.slice(DECLARATIONS_DIR.length), bytes.toString('utf8'));
+    else coreModules.set(name, bytes);
+  }
+  return { glue: glue.toString('utf8'), coreModules, interfaceDeclarations, exports: manifest.exports, origin };
 }
 
 class TranspileCache {
@@ -154,21 +201,9 @@ class TranspileCache {
       await ensurePrivateDirectory(stagingRoot);
       const dir = await mkdtemp(join(stagingRoot, `${sha256}-`));
       staging = dir;
-      const writeNew = (name: string, data: string | Uint8Array) => writeFile(join(dir, name), data, { mode: 0o600, flag: 'wx' });
-      const glue = Buffer.from(entry.glue, 'utf8');
-      await writeNew(GLUE, glue);
-      const files: Record<string, string> = {};
-      for (const [name, bytes] of entry.coreModules) {
-        await writeNew(name, bytes);
-        files[name] = sha256Hex(bytes);
-      }
-      await mkdir(join(dir, DECLARATIONS), { mode: 0o700 });
-      for (const [name, source] of entry.interfaceDeclarations) {
-        await writeNew(`${DECLARATIONS_DIR}${name}`, source);
-        files[`${DECLARATIONS_DIR}${name}`] = sha256Hex(Buffer.from(source, 'utf8'));
-      }
-      const manifest: Manifest = { glueRevision: GLUE_REVISION, glue: sha256Hex(glue), files, exports: entry.exports };
+      const manifest = await writeTranspiledFiles(dir, entry, { file: 0o600, dir: 0o700 });
       const manifestBytes = Buffer.from(JSON.stringify(manifest, null, 2), 'utf8');
+      const writeNew = (name: string, data: string | Uint8Array) => writeFile(join(dir, name), data, { mode: 0o600, flag: 'wx' });
       await writeNew(MANIFEST, manifestBytes);
       await writeNew(MANIFEST_MAC, this.mac(sha256, manifestBytes).toString('hex'));
       // Replaces whatever was there, tampered or not: the transpiled/ folder above is private, so this is ours to do.
@@ -202,33 +237,25 @@ class TranspileCache {
     }
     const manifest = parseManifest(manifestBytes);
     if (manifest?.glueRevision !== GLUE_REVISION) return undefined;
-    const glue = await readListedFile(entryDir, GLUE, manifest.glue);
-    const coreModules = new Map<string, Uint8Array>();
-    const interfaceDeclarations = new Map<string, string>();
     await assertPrivateDirectory(join(entryDir, DECLARATIONS));
-    for (const [name, hash] of Object.entries(manifest.files)) {
-      const bytes = await readListedFile(entryDir, name, hash);
-      if (name.startsWith(DECLARATIONS_DIR)) interfaceDeclarations.set(name.slice(DECLARATIONS_DIR.length), bytes.toString('utf8'));
-      else coreModules.set(name, bytes);
-    }
-    return { glue: glue.toString('utf8'), coreModules, interfaceDeclarations, exports: manifest.exports, fromCache: true };
+    return readTranspiledFiles(entryDir, manifest, (file) => readPrivateFile(file), 'cache');
   }
 }
 
 /** A manifest authenticated by the MAC was written by this host's cache; one of another shape was
  *  written by another version of it, and is transpiled again without a warning. */
-function parseManifest(bytes: Buffer): Manifest | undefined {
+function parseManifest(bytes: Buffer): TranspiledManifest | undefined {
   try {
-    return manifestSchema.parse(JSON.parse(bytes.toString('utf8')));
+    return transpiledManifestSchema.parse(JSON.parse(bytes.toString('utf8')));
   } catch {
     return undefined;
   }
 }
 
-async function readListedFile(entryDir: string, name: string, sha256: string): Promise<Buffer> {
+async function readListedFile(dir: string, name: string, sha256: string, read: (file: string) => Promise<Buffer>): Promise<Buffer> {
   let bytes: Buffer;
   try {
-    bytes = await readPrivateFile(join(entryDir, name));
+    bytes = await read(join(dir, name));
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new TamperedEntryError(`${name} is missing`);
     throw error;
@@ -240,7 +267,7 @@ async function readListedFile(entryDir: string, name: string, sha256: string): P
 const reported = new Set<string>();
 
 /** On stderr through Node's warnings (silenced by --no-warnings, observable with process.on('warning')). */
-function reportOnce(code: CacheWarningCode, path: string, message: string): void {
+export function reportOnce(code: CacheWarningCode, path: string, message: string): void {
   const key = `${code} ${path}`;
   if (reported.has(key)) return;
   reported.add(key);

@@ -41,7 +41,7 @@ export function sortedLosses(pnl: Float64Array): Float64Array {
 }
 
 /** Whether `a` comes before `b` in the sort's order, which puts -0 before +0. */
-function precedes(a: number, b: number): boolean {
+export function precedes(a: number, b: number): boolean {
   return a < b || (a === 0 && b === 0 && Object.is(a, -0) && !Object.is(b, -0));
 }
 

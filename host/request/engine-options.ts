@@ -1,9 +1,10 @@
-// Options of a RiskEngine (isolation limits), validated once when it is created.
+// Options of a RiskEngine (isolation limits), validated once when it is created: the functions that take
+// them accept the validated form too, and parse only raw options (`validateOnce`).
 import { z } from 'zod';
 import { admissionOptionsSchema } from '../audit/admission.js';
 import { DEFAULT_MEMORY_LIMIT_MB } from '../load/component-image.js';
 import { DEFAULT_TIMEOUT_MS, defaultWorkers } from '../run/worker-pool.js';
-import { parseOrThrow } from './validation.js';
+import { parseOrThrow, validated, type Validated } from './validation.js';
 
 /** wasm32 cannot address more than 4 GiB; below 16 MiB the engine cannot hold a useful request. */
 const MIN_MEMORY_MB = 16;
@@ -33,9 +34,9 @@ export const engineOptionsSchema = z.strictObject({
 });
 
 export type EngineOptions = z.input<typeof engineOptionsSchema>;
-export type ValidatedEngineOptions = z.output<typeof engineOptionsSchema> & { workers: number };
+export type ValidatedEngineOptions = Validated<z.output<typeof engineOptionsSchema> & { workers: number }>;
 
 export function validateEngineOptions(options: unknown): ValidatedEngineOptions {
   const parsed = parseOrThrow(engineOptionsSchema, options ?? {});
-  return { ...parsed, workers: parsed.workers ?? defaultWorkers() };
+  return validated({ ...parsed, workers: parsed.workers ?? defaultWorkers() });
 }

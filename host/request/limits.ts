@@ -1,14 +1,17 @@
-// Request-size limits checked before anything crosses into a component. They mirror the engine's own
-// (components/risk-engine/src/limits.rs), which refuses the same requests as `too-large`.
+// Request-size limits checked before anything crosses into a component. The engine's are the same numbers
+// from the same file, wit/limits.json (generated into ../contract/generated/limits.ts here, into Rust
+// constants by components/risk-engine/build.rs), so the host refuses what the engine would as `too-large`.
+export {
+  MAX_ASSETS,
+  MAX_CONFIDENCE_LEVELS,
+  MAX_HISTORY_ROWS,
+  MAX_HORIZON_DAYS,
+  MAX_PATHS_PER_CALL,
+  MAX_POSITIONS,
+} from '../contract/generated/limits.js';
 
-export const MAX_ASSETS = 2_000;
-export const MAX_POSITIONS = 100_000;
-export const MAX_HISTORY_ROWS = 1_000_000;
-export const MAX_CONFIDENCE_LEVELS = 64;
-export const MAX_HORIZON_DAYS = 2_520;
-/** Paths per call into a component (80 MB of P&L); longer runs are split into chunks. */
-export const MAX_PATHS_PER_CALL = 10_000_000;
-/** Paths of one request: its P&L is held in host memory to merge the chunks (8 bytes a path). */
+/** Paths of one request: its P&L is held in host memory to merge the chunks (8 bytes a path). The host's
+ *  own limit: the engine only ever sees chunks of at most MAX_PATHS_PER_CALL. */
 export const MAX_PATHS = 50_000_000;
 /** Symmetry and unit-diagonal tolerance of a correlation matrix. */
 export const CORRELATION_TOLERANCE = 1e-9;

@@ -1,7 +1,14 @@
-// Options of a risk request (paths, seed, horizon, confidence levels), validated once at the edge.
+// A risk request (method, portfolio, and that method's options: paths, seed, horizon, confidence levels),
+// validated once at the edge into the typed request every layer below takes.
 import { z } from 'zod';
-import { parseOrThrow } from './validation.js';
+import type { Portfolio } from '../contract/types.js';
+import { InvalidInputError } from '../errors.js';
+import { parseOrThrow, validated, type Validated } from './validation.js';
 import { MAX_CONFIDENCE_LEVELS, MAX_HORIZON_DAYS, MAX_PATHS } from './limits.js';
+import { validatePortfolio, type PortfolioSpec } from './portfolio.js';
+
+export const RISK_METHODS = ['monte-carlo', 'historical', 'parametric'] as const;
+export type RiskMethod = (typeof RISK_METHODS)[number];
 
 export const DEFAULT_PATHS = 100_000;
 export const DEFAULT_SEED = 42n;
@@ -47,10 +54,60 @@ export type MonteCarloRequest = z.output<typeof monteCarloOptionsSchema>;
 export type ClosedFormOptions = z.input<typeof closedFormOptionsSchema>;
 export type ClosedFormRequest = z.output<typeof closedFormOptionsSchema>;
 
-export function validateMonteCarloOptions(options: unknown): MonteCarloRequest {
+function validateMonteCarloOptions(options: unknown): MonteCarloRequest {
   return parseOrThrow(monteCarloOptionsSchema, options ?? {});
 }
 
-export function validateClosedFormOptions(options: unknown): ClosedFormRequest {
+function validateClosedFormOptions(options: unknown): ClosedFormRequest {
   return parseOrThrow(closedFormOptionsSchema, options ?? {});
+}
+
+/** One risk request as a caller writes it: the method, the portfolio, and the method's options. */
+export type RiskRequest =
+  | ({ method: 'monte-carlo'; portfolio: PortfolioSpec } & MonteCarloOptions)
+  | ({ method: 'historical'; portfolio: PortfolioSpec } & ClosedFormOptions)
+  | ({ method: 'parametric'; portfolio: PortfolioSpec } & ClosedFormOptions);
+
+/** A request after validation: every option set, the portfolio in the engine's form, past returns present
+ *  for historical VaR. */
+export type ValidRiskRequest = Validated<
+  | ({ method: 'monte-carlo'; portfolio: Portfolio } & MonteCarloRequest)
+  | ({ method: 'historical'; portfolio: Portfolio; returns: Float64Array[] } & ClosedFormRequest)
+  | ({ method: 'parametric'; portfolio: Portfolio } & ClosedFormRequest)
+>;
+
+export type MonteCarloRiskRequest = Extract<RiskRequest, { method: 'monte-carlo' }>;
+export type ValidMonteCarloRequest = Extract<ValidRiskRequest, { method: 'monte-carlo' }>;
+
+const requestSchema = z.looseObject({
+  method: z.enum(RISK_METHODS, { error: `must be one of ${RISK_METHODS.join(', ')}` }),
+  portfolio: z.unknown(),
+});
+
+/** Validates a request: its options first, then the portfolio (errors name the field, `paths`, `assets[2].vol`). */
+export function validateRiskRequest(request: unknown): ValidRiskRequest {
+  const { method, portfolio, ...options } = parseOrThrow(requestSchema, request);
+  switch (method) {
+    case 'monte-carlo': {
+      const valid = validateMonteCarloOptions(options);
+      return validated({ method, ...valid, portfolio: validatePortfolio(portfolio).portfolio });
+    }
+    case 'historical': {
+      const valid = validateClosedFormOptions(options);
+      const { portfolio: engineForm, returns } = validatePortfolio(portfolio);
+      if (!returns || returns.length === 0) throw new InvalidInputError('returns', 'historical VaR needs past returns (T x n log-returns)');
+      return validated({ method, ...valid, portfolio: engineForm, returns });
+    }
+    case 'parametric': {
+      const valid = validateClosedFormOptions(options);
+      return validated({ method, ...valid, portfolio: validatePortfolio(portfolio).portfolio });
+    }
+  }
+}
+
+/** `validateRiskRequest` for what must be a Monte Carlo request (a simulation's P&L). */
+export function validateMonteCarloRequest(request: unknown): ValidMonteCarloRequest {
+  const valid = validateRiskRequest(request);
+  if (valid.method !== 'monte-carlo') throw new InvalidInputError('method', 'must be monte-carlo: only a simulation has a P&L per path');
+  return valid;
 }

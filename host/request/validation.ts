@@ -17,3 +17,20 @@ export function parseOrThrow<T extends z.ZodType>(schema: T, value: unknown, pre
   const path = fieldPath(issue.path);
   throw new InvalidInputError(prefix && path ? `${prefix}.${path}` : prefix || path, issue.message);
 }
+
+const VALIDATED: unique symbol = Symbol('validated by wasm-risk');
+
+/** A value as its validation returned it. It carries a mark no other value has, so a function that takes
+ *  raw or validated input (`validateOnce`) parses what it was given only if nothing parsed it before. */
+export type Validated<T> = T & { readonly [VALIDATED]: true };
+
+/** Marks `value`, the output of a validation, as validated. */
+export function validated<T extends object>(value: T): Validated<T> {
+  return Object.assign(value, { [VALIDATED]: true as const });
+}
+
+/** `value` if it was validated already, else what `validate` makes of it. */
+export function validateOnce<Raw extends object, Valid extends Validated<object>>(value: Raw | Valid, validate: (raw: Raw) => Valid): Valid {
+  const isValid = (candidate: Raw | Valid): candidate is Valid => VALIDATED in candidate;
+  return isValid(value) ? value : validate(value);
+}

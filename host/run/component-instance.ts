@@ -2,7 +2,8 @@
 // Each core instantiation reserves its module's share of the memory limit, so the instance as a whole
 // stays under it; the instance records its linear memories so a trap can be told apart from running
 // out of memory.
-import type { EngineExports } from '../contract/types.js';
+import semver from 'semver';
+import { CONTRACT_MAJOR, engineExportName, engineExportVersion, engineFunctionsAt, type EngineExports } from '../contract/types.js';
 import { ComponentContractError, ComponentLoadError, messageOf } from '../errors.js';
 import { shareBytes, WASM_PAGE_BYTES, type CoreModuleShare } from '../load/memory-limit.js';
 import { sandboxedWasiImports, type SandboxOptions } from './sandbox.js';
@@ -33,10 +34,6 @@ type Instantiate = (
   imports: Record<string, unknown>,
   instantiateCore: (module: WebAssembly.Module, imports: WebAssembly.Imports) => Promise<WebAssembly.Instance>,
 ) => Promise<Record<string, unknown>>;
-
-/** The host supports `wasm-risk:risk/engine` at major version 1. */
-const ENGINE_EXPORT = /^wasm-risk:risk\/engine@1\.\d+\.\d+$/;
-const ENGINE_FUNCTIONS = ['info', 'monteCarlo', 'simulatePnl', 'historical', 'parametric'] as const;
 
 /** A linear memory of the instance, with what it started at and what its share lets it reach. */
 interface TrackedMemory {
@@ -89,14 +86,19 @@ export class ComponentInstance {
     } catch (cause) {
       throw new ComponentLoadError(`cannot instantiate ${payload.path}: ${messageOf(cause)}`, { cause });
     }
-    const key = Object.keys(root).find((name) => ENGINE_EXPORT.test(name));
-    const engine = key ? (root[key] as Record<string, unknown>) : undefined;
-    if (!engine) {
-      throw new ComponentContractError(`${payload.path} does not export wasm-risk:risk/engine@1.x (exports: ${Object.keys(root).join(', ') || 'none'})`);
+    // The host speaks the contract's major version; within it, the functions the component's own version had.
+    const version = Object.keys(root).map(engineExportVersion).find((v) => v !== null && semver.major(v) === CONTRACT_MAJOR);
+    const engine = version ? (root[engineExportName(version)] as Record<string, unknown>) : undefined;
+    if (!version || !engine) {
+      throw new ComponentContractError(`${payload.path} does not export ${engineExportName(`${CONTRACT_MAJOR}.x`)} (exports: ${Object.keys(root).join(', ') || 'none'})`);
     }
-    const missing = ENGINE_FUNCTIONS.filter((name) => typeof engine[name] !== 'function');
+    const functions = engineFunctionsAt(version);
+    const missing = functions.filter((name) => typeof engine[name] !== 'function');
     if (missing.length > 0) throw new ComponentContractError(`${payload.path}: engine lacks ${missing.join(', ')}`);
-    return new ComponentInstance(engine as unknown as EngineExports, memories);
+    // Only its version's functions: one of a later version's names, exported under an earlier version, is
+    // not that version's function (the host calls `sortedLosses` only of an engine at 1.1 or later).
+    const own = Object.fromEntries(functions.map((name) => [name, engine[name]]));
+    return new ComponentInstance(own as unknown as EngineExports, memories);
   }
 
   /** Bytes of linear memory the instance holds now. */

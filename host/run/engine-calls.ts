@@ -2,46 +2,82 @@
 // in-thread mode, the caller's), and checks each result there: only small, checked values leave it.
 // Instantiates on first use and again after a trap.
 import { ComponentInstance, type ComponentPayload } from './component-instance.js';
-import { checkedInfo, checkedPnl, checkedReport, componentFailure } from '../contract/checked-results.js';
-import type { Portfolio, Simulation } from '../contract/types.js';
+import { checkedInfo, checkedPnl, checkedReport, checkedSortedLosses, componentFailure } from '../contract/checked-results.js';
+import type { EngineExports, EngineInfo, Portfolio, RiskReport, Simulation } from '../contract/types.js';
 import { ComponentTrapError, OutOfMemoryError, WasmRiskError } from '../errors.js';
 import { toTransported, type TransportedError } from './error-transport.js';
 import { sortedLosses } from '../report/risk-statistics.js';
 
-export type EngineCall =
-  | { method: 'info' }
-  | { method: 'simulatePnl'; portfolio: Portfolio; run: Simulation }
-  /** A chunk's P&L, checked and turned into ascending losses where it was simulated. */
-  | { method: 'sortedLosses'; portfolio: Portfolio; run: Simulation }
-  | { method: 'monteCarlo'; portfolio: Portfolio; run: Simulation; confidence: Float64Array }
-  | { method: 'historical'; portfolio: Portfolio; returns: Float64Array[]; horizonDays: number; confidence: Float64Array }
-  | { method: 'parametric'; portfolio: Portfolio; horizonDays: number; confidence: Float64Array };
+/** What each engine call takes besides its method. */
+interface EngineCallArgs {
+  info: object;
+  simulatePnl: { portfolio: Portfolio; run: Simulation };
+  /** A chunk's losses in ascending order: the component's `sorted-losses` (contract 1.1 on), else its
+   *  `simulate-pnl` sorted here, where it was simulated. */
+  sortedLosses: { portfolio: Portfolio; run: Simulation };
+  historical: { portfolio: Portfolio; returns: Float64Array[]; horizonDays: number; confidence: Float64Array };
+  parametric: { portfolio: Portfolio; horizonDays: number; confidence: Float64Array };
+}
 
-export type EngineCallOutcome = { ok: true; value: unknown } | { ok: false; error: TransportedError };
+/** What each engine call answers, checked. */
+export interface EngineCallResults {
+  info: EngineInfo;
+  simulatePnl: Float64Array;
+  sortedLosses: Float64Array;
+  historical: RiskReport;
+  parametric: RiskReport;
+}
+
+export type EngineMethod = keyof EngineCallResults;
+
+/** One call into the component, of any method or of the methods `M`. */
+export type EngineCall<M extends EngineMethod = EngineMethod> = { [K in M]: { method: K } & EngineCallArgs[K] }[M];
+
+export type EngineCallOutcome<M extends EngineMethod = EngineMethod> = { ok: true; value: EngineCallResults[M] } | { ok: false; error: TransportedError };
 
 /** A trap once any memory has used this share of the room its part of the limit lets it grow into is taken
  *  as allocation failure (a doubling Vec fails near half). Per memory: several share the one limit. */
 const OUT_OF_MEMORY_SHARE = 0.5;
 
-/** Calls the component and checks its answer against the call, before the answer crosses to another
- *  thread: a report has one level per requested confidence (its lifted levels are bounded, see
- *  glue-patches.ts), a P&L one value per path. */
-function invoke(instance: ComponentInstance, call: EngineCall): unknown {
-  const engine = instance.engine;
-  switch (call.method) {
-    case 'info':
-      return checkedInfo(engine.info());
-    case 'simulatePnl':
-      return checkedPnl(engine.simulatePnl(call.portfolio, call.run), Number(call.run.pathCount));
-    case 'sortedLosses':
-      return sortedLosses(checkedPnl(engine.simulatePnl(call.portfolio, call.run), Number(call.run.pathCount)));
-    case 'monteCarlo':
-      return checkedReport(engine.monteCarlo(call.portfolio, call.run, call.confidence), Array.from(call.confidence), call.run.pathCount);
-    case 'historical':
-      return checkedReport(engine.historical(call.portfolio, call.returns, call.horizonDays, call.confidence), Array.from(call.confidence), BigInt(call.returns.length));
-    case 'parametric':
-      return checkedReport(engine.parametric(call.portfolio, call.horizonDays, call.confidence), Array.from(call.confidence), 0n);
-  }
+/** Each call: the component function it calls and the check of its answer, made before the answer crosses
+ *  to another thread: a report has one level per requested confidence (its lifted levels are bounded, see
+ *  glue-patches.ts), a P&L or a list of losses one value per path. */
+const INVOKE: { [M in EngineMethod]: (engine: EngineExports, call: EngineCall<M>) => EngineCallResults[M] } = {
+  info: (engine) => checkedInfo(engine.info()),
+  simulatePnl: (engine, { portfolio, run }) => checkedPnl(engine.simulatePnl(portfolio, run), Number(run.pathCount)),
+  sortedLosses: (engine, { portfolio, run }) =>
+    engine.sortedLosses
+      ? checkedSortedLosses(engine.sortedLosses(portfolio, run), Number(run.pathCount))
+      : sortedLosses(checkedPnl(engine.simulatePnl(portfolio, run), Number(run.pathCount))),
+  historical: (engine, { portfolio, returns, horizonDays, confidence }) =>
+    checkedReport(engine.historical(portfolio, returns, horizonDays, confidence), Array.from(confidence), BigInt(returns.length)),
+  parametric: (engine, { portfolio, horizonDays, confidence }) => checkedReport(engine.parametric(portfolio, horizonDays, confidence), Array.from(confidence), 0n),
+};
+
+function invoke<M extends EngineMethod>(instance: ComponentInstance, call: EngineCall<M>): EngineCallResults[M] {
+  const calls: (engine: EngineExports, call: EngineCall<M>) => EngineCallResults[M] = INVOKE[call.method];
+  return calls(instance.engine, call);
+}
+
+/** Whether `value`, which crossed from a worker, has the shape of what `method` answers: the worker
+ *  checked it in full (`INVOKE`), this only lets the type system know. */
+const RECEIVED: { [M in EngineMethod]: (value: unknown) => value is EngineCallResults[M] } = {
+  info: (value): value is EngineInfo => typeof value === 'object' && value !== null && 'name' in value && typeof value.name === 'string' && 'version' in value && typeof value.version === 'string',
+  simulatePnl: (value) => value instanceof Float64Array,
+  sortedLosses: (value) => value instanceof Float64Array,
+  historical: isReport,
+  parametric: isReport,
+};
+
+function isReport(value: unknown): value is RiskReport {
+  return typeof value === 'object' && value !== null && 'scenarios' in value && typeof value.scenarios === 'bigint' && 'levels' in value && Array.isArray(value.levels);
+}
+
+/** The answer to `method` that came back from a worker, typed. */
+export function receivedResult<M extends EngineMethod>(method: M, value: unknown): EngineCallResults[M] {
+  const received: (value: unknown) => value is EngineCallResults[M] = RECEIVED[method];
+  if (!received(value)) throw new TypeError(`a worker answered ${method} with a value of the wrong shape`);
+  return value;
 }
 
 export class ComponentCaller {
@@ -50,7 +86,7 @@ export class ComponentCaller {
   constructor(private readonly component: ComponentPayload) {}
 
   /** Never throws: the outcome is plain data, ready to cross a thread boundary. */
-  async execute(call: EngineCall): Promise<EngineCallOutcome> {
+  async execute<M extends EngineMethod>(call: EngineCall<M>): Promise<EngineCallOutcome<M>> {
     const component = this.component;
     let instance = this.instance;
     try {

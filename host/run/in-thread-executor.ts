@@ -3,7 +3,7 @@
 // use the worker pool for components you do not trust to terminate.
 import { setImmediate as nextLoopTurn } from 'node:timers/promises';
 import type { ComponentPayload } from './component-instance.js';
-import { ComponentCaller, type EngineCall } from './engine-calls.js';
+import { ComponentCaller, type EngineCall, type EngineCallResults, type EngineMethod } from './engine-calls.js';
 import type { CallLimits, EngineExecutor } from './executor.js';
 import { CancelledError, TimeoutError } from '../errors.js';
 import { fromTransported } from './error-transport.js';
@@ -19,13 +19,13 @@ export class InThreadExecutor implements EngineExecutor {
     this.caller = new ComponentCaller(component);
   }
 
-  run(call: EngineCall, limits: CallLimits): Promise<unknown> {
+  run<M extends EngineMethod>(call: EngineCall<M>, limits: CallLimits): Promise<EngineCallResults[M]> {
     const turn = this.queue.then(() => this.runNow(call, limits));
     this.queue = turn.catch(() => undefined);
     return turn;
   }
 
-  private async runNow(call: EngineCall, limits: CallLimits): Promise<unknown> {
+  private async runNow<M extends EngineMethod>(call: EngineCall<M>, limits: CallLimits): Promise<EngineCallResults[M]> {
     // A call blocks the event loop, so a signal's timer (AbortSignal.timeout) or the caller's abort could
     // not fire between calls; one turn of the loop lets them, before the signal is read.
     if (limits.signal) await nextLoopTurn();

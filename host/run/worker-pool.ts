@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Piscina } from 'piscina';
 import type { ComponentPayload } from './component-instance.js';
-import type { EngineCall, EngineCallOutcome } from './engine-calls.js';
+import { receivedResult, type EngineCall, type EngineCallOutcome, type EngineCallResults, type EngineMethod } from './engine-calls.js';
 import type { CallLimits, EngineExecutor } from './executor.js';
 import { CancelledError, ComponentLoadError, messageOf, OutOfMemoryError, TimeoutError } from '../errors.js';
 import { fromTransported } from './error-transport.js';
@@ -18,8 +18,15 @@ const WORKER_SCRIPT = join(PROJECT_ROOT, 'dist', 'host', 'run', 'pool-worker.js'
 export const DEFAULT_TIMEOUT_MS = 120_000;
 
 const debug = debuglog('wasm-risk');
-/** Node versions before require(esm) (older 20.x) do not know the flag, and would refuse it. */
-const REQUIRE_ESM_FLAG_KNOWN = process.allowedNodeEnvironmentFlags.has('--experimental-require-module');
+/**
+ * The only flag the host's piscina workers get. piscina loads its worker with require() first; Node 20's
+ * require(esm) can abort the whole process (a V8 fatal error seen here), so workers load the ESM worker
+ * through import() only. Nothing else: a Worker refuses V8 and process-wide flags in execArgv (`node
+ * --max-old-space-size=4096 app.js` would fail every call), those already apply to the whole process, and
+ * the workers run the host's own compiled code, which needs none of the parent's per-thread options.
+ * Node versions before require(esm) (older 20.x) do not know the flag, and would refuse it.
+ */
+export const WORKER_EXEC_ARGV = process.allowedNodeEnvironmentFlags.has('--experimental-require-module') ? ['--no-experimental-require-module'] : [];
 
 export interface PoolOptions {
   workers?: number;
@@ -41,7 +48,9 @@ function workerHeapLimitMb(memoryLimitBytes: number): number {
 }
 
 export class EnginePool implements EngineExecutor {
-  private readonly piscina: Piscina<EngineCall, EngineCallOutcome>;
+  /** Tasks are engine calls of any method (TypeScript cannot widen a call of method `M` to the union of
+   *  all calls, hence `unknown`); answers are checked against their call's method (`receivedResult`). */
+  private readonly piscina: Piscina<unknown, EngineCallOutcome>;
   private readonly heapLimitMb: number;
   readonly concurrency: number;
   readonly stopsRunningCalls = true;
@@ -61,9 +70,7 @@ export class EnginePool implements EngineExecutor {
       idleTimeout: 30_000,
       // The JS heap of a worker holds lifted inputs and results, never the component's linear memory.
       resourceLimits: { maxOldGenerationSizeMb: this.heapLimitMb },
-      // piscina loads its worker with require() first; Node 20's require(esm) can abort the whole process
-      // (a V8 fatal error seen here), so workers load the ESM worker through import() only.
-      execArgv: REQUIRE_ESM_FLAG_KNOWN ? [...process.execArgv, '--no-experimental-require-module'] : process.execArgv,
+      execArgv: WORKER_EXEC_ARGV,
     });
     // Piscina reports a worker's answer to a task that was already cancelled (a sibling chunk failed, or the
     // deadline passed) as an 'error' event; with no listener that would end the host. It is expected noise.
@@ -71,7 +78,7 @@ export class EnginePool implements EngineExecutor {
   }
 
   /** Runs one engine call in a worker; every failure is a typed error. */
-  async run(call: EngineCall, limits: CallLimits): Promise<unknown> {
+  async run<M extends EngineMethod>(call: EngineCall<M>, limits: CallLimits): Promise<EngineCallResults[M]> {
     const deadline = AbortSignal.timeout(Math.max(0, Math.ceil(limits.deadlineAt - performance.now())));
     const signal = limits.signal ? AbortSignal.any([deadline, limits.signal]) : deadline;
     let outcome: EngineCallOutcome;
@@ -87,7 +94,7 @@ export class EnginePool implements EngineExecutor {
       throw error;
     }
     if (!outcome.ok) throw fromTransported(outcome.error);
-    return outcome.value;
+    return receivedResult(call.method, outcome.value);
   }
 
   async close(): Promise<void> {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { messageOf, WasmRiskError } from '../errors.js';
 import { parseOrThrow } from '../request/validation.js';
+import { validateRiskRequest, type ValidRiskRequest } from '../request/risk-request.js';
 import { readJsonFile } from '../files/json-file.js';
 import { PROJECT_ROOT } from '../files/package-paths.js';
 import type { RiskEngine, RiskResult } from '../risk-engine.js';
@@ -51,18 +52,17 @@ function within(actual: number, expected: number, allowed: z.output<typeof toler
   return Math.abs(actual - expected) <= bound;
 }
 
-async function run(engine: RiskEngine, vector: GoldenVector): Promise<RiskResult> {
-  const portfolio = vector.portfolio as never;
-  const options = vector.options as Record<string, unknown>;
-  if (vector.method === 'monte-carlo') return engine.monteCarlo(portfolio, { ...options, seed: BigInt(options.seed as string) });
-  return vector.method === 'historical' ? engine.historical(portfolio, options) : engine.parametric(portfolio, options);
+/** The vector's request, validated like any other; a seed is written as a decimal string (a u64 does not
+ *  fit a JSON number). */
+function request({ method, portfolio, options: { seed, ...options } }: GoldenVector): ValidRiskRequest {
+  return validateRiskRequest({ method, portfolio, ...options, ...(seed === undefined ? {} : { seed: typeof seed === 'string' ? BigInt(seed) : seed }) });
 }
 
 async function check(engine: RiskEngine, vector: GoldenVector): Promise<string[]> {
   const expect = vector.expect;
   let result: RiskResult;
   try {
-    result = await run(engine, vector);
+    result = await engine.run(request(vector));
   } catch (error) {
     if ('errorCode' in expect && error instanceof WasmRiskError && error.code === expect.errorCode) return [];
     return [`${vector.name}: failed with ${error instanceof WasmRiskError ? error.code : 'an error'}: ${messageOf(error)}`];

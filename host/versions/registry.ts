@@ -5,7 +5,7 @@
 // first and takes effect only once it is there: a broken log stops registrations and swaps.
 import { ComponentImage } from '../load/component-image.js';
 import { checkCompatibility } from '../contract/compatibility.js';
-import { validateEngineOptions, type EngineOptions } from '../request/engine-options.js';
+import { validateEngineOptions, type EngineOptions, type ValidatedEngineOptions } from '../request/engine-options.js';
 import {
   AuditKeyError,
   AuditLogTamperedError,
@@ -18,8 +18,8 @@ import {
 } from '../errors.js';
 import { loadGoldenVectors, verifyGoldenVectors, type GoldenVectors } from './golden-vectors.js';
 import type { PortfolioSpec } from '../request/portfolio.js';
-import type { ClosedFormOptions } from '../request/risk-request.js';
-import { RiskEngine, type CallOptions, type MonteCarloCallOptions, type RiskResult } from '../risk-engine.js';
+import { validateRiskRequest, type ClosedFormOptions, type RiskRequest, type ValidRiskRequest } from '../request/risk-request.js';
+import { RiskEngine, type CallOptions, type MonteCarloCallOptions, type RiskResult, type RunOptions } from '../risk-engine.js';
 import { defaultActor, SwapAuditLog, type VersionRef } from './swap-audit-log.js';
 
 export interface RegistryOptions {
@@ -61,8 +61,6 @@ interface Entry {
   engine: RiskEngine;
 }
 
-type Request = { method: 'monteCarlo'; options: MonteCarloCallOptions } | { method: 'historical' | 'parametric'; options: ClosedFormOptions & CallOptions };
-
 export class ComponentRegistry {
   private readonly entries = new Map<string, Entry>();
   private activeVersion: string | undefined;
@@ -73,16 +71,18 @@ export class ComponentRegistry {
   /** Changes of the serving version, one at a time, each after the previous one's log entry. */
   private changing: Promise<void> = Promise.resolve();
   private goldenVectors: GoldenVectors | undefined;
+  /** How every version is loaded and run, validated once. */
+  private readonly engineOptions: ValidatedEngineOptions;
 
   constructor(private readonly options: RegistryOptions) {
-    validateEngineOptions(options.engine);
+    this.engineOptions = validateEngineOptions(options.engine);
     this.log = new SwapAuditLog(options.auditLogPath, { keyPath: options.auditKeyPath });
     this.goldenVectors = options.goldenVectors;
   }
 
   /** Loads, audits, checks and verifies a candidate; the first version registered starts serving. */
   async register(path: string): Promise<RegisteredVersion> {
-    const { cacheDir, memoryLimitMb, admission } = validateEngineOptions(this.options.engine);
+    const { cacheDir, memoryLimitMb, admission } = this.engineOptions;
     let engine: RiskEngine | undefined;
     try {
       const image = await ComponentImage.load(path, { cacheDir, memoryLimitMb, admission });
@@ -90,7 +90,7 @@ export class ComponentRegistry {
       if (!compatibility.compatible) {
         throw new IncompatibleComponentError(`${path} is incompatible with this host: ${compatibility.differences.join('; ')}`);
       }
-      engine = await RiskEngine.fromImage(image, this.options.engine);
+      engine = await RiskEngine.fromImage(image, this.engineOptions);
       const { version, sha256 } = engine.component;
       const existing = this.entries.get(version);
       if (existing?.ref.sha256 === sha256) {
@@ -162,16 +162,35 @@ export class ComponentRegistry {
     return this.shadow ? { ...this.shadow.report, examples: [...this.shadow.report.examples] } : { candidate: null, requests: 0, mismatches: 0, maxRelativeDifference: 0, examples: [] };
   }
 
+  /** Runs one request on the serving version (and, in shadow mode, on the candidate too). */
+  async run(request: RiskRequest, options: RunOptions = {}): Promise<RiskResult> {
+    // Read once: a swap after this line does not move this request.
+    const engine = this.entry(this.activeVersionOrThrow()).engine;
+    // Validated once, for the serving version and the shadow alike.
+    const valid = validateRiskRequest(request);
+    const result = await engine.run(valid, options);
+    const shadow = this.shadow;
+    if (shadow && shadow.entry.engine !== engine) {
+      const comparison = this.compareInShadow(shadow, valid, { signal: options.signal, timeoutMs: options.timeoutMs }, result);
+      shadow.pending.add(comparison);
+      void comparison.finally(() => shadow.pending.delete(comparison));
+    }
+    return result;
+  }
+
   monteCarlo(portfolio: PortfolioSpec, options: MonteCarloCallOptions = {}): Promise<RiskResult> {
-    return this.serve(portfolio, { method: 'monteCarlo', options });
+    const { signal, timeoutMs, onProgress, chunkPaths, ...request } = options;
+    return this.run({ method: 'monte-carlo', portfolio, ...request }, { signal, timeoutMs, onProgress, chunkPaths });
   }
 
   historical(portfolio: PortfolioSpec, options: ClosedFormOptions & CallOptions = {}): Promise<RiskResult> {
-    return this.serve(portfolio, { method: 'historical', options });
+    const { signal, timeoutMs, ...request } = options;
+    return this.run({ method: 'historical', portfolio, ...request }, { signal, timeoutMs });
   }
 
   parametric(portfolio: PortfolioSpec, options: ClosedFormOptions & CallOptions = {}): Promise<RiskResult> {
-    return this.serve(portfolio, { method: 'parametric', options });
+    const { signal, timeoutMs, ...request } = options;
+    return this.run({ method: 'parametric', portfolio, ...request }, { signal, timeoutMs });
   }
 
   async close(): Promise<void> {
@@ -179,26 +198,19 @@ export class ComponentRegistry {
     this.entries.clear();
   }
 
-  private async serve(portfolio: PortfolioSpec, request: Request): Promise<RiskResult> {
-    // Read once: a swap after this line does not move this request.
-    const engine = this.entry(this.activeVersionOrThrow()).engine;
-    const result = await call(engine, portfolio, request);
-    const shadow = this.shadow;
-    if (shadow && shadow.entry.engine !== engine) {
-      const comparison = this.compareInShadow(shadow, portfolio, request, result);
-      shadow.pending.add(comparison);
-      void comparison.finally(() => shadow.pending.delete(comparison));
-    }
-    return result;
+  /** `await using registry = new ComponentRegistry(...)` closes every version's engine when the block is left. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
   }
 
-  private async compareInShadow(shadow: NonNullable<ComponentRegistry['shadow']>, portfolio: PortfolioSpec, request: Request, served: RiskResult): Promise<void> {
+  /** Runs the request on the shadow candidate (without the caller's progress callback) and records how
+   *  its answer differs from the served one. */
+  private async compareInShadow(shadow: NonNullable<ComponentRegistry['shadow']>, request: ValidRiskRequest, options: CallOptions, served: RiskResult): Promise<void> {
     const report = shadow.report;
     report.requests++;
-    const { onProgress: _ignored, ...options } = request.options as MonteCarloCallOptions;
     let difference: string | undefined;
     try {
-      const candidate = await call(shadow.entry.engine, portfolio, { ...request, options } as Request);
+      const candidate = await shadow.entry.engine.run(request, options);
       for (const [i, level] of served.levels.entries()) {
         const other = candidate.levels[i]!;
         for (const key of ['var', 'es'] as const) {
@@ -248,17 +260,6 @@ export class ComponentRegistry {
 
   private get actor(): string {
     return this.options.actor ?? defaultActor();
-  }
-}
-
-function call(engine: RiskEngine, portfolio: PortfolioSpec, request: Request): Promise<RiskResult> {
-  switch (request.method) {
-    case 'monteCarlo':
-      return engine.monteCarlo(portfolio, request.options);
-    case 'historical':
-      return engine.historical(portfolio, request.options);
-    case 'parametric':
-      return engine.parametric(portfolio, request.options);
   }
 }
 

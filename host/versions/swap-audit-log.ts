@@ -6,9 +6,9 @@
 // seen. Every append verifies the log first and refuses a broken one.
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { closeSync, constants, fdatasyncSync, fstatSync, fsyncSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { link, realpath, unlink, writeFile } from 'node:fs/promises';
-import { homedir, userInfo } from 'node:os';
-import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import { realpath } from 'node:fs/promises';
+import { userInfo } from 'node:os';
+import { basename, dirname, join, resolve } from 'node:path';
 import { lock } from 'proper-lockfile';
 import { z } from 'zod';
 import { sha256Hex } from '../files/content-hash.js';
@@ -56,7 +56,6 @@ const MAC_CONTEXT = 'wasm-risk swap audit log v1';
 const GENESIS = '0'.repeat(64);
 /** Every line is `{...event},"mac":"<hex>"}`: the MAC covers the exact bytes before it, so no JSON canonicalisation is needed. */
 const MAC_SUFFIX = /,"mac":"([0-9a-f]{64})"\}$/;
-const KEY_BYTES = 32;
 
 const versionRefSchema = z.strictObject({ version: z.string(), sha256: z.string(), path: z.string() });
 const eventSchema = z.strictObject({

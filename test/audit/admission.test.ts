@@ -1,24 +1,23 @@
 // The audit of real components: what the project's engine asks for (nothing but its own types), what
 // each hostile fixture asks for (denied, by name), and the report's shape.
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { admitComponent, auditComponent, sandboxGrant } from '../../host/audit/admission.js';
 import { PolicyDeniedError } from '../../host/errors.js';
-import { DEFAULT_COMPONENT, PROJECT_ROOT } from '../../host/files/package-paths.js';
+import { DEFAULT_COMPONENT } from '../../host/files/package-paths.js';
+import { fixture } from '../support/fixtures.js';
 
-const fixture = (name: string) => join(PROJECT_ROOT, 'build', 'fixtures', `${name}.wasm`);
 
 describe("the project's own component", () => {
   it('is allowed, imports no filesystem, sockets or HTTP, and implements the risk world', async () => {
     const report = await auditComponent(readFileSync(DEFAULT_COMPONENT), DEFAULT_COMPONENT);
     expect(report.verdict).toBe('allow');
-    expect(report.imports.map((item) => item.name)).toEqual(['wasm-risk:risk/types@1.0.0']);
+    expect(report.imports.map((item) => item.name)).toEqual(['wasm-risk:risk/types@1.1.0']);
     expect(report.imports.some((item) => /^wasi:(filesystem|sockets|http)\//.test(item.name))).toBe(false);
-    expect(report.world.packages).toEqual([{ name: 'wasm-risk:risk', version: '1.0.0' }]);
-    expect(report.world.wit).toMatch(/export wasm-risk:risk\/engine@1\.0\.0;/);
+    expect(report.world.packages).toEqual([{ name: 'wasm-risk:risk', version: '1.1.0' }]);
+    expect(report.world.wit).toMatch(/export wasm-risk:risk\/engine@1\.1\.0;/);
     expect(report.exports).toEqual([
-      { name: 'wasm-risk:risk/engine@1.0.0', interface: 'wasm-risk:risk/engine', version: '1.0.0', sort: 'instance', functions: ['info', 'monte-carlo', 'simulate-pnl', 'historical', 'parametric'] },
+      { name: 'wasm-risk:risk/engine@1.1.0', interface: 'wasm-risk:risk/engine', version: '1.1.0', sort: 'instance', functions: ['info', 'monte-carlo', 'simulate-pnl', 'sorted-losses', 'historical', 'parametric'] },
     ]);
     expect(report.producers['processed-by']).toEqual(expect.arrayContaining([expect.stringMatching(/^rustc /), expect.stringMatching(/^wit-component /)]));
     expect(report.policy).toBe('wasm-risk default');

@@ -1,16 +1,17 @@
 // `wasm-risk audit` as a user runs it: a readable report or one JSON object, exit 0 when allowed, 1 when
 // denied, 2 with one line for anything that is not a readable component or a bad flag.
 import { generateKeyPairSync, sign } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { sha256Hex } from '../../host/files/content-hash.js';
 import { DEFAULT_COMPONENT } from '../../host/files/package-paths.js';
 import { expectOneLineFailure, runCli } from '../support/run-cli.js';
 
 const ENGINE = 'build/components/risk-engine.wasm';
 const scratch = mkdtempSync(join(tmpdir(), 'wasm-risk-audit-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 const engine = readFileSync(DEFAULT_COMPONENT);
 
 function scratchFile(name: string, content: string | Uint8Array): string {
@@ -25,10 +26,10 @@ describe('wasm-risk audit', () => {
     expect(run.status).toBe(0);
     expect(run.stderr).toBe('');
     expect(run.stdout).toContain(`sha256     ${sha256Hex(engine)}`);
-    expect(run.stdout).toMatch(/^world {6}implements wasm-risk:risk@1\.0\.0$/m);
+    expect(run.stdout).toMatch(/^world {6}implements wasm-risk:risk@1\.1\.0$/m);
     expect(run.stdout).toMatch(/^producers +processed-by: .*rustc /m);
-    expect(run.stdout).toMatch(/^ {2}allow {2}wasm-risk:risk\/types@1\.0\.0 \(types only\)\n {9}rule 1 \(wasm-risk:risk\/types \^1\.0\.0\): /m);
-    expect(run.stdout).toContain('wasm-risk:risk/engine@1.0.0: info, monte-carlo, simulate-pnl, historical, parametric');
+    expect(run.stdout).toMatch(/^ {2}allow {2}wasm-risk:risk\/types@1\.1\.0 \(types only\)\n {9}rule 1 \(wasm-risk:risk\/types \^1\.0\.0\): /m);
+    expect(run.stdout).toContain('wasm-risk:risk/engine@1.1.0: info, monte-carlo, simulate-pnl, sorted-losses, historical, parametric');
     expect(run.stdout).toMatch(/^verdict: ALLOW$/m);
     expect(run.stdout).not.toMatch(/wasi:(filesystem|sockets|http)/);
   });
@@ -40,8 +41,8 @@ describe('wasm-risk audit', () => {
     expect(report).toMatchObject({
       sha256: sha256Hex(engine),
       size: engine.length,
-      imports: [{ name: 'wasm-risk:risk/types@1.0.0', verdict: 'allow', rule: { number: 1 } }],
-      exports: [{ name: 'wasm-risk:risk/engine@1.0.0', functions: ['info', 'monte-carlo', 'simulate-pnl', 'historical', 'parametric'] }],
+      imports: [{ name: 'wasm-risk:risk/types@1.1.0', verdict: 'allow', rule: { number: 1 } }],
+      exports: [{ name: 'wasm-risk:risk/engine@1.1.0', functions: ['info', 'monte-carlo', 'simulate-pnl', 'sorted-losses', 'historical', 'parametric'] }],
       verdict: 'allow',
       reasons: ["policy 'wasm-risk default' allows all 1 import"],
     });

@@ -1,22 +1,22 @@
 // The boundary reader names every import and export with its functions, and refuses anything it cannot
 // read (truncated, corrupt, hostile nesting) with a ComponentLoadError, never a crash.
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { metadataShow } from '@bytecodealliance/jco-transpile/wasm-tools';
 import { describe, expect, it } from 'vitest';
 import { readComponentBoundary } from '../../host/audit/component-binary.js';
 import { ComponentLoadError } from '../../host/errors.js';
-import { DEFAULT_COMPONENT, PROJECT_ROOT } from '../../host/files/package-paths.js';
+import { DEFAULT_COMPONENT } from '../../host/files/package-paths.js';
+import { fixture } from '../support/fixtures.js';
 
-const fixture = (name: string) => join(PROJECT_ROOT, 'build', 'fixtures', `${name}.wasm`);
+/** The engine functions of contract 1.0.0, which the hostile fixtures are built against. */
 const ENGINE_FUNCTIONS = ['info', 'monte-carlo', 'simulate-pnl', 'historical', 'parametric'];
 const PREAMBLE = [0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00];
 
 describe('the boundary of real components', () => {
   it('the engine: the types of its own world in, the engine interface out', () => {
     expect(readComponentBoundary(readFileSync(DEFAULT_COMPONENT), 'engine')).toEqual({
-      imports: [{ name: 'wasm-risk:risk/types@1.0.0', sort: 'instance', functions: [] }],
-      exports: [{ name: 'wasm-risk:risk/engine@1.0.0', sort: 'instance', functions: ENGINE_FUNCTIONS }],
+      imports: [{ name: 'wasm-risk:risk/types@1.1.0', sort: 'instance', functions: [] }],
+      exports: [{ name: 'wasm-risk:risk/engine@1.1.0', sort: 'instance', functions: ['info', 'monte-carlo', 'simulate-pnl', 'sorted-losses', 'historical', 'parametric'] }],
     });
   });
 

@@ -1,16 +1,17 @@
 // Provenance: strict mode admits only pinned bytes and shows both hashes for a modified file; with
 // trusted keys, only a signature by one of them admits the component.
 import { generateKeyPairSync, sign } from 'node:crypto';
-import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { admitComponent, auditComponent } from '../../host/audit/admission.js';
 import { sha256Hex } from '../../host/files/content-hash.js';
 import { InvalidInputError, ProvenanceError, SignatureError } from '../../host/errors.js';
 import { DEFAULT_COMPONENT } from '../../host/files/package-paths.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'wasm-risk-provenance-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 const engine = readFileSync(DEFAULT_COMPONENT);
 const engineSha = sha256Hex(engine);
 

@@ -1,13 +1,15 @@
 // `wasm-risk var` as a user runs it: output formats, exit codes, and one clear line for every bad input.
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { summarizePnl } from '../../host/report/risk-statistics.js';
 import { expectOneLineFailure, runCli } from '../support/run-cli.js';
 
 const EXAMPLE = 'examples/portfolio.json';
 const scratch = mkdtempSync(join(tmpdir(), 'wasm-risk-cli-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 function portfolioFile(name: string, content: unknown): string {
   const path = join(scratch, `${name}.json`);
@@ -52,7 +54,7 @@ describe('wasm-risk var', () => {
     const levels = result.levels as { confidence: number; var: number; es: number; stdError: number }[];
     expect(levels.map((l) => l.confidence)).toEqual([0.9, 0.99]);
     for (const level of levels) expect(level.es).toBeGreaterThanOrEqual(level.var);
-    expect(result.component).toMatchObject({ name: 'risk-engine', version: '1.0.0', sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(result.component).toMatchObject({ name: 'risk-engine', version: '1.1.0', sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
   });
 
   it('gives the same numbers for the same seed', () => {
@@ -63,18 +65,111 @@ describe('wasm-risk var', () => {
     expect(numbers()).toEqual(numbers());
   });
 
-  it('shows progress when stderr is a terminal, and keeps stdout one JSON object', () => {
+  it('shows progress when stderr is a terminal, from the start, and keeps stdout one JSON object', () => {
     // util-linux `script` gives the command a pseudo-terminal; --json still goes to the file.
     const out = join(scratch, 'tty.json');
     const transcript = execFileSync('script', ['-qec', `node dist/host/cli/main.js var ${EXAMPLE} --paths 400000 --json > ${out}`, '/dev/null'], { encoding: 'utf8' });
-    expect(transcript).toMatch(/simulating \[=+\] 100% 400000\/400000 paths/);
+    // Drawn before the first chunk ends, then with the rate, elapsed time and ETA; the line ends at the end.
+    expect(transcript).toMatch(/simulating \[-+\] 0% 0\/400,000 paths \| - paths\/s \| elapsed 0s \| ETA -/);
+    expect(transcript).toMatch(/simulating \[=+\] 100% 400,000\/400,000 paths \| [\d,]+ paths\/s \| elapsed \d+s \| ETA 0s\x1b\[0K[^\n]*\n/);
     expect(JSON.parse(readFileSync(out, 'utf8'))).toMatchObject({ paths: 400000 });
+  });
+
+  it('cancels the run on SIGINT (Ctrl-C): exit 130 and one line', async () => {
+    // Tens of seconds of work, interrupted once it is under way.
+    const child = spawn(process.execPath, ['dist/host/cli/main.js', 'var', EXAMPLE, '--paths', '50000000'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    const interruptedAt = performance.now();
+    child.kill('SIGINT');
+    const status = await exited;
+    expectOneLineFailure({ status, stdout, stderr }, 130, /^wasm-risk: ERR_CANCELLED: interrupted by SIGINT \(Ctrl-C\)$/);
+    expect(performance.now() - interruptedAt).toBeLessThan(5_000);
+  });
+
+  it('says n/a for the standard error of the closed form, whose JSON keeps its number', () => {
+    const table = runCli(['var', EXAMPLE, '--method', 'parametric']);
+    expect(table.stdout).toMatch(/│\s+95% │[^\n]*│\s+n\/a │\n/);
+    expect(table.stdout).toMatch(/│\s+99% │[^\n]*│\s+n\/a │\n/);
+    const json = JSON.parse(runCli(['var', EXAMPLE, '--method', 'parametric', '--json']).stdout) as { levels: { stdError: unknown }[] };
+    for (const level of json.levels) expect(level.stdError).toBe(0);
+    expect(runCli(['var', EXAMPLE, '--paths', '5000']).stdout).not.toMatch(/n\/a/);
   });
 
   it.each(['historical', 'parametric'])('runs --method %s', (method) => {
     const run = runCli(['var', EXAMPLE, '--method', method, '--json']);
     expect(run.status).toBe(0);
     expect(JSON.parse(run.stdout)).toMatchObject({ method, seed: null });
+  });
+});
+
+describe('wasm-risk var --pnl-out and --histogram', () => {
+  const numbers = (stdout: string) => {
+    const { levels, meanPnl, stdPnl } = JSON.parse(stdout) as Record<string, unknown>;
+    return { levels, meanPnl, stdPnl };
+  };
+
+  // One worker: the component summarises the run itself; two: the host merges the chunks' losses.
+  it.each(['1', '2'])('writes every path\'s P&L as CSV from the same run, whose numbers do not change (%s workers)', (workers) => {
+    const args = ['var', EXAMPLE, '--json', '--paths', '30000', '--seed', '7', '--antithetic', '--confidence', '0.9,0.975', '--workers', workers];
+    const file = join(scratch, `pnl-${workers}.csv`);
+    const run = runCli([...args, '--pnl-out', file]);
+    expect(run.status).toBe(0);
+    expect(numbers(run.stdout)).toEqual(numbers(runCli(args).stdout));
+    const [header, ...lines] = readFileSync(file, 'utf8').trimEnd().split('\n');
+    expect(header).toBe('path,pnl');
+    expect(lines).toHaveLength(30_000);
+    expect(lines.slice(0, 3).map((line) => line.split(',')[0])).toEqual(['0', '1', '2']);
+    // The file is this run's P&L: its statistics are the printed ones, bit for bit.
+    const pnl = Float64Array.from(lines, (line) => Number(line.split(',')[1]));
+    const { levels, meanPnl, stdPnl } = summarizePnl(pnl, [0.9, 0.975]);
+    expect(numbers(run.stdout)).toEqual({ levels, meanPnl, stdPnl });
+  });
+
+  it('writes raw float64 for a .f64 file or with --pnl-format f64, the same values as the CSV', () => {
+    const args = ['var', EXAMPLE, '--paths', '2000', '--seed', '3'];
+    const csv = join(scratch, 'same.csv');
+    const f64 = join(scratch, 'same.f64');
+    const bin = join(scratch, 'same.bin');
+    for (const extra of [['--pnl-out', csv], ['--pnl-out', f64], ['--pnl-out', bin, '--pnl-format', 'f64']]) expect(runCli([...args, ...extra]).status).toBe(0);
+    const fromCsv = readFileSync(csv, 'utf8').trimEnd().split('\n').slice(1).map((line) => Number(line.split(',')[1]));
+    for (const file of [f64, bin]) {
+      const bytes = readFileSync(file);
+      expect(bytes.length).toBe(2000 * 8);
+      expect(Array.from({ length: 2000 }, (_, i) => bytes.readDoubleLE(i * 8))).toEqual(fromCsv);
+    }
+  });
+
+  it('refuses an existing file without --force before running, and replaces it with --force', () => {
+    const file = portfolioFile('precious', { keep: true });
+    expectOneLineFailure(runCli(['var', EXAMPLE, '--paths', '1000', '--pnl-out', file]), 2, /ERR_INVALID_INPUT: --pnl-out: .*precious\.json exists; pass --force to overwrite it/);
+    expect(readFileSync(file, 'utf8')).toBe('{"keep":true}');
+    expect(runCli(['var', EXAMPLE, '--paths', '1000', '--pnl-out', file, '--force']).status).toBe(0);
+    expect(readFileSync(file, 'utf8')).toMatch(/^path,pnl\n/);
+  });
+
+  it('leaves no file, not even a partial one, when the run fails', () => {
+    const folder = mkdtempSync(join(scratch, 'failed-run-'));
+    const file = join(folder, 'pnl.csv');
+    expectOneLineFailure(runCli(['var', EXAMPLE, '--paths', '20000000', '--timeout-ms', '300', '--pnl-out', file]), 4, /ERR_TIMEOUT/);
+    expect(readdirSync(folder)).toEqual([]);
+    expect(existsSync(file)).toBe(false);
+  });
+
+  it('plots the P&L under the table, with each level\'s VaR and ES marked', () => {
+    const run = runCli(['var', EXAMPLE, '--paths', '20000', '--histogram']);
+    expect(run.status).toBe(0);
+    const [table, plot] = run.stdout.split('\n\n');
+    expect(table).toMatch(/^monte-carlo VaR\/ES/);
+    const [title, ...rows] = plot!.trimEnd().split('\n');
+    expect(title).toMatch(/^P&L distribution: 20,000 paths, 40 bins of [\d,.]+ \(row: lower edge, bar, paths\); █ = [\d,.]+ paths$/);
+    expect(rows).toHaveLength(40);
+    expect(rows.reduce((sum, row) => sum + Number(/ ([\d,]+)(?:  ◀.*)?$/.exec(row)![1]!.replaceAll(',', '')), 0)).toBe(20_000);
+    for (const mark of ['VaR 95%', 'ES 95%', 'VaR 99%', 'ES 99%']) expect(rows.filter((row) => row.includes(mark))).toHaveLength(1);
   });
 });
 
@@ -112,8 +207,16 @@ describe('bad input: exit code 2 and one line naming the problem', () => {
     ['a component that is not wasm', ['var', EXAMPLE, '--component', portfolioFile('not-wasm', 'hello, world')], /ERR_COMPONENT_LOAD: .* is not a WebAssembly file/],
     ['a truncated component', ['var', EXAMPLE, '--component', truncatedComponent()], /ERR_COMPONENT_LOAD: .*truncated\.wasm is truncated or corrupt: the file ends/],
     ['a core module', ['var', EXAMPLE, '--component', 'build/cargo-target/wasm32-unknown-unknown/release/risk_engine.wasm'], /is a core WebAssembly module, not a component/],
-    ['unknown option', ['var', EXAMPLE, '--turbo'], /unknown option '--turbo'/],
-    ['missing argument', ['var'], /missing required argument/],
+    ['unknown option', ['var', EXAMPLE, '--turbo'], /ERR_USAGE: unknown option '--turbo'/],
+    ['missing argument', ['var'], /ERR_USAGE: missing required argument/],
+    ['P&L file with a closed form', ['var', EXAMPLE, '--method', 'historical', '--pnl-out', join(scratch, 'h.csv')], /ERR_INVALID_INPUT: --pnl-out: applies only to --method monte-carlo/],
+    ['histogram with a closed form', ['var', EXAMPLE, '--method', 'parametric', '--histogram'], /ERR_INVALID_INPUT: --histogram: applies only to --method monte-carlo/],
+    ['histogram with --json', ['var', EXAMPLE, '--histogram', '--json'], /ERR_USAGE: option '--histogram' cannot be used with option '--json'/],
+    ['empty P&L file name', ['var', EXAMPLE, '--pnl-out', ''], /ERR_INVALID_INPUT: --pnl-out: must name a file/],
+    ['P&L file in a missing folder', ['var', EXAMPLE, '--pnl-out', join(scratch, 'no-such-folder', 'p.csv')], /ERR_INVALID_INPUT: --pnl-out: cannot write .*p\.csv: ENOENT/],
+    ['unknown P&L format', ['var', EXAMPLE, '--pnl-out', join(scratch, 'p.csv'), '--pnl-format', 'xml'], /ERR_USAGE: option '--pnl-format <format>' argument 'xml' is invalid\. Allowed choices are csv, f64/],
+    ['P&L format without a file', ['var', EXAMPLE, '--pnl-format', 'f64'], /ERR_INVALID_INPUT: --pnl-format: applies only with --pnl-out/],
+    ['--force without a file', ['var', EXAMPLE, '--force'], /ERR_INVALID_INPUT: --force: applies only with --pnl-out/],
   ];
 
   it.each(cases)('%s', (_name, args, message) => {

@@ -1,14 +1,11 @@
 // A request the caller cancels fails with the cancelled error, whose `cause` is the caller's own abort
 // reason, in workers and in-thread alike.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CancelledError } from '../../host/errors.js';
-import type { PortfolioSpec } from '../../host/request/portfolio.js';
-import { PROJECT_ROOT } from '../../host/files/package-paths.js';
 import { RiskEngine } from '../../host/risk-engine.js';
+import { examplePortfolio } from '../support/fixtures.js';
 
-const portfolio = JSON.parse(readFileSync(join(PROJECT_ROOT, 'examples', 'portfolio.json'), 'utf8')) as PortfolioSpec;
+const portfolio = examplePortfolio();
 
 describe.each(['workers', 'in-thread'] as const)('cancelling a request (%s)', (isolation) => {
   let engine: RiskEngine;

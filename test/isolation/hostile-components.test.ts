@@ -1,7 +1,6 @@
 // Faults inside a component (an endless loop, a memory bomb, memories spread over several core modules,
 // a panic) become typed errors; the host stays bounded and keeps serving.
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,13 +9,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ComponentInstance } from '../../host/run/component-instance.js';
 import { ComponentImage } from '../../host/load/component-image.js';
 import { ComponentLoadError, ComponentTrapError, OutOfMemoryError, TimeoutError } from '../../host/errors.js';
-import type { PortfolioSpec } from '../../host/request/portfolio.js';
 import { PROJECT_ROOT } from '../../host/files/package-paths.js';
 import { RiskEngine } from '../../host/risk-engine.js';
 import { expectOneLineFailure, runCli, type CliRun } from '../support/run-cli.js';
+import { examplePortfolio, fixture } from '../support/fixtures.js';
 
-const fixture = (name: string) => join(PROJECT_ROOT, 'build', 'fixtures', `${name}.wasm`);
-const portfolio = JSON.parse(readFileSync(join(PROJECT_ROOT, 'examples', 'portfolio.json'), 'utf8')) as PortfolioSpec;
+const portfolio = examplePortfolio();
 
 let healthy: RiskEngine;
 beforeAll(async () => {

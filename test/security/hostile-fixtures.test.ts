@@ -1,7 +1,7 @@
 // Hostile components (components/fixtures) against the whole host. Under the default policy each is
 // refused before any of it is transpiled or instantiated; with the policy relaxed on purpose the sandbox
 // still gives it nothing (no file, no connection, no environment) and the host keeps serving.
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,14 +10,14 @@ import type { AdmissionOptions } from '../../host/audit/admission.js';
 import type { EngineOptions } from '../../host/request/engine-options.js';
 import { ComponentLoadError, InvalidInputError, PolicyDeniedError } from '../../host/errors.js';
 import type { PortfolioSpec } from '../../host/request/portfolio.js';
-import { PROJECT_ROOT } from '../../host/files/package-paths.js';
 import { RiskEngine } from '../../host/risk-engine.js';
 import { expectOneLineFailure, runCli } from '../support/run-cli.js';
+import { EXAMPLE_PORTFOLIO, fixture } from '../support/fixtures.js';
 
-const fixture = (name: string) => join(PROJECT_ROOT, 'build', 'fixtures', `${name}.wasm`);
-const EXAMPLE = join(PROJECT_ROOT, 'examples', 'portfolio.json');
+const EXAMPLE = EXAMPLE_PORTFOLIO;
 const portfolio = JSON.parse(readFileSync(EXAMPLE, 'utf8')) as PortfolioSpec;
 const scratch = mkdtempSync(join(tmpdir(), 'wasm-risk-hostile-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 /** Lets everything through the audit, so that what stops the fixtures is the sandbox alone. */
 const RELAXED: AdmissionOptions = {
@@ -35,7 +35,7 @@ const HOSTILE: [string, string][] = [
 
 describe.each(HOSTILE)('under the default policy, %s', (name, offending) => {
   it('is refused by the library before it is transpiled, so before it could be instantiated', async () => {
-    const cacheDir = mkdtempSync(join(tmpdir(), 'wasm-risk-hostile-cache-'));
+    const cacheDir = mkdtempSync(join(scratch, 'cache-'));
     const refused = RiskEngine.load(fixture(name), { cacheDir, workers: 1 });
     await expect(refused).rejects.toBeInstanceOf(PolicyDeniedError);
     await expect(refused).rejects.toThrow(offending);

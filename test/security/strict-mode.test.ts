@@ -1,16 +1,18 @@
 // `var` enforces provenance before running anything: in strict mode only pinned bytes run, and with
 // trusted keys only bytes signed by one of them.
 import { generateKeyPairSync, sign } from 'node:crypto';
-import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { sha256Hex } from '../../host/files/content-hash.js';
-import { DEFAULT_COMPONENT, PROJECT_ROOT } from '../../host/files/package-paths.js';
+import { DEFAULT_COMPONENT } from '../../host/files/package-paths.js';
 import { runCli } from '../support/run-cli.js';
+import { EXAMPLE_PORTFOLIO, fixture } from '../support/fixtures.js';
 
-const EXAMPLE = join(PROJECT_ROOT, 'examples', 'portfolio.json');
+const EXAMPLE = EXAMPLE_PORTFOLIO;
 const scratch = mkdtempSync(join(tmpdir(), 'wasm-risk-strict-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 const engine = readFileSync(DEFAULT_COMPONENT);
 const pinnedCopy = join(scratch, 'risk-engine.wasm');
 copyFileSync(DEFAULT_COMPONENT, pinnedCopy);
@@ -27,7 +29,7 @@ describe('var --strict', () => {
   });
 
   it('refuses an unpinned component with exit code 1', () => {
-    const run = runVar(join(PROJECT_ROOT, 'build', 'fixtures', 'panicker.wasm'), '--strict', '--lock-file', lockFile);
+    const run = runVar(fixture('panicker'), '--strict', '--lock-file', lockFile);
     expect(run.status).toBe(1);
     expect(run.stdout).toBe('');
     expect(run.stderr).toMatch(/^wasm-risk: ERR_PROVENANCE: .*panicker\.wasm is not pinned in .*components\.lock\.json: no entry has its sha256 [0-9a-f]{64}\n$/);

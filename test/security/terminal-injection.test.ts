@@ -10,14 +10,14 @@ import type { AuditReport } from '../../host/audit/admission.js';
 import { formatAuditReport } from '../../host/cli/audit-report-format.js';
 import { formatRiskResult } from '../../host/cli/report-format.js';
 import type { ComponentStream } from '../../host/run/captured-output.js';
-import { PROJECT_ROOT } from '../../host/files/package-paths.js';
 import type { RiskResult } from '../../host/risk-engine.js';
 import { sandboxedWasiImports } from '../../host/run/sandbox.js';
 import { terminalJson, terminalText } from '../../host/report/terminal-text.js';
 import { expectOneLineFailure, runCli } from '../support/run-cli.js';
+import { EXAMPLE_PORTFOLIO, fixture } from '../support/fixtures.js';
 
-const FIXTURE = join(PROJECT_ROOT, 'build', 'fixtures', 'control-chars.wasm');
-const EXAMPLE = join(PROJECT_ROOT, 'examples', 'portfolio.json');
+const FIXTURE = fixture('control-chars');
+const EXAMPLE = EXAMPLE_PORTFOLIO;
 /** What the fixture says, as the host must print it. */
 const ESCAPED = '\\x1b[2J\\x1b[H\\x1b[31mFORGED\\x0d\\x07\\u202edesrever';
 /** Any character a terminal acts on or reorders, the newline aside. */
@@ -112,6 +112,7 @@ describe('the CLI formatters', () => {
       imports: [{ name, interface: 'evil:pkg/iface', version: '1.0.0', sort: 'instance', functions: [`f${HOSTILE}`], verdict: 'deny', rule: null, reason: `no rule ${HOSTILE}` }],
       exports: [{ name: `e${HOSTILE}`, interface: null, version: null, sort: 'func', functions: [] }],
       producers: { [`language${HOSTILE}`]: [`Rust${HOSTILE}`] },
+      metadata: { name: `engine${HOSTILE}`, version: `1${HOSTILE}`, license: `MIT${HOSTILE}` },
       policy: `policy${HOSTILE}`,
       provenance: { lock: { status: 'not-checked' }, signature: { status: 'not-checked' } },
       verdict: 'deny',
@@ -121,6 +122,8 @@ describe('the CLI formatters', () => {
     noRaw(text);
     expect(text).toContain(`DENY   evil:pkg/iface${ESCAPED}@1.0.0: f${ESCAPED}`);
     expect(text).toContain(`producers  language${ESCAPED}: Rust${ESCAPED}`);
+    expect(text).toContain(`package    engine${ESCAPED} 1${ESCAPED}`);
+    expect(text).toContain(`license    MIT${ESCAPED}`);
   });
 });
 
@@ -162,7 +165,7 @@ describe('the CLI error line, as the last line of defence', () => {
 
   it('escapes them in a message of the argument parser', () => {
     const run = runCli(['var', EXAMPLE, `--bogus${HOSTILE}`]);
-    expectOneLineFailure(run, 2, /^wasm-risk: unknown option/);
+    expectOneLineFailure(run, 2, /^wasm-risk: ERR_USAGE: unknown option/);
     noRaw(run.stderr);
     expect(run.stderr).toContain(`--bogus${ESCAPED}`);
   });

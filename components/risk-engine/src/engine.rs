@@ -5,7 +5,6 @@ use crate::model::{self, Portfolio, RiskReport, RiskResult, Simulation};
 use crate::{historical, monte_carlo, parametric, statistics};
 
 pub const NAME: &str = env!("CARGO_PKG_NAME");
-pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 pub fn monte_carlo(portfolio: &Portfolio, run: &Simulation, confidence_levels: &[f64]) -> RiskResult<RiskReport> {
     portfolio.validate()?;
@@ -18,6 +17,12 @@ pub fn simulate_pnl(portfolio: &Portfolio, run: &Simulation) -> RiskResult<Vec<f
     portfolio.validate()?;
     run.validate()?;
     monte_carlo::simulate_pnl(portfolio, run)
+}
+
+/// The losses (-P&L) of the paths of `run` in ascending `f64::total_cmp` order: the engine's own sort
+/// (statistics.rs), so a host that merges and summarises chunks does not sort them again.
+pub fn sorted_losses(portfolio: &Portfolio, run: &Simulation) -> RiskResult<Vec<f64>> {
+    Ok(statistics::sorted_losses(simulate_pnl(portfolio, run)?))
 }
 
 /// The report of scenario P&Ls simulated elsewhere (chunks merged in path order), as `monte_carlo` gives.

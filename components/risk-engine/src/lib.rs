@@ -1,6 +1,6 @@
 //! Monte Carlo, historical and parametric VaR/ES: the `wasm-risk:risk` world's engine.
-//! Built for wasm32 it exports the world through `bindings`; built natively (benchmarks, unit tests)
-//! the same engine is a plain Rust library.
+//! Built for wasm32 it exports the world through `bindings`; built natively (benchmarks, unit tests), or
+//! without its default `component` feature, the same engine is a plain Rust library.
 
 #[cfg(target_arch = "wasm32")]
 mod bindings;

@@ -53,7 +53,7 @@ fn from_total_order_key(key: u64) -> f64 {
 /// is exactly what `sort_unstable_by(total_cmp)` gives; for many scenarios it is an LSD radix sort
 /// on the total-order keys (no data-dependent branches, about a quarter of quicksort's time, in
 /// wasm and natively), skipping the digits that all keys share.
-fn sorted_losses(pnl: Vec<f64>) -> Vec<f64> {
+pub fn sorted_losses(pnl: Vec<f64>) -> Vec<f64> {
     let n = pnl.len();
     // (The bucket counts are 32-bit: far more scenarios than a call may have take the comparison sort.)
     if n < RADIX_SORT_MIN || n > u32::MAX as usize {

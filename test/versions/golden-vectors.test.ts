@@ -1,6 +1,6 @@
 // The shipped golden vectors come from the command that generates them, and the project's engine passes them.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -10,9 +10,14 @@ import { RiskEngine } from '../../host/risk-engine.js';
 
 describe('golden vectors', () => {
   it('are exactly what the generator writes', () => {
-    const fresh = join(mkdtempSync(join(tmpdir(), 'wasm-risk-golden-')), 'vectors.json');
-    execFileSync(process.execPath, [join(PROJECT_ROOT, 'dist', 'tools', 'generate-golden-vectors.js'), fresh]);
-    expect(readFileSync(fresh, 'utf8')).toBe(readFileSync(GOLDEN_VECTORS_FILE, 'utf8'));
+    const scratch = mkdtempSync(join(tmpdir(), 'wasm-risk-golden-'));
+    try {
+      const fresh = join(scratch, 'vectors.json');
+      execFileSync(process.execPath, [join(PROJECT_ROOT, 'dist', 'tools', 'generate-golden-vectors.js'), fresh]);
+      expect(readFileSync(fresh, 'utf8')).toBe(readFileSync(GOLDEN_VECTORS_FILE, 'utf8'));
+    } finally {
+      rmSync(scratch, { recursive: true, force: true });
+    }
   });
 
   it('pass for the project engine', async () => {

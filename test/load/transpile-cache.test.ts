@@ -9,16 +9,29 @@ import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { ComponentInstance } from '../../host/run/component-instance.js';
 import { ComponentImage } from '../../host/load/component-image.js';
 import { sha256Hex } from '../../host/files/content-hash.js';
-import { DEFAULT_COMPONENT, PROJECT_ROOT } from '../../host/files/package-paths.js';
+import { DEFAULT_COMPONENT } from '../../host/files/package-paths.js';
 import { runCli } from '../support/run-cli.js';
+import { EXAMPLE_PORTFOLIO, fixture } from '../support/fixtures.js';
 
-const OTHER_COMPONENT = join(PROJECT_ROOT, 'build', 'fixtures', 'panicker.wasm');
+const OTHER_COMPONENT = fixture('panicker');
 const NOBODY = 65_534;
 
 const scratchDirs: string[] = [];
 afterAll(() => {
   for (const dir of scratchDirs) rmSync(dir, { recursive: true, force: true });
 });
+
+/** The engine with one more custom section: other bytes, so not the package's own component, whose shipped
+ *  glue (load/shipped-glue.ts) would spare it the cache. */
+const ENGINE = (() => {
+  const name = Buffer.from('wasm-risk-test');
+  const section = Buffer.concat([Buffer.from([0, name.length + 1, name.length]), name]);
+  const dir = mkdtempSync(join(tmpdir(), 'wasm-risk-cache-engine-'));
+  scratchDirs.push(dir);
+  const file = join(dir, 'risk-engine.wasm');
+  writeFileSync(file, Buffer.concat([readFileSync(DEFAULT_COMPONENT), section]));
+  return file;
+})();
 
 /** A cache directory and a cache key of its own, both inside one temporary directory. */
 function scratchCache(): { cacheDir: string; cacheKeyFile: string; scratch: string } {
@@ -58,17 +71,17 @@ afterEach(() => {
 describe('transpile cache', () => {
   it('serves the second load from the cache, keyed by the component hash', async () => {
     const { cacheDir, cacheKeyFile } = scratchCache();
-    const first = await ComponentImage.load(DEFAULT_COMPONENT, { cacheDir, cacheKeyFile });
-    const second = await ComponentImage.load(DEFAULT_COMPONENT, { cacheDir, cacheKeyFile });
-    expect(first.fromCache).toBe(false);
-    expect(second.fromCache).toBe(true);
+    const first = await ComponentImage.load(ENGINE, { cacheDir, cacheKeyFile });
+    const second = await ComponentImage.load(ENGINE, { cacheDir, cacheKeyFile });
+    expect(first.origin).toBe('jco');
+    expect(second.origin).toBe('cache');
     expect(readdirSync(join(cacheDir, 'transpiled'))).toEqual([first.sha256]);
     expect((await ComponentInstance.create(second.payload)).engine.info().name).toBe('risk-engine');
   });
 
   it('keeps its key in a private file (0600 in a 0700 folder) and its entries private to the user', async () => {
     const { cacheDir, cacheKeyFile } = scratchCache();
-    const { sha256 } = await ComponentImage.load(DEFAULT_COMPONENT, { cacheDir, cacheKeyFile });
+    const { sha256 } = await ComponentImage.load(ENGINE, { cacheDir, cacheKeyFile });
     const mode = (path: string) => statSync(path).mode & 0o777;
     expect(statSync(cacheKeyFile).size).toBe(32);
     expect(mode(cacheKeyFile)).toBe(0o600);
@@ -80,12 +93,12 @@ describe('transpile cache', () => {
 
   it('transpiles again instead of running a tampered cache entry', async () => {
     const { cacheDir, cacheKeyFile } = scratchCache();
-    const { sha256 } = await ComponentImage.load(DEFAULT_COMPONENT, { cacheDir, cacheKeyFile });
+    const { sha256 } = await ComponentImage.load(ENGINE, { cacheDir, cacheKeyFile });
     const glue = join(entryOf(cacheDir, sha256), 'component.js');
     writeFileSync(glue, `${readFileSync(glue, 'utf8')}\nglobalThis.__tampered = true;\n`);
     const warnings = captureCacheWarnings();
-    const reloaded = await ComponentImage.load(DEFAULT_COMPONENT, { cacheDir, cacheKeyFile });
-    expect(reloaded.fromCache).toBe(false);
+    const reloaded = await ComponentImage.load(ENGINE, { cacheDir, cacheKeyFile });
+    expect(reloaded.origin).toBe('jco');
     expect((globalThis as { __tampered?: boolean }).__tampered).toBeUndefined();
     expect(readFileSync(glue, 'utf8')).not.toMatch(/__tampered/);
     expect(warnings()).toEqual(['WASM_RISK_CACHE_TAMPERED']);
@@ -94,12 +107,12 @@ describe('transpile cache', () => {
   it('never runs tampered glue whose manifest hash was recomputed, and reports it once', async () => {
     const { cacheDir, cacheKeyFile, scratch } = scratchCache();
     const marker = join(scratch, 'tampered-glue-ran');
-    const { sha256 } = await ComponentImage.load(DEFAULT_COMPONENT, { cacheDir, cacheKeyFile });
+    const { sha256 } = await ComponentImage.load(ENGINE, { cacheDir, cacheKeyFile });
     const warnings = captureCacheWarnings();
     for (let attempt = 0; attempt < 2; attempt++) {
       tamperGlue(entryOf(cacheDir, sha256), markerGlue(marker));
-      const image = await ComponentImage.load(DEFAULT_COMPONENT, { cacheDir, cacheKeyFile });
-      expect(image.fromCache).toBe(false);
+      const image = await ComponentImage.load(ENGINE, { cacheDir, cacheKeyFile });
+      expect(image.origin).toBe('jco');
       expect((await ComponentInstance.create(image.payload)).engine.info().name).toBe('risk-engine');
     }
     expect(existsSync(marker)).toBe(false);
@@ -108,35 +121,35 @@ describe('transpile cache', () => {
 
   it('regenerates a tampered entry, so the next load is a cache hit again', async () => {
     const { cacheDir, cacheKeyFile, scratch } = scratchCache();
-    const { sha256 } = await ComponentImage.load(DEFAULT_COMPONENT, { cacheDir, cacheKeyFile });
+    const { sha256 } = await ComponentImage.load(ENGINE, { cacheDir, cacheKeyFile });
     tamperGlue(entryOf(cacheDir, sha256), markerGlue(join(scratch, 'tampered-glue-ran')));
     captureCacheWarnings();
-    expect((await ComponentImage.load(DEFAULT_COMPONENT, { cacheDir, cacheKeyFile })).fromCache).toBe(false);
-    expect((await ComponentImage.load(DEFAULT_COMPONENT, { cacheDir, cacheKeyFile })).fromCache).toBe(true);
+    expect((await ComponentImage.load(ENGINE, { cacheDir, cacheKeyFile })).origin).toBe('jco');
+    expect((await ComponentImage.load(ENGINE, { cacheDir, cacheKeyFile })).origin).toBe('cache');
     expect(readFileSync(join(entryOf(cacheDir, sha256), 'component.js'), 'utf8')).not.toMatch(/tampered glue ran/);
   });
 
   it("rejects an entry copied into another component's hash folder", async () => {
     const { cacheDir, cacheKeyFile } = scratchCache();
-    const engine = await ComponentImage.load(DEFAULT_COMPONENT, { cacheDir, cacheKeyFile });
+    const engine = await ComponentImage.load(ENGINE, { cacheDir, cacheKeyFile });
     const other = await ComponentImage.load(OTHER_COMPONENT, { cacheDir, cacheKeyFile });
     rmSync(entryOf(cacheDir, other.sha256), { recursive: true });
     cpSync(entryOf(cacheDir, engine.sha256), entryOf(cacheDir, other.sha256), { recursive: true });
     const warnings = captureCacheWarnings();
     const reloaded = await ComponentImage.load(OTHER_COMPONENT, { cacheDir, cacheKeyFile });
-    expect(reloaded.fromCache).toBe(false);
+    expect(reloaded.origin).toBe('jco');
     expect(reloaded.payload.glue).toBe(other.payload.glue);
     expect(warnings()).toEqual(['WASM_RISK_CACHE_TAMPERED']);
   });
 
   it('does not use a cache directory that others can write (mode 0777)', async () => {
     const { cacheDir, cacheKeyFile } = scratchCache();
-    const { sha256 } = await ComponentImage.load(DEFAULT_COMPONENT, { cacheDir, cacheKeyFile });
+    const { sha256 } = await ComponentImage.load(ENGINE, { cacheDir, cacheKeyFile });
     rmSync(join(cacheDir, 'transpiled', sha256), { recursive: true });
     chmodSync(cacheDir, 0o777);
     const warnings = captureCacheWarnings();
     for (let attempt = 0; attempt < 2; attempt++) {
-      expect((await ComponentImage.load(DEFAULT_COMPONENT, { cacheDir, cacheKeyFile })).fromCache).toBe(false);
+      expect((await ComponentImage.load(ENGINE, { cacheDir, cacheKeyFile })).origin).toBe('jco');
     }
     expect(readdirSync(join(cacheDir, 'transpiled'))).toEqual([]);
     expect(warnings()).toEqual(['WASM_RISK_CACHE_UNSAFE']);
@@ -144,24 +157,24 @@ describe('transpile cache', () => {
 
   it('does not read an entry owned by another user', async () => {
     const { cacheDir, cacheKeyFile } = scratchCache();
-    const { sha256 } = await ComponentImage.load(DEFAULT_COMPONENT, { cacheDir, cacheKeyFile });
+    const { sha256 } = await ComponentImage.load(ENGINE, { cacheDir, cacheKeyFile });
     execFileSync('chown', ['-R', `${NOBODY}:${NOBODY}`, entryOf(cacheDir, sha256)]);
     const warnings = captureCacheWarnings();
-    expect((await ComponentImage.load(DEFAULT_COMPONENT, { cacheDir, cacheKeyFile })).fromCache).toBe(false);
+    expect((await ComponentImage.load(ENGINE, { cacheDir, cacheKeyFile })).origin).toBe('jco');
     expect(warnings()).toEqual(['WASM_RISK_CACHE_UNSAFE']);
     expect(statSync(entryOf(cacheDir, sha256)).uid).toBe(process.getuid?.());
   });
 
   it('does not follow a symlink in an entry', async () => {
     const { cacheDir, cacheKeyFile, scratch } = scratchCache();
-    const { sha256 } = await ComponentImage.load(DEFAULT_COMPONENT, { cacheDir, cacheKeyFile });
+    const { sha256 } = await ComponentImage.load(ENGINE, { cacheDir, cacheKeyFile });
     const glue = join(entryOf(cacheDir, sha256), 'component.js');
     const elsewhere = join(scratch, 'glue-elsewhere.js');
     copyFileSync(glue, elsewhere);
     rmSync(glue);
     symlinkSync(elsewhere, glue);
     const warnings = captureCacheWarnings();
-    expect((await ComponentImage.load(DEFAULT_COMPONENT, { cacheDir, cacheKeyFile })).fromCache).toBe(false);
+    expect((await ComponentImage.load(ENGINE, { cacheDir, cacheKeyFile })).origin).toBe('jco');
     expect(warnings()).toEqual(['WASM_RISK_CACHE_UNSAFE']);
   });
 
@@ -171,7 +184,7 @@ describe('transpile cache', () => {
     writeFileSync(cacheKeyFile, Buffer.alloc(32, 7), { mode: 0o644 });
     const warnings = captureCacheWarnings();
     for (let attempt = 0; attempt < 2; attempt++) {
-      expect((await ComponentImage.load(DEFAULT_COMPONENT, { cacheDir, cacheKeyFile })).fromCache).toBe(false);
+      expect((await ComponentImage.load(ENGINE, { cacheDir, cacheKeyFile })).origin).toBe('jco');
     }
     expect(existsSync(join(cacheDir, 'transpiled'))).toBe(false);
     expect(warnings()).toEqual(['WASM_RISK_CACHE_KEY']);
@@ -179,33 +192,33 @@ describe('transpile cache', () => {
 
   it('transpiles again an entry whose glue carries other host edits (an older glue revision), silently', async () => {
     const { cacheDir, cacheKeyFile } = scratchCache();
-    const { sha256 } = await ComponentImage.load(DEFAULT_COMPONENT, { cacheDir, cacheKeyFile });
+    const { sha256 } = await ComponentImage.load(ENGINE, { cacheDir, cacheKeyFile });
     const manifestFile = join(entryOf(cacheDir, sha256), 'manifest.json');
     const manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as { glueRevision: number };
     writeFileSync(manifestFile, JSON.stringify({ ...manifest, glueRevision: manifest.glueRevision - 1 }));
-    expect((await ComponentImage.load(DEFAULT_COMPONENT, { cacheDir, cacheKeyFile })).fromCache).toBe(false);
-    expect((await ComponentImage.load(DEFAULT_COMPONENT, { cacheDir, cacheKeyFile })).fromCache).toBe(true);
+    expect((await ComponentImage.load(ENGINE, { cacheDir, cacheKeyFile })).origin).toBe('jco');
+    expect((await ComponentImage.load(ENGINE, { cacheDir, cacheKeyFile })).origin).toBe('cache');
   });
 
   it('still loads when the cache directory cannot be written', async () => {
     const { scratch, cacheKeyFile } = scratchCache();
     const blocker = join(scratch, 'file');
     writeFileSync(blocker, 'not a directory');
-    const image = await ComponentImage.load(DEFAULT_COMPONENT, { cacheDir: blocker, cacheKeyFile });
-    expect(image.fromCache).toBe(false);
+    const image = await ComponentImage.load(ENGINE, { cacheDir: blocker, cacheKeyFile });
+    expect(image.origin).toBe('jco');
   });
 });
 
 describe('transpile cache, through the CLI', () => {
   it('`var --strict` with a lock file never runs a tampered cache entry and warns on stderr', () => {
     const { cacheDir, cacheKeyFile, scratch } = scratchCache();
-    const sha256 = sha256Hex(readFileSync(DEFAULT_COMPONENT));
+    const sha256 = sha256Hex(readFileSync(ENGINE));
     const lockFile = join(scratch, 'components.lock.json');
-    writeFileSync(lockFile, JSON.stringify({ version: 1, components: [{ name: 'risk-engine', version: '1.0.0', sha256, path: DEFAULT_COMPONENT }] }));
+    writeFileSync(lockFile, JSON.stringify({ version: 1, components: [{ name: 'risk-engine', version: '1.0.0', sha256, path: ENGINE }] }));
     const marker = join(scratch, 'tampered-glue-ran');
     const env = { WASM_RISK_CACHE_DIR: cacheDir, WASM_RISK_CACHE_KEY_FILE: cacheKeyFile };
     const runVar = () =>
-      runCli(['var', join(PROJECT_ROOT, 'examples', 'portfolio.json'), '--component', DEFAULT_COMPONENT, '--paths', '1000', '--json', '--strict', '--lock-file', lockFile], { env });
+      runCli(['var', EXAMPLE_PORTFOLIO, '--component', ENGINE, '--paths', '1000', '--json', '--strict', '--lock-file', lockFile], { env });
     const clean = runVar();
     expect(clean.status).toBe(0);
     tamperGlue(entryOf(cacheDir, sha256), markerGlue(marker));

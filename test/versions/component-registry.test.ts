@@ -6,15 +6,16 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ComponentRegistry } from '../../host/versions/registry.js';
 import { AuditLogTamperedError, GoldenVectorsFailedError, IncompatibleComponentError, PolicyDeniedError, UnknownVersionError } from '../../host/errors.js';
-import type { PortfolioSpec } from '../../host/request/portfolio.js';
-import { DEFAULT_COMPONENT, PROJECT_ROOT } from '../../host/files/package-paths.js';
+import { DEFAULT_COMPONENT } from '../../host/files/package-paths.js';
 import { loadGoldenVectors } from '../../host/versions/golden-vectors.js';
 import { verifySwapAuditLog } from '../../host/versions/swap-audit-log.js';
+import { engineVersion, examplePortfolio, fixture } from '../support/fixtures.js';
 
-const V1_1 = join(PROJECT_ROOT, 'build', 'components', 'versions', 'risk-engine-1.1.0.wasm');
-const V2 = join(PROJECT_ROOT, 'build', 'components', 'versions', 'risk-engine-2.0.0.wasm');
-const WRONG_MODEL = join(PROJECT_ROOT, 'build', 'fixtures', 'wrong-model.wasm');
-const portfolio = JSON.parse(readFileSync(join(PROJECT_ROOT, 'examples', 'portfolio.json'), 'utf8')) as PortfolioSpec;
+const V1_0 = engineVersion('1.0.0');
+const V1_2 = engineVersion('1.2.0');
+const V2 = engineVersion('2.0.0');
+const WRONG_MODEL = fixture('wrong-model');
+const portfolio = examplePortfolio();
 
 /** Lets the risk world's types of any major version through the audit, so the contract check is what decides. */
 const anyMajorPolicy = {
@@ -45,11 +46,11 @@ function openRegistry(engine = {}) {
 }
 
 describe('swap under continuous load', () => {
-  it('swaps 1.0.0 -> 1.1.0 and rolls back with zero failed or dropped requests', async () => {
+  it('swaps 1.1.0 -> 1.2.0 and rolls back with zero failed or dropped requests', async () => {
     const { registry, auditLogPath, auditKeyPath } = openRegistry();
     const v1 = await registry.register(DEFAULT_COMPONENT);
-    const v11 = await registry.register(V1_1);
-    expect([v1.version, v1.active, v11.version, v11.active]).toEqual(['1.0.0', true, '1.1.0', false]);
+    const v12 = await registry.register(V1_2);
+    expect([v1.version, v1.active, v12.version, v12.active]).toEqual(['1.1.0', true, '1.2.0', false]);
 
     // Phases follow what has happened, not request numbers: a swap or rollback takes effect once the audit
     // log has it, which under load may take many requests' time. 100 requests before the swap, 100 after it
@@ -71,7 +72,7 @@ describe('swap under continuous load', () => {
           failures.push(error);
         }
         if (i === PHASE) {
-          await registry.swap('1.1.0');
+          await registry.swap('1.2.0');
           rollbackAt = started + PHASE;
         }
         if (i === rollbackAt) {
@@ -84,31 +85,31 @@ describe('swap under continuous load', () => {
 
     expect(failures).toEqual([]);
     expect(served.filter(Boolean)).toHaveLength(started);
-    const counts = { '1.0.0': served.filter((v) => v === '1.0.0').length, '1.1.0': served.filter((v) => v === '1.1.0').length };
-    expect(counts['1.0.0'] + counts['1.1.0']).toBe(started);
-    expect(counts['1.1.0']).toBeGreaterThan(PHASE / 2);
-    expect(counts['1.0.0']).toBeGreaterThan(1.5 * PHASE);
-    expect(served.slice(-CONCURRENCY)).toEqual(Array(CONCURRENCY).fill('1.0.0'));
-    expect(registry.active.version).toBe('1.0.0');
+    const counts = { '1.1.0': served.filter((v) => v === '1.1.0').length, '1.2.0': served.filter((v) => v === '1.2.0').length };
+    expect(counts['1.1.0'] + counts['1.2.0']).toBe(started);
+    expect(counts['1.2.0']).toBeGreaterThan(PHASE / 2);
+    expect(counts['1.1.0']).toBeGreaterThan(1.5 * PHASE);
+    expect(served.slice(-CONCURRENCY)).toEqual(Array(CONCURRENCY).fill('1.1.0'));
+    expect(registry.active.version).toBe('1.1.0');
 
     const { events, brokenAt } = await verifySwapAuditLog(auditLogPath, { keyPath: auditKeyPath });
     expect(brokenAt).toBeNull();
     expect(events.map((e) => e.event)).toEqual(['register', 'swap', 'register', 'swap', 'rollback']);
     const [swap, rollback] = events.slice(-2);
-    expect(swap).toMatchObject({ actor: 'test-suite', from: { version: '1.0.0', sha256: v1.sha256 }, to: { version: '1.1.0', sha256: v11.sha256 } });
-    expect(rollback).toMatchObject({ from: { version: '1.1.0', sha256: v11.sha256 }, to: { version: '1.0.0', sha256: v1.sha256 } });
+    expect(swap).toMatchObject({ actor: 'test-suite', from: { version: '1.1.0', sha256: v1.sha256 }, to: { version: '1.2.0', sha256: v12.sha256 } });
+    expect(rollback).toMatchObject({ from: { version: '1.2.0', sha256: v12.sha256 }, to: { version: '1.1.0', sha256: v1.sha256 } });
     expect(Date.parse(rollback!.at)).toBeGreaterThanOrEqual(Date.parse(swap!.at));
   });
 
   it('finishes a request in flight on the version it started on', async () => {
     const { registry } = openRegistry();
     await registry.register(DEFAULT_COMPONENT);
-    await registry.register(V1_1);
+    await registry.register(V1_2);
     const inFlight = registry.monteCarlo(portfolio, { paths: 400_000 });
-    await registry.swap('1.1.0');
+    await registry.swap('1.2.0');
     const after = await registry.monteCarlo(portfolio, { paths: 1_000 });
-    expect((await inFlight).component.version).toBe('1.0.0');
-    expect(after.component.version).toBe('1.1.0');
+    expect((await inFlight).component.version).toBe('1.1.0');
+    expect(after.component.version).toBe('1.2.0');
   });
 });
 
@@ -135,13 +136,13 @@ describe('admission of a candidate', () => {
     const error = await registry.register(WRONG_MODEL).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(GoldenVectorsFailedError);
     expect((error as Error).message).toMatch(/failed \d+ golden vector check\(s\): monte-carlo long stock @0\.95: VaR/);
-    expect(registry.list().map((v) => v.version)).toEqual(['1.0.0']);
+    expect(registry.list().map((v) => v.version)).toEqual(['1.1.0']);
   });
 
   it('takes the same component twice as one version, and refuses unknown versions and an empty history', async () => {
     const { registry } = openRegistry();
     await registry.register(DEFAULT_COMPONENT);
-    expect(await registry.register(DEFAULT_COMPONENT)).toMatchObject({ version: '1.0.0', active: true });
+    expect(await registry.register(DEFAULT_COMPONENT)).toMatchObject({ version: '1.1.0', active: true });
     await expect(registry.swap('9.9.9')).rejects.toThrow(UnknownVersionError);
     await expect(registry.rollback()).rejects.toThrow(/nothing to roll back to/);
   });
@@ -151,14 +152,25 @@ describe('shadow mode', () => {
   it('runs the candidate beside the serving version and reports no difference for the same model', async () => {
     const { registry } = openRegistry();
     await registry.register(DEFAULT_COMPONENT);
-    await registry.register(V1_1);
-    registry.startShadow('1.1.0');
+    await registry.register(V1_2);
+    registry.startShadow('1.2.0');
     for (let i = 0; i < 5; i++) {
       const result = await registry.monteCarlo(portfolio, { paths: 3_000, seed: BigInt(i) });
-      expect(result.component.version).toBe('1.0.0');
+      expect(result.component.version).toBe('1.1.0');
     }
     await registry.parametric(portfolio);
-    expect(await registry.stopShadow()).toMatchObject({ candidate: { version: '1.1.0' }, requests: 6, mismatches: 0, maxRelativeDifference: 0 });
+    expect(await registry.stopShadow()).toMatchObject({ candidate: { version: '1.2.0' }, requests: 6, mismatches: 0, maxRelativeDifference: 0 });
+  });
+
+  it('sees no difference between the engine built against contract 1.0.0 and the 1.1.0 engine', async () => {
+    const { registry } = openRegistry();
+    await registry.register(V1_0);
+    await registry.register(DEFAULT_COMPONENT);
+    registry.startShadow('1.1.0');
+    const served = await registry.run({ method: 'monte-carlo', portfolio, paths: 20_000, seed: 4n }, { onProgress: () => {} });
+    expect(served.component.version).toBe('1.0.0');
+    await registry.parametric(portfolio);
+    expect(await registry.stopShadow()).toMatchObject({ candidate: { version: '1.1.0' }, requests: 2, mismatches: 0, maxRelativeDifference: 0 });
   });
 
   it('reports the differences of a candidate with another model, without serving it', async () => {
@@ -175,7 +187,7 @@ describe('shadow mode', () => {
     const wrong = await registry.register(WRONG_MODEL);
     registry.startShadow(wrong.version);
     const served = await registry.parametric(portfolio);
-    expect(served.component.version).toBe('1.0.0');
+    expect(served.component.version).toBe('1.1.0');
     const report = await registry.stopShadow();
     expect(report).toMatchObject({ requests: 1, mismatches: 1 });
     expect(report.examples[0]).toMatch(/^parametric @0\.95: var [\d.]+ served, [\d.]+ from the candidate$/);
@@ -187,8 +199,8 @@ describe('the audit log', () => {
   it('detects an edited line', async () => {
     const { registry, auditLogPath, auditKeyPath } = openRegistry();
     await registry.register(DEFAULT_COMPONENT);
-    await registry.register(V1_1);
-    await registry.swap('1.1.0');
+    await registry.register(V1_2);
+    await registry.swap('1.2.0');
     const lines = readFileSync(auditLogPath, 'utf8').trimEnd().split('\n');
     lines[1] = lines[1]!.replace('test-suite', 'someone-else');
     writeFileSync(auditLogPath, `${lines.join('\n')}\n`);
@@ -198,15 +210,15 @@ describe('the audit log', () => {
   it('stops swaps when it is broken: swap() throws the typed error, appends nothing and keeps serving', async () => {
     const { registry, auditLogPath } = openRegistry();
     await registry.register(DEFAULT_COMPONENT);
-    await registry.register(V1_1);
+    await registry.register(V1_2);
     const lines = readFileSync(auditLogPath, 'utf8').split('\n').slice(0, -2);
     writeFileSync(auditLogPath, `${lines.join('\n')}\n`);
     const before = readFileSync(auditLogPath);
-    const error = await registry.swap('1.1.0').catch((e: unknown) => e);
+    const error = await registry.swap('1.2.0').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AuditLogTamperedError);
     expect((error as Error).message).toMatch(/broken at line 3: lines were removed from its end.*nothing was appended/);
     expect(readFileSync(auditLogPath)).toEqual(before);
-    expect(registry.active.version).toBe('1.0.0');
-    expect((await registry.monteCarlo(portfolio, { paths: 1_000 })).component.version).toBe('1.0.0');
+    expect(registry.active.version).toBe('1.1.0');
+    expect((await registry.monteCarlo(portfolio, { paths: 1_000 })).component.version).toBe('1.1.0');
   });
 });

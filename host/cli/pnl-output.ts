@@ -1,0 +1,84 @@
+// `var --pnl-out`: every path's P&L written to a file, in path order, as CSV or as raw float64. The file
+// appears whole or not at all: it is written beside its destination under a temporary name, then moved.
+import { randomBytes } from 'node:crypto';
+import { accessSync, constants, existsSync } from 'node:fs';
+import { link, rename, rm, writeFile } from 'node:fs/promises';
+import { basename, dirname, extname, join } from 'node:path';
+import { InvalidInputError, messageOf } from '../errors.js';
+
+export const PNL_FORMATS = ['csv', 'f64'] as const;
+export type PnlFormat = (typeof PNL_FORMATS)[number];
+
+/** Where and how the P&L goes, decided before the run so that a refusal costs nothing. */
+export interface PnlOutput {
+  path: string;
+  format: PnlFormat;
+  overwrite: boolean;
+}
+
+/** Paths per write: a few MB of text or bytes at a time, whatever the run's size. */
+const BATCH_PATHS = 65_536;
+
+/** The output `--pnl-out path [--pnl-format f] [--force]` asks for: the format defaults to f64 for a
+ *  `.f64` file and to CSV otherwise; an existing file is refused without `--force`, and a folder that
+ *  cannot be written to at once. */
+export function pnlOutputFrom(path: string, format: PnlFormat | undefined, force: boolean): PnlOutput {
+  if (!force && existsSync(path)) throw alreadyExists(path);
+  try {
+    accessSync(dirname(path), constants.W_OK);
+  } catch (error) {
+    throw cannotWrite(path, error);
+  }
+  return { path, format: format ?? (extname(path).toLowerCase() === '.f64' ? 'f64' : 'csv'), overwrite: force };
+}
+
+function alreadyExists(path: string): InvalidInputError {
+  return new InvalidInputError('--pnl-out', `${path} exists; pass --force to overwrite it`);
+}
+
+function cannotWrite(path: string, error: unknown): InvalidInputError {
+  // The code alone: the system's message would name the folder or the temporary file, not the file asked for.
+  return new InvalidInputError('--pnl-out', `cannot write ${path}: ${(error as NodeJS.ErrnoException).code ?? messageOf(error)}`);
+}
+
+/** A P&L as CSV text: `String` gives the shortest decimal that reads back as the same double; -0 is
+ *  spelled out, which `String` would not. */
+function csvValue(value: number): string {
+  return Object.is(value, -0) ? '-0' : String(value);
+}
+
+function* batches(pnl: Float64Array, format: PnlFormat): Generator<string | Buffer> {
+  if (format === 'csv') yield 'path,pnl\n';
+  for (let first = 0; first < pnl.length; first += BATCH_PATHS) {
+    const end = Math.min(pnl.length, first + BATCH_PATHS);
+    if (format === 'csv') {
+      let text = '';
+      for (let i = first; i < end; i++) text += `${i},${csvValue(pnl[i]!)}\n`;
+      yield text;
+    } else {
+      // Little-endian whatever the machine, so a file reads the same everywhere.
+      const bytes = Buffer.allocUnsafe((end - first) * 8);
+      for (let i = first; i < end; i++) bytes.writeDoubleLE(pnl[i]!, (i - first) * 8);
+      yield bytes;
+    }
+  }
+}
+
+/** Writes the file; on any failure nothing is left at `path` (or what was there before is kept). */
+export async function writePnl({ path, format, overwrite }: PnlOutput, pnl: Float64Array): Promise<void> {
+  const temporary = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+  try {
+    await writeFile(temporary, batches(pnl, format), { flag: 'wx' });
+    if (overwrite) {
+      await rename(temporary, path);
+    } else {
+      // A hard link, unlike a rename, fails if the file appeared during the run instead of replacing it.
+      await link(temporary, path);
+      await rm(temporary);
+    }
+  } catch (error) {
+    await rm(temporary, { force: true });
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST' && !overwrite) throw alreadyExists(path);
+    throw cannotWrite(path, error);
+  }
+}

@@ -1,0 +1,25 @@
+// How the service reads a JSON body: secure-json-parse (fastify's own parser: a `__proto__` or
+// `constructor.prototype` key is refused, not merged), and a key given twice is refused as it is in a
+// portfolio file (json-file.ts): JSON.parse would silently keep the last value.
+import type { FastifyInstance } from 'fastify';
+import secureJson from 'secure-json-parse';
+import { InvalidInputError, messageOf } from '../errors.js';
+import { firstDuplicateKey } from '../files/json-file.js';
+import { fieldPath } from '../request/validation.js';
+
+export function useStrictJsonBodies(app: FastifyInstance): void {
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    const text = body as string;
+    let value: unknown;
+    try {
+      value = secureJson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' });
+    } catch (error) {
+      done(new InvalidInputError('body', `not valid JSON: ${messageOf(error)}`), undefined);
+      return;
+    }
+    const duplicate = firstDuplicateKey(text);
+    if (duplicate !== undefined) done(new InvalidInputError(fieldPath(duplicate), 'duplicate key in the body'), undefined);
+    else done(null, value);
+  });
+}

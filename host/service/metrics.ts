@@ -1,0 +1,76 @@
+// The service's Prometheus metrics (prom-client, one registry per server, names under `wasm_risk_`),
+// plus prom-client's default process metrics (resident memory, event-loop lag, heap, GC).
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+const PREFIX = 'wasm_risk_';
+
+/** Request latency buckets, seconds: from a pre-trade parametric check (~1 ms) to a long simulation. */
+const DURATION_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 120];
+
+export type RestartCause = 'timeout' | 'trap' | 'oom';
+export type SwapKind = 'swap' | 'rollback' | 'auto-rollback';
+
+export class ServiceMetrics {
+  readonly registry = new Registry();
+  readonly requests = new Counter({
+    name: `${PREFIX}requests_total`,
+    help: 'HTTP requests answered, by route method (monte-carlo, historical, parametric, batch), outcome, error code and serving version',
+    labelNames: ['method', 'outcome', 'code', 'version'] as const,
+    registers: [this.registry],
+  });
+  readonly requestDuration = new Histogram({
+    name: `${PREFIX}request_duration_seconds`,
+    help: 'Time from receiving a risk request to answering it, queueing included',
+    labelNames: ['method'] as const,
+    buckets: DURATION_BUCKETS,
+    registers: [this.registry],
+  });
+  readonly engineCallDuration = new Histogram({
+    name: `${PREFIX}engine_call_duration_seconds`,
+    help: 'Time one evaluation spent in the engine (or its fallback), queueing excluded',
+    labelNames: ['method'] as const,
+    buckets: DURATION_BUCKETS,
+    registers: [this.registry],
+  });
+  readonly pathsSimulated = new Counter({
+    name: `${PREFIX}paths_simulated_total`,
+    help: 'Monte Carlo paths simulated for answered requests',
+    registers: [this.registry],
+  });
+  readonly queueDepth = new Gauge({ name: `${PREFIX}queue_depth`, help: 'Requests waiting for a slot', registers: [this.registry] });
+  readonly inFlight = new Gauge({ name: `${PREFIX}in_flight`, help: 'Requests running in the engine', registers: [this.registry] });
+  readonly workerRestarts = new Counter({
+    name: `${PREFIX}worker_restarts_total`,
+    help: 'Component instances discarded and replaced, by cause',
+    labelNames: ['cause'] as const,
+    registers: [this.registry],
+  });
+  readonly fallbacks = new Counter({
+    name: `${PREFIX}fallbacks_total`,
+    help: 'Evaluations answered by the TypeScript reference after the component failed, by cause',
+    labelNames: ['cause'] as const,
+    registers: [this.registry],
+  });
+  readonly componentMemory = new Gauge({
+    name: `${PREFIX}component_memory_bytes`,
+    help: 'Linear memory the version may hold: its per-instance cap times its worker threads',
+    labelNames: ['version'] as const,
+    registers: [this.registry],
+  });
+  readonly swaps = new Counter({
+    name: `${PREFIX}swaps_total`,
+    help: 'Changes of the serving version, by kind',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+    // Every label value a dashboard plots is present from the start, at zero.
+    for (const cause of ['timeout', 'trap', 'oom'] satisfies RestartCause[]) {
+      this.workerRestarts.inc({ cause }, 0);
+      this.fallbacks.inc({ cause }, 0);
+    }
+    for (const kind of ['swap', 'rollback', 'auto-rollback'] satisfies SwapKind[]) this.swaps.inc({ kind }, 0);
+  }
+}

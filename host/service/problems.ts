@@ -1,0 +1,70 @@
+// Every failure the service answers with, as an RFC 9457 problem document (application/problem+json):
+// the host's typed errors keep their stable `code`, and this table gives each its HTTP status.
+import {
+  CancelledError,
+  ComponentContractError,
+  ComponentTrapError,
+  InvalidInputError,
+  NotPositiveSemidefiniteError,
+  OutOfMemoryError,
+  RequestTooLargeError,
+  TimeoutError,
+  WasmRiskError,
+  NotFoundError,
+  QueueFullError,
+  ServiceUnavailableError,
+} from '../errors.js';
+import { terminalText } from '../report/terminal-text.js';
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  code: string;
+  detail: string;
+  /** The JSON path of the offending value, for bad input. */
+  field?: string;
+  requestId?: string;
+}
+
+/** The status of each error class; anything else is a 500 (ERR_INTERNAL). */
+const STATUS: [new (...args: never[]) => WasmRiskError, number, string][] = [
+  [InvalidInputError, 400, 'Bad input'],
+  [NotFoundError, 404, 'Not found'],
+  [RequestTooLargeError, 413, 'Request too large'],
+  [NotPositiveSemidefiniteError, 422, 'Correlation not positive semi-definite'],
+  [QueueFullError, 429, 'Too many requests'],
+  [ComponentTrapError, 500, 'Component trapped'],
+  [ComponentContractError, 500, 'Component broke its contract'],
+  [ServiceUnavailableError, 503, 'Service unavailable'],
+  [CancelledError, 503, 'Request cancelled'],
+  [TimeoutError, 504, 'Deadline exceeded'],
+  [OutOfMemoryError, 507, 'Component out of memory'],
+];
+
+/** Seconds a client should wait before retrying a 429 or 503. */
+export const RETRY_AFTER_SECONDS = 1;
+
+/** The problem document of `error`; component text in messages is escaped as for a terminal (it ends up in logs). */
+export function problemOf(error: unknown, requestId?: string): Problem {
+  const row = STATUS.find(([type]) => error instanceof type);
+  const [status, title] = row ? [row[1], row[2]] : [500, 'Internal error'];
+  const code = error instanceof WasmRiskError ? error.code : 'ERR_INTERNAL';
+  const problem: Problem = {
+    type: `urn:wasm-risk:problem:${code}`,
+    title,
+    status,
+    code,
+    detail: terminalText(error instanceof WasmRiskError ? error.message : 'internal error'),
+  };
+  if (error instanceof InvalidInputError) problem.field = error.field;
+  if (requestId !== undefined) problem.requestId = requestId;
+  return problem;
+}
+
+/** Whether a client may retry the same request later (the answer carries Retry-After). */
+export function isRetryable(status: number): boolean {
+  return status === 429 || status === 503;
+}

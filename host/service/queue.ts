@@ -1,0 +1,72 @@
+// The bounded queue in front of the engine: at most `concurrency` requests run at once and at most
+// `maxQueue` wait; one more is refused at once (429) instead of piling up, so memory stays bounded
+// whatever the load. Draining refuses new work (503) and resolves once the running and waiting are done.
+import { QueueFullError, ServiceUnavailableError } from '../errors.js';
+
+export interface QueueOptions {
+  concurrency: number;
+  maxQueue: number;
+  /** Called whenever the running or waiting counts change (for the gauges). */
+  onChange?: (running: number, waiting: number) => void;
+}
+
+export class RequestQueue {
+  private running = 0;
+  private readonly waiting: (() => void)[] = [];
+  private draining = false;
+  private idle: (() => void) | undefined;
+
+  constructor(private readonly options: QueueOptions) {}
+
+  /** Runs `task` when a slot is free; throws QueueFullError when the queue is full, ServiceUnavailableError when draining. */
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    if (this.draining) throw new ServiceUnavailableError('the server is shutting down');
+    if (this.running >= this.options.concurrency) {
+      if (this.waiting.length >= this.options.maxQueue) {
+        throw new QueueFullError(`${this.running} requests running and ${this.waiting.length} waiting: the queue is full`);
+      }
+      await new Promise<void>((resolve) => {
+        this.waiting.push(resolve);
+        this.changed();
+      });
+    } else {
+      this.running++;
+      this.changed();
+    }
+    try {
+      return await task();
+    } finally {
+      this.release();
+    }
+  }
+
+  get depth(): number {
+    return this.waiting.length;
+  }
+
+  get inFlight(): number {
+    return this.running;
+  }
+
+  /** Refuses new requests from now on; resolves when every admitted one has finished. */
+  drain(): Promise<void> {
+    this.draining = true;
+    if (this.running === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.idle = resolve;
+    });
+  }
+
+  /** Hands the slot to the next waiting request, or frees it. */
+  private release(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.running--;
+    this.changed();
+    if (this.running === 0) this.idle?.();
+  }
+
+  private changed(): void {
+    this.options.onChange?.(this.running, this.waiting.length);
+  }
+}

@@ -1,0 +1,79 @@
+// The service's request bodies as JSON Schema, generated from the host's own zod schemas (the portfolio
+// file's, the CLI's options): fastify validates each body with them at the edge and @fastify/swagger
+// publishes them in /openapi.json, so the document is what is enforced. The zod schemas then run again
+// (validateRiskRequest) for what JSON Schema cannot say: symmetric correlations, known asset ids.
+import { z } from 'zod';
+import { InvalidInputError } from '../errors.js';
+import { portfolioSchema } from '../request/portfolio.js';
+import { closedFormOptionsSchema, monteCarloOptionsSchema, RISK_METHODS, validateRiskRequest, type RiskMethod, type RiskRequest } from '../request/risk-request.js';
+import { parseOrThrow } from '../request/validation.js';
+import type { ServiceRequest } from './evaluation.js';
+
+type JsonSchema = Record<string, unknown>;
+
+/** A zod schema as draft-07 JSON Schema (fastify's ajv), as clients write it (defaults optional). */
+function jsonSchemaOf(schema: z.ZodType): JsonSchema {
+  const { $schema: _draft, ...rest } = z.toJSONSchema(schema, { target: 'draft-7', io: 'input', unrepresentable: 'any' }) as JsonSchema;
+  return rest;
+}
+
+/** A u64 does not fit a JSON number: the seed is a decimal string (or a safe integer), as the CLI prints it. */
+const SEED_SCHEMA: JsonSchema = {
+  description: 'Monte Carlo seed, 0 to 2^64-1, as a decimal string (default "42")',
+  anyOf: [
+    { type: 'string', pattern: '^[0-9]{1,20}$' },
+    { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
+  ],
+};
+
+const PORTFOLIO_SCHEMA = { ...jsonSchemaOf(portfolioSchema), description: 'the portfolio, as in a portfolio file' };
+
+/** The body of `POST /v1/<method>`: the portfolio and that method's options, each optional. */
+export function methodBodySchema(method: RiskMethod): JsonSchema {
+  const options = jsonSchemaOf(method === 'monte-carlo' ? monteCarloOptionsSchema : closedFormOptionsSchema) as { properties: JsonSchema };
+  const properties = method === 'monte-carlo' ? { ...options.properties, seed: SEED_SCHEMA } : options.properties;
+  return { type: 'object', properties: { portfolio: PORTFOLIO_SCHEMA, ...properties }, required: ['portfolio'], additionalProperties: false };
+}
+
+/** The body of `POST /v1/batch`: each item is checked on its own and answered with its result or its error. */
+export function batchBodySchema(maxBatch: number): JsonSchema {
+  return {
+    type: 'object',
+    properties: {
+      requests: {
+        type: 'array',
+        minItems: 1,
+        maxItems: maxBatch,
+        description: `up to ${maxBatch} evaluations, answered in order; each item is the body of POST /v1/<method> plus its method`,
+        // Only what lets each item be answered on its own: a bad item gets its own error, not the batch's.
+        items: { type: 'object', required: ['method'], properties: { method: { enum: [...RISK_METHODS] } } },
+      },
+    },
+    required: ['requests'],
+    additionalProperties: false,
+  };
+}
+
+/** A body (already schema-checked, or a batch item) as the request the engine takes, validated, and in
+ *  the raw form a registry validates again; errors name the field as the body spells it
+ *  (`portfolio.assets[0].vol`). */
+export function serviceRequestOf(method: RiskMethod, body: Record<string, unknown>): ServiceRequest {
+  const { portfolio, seed, method: _method, ...options } = body;
+  const spec = parseOrThrow(portfolioSchema, portfolio, 'portfolio');
+  const valid = validateRiskRequest({ method, portfolio: spec, ...options, ...(seed === undefined ? {} : { seed: seedOf(seed) }) });
+  // Every option as validated, so the registry's second validation sees exactly what this one accepted.
+  const { horizonDays, confidence } = valid;
+  const raw: RiskRequest =
+    valid.method === 'monte-carlo'
+      ? { method: valid.method, portfolio: spec, paths: valid.paths, seed: valid.seed, horizonDays, confidence, antithetic: valid.antithetic }
+      : { method: valid.method, portfolio: spec, horizonDays, confidence };
+  return { raw, valid };
+}
+
+function seedOf(seed: unknown): bigint | unknown {
+  if (typeof seed === 'string') {
+    if (!/^[0-9]{1,20}$/.test(seed)) throw new InvalidInputError('seed', 'must be an integer in [0, 2^64) as a decimal string');
+    return BigInt(seed);
+  }
+  return seed;
+}

@@ -1,0 +1,169 @@
+// `wasm-risk serve` as a library: a fastify server over a RiskBackend, with the risk routes, the probes,
+// /metrics and /openapi.json, one structured log line per request, and problem documents for every
+// failure. The CLI (cli/serve-command.ts) builds the backend from its flags and handles the signals.
+import { randomUUID } from 'node:crypto';
+import swagger from '@fastify/swagger';
+import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { InvalidInputError, RequestTooLargeError } from '../errors.js';
+import { PACKAGE_VERSION } from '../files/package-paths.js';
+import { fieldPath } from '../request/validation.js';
+import { Evaluator, type FailureListener, type RiskBackend, type RiskFallback } from './evaluation.js';
+import { useStrictJsonBodies } from './json-body.js';
+import { ServiceMetrics } from './metrics.js';
+import { NotFoundError, ServiceUnavailableError } from '../errors.js';
+import { isRetryable, PROBLEM_CONTENT_TYPE, problemOf, RETRY_AFTER_SECONDS } from './problems.js';
+import { RequestQueue } from './queue.js';
+import { registerRiskRoutes } from './routes.js';
+
+export const DEFAULT_MAX_QUEUE = 64;
+export const DEFAULT_MAX_BATCH = 1_000;
+export const DEFAULT_MAX_BODY_MB = 16;
+
+export interface RiskServerOptions {
+  backend: RiskBackend;
+  /** Answers what the component could not (`--fallback reference`). */
+  fallback?: RiskFallback;
+  /** Requests that may wait for a slot; one more is refused with 429 (default 64). */
+  maxQueue?: number;
+  /** Evaluations in one `/v1/batch` (default 1,000). */
+  maxBatch?: number;
+  /** Largest body accepted, in MiB; a larger one is refused with 413 (default 16). */
+  maxBodyMb?: number;
+  /** Deadline of each evaluation (default: the engine's). */
+  timeoutMs?: number;
+  /** Per-instance linear-memory cap, for `component_memory_bytes`. */
+  memoryLimitMb?: number;
+  /** fastify's logger option: pino options, with a `stream` to log elsewhere than stdout; false for none. */
+  logger?: FastifyServerOptions['logger'];
+  https?: { cert: Buffer; key: Buffer };
+  /** Called after the routes are in place, before the server is ready (the admin API). */
+  extend?: (app: FastifyInstance, context: ServerContext) => void;
+  /** Told of every engine failure (auto-rollback). */
+  onEngineFailure?: FailureListener;
+}
+
+export interface ServerContext {
+  metrics: ServiceMetrics;
+  queue: RequestQueue;
+}
+
+export interface RiskServer extends ServerContext {
+  app: FastifyInstance;
+  /** Stops accepting, lets admitted requests finish, then closes the backend and the fallback. */
+  close(): Promise<void>;
+}
+
+export async function createRiskServer(options: RiskServerOptions): Promise<RiskServer> {
+  const { backend, fallback } = options;
+  const metrics = new ServiceMetrics();
+  const queue = new RequestQueue({
+    concurrency: backend.concurrency,
+    maxQueue: options.maxQueue ?? DEFAULT_MAX_QUEUE,
+    onChange: (running, waiting) => {
+      metrics.inFlight.set(running);
+      metrics.queueDepth.set(waiting);
+    },
+  });
+  const maxBodyMb = options.maxBodyMb ?? DEFAULT_MAX_BODY_MB;
+  const evaluator = new Evaluator(backend, metrics, fallback, options.onEngineFailure);
+  const app = Fastify({
+    ...(options.https ? { https: options.https } : {}),
+    logger: options.logger ?? true,
+    // One line per request, written when it is answered (below), instead of fastify's two.
+    logController: new LogController({ disableRequestLogging: true }),
+    genReqId: () => randomUUID(),
+    bodyLimit: maxBodyMb * 2 ** 20,
+    // The body is validated as sent: nothing coerced, removed or defaulted behind the client's back.
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false } },
+  });
+  app.decorateRequest('risk', null);
+  useStrictJsonBodies(app);
+  await app.register(swagger, {
+    openapi: { info: { title: 'wasm-risk', version: PACKAGE_VERSION, description: 'Sandboxed WebAssembly risk engines as a service' } },
+  });
+
+  let closing = false;
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const problem = problemOf(serviceError(error, maxBodyMb), request.id);
+    if (request.risk) request.risk.code = problem.code;
+    if (problem.status >= 500) request.log.warn({ requestId: request.id, code: problem.code }, problem.detail);
+    if (isRetryable(problem.status)) void reply.header('retry-after', String(RETRY_AFTER_SECONDS));
+    return reply.code(problem.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(problem));
+  });
+  app.setNotFoundHandler((request) => {
+    throw new NotFoundError(`no route ${request.method} ${request.url.split('?')[0]}`);
+  });
+  // Answers finished while stopping end their connection: a kept-alive one would hold the close open.
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) void reply.header('connection', 'close');
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const record = request.risk;
+    if (!record) return;
+    const version = record.version ?? backend.version ?? 'none';
+    const durationSeconds = reply.elapsedTime / 1000;
+    metrics.requests.inc({ method: record.method, outcome: record.outcome, code: record.code, version });
+    metrics.requestDuration.observe({ method: record.method }, durationSeconds);
+    request.log.info(
+      { requestId: request.id, method: record.method, outcome: record.outcome, code: record.code, status: reply.statusCode, durationMs: reply.elapsedTime, version },
+      'request answered',
+    );
+  });
+
+  registerRiskRoutes(app, {
+    evaluator,
+    queue,
+    maxBatch: options.maxBatch ?? DEFAULT_MAX_BATCH,
+    batchConcurrency: backend.concurrency,
+    timeoutMs: options.timeoutMs,
+  });
+
+  app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'alive' }));
+  app.get('/readyz', { schema: { hide: true } }, async () => {
+    const version = backend.version;
+    if (closing) throw new ServiceUnavailableError('the server is shutting down');
+    if (version === undefined) throw new ServiceUnavailableError('no version is serving');
+    return { status: 'ready', version };
+  });
+  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+    if (backend.version !== undefined && options.memoryLimitMb !== undefined) {
+      metrics.componentMemory.set({ version: backend.version }, options.memoryLimitMb * 2 ** 20 * backend.concurrency);
+    }
+    return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  options.extend?.(app, { metrics, queue });
+  await app.ready();
+
+  return {
+    app,
+    metrics,
+    queue,
+    async close() {
+      closing = true;
+      // fastify stops accepting and waits for the requests it is answering; the queue is empty after.
+      await app.close();
+      await queue.drain();
+      await Promise.all([backend.close(), fallback?.close()]);
+    },
+  };
+}
+
+/** fastify's own failures as the host's typed errors: schema validation (400, naming the field), a body
+ *  over the limit (413), a body that is not JSON or not of a JSON type (400). */
+function serviceError(error: FastifyError, maxBodyMb: number): unknown {
+  if (error.validation) {
+    const [first] = error.validation;
+    const path = (first?.instancePath ?? '').split('/').filter(Boolean).map((key) => (/^\d+$/.test(key) ? Number(key) : key));
+    const params = (first?.params ?? {}) as { missingProperty?: string; additionalProperty?: string };
+    const extra = params.missingProperty ?? params.additionalProperty;
+    if (extra !== undefined) path.push(extra);
+    const problem = params.additionalProperty !== undefined ? 'is not a known field' : (first?.message ?? 'is invalid');
+    return new InvalidInputError(fieldPath(path), problem);
+  }
+  if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return new RequestTooLargeError(`the body is over the ${maxBodyMb} MiB limit (--max-body-mb)`);
+  if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500 && !('exitCode' in error)) {
+    return new InvalidInputError('body', error.message);
+  }
+  return error;
+}

@@ -1,0 +1,78 @@
+// `var --pnl-out`: the file's formats, exact round trip, and a file that appears whole or not at all.
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { pnlOutputFrom, writePnl } from '../../host/cli/pnl-output.js';
+
+const scratch = mkdtempSync(join(tmpdir(), 'wasm-risk-pnl-out-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+/** Doubles whose shortest decimals are awkward: -0, subnormals, the extremes, thirds, huge and tiny. */
+const AWKWARD = Float64Array.from([-0, 0, 5e-324, -Number.MIN_VALUE, Number.MAX_VALUE, -1 / 3, 0.1 + 0.2, 1e21, -123456.789e-300, 2 ** 53 + 2]);
+
+function readCsv(path: string): { header: string; paths: number[]; pnl: number[] } {
+  const [header, ...lines] = readFileSync(path, 'utf8').trimEnd().split('\n');
+  const rows = lines.map((line) => line.split(','));
+  return { header: header!, paths: rows.map(([path]) => Number(path)), pnl: rows.map(([, pnl]) => Number(pnl)) };
+}
+
+describe('the P&L file', () => {
+  it('takes its format from the extension unless --pnl-format says otherwise', () => {
+    expect(pnlOutputFrom(join(scratch, 'a.csv'), undefined, false).format).toBe('csv');
+    expect(pnlOutputFrom(join(scratch, 'a.F64'), undefined, false).format).toBe('f64');
+    expect(pnlOutputFrom(join(scratch, 'a.txt'), undefined, false).format).toBe('csv');
+    expect(pnlOutputFrom(join(scratch, 'a.bin'), 'f64', false).format).toBe('f64');
+  });
+
+  it('writes CSV whose numbers read back as the same doubles, -0 included', async () => {
+    const path = join(scratch, 'awkward.csv');
+    await writePnl(pnlOutputFrom(path, undefined, false), AWKWARD);
+    const csv = readCsv(path);
+    expect(csv.header).toBe('path,pnl');
+    expect(csv.paths).toEqual([...AWKWARD.keys()]);
+    expect(Float64Array.from(csv.pnl)).toEqual(AWKWARD);
+    expect(Object.is(csv.pnl[0], -0)).toBe(true);
+  });
+
+  it('writes raw little-endian float64, eight bytes a path', async () => {
+    const path = join(scratch, 'awkward.f64');
+    await writePnl(pnlOutputFrom(path, undefined, false), AWKWARD);
+    const bytes = readFileSync(path);
+    expect(bytes.length).toBe(AWKWARD.length * 8);
+    expect(Array.from(AWKWARD, (_, i) => bytes.readDoubleLE(i * 8))).toEqual([...AWKWARD]);
+  });
+
+  it('writes more paths than one batch holds, in path order', async () => {
+    const pnl = Float64Array.from({ length: 70_000 }, (_, i) => i * 0.5 - 7);
+    const path = join(scratch, 'long.csv');
+    await writePnl(pnlOutputFrom(path, undefined, false), pnl);
+    expect(Float64Array.from(readCsv(path).pnl)).toEqual(pnl);
+  });
+
+  it('refuses an existing file without --force, and replaces it with --force', async () => {
+    const path = join(scratch, 'existing.csv');
+    writeFileSync(path, 'keep me');
+    expect(() => pnlOutputFrom(path, undefined, false)).toThrow(/--pnl-out: .*existing\.csv exists; pass --force to overwrite it/);
+    await writePnl(pnlOutputFrom(path, undefined, true), AWKWARD);
+    expect(readCsv(path).pnl).toHaveLength(AWKWARD.length);
+  });
+
+  it('does not replace a file that appeared during the run', async () => {
+    const path = join(scratch, 'raced.csv');
+    const output = pnlOutputFrom(path, undefined, false);
+    writeFileSync(path, 'written meanwhile');
+    await expect(writePnl(output, AWKWARD)).rejects.toThrow(/raced\.csv exists/);
+    expect(readFileSync(path, 'utf8')).toBe('written meanwhile');
+    expect(readdirSync(scratch).filter((name) => name.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('refuses a folder that does not exist before the run, and leaves nothing behind when a write fails', async () => {
+    expect(() => pnlOutputFrom(join(scratch, 'no-such-folder', 'x.csv'), undefined, false)).toThrow(/cannot write .*x\.csv: ENOENT/);
+    const folder = join(scratch, 'folder-in-the-way');
+    mkdirSync(folder);
+    // --force over a folder: the rename fails after the whole file was written.
+    await expect(writePnl(pnlOutputFrom(folder, undefined, true), AWKWARD)).rejects.toThrow(/--pnl-out: cannot write .*folder-in-the-way: E/);
+    expect(readdirSync(scratch).filter((name) => name.endsWith('.tmp'))).toEqual([]);
+  });
+});

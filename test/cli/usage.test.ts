@@ -1,0 +1,50 @@
+// The command line itself: --version, help, and the argument parser's errors in the CLI's one-line form.
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { expectOneLineFailure, runCli } from '../support/run-cli.js';
+
+const { version } = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
+
+describe('wasm-risk --version', () => {
+  it.each(['--version', '-V'])('%s prints the package version and exits 0', (flag) => {
+    const run = runCli([flag]);
+    expect(run).toEqual({ status: 0, stdout: `${version}\n`, stderr: '' });
+  });
+});
+
+describe('help', () => {
+  it('is printed on stderr with exit 2 when no command is given: a usage error, and stdout stays for results', () => {
+    const run = runCli([]);
+    expect(run.status).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toMatch(/^Usage: wasm-risk \[options\] \[command\]/);
+    expect(run.stderr).toMatch(/^ {2}var \[options\] <portfolio\.json>/m);
+    expect(run.stderr).not.toMatch(/^wasm-risk: /m);
+  });
+
+  it.each(['--help', 'help', 'var --help', 'help var'])('is printed on stdout with exit 0 when asked for: wasm-risk %s', (line) => {
+    const run = runCli(line.split(' '));
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(/^Usage: wasm-risk /);
+    expect(run.stderr).toBe('');
+  });
+});
+
+describe('a command line that does not parse: exit 2, ERR_USAGE and one line', () => {
+  const cases: [string, string[], RegExp][] = [
+    ['unknown option', ['var', 'examples/portfolio.json', '--pathz', '3'], /^wasm-risk: ERR_USAGE: unknown option '--pathz' \(Did you mean --paths\?\)$/],
+    ['unknown command', ['value-at-risk'], /^wasm-risk: ERR_USAGE: unknown command 'value-at-risk'$/],
+    ['missing argument', ['var'], /^wasm-risk: ERR_USAGE: missing required argument 'portfolio\.json'$/],
+    ['excess arguments', ['var', 'a.json', 'b.json'], /^wasm-risk: ERR_USAGE: too many arguments for 'var'\. Expected 1 argument but got 2\.$/],
+    ['invalid choice', ['var', 'examples/portfolio.json', '--method', 'magic'], /^wasm-risk: ERR_USAGE: option '--method <method>' argument 'magic' is invalid\. Allowed choices are monte-carlo, historical, parametric\.$/],
+    ['missing option value', ['var', 'examples/portfolio.json', '--paths'], /^wasm-risk: ERR_USAGE: option '--paths <n>' argument missing$/],
+  ];
+
+  it.each(cases)('%s', (_name, args, message) => {
+    expectOneLineFailure(runCli(args), 2, message);
+  });
+
+  it('keeps ERR_INVALID_INPUT, naming the option, for a value that parses but is wrong', () => {
+    expectOneLineFailure(runCli(['var', 'examples/portfolio.json', '--paths', '1.5']), 2, /^wasm-risk: ERR_INVALID_INPUT: --paths: '1\.5' is not a non-negative integer$/);
+  });
+});

@@ -1,0 +1,172 @@
+// What a user gets from npm: the package packed as `npm pack` packs it, installed into an empty project
+// (without the optional jco), and used from a directory of its own: the CLI's commands, the library from
+// a strict TypeScript program, the footprint of the install, and what only jco can do once it is added.
+// Packed with --ignore-scripts: prepack rebuilds dist/, which the other test files run meanwhile; this
+// tests what `make build` built (prepack runs the same steps).
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EXAMPLE_PORTFOLIO, PROJECT_ROOT, SHIPPED_GLUE_DIR } from '../../host/files/package-paths.js';
+import { engineVersion, fixture } from '../support/fixtures.js';
+import { expectOneLineFailure } from '../support/run-cli.js';
+
+const JCO = '@bytecodealliance/jco-transpile';
+const OTHER_COMPONENT = fixture('panicker');
+const LATER_VERSION = engineVersion('1.2.0');
+/** Measured 14 MB (`du -sh node_modules` of this install); 118 MB while jco was a dependency. */
+const MAX_INSTALL_MB = 40;
+
+const scratch = mkdtempSync(join(tmpdir(), 'wasm-risk-package-'));
+const project = join(scratch, 'project');
+/** Where the user runs the commands: neither the project root nor anywhere in the repository. */
+const elsewhere = join(project, 'elsewhere');
+const installed = join(project, 'node_modules', 'wasm-risk');
+const SHIPPED_COMPONENT = join(installed, 'build', 'components', 'risk-engine.wasm');
+let packedFiles: string[] = [];
+
+function run(command: string, args: string[], cwd: string): SpawnSyncReturns<string> {
+  const result = spawnSync(command, args, { cwd, encoding: 'utf8', timeout: 90_000 });
+  if (result.error) throw result.error;
+  return result;
+}
+
+function npm(args: string[], cwd: string): string {
+  const result = run('npm', [...args, '--no-audit', '--no-fund', '--prefer-offline'], cwd);
+  expect(result.status, `npm ${args.join(' ')}: ${result.stderr}`).toBe(0);
+  return result.stdout;
+}
+
+/** The installed `wasm-risk` command, through the link npm made in node_modules/.bin. */
+function wasmRisk(...args: string[]): SpawnSyncReturns<string> {
+  return run(join(project, 'node_modules', '.bin', 'wasm-risk'), args, elsewhere);
+}
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => relative(PROJECT_ROOT, join(entry.parentPath, entry.name)));
+}
+
+beforeAll(() => {
+  const [packed] = JSON.parse(npm(['pack', '--ignore-scripts', '--json', '--pack-destination', scratch], PROJECT_ROOT)) as { filename: string; files: { path: string }[] }[];
+  packedFiles = packed!.files.map((file) => file.path).sort();
+  mkdirSync(elsewhere, { recursive: true });
+  writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'uses-wasm-risk', version: '1.0.0', private: true, type: 'module' }));
+  copyFileSync(EXAMPLE_PORTFOLIO, join(elsewhere, 'portfolio.json'));
+  npm(['install', join(scratch, packed!.filename)], project);
+}, 120_000);
+
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+describe('the packed tarball', () => {
+  it('holds exactly the allow-list: the built host and reference model, the engine and its glue, policies, the WIT, an example, the licence', () => {
+    const optional = ['CHANGELOG.md'].filter((file) => readdirSync(PROJECT_ROOT).includes(file));
+    const expected = [
+      ...filesUnder(join(PROJECT_ROOT, 'dist', 'host')).filter((file) => !file.endsWith('.map')),
+      // The reference model: `wasm-risk serve --fallback reference` answers with it.
+      ...filesUnder(join(PROJECT_ROOT, 'dist', 'reference')).filter((file) => !file.endsWith('.map')),
+      'build/components/risk-engine.wasm',
+      ...filesUnder(SHIPPED_GLUE_DIR),
+      ...filesUnder(join(PROJECT_ROOT, 'policies')),
+      ...filesUnder(join(PROJECT_ROOT, 'wit')),
+      'examples/portfolio.json',
+      'LICENSE',
+      'README.md',
+      'package.json',
+      ...optional,
+    ];
+    expect(packedFiles).toEqual(expected.sort());
+    expect(packedFiles).toContain('wit/golden-vectors.json');
+    expect(packedFiles.filter((file) => /^(test|bench|components|tools|reference|host)\/|^dist\/tools\/|fixtures|Makefile/.test(file))).toEqual([]);
+  });
+});
+
+describe('installed into an empty project, without jco', () => {
+  it(`leaves jco and binaryen out, and stays under ${MAX_INSTALL_MB} MB`, () => {
+    const modules = join(project, 'node_modules');
+    expect(readdirSync(modules)).not.toContain('binaryen');
+    expect(readdirSync(join(modules, '@bytecodealliance'))).not.toContain('jco-transpile');
+    const kilobytes = Number(run('du', ['-sk', modules], project).stdout.split('\t')[0]);
+    expect(kilobytes / 1024).toBeLessThan(MAX_INSTALL_MB);
+  });
+
+  it('`wasm-risk var` runs the shipped engine', () => {
+    const result = wasmRisk('var', 'portfolio.json', '--paths', '2000', '--json');
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+    const { component, levels } = JSON.parse(result.stdout) as { component: { name: string; version: string }; levels: { var: number }[] };
+    expect(component).toMatchObject({ name: 'risk-engine', version: '1.1.0' });
+    expect(levels[0]!.var).toBeGreaterThan(0);
+  });
+
+  it('`wasm-risk audit` describes the shipped engine, WIT and producers included', () => {
+    const result = wasmRisk('audit', SHIPPED_COMPONENT, '--json');
+    expect(result.status).toBe(0);
+    const report = JSON.parse(result.stdout) as { verdict: string; world: { wit: string }; producers: Record<string, string[]> };
+    expect(report.verdict).toBe('allow');
+    expect(report.world.wit).toMatch(/export wasm-risk:risk\/engine@1\.1\.0;/);
+    expect(report.producers.language).toEqual(['Rust']);
+  });
+
+  it('`wasm-risk compare` checks the shipped engine against itself', () => {
+    const result = wasmRisk('compare', SHIPPED_COMPONENT, SHIPPED_COMPONENT, 'portfolio.json', '--paths', '2000', '--json');
+    expect(result.status).toBe(0);
+    expect((JSON.parse(result.stdout) as { verdict: string }).verdict).toBe('identical');
+  });
+
+  it('says in one line how to load any other component', () => {
+    expectOneLineFailure(wasmRisk('var', 'portfolio.json', '--component', OTHER_COMPONENT), 2, /^wasm-risk: ERR_MISSING_DEPENDENCY: npm install @bytecodealliance\/jco-transpile to load other components$/);
+    expectOneLineFailure(wasmRisk('audit', OTHER_COMPONENT), 2, /^wasm-risk: ERR_MISSING_DEPENDENCY: npm install @bytecodealliance\/jco-transpile to audit other components$/);
+  });
+
+  it('serves a strict TypeScript program (NodeNext): types, RiskEngine.load() and `await using`', () => {
+    writeFileSync(
+      join(elsewhere, 'main.mts'),
+      `import { readFile } from 'node:fs/promises';
+import { RiskEngine, type PortfolioSpec, type RiskResult } from 'wasm-risk';
+
+const portfolio = JSON.parse(await readFile('portfolio.json', 'utf8')) as PortfolioSpec;
+await using engine = await RiskEngine.load();
+const result: RiskResult = await engine.monteCarlo(portfolio, { paths: 2_000, seed: 7n });
+console.log(JSON.stringify({ name: result.component.name, levels: result.levels.length }));
+`,
+    );
+    const compilerOptions = {
+      strict: true,
+      target: 'ES2022',
+      module: 'NodeNext',
+      moduleResolution: 'NodeNext',
+      outDir: 'out',
+      types: ['node'],
+      typeRoots: [join(PROJECT_ROOT, 'node_modules', '@types')],
+    };
+    writeFileSync(join(elsewhere, 'tsconfig.json'), JSON.stringify({ compilerOptions, files: ['main.mts'] }));
+    const compiled = run(process.execPath, [join(PROJECT_ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], elsewhere);
+    expect(compiled.stdout).toBe('');
+    expect(compiled.status).toBe(0);
+    const result = run(process.execPath, [join('out', 'main.mjs')], elsewhere);
+    expect(result.stderr).toBe('');
+    expect(JSON.parse(result.stdout)).toEqual({ name: 'risk-engine', levels: 2 });
+  });
+
+  it.runIf((process.features as { require_module?: boolean }).require_module === true)('can be require()d where Node loads ES modules from require (20.19+, 22.12+)', () => {
+    writeFileSync(join(elsewhere, 'main.cjs'), `const { RiskEngine } = require('wasm-risk');\nconsole.log(typeof RiskEngine.load);\n`);
+    expect(run(process.execPath, ['--no-warnings', 'main.cjs'], elsewhere).stdout).toBe('function\n');
+  });
+});
+
+describe('with jco added', () => {
+  it('`wasm-risk swap` swaps to another version, with the shipped example portfolio by default', () => {
+    const { version } = JSON.parse(readFileSync(join(PROJECT_ROOT, 'node_modules', JCO, 'package.json'), 'utf8')) as { version: string };
+    npm(['install', `${JCO}@${version}`], project);
+    const result = wasmRisk('swap', SHIPPED_COMPONENT, LATER_VERSION, '--requests', '12', '--concurrency', '1', '--paths', '1000', '--audit-log', 'swaps.log', '--audit-key', 'audit.key', '--json');
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+    const summary = JSON.parse(result.stdout) as { failed: number; servedBy: Record<string, number>; auditLog: { chainIntact: boolean } };
+    expect(summary.failed).toBe(0);
+    expect(Object.keys(summary.servedBy).sort()).toEqual(['1.1.0', '1.2.0']);
+    expect(summary.auditLog.chainIntact).toBe(true);
+  }, 90_000);
+});

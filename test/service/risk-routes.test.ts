@@ -1,0 +1,170 @@
+// The risk routes end to end on a real server: each method equals `wasm-risk var --json` for the same
+// inputs and seed, a batch is answered in order, and bad input gets the problem document of the table.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EXAMPLE_PORTFOLIO } from '../../host/files/package-paths.js';
+import { runCli } from '../support/run-cli.js';
+import { get, PORTFOLIO, post, startServer, type TestServer } from './service-support.js';
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startServer();
+});
+afterAll(async () => {
+  await server?.close();
+});
+
+/** The CLI's `--json` object with its timing left out (the only field that differs between runs). */
+function withoutTiming(result: Record<string, unknown>): Record<string, unknown> {
+  const { elapsedMs: _elapsed, ...rest } = result;
+  return rest;
+}
+
+describe('POST /v1/<method>', () => {
+  it.each([
+    ['monte-carlo', { paths: 20_000, seed: '7', confidence: [0.9, 0.975], horizonDays: 5, antithetic: true }, ['--paths', '20000', '--seed', '7', '--confidence', '0.9,0.975', '--horizon-days', '5', '--antithetic']],
+    ['historical', { confidence: [0.95], horizonDays: 1 }, ['--confidence', '0.95', '--horizon-days', '1']],
+    ['parametric', {}, []],
+  ] as const)('%s equals `wasm-risk var --json` bit for bit', async (method, options, flags) => {
+    const answer = await post(server, `/v1/${method}`, { portfolio: PORTFOLIO, ...options });
+    expect(answer.status).toBe(200);
+    expect(answer.headers.get('content-type')).toMatch(/^application\/json/);
+    const cli = runCli(['var', EXAMPLE_PORTFOLIO, '--method', method, '--json', '--workers', '2', ...flags]);
+    expect(cli.status).toBe(0);
+    const expected = JSON.parse(cli.stdout) as Record<string, unknown>;
+    const { requestId, fallback, ...result } = answer.body as Record<string, unknown>;
+    expect(fallback).toBe(false);
+    expect(requestId).toMatch(/^[0-9a-f-]{36}$/);
+    // Same keys in the same order, same numbers (JSON round-trips doubles exactly).
+    expect(Object.keys(result)).toEqual(Object.keys(expected));
+    expect(withoutTiming(result)).toEqual(withoutTiming(expected));
+  });
+
+  it('takes the defaults of the CLI (100,000 paths, seed 42, 95% and 99%)', async () => {
+    const answer = await post(server, '/v1/monte-carlo', { portfolio: PORTFOLIO });
+    expect(answer.status).toBe(200);
+    expect(answer.body).toMatchObject({ paths: 100_000, seed: '42', horizonDays: 1 });
+    expect(answer.body.levels.map((level: { confidence: number }) => level.confidence)).toEqual([0.95, 0.99]);
+  });
+});
+
+describe('POST /v1/batch', () => {
+  it('answers 1,000 mixed evaluations in order, each with its result or its error', async () => {
+    const methods = ['parametric', 'historical', 'monte-carlo'] as const;
+    const requests = Array.from({ length: 1_000 }, (_, i) => {
+      if (i % 100 === 99) return { method: 'parametric', portfolio: PORTFOLIO, horizonDays: -1 };
+      const method = methods[i % 3]!;
+      return method === 'monte-carlo'
+        ? { method, portfolio: PORTFOLIO, paths: 200, seed: String(i) }
+        : { method, portfolio: PORTFOLIO, confidence: [0.9 + (i % 9) / 100] };
+    });
+    const answer = await post(server, '/v1/batch', { requests });
+    expect(answer.status).toBe(200);
+    const results = answer.body.results as Record<string, any>[];
+    expect(results).toHaveLength(1_000);
+    results.forEach((result, i) => {
+      if (i % 100 === 99) {
+        expect(result).toMatchObject({ status: 400, code: 'ERR_INVALID_INPUT', field: 'horizonDays' });
+        return;
+      }
+      expect(result.method).toBe(methods[i % 3]);
+      if (result.method === 'monte-carlo') expect(result.seed).toBe(String(i));
+      else expect(result.levels[0].confidence).toBe(0.9 + (i % 9) / 100);
+    });
+  });
+
+  it('refuses more evaluations than the configured count with 400 naming the field', async () => {
+    const small = await startServer(undefined, {}, { maxBatch: 3 });
+    try {
+      const answer = await post(small, '/v1/batch', { requests: Array.from({ length: 4 }, () => ({ method: 'parametric', portfolio: PORTFOLIO })) });
+      expect(answer.status).toBe(400);
+      expect(answer.body).toMatchObject({ code: 'ERR_INVALID_INPUT', field: 'requests' });
+    } finally {
+      await small.close();
+    }
+  });
+});
+
+describe('bad input', () => {
+  const problem = async (path: string, body: unknown) => {
+    const answer = await post(server, path, body);
+    expect(answer.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    return answer;
+  };
+
+  it.each([
+    ['a wrong type', { portfolio: { ...PORTFOLIO, assets: [{ ...PORTFOLIO.assets[0], vol: 'high' }] } }, 'portfolio.assets[0].vol'],
+    ['a missing portfolio', {}, 'portfolio'],
+    ['an unknown field', { portfolio: PORTFOLIO, colour: 'blue' }, 'colour'],
+    ['a Monte Carlo option on a closed form', { portfolio: PORTFOLIO, paths: 10 }, 'paths'],
+    ['an asymmetric correlation', { portfolio: { ...PORTFOLIO, correlation: [[1, 0.6, 0.25], [0.5, 1, 0.2], [0.25, 0.2, 1]] } }, 'portfolio.correlation[1][0]'],
+    ['an unknown asset', { portfolio: { ...PORTFOLIO, positions: [{ asset: 'IBM', type: 'spot', quantity: 1 }] } }, 'portfolio.positions[0].asset'],
+  ])('%s: 400 naming the field', async (_name, body, field) => {
+    const answer = await problem('/v1/parametric', body);
+    expect(answer.status).toBe(400);
+    expect(answer.body).toMatchObject({ status: 400, code: 'ERR_INVALID_INPUT', field, title: 'Bad input' });
+    expect(answer.body.type).toBe('urn:wasm-risk:problem:ERR_INVALID_INPUT');
+    expect(answer.body.requestId).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('a seed that is not a u64: 400', async () => {
+    const answer = await problem('/v1/monte-carlo', { portfolio: PORTFOLIO, seed: '18446744073709551616' });
+    expect(answer.body).toMatchObject({ status: 400, field: 'seed' });
+  });
+
+  it('a duplicate key: 400 naming it, as for a portfolio file', async () => {
+    const body = `{"portfolio": ${JSON.stringify(PORTFOLIO)}, "horizonDays": 1, "horizonDays": 10}`;
+    const answer = await problem('/v1/parametric', body);
+    expect(answer.status).toBe(400);
+    expect(answer.body).toMatchObject({ code: 'ERR_INVALID_INPUT', field: 'horizonDays' });
+  });
+
+  it('not JSON, or a __proto__ key: 400', async () => {
+    expect((await problem('/v1/parametric', '{"portfolio": ')).body).toMatchObject({ status: 400, field: 'body' });
+    expect((await problem('/v1/parametric', '{"__proto__": {"x": 1}, "portfolio": {}}')).body).toMatchObject({ status: 400, field: 'body' });
+  });
+
+  it('a 20 MB body: 413', async () => {
+    const answer = await problem('/v1/parametric', `{"portfolio": {"assets": [], "pad": "${'x'.repeat(20_000_000)}"}}`);
+    expect(answer.status).toBe(413);
+    expect(answer.body).toMatchObject({ code: 'ERR_REQUEST_TOO_LARGE' });
+  });
+
+  it('a correlation that is not positive semi-definite: 422', async () => {
+    const correlation = [[1, 0.9, -0.9], [0.9, 1, 0.9], [-0.9, 0.9, 1]];
+    const answer = await problem('/v1/monte-carlo', { portfolio: { ...PORTFOLIO, correlation }, paths: 100 });
+    expect(answer.status).toBe(422);
+    expect(answer.body).toMatchObject({ code: 'ERR_NOT_POSITIVE_SEMIDEFINITE' });
+  });
+
+  it('an unknown route: 404 problem', async () => {
+    const answer = await problem('/v1/black-scholes', {});
+    expect(answer.status).toBe(404);
+    expect(answer.body).toMatchObject({ code: 'ERR_NOT_FOUND' });
+  });
+});
+
+describe('probes and documents', () => {
+  it('/healthz and /readyz answer 200 once a version serves', async () => {
+    expect((await get(server, '/healthz')).status).toBe(200);
+    const ready = await get(server, '/readyz');
+    expect(ready.status).toBe(200);
+    expect(JSON.parse(ready.text)).toEqual({ status: 'ready', version: '1.1.0' });
+  });
+
+  it('/openapi.json documents the routes with the schemas that validate them', async () => {
+    const document = JSON.parse((await get(server, '/openapi.json')).text);
+    expect(document.openapi).toMatch(/^3\./);
+    expect(Object.keys(document.paths)).toEqual(expect.arrayContaining(['/v1/monte-carlo', '/v1/historical', '/v1/parametric', '/v1/batch']));
+    const body = document.paths['/v1/parametric'].post.requestBody.content['application/json'].schema;
+    expect(body.required).toEqual(['portfolio']);
+    expect(body.properties.portfolio.properties.assets.maxItems).toBe(2000);
+  });
+
+  it('logs one structured line per request, with its id, method, outcome, duration and version, never the portfolio', async () => {
+    const answer = await post(server, '/v1/parametric', { portfolio: PORTFOLIO });
+    const line = server.logs.find((entry) => entry.requestId === answer.body.requestId);
+    expect(line).toMatchObject({ method: 'parametric', outcome: 'ok', code: 'OK', status: 200, version: '1.1.0' });
+    expect(typeof line!.durationMs).toBe('number');
+    expect(JSON.stringify(server.logs)).not.toMatch(/AAPL|MSFT/);
+  });
+});

@@ -1,0 +1,104 @@
+// `wasm-risk serve` as a process: the listening line, JSON request logs on stdout, Prometheus text whose
+// counters equal the requests sent, and SIGTERM during load: admitted requests answered, exit 0.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { PROJECT_ROOT } from '../../host/files/package-paths.js';
+import { fixture, get, PORTFOLIO, post } from './service-support.js';
+
+let child: ChildProcess | undefined;
+afterEach(() => {
+  if (child && child.exitCode === null) child.kill('SIGKILL');
+  child = undefined;
+});
+
+interface Served {
+  url: string;
+  stdout: () => string;
+  exited: Promise<number | null>;
+}
+
+async function serve(args: string[]): Promise<Served> {
+  const process_ = spawn(process.execPath, [join(PROJECT_ROOT, 'dist', 'host', 'cli', 'main.js'), 'serve', '--port', '0', ...args], { cwd: PROJECT_ROOT });
+  child = process_;
+  let stdout = '';
+  let stderr = '';
+  process_.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+  const exited = once(process_, 'exit').then(([code]) => code as number | null);
+  const url = await new Promise<string>((resolve, reject) => {
+    process_.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString('utf8');
+      const match = /^listening on (http:\/\/127\.0\.0\.1:\d+)$/m.exec(stderr);
+      if (match) resolve(match[1]!);
+    });
+    void exited.then(() => reject(new Error(`serve exited before listening: ${stderr}`)));
+  });
+  return { url, stdout: () => stdout, exited };
+}
+
+/** Every sample line of a Prometheus text exposition, by `name{labels}`; throws on a line that is not one
+ *  (values as Prometheus reads them: Go's ParseFloat, so prom-client's `Nan` is NaN). */
+function parsePrometheus(text: string): Map<string, number> {
+  const samples = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (line === '' || line.startsWith('# HELP ') || line.startsWith('# TYPE ')) continue;
+    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*(?:\{(?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*",?)*\})?) (-?[0-9.e+-]+|[Nn]a[Nn]|[+-]Inf)$/.exec(line);
+    if (!match) throw new Error(`not a Prometheus sample line: ${line}`);
+    samples.set(match[1]!, Number(match[2]));
+  }
+  return samples;
+}
+
+describe('wasm-risk serve', () => {
+  it('prints the listening line, logs JSON per request, and counts exactly the requests sent', async () => {
+    const served = await serve(['--workers', '2']);
+    const server = { url: served.url };
+    const sent = { ok: 5, bad: 3 };
+    for (let i = 0; i < sent.ok; i++) expect((await post(server, '/v1/parametric', { portfolio: PORTFOLIO })).status).toBe(200);
+    for (let i = 0; i < sent.bad; i++) expect((await post(server, '/v1/parametric', { portfolio: PORTFOLIO, horizonDays: 0 })).status).toBe(400);
+    const metrics = await get(server, '/metrics');
+    expect(metrics.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+    const samples = parsePrometheus(metrics.text);
+    expect(samples.get('wasm_risk_requests_total{method="parametric",outcome="ok",code="OK",version="1.1.0"}')).toBe(sent.ok);
+    expect(samples.get('wasm_risk_requests_total{method="parametric",outcome="error",code="ERR_INVALID_INPUT",version="1.1.0"}')).toBe(sent.bad);
+    expect(samples.get('wasm_risk_request_duration_seconds_count{method="parametric"}')).toBe(sent.ok + sent.bad);
+    expect(samples.get('wasm_risk_engine_call_duration_seconds_count{method="parametric"}')).toBe(sent.ok);
+    expect(samples.get('process_resident_memory_bytes')).toBeGreaterThan(0);
+    child!.kill('SIGINT');
+    expect(await served.exited).toBe(0);
+    const lines = served.stdout().trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    const answered = lines.filter((line) => line.msg === 'request answered');
+    expect(answered).toHaveLength(sent.ok + sent.bad);
+    expect(answered[0]).toMatchObject({ method: 'parametric', outcome: 'ok', status: 200, version: '1.1.0' });
+  });
+
+  it('--fallback reference answers for a panicking component', async () => {
+    const served = await serve(['--workers', '1', '--component', fixture('panicker'), '--fallback', 'reference']);
+    const answer = await post({ url: served.url }, '/v1/parametric', { portfolio: PORTFOLIO });
+    expect(answer.status).toBe(200);
+    expect(answer.body).toMatchObject({ fallback: true, method: 'parametric' });
+    child!.kill('SIGTERM');
+    expect(await served.exited).toBe(0);
+  });
+
+  it('SIGTERM during load: admitted requests are answered, then it exits 0', async () => {
+    const served = await serve(['--workers', '2']);
+    const server = { url: served.url };
+    const inFlight = Array.from({ length: 6 }, () => post(server, '/v1/monte-carlo', { portfolio: PORTFOLIO, paths: 400_000 }));
+    // Wait until they are admitted (running or queued), then stop.
+    for (let i = 0; i < 100; i++) {
+      const samples = parsePrometheus((await get(server, '/metrics')).text);
+      if ((samples.get('wasm_risk_in_flight') ?? 0) + (samples.get('wasm_risk_queue_depth') ?? 0) === 6) break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const stoppedAt = performance.now();
+    child!.kill('SIGTERM');
+    const answers = await Promise.all(inFlight);
+    expect(answers.map((answer) => answer.status)).toEqual([200, 200, 200, 200, 200, 200]);
+    expect(await served.exited).toBe(0);
+    // Within the work's own time, not the 30 s grace period: answered connections are closed, not kept alive.
+    expect(performance.now() - stoppedAt).toBeLessThan(15_000);
+    expect(served.stdout()).toContain('"signal":"SIGTERM"');
+  });
+});

@@ -1,0 +1,63 @@
+// A real risk server on 127.0.0.1 (port 0) for the service tests, and a real HTTP client (fetch): only
+// loopback traffic. Fixture paths and the example portfolio live here, once.
+import { readFileSync } from 'node:fs';
+import { Writable } from 'node:stream';
+import { DEFAULT_COMPONENT } from '../../host/files/package-paths.js';
+import type { PortfolioSpec } from '../../host/request/portfolio.js';
+import { RiskEngine } from '../../host/risk-engine.js';
+import type { EngineOptions } from '../../host/request/engine-options.js';
+import { EngineBackend } from '../../host/service/engine-backend.js';
+import { createRiskServer, type RiskServer, type RiskServerOptions } from '../../host/service/server.js';
+import { EXAMPLE_PORTFOLIO } from '../support/fixtures.js';
+
+export { fixture } from '../support/fixtures.js';
+
+export const ENGINE = DEFAULT_COMPONENT;
+export const PORTFOLIO: PortfolioSpec = JSON.parse(readFileSync(EXAMPLE_PORTFOLIO, 'utf8'));
+
+export interface TestServer extends RiskServer {
+  url: string;
+  /** The structured log lines written so far. */
+  logs: Record<string, unknown>[];
+}
+
+/** Starts a server over `component` on 127.0.0.1:0 with its logs captured; `stop` it in afterAll. */
+export async function startServer(
+  component: string = ENGINE,
+  engine: EngineOptions = {},
+  options: Omit<RiskServerOptions, 'backend'> = {},
+): Promise<TestServer> {
+  const loaded = await RiskEngine.load(component, { workers: 2, ...engine });
+  const logs: Record<string, unknown>[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString('utf8').split('\n').filter(Boolean)) logs.push(JSON.parse(line) as Record<string, unknown>);
+      done();
+    },
+  });
+  const server = await createRiskServer({ backend: new EngineBackend(loaded), logger: { stream }, timeoutMs: engine.timeoutMs, ...options });
+  const url = await server.app.listen({ host: '127.0.0.1', port: 0 });
+  return Object.assign(server, { url, logs });
+}
+
+export interface Answer {
+  status: number;
+  headers: Headers;
+  body: any;
+}
+
+/** POSTs `body` as JSON (a string is sent as is) and reads the answer as JSON. */
+export async function post(server: { url: string }, path: string, body: unknown): Promise<Answer> {
+  const response = await fetch(`${server.url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await response.text();
+  return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
+}
+
+export async function get(server: { url: string }, path: string): Promise<{ status: number; headers: Headers; text: string }> {
+  const response = await fetch(`${server.url}${path}`);
+  return { status: response.status, headers: response.headers, text: await response.text() };
+}

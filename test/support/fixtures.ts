@@ -1,0 +1,29 @@
+// Where the tests find what `make` built and what the repository ships: the one place that knows the paths
+// of the hostile fixtures, the engine's test-only contract versions and the example portfolio.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DEFAULT_COMPONENT, EXAMPLE_PORTFOLIO, PROJECT_ROOT } from '../../host/files/package-paths.js';
+import type { PortfolioSpec } from '../../host/request/portfolio.js';
+
+/** The project's own engine, as `make build` leaves it. */
+export const ENGINE = DEFAULT_COMPONENT;
+
+/** Hostile and faulty components (components/fixtures, components/fixtures-wat), built by `make fixtures`. */
+export const FIXTURES_DIR = join(PROJECT_ROOT, 'build', 'fixtures');
+
+export function fixture(name: string): string {
+  return join(FIXTURES_DIR, `${name}.wasm`);
+}
+
+/** The engine behind another contract version (components/fixtures-versions), built by `make versions`. */
+export function engineVersion(version: string): string {
+  return join(PROJECT_ROOT, 'build', 'components', 'versions', `risk-engine-${version}.wasm`);
+}
+
+/** examples/portfolio.json, which the package ships too. */
+export { EXAMPLE_PORTFOLIO };
+
+/** A fresh copy of the example portfolio, parsed. */
+export function examplePortfolio(): PortfolioSpec {
+  return JSON.parse(readFileSync(EXAMPLE_PORTFOLIO, 'utf8')) as PortfolioSpec;
+}
