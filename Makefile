@@ -11,7 +11,9 @@ CARGO_TARGET := $(CURDIR)/build/cargo-target
 # SIMD128 lets the engine simulate several paths per instruction (Node 16.4+ runs it; plain, not relaxed,
 # SIMD so every platform computes the same bits). No runtime unrolling: V8 gives the unrolled copies of
 # the correlation kernel more live SIMD values than it has registers, and spills them.
-WASM_RUSTFLAGS := -C target-feature=+simd128 -C llvm-args=-unroll-runtime=false
+# Paths under the checkout are written relative to it (panic locations of path dependencies would
+# otherwise carry the absolute path), so a component's bytes do not depend on where it was built.
+WASM_RUSTFLAGS := -C target-feature=+simd128 -C llvm-args=-unroll-runtime=false --remap-path-prefix=$(CURDIR)=.
 ifeq ($(WASM_ROUTE),rustup)
 APT_PACKAGES :=
 WASM_CARGO := CARGO_TARGET_DIR=$(CARGO_TARGET) RUSTFLAGS="$(WASM_RUSTFLAGS)" \
@@ -119,6 +121,12 @@ BENCH_VENV := build/bench/venv
 
 bench: build bench-native bench-python
 	node bench/run.mjs
+
+# The HTTP service under load (autocannon) against the library in one process (docs/service.md, Performance);
+# DURATION=S seconds per run (default 10).
+.PHONY: bench-service
+bench-service: build
+	node bench/service.mjs $(if $(DURATION),--duration $(DURATION))
 
 # rustup's stable cargo (first on PATH) builds natively offline: the engine's only dependency is wasm32-only.
 # On x86-64 a second build limited to 128-bit SIMD (SSE4.2, the width of wasm SIMD128) separates what the

@@ -5,7 +5,7 @@ import { once } from 'node:events';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../host/files/package-paths.js';
-import { fixture, get, PORTFOLIO, post } from './service-support.js';
+import { fixture, get, parsePrometheus, PORTFOLIO, post } from './service-support.js';
 
 let child: ChildProcess | undefined;
 afterEach(() => {
@@ -35,19 +35,6 @@ async function serve(args: string[]): Promise<Served> {
     void exited.then(() => reject(new Error(`serve exited before listening: ${stderr}`)));
   });
   return { url, stdout: () => stdout, exited };
-}
-
-/** Every sample line of a Prometheus text exposition, by `name{labels}`; throws on a line that is not one
- *  (values as Prometheus reads them: Go's ParseFloat, so prom-client's `Nan` is NaN). */
-function parsePrometheus(text: string): Map<string, number> {
-  const samples = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (line === '' || line.startsWith('# HELP ') || line.startsWith('# TYPE ')) continue;
-    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*(?:\{(?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*",?)*\})?) (-?[0-9.e+-]+|[Nn]a[Nn]|[+-]Inf)$/.exec(line);
-    if (!match) throw new Error(`not a Prometheus sample line: ${line}`);
-    samples.set(match[1]!, Number(match[2]));
-  }
-  return samples;
 }
 
 describe('wasm-risk serve', () => {

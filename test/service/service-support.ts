@@ -61,3 +61,16 @@ export async function get(server: { url: string }, path: string): Promise<{ stat
   const response = await fetch(`${server.url}${path}`);
   return { status: response.status, headers: response.headers, text: await response.text() };
 }
+
+/** Every sample line of a Prometheus text exposition, by `name{labels}`; throws on a line that is not one
+ *  (values as Prometheus reads them: Go's ParseFloat, so prom-client's `Nan` is NaN). */
+export function parsePrometheus(text: string): Map<string, number> {
+  const samples = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (line === '' || line.startsWith('# HELP ') || line.startsWith('# TYPE ')) continue;
+    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*(?:\{(?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*",?)*\})?) (-?[0-9.e+-]+|[Nn]a[Nn]|[+-]Inf)$/.exec(line);
+    if (!match) throw new Error(`not a Prometheus sample line: ${line}`);
+    samples.set(match[1]!, Number(match[2]));
+  }
+  return samples;
+}
