@@ -174,3 +174,15 @@ export class NotFoundError extends WasmRiskError {
   readonly code = 'ERR_NOT_FOUND';
   readonly exitCode = 1;
 }
+
+/** An admin request without a bearer token, or with one the token file does not name (401). */
+export class UnauthorizedError extends WasmRiskError {
+  readonly code = 'ERR_UNAUTHORIZED';
+  readonly exitCode = 1;
+}
+
+/** A component path outside `--components-dir` (through `..` or a symbolic link), or not a .wasm file (403). */
+export class PathNotAllowedError extends WasmRiskError {
+  readonly code = 'ERR_PATH_NOT_ALLOWED';
+  readonly exitCode = 2;
+}

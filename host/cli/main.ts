@@ -113,6 +113,13 @@ function buildProgram(): Command {
     .addOption(new Option('--fallback <engine>', 'what answers when the component traps, times out or runs out of memory').choices(FALLBACKS).default('none'))
     .option('--tls-cert <file>', 'serve HTTPS with this certificate (PEM), with --tls-key')
     .option('--tls-key <file>', 'private key (PEM) of --tls-cert')
+    .option('--admin-token-file <file>', 'turn the admin API on: `actor:token` lines (tokens of 32+ characters), readable only by you')
+    .option('--components-dir <dir>', 'the only directory POST /admin/versions registers components from')
+    .option('--audit-log <file>', 'append-only log of the admin API\'s registrations, swaps and rollbacks (default swaps.log)')
+    .option('--audit-key <file>', 'secret key that MACs the audit log (default: $XDG_CONFIG_HOME/wasm-risk/audit-log.key)')
+    .option('--auto-rollback-failures <n>', 'traps, timeouts or OOMs that roll a newly swapped-in version back; 0: never (default 3)', parseInteger('--auto-rollback-failures'))
+    .option('--auto-rollback-requests <n>', 'counted among its first N requests (default 100)', parseInteger('--auto-rollback-requests'))
+    .option('--auto-rollback-seconds <s>', 'counted within its first S seconds (default 60)', parseInteger('--auto-rollback-seconds'))
     .action(serveCommand);
   for (const option of admissionFlagOptions()) serve.addOption(option);
 

@@ -1,13 +1,19 @@
 // `wasm-risk serve`: the risk engine as a long-running HTTP service (host/service/server.ts), the component
-// loaded and admitted as `var` loads it. SIGTERM or SIGINT stops accepting, lets admitted requests finish
+// loaded and admitted as `var` loads it; with `--admin-token-file`, served through a ComponentRegistry that
+// the admin API swaps and rolls back (host/service/admin.ts). SIGTERM or SIGINT stops accepting, lets admitted requests finish
 // within a grace period, closes the pool and returns (exit 0).
 import { readFile } from 'node:fs/promises';
 import { InvalidInputError, messageOf } from '../errors.js';
 import { DEFAULT_COMPONENT } from '../files/package-paths.js';
 import { DEFAULT_MEMORY_LIMIT_MB } from '../load/component-image.js';
+import { validateEngineOptions, type EngineOptions } from '../request/engine-options.js';
 import { RiskEngine } from '../risk-engine.js';
+import { readAdminTokens, registerAdminRoutes } from '../service/admin.js';
 import { EngineBackend } from '../service/engine-backend.js';
 import { ReferenceFallback } from '../service/fallback.js';
+import type { ServiceMetrics } from '../service/metrics.js';
+import { DEFAULT_AUTO_ROLLBACK, RegistryBackend, type VersionChange } from '../service/registry-backend.js';
+import { ComponentRegistry } from '../versions/registry.js';
 import { admissionOptionsFrom, type AdmissionFlags } from './admission-flags.js';
 
 export interface ServeCommandOptions extends AdmissionFlags {
@@ -23,6 +29,13 @@ export interface ServeCommandOptions extends AdmissionFlags {
   fallback: string;
   tlsCert?: string;
   tlsKey?: string;
+  adminTokenFile?: string;
+  componentsDir?: string;
+  auditLog?: string;
+  auditKey?: string;
+  autoRollbackFailures?: number;
+  autoRollbackRequests?: number;
+  autoRollbackSeconds?: number;
 }
 
 export const FALLBACKS = ['none', 'reference'] as const;
@@ -30,32 +43,60 @@ export const FALLBACKS = ['none', 'reference'] as const;
 /** How long admitted requests may take to finish once a stop signal arrives. */
 const GRACE_MS = 30_000;
 
+/** The audit log of the admin API's changes when `--audit-log` is not given (as for `swap`). */
+const DEFAULT_AUDIT_LOG = 'swaps.log';
+
+/** The flags that only mean something with the admin API. */
+const ADMIN_ONLY_FLAGS = [
+  ['componentsDir', '--components-dir'],
+  ['auditLog', '--audit-log'],
+  ['auditKey', '--audit-key'],
+  ['autoRollbackFailures', '--auto-rollback-failures'],
+  ['autoRollbackRequests', '--auto-rollback-requests'],
+  ['autoRollbackSeconds', '--auto-rollback-seconds'],
+] as const;
+
 export async function serveCommand(options: ServeCommandOptions): Promise<void> {
   if ((options.tlsCert === undefined) !== (options.tlsKey === undefined)) {
     throw new InvalidInputError(options.tlsCert === undefined ? '--tls-key' : '--tls-cert', 'needs --tls-cert and --tls-key together');
   }
   const https = options.tlsCert !== undefined && options.tlsKey !== undefined ? { cert: await readTlsFile(options.tlsCert, '--tls-cert'), key: await readTlsFile(options.tlsKey, '--tls-key') } : undefined;
-  const engine = await RiskEngine.load(options.component ?? DEFAULT_COMPONENT, {
-    workers: options.workers,
-    timeoutMs: options.timeoutMs,
-    memoryLimitMb: options.memoryLimitMb,
-    admission: await admissionOptionsFrom(options),
-  });
-  // Loaded here, not at the CLI's start: fastify and its plugins would slow every other command.
-  const { createRiskServer } = await import('../service/server.js');
+  if (options.adminTokenFile === undefined) {
+    const given = ADMIN_ONLY_FLAGS.find(([key]) => options[key] !== undefined);
+    if (given) throw new InvalidInputError(given[1], 'needs --admin-token-file (the admin API)');
+  }
+  for (const [value, flag] of [[options.autoRollbackRequests, '--auto-rollback-requests'], [options.autoRollbackSeconds, '--auto-rollback-seconds']] as const) {
+    if (value === 0) throw new InvalidInputError(flag, 'must be at least 1 (--auto-rollback-failures 0 turns automatic rollback off)');
+  }
+  const tokens = options.adminTokenFile === undefined ? undefined : await readAdminTokens(options.adminTokenFile);
+  const memoryLimitMb = options.memoryLimitMb ?? DEFAULT_MEMORY_LIMIT_MB;
+  // Loaded here, not at the CLI's start: fastify, prom-client and their plugins would slow every other command.
+  const [{ createRiskServer }, { ServiceMetrics }] = await Promise.all([import('../service/server.js'), import('../service/metrics.js')]);
+  const metrics = new ServiceMetrics();
+  // The server's log, once there is a server: a version change is logged where the requests are.
+  let log: ((change: VersionChange) => void) | undefined;
+  const engineOptions: EngineOptions = { workers: options.workers, timeoutMs: options.timeoutMs, memoryLimitMb: options.memoryLimitMb, admission: await admissionOptionsFrom(options) };
+  const registry = tokens ? await registryBackend(options, engineOptions, metrics, memoryLimitMb, (change) => log?.(change)) : undefined;
+  const backend = registry ?? new EngineBackend(await RiskEngine.load(options.component ?? DEFAULT_COMPONENT, engineOptions));
   const server = await createRiskServer({
-    backend: new EngineBackend(engine),
-    fallback: options.fallback === 'reference' ? new ReferenceFallback(engine.concurrency) : undefined,
+    backend,
+    metrics,
+    extend: registry && tokens ? (app) => registerAdminRoutes(app, { backend: registry, tokens, componentsDir: options.componentsDir }) : undefined,
+    fallback: options.fallback === 'reference' ? new ReferenceFallback(backend.concurrency) : undefined,
     maxQueue: options.maxQueue,
     maxBatch: options.maxBatch,
     maxBodyMb: options.maxBodyMb,
     timeoutMs: options.timeoutMs,
-    memoryLimitMb: options.memoryLimitMb ?? DEFAULT_MEMORY_LIMIT_MB,
+    memoryLimitMb,
     https,
   }).catch(async (error: unknown) => {
-    await engine.close();
+    await backend.close();
     throw error;
   });
+  log = ({ error, ...change }) => {
+    if (error === undefined) server.app.log.info(change, 'serving version changed');
+    else server.app.log.error({ ...change, error: messageOf(error) }, 'automatic rollback failed');
+  };
 
   const stopped = new Promise<string>((resolve) => {
     process.once('SIGTERM', () => resolve('SIGTERM'));
@@ -76,6 +117,34 @@ export async function serveCommand(options: ServeCommandOptions): Promise<void> 
     clearTimeout(grace);
   }
   server.app.log.info('stopped');
+}
+
+/** The registry the admin API acts on, its first version registered (and serving) from `--component`. */
+async function registryBackend(
+  options: ServeCommandOptions,
+  engine: EngineOptions,
+  metrics: ServiceMetrics,
+  memoryLimitMb: number,
+  onChange: (change: VersionChange) => void,
+): Promise<RegistryBackend> {
+  const registry = new ComponentRegistry({ auditLogPath: options.auditLog ?? DEFAULT_AUDIT_LOG, auditKeyPath: options.auditKey, engine });
+  try {
+    await registry.register(options.component ?? DEFAULT_COMPONENT);
+  } catch (error) {
+    await registry.close();
+    throw error;
+  }
+  return new RegistryBackend(registry, {
+    concurrency: validateEngineOptions(engine).workers,
+    metrics,
+    memoryLimitMb,
+    autoRollback: {
+      failures: options.autoRollbackFailures ?? DEFAULT_AUTO_ROLLBACK.failures,
+      requests: options.autoRollbackRequests ?? DEFAULT_AUTO_ROLLBACK.requests,
+      seconds: options.autoRollbackSeconds ?? DEFAULT_AUTO_ROLLBACK.seconds,
+    },
+    onChange,
+  });
 }
 
 async function readTlsFile(path: string, flag: string): Promise<Buffer> {

@@ -12,7 +12,7 @@ export interface ServiceRequest {
   valid: ValidRiskRequest;
 }
 
-/** What serves the requests: one engine, or a registry of versions (admin.ts). */
+/** What serves the requests: one engine (engine-backend.ts), or a registry of versions (registry-backend.ts). */
 export interface RiskBackend {
   /** The version serving now, or undefined when none is. */
   readonly version: string | undefined;
@@ -33,21 +33,16 @@ export interface Evaluated {
   fallback: boolean;
 }
 
-/** Watches engine failures (auto-rollback after a swap). */
-export type FailureListener = (cause: RestartCause, version: string | undefined) => void;
-
 export class Evaluator {
   constructor(
     private readonly backend: RiskBackend,
     private readonly metrics: ServiceMetrics,
     private readonly fallback: RiskFallback | undefined,
-    private readonly onFailure: FailureListener = () => undefined,
   ) {}
 
   async evaluate(request: ServiceRequest, options: CallOptions): Promise<Evaluated> {
     const method = request.valid.method;
     const timer = this.metrics.engineCallDuration.startTimer({ method });
-    const version = this.backend.version;
     try {
       const result = await this.backend.run(request, options);
       if (request.valid.method === 'monte-carlo') this.metrics.pathsSimulated.inc(request.valid.paths);
@@ -56,7 +51,6 @@ export class Evaluator {
       const cause = restartCause(error);
       if (cause === undefined) throw error;
       this.metrics.workerRestarts.inc({ cause });
-      this.onFailure(cause, version);
       if (!this.fallback) throw error;
       this.metrics.fallbacks.inc({ cause });
       // Its own deadline: the engine's time is spent, the reference gets the full timeout again.

@@ -13,6 +13,15 @@ import {
   NotFoundError,
   QueueFullError,
   ServiceUnavailableError,
+  UnauthorizedError,
+  PathNotAllowedError,
+  UnknownVersionError,
+  IncompatibleComponentError,
+  GoldenVectorsFailedError,
+  PolicyDeniedError,
+  ProvenanceError,
+  SignatureError,
+  ComponentLoadError,
 } from '../errors.js';
 import { terminalText } from '../report/terminal-text.js';
 
@@ -32,9 +41,19 @@ export interface Problem {
 /** The status of each error class; anything else is a 500 (ERR_INTERNAL). */
 const STATUS: [new (...args: never[]) => WasmRiskError, number, string][] = [
   [InvalidInputError, 400, 'Bad input'],
+  [UnauthorizedError, 401, 'Unauthorized'],
+  [PathNotAllowedError, 403, 'Path not allowed'],
   [NotFoundError, 404, 'Not found'],
+  [UnknownVersionError, 404, 'Unknown version'],
   [RequestTooLargeError, 413, 'Request too large'],
   [NotPositiveSemidefiniteError, 422, 'Correlation not positive semi-definite'],
+  // A candidate version the registry's gates refused (admin API).
+  [IncompatibleComponentError, 422, 'Component incompatible'],
+  [GoldenVectorsFailedError, 422, 'Component failed the golden vectors'],
+  [PolicyDeniedError, 422, 'Component denied by the policy'],
+  [ProvenanceError, 422, 'Component provenance refused'],
+  [SignatureError, 422, 'Component signature refused'],
+  [ComponentLoadError, 422, 'Component cannot be loaded'],
   [QueueFullError, 429, 'Too many requests'],
   [ComponentTrapError, 500, 'Component trapped'],
   [ComponentContractError, 500, 'Component broke its contract'],

@@ -7,7 +7,7 @@ import Fastify, { LogController, type FastifyError, type FastifyInstance, type F
 import { InvalidInputError, RequestTooLargeError } from '../errors.js';
 import { PACKAGE_VERSION } from '../files/package-paths.js';
 import { fieldPath } from '../request/validation.js';
-import { Evaluator, type FailureListener, type RiskBackend, type RiskFallback } from './evaluation.js';
+import { Evaluator, type RiskBackend, type RiskFallback } from './evaluation.js';
 import { useStrictJsonBodies } from './json-body.js';
 import { ServiceMetrics } from './metrics.js';
 import { NotFoundError, ServiceUnavailableError } from '../errors.js';
@@ -38,8 +38,8 @@ export interface RiskServerOptions {
   https?: { cert: Buffer; key: Buffer };
   /** Called after the routes are in place, before the server is ready (the admin API). */
   extend?: (app: FastifyInstance, context: ServerContext) => void;
-  /** Told of every engine failure (auto-rollback). */
-  onEngineFailure?: FailureListener;
+  /** The server's metrics, when the backend counts in them too (a RegistryBackend's swaps); default: new ones. */
+  metrics?: ServiceMetrics;
 }
 
 export interface ServerContext {
@@ -55,7 +55,7 @@ export interface RiskServer extends ServerContext {
 
 export async function createRiskServer(options: RiskServerOptions): Promise<RiskServer> {
   const { backend, fallback } = options;
-  const metrics = new ServiceMetrics();
+  const metrics = options.metrics ?? new ServiceMetrics();
   const queue = new RequestQueue({
     concurrency: backend.concurrency,
     maxQueue: options.maxQueue ?? DEFAULT_MAX_QUEUE,
@@ -65,7 +65,7 @@ export async function createRiskServer(options: RiskServerOptions): Promise<Risk
     },
   });
   const maxBodyMb = options.maxBodyMb ?? DEFAULT_MAX_BODY_MB;
-  const evaluator = new Evaluator(backend, metrics, fallback, options.onEngineFailure);
+  const evaluator = new Evaluator(backend, metrics, fallback);
   const app = Fastify({
     ...(options.https ? { https: options.https } : {}),
     logger: options.logger ?? true,
@@ -79,7 +79,11 @@ export async function createRiskServer(options: RiskServerOptions): Promise<Risk
   app.decorateRequest('risk', null);
   useStrictJsonBodies(app);
   await app.register(swagger, {
-    openapi: { info: { title: 'wasm-risk', version: PACKAGE_VERSION, description: 'Sandboxed WebAssembly risk engines as a service' } },
+    openapi: {
+      info: { title: 'wasm-risk', version: PACKAGE_VERSION, description: 'Sandboxed WebAssembly risk engines as a service' },
+      // The admin API's (admin.ts), when it is on.
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+    },
   });
 
   let closing = false;

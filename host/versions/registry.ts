@@ -53,6 +53,16 @@ export interface ShadowReport {
   examples: string[];
 }
 
+/** Who a registry call acts for, when not the registry's own actor (the admin API's token names). */
+export interface ActingOptions {
+  actor?: string;
+}
+
+export interface RollbackOptions extends ActingOptions {
+  /** Roll back only if this version is still serving (an automatic rollback must not undo a later swap). */
+  ifServing?: string;
+}
+
 const SHADOW_TOLERANCE = 1e-9;
 const SHADOW_EXAMPLES = 10;
 
@@ -81,7 +91,7 @@ export class ComponentRegistry {
   }
 
   /** Loads, audits, checks and verifies a candidate; the first version registered starts serving. */
-  async register(path: string): Promise<RegisteredVersion> {
+  async register(path: string, { actor = this.actor }: ActingOptions = {}): Promise<RegisteredVersion> {
     const { cacheDir, memoryLimitMb, admission } = this.engineOptions;
     let engine: RiskEngine | undefined;
     try {
@@ -106,27 +116,28 @@ export class ComponentRegistry {
         throw new GoldenVectorsFailedError(`${path} failed ${golden.failures.length} golden vector check(s): ${golden.failures.slice(0, 3).join('; ')}`);
       }
       const ref: RegisteredVersion = { version, sha256, path, contractVersion: compatibility.contractVersion!, active: false };
-      await this.log.append({ event: 'register', actor: this.actor, from: null, to: versionRef(ref) });
+      await this.log.append({ event: 'register', actor, from: null, to: versionRef(ref) });
       this.entries.set(version, { ref, engine });
-      await this.changeServing(() => (this.activeVersion === undefined ? { version, event: 'swap' } : undefined));
+      await this.changeServing(actor, () => (this.activeVersion === undefined ? { version, event: 'swap' } : undefined));
       return { ...ref, active: version === this.activeVersion };
     } catch (error) {
       if (engine && this.entries.get(engine.component.version)?.engine !== engine) await engine.close();
       // A log that cannot be written cannot record the refusal either.
-      if (!isAuditLogError(error)) await this.log.append({ event: 'refuse', actor: this.actor, from: null, to: null, reason: `${path}: ${messageOf(error)}` });
+      if (!isAuditLogError(error)) await this.log.append({ event: 'refuse', actor, from: null, to: null, reason: `${path}: ${messageOf(error)}` });
       throw error;
     }
   }
 
   /** Makes `version` the serving one; requests already running finish on the version they started on. */
-  async swap(version: string): Promise<void> {
+  async swap(version: string, { actor = this.actor }: ActingOptions = {}): Promise<void> {
     this.entry(version);
-    await this.changeServing(() => (version === this.activeVersion ? undefined : { version, event: 'swap' }));
+    await this.changeServing(actor, () => (version === this.activeVersion ? undefined : { version, event: 'swap' }));
   }
 
   /** Goes back to the version that served before the last swap. */
-  async rollback(): Promise<void> {
-    await this.changeServing(() => {
+  async rollback({ actor = this.actor, ifServing }: RollbackOptions = {}): Promise<void> {
+    await this.changeServing(actor, () => {
+      if (ifServing !== undefined && ifServing !== this.activeVersion) return undefined;
       const target = this.previous.at(-1);
       if (target === undefined) throw new UnknownVersionError('nothing to roll back to: no earlier version has served');
       return { version: target, event: 'rollback' };
@@ -135,6 +146,12 @@ export class ComponentRegistry {
 
   get active(): RegisteredVersion {
     return { ...this.entry(this.activeVersionOrThrow()).ref, active: true };
+  }
+
+  /** The version serving now, or undefined before the first registration. A `run` started in the same
+   *  tick runs on this version. */
+  get servingVersion(): string | undefined {
+    return this.activeVersion;
   }
 
   list(): RegisteredVersion[] {
@@ -233,12 +250,12 @@ export class ComponentRegistry {
    * version the log does not show serving. `decide` runs when the changes before it are done, and returns
    * nothing when there is nothing to change.
    */
-  private changeServing(decide: () => { version: string; event: 'swap' | 'rollback' } | undefined): Promise<void> {
+  private changeServing(actor: string, decide: () => { version: string; event: 'swap' | 'rollback' } | undefined): Promise<void> {
     const change = this.changing.then(async () => {
       const next = decide();
       if (!next) return;
       const from = this.activeVersion === undefined ? null : versionRef(this.entry(this.activeVersion).ref);
-      await this.log.append({ event: next.event, actor: this.actor, from, to: versionRef(this.entry(next.version).ref) });
+      await this.log.append({ event: next.event, actor, from, to: versionRef(this.entry(next.version).ref) });
       if (next.event === 'rollback') this.previous.pop();
       else if (this.activeVersion !== undefined) this.previous.push(this.activeVersion);
       this.activeVersion = next.version;

@@ -1,0 +1,181 @@
+// The admin API (`--admin-token-file`): list, register, shadow, swap and roll back versions over HTTP, each
+// call authenticated by a bearer token whose actor name goes into the registry's audit log. Without a token
+// file the routes do not exist (404). Registration is confined to `--components-dir`.
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { realpath, stat } from 'node:fs/promises';
+import { isAbsolute, relative, resolve, sep } from 'node:path';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { InvalidInputError, messageOf, PathNotAllowedError, UnauthorizedError } from '../errors.js';
+import { ACCESSIBLE_BY_OTHERS, NotPrivateError, readPrivateFile } from '../files/private-files.js';
+import { AUTO_ROLLBACK_ACTOR, type RegistryBackend } from './registry-backend.js';
+
+/** Shortest token accepted: 32 characters (e.g. `openssl rand -hex 16`), too many to guess. */
+export const MIN_TOKEN_LENGTH = 32;
+
+/** An actor name as the audit log shows it. */
+const ACTOR_NAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
+
+/** The tokens of a token file, kept only as SHA-256 digests, each with its actor. */
+export interface AdminTokens {
+  digests: { actor: string; digest: Buffer }[];
+}
+
+/**
+ * Reads `--admin-token-file`: one `actor:token` per line (blank lines and `#` comments ignored), a token of
+ * at least 32 characters without spaces, no token twice. The file must be this user's and unreadable by
+ * group and others, like the audit key.
+ */
+export async function readAdminTokens(file: string): Promise<AdminTokens> {
+  const flag = '--admin-token-file';
+  let text: string;
+  try {
+    text = (await readPrivateFile(file, ACCESSIBLE_BY_OTHERS)).toString('utf8');
+  } catch (error) {
+    if (error instanceof NotPrivateError) throw new InvalidInputError(flag, `${messageOf(error)} (chmod 600 it)`);
+    throw new InvalidInputError(flag, `cannot read ${file}: ${messageOf(error)}`);
+  }
+  const digests: AdminTokens['digests'] = [];
+  for (const [index, rawLine] of text.split('\n').entries()) {
+    const line = rawLine.trim();
+    if (line === '' || line.startsWith('#')) continue;
+    const where = `line ${index + 1} of ${file}`;
+    const colon = line.indexOf(':');
+    const actor = line.slice(0, Math.max(colon, 0));
+    const token = line.slice(colon + 1);
+    if (colon < 0 || !ACTOR_NAME.test(actor)) throw new InvalidInputError(flag, `${where}: expected actor:token, the actor a name of letters, digits, '.', '_', '@' or '-'`);
+    if (actor === AUTO_ROLLBACK_ACTOR) throw new InvalidInputError(flag, `${where}: the actor name ${AUTO_ROLLBACK_ACTOR} is the server's own`);
+    if (token.length < MIN_TOKEN_LENGTH || /\s/.test(token)) throw new InvalidInputError(flag, `${where}: the token must be at least ${MIN_TOKEN_LENGTH} characters, without spaces`);
+    const digest = sha256(token);
+    if (digests.some((known) => known.digest.equals(digest))) throw new InvalidInputError(flag, `${where}: the same token is given twice`);
+    digests.push({ actor, digest });
+  }
+  if (digests.length === 0) throw new InvalidInputError(flag, `${file} names no token`);
+  return { digests };
+}
+
+/** The actor whose token `authorization` carries, or UnauthorizedError. Equal-length digests compared in
+ *  constant time, every token compared, so the time taken says nothing about any of them. */
+export function authenticate(tokens: AdminTokens, authorization: string | undefined): string {
+  const match = /^Bearer ([^\s]+)$/i.exec(authorization ?? '');
+  if (!match) throw new UnauthorizedError('the admin API needs an Authorization: Bearer <token> header');
+  const presented = sha256(match[1]!);
+  let actor: string | undefined;
+  for (const known of tokens.digests) {
+    if (timingSafeEqual(presented, known.digest)) actor ??= known.actor;
+  }
+  if (actor === undefined) throw new UnauthorizedError('the bearer token is not one of --admin-token-file');
+  return actor;
+}
+
+/**
+ * The real path of a candidate component inside `componentsDir` (a relative path is taken from it), or
+ * PathNotAllowedError: a `..` segment, a path or symbolic link leading out of the directory, or a file not
+ * named .wasm. A path that does not exist is bad input (400).
+ */
+export async function componentPathIn(componentsDir: string, path: string): Promise<string> {
+  if (path.split(/[\\/]/).includes('..')) throw new PathNotAllowedError(`${path}: '..' is not allowed in a component path`);
+  if (!path.endsWith('.wasm')) throw new PathNotAllowedError(`${path}: only .wasm files may be registered`);
+  const root = await realpath(componentsDir);
+  let real: string;
+  try {
+    real = await realpath(resolve(root, path));
+  } catch (error) {
+    throw new InvalidInputError('path', `cannot read ${path}: ${messageOf(error)}`);
+  }
+  const inside = relative(root, real);
+  if (inside === '' || inside.startsWith(`..${sep}`) || inside === '..' || isAbsolute(inside)) {
+    throw new PathNotAllowedError(`${path} is outside --components-dir`);
+  }
+  if (!real.endsWith('.wasm')) throw new PathNotAllowedError(`${path} leads to ${real}, not a .wasm file`);
+  if (!(await stat(real)).isFile()) throw new PathNotAllowedError(`${path} is not a regular file`);
+  return real;
+}
+
+export interface AdminApiOptions {
+  backend: RegistryBackend;
+  tokens: AdminTokens;
+  /** The only directory candidates are registered from; without it, registration is refused. */
+  componentsDir?: string;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Who an admin request acts for (its token's actor). */
+    adminActor: string;
+  }
+}
+
+const versionBody = {
+  type: 'object',
+  properties: { version: { type: 'string', minLength: 1, maxLength: 128 } },
+  required: ['version'],
+  additionalProperties: false,
+} as const;
+
+const pathBody = {
+  type: 'object',
+  properties: { path: { type: 'string', minLength: 1, maxLength: 4096, description: 'a .wasm file in --components-dir (relative to it, or absolute)' } },
+  required: ['path'],
+  additionalProperties: false,
+} as const;
+
+/** Adds the admin routes under /admin, behind the bearer token. */
+export function registerAdminRoutes(app: FastifyInstance, options: AdminApiOptions): void {
+  const { backend, tokens, componentsDir } = options;
+  void app.register(async (admin) => {
+    admin.decorateRequest('adminActor', '');
+    admin.addHook('onRequest', async (request, reply) => {
+      try {
+        request.adminActor = authenticate(tokens, request.headers.authorization);
+      } catch (error) {
+        request.log.warn({ requestId: request.id, url: request.url, remoteAddress: request.ip }, 'admin request refused: no valid token');
+        void reply.header('www-authenticate', 'Bearer realm="wasm-risk admin"');
+        throw error;
+      }
+    });
+    const logged = (request: FastifyRequest, action: string, details: Record<string, unknown> = {}) =>
+      request.log.info({ requestId: request.id, actor: request.adminActor, action, ...details }, 'admin action');
+    const serving = () => ({ serving: backend.version ?? null, versions: backend.list() });
+    const security = [{ bearer: [] }];
+
+    admin.get('/admin/versions', { schema: { summary: 'the registered versions and which one serves', security } }, async () => serving());
+
+    admin.post('/admin/versions', { schema: { summary: 'register a candidate from --components-dir (audit, contract and golden-vector gates)', body: pathBody, security } }, async (request, reply) => {
+      const { path } = request.body as { path: string };
+      if (componentsDir === undefined) throw new PathNotAllowedError('registration needs --components-dir');
+      const registered = await backend.register(await componentPathIn(componentsDir, path), request.adminActor);
+      logged(request, 'register', { version: registered.version });
+      return reply.code(201).send(registered);
+    });
+
+    admin.post('/admin/shadow', { schema: { summary: 'run a version beside the serving one on live requests, comparing', body: versionBody, security } }, async (request) => {
+      const { version } = request.body as { version: string };
+      const report = backend.startShadow(version);
+      logged(request, 'shadow-start', { version });
+      return report;
+    });
+
+    admin.delete('/admin/shadow', { schema: { summary: 'stop shadowing; the report of what shadow mode saw', security } }, async (request) => {
+      const report = await backend.stopShadow();
+      logged(request, 'shadow-stop', { version: report.candidate?.version ?? null });
+      return report;
+    });
+
+    admin.post('/admin/swap', { schema: { summary: 'make a registered version serve (logged before it takes effect)', body: versionBody, security } }, async (request) => {
+      const { version } = request.body as { version: string };
+      await backend.swap(version, request.adminActor);
+      logged(request, 'swap', { version });
+      return serving();
+    });
+
+    admin.post('/admin/rollback', { schema: { summary: 'go back to the version that served before the last swap', security } }, async (request) => {
+      await backend.rollback(request.adminActor);
+      logged(request, 'rollback', { version: backend.version });
+      return serving();
+    });
+  });
+}
+
+function sha256(text: string): Buffer {
+  return createHash('sha256').update(text, 'utf8').digest();
+}

@@ -1,0 +1,149 @@
+// The backend with operations: a ComponentRegistry of versions, one serving, swapped and rolled back without
+// dropping a request (the registry's guarantee), every change in its audit log under the acting name; and
+// the automatic rollback of a version that fails repeatedly right after it started serving.
+import type { CallOptions, RiskResult } from '../risk-engine.js';
+import type { ComponentRegistry, RegisteredVersion, ShadowReport } from '../versions/registry.js';
+import { restartCause, type RiskBackend, type ServiceRequest } from './evaluation.js';
+import type { ServiceMetrics, SwapKind } from './metrics.js';
+
+/** When a newly swapped-in version is rolled back on its own: `failures` traps, timeouts or OOMs among its
+ *  first `requests` requests, within `seconds` of its start. `failures: 0` turns it off. */
+export interface AutoRollbackOptions {
+  failures: number;
+  requests: number;
+  seconds: number;
+}
+
+export const DEFAULT_AUTO_ROLLBACK: AutoRollbackOptions = { failures: 3, requests: 100, seconds: 60 };
+
+/** The actor the audit log names for an automatic rollback (refused as a token's actor name). */
+export const AUTO_ROLLBACK_ACTOR = 'auto-rollback';
+
+/** A change of the serving version, or an automatic rollback that could not be made (`error`). */
+export interface VersionChange {
+  kind: SwapKind;
+  actor: string;
+  from: string | undefined;
+  to: string | undefined;
+  error?: unknown;
+}
+
+export interface RegistryBackendOptions {
+  /** Evaluations that can run at once: the registry's workers per version. */
+  concurrency: number;
+  /** Where swaps are counted and the versions' memory shown: the server's metrics. */
+  metrics: ServiceMetrics;
+  /** Per-instance linear-memory cap, for `component_memory_bytes{version}`. */
+  memoryLimitMb: number;
+  autoRollback?: AutoRollbackOptions;
+  /** Told of every change of the serving version (the server's log). */
+  onChange?: (change: VersionChange) => void;
+}
+
+/** The probation of the version swapped in last. */
+interface Probation {
+  version: string;
+  startedAt: number;
+  requests: number;
+  failures: number;
+}
+
+export class RegistryBackend implements RiskBackend {
+  readonly concurrency: number;
+  private readonly autoRollback: AutoRollbackOptions;
+  private probation: Probation | undefined;
+
+  constructor(
+    readonly registry: ComponentRegistry,
+    private readonly options: RegistryBackendOptions,
+  ) {
+    this.concurrency = options.concurrency;
+    this.autoRollback = options.autoRollback ?? DEFAULT_AUTO_ROLLBACK;
+    for (const { version } of registry.list()) this.showMemory(version);
+  }
+
+  get version(): string | undefined {
+    return this.registry.servingVersion;
+  }
+
+  async run(request: ServiceRequest, options: CallOptions): Promise<RiskResult> {
+    // Read in the tick `registry.run` picks its version in, so this is the version that runs the request.
+    const version = this.registry.servingVersion;
+    const probation = this.onProbation(version);
+    if (probation) probation.requests++;
+    try {
+      return await this.registry.run(request.raw, options);
+    } catch (error) {
+      if (probation && restartCause(error) !== undefined) this.failed(probation);
+      throw error;
+    }
+  }
+
+  list(): RegisteredVersion[] {
+    return this.registry.list();
+  }
+
+  async register(path: string, actor: string): Promise<RegisteredVersion> {
+    const registered = await this.registry.register(path, { actor });
+    this.showMemory(registered.version);
+    return registered;
+  }
+
+  /** Makes `version` serve and puts it on probation. */
+  async swap(version: string, actor: string): Promise<void> {
+    await this.change('swap', actor, () => this.registry.swap(version, { actor }));
+  }
+
+  async rollback(actor: string): Promise<void> {
+    await this.change('rollback', actor, () => this.registry.rollback({ actor }));
+  }
+
+  startShadow(version: string): ShadowReport {
+    this.registry.startShadow(version);
+    return this.registry.shadowReport();
+  }
+
+  stopShadow(): Promise<ShadowReport> {
+    return this.registry.stopShadow();
+  }
+
+  close(): Promise<void> {
+    return this.registry.close();
+  }
+
+  /** Runs a change of the serving version; counts it, logs it and restarts the probation if it changed anything. */
+  private async change(kind: SwapKind, actor: string, apply: () => Promise<void>): Promise<void> {
+    const from = this.registry.servingVersion;
+    await apply();
+    const to = this.registry.servingVersion;
+    if (to === from) return;
+    this.probation = kind === 'swap' && to !== undefined ? { version: to, startedAt: performance.now(), requests: 0, failures: 0 } : undefined;
+    this.options.metrics.swaps.inc({ kind });
+    this.options.onChange?.({ kind, actor, from, to });
+  }
+
+  /** The probation `version` is on, if it is still within its first requests and seconds. */
+  private onProbation(version: string | undefined): Probation | undefined {
+    const probation = this.probation;
+    if (!probation || probation.version !== version || this.autoRollback.failures === 0) return undefined;
+    const over = probation.requests >= this.autoRollback.requests || performance.now() - probation.startedAt > this.autoRollback.seconds * 1000;
+    if (over) this.probation = undefined;
+    return over ? undefined : probation;
+  }
+
+  private failed(probation: Probation): void {
+    probation.failures++;
+    if (probation.failures !== this.autoRollback.failures || this.probation !== probation) return;
+    this.probation = undefined;
+    // Only if it still serves: a swap made since then is not undone. A failed rollback (a broken audit log)
+    // leaves the version serving, as a failed manual one would; the server's log says why.
+    void this.change('auto-rollback', AUTO_ROLLBACK_ACTOR, () => this.registry.rollback({ actor: AUTO_ROLLBACK_ACTOR, ifServing: probation.version })).catch(
+      (error: unknown) => this.options.onChange?.({ kind: 'auto-rollback', actor: AUTO_ROLLBACK_ACTOR, from: probation.version, to: probation.version, error }),
+    );
+  }
+
+  /** Every loaded version holds its workers' memory, serving or not. */
+  private showMemory(version: string): void {
+    this.options.metrics.componentMemory.set({ version }, this.options.memoryLimitMb * 2 ** 20 * this.concurrency);
+  }
+}

@@ -1,0 +1,295 @@
+// The admin API over a real server on 127.0.0.1: bearer tokens (none, wrong: 401; API off: 404), the token
+// file's rules, registration confined to the components directory, shadow, swap and rollback under
+// continuous load with nothing failed and both in the verified audit log, and the automatic rollback of a
+// version that traps right after it was swapped in.
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { InvalidInputError } from '../../host/errors.js';
+import { readAdminTokens, registerAdminRoutes, type AdminTokens } from '../../host/service/admin.js';
+import { ServiceMetrics } from '../../host/service/metrics.js';
+import { RegistryBackend, type AutoRollbackOptions } from '../../host/service/registry-backend.js';
+import { createRiskServer, type RiskServer } from '../../host/service/server.js';
+import { ComponentRegistry } from '../../host/versions/registry.js';
+import type { GoldenVectors } from '../../host/versions/golden-vectors.js';
+import { verifySwapAuditLog } from '../../host/versions/swap-audit-log.js';
+import { engineVersion } from '../support/fixtures.js';
+import { ENGINE, fixture, get, PORTFOLIO, startServer } from './service-support.js';
+
+const ALICE = 'alice:a-token-of-at-least-32-characters-1111';
+const BOB = 'bob:another-token-of-32-characters-or-more-22';
+const bearer = (line: string) => ({ authorization: `Bearer ${line.slice(line.indexOf(':') + 1)}` });
+
+interface AdminServer extends RiskServer {
+  url: string;
+  componentsDir: string;
+  auditLogPath: string;
+  auditKeyPath: string;
+}
+
+const scratch: string[] = [];
+let server: { close(): Promise<void> } | undefined;
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+  for (const dir of scratch.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+function scratchDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'wasm-risk-admin-'));
+  scratch.push(dir);
+  return dir;
+}
+
+/** A token file with `lines`, mode `mode`. */
+function tokenFile(lines: string[], mode = 0o600): string {
+  const file = join(scratchDir(), 'tokens');
+  writeFileSync(file, `# actor:token\n${lines.join('\n')}\n`, { mode });
+  chmodSync(file, mode);
+  return file;
+}
+
+/** A server over a registry serving the engine (1.1.0), admin API on, `candidates` copied into its components directory. */
+async function startAdminServer(candidates: string[], registryOptions: { goldenVectors?: GoldenVectors } = {}, autoRollback?: AutoRollbackOptions): Promise<AdminServer> {
+  const dir = scratchDir();
+  const componentsDir = join(dir, 'components');
+  mkdirSync(componentsDir);
+  for (const candidate of candidates) copyFileSync(candidate, join(componentsDir, candidate.split('/').at(-1)!));
+  const auditLogPath = join(dir, 'swaps.log');
+  const auditKeyPath = join(dir, 'key', 'audit-log.key');
+  const registry = new ComponentRegistry({ auditLogPath, auditKeyPath, actor: 'operator', engine: { workers: 2 }, ...registryOptions });
+  await registry.register(ENGINE);
+  const metrics = new ServiceMetrics();
+  const backend = new RegistryBackend(registry, { concurrency: 2, metrics, memoryLimitMb: 512, autoRollback });
+  const tokens = await readAdminTokens(tokenFile([ALICE, BOB]));
+  const started = await createRiskServer({ backend, metrics, logger: false, extend: (app) => registerAdminRoutes(app, { backend, tokens, componentsDir }) });
+  server = started;
+  const url = await started.app.listen({ host: '127.0.0.1', port: 0 });
+  return Object.assign(started, { url, componentsDir, auditLogPath, auditKeyPath });
+}
+
+async function admin(target: { url: string }, method: string, path: string, token: string | undefined, body?: unknown) {
+  const response = await fetch(`${target.url}${path}`, {
+    method,
+    headers: { ...(token ? bearer(token) : {}), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
+}
+
+const metric = async (target: { url: string }, line: string) => {
+  const text = (await get(target, '/metrics')).text;
+  return Number(text.split('\n').find((candidate) => candidate.startsWith(`${line} `))?.split(' ')[1]);
+};
+
+/** Continuous load until `stop()`: `clients` loops of small requests; the statuses and serving versions seen. */
+function load(target: { url: string }, clients = 4) {
+  let running = true;
+  const statuses = new Map<number, number>();
+  const versions = new Map<string, number>();
+  const loops = Array.from({ length: clients }, async (_, client) => {
+    for (let i = 0; running && i < 100_000; i++) {
+      const method = i % 4 === 0 ? 'monte-carlo' : 'parametric';
+      const response = await fetch(`${target.url}/v1/${method}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ portfolio: PORTFOLIO, ...(method === 'monte-carlo' ? { paths: 2_000, seed: String(client * 100_000 + i) } : {}) }),
+      });
+      const body = (await response.json()) as { component?: { version: string } };
+      statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1);
+      if (body.component) versions.set(body.component.version, (versions.get(body.component.version) ?? 0) + 1);
+    }
+  });
+  return {
+    statuses,
+    versions,
+    served: (version: string) => versions.get(version) ?? 0,
+    async stop() {
+      running = false;
+      await Promise.all(loops);
+    },
+  };
+}
+
+/** Waits (bounded) until `done()`; fails the test if it never is. */
+async function until(done: () => boolean | Promise<boolean>, what: string): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    if (await done()) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+describe('admin authentication', () => {
+  it('no token: 401; wrong token: 401; a named token: its actor acts', async () => {
+    const target = await startAdminServer([]);
+    for (const token of [undefined, 'mallory:not-one-of-the-tokens-in-the-file-000000']) {
+      const refused = await admin(target, 'GET', '/admin/versions', token);
+      expect(refused.status).toBe(401);
+      expect(refused.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+      expect(refused.headers.get('www-authenticate')).toMatch(/^Bearer /);
+      expect(refused.body).toMatchObject({ status: 401, code: 'ERR_UNAUTHORIZED' });
+    }
+    // Refused before the body is read: a bad body behind no token is still a 401.
+    expect((await admin(target, 'POST', '/admin/swap', undefined, { nonsense: true })).status).toBe(401);
+    const listed = await admin(target, 'GET', '/admin/versions', BOB);
+    expect(listed.status).toBe(200);
+    expect(listed.body).toMatchObject({ serving: '1.1.0', versions: [{ version: '1.1.0', active: true }] });
+  });
+
+  it('the admin API is off (404) without a token file', async () => {
+    const plain = await startServer();
+    server = plain;
+    for (const [method, path] of [['GET', '/admin/versions'], ['POST', '/admin/rollback']] as const) {
+      const answer = await admin(plain, method, path, ALICE);
+      expect(answer.status).toBe(404);
+      expect(answer.body).toMatchObject({ code: 'ERR_NOT_FOUND' });
+    }
+  });
+
+  it('the token file: actor:token lines, tokens of 32+ characters, private to the user', async () => {
+    const tokens: AdminTokens = await readAdminTokens(tokenFile([ALICE, '', BOB]));
+    expect(tokens.digests.map((entry) => entry.actor)).toEqual(['alice', 'bob']);
+    const refusals: [string[], number, RegExp][] = [
+      [[ALICE], 0o640, /readable or writable by group or others/],
+      [[ALICE], 0o604, /readable or writable by group or others/],
+      [['alice:short'], 0o600, /at least 32 characters/],
+      [['a-token-without-an-actor-but-long-enough-000'], 0o600, /expected actor:token/],
+      [[ALICE, `carol:${ALICE.split(':')[1]}`], 0o600, /the same token is given twice/],
+      [['auto-rollback:a-token-of-at-least-32-characters-3333'], 0o600, /the server's own/],
+      [[], 0o600, /names no token/],
+    ];
+    for (const [lines, mode, message] of refusals) {
+      const refused = readAdminTokens(tokenFile(lines, mode));
+      await expect(refused).rejects.toBeInstanceOf(InvalidInputError);
+      await expect(refused).rejects.toThrow(message);
+    }
+  });
+});
+
+describe('registration through the admin API', () => {
+  it('registers only .wasm files inside --components-dir (403 otherwise)', async () => {
+    const target = await startAdminServer([]);
+    const outside = join(scratchDir(), 'outside.wasm');
+    copyFileSync(engineVersion('1.2.0'), outside);
+    symlinkSync(outside, join(target.componentsDir, 'link-out.wasm'));
+    writeFileSync(join(target.componentsDir, 'notes.txt'), 'not a component');
+    for (const path of ['../outside.wasm', outside, 'link-out.wasm', 'notes.txt', `${target.componentsDir}/../components/x.wasm`]) {
+      const refused = await admin(target, 'POST', '/admin/versions', ALICE, { path });
+      expect(refused.status, path).toBe(403);
+      expect(refused.body).toMatchObject({ code: 'ERR_PATH_NOT_ALLOWED' });
+    }
+    const missing = await admin(target, 'POST', '/admin/versions', ALICE, { path: 'absent.wasm' });
+    expect(missing.status).toBe(400);
+    expect(missing.body).toMatchObject({ code: 'ERR_INVALID_INPUT', field: 'path' });
+    expect((await admin(target, 'POST', '/admin/versions', ALICE, { path: 1 })).status).toBe(400);
+    expect((await admin(target, 'GET', '/admin/versions', ALICE)).body.versions).toHaveLength(1);
+  });
+
+  it('a candidate the gates refuse is a 422, logged as refused under its actor', async () => {
+    const target = await startAdminServer([fixture('wrong-model')]);
+    const refused = await admin(target, 'POST', '/admin/versions', BOB, { path: 'wrong-model.wasm' });
+    expect(refused.status).toBe(422);
+    expect(refused.body).toMatchObject({ code: 'ERR_GOLDEN_VECTORS_FAILED' });
+    const { events } = await verifySwapAuditLog(target.auditLogPath, { keyPath: target.auditKeyPath });
+    expect(events.at(-1)).toMatchObject({ event: 'refuse', actor: 'bob' });
+  });
+});
+
+describe('blue-green through the admin API under continuous load', () => {
+  it('shadow, swap and rollback: zero failed requests, both changes in the verified audit log', async () => {
+    const target = await startAdminServer([engineVersion('1.2.0')]);
+    const traffic = load(target);
+    try {
+      const registered = await admin(target, 'POST', '/admin/versions', ALICE, { path: 'risk-engine-1.2.0.wasm' });
+      expect(registered.status).toBe(201);
+      expect(registered.body).toMatchObject({ version: '1.2.0', active: false });
+
+      expect((await admin(target, 'POST', '/admin/shadow', ALICE, { version: '1.2.0' })).status).toBe(200);
+      const shadowFrom = traffic.served('1.1.0');
+      await until(() => traffic.served('1.1.0') >= shadowFrom + 20, 'requests in shadow mode');
+      const report = await admin(target, 'DELETE', '/admin/shadow', ALICE);
+      expect(report.status).toBe(200);
+      expect(report.body).toMatchObject({ candidate: { version: '1.2.0' }, mismatches: 0 });
+      expect(report.body.requests).toBeGreaterThan(0);
+
+      const swapped = await admin(target, 'POST', '/admin/swap', ALICE, { version: '1.2.0' });
+      expect(swapped.status).toBe(200);
+      expect(swapped.body.serving).toBe('1.2.0');
+      await until(() => traffic.served('1.2.0') >= 30, 'requests served by 1.2.0');
+      const rolledBack = await admin(target, 'POST', '/admin/rollback', BOB);
+      expect(rolledBack.status).toBe(200);
+      expect(rolledBack.body.serving).toBe('1.1.0');
+      const after = traffic.served('1.1.0');
+      await until(() => traffic.served('1.1.0') >= after + 30, 'requests served after the rollback');
+    } finally {
+      await traffic.stop();
+    }
+    expect([...traffic.statuses.keys()]).toEqual([200]);
+
+    const log = await verifySwapAuditLog(target.auditLogPath, { keyPath: target.auditKeyPath });
+    expect(log.brokenAt).toBeNull();
+    expect(log.events.slice(-3).map(({ event, actor, from, to }) => [event, actor, from?.version, to?.version])).toEqual([
+      ['register', 'alice', undefined, '1.2.0'],
+      ['swap', 'alice', '1.1.0', '1.2.0'],
+      ['rollback', 'bob', '1.2.0', '1.1.0'],
+    ]);
+    expect(await metric(target, 'wasm_risk_swaps_total{kind="swap"}')).toBe(1);
+    expect(await metric(target, 'wasm_risk_swaps_total{kind="rollback"}')).toBe(1);
+    expect(await metric(target, 'wasm_risk_swaps_total{kind="auto-rollback"}')).toBe(0);
+    expect(await metric(target, 'wasm_risk_component_memory_bytes{version="1.2.0"}')).toBe(512 * 2 ** 20 * 2);
+    expect(await metric(target, 'wasm_risk_component_memory_bytes{version="1.1.0"}')).toBe(512 * 2 ** 20 * 2);
+  });
+
+  it('nothing to roll back to, or an unknown version: 404', async () => {
+    const target = await startAdminServer([]);
+    expect((await admin(target, 'POST', '/admin/rollback', ALICE)).body).toMatchObject({ status: 404, code: 'ERR_UNKNOWN_VERSION' });
+    expect((await admin(target, 'POST', '/admin/swap', ALICE, { version: '9.9.9' })).body).toMatchObject({ status: 404, code: 'ERR_UNKNOWN_VERSION' });
+  });
+});
+
+describe('automatic rollback', () => {
+  // The panicker traps on every call; with no golden vectors it gets past registration, as a version
+  // whose fault the gates did not catch would.
+  const noGoldenVectors: GoldenVectors = { contract: '1.x', vectors: [] };
+  const PANICKER = fixture('panicker');
+
+  it('a version that traps right after a swap is rolled back on its own, logged and counted', async () => {
+    const target = await startAdminServer([PANICKER], { goldenVectors: noGoldenVectors }, { failures: 3, requests: 50, seconds: 60 });
+    expect((await admin(target, 'POST', '/admin/versions', ALICE, { path: 'panicker.wasm' })).body).toMatchObject({ version: '1.0.0' });
+    const traffic = load(target);
+    try {
+      await until(() => traffic.served('1.1.0') >= 10, 'requests before the swap');
+      expect((await admin(target, 'POST', '/admin/swap', ALICE, { version: '1.0.0' })).status).toBe(200);
+      await until(async () => (await admin(target, 'GET', '/admin/versions', ALICE)).body.serving === '1.1.0', 'the automatic rollback');
+      const after = traffic.served('1.1.0');
+      await until(() => traffic.served('1.1.0') >= after + 20, 'requests after the rollback');
+    } finally {
+      await traffic.stop();
+    }
+    // The failures that tripped it, and those that reached the panicker while the rollback was being written
+    // to the audit log (a version serves until the log shows it replaced): within its first 50 requests.
+    const failed = traffic.statuses.get(500) ?? 0;
+    expect(failed).toBeGreaterThanOrEqual(3);
+    expect(failed).toBeLessThan(50);
+    expect([...traffic.statuses.keys()].sort()).toEqual([200, 500]);
+
+    const log = await verifySwapAuditLog(target.auditLogPath, { keyPath: target.auditKeyPath });
+    expect(log.brokenAt).toBeNull();
+    expect(log.events.at(-1)).toMatchObject({ event: 'rollback', actor: 'auto-rollback', from: { version: '1.0.0' }, to: { version: '1.1.0' } });
+    expect(await metric(target, 'wasm_risk_swaps_total{kind="auto-rollback"}')).toBe(1);
+    expect(await metric(target, 'wasm_risk_swaps_total{kind="swap"}')).toBe(1);
+    expect(await metric(target, 'wasm_risk_worker_restarts_total{cause="trap"}')).toBe(failed);
+  });
+
+  it('off with failures 0: the failing version keeps serving', async () => {
+    const target = await startAdminServer([PANICKER], { goldenVectors: noGoldenVectors }, { failures: 0, requests: 50, seconds: 60 });
+    await admin(target, 'POST', '/admin/versions', ALICE, { path: 'panicker.wasm' });
+    await admin(target, 'POST', '/admin/swap', ALICE, { version: '1.0.0' });
+    for (let i = 0; i < 6; i++) expect((await admin(target, 'POST', '/v1/parametric', undefined, { portfolio: PORTFOLIO })).status).toBe(500);
+    expect((await admin(target, 'GET', '/admin/versions', ALICE)).body.serving).toBe('1.0.0');
+    expect(await metric(target, 'wasm_risk_swaps_total{kind="auto-rollback"}')).toBe(0);
+  });
+});

@@ -1,0 +1,68 @@
+// `wasm-risk serve --admin-token-file` as a process: the admin API behind its token, the first version
+// registered in the audit log given by --audit-log/--audit-key, and the flags' one-line refusals.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { PROJECT_ROOT } from '../../host/files/package-paths.js';
+import { verifySwapAuditLog } from '../../host/versions/swap-audit-log.js';
+
+const MAIN = join(PROJECT_ROOT, 'dist', 'host', 'cli', 'main.js');
+const TOKEN = 'a-token-of-at-least-32-characters-for-ci';
+
+let child: ChildProcess | undefined;
+const scratch: string[] = [];
+afterEach(() => {
+  if (child && child.exitCode === null) child.kill('SIGKILL');
+  child = undefined;
+  for (const dir of scratch.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+function files(mode = 0o600) {
+  const dir = mkdtempSync(join(tmpdir(), 'wasm-risk-admin-cli-'));
+  scratch.push(dir);
+  const tokens = join(dir, 'tokens');
+  writeFileSync(tokens, `ci:${TOKEN}\n`, { mode });
+  return { dir, tokens, auditLog: join(dir, 'swaps.log'), auditKey: join(dir, 'key', 'audit-log.key') };
+}
+
+describe('wasm-risk serve --admin-token-file', () => {
+  it('serves the admin API behind the token and logs the first version to --audit-log', async () => {
+    const { dir, tokens, auditLog, auditKey } = files();
+    const serving = spawn(process.execPath, [MAIN, 'serve', '--port', '0', '--workers', '1', '--admin-token-file', tokens, '--components-dir', dir, '--audit-log', auditLog, '--audit-key', auditKey], { cwd: PROJECT_ROOT });
+    child = serving;
+    const exited = once(serving, 'exit').then(([code]) => code as number | null);
+    let stderr = '';
+    const url = await new Promise<string>((resolve, reject) => {
+      serving.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString('utf8');
+        const match = /^listening on (http:\/\/127\.0\.0\.1:\d+)$/m.exec(stderr);
+        if (match) resolve(match[1]!);
+      });
+      void exited.then(() => reject(new Error(`serve exited before listening: ${stderr}`)));
+    });
+    expect((await fetch(`${url}/admin/versions`)).status).toBe(401);
+    const listed = await fetch(`${url}/admin/versions`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(listed.status).toBe(200);
+    expect(await listed.json()).toMatchObject({ serving: '1.1.0' });
+    serving.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    const log = await verifySwapAuditLog(auditLog, { keyPath: auditKey });
+    expect(log.events.map((event) => [event.event, event.to?.version])).toEqual([['register', '1.1.0'], ['swap', '1.1.0']]);
+  });
+
+  it('refuses a token file others can read, and admin flags without the admin API, in one line', () => {
+    const { dir, tokens } = files(0o644);
+    const cases: [string[], RegExp][] = [
+      [['--admin-token-file', tokens], /^wasm-risk: ERR_INVALID_INPUT: --admin-token-file: .* readable or writable by group or others \(chmod 600 it\)\n$/],
+      [['--components-dir', dir], /^wasm-risk: ERR_INVALID_INPUT: --components-dir: needs --admin-token-file \(the admin API\)\n$/],
+    ];
+    for (const [args, message] of cases) {
+      const run = spawnSync(process.execPath, [MAIN, 'serve', '--port', '0', ...args], { cwd: PROJECT_ROOT, encoding: 'utf8', timeout: 30_000 });
+      expect(run.status).toBe(2);
+      expect(run.stderr).toMatch(message);
+    }
+  });
+});
