@@ -2,8 +2,10 @@
 // loaded and admitted as `var` loads it; with `--admin-token-file`, served through a ComponentRegistry that
 // the admin API swaps and rolls back (host/service/admin.ts). SIGTERM or SIGINT stops accepting, lets admitted requests finish
 // within a grace period, closes the pool and returns (exit 0).
-import { readFile } from 'node:fs/promises';
 import { InvalidInputError, messageOf } from '../errors.js';
+import { stat } from 'node:fs/promises';
+import { readInputFile } from '../files/input-files.js';
+import { WRITABLE_BY_OTHERS } from '../files/private-files.js';
 import { DEFAULT_COMPONENT } from '../files/package-paths.js';
 import { DEFAULT_MEMORY_LIMIT_MB } from '../load/component-image.js';
 import { validateEngineOptions, type EngineOptions } from '../request/engine-options.js';
@@ -69,6 +71,7 @@ export async function serveCommand(options: ServeCommandOptions): Promise<void> 
     if (value === 0) throw new InvalidInputError(flag, 'must be at least 1 (--auto-rollback-failures 0 turns automatic rollback off)');
   }
   const tokens = options.adminTokenFile === undefined ? undefined : await readAdminTokens(options.adminTokenFile);
+  if (options.componentsDir !== undefined) await assertComponentsDirectory(options.componentsDir);
   const memoryLimitMb = options.memoryLimitMb ?? DEFAULT_MEMORY_LIMIT_MB;
   // Loaded here, not at the CLI's start: fastify, prom-client and their plugins would slow every other command.
   const [{ createRiskServer }, { ServiceMetrics }] = await Promise.all([import('../service/server.js'), import('../service/metrics.js')]);
@@ -147,10 +150,18 @@ async function registryBackend(
   });
 }
 
-async function readTlsFile(path: string, flag: string): Promise<Buffer> {
+/** `--components-dir` must be a directory that only its owner can change: the admin API registers what is in it. */
+async function assertComponentsDirectory(dir: string): Promise<void> {
+  let stats;
   try {
-    return await readFile(path);
+    stats = await stat(dir);
   } catch (error) {
-    throw new InvalidInputError(flag, `cannot read ${path}: ${messageOf(error)}`);
+    throw new InvalidInputError('--components-dir', `cannot read ${dir}: ${messageOf(error)}`);
   }
+  if (!stats.isDirectory()) throw new InvalidInputError('--components-dir', `${dir} is not a directory`);
+  if ((stats.mode & WRITABLE_BY_OTHERS) !== 0) throw new InvalidInputError('--components-dir', `${dir} is writable by group or others: anyone who can write it chooses the code the server may run`);
+}
+
+async function readTlsFile(path: string, flag: string): Promise<Buffer> {
+  return readInputFile(path, 'tlsFile', flag);
 }

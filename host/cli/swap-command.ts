@@ -1,6 +1,6 @@
 // `wasm-risk swap <from.wasm> <to.wasm>`: the live switch, demonstrated. Serves a stream of requests from
 // `from`, swaps to `to` a third of the way in, rolls back at two thirds, and reports who served what.
-import { terminalJson } from '../report/terminal-text.js';
+import { terminalJson, terminalText } from '../report/terminal-text.js';
 import { ComponentRegistry } from '../versions/registry.js';
 import { InvalidInputError, messageOf } from '../errors.js';
 import { EXAMPLE_PORTFOLIO } from '../files/package-paths.js';
@@ -77,7 +77,8 @@ export async function swapCommand(fromPath: string, toPath: string, options: Swa
 /** One event on one line, as `swap` and `verify-log` print it. */
 export function formatSwapEvent(e: SwapEvent): string {
   const side = (ref: SwapEvent['from']) => (ref ? `${ref.version} (${ref.sha256.slice(0, 12)}…)` : '-');
-  return `  ${e.at}  ${e.event.padEnd(8)} ${e.actor}  ${side(e.from)} -> ${side(e.to)}${e.reason === undefined ? '' : `  ${e.reason}`}`;
+  // Actors, paths and reasons (a refused component's own error text) are not the host's words.
+  return terminalText(`  ${e.at}  ${e.event.padEnd(8)} ${e.actor}  ${side(e.from)} -> ${side(e.to)}${e.reason === undefined ? '' : `  ${e.reason}`}`);
 }
 
 function formatSummary(s: SwapSummary, from: string, to: string): string {

@@ -31,7 +31,8 @@ export const INPUT_FILES = {
   /** An Ed25519 PEM is 113 bytes; room for an RSA key, so it is refused as "not Ed25519" rather than as a size. */
   trustedKey: { label: 'a key', bytes: 16 * KiB, adjustable: false },
   goldenVectors: { label: 'golden vectors', bytes: 1 * MiB, adjustable: false },
-  wit: { label: 'a WIT file', bytes: 1 * MiB, adjustable: false },
+  /** A TLS certificate chain or private key (PEM). */
+  tlsFile: { label: 'a TLS certificate or key', bytes: 1 * MiB, adjustable: false },
 } as const satisfies Record<string, { label: string; bytes: number; adjustable: boolean }>;
 
 export type InputFileKind = keyof typeof INPUT_FILES;

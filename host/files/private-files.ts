@@ -7,6 +7,9 @@ import { lstat, mkdir, open } from 'node:fs/promises';
 /** A path that someone other than the current user could have written or replaced. */
 export class NotPrivateError extends Error {}
 
+/** The largest private file the host reads (a transpiled core module, at most the component cap). */
+const MAX_PRIVATE_FILE_BYTES = 512 * 2 ** 20;
+
 /** Mode bits that let someone else write a file or a folder's entries. */
 export const WRITABLE_BY_OTHERS = 0o022;
 /** Mode bits that let someone else read or write a file (for secrets). */
@@ -28,10 +31,11 @@ export async function assertPrivateDirectory(dir: string): Promise<void> {
 
 /** Reads a regular file of this user's, refusing a symbolic link (O_NOFOLLOW) and checking the opened
  *  file itself, so the file checked is the file read. */
-export async function readPrivateFile(file: string, forbiddenModeBits = WRITABLE_BY_OTHERS): Promise<Buffer> {
+export async function readPrivateFile(file: string, forbiddenModeBits = WRITABLE_BY_OTHERS, maxBytes = MAX_PRIVATE_FILE_BYTES): Promise<Buffer> {
   let handle;
   try {
-    handle = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW);
+    // O_NONBLOCK: a FIFO put in a private file's place must be refused, not wait for a writer.
+    handle = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ELOOP') throw new NotPrivateError(`${file} is a symbolic link`);
     throw error;
@@ -40,7 +44,20 @@ export async function readPrivateFile(file: string, forbiddenModeBits = WRITABLE
     const stats = await handle.stat();
     if (!stats.isFile()) throw new NotPrivateError(`${file} is not a regular file`);
     assertOwnMode(file, stats, forbiddenModeBits);
-    return await handle.readFile();
+    if (stats.size > maxBytes) throw new Error(`${file} holds ${stats.size} bytes, more than the ${maxBytes} expected`);
+    // Read at most one byte past the cap from the descriptor: a file that grows after fstat stays bounded.
+    const buffer = Buffer.alloc(Math.min(maxBytes + 1, stats.size + 1));
+    let length = 0;
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, null);
+      if (bytesRead === 0) break;
+      length += bytesRead;
+      if (length === buffer.length) {
+        if (length > maxBytes) throw new Error(`${file} grew past the ${maxBytes} bytes expected while it was read`);
+        break;
+      }
+    }
+    return buffer.subarray(0, length);
   } finally {
     await handle.close();
   }

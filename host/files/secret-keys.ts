@@ -20,7 +20,7 @@ export async function readSecretKey(file: string): Promise<Buffer | undefined> {
   let key: Buffer;
   try {
     await assertPrivateDirectory(dirname(file));
-    key = await readPrivateFile(file, ACCESSIBLE_BY_OTHERS);
+    key = await readPrivateFile(file, ACCESSIBLE_BY_OTHERS, SECRET_KEY_BYTES);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;

@@ -7,6 +7,9 @@ import { isAbsolute, relative, resolve, sep } from 'node:path';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { InvalidInputError, messageOf, PathNotAllowedError, UnauthorizedError } from '../errors.js';
 import { ACCESSIBLE_BY_OTHERS, NotPrivateError, readPrivateFile } from '../files/private-files.js';
+
+/** A token file names a few actors: anything larger is not one. */
+const MAX_TOKEN_FILE_BYTES = 64 * 1024;
 import { AUTO_ROLLBACK_ACTOR, type RegistryBackend } from './registry-backend.js';
 
 /** Shortest token accepted: 32 characters (e.g. `openssl rand -hex 16`), too many to guess. */
@@ -29,7 +32,7 @@ export async function readAdminTokens(file: string): Promise<AdminTokens> {
   const flag = '--admin-token-file';
   let text: string;
   try {
-    text = (await readPrivateFile(file, ACCESSIBLE_BY_OTHERS)).toString('utf8');
+    text = (await readPrivateFile(file, ACCESSIBLE_BY_OTHERS, MAX_TOKEN_FILE_BYTES)).toString('utf8');
   } catch (error) {
     if (error instanceof NotPrivateError) throw new InvalidInputError(flag, `${messageOf(error)} (chmod 600 it)`);
     throw new InvalidInputError(flag, `cannot read ${file}: ${messageOf(error)}`);
@@ -75,9 +78,10 @@ export function authenticate(tokens: AdminTokens, authorization: string | undefi
 export async function componentPathIn(componentsDir: string, path: string): Promise<string> {
   if (path.split(/[\\/]/).includes('..')) throw new PathNotAllowedError(`${path}: '..' is not allowed in a component path`);
   if (!path.endsWith('.wasm')) throw new PathNotAllowedError(`${path}: only .wasm files may be registered`);
-  const root = await realpath(componentsDir);
+  let root: string;
   let real: string;
   try {
+    root = await realpath(componentsDir);
     real = await realpath(resolve(root, path));
   } catch (error) {
     throw new InvalidInputError('path', `cannot read ${path}: ${messageOf(error)}`);
@@ -87,7 +91,8 @@ export async function componentPathIn(componentsDir: string, path: string): Prom
     throw new PathNotAllowedError(`${path} is outside --components-dir`);
   }
   if (!real.endsWith('.wasm')) throw new PathNotAllowedError(`${path} leads to ${real}, not a .wasm file`);
-  if (!(await stat(real)).isFile()) throw new PathNotAllowedError(`${path} is not a regular file`);
+  const isFile = await stat(real).then((stats) => stats.isFile(), () => false);
+  if (!isFile) throw new PathNotAllowedError(`${path} is not a regular file`);
   return real;
 }
 

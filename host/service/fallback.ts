@@ -8,9 +8,8 @@ import type { RiskReport } from '../contract/types.js';
 import { TimeoutError } from '../errors.js';
 import { PACKAGE_VERSION, PROJECT_ROOT } from '../files/package-paths.js';
 import type { ValidRiskRequest } from '../request/risk-request.js';
-import { WORKER_EXEC_ARGV } from '../run/worker-pool.js';
+import { DEFAULT_TIMEOUT_MS, WORKER_EXEC_ARGV } from '../run/worker-pool.js';
 import { riskResult, type CallOptions, type ComponentIdentity, type RiskResult } from '../risk-engine.js';
-import { DEFAULT_TIMEOUT_MS } from '../run/worker-pool.js';
 import type { RiskFallback } from './evaluation.js';
 
 const WORKER_SCRIPT = join(PROJECT_ROOT, 'dist', 'host', 'service', 'fallback-worker.js');

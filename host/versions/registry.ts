@@ -3,6 +3,7 @@
 // serving version atomically: a request runs wholly on the version that was active when it started, and
 // every version stays loaded, so nothing in flight is dropped. Every change is written to the audit log
 // first and takes effect only once it is there: a broken log stops registrations and swaps.
+import { debuglog } from 'node:util';
 import { ComponentImage } from '../load/component-image.js';
 import { checkCompatibility } from '../contract/compatibility.js';
 import { validateEngineOptions, type EngineOptions, type ValidatedEngineOptions } from '../request/engine-options.js';
@@ -21,6 +22,8 @@ import type { PortfolioSpec } from '../request/portfolio.js';
 import { validateRiskRequest, type ClosedFormOptions, type RiskRequest, type ValidRiskRequest } from '../request/risk-request.js';
 import { RiskEngine, type CallOptions, type MonteCarloCallOptions, type RiskResult, type RunOptions } from '../risk-engine.js';
 import { defaultActor, SwapAuditLog, type VersionRef } from './swap-audit-log.js';
+
+const debug = debuglog('wasm-risk');
 
 export interface RegistryOptions {
   /** Append-only log of registrations, refusals, swaps and rollbacks (JSON lines, MAC'd). */
@@ -80,6 +83,9 @@ export class ComponentRegistry {
   private readonly log: SwapAuditLog;
   /** Changes of the serving version, one at a time, each after the previous one's log entry. */
   private changing: Promise<void> = Promise.resolve();
+  /** Registrations, one at a time: the "already registered" check and the entry it guards must not
+   *  interleave with another registration of the same version. */
+  private registering: Promise<unknown> = Promise.resolve();
   private goldenVectors: GoldenVectors | undefined;
   /** How every version is loaded and run, validated once. */
   private readonly engineOptions: ValidatedEngineOptions;
@@ -91,7 +97,13 @@ export class ComponentRegistry {
   }
 
   /** Loads, audits, checks and verifies a candidate; the first version registered starts serving. */
-  async register(path: string, { actor = this.actor }: ActingOptions = {}): Promise<RegisteredVersion> {
+  register(path: string, options: ActingOptions = {}): Promise<RegisteredVersion> {
+    const registered = this.registering.then(() => this.registerNow(path, options));
+    this.registering = registered.catch(() => undefined);
+    return registered;
+  }
+
+  private async registerNow(path: string, { actor = this.actor }: ActingOptions): Promise<RegisteredVersion> {
     const { cacheDir, memoryLimitMb, admission } = this.engineOptions;
     let engine: RiskEngine | undefined;
     try {
@@ -122,8 +134,13 @@ export class ComponentRegistry {
       return { ...ref, active: version === this.activeVersion };
     } catch (error) {
       if (engine && this.entries.get(engine.component.version)?.engine !== engine) await engine.close();
-      // A log that cannot be written cannot record the refusal either.
-      if (!isAuditLogError(error)) await this.log.append({ event: 'refuse', actor, from: null, to: null, reason: `${path}: ${messageOf(error)}` });
+      // A log that cannot be written cannot record the refusal either; and a log that breaks now must not
+      // replace the refusal's own typed error, which says what was wrong with the component.
+      if (!isAuditLogError(error)) {
+        await this.log.append({ event: 'refuse', actor, from: null, to: null, reason: `${path}: ${messageOf(error)}` }).catch((logError: unknown) => {
+          debug('cannot record the refusal of %s: %s', path, messageOf(logError));
+        });
+      }
       throw error;
     }
   }

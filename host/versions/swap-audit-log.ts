@@ -55,6 +55,8 @@ const MAC_CONTEXT = 'wasm-risk swap audit log v1';
 /** The "previous MAC" of the first line. */
 const GENESIS = '0'.repeat(64);
 /** Every line is `{...event},"mac":"<hex>"}`: the MAC covers the exact bytes before it, so no JSON canonicalisation is needed. */
+/** The largest log the host reads (every append reads it whole to verify it). */
+const MAX_LOG_BYTES = 256 * 2 ** 20;
 const MAC_SUFFIX = /,"mac":"([0-9a-f]{64})"\}$/;
 
 const versionRefSchema = z.strictObject({ version: z.string(), sha256: z.string(), path: z.string() });
@@ -304,7 +306,10 @@ function readLog(path: string): string | undefined {
     throw new AuditLogUnavailableError(`cannot read the audit log ${path}: ${messageOf(error)}`, { cause: error });
   }
   try {
-    if (!fstatSync(fd).isFile()) throw new AuditLogUnavailableError(`the audit log ${path} is not a regular file`);
+    const stats = fstatSync(fd);
+    if (!stats.isFile()) throw new AuditLogUnavailableError(`the audit log ${path} is not a regular file`);
+    // Past this it would not fit a JavaScript string; a log that large should have been rotated long ago.
+    if (stats.size > MAX_LOG_BYTES) throw new AuditLogUnavailableError(`the audit log ${path} holds ${stats.size} bytes, over the ${MAX_LOG_BYTES} a log may hold`);
     return readFileSync(fd, 'utf8');
   } finally {
     closeSync(fd);

@@ -38,9 +38,18 @@ function npm(args: string[], cwd: string): string {
   return result.stdout;
 }
 
-/** The installed `wasm-risk` command, through the link npm made in node_modules/.bin. */
+/** The installed `wasm-risk` command, through the link npm made in node_modules/.bin, with a transpile
+ *  cache of its own: the run's shared cache may hold other components that the suite transpiled, which a
+ *  user who never installed jco could not have. */
 function wasmRisk(...args: string[]): SpawnSyncReturns<string> {
-  return run(join(project, 'node_modules', '.bin', 'wasm-risk'), args, elsewhere);
+  const result = spawnSync(join(project, 'node_modules', '.bin', 'wasm-risk'), args, {
+    cwd: elsewhere,
+    encoding: 'utf8',
+    timeout: 90_000,
+    env: { ...process.env, WASM_RISK_CACHE_DIR: join(scratch, 'user-cache'), WASM_RISK_CACHE_KEY_FILE: join(scratch, 'user-keys', 'cache.key') },
+  });
+  if (result.error) throw result.error;
+  return result;
 }
 
 function filesUnder(dir: string): string[] {

@@ -1,6 +1,6 @@
 // `wasm-risk serve --admin-token-file` as a process: the admin API behind its token, the first version
 // registered in the audit log given by --audit-log/--audit-key, and the flags' one-line refusals.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -62,6 +62,26 @@ describe('wasm-risk serve --admin-token-file', () => {
     for (const [args, message] of cases) {
       const run = spawnSync(process.execPath, [MAIN, 'serve', '--port', '0', ...args], { cwd: PROJECT_ROOT, encoding: 'utf8', timeout: 30_000 });
       expect(run.status).toBe(2);
+      expect(run.stderr).toMatch(message);
+    }
+  });
+
+  it('refuses, at once and in one line, a FIFO or a device as token file or TLS file, and a components directory that is not one', () => {
+    const { dir, tokens } = files();
+    const fifo = join(dir, 'fifo');
+    execFileSync('mkfifo', [fifo]);
+    const cases: [string[], RegExp][] = [
+      [['--admin-token-file', fifo], /^wasm-risk: ERR_INVALID_INPUT: --admin-token-file: .*not a regular file/],
+      [['--admin-token-file', '/dev/zero'], /^wasm-risk: ERR_INVALID_INPUT: --admin-token-file: /],
+      [['--tls-cert', fifo, '--tls-key', fifo], /^wasm-risk: ERR_INVALID_INPUT: --tls-cert: .*FIFO/],
+      [['--tls-cert', '/dev/zero', '--tls-key', '/dev/zero'], /^wasm-risk: ERR_INVALID_INPUT: --tls-cert: .*character device/],
+      [['--admin-token-file', tokens, '--components-dir', join(dir, 'missing')], /^wasm-risk: ERR_INVALID_INPUT: --components-dir: cannot read /],
+      [['--admin-token-file', tokens, '--components-dir', tokens], /^wasm-risk: ERR_INVALID_INPUT: --components-dir: .* is not a directory/],
+    ];
+    for (const [args, message] of cases) {
+      const run = spawnSync(process.execPath, [MAIN, 'serve', '--port', '0', ...args], { cwd: PROJECT_ROOT, encoding: 'utf8', timeout: 10_000 });
+      expect(run.status, `${args.join(' ')}: ${run.stderr}`).toBe(2);
+      expect(run.stderr.trimEnd().split('\n')).toHaveLength(1);
       expect(run.stderr).toMatch(message);
     }
   });

@@ -146,6 +146,14 @@ describe('admission of a candidate', () => {
     await expect(registry.swap('9.9.9')).rejects.toThrow(UnknownVersionError);
     await expect(registry.rollback()).rejects.toThrow(/nothing to roll back to/);
   });
+
+  it('registers one version once when two registrations of it run at the same time', async () => {
+    const { registry, auditLogPath, auditKeyPath } = openRegistry();
+    const both = await Promise.all([registry.register(DEFAULT_COMPONENT), registry.register(DEFAULT_COMPONENT)]);
+    expect(both.map((ref) => ref.version)).toEqual(['1.1.0', '1.1.0']);
+    const { events } = await verifySwapAuditLog(auditLogPath, { keyPath: auditKeyPath });
+    expect(events.filter((event) => event.event === 'register')).toHaveLength(1);
+  });
 });
 
 describe('shadow mode', () => {
