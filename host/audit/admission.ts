@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { sha256Hex } from '../files/content-hash.js';
 import { bytesName } from '../load/component-format.js';
 import { PolicyDeniedError, ProvenanceError, SignatureError, type WasmRiskError } from '../errors.js';
-import { parseOrThrow } from '../request/validation.js';
+import { parseOrThrow, validated, validateOnce, type Validated } from '../request/validation.js';
 import type { SandboxOptions } from '../run/sandbox.js';
 import { capabilityPolicySchema, decideImport, defaultCapabilityPolicy, describeDecision, type ImportDecision, type Verdict } from './capability-policy.js';
 import { inspectComponent, type ComponentExtern, type ComponentInspection } from './component-inspection.js';
@@ -27,6 +27,12 @@ export const admissionOptionsSchema = z.strictObject({
 });
 
 export type AdmissionOptions = z.input<typeof admissionOptionsSchema>;
+export type ValidAdmissionOptions = Validated<z.output<typeof admissionOptionsSchema>>;
+
+/** Admission options as the audit uses them; a value validated once (by the engine's options) is not parsed again. */
+export function validateAdmissionOptions(options: AdmissionOptions): ValidAdmissionOptions {
+  return validated(parseOrThrow(admissionOptionsSchema, options, 'admission'));
+}
 
 export type AuditedImport = ComponentExtern & ImportDecision;
 
@@ -59,7 +65,7 @@ export async function admitComponent(bytes: Uint8Array, path: string | undefined
 
 /** `admit` refuses unproven bytes before parsing them and reads only the boundary; `report` reads it all. */
 async function audit(bytes: Uint8Array, path: string | undefined, options: AdmissionOptions, purpose: 'admit' | 'report'): Promise<AuditReport> {
-  const settings = parseOrThrow(admissionOptionsSchema, options, 'admission');
+  const settings = validateOnce(options, validateAdmissionOptions);
   const sha256 = sha256Hex(bytes);
   const name = path ?? bytesName(bytes);
   const provenance = await checkProvenance(bytes, sha256, path, {

@@ -38,5 +38,7 @@ export type ValidatedEngineOptions = Validated<z.output<typeof engineOptionsSche
 
 export function validateEngineOptions(options: unknown): ValidatedEngineOptions {
   const parsed = parseOrThrow(engineOptionsSchema, options ?? {});
-  return validated({ ...parsed, workers: parsed.workers ?? defaultWorkers() });
+  // Parsed here with the rest: marked, so the audit at load does not parse it again.
+  const admission = parsed.admission && validated(parsed.admission);
+  return validated({ ...parsed, admission, workers: parsed.workers ?? defaultWorkers() });
 }
