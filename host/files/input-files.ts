@@ -132,7 +132,8 @@ function formatBytes(bytes: number): string {
 }
 
 /** A failed system call (ENOENT, EACCES, ...); our own errors have a `code` too, but no `errno`. */
-function isErrno(error: unknown, code?: string): error is NodeJS.ErrnoException & { code: string } {
+/** Whether `error` is a system error (`code` set by the OS), and the one named if `code` is given. */
+export function isErrno(error: unknown, code?: string): error is NodeJS.ErrnoException & { code: string } {
   const { errno, code: actual } = (error ?? {}) as NodeJS.ErrnoException;
   return typeof errno === 'number' && typeof actual === 'string' && (code === undefined || actual === code);
 }

@@ -5,12 +5,12 @@
 // or writable by others (private-files.ts). Anything else is reported once, transpiled again and
 // replaced, never executed; and a cache that cannot be used never fails a load. The files of an entry and
 // its manifest are also the form the package's own component ships in (shipped-glue.ts).
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { firstLine } from './component-format.js';
-import { sha256Hex } from '../files/content-hash.js';
+import { constantTimeEqual, sha256Hex } from '../files/content-hash.js';
 import { createSecretKey, defaultKeyFile, readSecretKey } from '../files/secret-keys.js';
 import { cacheDirectory } from '../files/user-dirs.js';
 import { ComponentLoadError, messageOf, WasmRiskError } from '../errors.js';
@@ -232,7 +232,7 @@ class TranspileCache {
     const manifestBytes = await readPrivateFile(join(entryDir, MANIFEST));
     const mac = Buffer.from((await readPrivateFile(join(entryDir, MANIFEST_MAC))).toString('utf8'), 'hex');
     const expected = this.mac(sha256, manifestBytes);
-    if (mac.length !== expected.length || !timingSafeEqual(mac, expected)) {
+    if (!constantTimeEqual(mac, expected)) {
       throw new TamperedEntryError(`its manifest does not carry this host's MAC for component ${sha256}`);
     }
     const manifest = parseManifest(manifestBytes);

@@ -1,11 +1,12 @@
 // The admin API (`--admin-token-file`): list, register, shadow, swap and roll back versions over HTTP, each
 // call authenticated by a bearer token whose actor name goes into the registry's audit log. Without a token
 // file the routes do not exist (404). Registration is confined to `--components-dir`.
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { realpath, stat } from 'node:fs/promises';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { InvalidInputError, messageOf, PathNotAllowedError, UnauthorizedError } from '../errors.js';
+import { constantTimeEqual } from '../files/content-hash.js';
 import { ACCESSIBLE_BY_OTHERS, NotPrivateError, readPrivateFile } from '../files/private-files.js';
 
 /** A token file names a few actors: anything larger is not one. */
@@ -64,7 +65,7 @@ export function authenticate(tokens: AdminTokens, authorization: string | undefi
   const presented = sha256(match[1]!);
   let actor: string | undefined;
   for (const known of tokens.digests) {
-    if (timingSafeEqual(presented, known.digest)) actor ??= known.actor;
+    if (constantTimeEqual(presented, known.digest)) actor ??= known.actor;
   }
   if (actor === undefined) throw new UnauthorizedError('the bearer token is not one of --admin-token-file');
   return actor;

@@ -4,14 +4,15 @@
 // its own bytes, so an edit, insertion or reordering breaks the chain and re-chaining needs the key; and the
 // log's head (line count, last MAC) is anchored, MAC'd too, beside the key, so lines cut from the end are
 // seen. Every append verifies the log first and refuses a broken one.
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { closeSync, constants, fdatasyncSync, fstatSync, fsyncSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { realpath } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { lock } from 'proper-lockfile';
 import { z } from 'zod';
-import { sha256Hex } from '../files/content-hash.js';
+import { constantTimeEqual, sha256Hex } from '../files/content-hash.js';
+import { isErrno } from '../files/input-files.js';
 import { AuditKeyError, AuditLogTamperedError, AuditLogUnavailableError, messageOf } from '../errors.js';
 import { ensurePrivateDirectory } from '../files/private-files.js';
 import { createSecretKey, defaultKeyFile, readSecretKey } from '../files/secret-keys.js';
@@ -242,7 +243,7 @@ function verifyLine(key: Buffer, position: number, previous: string, line: strin
   if (!match) return 'the line carries no MAC';
   const body = `${line.slice(0, match.index)}}`;
   const mac = match[1]!;
-  if (!timingSafeEqual(Buffer.from(mac, 'hex'), Buffer.from(lineMac(key, position, previous, body), 'hex'))) {
+  if (!constantTimeEqual(Buffer.from(mac, 'hex'), Buffer.from(lineMac(key, position, previous, body), 'hex'))) {
     return 'its MAC does not match: the line was edited, moved or inserted, or written under another key';
   }
   const event = eventSchema.safeParse(JSON.parse(body));
@@ -275,7 +276,7 @@ function readAnchor(location: LogLocation, key: Buffer): AnchorState {
     throw new AuditLogUnavailableError(`cannot read the anchor ${location.anchorPath}: ${messageOf(error)}`, { cause: error });
   }
   const anchor = anchorSchema.safeParse(parseJson(text));
-  if (anchor.success && anchor.data.log === location.canonical && macEquals(anchor.data.anchorMac, anchorMac(key, location.canonical, anchor.data))) {
+  if (anchor.success && anchor.data.log === location.canonical && constantTimeEqual(Buffer.from(anchor.data.anchorMac), Buffer.from(anchorMac(key, location.canonical, anchor.data)))) {
     return { kind: 'valid', head: { lines: anchor.data.lines, mac: anchor.data.mac } };
   }
   return { kind: 'invalid', problem: `its anchor ${location.anchorPath} was not written for this log under this key` };
@@ -348,18 +349,10 @@ async function createKey(keyPath: string): Promise<Buffer> {
   }
 }
 
-function macEquals(a: string, b: string): boolean {
-  return a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
-}
-
 function parseJson(text: string): unknown {
   try {
     return JSON.parse(text);
   } catch {
     return undefined;
   }
-}
-
-function isErrno(error: unknown, code: string): boolean {
-  return (error as NodeJS.ErrnoException | undefined)?.code === code;
 }
