@@ -56,16 +56,31 @@ export class ComponentTrapError extends WasmRiskError {
   readonly exitCode = 3;
 }
 
-/** A call ran past its deadline; the worker running it was terminated and replaced. */
+/** A request ran past its deadline. `workerStopped`: a call of it was running, and the worker running it
+ *  was terminated and replaced (the component overran); otherwise the deadline passed between calls. */
 export class TimeoutError extends WasmRiskError {
   readonly code = 'ERR_TIMEOUT';
   readonly exitCode = 4;
+  constructor(
+    message: string,
+    readonly workerStopped: boolean,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
 }
 
 /** The component tried to grow its linear memory past the per-instance cap; its instance is discarded. */
 export class OutOfMemoryError extends WasmRiskError {
   readonly code = 'ERR_OUT_OF_MEMORY';
   readonly exitCode = 5;
+}
+
+/** No worker was free for a call before its request's deadline: the engine is overloaded, the call never
+ *  ran and no worker was stopped (the service answers 503 with Retry-After). */
+export class QueueTimeoutError extends WasmRiskError {
+  readonly code = 'ERR_QUEUE_TIMEOUT';
+  readonly exitCode = 4;
 }
 
 /** The caller aborted the request (AbortSignal); its workers were stopped. */

@@ -5,13 +5,15 @@
 // The host owns the Monte Carlo summary: every run, however it is split, gets each chunk's sorted losses
 // (from the component's `sorted-losses`, or its P&L sorted in the worker), merges them and summarises
 // them here, so a component's numbers do not depend on the split.
+import { setMaxListeners } from 'node:events';
 import { ComponentImage } from './load/component-image.js';
 import type { ComponentSource } from './load/component-format.js';
-import type { CallLimits, EngineExecutor } from './run/executor.js';
+import { RequestClock, type CallLimits, type EngineExecutor } from './run/executor.js';
 import { EnginePool } from './run/worker-pool.js';
 import { validateEngineOptions, type EngineOptions, type ValidatedEngineOptions } from './request/engine-options.js';
 import type { EngineInfo, RiskReport, Simulation } from './contract/types.js';
-import { InvalidInputError } from './errors.js';
+import { InvalidInputError, WasmRiskError } from './errors.js';
+import type { EngineCall } from './run/engine-calls.js';
 import { InThreadExecutor } from './run/in-thread-executor.js';
 import { MAX_PATHS_PER_CALL } from './request/limits.js';
 import type { PortfolioSpec } from './request/portfolio.js';
@@ -55,7 +57,8 @@ export interface RiskResult {
 export interface CallOptions {
   /** Cancels the request; its running chunks' workers are stopped. */
   signal?: AbortSignal;
-  /** Deadline of the whole request (default: the engine's `timeoutMs`). */
+  /** Deadline of the whole request (default: the engine's `timeoutMs`), from when its first call starts on
+   *  a worker; waiting for a free worker is bounded by the same time (QueueTimeoutError). */
   timeoutMs?: number;
 }
 
@@ -69,6 +72,9 @@ export interface RunOptions extends CallOptions {
 }
 
 export interface MonteCarloCallOptions extends MonteCarloOptions, RunOptions {}
+
+/** One answer of a batch (`runBatch`): the request's result, or why it failed. */
+export type BatchOutcome = { ok: true; result: RiskResult } | { ok: false; error: WasmRiskError };
 
 /** Fewer paths than this per call and the per-call overhead starts to show. */
 const MIN_CHUNK_PATHS = 10_000;
@@ -131,23 +137,31 @@ export class RiskEngine {
     const started = performance.now();
     const valid = validateOnce<RiskRequest, ValidRiskRequest>(request, validateRiskRequest);
     const limits = this.limits(options);
-    let report: RiskReport;
-    switch (valid.method) {
-      case 'monte-carlo':
-        report = summarizeSortedLosses(await this.sortedLosses(valid, limits, options), valid.confidence);
-        break;
-      case 'historical': {
-        const { portfolio, returns, horizonDays, confidence } = valid;
-        report = await this.executor.run({ method: 'historical', portfolio, returns, horizonDays, confidence: Float64Array.from(confidence) }, limits);
-        break;
-      }
-      case 'parametric': {
-        const { portfolio, horizonDays, confidence } = valid;
-        report = await this.executor.run({ method: 'parametric', portfolio, horizonDays, confidence: Float64Array.from(confidence) }, limits);
-        break;
-      }
-    }
+    const report =
+      valid.method === 'monte-carlo'
+        ? summarizeSortedLosses(await this.sortedLosses(valid, limits, options), valid.confidence)
+        : await this.executor.run(closedFormCall(valid), limits);
     return riskResult(this.component, valid, report, started);
+  }
+
+  /**
+   * Runs many requests, answered in order, each with its result or its own error: an invalid or failing
+   * request does not stop the others. They run as they would one by one (each with its own deadline); on
+   * workers, calls that wait together cross to a worker together, so a batch costs a few thread hops, not
+   * one per request.
+   */
+  async runBatch(requests: readonly (RiskRequest | ValidRiskRequest)[], options: CallOptions = {}): Promise<BatchOutcome[]> {
+    const batch = new AbortController();
+    // Every request of the batch listens to the caller's signal through this one.
+    setMaxListeners(0, batch.signal);
+    const forward = () => batch.abort(options.signal?.reason);
+    if (options.signal?.aborted) forward();
+    options.signal?.addEventListener('abort', forward, { once: true });
+    try {
+      return await Promise.all(requests.map((request) => this.run(request, { ...options, signal: batch.signal }).then(succeeded, failed)));
+    } finally {
+      options.signal?.removeEventListener('abort', forward);
+    }
   }
 
   async monteCarlo(portfolio: PortfolioSpec, options: MonteCarloCallOptions = {}): Promise<RiskResult> {
@@ -210,7 +224,10 @@ export class RiskEngine {
   ): Promise<void> {
     const chunk = this.chunkSize(request.paths, chunkPaths, onProgress !== undefined);
     const failFast = new AbortController();
-    const chunkLimits = { ...limits, signal: limits.signal ? AbortSignal.any([limits.signal, failFast.signal]) : failFast.signal };
+    const chunkSignal = limits.signal ? AbortSignal.any([limits.signal, failFast.signal]) : failFast.signal;
+    // Every chunk listens to it while it waits and runs: as many listeners as chunks is by design.
+    setMaxListeners(0, chunkSignal);
+    const chunkLimits = { ...limits, signal: chunkSignal };
     let done = 0;
     const chunks: Promise<void>[] = [];
     for (let first = 0; first < request.paths; first += chunk) {
@@ -252,7 +269,7 @@ export class RiskEngine {
   private limits(options: CallOptions): CallLimits {
     const timeoutMs = options.timeoutMs ?? this.timeoutMs;
     if (!Number.isInteger(timeoutMs) || timeoutMs < 1) throw new InvalidInputError('timeoutMs', 'must be a positive integer');
-    return { deadlineAt: performance.now() + timeoutMs, timeoutMs, signal: options.signal };
+    return { clock: new RequestClock(timeoutMs), signal: options.signal };
   }
 }
 
@@ -272,10 +289,29 @@ export function riskResult(component: ComponentIdentity, request: ValidRiskReque
   };
 }
 
+/** The one call that answers a closed-form request. */
+function closedFormCall(request: Exclude<ValidRiskRequest, ValidMonteCarloRequest>): EngineCall<'historical' | 'parametric'> {
+  const { portfolio, horizonDays } = request;
+  const confidence = Float64Array.from(request.confidence);
+  return request.method === 'historical'
+    ? { method: 'historical', portfolio, returns: request.returns, horizonDays, confidence }
+    : { method: 'parametric', portfolio, horizonDays, confidence };
+}
+
+function succeeded(result: RiskResult): BatchOutcome {
+  return { ok: true, result };
+}
+
+/** A request's own failure, as its outcome; anything but a typed error is a defect and propagates. */
+function failed(error: unknown): BatchOutcome {
+  if (error instanceof WasmRiskError) return { ok: false, error };
+  throw error;
+}
+
 function simulation(request: ValidMonteCarloRequest, firstPath: number, pathCount: number): Simulation {
   return { seed: request.seed, horizonDays: request.horizonDays, antithetic: request.antithetic, firstPath: BigInt(firstPath), pathCount: BigInt(pathCount) };
 }
 
 function limitsFor(timeoutMs: number): CallLimits {
-  return { deadlineAt: performance.now() + timeoutMs, timeoutMs };
+  return { clock: new RequestClock(timeoutMs) };
 }

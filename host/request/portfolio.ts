@@ -90,8 +90,9 @@ export interface ValidatedPortfolio {
   returns: Float64Array[] | undefined;
 }
 
-export function validatePortfolio(spec: unknown): ValidatedPortfolio {
-  const p = parseOrThrow(portfolioSchema, spec);
+/** `field`: where the portfolio sits in the caller's input, prefixed to error paths (`portfolio.assets[0].vol`). */
+export function validatePortfolio(spec: unknown, field = ''): ValidatedPortfolio {
+  const p = parseOrThrow(portfolioSchema, spec, field);
   const index = new Map(p.assets.map((asset, i) => [asset.id, i]));
   const positions: Position[] = p.positions.map((position) => ({
     assetIndex: index.get(position.asset)!,
@@ -105,10 +106,23 @@ export function validatePortfolio(spec: unknown): ValidatedPortfolio {
     assetIds: p.assets.map((asset) => asset.id),
     portfolio: {
       assets: p.assets.map(({ spot, drift, vol }) => ({ spot, drift, vol })),
-      correlation: p.correlation.map((row) => Float64Array.from(row)),
+      correlation: rowsInOneBuffer(p.correlation),
       riskFreeRate: p.riskFreeRate,
       positions,
     },
-    returns: p.returns?.map((row) => Float64Array.from(row)),
+    returns: p.returns && rowsInOneBuffer(p.returns),
   };
+}
+
+/** `rows` as views into one buffer: a worker hop clones one buffer instead of one per row (a million rows
+ *  of past returns would be a million), and the component's glue copies each view from its offset. */
+function rowsInOneBuffer(rows: readonly (readonly number[])[]): Float64Array[] {
+  const flat = new Float64Array(rows.reduce((total, row) => total + row.length, 0));
+  let offset = 0;
+  return rows.map((row) => {
+    const view = flat.subarray(offset, offset + row.length);
+    view.set(row);
+    offset += row.length;
+    return view;
+  });
 }

@@ -84,23 +84,26 @@ const requestSchema = z.looseObject({
   portfolio: z.unknown(),
 });
 
-/** Validates a request: its options first, then the portfolio (errors name the field, `paths`, `assets[2].vol`). */
-export function validateRiskRequest(request: unknown): ValidRiskRequest {
+/** Validates a request: its options first, then the portfolio (errors name the field, `paths`, `assets[2].vol`;
+ *  `portfolioField` prefixes the portfolio's, as `portfolio` does in a service request body). */
+export function validateRiskRequest(request: unknown, { portfolioField = '' }: { portfolioField?: string } = {}): ValidRiskRequest {
   const { method, portfolio, ...options } = parseOrThrow(requestSchema, request);
   switch (method) {
     case 'monte-carlo': {
       const valid = validateMonteCarloOptions(options);
-      return validated({ method, ...valid, portfolio: validatePortfolio(portfolio).portfolio });
+      return validated({ method, ...valid, portfolio: validatePortfolio(portfolio, portfolioField).portfolio });
     }
     case 'historical': {
       const valid = validateClosedFormOptions(options);
-      const { portfolio: engineForm, returns } = validatePortfolio(portfolio);
-      if (!returns || returns.length === 0) throw new InvalidInputError('returns', 'historical VaR needs past returns (T x n log-returns)');
+      const { portfolio: engineForm, returns } = validatePortfolio(portfolio, portfolioField);
+      if (!returns || returns.length === 0) {
+        throw new InvalidInputError(portfolioField ? `${portfolioField}.returns` : 'returns', 'historical VaR needs past returns (T x n log-returns)');
+      }
       return validated({ method, ...valid, portfolio: engineForm, returns });
     }
     case 'parametric': {
       const valid = validateClosedFormOptions(options);
-      return validated({ method, ...valid, portfolio: validatePortfolio(portfolio).portfolio });
+      return validated({ method, ...valid, portfolio: validatePortfolio(portfolio, portfolioField).portfolio });
     }
   }
 }

@@ -85,6 +85,16 @@ export class ComponentCaller {
 
   constructor(private readonly component: ComponentPayload) {}
 
+  /** Instantiates the component if it has no instance (at start, or after a trap), so that a call's time
+   *  is spent on the call. Never throws: a failure to instantiate is the next call's typed error. */
+  async warm(): Promise<void> {
+    try {
+      this.instance ??= await ComponentInstance.create(this.component);
+    } catch {
+      // execute() instantiates again and answers with the error.
+    }
+  }
+
   /** Never throws: the outcome is plain data, ready to cross a thread boundary. */
   async execute<M extends EngineMethod>(call: EngineCall<M>): Promise<EngineCallOutcome<M>> {
     const component = this.component;

@@ -2,11 +2,41 @@
 // thread (in-thread-executor.ts). Both take the same calls and raise the same typed errors.
 import type { EngineCall, EngineCallResults, EngineMethod } from './engine-calls.js';
 
-/** One request's limits: its deadline, and the caller's signal to cancel it. */
+/**
+ * One request's time, shared by its calls. The deadline starts when the request's first call starts
+ * running, so time spent waiting for a worker busy with other requests is not charged to it (a call is
+ * never stopped, and its component never blamed, for a wait): the wait itself is bounded by the same
+ * timeout, counted from when the request arrived (QueueTimeoutError).
+ */
+export class RequestClock {
+  /** `performance.now()` after which the request stops waiting for its first call to start. */
+  readonly waitUntil: number;
+  private runningUntil: number | undefined;
+
+  constructor(readonly timeoutMs: number) {
+    this.waitUntil = performance.now() + timeoutMs;
+  }
+
+  /** Whether one of the request's calls has started. */
+  get started(): boolean {
+    return this.runningUntil !== undefined;
+  }
+
+  /** The request's deadline, fixed when its first call starts (now, if none has). */
+  start(): number {
+    this.runningUntil ??= performance.now() + this.timeoutMs;
+    return this.runningUntil;
+  }
+
+  /** The time the request may still wait before it fails: until its deadline once started, else until `waitUntil`. */
+  get waitsUntil(): number {
+    return this.runningUntil ?? this.waitUntil;
+  }
+}
+
+/** One request's limits: its clock, and the caller's signal to cancel it. */
 export interface CallLimits {
-  /** `performance.now()` at which the request's time is up. */
-  deadlineAt: number;
-  timeoutMs: number;
+  clock: RequestClock;
   signal?: AbortSignal;
 }
 

@@ -5,7 +5,7 @@ import { setImmediate as nextLoopTurn } from 'node:timers/promises';
 import type { ComponentPayload } from './component-instance.js';
 import { ComponentCaller, type EngineCall, type EngineCallResults, type EngineMethod } from './engine-calls.js';
 import type { CallLimits, EngineExecutor } from './executor.js';
-import { CancelledError, TimeoutError } from '../errors.js';
+import { CancelledError, QueueTimeoutError, TimeoutError } from '../errors.js';
 import { fromTransported } from './error-transport.js';
 
 export class InThreadExecutor implements EngineExecutor {
@@ -30,7 +30,13 @@ export class InThreadExecutor implements EngineExecutor {
     // not fire between calls; one turn of the loop lets them, before the signal is read.
     if (limits.signal) await nextLoopTurn();
     if (limits.signal?.aborted) throw new CancelledError('request cancelled by the caller', { cause: limits.signal.reason });
-    if (performance.now() >= limits.deadlineAt) throw new TimeoutError(`call exceeded its ${limits.timeoutMs} ms deadline`);
+    const { clock } = limits;
+    if (performance.now() >= clock.waitsUntil) {
+      throw clock.started
+        ? new TimeoutError(`the request exceeded its ${clock.timeoutMs} ms deadline`, false)
+        : new QueueTimeoutError(`the calls before it took the whole ${clock.timeoutMs} ms: the engine is overloaded`);
+    }
+    clock.start();
     const outcome = await this.caller.execute(call);
     if (!outcome.ok) throw fromTransported(outcome.error);
     return outcome.value;

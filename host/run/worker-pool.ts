@@ -1,16 +1,22 @@
-// Worker threads that run component calls (piscina). A call past its deadline, or cancelled by the
-// caller, has its worker terminated (piscina stops a running task's thread on abort) and replaced; so
-// is a worker that runs out of JS heap.
+// Worker threads that run component calls (piscina). Calls wait here, in arrival order, for a free worker
+// (piscina never queues); when several wait, a freed worker takes a share of them as one task, so a busy
+// pool pays one thread hop for many small calls. Each call is timed from its own start in the worker. A
+// call past its deadline, or cancelled while it runs, has its worker terminated (piscina stops a running
+// task's thread on abort) and replaced, as does one that runs out of JS heap; that call gets the error, and
+// the other calls of its task wait again for a worker.
 import { availableParallelism } from 'node:os';
 import { debuglog } from 'node:util';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Piscina } from 'piscina';
 import type { ComponentPayload } from './component-instance.js';
-import { receivedResult, type EngineCall, type EngineCallOutcome, type EngineCallResults, type EngineMethod } from './engine-calls.js';
+import { receivedResult, type EngineCall, type EngineCallResults, type EngineMethod } from './engine-calls.js';
 import type { CallLimits, EngineExecutor } from './executor.js';
-import { CancelledError, ComponentLoadError, messageOf, OutOfMemoryError, TimeoutError } from '../errors.js';
+import { CancelledError, ComponentLoadError, messageOf, OutOfMemoryError, QueueTimeoutError, TimeoutError } from '../errors.js';
 import { fromTransported } from './error-transport.js';
+import { packCall } from './call-transport.js';
+import { TaskProgress } from './task-progress.js';
+import type { PoolAnswers, PoolTask } from './pool-worker.js';
 import { PROJECT_ROOT } from '../files/package-paths.js';
 
 const WORKER_SCRIPT = join(PROJECT_ROOT, 'dist', 'host', 'run', 'pool-worker.js');
@@ -48,12 +54,17 @@ function workerHeapLimitMb(memoryLimitBytes: number): number {
 }
 
 export class EnginePool implements EngineExecutor {
-  /** Tasks are engine calls of any method (TypeScript cannot widen a call of method `M` to the union of
-   *  all calls, hence `unknown`); answers are checked against their call's method (`receivedResult`). */
-  private readonly piscina: Piscina<unknown, EngineCallOutcome>;
+  /** Tasks are batches of engine calls of any method; answers are checked against each call's method
+   *  (`receivedResult`). */
+  private readonly piscina: Piscina<PoolTask, PoolAnswers>;
   private readonly heapLimitMb: number;
   readonly concurrency: number;
   readonly stopsRunningCalls = true;
+  /** Tasks running on a worker. */
+  private busy = 0;
+  /** Calls waiting for a worker, in arrival order. */
+  private readonly waiting: PendingCall[] = [];
+  private closed = false;
 
   /** Every worker gets `component` once, at start, and calls nothing else. */
   constructor(component: ComponentPayload, options: PoolOptions = {}) {
@@ -78,28 +89,176 @@ export class EnginePool implements EngineExecutor {
   }
 
   /** Runs one engine call in a worker; every failure is a typed error. */
-  async run<M extends EngineMethod>(call: EngineCall<M>, limits: CallLimits): Promise<EngineCallResults[M]> {
-    const deadline = AbortSignal.timeout(Math.max(0, Math.ceil(limits.deadlineAt - performance.now())));
-    const signal = limits.signal ? AbortSignal.any([deadline, limits.signal]) : deadline;
-    let outcome: EngineCallOutcome;
-    try {
-      outcome = await this.piscina.run(call, { signal });
-    } catch (error) {
-      // The caller's reason (its own value, or AbortSignal.timeout's TimeoutError) says why it gave up.
-      if (limits.signal?.aborted) throw new CancelledError('request cancelled by the caller', { cause: limits.signal.reason });
-      if (deadline.aborted) throw new TimeoutError(`call exceeded its ${limits.timeoutMs} ms deadline; the worker was terminated`, { cause: error });
-      if (isWorkerOutOfMemory(error)) {
-        throw new OutOfMemoryError(`the worker running the call ran out of its ${this.heapLimitMb} MiB JS heap and was replaced`, { cause: error });
-      }
-      throw error;
-    }
-    if (!outcome.ok) throw fromTransported(outcome.error);
-    return receivedResult(call.method, outcome.value);
+  run<M extends EngineMethod>(call: EngineCall<M>, limits: CallLimits): Promise<EngineCallResults[M]> {
+    return new Promise((resolve, reject) => {
+      if (this.closed) return reject(new CancelledError('the engine was closed'));
+      const pending = new PendingCall(call as EngineCall, limits, (value) => resolve(value as EngineCallResults[M]), reject, this.waiting);
+      if (limits.signal?.aborted) return pending.settle(cancelled(limits.signal));
+      pending.wait();
+      this.dispatch();
+    });
   }
 
   async close(): Promise<void> {
+    this.closed = true;
+    for (const pending of [...this.waiting]) pending.settle(new CancelledError('the engine was closed'));
     await this.piscina.destroy();
   }
+
+  /** Gives waiting calls to free workers: each free worker takes an even share of those waiting. */
+  private dispatch(): void {
+    while (this.busy < this.concurrency && this.waiting.length > 0) {
+      const share = Math.min(MAX_CALLS_PER_TASK, Math.ceil(this.waiting.length / (this.concurrency - this.busy)));
+      const calls = this.waiting.splice(0, share);
+      this.busy++;
+      void this.runTask(calls).finally(() => {
+        this.busy--;
+        this.dispatch();
+      });
+    }
+  }
+
+  /**
+   * Runs `calls` as one task. Each call has the time left to its request at dispatch, counted from its own
+   * start in the worker; a worker that is still starting (replacing one stopped before) has up to a whole
+   * timeout to get ready, uncharged. A call that overruns (or is cancelled while it runs) stops the worker:
+   * it gets the error, the calls after it (and before it: their answers went with the worker) wait again.
+   */
+  private async runTask(calls: PendingCall[]): Promise<void> {
+    const progress = TaskProgress.create(calls.length);
+    const dispatchedAt = Date.now();
+    for (const pending of calls) pending.dispatch(progress, calls.indexOf(pending));
+    const stop = new AbortController();
+    let culprit: { index: number; error: Error } | undefined;
+    const stopWorker = (index: number, error: Error) => {
+      culprit ??= { index, error };
+      stop.abort();
+    };
+    let timer: NodeJS.Timeout | undefined;
+    const watch = (delayMs: number) => {
+      timer = setTimeout(() => {
+        const running = progress.running;
+        const startupMs = Math.max(...calls.map((pending) => pending.limits.clock.timeoutMs));
+        const limitMs = running < 0 ? dispatchedAt + startupMs : dispatchedAt + progress.startedMs + calls[running]!.allowanceMs;
+        if (Date.now() < limitMs) return watch(limitMs - Date.now());
+        const { timeoutMs } = calls[Math.max(0, running)]!.limits.clock;
+        stopWorker(running, new TimeoutError(`call exceeded its ${timeoutMs} ms deadline; the worker was terminated`, true));
+      }, Math.ceil(Math.max(0, delayMs)));
+    };
+    watch(Math.min(...calls.map((pending) => pending.allowanceMs)));
+    for (const pending of calls) pending.onRunningCancel = (index) => stopWorker(index, cancelled(pending.limits.signal));
+    let answers: PoolAnswers;
+    try {
+      answers = await this.piscina.run({ calls: calls.map((pending) => packCall(pending.call)), progress: progress.buffer, dispatchedAt }, { signal: stop.signal });
+    } catch (error) {
+      const blamed = culprit?.index ?? progress.running;
+      const failure = culprit?.error ?? (isWorkerOutOfMemory(error) ? new OutOfMemoryError(`the worker running the call ran out of its ${this.heapLimitMb} MiB JS heap and was replaced`, { cause: error }) : error);
+      if (failure instanceof Error && culprit === undefined) failure.cause ??= error;
+      calls.forEach((pending, index) => {
+        // Before any call started (the component would not instantiate, or the pool was closed), the task failed as a whole.
+        if (index === blamed || blamed < 0 || this.closed) pending.settle(failure);
+        else pending.wait(true);
+      });
+      this.waiting.sort((a, b) => a.arrival - b.arrival);
+      return;
+    } finally {
+      clearTimeout(timer);
+    }
+    calls.forEach((pending, index) => {
+      const answer = answers[index];
+      if (answer === undefined) return pending.settle(cancelled(pending.limits.signal));
+      if (!answer.ok) return pending.settle(fromTransported(answer.error));
+      try {
+        pending.settle(undefined, receivedResult(pending.call.method, answer.value));
+      } catch (error) {
+        pending.settle(error);
+      }
+    });
+  }
+}
+
+/** Calls one task carries at most: a freed worker takes an even share of the waiting calls, up to this. */
+const MAX_CALLS_PER_TASK = 64;
+
+let arrivals = 0;
+
+/** A call from its arrival to its answer: waiting (for a worker, until its clock says), then dispatched. */
+class PendingCall {
+  /** Arrival order: a call that waits again keeps its place. */
+  readonly arrival = arrivals++;
+  /** The call's running time, fixed when it is first dispatched. */
+  allowanceMs = 0;
+  private dispatched = false;
+  private settled = false;
+  private waitTimer: NodeJS.Timeout | undefined;
+  private task: { progress: TaskProgress; index: number } | undefined;
+  /** Set by the task running it: stops the worker, the call being cancelled while it runs. */
+  onRunningCancel: ((index: number) => void) | undefined;
+  private readonly onAbort = () => this.cancel();
+
+  constructor(
+    readonly call: EngineCall,
+    readonly limits: CallLimits,
+    private readonly resolve: (value: unknown) => void,
+    private readonly reject: (error: unknown) => void,
+    private readonly queue: PendingCall[],
+  ) {
+    limits.signal?.addEventListener('abort', this.onAbort, { once: true });
+  }
+
+  /** Joins the queue (again, after its task's worker was stopped for another call), until its clock runs out. */
+  wait(again = false): void {
+    if (this.settled) return;
+    if (again && this.limits.signal?.aborted) return this.settle(cancelled(this.limits.signal));
+    this.task = undefined;
+    this.onRunningCancel = undefined;
+    this.queue.push(this);
+    const { clock } = this.limits;
+    // A call that waits again has its allowance already: it runs when a worker is free.
+    if (again) return;
+    this.waitTimer = setTimeout(
+      () =>
+        this.settle(
+          clock.started
+            ? new TimeoutError(`the request exceeded its ${clock.timeoutMs} ms deadline waiting for a worker`, false)
+            : new QueueTimeoutError(`no worker was free within ${clock.timeoutMs} ms: the engine is overloaded`),
+        ),
+      Math.ceil(Math.max(0, clock.waitsUntil - performance.now())),
+    );
+  }
+
+  /** Leaves the queue for call `index` of a task. */
+  dispatch(progress: TaskProgress, index: number): void {
+    clearTimeout(this.waitTimer);
+    if (!this.dispatched) this.allowanceMs = Math.max(0, this.limits.clock.start() - performance.now());
+    this.dispatched = true;
+    this.task = { progress, index };
+  }
+
+  /** The caller cancelled: it stops waiting, is withdrawn from its task if it has not started, or stops its
+   *  worker if it runs (the other calls of the task wait again). */
+  cancel(): void {
+    if (this.settled) return;
+    const task = this.task;
+    if (task && !task.progress.withdraw(task.index)) return this.onRunningCancel?.(task.index);
+    this.settle(cancelled(this.limits.signal));
+  }
+
+  /** Answers the caller once: with `error`, or else with `value`. */
+  settle(error: unknown, value?: unknown): void {
+    if (this.settled) return;
+    this.settled = true;
+    clearTimeout(this.waitTimer);
+    this.limits.signal?.removeEventListener('abort', this.onAbort);
+    const index = this.queue.indexOf(this);
+    if (index >= 0) this.queue.splice(index, 1);
+    if (error === undefined) this.resolve(value);
+    else this.reject(error);
+  }
+}
+
+function cancelled(signal: AbortSignal | undefined): CancelledError {
+  return new CancelledError('request cancelled by the caller', { cause: signal?.reason });
 }
 
 /** Node ends a worker that reaches its heap limit with this error; piscina rejects its task with it. */

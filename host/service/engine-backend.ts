@@ -1,7 +1,8 @@
 // The backend without an admin API: one component, loaded, audited and admitted once at start (as `var`
 // loads it), serving every request until the server stops.
-import type { CallOptions, RiskEngine, RiskResult } from '../risk-engine.js';
-import type { RiskBackend, ServiceRequest } from './evaluation.js';
+import type { BatchOutcome, CallOptions, RiskEngine, RiskResult } from '../risk-engine.js';
+import type { ValidRiskRequest } from '../request/risk-request.js';
+import type { RiskBackend } from './evaluation.js';
 
 export class EngineBackend implements RiskBackend {
   constructor(private readonly engine: RiskEngine) {}
@@ -14,9 +15,12 @@ export class EngineBackend implements RiskBackend {
     return this.engine.concurrency;
   }
 
-  run(request: ServiceRequest, options: CallOptions): Promise<RiskResult> {
-    // Validated already: the engine does not parse it again.
-    return this.engine.run(request.valid, options);
+  run(request: ValidRiskRequest, options: CallOptions): Promise<RiskResult> {
+    return this.engine.run(request, options);
+  }
+
+  runBatch(requests: ValidRiskRequest[], options: CallOptions): Promise<BatchOutcome[]> {
+    return this.engine.runBatch(requests, options);
   }
 
   close(): Promise<void> {

@@ -1,16 +1,9 @@
-// One evaluation as the service runs it: on the serving engine, under its deadline, timed and counted;
+// Evaluations as the service runs them: on the serving engine, under its deadline, timed and counted;
 // when the component traps, times out or runs out of memory, on the fallback (if one is configured).
 import { ComponentTrapError, OutOfMemoryError, TimeoutError } from '../errors.js';
-import type { CallOptions, RiskResult } from '../risk-engine.js';
-import type { RiskRequest } from '../request/risk-request.js';
+import type { BatchOutcome, CallOptions, RiskResult } from '../risk-engine.js';
 import type { ValidRiskRequest } from '../request/risk-request.js';
 import type { RestartCause, ServiceMetrics } from './metrics.js';
-
-/** A request in both forms: as the body gave it (for a registry, which validates what it runs) and validated. */
-export interface ServiceRequest {
-  raw: RiskRequest;
-  valid: ValidRiskRequest;
-}
 
 /** What serves the requests: one engine (engine-backend.ts), or a registry of versions (registry-backend.ts). */
 export interface RiskBackend {
@@ -18,7 +11,9 @@ export interface RiskBackend {
   readonly version: string | undefined;
   /** Evaluations that can run at once. */
   readonly concurrency: number;
-  run(request: ServiceRequest, options: CallOptions): Promise<RiskResult>;
+  run(request: ValidRiskRequest, options: CallOptions): Promise<RiskResult>;
+  /** Many requests in one go (RiskEngine.runBatch), answered in order. */
+  runBatch(requests: ValidRiskRequest[], options: CallOptions): Promise<BatchOutcome[]>;
   close(): Promise<void>;
 }
 
@@ -33,6 +28,9 @@ export interface Evaluated {
   fallback: boolean;
 }
 
+/** One evaluation of a batch: its answer, or the error it ends with. */
+export type EvaluatedOutcome = { ok: true; evaluated: Evaluated } | { ok: false; error: unknown };
+
 export class Evaluator {
   constructor(
     private readonly backend: RiskBackend,
@@ -40,32 +38,66 @@ export class Evaluator {
     private readonly fallback: RiskFallback | undefined,
   ) {}
 
-  async evaluate(request: ServiceRequest, options: CallOptions): Promise<Evaluated> {
-    const method = request.valid.method;
-    const timer = this.metrics.engineCallDuration.startTimer({ method });
+  async evaluate(request: ValidRiskRequest, options: CallOptions): Promise<Evaluated> {
+    const timer = this.metrics.engineCallDuration.startTimer({ method: request.method });
     try {
       const result = await this.backend.run(request, options);
-      if (request.valid.method === 'monte-carlo') this.metrics.pathsSimulated.inc(request.valid.paths);
+      this.simulated(request);
       return { result, fallback: false };
     } catch (error) {
-      const cause = restartCause(error);
-      if (cause === undefined) throw error;
-      this.metrics.workerRestarts.inc({ cause });
-      if (!this.fallback) throw error;
-      this.metrics.fallbacks.inc({ cause });
-      // Its own deadline: the engine's time is spent, the reference gets the full timeout again.
-      const result = await this.fallback.run(request.valid, { timeoutMs: options.timeoutMs });
-      if (request.valid.method === 'monte-carlo') this.metrics.pathsSimulated.inc(request.valid.paths);
-      return { result, fallback: true };
+      return await this.fallBack(request, error, options);
     } finally {
       timer();
     }
   }
+
+  /** Evaluates `requests` together (one engine task per worker); each failure falls back on its own. */
+  async evaluateBatch(requests: ValidRiskRequest[], options: CallOptions): Promise<EvaluatedOutcome[]> {
+    const timer = this.metrics.engineCallDuration.startTimer({ method: 'batch' });
+    try {
+      const outcomes = await this.backend.runBatch(requests, options);
+      return await Promise.all(
+        outcomes.map(async (outcome, i): Promise<EvaluatedOutcome> => {
+          const request = requests[i]!;
+          if (outcome.ok) {
+            this.simulated(request);
+            return { ok: true, evaluated: { result: outcome.result, fallback: false } };
+          }
+          try {
+            return { ok: true, evaluated: await this.fallBack(request, outcome.error, options) };
+          } catch (error) {
+            return { ok: false, error };
+          }
+        }),
+      );
+    } finally {
+      timer();
+    }
+  }
+
+  /** Counts the engine's failure and answers from the fallback, if the failure discarded an instance and
+   *  there is one; otherwise rethrows. */
+  private async fallBack(request: ValidRiskRequest, error: unknown, options: CallOptions): Promise<Evaluated> {
+    const cause = restartCause(error);
+    if (cause === undefined) throw error;
+    this.metrics.workerRestarts.inc({ cause });
+    if (!this.fallback) throw error;
+    this.metrics.fallbacks.inc({ cause });
+    // Its own deadline: the engine's time is spent, the reference gets the full timeout again.
+    const result = await this.fallback.run(request, { timeoutMs: options.timeoutMs });
+    this.simulated(request);
+    return { result, fallback: true };
+  }
+
+  private simulated(request: ValidRiskRequest): void {
+    if (request.method === 'monte-carlo') this.metrics.pathsSimulated.inc(request.paths);
+  }
 }
 
-/** Why the component's instance was discarded, for a failure that discards it. */
+/** Why the component's instance was discarded, for a failure that discards it: a request that timed out
+ *  while no call of it ran (waiting for a worker) stopped no worker and says nothing of the component. */
 export function restartCause(error: unknown): RestartCause | undefined {
-  if (error instanceof TimeoutError) return 'timeout';
+  if (error instanceof TimeoutError) return error.workerStopped ? 'timeout' : undefined;
   if (error instanceof OutOfMemoryError) return 'oom';
   if (error instanceof ComponentTrapError) return 'trap';
   return undefined;

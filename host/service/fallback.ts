@@ -38,7 +38,7 @@ export class ReferenceFallback implements RiskFallback {
     try {
       report = await this.piscina.run(request, { signal: AbortSignal.timeout(timeoutMs) });
     } catch (error) {
-      if (error instanceof Error && error.name === 'AbortError') throw new TimeoutError(`the reference fallback exceeded its ${timeoutMs} ms deadline`, { cause: error });
+      if (error instanceof Error && error.name === 'AbortError') throw new TimeoutError(`the reference fallback exceeded its ${timeoutMs} ms deadline`, true, { cause: error });
       throw error;
     }
     return riskResult(REFERENCE_IDENTITY, request, report, started);

@@ -27,7 +27,7 @@ export class ServiceMetrics {
   });
   readonly engineCallDuration = new Histogram({
     name: `${PREFIX}engine_call_duration_seconds`,
-    help: 'Time one evaluation spent in the engine (or its fallback), queueing excluded',
+    help: 'Time one evaluation (method batch: all the evaluations of one /v1/batch) spent in the engine or its fallback, queueing excluded',
     labelNames: ['method'] as const,
     buckets: DURATION_BUCKETS,
     registers: [this.registry],

@@ -1,9 +1,10 @@
 // The backend with operations: a ComponentRegistry of versions, one serving, swapped and rolled back without
 // dropping a request (the registry's guarantee), every change in its audit log under the acting name; and
 // the automatic rollback of a version that fails repeatedly right after it started serving.
-import type { CallOptions, RiskResult } from '../risk-engine.js';
+import type { BatchOutcome, CallOptions, RiskResult } from '../risk-engine.js';
+import type { ValidRiskRequest } from '../request/risk-request.js';
 import type { ComponentRegistry, RegisteredVersion, ShadowReport } from '../versions/registry.js';
-import { restartCause, type RiskBackend, type ServiceRequest } from './evaluation.js';
+import { restartCause, type RiskBackend } from './evaluation.js';
 import type { ServiceMetrics, SwapKind } from './metrics.js';
 
 /** When a newly swapped-in version is rolled back on its own: `failures` traps, timeouts or OOMs among its
@@ -66,17 +67,25 @@ export class RegistryBackend implements RiskBackend {
     return this.registry.servingVersion;
   }
 
-  async run(request: ServiceRequest, options: CallOptions): Promise<RiskResult> {
+  async run(request: ValidRiskRequest, options: CallOptions): Promise<RiskResult> {
     // Read in the tick `registry.run` picks its version in, so this is the version that runs the request.
-    const version = this.registry.servingVersion;
-    const probation = this.onProbation(version);
+    const probation = this.onProbation(this.registry.servingVersion);
     if (probation) probation.requests++;
     try {
-      return await this.registry.run(request.raw, options);
+      return await this.registry.run(request, options);
     } catch (error) {
       if (probation && restartCause(error) !== undefined) this.failed(probation);
       throw error;
     }
+  }
+
+  /** A batch counts on probation as its evaluations would one by one. */
+  async runBatch(requests: ValidRiskRequest[], options: CallOptions): Promise<BatchOutcome[]> {
+    const probation = this.onProbation(this.registry.servingVersion);
+    if (probation) probation.requests += requests.length;
+    const outcomes = await this.registry.runBatch(requests, options);
+    if (probation) for (const outcome of outcomes) if (!outcome.ok && restartCause(outcome.error) !== undefined) this.failed(probation);
+    return outcomes;
   }
 
   list(): RegisteredVersion[] {

@@ -2,7 +2,7 @@
 // each admitted through the bounded queue and answered with the CLI's `--json` object or a problem.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { terminalJson } from '../report/terminal-text.js';
-import { RISK_METHODS, type RiskMethod } from '../request/risk-request.js';
+import { RISK_METHODS, type RiskMethod, type ValidRiskRequest } from '../request/risk-request.js';
 import type { RiskResult } from '../risk-engine.js';
 import type { Evaluated, Evaluator } from './evaluation.js';
 import { problemOf } from './problems.js';
@@ -13,8 +13,6 @@ export interface RiskRouteOptions {
   evaluator: Evaluator;
   queue: RequestQueue;
   maxBatch: number;
-  /** Evaluations of one batch run at once (the engine's concurrency). */
-  batchConcurrency: number;
   timeoutMs: number | undefined;
 }
 
@@ -33,7 +31,7 @@ declare module 'fastify' {
 }
 
 export function registerRiskRoutes(app: FastifyInstance, options: RiskRouteOptions): void {
-  const { evaluator, queue, maxBatch, batchConcurrency, timeoutMs } = options;
+  const { evaluator, queue, maxBatch, timeoutMs } = options;
   const call = { timeoutMs };
 
   for (const method of RISK_METHODS) {
@@ -41,8 +39,8 @@ export function registerRiskRoutes(app: FastifyInstance, options: RiskRouteOptio
       `/v1/${method}`,
       { schema: { summary: `${method} VaR/ES of a portfolio`, body: methodBodySchema(method) }, onRequest: track(method) },
       async (request, reply) => {
-        const serviceRequest = serviceRequestOf(method, request.body as Record<string, unknown>);
-        const evaluated = await queue.run(() => evaluator.evaluate(serviceRequest, call));
+        const valid = serviceRequestOf(method, request.body as Record<string, unknown>);
+        const evaluated = await queue.run(() => evaluator.evaluate(valid, call));
         settle(request, evaluated.fallback ? 'fallback' : 'ok', evaluated.fallback ? undefined : evaluated.result);
         return sendJson(reply, answer(evaluated, request.id));
       },
@@ -54,16 +52,22 @@ export function registerRiskRoutes(app: FastifyInstance, options: RiskRouteOptio
     { schema: { summary: 'many evaluations in one round trip, answered in order', body: batchBodySchema(maxBatch) }, onRequest: track('batch') },
     async (request, reply) => {
       const items = (request.body as { requests: Record<string, unknown>[] }).requests;
-      const results = await queue.run(() =>
-        mapLimited(items, batchConcurrency, async (item) => {
-          try {
-            const evaluated = await evaluator.evaluate(serviceRequestOf(item.method as RiskMethod, item), call);
-            return answer(evaluated);
-          } catch (error) {
-            return problemOf(error);
-          }
-        }),
-      );
+      const results = new Array<unknown>(items.length);
+      // Each item is checked on its own: a bad one is answered with its error, the others still run.
+      const valid: { index: number; request: ValidRiskRequest }[] = [];
+      items.forEach((item, index) => {
+        try {
+          valid.push({ index, request: serviceRequestOf(item.method as RiskMethod, item) });
+        } catch (error) {
+          results[index] = problemOf(error);
+        }
+      });
+      if (valid.length > 0) {
+        const outcomes = await queue.run(() => evaluator.evaluateBatch(valid.map((item) => item.request), call));
+        outcomes.forEach((outcome, i) => {
+          results[valid[i]!.index] = outcome.ok ? answer(outcome.evaluated) : problemOf(outcome.error);
+        });
+      }
       settle(request, 'ok');
       return sendJson(reply, { requestId: request.id, results });
     },
@@ -93,18 +97,4 @@ function answer({ result, fallback }: Evaluated, requestId?: string): RiskResult
 /** The same serialisation as `wasm-risk var --json` (terminalJson: unsafe characters in component text escaped). */
 function sendJson(reply: FastifyReply, value: unknown): FastifyReply {
   return reply.type('application/json').send(terminalJson(value));
-}
-
-/** `work` over `items` with at most `limit` running at once; results in the items' order. */
-async function mapLimited<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const runner = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await work(items[index]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, runner));
-  return results;
 }

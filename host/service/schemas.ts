@@ -5,9 +5,7 @@
 import { z } from 'zod';
 import { InvalidInputError } from '../errors.js';
 import { portfolioSchema } from '../request/portfolio.js';
-import { closedFormOptionsSchema, monteCarloOptionsSchema, RISK_METHODS, validateRiskRequest, type RiskMethod, type RiskRequest } from '../request/risk-request.js';
-import { parseOrThrow } from '../request/validation.js';
-import type { ServiceRequest } from './evaluation.js';
+import { closedFormOptionsSchema, monteCarloOptionsSchema, RISK_METHODS, validateRiskRequest, type RiskMethod, type ValidRiskRequest } from '../request/risk-request.js';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -54,20 +52,11 @@ export function batchBodySchema(maxBatch: number): JsonSchema {
   };
 }
 
-/** A body (already schema-checked, or a batch item) as the request the engine takes, validated, and in
- *  the raw form a registry validates again; errors name the field as the body spells it
- *  (`portfolio.assets[0].vol`). */
-export function serviceRequestOf(method: RiskMethod, body: Record<string, unknown>): ServiceRequest {
-  const { portfolio, seed, method: _method, ...options } = body;
-  const spec = parseOrThrow(portfolioSchema, portfolio, 'portfolio');
-  const valid = validateRiskRequest({ method, portfolio: spec, ...options, ...(seed === undefined ? {} : { seed: seedOf(seed) }) });
-  // Every option as validated, so the registry's second validation sees exactly what this one accepted.
-  const { horizonDays, confidence } = valid;
-  const raw: RiskRequest =
-    valid.method === 'monte-carlo'
-      ? { method: valid.method, portfolio: spec, paths: valid.paths, seed: valid.seed, horizonDays, confidence, antithetic: valid.antithetic }
-      : { method: valid.method, portfolio: spec, horizonDays, confidence };
-  return { raw, valid };
+/** A body (already schema-checked, or a batch item) as the request the engine takes, validated; errors
+ *  name the field as the body spells it (`portfolio.assets[0].vol`). */
+export function serviceRequestOf(method: RiskMethod, body: Record<string, unknown>): ValidRiskRequest {
+  const { seed, method: _method, ...fields } = body;
+  return validateRiskRequest({ method, ...fields, ...(seed === undefined ? {} : { seed: seedOf(seed) }) }, { portfolioField: 'portfolio' });
 }
 
 function seedOf(seed: unknown): bigint | unknown {

@@ -118,7 +118,6 @@ export async function createRiskServer(options: RiskServerOptions): Promise<Risk
     evaluator,
     queue,
     maxBatch: options.maxBatch ?? DEFAULT_MAX_BATCH,
-    batchConcurrency: backend.concurrency,
     timeoutMs: options.timeoutMs,
   });
 

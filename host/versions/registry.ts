@@ -20,7 +20,8 @@ import {
 import { loadGoldenVectors, verifyGoldenVectors, type GoldenVectors } from './golden-vectors.js';
 import type { PortfolioSpec } from '../request/portfolio.js';
 import { validateRiskRequest, type ClosedFormOptions, type RiskRequest, type ValidRiskRequest } from '../request/risk-request.js';
-import { RiskEngine, type CallOptions, type MonteCarloCallOptions, type RiskResult, type RunOptions } from '../risk-engine.js';
+import { RiskEngine, type BatchOutcome, type CallOptions, type MonteCarloCallOptions, type RiskResult, type RunOptions } from '../risk-engine.js';
+import { validateOnce } from '../request/validation.js';
 import { defaultActor, SwapAuditLog, type VersionRef } from './swap-audit-log.js';
 
 const debug = debuglog('wasm-risk');
@@ -197,19 +198,35 @@ export class ComponentRegistry {
   }
 
   /** Runs one request on the serving version (and, in shadow mode, on the candidate too). */
-  async run(request: RiskRequest, options: RunOptions = {}): Promise<RiskResult> {
+  async run(request: RiskRequest | ValidRiskRequest, options: RunOptions = {}): Promise<RiskResult> {
     // Read once: a swap after this line does not move this request.
     const engine = this.entry(this.activeVersionOrThrow()).engine;
     // Validated once, for the serving version and the shadow alike.
-    const valid = validateRiskRequest(request);
+    const valid = validateOnce<RiskRequest, ValidRiskRequest>(request, validateRiskRequest);
     const result = await engine.run(valid, options);
-    const shadow = this.shadow;
-    if (shadow && shadow.entry.engine !== engine) {
-      const comparison = this.compareInShadow(shadow, valid, { signal: options.signal, timeoutMs: options.timeoutMs }, result);
-      shadow.pending.add(comparison);
-      void comparison.finally(() => shadow.pending.delete(comparison));
-    }
+    this.shadowCompare(engine, valid, options, result);
     return result;
+  }
+
+  /** Runs many requests on the serving version (RiskEngine.runBatch), answered in order; in shadow mode
+   *  each answered one is compared on the candidate too. */
+  async runBatch(requests: readonly (RiskRequest | ValidRiskRequest)[], options: CallOptions = {}): Promise<BatchOutcome[]> {
+    const engine = this.entry(this.activeVersionOrThrow()).engine;
+    const outcomes = await engine.runBatch(requests, options);
+    outcomes.forEach((outcome, i) => {
+      if (outcome.ok) this.shadowCompare(engine, requests[i]!, options, outcome.result);
+    });
+    return outcomes;
+  }
+
+  /** In shadow mode, runs `request` on the candidate too and records the difference (not awaited). */
+  private shadowCompare(served: RiskEngine, request: RiskRequest | ValidRiskRequest, options: CallOptions, result: RiskResult): void {
+    const shadow = this.shadow;
+    if (!shadow || shadow.entry.engine === served) return;
+    const valid = validateOnce<RiskRequest, ValidRiskRequest>(request, validateRiskRequest);
+    const comparison = this.compareInShadow(shadow, valid, { signal: options.signal, timeoutMs: options.timeoutMs }, result);
+    shadow.pending.add(comparison);
+    void comparison.finally(() => shadow.pending.delete(comparison));
   }
 
   monteCarlo(portfolio: PortfolioSpec, options: MonteCarloCallOptions = {}): Promise<RiskResult> {

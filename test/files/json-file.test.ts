@@ -80,27 +80,70 @@ function referenceFirstDuplicate(text: string): (string | number)[] | undefined 
   return duplicate;
 }
 
-/** JSON text whose objects draw keys from a few names (one of them also written escaped), so duplicates are common. */
+const whitespace = fc.constantFrom('', '', ' ', '\n  ', '\t', '\r\n');
+/**
+ * Keys from a few names, so duplicates are common; a name may be written in two ways (`"\u0061"` is `"a"`,
+ * `"\""` is `"\u0022"`), and some hold JSON's own punctuation.
+ */
+const key = fc.constantFrom('"a"', '"\\u0061"', '"\\""', '"\\u0022"', '"\\\\"', '"\\u005c"', '"{/"', '"{\\/"', '""', '"__proto__"', '"a,b:}"');
+/** Value strings that look like structure: braces, quotes, backslashes, commas and colons (`"\"a\": 1"` ends like a key). */
+const stringValue = fc.constantFrom('"a"', '"{\\"a\\":1}"', '"}"', '"{"', '"\\\\"', '"\\\\\\""', '"[,]"', '":"', '"\\"a\\": 1"', '","');
+
+/** JSON text: nested arrays and objects (empty ones included), with whitespace anywhere it may go. */
 const jsonText = fc.letrec<{ value: string }>((tie) => ({
   value: fc.oneof(
     { depthSize: 'small' },
-    fc.constantFrom('1', '-0.5e3', 'true', 'null', '"a"', '"{\\"a\\":1}"'),
-    fc.array(tie('value'), { maxLength: 4 }).map((items) => `[${items.join(', ')}]`),
+    fc.constantFrom('1', '-0.5e3', 'true', 'null'),
+    stringValue,
     fc
-      .array(fc.tuple(fc.constantFrom('"a"', '"b"', '"\\u0061"', '""', '"__proto__"'), tie('value')), { maxLength: 4 })
-      .map((members) => `{${members.map(([key, value]) => `${key}: ${value}`).join(', ')}}`),
+      .tuple(whitespace, fc.array(fc.tuple(whitespace, tie('value'), whitespace), { maxLength: 4 }))
+      .map(([inside, items]) => `[${inside}${items.map(([before, value, after]) => before + value + after).join(',')}]`),
+    fc
+      .tuple(whitespace, fc.array(fc.tuple(whitespace, key, whitespace, whitespace, tie('value'), whitespace), { maxLength: 4 }))
+      .map(([inside, members]) => `{${inside}${members.map(([a, name, b, c, value, d]) => `${a}${name}${b}:${c}${value}${d}`).join(',')}}`),
   ),
 })).value;
 
+/** JSON text hundreds of levels deep in arrays and objects, around any JSON text. */
+const deepText = fc
+  .tuple(fc.array(fc.constantFrom('[', '{"a": ', '{"b": 1, "a":', '[{}, [], {"a": 1}, '), { minLength: 100, maxLength: 400 }), jsonText)
+  .map(([levels, inner]) => levels.join('') + inner + [...levels].reverse().map((level) => (level.startsWith('[') ? ']' : '}')).join(''));
+
+/** One object with up to 40 keys (more than are compared one by one), each holding an object with the same key, and maybe one key again (escaped). */
+const largeObject = fc
+  .tuple(fc.uniqueArray(fc.nat(99), { maxLength: 40, size: 'max' }), fc.option(fc.tuple(fc.nat(), fc.nat()), { nil: undefined }))
+  .map(([names, again]) => {
+    const members = names.map((name) => `"k${name}": {"k${name}": [{"k${name}": 1}]}`);
+    if (again !== undefined && names.length > 0) {
+      const first = again[0] % names.length;
+      members.splice(first + 1 + (again[1] % (names.length - first)), 0, `"\\u006b${names[first]!}": 2`);
+    }
+    return `{"before": {}, "large": {${members.join(', ')}}, "after": 1}`;
+  });
+
 describe('firstDuplicateKey', () => {
-  it('finds the same first duplicate as a full visitor, on any JSON', () => {
+  it.each([
+    ['any JSON', jsonText],
+    ['deeply nested JSON', deepText],
+    ['a large object', largeObject],
+  ])('finds the same first duplicate as a full visitor, in %s', (_name, texts) => {
     fc.assert(
-      fc.property(jsonText, (text) => {
+      fc.property(texts, (text) => {
         JSON.parse(text);
         expect(firstDuplicateKey(text)).toEqual(referenceFirstDuplicate(text));
       }),
       { numRuns: 2_000 },
     );
+  });
+
+  it('ends on a string left open, in a text JSON.parse refuses', () => {
+    expect(firstDuplicateKey('{"a": 1, "a": "x')).toEqual(['a']);
+    expect(firstDuplicateKey('{"a": "x, "b": 1}')).toBeUndefined();
+  });
+
+  it('finds a duplicate in an object of 100,000 keys (a quadratic scan would take the test past its timeout)', () => {
+    const text = `{${Array.from({ length: 100_000 }, (_, index) => `"k${index}": ${index}`).join(', ')}, "k99999": 0}`;
+    expect(firstDuplicateKey(text)).toEqual(['k99999']);
   });
 });
 

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ComponentPayload } from '../../host/run/component-instance.js';
 import type { EngineCall } from '../../host/run/engine-calls.js';
 import { EnginePool } from '../../host/run/worker-pool.js';
+import { RequestClock } from '../../host/run/executor.js';
 import { ComponentContractError, OutOfMemoryError } from '../../host/errors.js';
 import type { PortfolioSpec } from '../../host/request/portfolio.js';
 import { PROJECT_ROOT } from '../../host/files/package-paths.js';
@@ -115,7 +116,7 @@ describe('a worker that runs out of JS heap', () => {
   it('becomes the out-of-memory error, and the replaced worker answers the next call', async () => {
     const pool = new EnginePool(payload, { workers: 1 });
     try {
-      const limits = () => ({ deadlineAt: performance.now() + 60_000, timeoutMs: 60_000 });
+      const limits = () => ({ clock: new RequestClock(60_000) });
       const call: EngineCall<'parametric'> = { method: 'parametric', portfolio: { assets: [], correlation: [], riskFreeRate: 0, positions: [] }, horizonDays: 1, confidence: Float64Array.of(0.99) };
       for (let attempt = 0; attempt < 2; attempt++) {
         const error = await pool.run(call, limits()).catch((e: unknown) => e);

@@ -1,6 +1,6 @@
 // Hostile components behind the server: an endless loop is stopped at its deadline (504) and its worker
-// replaced, a panic is a 500 (the instance replaced), a memory bomb a 507; the server keeps answering and
-// /metrics counts each.
+// replaced, after which the next request gets the engine's numbers; a panic is a 500 (the instance
+// replaced), a memory bomb a 507; the server keeps answering and /metrics counts each.
 import { afterEach, describe, expect, it } from 'vitest';
 import { REFERENCE_IDENTITY, ReferenceFallback } from '../../host/service/fallback.js';
 import { fixture, get, PORTFOLIO, post, startServer, type TestServer } from './service-support.js';
@@ -16,6 +16,28 @@ const metric = async (target: TestServer, line: string) => {
   return Number(text.split('\n').find((candidate) => candidate.startsWith(`${line} `))?.split(' ')[1]);
 };
 
+/** The answers of a server on the real engine to `requests` (path, body), in order. */
+async function engineAnswers(requests: [path: string, body: unknown][]): Promise<Record<string, unknown>[]> {
+  const engine = await startServer();
+  try {
+    const answers = [];
+    for (const [path, body] of requests) answers.push((await post(engine, path, body)).body as Record<string, unknown>);
+    return answers;
+  } finally {
+    await engine.close();
+  }
+}
+
+/** The fields of an answer that are the model's, not the serving component's. */
+const NUMBERS = ['method', 'paths', 'horizonDays', 'seed', 'levels', 'meanPnl', 'stdPnl'];
+const numbersOf = (answer: Record<string, unknown>) => Object.fromEntries(NUMBERS.map((key) => [key, answer[key]]));
+
+// loop-on-trigger spins only on these inputs and is the engine for any other.
+const LOOP_TIMEOUT_MS = 500;
+const TRIGGER_PARAMETRIC = { portfolio: PORTFOLIO, horizonDays: 13 };
+const ORDINARY_PARAMETRIC = { portfolio: PORTFOLIO };
+const ORDINARY_MONTE_CARLO = { portfolio: PORTFOLIO, paths: 5_000, seed: '9' };
+
 describe('hostile components', () => {
   it('an endless loop: 504 at the deadline, the worker replaced, the server still answering', async () => {
     server = await startServer(fixture('infinite-loop'), {}, { timeoutMs: 500 });
@@ -27,6 +49,34 @@ describe('hostile components', () => {
     expect((await post(server, '/v1/parametric', { portfolio: PORTFOLIO })).status).toBe(504);
     expect(await metric(server, 'wasm_risk_worker_restarts_total{cause="timeout"}')).toBe(2);
     expect(await metric(server, 'wasm_risk_requests_total{method="parametric",outcome="error",code="ERR_TIMEOUT",version="1.0.0"}')).toBe(2);
+  });
+
+  it('a loop on one input: 504 for it within the deadline, and the very next request 200 with the engine\'s numbers', async () => {
+    const [parametric, monteCarlo] = await engineAnswers([
+      ['/v1/parametric', ORDINARY_PARAMETRIC],
+      ['/v1/monte-carlo', ORDINARY_MONTE_CARLO],
+    ]);
+    server = await startServer(fixture('loop-on-trigger'), {}, { timeoutMs: LOOP_TIMEOUT_MS });
+    const started = performance.now();
+    const stopped = await post(server, '/v1/parametric', TRIGGER_PARAMETRIC);
+    const elapsedMs = performance.now() - started;
+    expect(stopped.status).toBe(504);
+    expect(stopped.body).toMatchObject({ code: 'ERR_TIMEOUT', status: 504 });
+    // Answered at the deadline, not after it: the margin covers a busy shared machine, not a second deadline.
+    expect(elapsedMs).toBeGreaterThanOrEqual(LOOP_TIMEOUT_MS - 50);
+    expect(elapsedMs).toBeLessThan(LOOP_TIMEOUT_MS + 1_500);
+    const next = await post(server, '/v1/parametric', ORDINARY_PARAMETRIC);
+    expect(next.status, next.body.detail).toBe(200);
+    expect(next.body.fallback).toBeFalsy();
+    expect(numbersOf(next.body)).toEqual(numbersOf(parametric!));
+    // Chunked across both workers, the replaced one included.
+    const simulated = await post(server, '/v1/monte-carlo', ORDINARY_MONTE_CARLO);
+    expect(simulated.status).toBe(200);
+    expect(numbersOf(simulated.body)).toEqual(numbersOf(monteCarlo!));
+    expect((await get(server, '/readyz')).status).toBe(200);
+    expect(await metric(server, 'wasm_risk_worker_restarts_total{cause="timeout"}')).toBe(1);
+    expect(await metric(server, 'wasm_risk_requests_total{method="parametric",outcome="error",code="ERR_TIMEOUT",version="1.0.0"}')).toBe(1);
+    expect(await metric(server, 'wasm_risk_requests_total{method="parametric",outcome="ok",code="OK",version="1.0.0"}')).toBe(1);
   });
 
   it('a panic: 500 without fallback, and the next request reaches a fresh instance', async () => {
@@ -51,19 +101,13 @@ describe('hostile components', () => {
 
 describe('--fallback reference', () => {
   it('a panicking component: 200 from the reference, marked and counted, with the engine\'s numbers', async () => {
-    const engine = await startServer();
-    let expected: Record<string, unknown>;
-    try {
-      expected = (await post(engine, '/v1/monte-carlo', { portfolio: PORTFOLIO, paths: 5_000, seed: '9' })).body;
-    } finally {
-      await engine.close();
-    }
+    const [expected] = await engineAnswers([['/v1/monte-carlo', ORDINARY_MONTE_CARLO]]);
     server = await startServer(fixture('panicker'), {}, { fallback: new ReferenceFallback(1) });
-    const answer = await post(server, '/v1/monte-carlo', { portfolio: PORTFOLIO, paths: 5_000, seed: '9' });
+    const answer = await post(server, '/v1/monte-carlo', ORDINARY_MONTE_CARLO);
     expect(answer.status).toBe(200);
     expect(answer.body.fallback).toBe(true);
     expect(answer.body.component).toEqual(REFERENCE_IDENTITY);
-    for (const key of ['method', 'paths', 'horizonDays', 'seed', 'levels', 'meanPnl', 'stdPnl']) expect(answer.body[key]).toEqual(expected[key]);
+    expect(numbersOf(answer.body)).toEqual(numbersOf(expected!));
     expect(await metric(server, 'wasm_risk_fallbacks_total{cause="trap"}')).toBe(1);
     expect(await metric(server, 'wasm_risk_requests_total{method="monte-carlo",outcome="fallback",code="OK",version="1.0.0"}')).toBe(1);
   });
@@ -74,5 +118,31 @@ describe('--fallback reference', () => {
     expect(answer.status).toBe(200);
     expect(answer.body.fallback).toBe(true);
     expect(await metric(server, 'wasm_risk_fallbacks_total{cause="timeout"}')).toBe(1);
+  });
+
+  it('a loop on one input: that request answered 200 by the reference, the next one by the component', async () => {
+    const [triggered, ordinary] = await engineAnswers([
+      ['/v1/parametric', TRIGGER_PARAMETRIC],
+      ['/v1/parametric', ORDINARY_PARAMETRIC],
+    ]);
+    server = await startServer(fixture('loop-on-trigger'), {}, { timeoutMs: LOOP_TIMEOUT_MS, fallback: new ReferenceFallback(1) });
+    const rescued = await post(server, '/v1/parametric', TRIGGER_PARAMETRIC);
+    expect(rescued.status).toBe(200);
+    expect(rescued.body.fallback).toBe(true);
+    expect(rescued.body.component).toEqual(REFERENCE_IDENTITY);
+    // The reference's closed form differs from the engine's in the last bits (its own exp and erf).
+    expect(rescued.body.horizonDays).toBe(13);
+    rescued.body.levels.forEach((level: { var: number; es: number }, i: number) => {
+      const engine = (triggered!.levels as { var: number; es: number }[])[i]!;
+      expect(Math.abs(level.var - engine.var)).toBeLessThan(1e-12 * engine.var);
+      expect(Math.abs(level.es - engine.es)).toBeLessThan(1e-12 * engine.es);
+    });
+    const next = await post(server, '/v1/parametric', ORDINARY_PARAMETRIC);
+    expect(next.status).toBe(200);
+    expect(next.body.fallback).toBeFalsy();
+    expect(next.body.component).not.toEqual(REFERENCE_IDENTITY);
+    expect(numbersOf(next.body)).toEqual(numbersOf(ordinary!));
+    expect(await metric(server, 'wasm_risk_fallbacks_total{cause="timeout"}')).toBe(1);
+    expect(await metric(server, 'wasm_risk_worker_restarts_total{cause="timeout"}')).toBe(1);
   });
 });

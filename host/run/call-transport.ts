@@ -1,0 +1,95 @@
+// How an engine call crosses to a worker thread. A structured clone of a portfolio costs tens of µs each way
+// (every asset and position is an object with named fields: about 2 KB and 80 µs for 10 assets, more than
+// the component takes to answer a parametric request); packed into one Float64Array it is a copy of a
+// buffer. Only portfolios and past returns are packed; the rest of a call crosses as it is. Every number
+// crosses as the same 64 bits, so results are bit-identical to an in-thread call.
+import type { OptionKind, Portfolio, Position } from '../contract/types.js';
+import type { EngineCall, EngineMethod } from './engine-calls.js';
+
+/** Rows of equal width in one buffer. */
+interface PackedRows {
+  flat: Float64Array;
+  count: number;
+  width: number;
+}
+
+/** A call as it crosses: its portfolio (and returns) packed. */
+export type TransportedCall = Record<string, unknown> & { method: EngineMethod };
+
+const KIND_CODES: Record<'spot' | OptionKind, number> = { spot: 0, call: 1, put: 2 };
+const KINDS: readonly OptionKind[] = ['call', 'put'];
+/** Header: asset count, position count, risk-free rate. Then 3 numbers an asset, n² of correlation and 5 a position. */
+const HEADER = 3;
+const POSITION_FIELDS = 5;
+
+export function packCall(call: EngineCall): TransportedCall {
+  if (!('portfolio' in call)) return call;
+  const packed: TransportedCall = { ...call, portfolio: packPortfolio(call.portfolio) };
+  if (call.method === 'historical') packed.returns = packRows(call.returns, call.portfolio.assets.length);
+  return packed;
+}
+
+export function unpackCall(call: TransportedCall): EngineCall {
+  if (!(call.portfolio instanceof Float64Array)) return call as EngineCall;
+  const unpacked: Record<string, unknown> = { ...call, portfolio: unpackPortfolio(call.portfolio) };
+  if (call.method === 'historical') unpacked.returns = unpackRows(call.returns as PackedRows);
+  return unpacked as EngineCall;
+}
+
+function packPortfolio({ assets, correlation, riskFreeRate, positions }: Portfolio): Float64Array {
+  const n = assets.length;
+  const packed = new Float64Array(HEADER + 3 * n + n * n + POSITION_FIELDS * positions.length);
+  packed[0] = n;
+  packed[1] = positions.length;
+  packed[2] = riskFreeRate;
+  let at = HEADER;
+  for (const { spot, drift, vol } of assets) {
+    packed[at++] = spot;
+    packed[at++] = drift;
+    packed[at++] = vol;
+  }
+  for (const row of correlation) {
+    packed.set(row, at);
+    at += n;
+  }
+  for (const { assetIndex, quantity, instrument } of positions) {
+    packed[at++] = assetIndex;
+    packed[at++] = quantity;
+    if (instrument.tag === 'spot') {
+      packed[at++] = KIND_CODES.spot;
+      at += 2;
+    } else {
+      packed[at++] = KIND_CODES[instrument.val.kind];
+      packed[at++] = instrument.val.strike;
+      packed[at++] = instrument.val.expiryYears;
+    }
+  }
+  return packed;
+}
+
+function unpackPortfolio(packed: Float64Array): Portfolio {
+  const n = packed[0]!;
+  const m = packed[1]!;
+  let at = HEADER;
+  const assets = Array.from({ length: n }, () => ({ spot: packed[at++]!, drift: packed[at++]!, vol: packed[at++]! }));
+  const correlation = Array.from({ length: n }, () => packed.subarray(at, (at += n)));
+  const positions = Array.from({ length: m }, (): Position => {
+    const assetIndex = packed[at++]!;
+    const quantity = packed[at++]!;
+    const code = packed[at++]!;
+    const strike = packed[at++]!;
+    const expiryYears = packed[at++]!;
+    return { assetIndex, quantity, instrument: code === KIND_CODES.spot ? { tag: 'spot' } : { tag: 'european', val: { kind: KINDS[code - 1]!, strike, expiryYears } } };
+  });
+  return { assets, correlation, riskFreeRate: packed[2]!, positions };
+}
+
+function packRows(rows: readonly Float64Array[], width: number): PackedRows {
+  const flat = new Float64Array(rows.length * width);
+  rows.forEach((row, i) => flat.set(row, i * width));
+  return { flat, count: rows.length, width };
+}
+
+function unpackRows({ flat, count, width }: PackedRows): Float64Array[] {
+  return Array.from({ length: count }, (_, i) => flat.subarray(i * width, (i + 1) * width));
+}

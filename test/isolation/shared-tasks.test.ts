@@ -1,0 +1,71 @@
+// Calls that wait together cross to a worker together (worker-pool.ts): each still has its own deadline,
+// its own answer and its own error. A call that hangs stops its worker and fails alone; the calls that
+// shared its task are answered, with the numbers they get on their own. A call that never got a worker
+// fails as overloaded, stopping nothing.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CancelledError, QueueTimeoutError, TimeoutError } from '../../host/errors.js';
+import { RiskEngine, type BatchOutcome, type RiskResult } from '../../host/risk-engine.js';
+import { examplePortfolio, fixture } from '../support/fixtures.js';
+
+const portfolio = examplePortfolio();
+/** loop-on-trigger spins forever on a parametric or historical request with this horizon. */
+const TRIGGER_HORIZON = 13;
+const TIMEOUT_MS = 1_500;
+
+const numbers = (result: RiskResult) => ({ levels: result.levels, meanPnl: result.meanPnl, stdPnl: result.stdPnl });
+
+describe('calls sharing a worker task', () => {
+  let engine: RiskEngine;
+  let reference: RiskEngine;
+  beforeAll(async () => {
+    // One worker: every call but the first waits, so the waiting ones share tasks.
+    engine = await RiskEngine.load(fixture('loop-on-trigger'), { workers: 1, timeoutMs: TIMEOUT_MS });
+    reference = await RiskEngine.load(undefined, { isolation: 'in-thread' });
+  });
+  afterAll(async () => {
+    await engine.close();
+    await reference.close();
+  });
+
+  it('answer each call as it would be answered alone', async () => {
+    const horizons = Array.from({ length: 40 }, (_, i) => 1 + (i % 10));
+    const results = await Promise.all(horizons.map((horizonDays) => engine.parametric(portfolio, { horizonDays })));
+    for (const [i, horizonDays] of horizons.entries()) {
+      expect(numbers(results[i]!)).toEqual(numbers(await reference.parametric(portfolio, { horizonDays })));
+    }
+  });
+
+  it('a call that hangs fails alone; the calls of its task are answered', async () => {
+    const horizons = Array.from({ length: 30 }, (_, i) => (i === 7 ? TRIGGER_HORIZON : 1 + (i % 5)));
+    const outcomes = await engine.runBatch(horizons.map((horizonDays) => ({ method: 'parametric', portfolio, horizonDays })));
+    const failed = outcomes.flatMap((outcome, i) => (outcome.ok ? [] : [[i, outcome.error] as const]));
+    expect(failed).toHaveLength(1);
+    expect(failed[0]![0]).toBe(7);
+    expect(failed[0]![1]).toBeInstanceOf(TimeoutError);
+    expect((failed[0]![1] as TimeoutError).workerStopped).toBe(true);
+    for (const [i, horizonDays] of horizons.entries()) {
+      if (i === 7) continue;
+      expect(numbers((outcomes[i] as Extract<BatchOutcome, { ok: true }>).result)).toEqual(numbers(await reference.parametric(portfolio, { horizonDays })));
+    }
+  });
+
+  it('a call that finds no free worker before its deadline is refused as overloaded, stopping nothing', async () => {
+    const hung = engine.parametric(portfolio, { horizonDays: TRIGGER_HORIZON }).catch((e: unknown) => e);
+    const waiting = await engine.parametric(portfolio, { timeoutMs: 200 }).catch((e: unknown) => e);
+    expect(waiting).toBeInstanceOf(QueueTimeoutError);
+    const error = await hung;
+    expect(error).toBeInstanceOf(TimeoutError);
+    expect((error as TimeoutError).workerStopped).toBe(true);
+    // The worker that replaced the stopped one answers.
+    expect((await engine.parametric(portfolio)).levels).toHaveLength(2);
+  });
+
+  it('a waiting call the caller cancels is withdrawn; the others are answered', async () => {
+    const controller = new AbortController();
+    const calls = Array.from({ length: 20 }, (_, i) => engine.parametric(portfolio, i === 12 ? { signal: controller.signal } : {}).catch((e: unknown) => e));
+    controller.abort();
+    const outcomes = await Promise.all(calls);
+    expect(outcomes[12]).toBeInstanceOf(CancelledError);
+    expect(outcomes.filter((outcome) => outcome instanceof Error)).toHaveLength(1);
+  });
+});
