@@ -24,6 +24,8 @@ WASM_CARGO := RUSTC_BOOTSTRAP=1 RUSTC=/usr/bin/rustc CARGO_TARGET_DIR=$(CARGO_TA
 	CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER=wasm-ld-19 \
 	/usr/bin/cargo build --release --quiet -Zbuild-std=std,panic_abort --target wasm32-unknown-unknown
 endif
+# The distributed tests (test/distributed) start their own Redis for BullMQ.
+APT_PACKAGES += redis-server
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
 RISK_ENGINE := build/components/risk-engine.wasm

@@ -201,3 +201,21 @@ export class PathNotAllowedError extends WasmRiskError {
   readonly code = 'ERR_PATH_NOT_ALLOWED';
   readonly exitCode = 2;
 }
+
+/** Redis (the queue of distributed runs) cannot be reached, or went away and did not come back in time. */
+export class RedisUnavailableError extends WasmRiskError {
+  readonly code = 'ERR_REDIS_UNAVAILABLE';
+  readonly exitCode = 4;
+}
+
+/** A Redis URL that would send jobs in clear to anyone on the network: not loopback, no TLS, no password. */
+export class InsecureRedisError extends WasmRiskError {
+  readonly code = 'ERR_INSECURE_REDIS';
+  readonly exitCode = 1;
+}
+
+/** A distributed job names a component (by SHA-256) that its worker does not hold: jobs never carry code. */
+export class UnknownComponentError extends WasmRiskError {
+  readonly code = 'ERR_UNKNOWN_COMPONENT';
+  readonly exitCode = 1;
+}

@@ -20,6 +20,8 @@ import type { PortfolioSpec } from './request/portfolio.js';
 import { DEFAULT_COMPONENT } from './files/package-paths.js';
 import { mergeSortedRuns, summarizePnl, summarizeSortedLosses } from './report/risk-statistics.js';
 import { validateOnce } from './request/validation.js';
+import type { DistributedRuns } from './distributed/distributed-run.js';
+import { importDistributed } from './distributed/import-distributed.js';
 import {
   validateMonteCarloRequest,
   validateRiskRequest,
@@ -87,6 +89,8 @@ export class RiskEngine {
     private readonly executor: EngineExecutor,
     private readonly timeoutMs: number,
     readonly component: ComponentIdentity,
+    /** Where Monte Carlo runs go when the `distributed` option is set: chunk jobs for `wasm-risk worker`s. */
+    private readonly distributed?: DistributedRuns,
   ) {}
 
   /** Loads a component and starts where its calls run. `source` is a path, a `file:` URL or the
@@ -100,11 +104,13 @@ export class RiskEngine {
   /** Starts an engine over a component already loaded (and, in the registry, already checked); of the
    *  options only where and how long calls run apply, the rest shaped the image. */
   static async fromImage(image: ComponentImage, options: EngineOptions | ValidatedEngineOptions = {}): Promise<RiskEngine> {
-    const { isolation, workers, timeoutMs } = validateOnce<EngineOptions, ValidatedEngineOptions>(options, validateEngineOptions);
+    const { isolation, workers, timeoutMs, distributed } = validateOnce<EngineOptions, ValidatedEngineOptions>(options, validateEngineOptions);
     const executor = isolation === 'in-thread' ? new InThreadExecutor(image.payload) : new EnginePool(image.payload, { workers });
     try {
       const info = await executor.run({ method: 'info' }, limitsFor(timeoutMs));
-      return new RiskEngine(executor, timeoutMs, { ...info, sha256: image.sha256 });
+      // Imported only when used: BullMQ and ioredis stay unloaded for local runs.
+      const runs = distributed && (await (await importDistributed(() => import('./distributed/distributed-run.js'))).DistributedRuns.connect(distributed));
+      return new RiskEngine(executor, timeoutMs, { ...info, sha256: image.sha256 }, runs);
     } catch (error) {
       await executor.close();
       throw error;
@@ -116,6 +122,11 @@ export class RiskEngine {
     return this.executor.run({ method: 'info' }, this.limits(options));
   }
 
+  /** The linear memory and tables the component's instances hold now (as of their last calls), in bytes. */
+  get memoryBytes(): number {
+    return this.executor.memoryBytes();
+  }
+
   /** How many calls run at once (worker threads, or 1 in-thread). */
   get concurrency(): number {
     return this.executor.concurrency;
@@ -123,6 +134,7 @@ export class RiskEngine {
 
   /** Stops the worker threads, if any; the engine cannot be used afterwards. */
   async close(): Promise<void> {
+    await this.distributed?.close();
     await this.executor.close();
   }
 
@@ -138,9 +150,11 @@ export class RiskEngine {
     const valid = validateOnce<RiskRequest, ValidRiskRequest>(request, validateRiskRequest);
     const limits = this.limits(options);
     const report =
-      valid.method === 'monte-carlo'
-        ? summarizeSortedLosses(await this.sortedLosses(valid, limits, options), valid.confidence)
-        : await this.executor.run(closedFormCall(valid), limits);
+      valid.method !== 'monte-carlo'
+        ? await this.executor.run(closedFormCall(valid), limits)
+        : this.distributed
+          ? await this.distributed.report(valid, this.component, { ...options, timeoutMs: limits.clock.timeoutMs })
+          : summarizeSortedLosses(await this.sortedLosses(valid, limits, options), valid.confidence);
     return riskResult(this.component, valid, report, started);
   }
 
@@ -193,6 +207,12 @@ export class RiskEngine {
     const valid = validateOnce<MonteCarloRiskRequest, ValidMonteCarloRequest>(request, validateMonteCarloRequest);
     const pnl = await this.simulate(valid, this.limits(options), options);
     return { result: riskResult(this.component, valid, summarizePnl(pnl, valid.confidence), started), pnl };
+  }
+
+  /** The losses of paths [firstPath, firstPath + pathCount) of a run, ascending, from one call: one chunk of
+   *  a run split elsewhere (a distributed worker's job). */
+  async chunkSortedLosses(request: ValidMonteCarloRequest, firstPath: number, pathCount: number, options: CallOptions = {}): Promise<Float64Array> {
+    return this.executor.run({ method: 'sortedLosses', portfolio: request.portfolio, run: simulation(request, firstPath, pathCount) }, this.limits(options));
   }
 
   /** The P&L of every path in path order, from one call or from chunks. */

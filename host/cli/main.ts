@@ -13,6 +13,7 @@ import { PNL_FORMATS } from './pnl-output.js';
 import { swapCommand } from './swap-command.js';
 import { varCommand } from './var-command.js';
 import { verifyLogCommand } from './verify-log-command.js';
+import { workerCommand } from './worker-command.js';
 import { FALLBACKS, serveCommand } from './serve-command.js';
 
 /** Exit code for bad input (arguments, portfolio file): the caller can fix it. */
@@ -54,6 +55,10 @@ function buildProgram(): Command {
     .addOption(new Option('--pnl-format <format>', 'format of --pnl-out (default: from its extension)').choices(PNL_FORMATS))
     .option('--force', 'let --pnl-out replace an existing file')
     .addOption(new Option('--histogram', 'plot the P&L distribution under the table, VaR and ES marked (Monte Carlo)').conflicts('json'))
+    .addOption(new Option('--redis <url>', 'run the Monte Carlo paths as chunk jobs for `wasm-risk worker`s on this Redis (docs/distributed.md)').conflicts(['pnlOut', 'histogram']))
+    .option('--queue <name>', 'BullMQ queue of --redis (default wasm-risk)')
+    .option('--chunk-paths <n>', 'paths per chunk job, with --redis (default 1000000)', parseInteger('--chunk-paths'))
+    .option('--insecure-redis', 'accept a --redis off loopback with neither TLS (rediss://) nor a password')
     .action(varCommand);
   for (const option of [...riskRequestOptions(), ...admissionFlagOptions()]) riskRun.addOption(option);
 
@@ -98,6 +103,20 @@ function buildProgram(): Command {
     .option('--json', 'print one JSON object instead of the events')
     .action(verifyLogCommand);
 
+  const worker = program
+    .command('worker')
+    .description('run the chunk jobs of distributed Monte Carlo runs from a BullMQ queue (docs/distributed.md)')
+    .requiredOption('--redis <url>', 'redis:// or rediss:// URL of the queue')
+    .option('--queue <name>', 'BullMQ queue (default wasm-risk)')
+    .option('--concurrency <n>', 'chunks run at once, each in its own worker thread (default 1)', parseInteger('--concurrency'))
+    .option('--components-dir <dir>', 'the .wasm components this worker holds, besides the packaged engine; jobs name them by SHA-256')
+    .option('--insecure-redis', 'accept a --redis off loopback with neither TLS (rediss://) nor a password')
+    .option('--lock-ms <ms>', "a dead worker's chunk goes to another after about this long (default 30000)", parseInteger('--lock-ms'))
+    .option('--timeout-ms <ms>', 'deadline of each chunk (default 120000)', parseInteger('--timeout-ms'))
+    .option('--memory-limit-mb <mb>', "cap on the component's linear memory (default 512)", parseInteger('--memory-limit-mb'))
+    .action(workerCommand);
+  for (const option of admissionFlagOptions()) worker.addOption(option);
+
   const serve = program
     .command('serve')
     .description('serve risk requests over HTTP: /v1/<method>, /v1/batch, /healthz, /readyz, /metrics, /openapi.json')
@@ -124,7 +143,7 @@ function buildProgram(): Command {
   for (const option of admissionFlagOptions()) serve.addOption(option);
 
   // The commands that read input files take the cap on the large ones; the hook applies it before any is read.
-  for (const command of [riskRun, audit, compare, swap, serve]) {
+  for (const command of [riskRun, audit, compare, swap, serve, worker]) {
     command.addOption(new Option(`${MAX_INPUT_MB_FLAG} <mb>`, 'cap on the component and portfolio file sizes, in MiB (default 128)').argParser((mb: string) => parseMaxInputMb(mb, MAX_INPUT_MB_FLAG)));
   }
   program.hook('preAction', (_program, command) => {

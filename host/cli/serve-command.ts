@@ -7,7 +7,6 @@ import { stat } from 'node:fs/promises';
 import { readInputFile } from '../files/input-files.js';
 import { WRITABLE_BY_OTHERS } from '../files/private-files.js';
 import { DEFAULT_COMPONENT } from '../files/package-paths.js';
-import { DEFAULT_MEMORY_LIMIT_MB } from '../load/component-image.js';
 import { validateEngineOptions, type EngineOptions } from '../request/engine-options.js';
 import { RiskEngine } from '../risk-engine.js';
 import { readAdminTokens, registerAdminRoutes } from '../service/admin.js';
@@ -72,14 +71,13 @@ export async function serveCommand(options: ServeCommandOptions): Promise<void> 
   }
   const tokens = options.adminTokenFile === undefined ? undefined : await readAdminTokens(options.adminTokenFile);
   if (options.componentsDir !== undefined) await assertComponentsDirectory(options.componentsDir);
-  const memoryLimitMb = options.memoryLimitMb ?? DEFAULT_MEMORY_LIMIT_MB;
   // Loaded here, not at the CLI's start: fastify, prom-client and their plugins would slow every other command.
   const [{ createRiskServer }, { ServiceMetrics }] = await Promise.all([import('../service/server.js'), import('../service/metrics.js')]);
   const metrics = new ServiceMetrics();
   // The server's log, once there is a server: a version change is logged where the requests are.
   let log: ((change: VersionChange) => void) | undefined;
   const engineOptions: EngineOptions = { workers: options.workers, timeoutMs: options.timeoutMs, memoryLimitMb: options.memoryLimitMb, admission: await admissionOptionsFrom(options) };
-  const registry = tokens ? await registryBackend(options, engineOptions, metrics, memoryLimitMb, (change) => log?.(change)) : undefined;
+  const registry = tokens ? await registryBackend(options, engineOptions, metrics, (change) => log?.(change)) : undefined;
   const backend = registry ?? new EngineBackend(await RiskEngine.load(options.component ?? DEFAULT_COMPONENT, engineOptions));
   const server = await createRiskServer({
     backend,
@@ -90,7 +88,6 @@ export async function serveCommand(options: ServeCommandOptions): Promise<void> 
     maxBatch: options.maxBatch,
     maxBodyMb: options.maxBodyMb,
     timeoutMs: options.timeoutMs,
-    memoryLimitMb,
     https,
   }).catch(async (error: unknown) => {
     await backend.close();
@@ -127,7 +124,6 @@ async function registryBackend(
   options: ServeCommandOptions,
   engine: EngineOptions,
   metrics: ServiceMetrics,
-  memoryLimitMb: number,
   onChange: (change: VersionChange) => void,
 ): Promise<RegistryBackend> {
   const registry = new ComponentRegistry({ auditLogPath: options.auditLog ?? DEFAULT_AUDIT_LOG, auditKeyPath: options.auditKey, engine });
@@ -140,7 +136,6 @@ async function registryBackend(
   return new RegistryBackend(registry, {
     concurrency: validateEngineOptions(engine).workers,
     metrics,
-    memoryLimitMb,
     autoRollback: {
       failures: options.autoRollbackFailures ?? DEFAULT_AUTO_ROLLBACK.failures,
       requests: options.autoRollbackRequests ?? DEFAULT_AUTO_ROLLBACK.requests,

@@ -78,7 +78,7 @@ export async function swapCommand(fromPath: string, toPath: string, options: Swa
 export function formatSwapEvent(e: SwapEvent): string {
   const side = (ref: SwapEvent['from']) => (ref ? `${ref.version} (${ref.sha256.slice(0, 12)}…)` : '-');
   // Actors, paths and reasons (a refused component's own error text) are not the host's words.
-  return terminalText(`  ${e.at}  ${e.event.padEnd(8)} ${e.actor}  ${side(e.from)} -> ${side(e.to)}${e.reason === undefined ? '' : `  ${e.reason}`}`);
+  return terminalText(`  ${e.at}  ${e.event.padEnd(12)} ${e.actor}  ${side(e.from)} -> ${side(e.to)}${e.reason === undefined ? '' : `  ${e.reason}`}`);
 }
 
 function formatSummary(s: SwapSummary, from: string, to: string): string {

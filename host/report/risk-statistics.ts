@@ -1,9 +1,11 @@
 // VaR, ES and P&L moments of a set of scenario P&Ls, exactly as README "Statistics" defines them.
 // Shared by the reference engine and by the host, which merges the chunks of a run sorted where they
-// were simulated: every sum runs over the losses in ascending order, so the result does not depend on
-// how the scenarios were split or ordered.
+// were simulated: the tail sums run over the losses in ascending order and the moments are exact sums
+// (exact-sum.ts), so the result does not depend on how the scenarios were split or ordered. A run's
+// chunks need to share only their largest losses (`tailLength`) and their moments (distributed runs).
 
 import type { LevelRisk, RiskReport } from '../contract/types.js';
+import { ExactSum, ratioToNumber, SCALE_BITS } from './exact-sum.js';
 
 /** c N within this fraction of an integer is taken as that integer (k = c N, not c N + 1). */
 const INTEGER_TOLERANCE = 1e-9;
@@ -16,21 +18,59 @@ export function varRank(confidence: number, count: number): number {
   return Math.min(Math.max(rank, 1), count);
 }
 
-function levelRisk(sortedLosses: Float64Array, confidence: number): LevelRisk {
-  const count = sortedLosses.length;
+/** One binomial standard deviation of the VaR's rank, either side of it (the standard error's spread). */
+function rankSpread(confidence: number, count: number): number {
+  return Math.ceil(Math.sqrt(count * confidence * (1 - confidence)));
+}
+
+/** How many of the largest of N losses the levels read: from the lowest rank any level's standard error
+ *  looks at, max(1, k - j), to the largest. A chunk of a run need share no more than these. */
+export function tailLength(count: number, confidenceLevels: ArrayLike<number>): number {
+  let lowestRank = count;
+  for (const confidence of Array.from(confidenceLevels)) {
+    lowestRank = Math.min(lowestRank, Math.max(1, varRank(confidence, count) - rankSpread(confidence, count)));
+  }
+  return count - lowestRank + 1;
+}
+
+/** `tail`: the largest `tail.length` of `count` losses, ascending; ranks below them are never read. */
+function levelRisk(tail: Float64Array, count: number, confidence: number): LevelRisk {
+  const offset = count - tail.length;
+  const loss = (rank: number) => tail[rank - 1 - offset]!;
   const k = varRank(confidence, count);
-  const valueAtRisk = sortedLosses[k - 1]!;
+  const valueAtRisk = loss(k);
   let expectedShortfall = valueAtRisk;
   if (k < count) {
-    let tail = 0;
-    for (let i = k; i < count; i++) tail += sortedLosses[i]!;
-    expectedShortfall = tail / (count - k);
+    let sum = 0;
+    for (let rank = k + 1; rank <= count; rank++) sum += loss(rank);
+    expectedShortfall = sum / (count - k);
   }
-  // One binomial standard deviation of the rank either side of k.
-  const j = Math.ceil(Math.sqrt(count * confidence * (1 - confidence)));
-  const upper = sortedLosses[Math.min(count, k + j) - 1]!;
-  const lower = sortedLosses[Math.max(1, k - j) - 1]!;
+  const j = rankSpread(confidence, count);
+  const upper = loss(Math.min(count, k + j));
+  const lower = loss(Math.max(1, k - j));
   return { confidence, var: valueAtRisk, es: expectedShortfall, stdError: (upper - lower) / 2 };
+}
+
+/** Exact sums of a set of losses and of their squares, times 2^SCALE_BITS: what the mean and standard
+ *  deviation need, added up chunk by chunk without rounding (`addMoments`). */
+export interface LossMoments {
+  count: number;
+  sum: bigint;
+  squares: bigint;
+}
+
+export function lossMoments(losses: Float64Array): LossMoments {
+  const sum = new ExactSum();
+  const squares = new ExactSum();
+  for (let i = 0; i < losses.length; i++) {
+    sum.add(losses[i]!);
+    squares.addSquareOf(losses[i]!);
+  }
+  return { count: losses.length, sum: sum.scaled(), squares: squares.scaled() };
+}
+
+export function addMoments(a: LossMoments, b: LossMoments): LossMoments {
+  return { count: a.count + b.count, sum: a.sum + b.sum, squares: a.squares + b.squares };
 }
 
 /** The losses (-P&L) of N scenarios in ascending order, -0 before +0 (the order the engine sorts in). */
@@ -71,21 +111,24 @@ export function mergeSortedRuns(runs: readonly Float64Array[]): Float64Array {
 
 /** Report of N >= 1 losses already in ascending order (`sortedLosses`, `mergeSortedRuns`). */
 export function summarizeSortedLosses(losses: Float64Array, confidenceLevels: ArrayLike<number>): RiskReport {
-  const count = losses.length;
-  let sum = 0;
-  for (let i = 0; i < count; i++) sum += losses[i]!;
-  const meanLoss = sum / count;
-  let squares = 0;
-  for (let i = 0; i < count; i++) {
-    const deviation = losses[i]! - meanLoss;
-    squares += deviation * deviation;
-  }
+  return summarizeLossTail(losses, lossMoments(losses), confidenceLevels);
+}
 
+/**
+ * Report of `moments.count` losses from their moments and their largest `tailLength(count, levels)` (or
+ * more) in ascending order. The mean is the exact sum over N rounded once; the variance is the exact
+ * (N sum(x^2) - sum(x)^2) / (N (N - 1)) rounded once, then its square root.
+ */
+export function summarizeLossTail(tail: Float64Array, moments: LossMoments, confidenceLevels: ArrayLike<number>): RiskReport {
+  const { count, sum, squares } = moments;
+  const n = BigInt(count);
+  const meanLoss = ratioToNumber(sum, n << BigInt(SCALE_BITS));
+  const variance = count > 1 ? ratioToNumber(((n * squares) << BigInt(SCALE_BITS)) - sum * sum, (n * (n - 1n)) << BigInt(2 * SCALE_BITS)) : 0;
   return {
-    scenarios: BigInt(count),
-    levels: Array.from(confidenceLevels, (confidence) => levelRisk(losses, confidence)),
+    scenarios: n,
+    levels: Array.from(confidenceLevels, (confidence) => levelRisk(tail, count, confidence)),
     meanPnl: -meanLoss,
-    stdPnl: count > 1 ? Math.sqrt(squares / (count - 1)) : 0,
+    stdPnl: Math.sqrt(variance),
   };
 }
 

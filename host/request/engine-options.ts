@@ -2,6 +2,7 @@
 // them accept the validated form too, and parse only raw options (`validateOnce`).
 import { z } from 'zod';
 import { admissionOptionsSchema } from '../audit/admission.js';
+import { distributedOptionsSchema } from '../distributed/distributed-options.js';
 import { DEFAULT_MEMORY_LIMIT_MB } from '../load/component-image.js';
 import { DEFAULT_TIMEOUT_MS, defaultWorkers } from '../run/worker-pool.js';
 import { parseOrThrow, validated, type Validated } from './validation.js';
@@ -31,6 +32,8 @@ export const engineOptionsSchema = z.strictObject({
     .min(MIN_MEMORY_MB, { error: `must be at least ${MIN_MEMORY_MB}` })
     .max(MAX_MEMORY_MB, { error: `must be at most ${MAX_MEMORY_MB}` })
     .default(DEFAULT_MEMORY_LIMIT_MB),
+  /** Monte Carlo runs split into chunk jobs on a BullMQ queue in Redis, for `wasm-risk worker`s (docs/distributed.md). */
+  distributed: distributedOptionsSchema.optional(),
 });
 
 export type EngineOptions = z.input<typeof engineOptionsSchema>;

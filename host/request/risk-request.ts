@@ -5,7 +5,7 @@ import type { Portfolio } from '../contract/types.js';
 import { InvalidInputError } from '../errors.js';
 import { parseOrThrow, validated, type Validated } from './validation.js';
 import { MAX_CONFIDENCE_LEVELS, MAX_HORIZON_DAYS, MAX_PATHS } from './limits.js';
-import { validatePortfolio, type PortfolioSpec } from './portfolio.js';
+import { validatePortfolio, type PortfolioSpec, type ValidatedPortfolio } from './portfolio.js';
 
 export const RISK_METHODS = ['monte-carlo', 'historical', 'parametric'] as const;
 export type RiskMethod = (typeof RISK_METHODS)[number];
@@ -88,14 +88,26 @@ const requestSchema = z.looseObject({
  *  `portfolioField` prefixes the portfolio's, as `portfolio` does in a service request body). */
 export function validateRiskRequest(request: unknown, { portfolioField = '' }: { portfolioField?: string } = {}): ValidRiskRequest {
   const { method, portfolio, ...options } = parseOrThrow(requestSchema, request);
+  return requestOn(method, options, () => validatePortfolio(portfolio, portfolioField), portfolioField);
+}
+
+/** Validates a request without a portfolio of its own for `portfolio`, validated once for many (a batch's
+ *  shared portfolio, which `portfolioField` names): only the request's options are parsed. */
+export function validateRiskRequestOn(portfolio: ValidatedPortfolio, request: unknown, portfolioField: string): ValidRiskRequest {
+  const withPortfolio = typeof request === 'object' && request !== null ? { ...request, portfolio } : request;
+  const { method, portfolio: _given, ...options } = parseOrThrow(requestSchema, withPortfolio);
+  return requestOn(method, options, () => portfolio, portfolioField);
+}
+
+function requestOn(method: RiskMethod, options: Record<string, unknown>, portfolioOf: () => ValidatedPortfolio, portfolioField: string): ValidRiskRequest {
   switch (method) {
     case 'monte-carlo': {
       const valid = validateMonteCarloOptions(options);
-      return validated({ method, ...valid, portfolio: validatePortfolio(portfolio, portfolioField).portfolio });
+      return validated({ method, ...valid, portfolio: portfolioOf().portfolio });
     }
     case 'historical': {
       const valid = validateClosedFormOptions(options);
-      const { portfolio: engineForm, returns } = validatePortfolio(portfolio, portfolioField);
+      const { portfolio: engineForm, returns } = portfolioOf();
       if (!returns || returns.length === 0) {
         throw new InvalidInputError(portfolioField ? `${portfolioField}.returns` : 'returns', 'historical VaR needs past returns (T x n log-returns)');
       }
@@ -103,7 +115,7 @@ export function validateRiskRequest(request: unknown, { portfolioField = '' }: {
     }
     case 'parametric': {
       const valid = validateClosedFormOptions(options);
-      return validated({ method, ...valid, portfolio: validatePortfolio(portfolio, portfolioField).portfolio });
+      return validated({ method, ...valid, portfolio: portfolioOf().portfolio });
     }
   }
 }

@@ -22,18 +22,34 @@ const KINDS: readonly OptionKind[] = ['call', 'put'];
 const HEADER = 3;
 const POSITION_FIELDS = 5;
 
+/** Each portfolio (and set of returns) is packed once, however many calls carry it (a batch's shared
+ *  portfolio, a Monte Carlo run's chunks); calls that cross in one task then share one copy of it. */
+const packedPortfolios = new WeakMap<Portfolio, Float64Array>();
+const packedReturns = new WeakMap<readonly Float64Array[], PackedRows>();
+/** In a worker: a packed portfolio that crossed for several calls of a task is unpacked once. */
+const unpackedPortfolios = new WeakMap<Float64Array, Portfolio>();
+
 export function packCall(call: EngineCall): TransportedCall {
   if (!('portfolio' in call)) return call;
-  const packed: TransportedCall = { ...call, portfolio: packPortfolio(call.portfolio) };
-  if (call.method === 'historical') packed.returns = packRows(call.returns, call.portfolio.assets.length);
+  const packed: TransportedCall = { ...call, portfolio: memo(packedPortfolios, call.portfolio, packPortfolio) };
+  if (call.method === 'historical') packed.returns = memo(packedReturns, call.returns, (returns) => packRows(returns, call.portfolio.assets.length));
+  // A few levels: a plain array clones faster than a typed array, which costs a buffer of its own.
+  if ('confidence' in call) packed.confidence = Array.from(call.confidence);
   return packed;
 }
 
 export function unpackCall(call: TransportedCall): EngineCall {
   if (!(call.portfolio instanceof Float64Array)) return call as EngineCall;
-  const unpacked: Record<string, unknown> = { ...call, portfolio: unpackPortfolio(call.portfolio) };
+  const unpacked: Record<string, unknown> = { ...call, portfolio: memo(unpackedPortfolios, call.portfolio, unpackPortfolio) };
   if (call.method === 'historical') unpacked.returns = unpackRows(call.returns as PackedRows);
+  if (Array.isArray(call.confidence)) unpacked.confidence = Float64Array.from(call.confidence as number[]);
   return unpacked as EngineCall;
+}
+
+function memo<K extends object, V>(cache: WeakMap<K, V>, key: K, make: (key: K) => V): V {
+  let value = cache.get(key);
+  if (value === undefined) cache.set(key, (value = make(key)));
+  return value;
 }
 
 function packPortfolio({ assets, correlation, riskFreeRate, positions }: Portfolio): Float64Array {

@@ -85,14 +85,23 @@ export class ComponentCaller {
 
   constructor(private readonly component: ComponentPayload) {}
 
-  /** Instantiates the component if it has no instance (at start, or after a trap), so that a call's time
-   *  is spent on the call. Never throws: a failure to instantiate is the next call's typed error. */
-  async warm(): Promise<void> {
-    try {
-      this.instance ??= await ComponentInstance.create(this.component);
-    } catch {
-      // execute() instantiates again and answers with the error.
-    }
+  private warming: Promise<void> | undefined;
+
+  /** The linear memory and tables the instance holds now (0 without one). */
+  memoryBytes(): number {
+    return this.instance?.memoryBytes() ?? 0;
+  }
+
+  /** Instantiates the component ahead of the first call (once, however often it is asked). Never throws: a
+   *  failure to instantiate is the first call's typed error, from execute(). */
+  warm(): Promise<void> {
+    this.warming ??= ComponentInstance.create(this.component).then(
+      (instance) => {
+        this.instance ??= instance;
+      },
+      () => undefined,
+    );
+    return this.warming;
   }
 
   /** Never throws: the outcome is plain data, ready to cross a thread boundary. */

@@ -47,5 +47,7 @@ export interface EngineExecutor {
   readonly stopsRunningCalls: boolean;
   /** The checked answer to `call`, typed by its method. */
   run<M extends EngineMethod>(call: EngineCall<M>, limits: CallLimits): Promise<EngineCallResults[M]>;
+  /** The linear memory and tables the component's instances hold (as of their last calls). */
+  memoryBytes(): number;
   close(): Promise<void>;
 }

@@ -42,5 +42,9 @@ export class InThreadExecutor implements EngineExecutor {
     return outcome.value;
   }
 
+  memoryBytes(): number {
+    return this.caller.memoryBytes();
+  }
+
   async close(): Promise<void> {}
 }

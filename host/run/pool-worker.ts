@@ -2,6 +2,7 @@
 // component (sent once, as workerData), never shared between threads. A task is one or more engine calls
 // (several when calls were waiting, worker-pool.ts), run one after another, each answered on its own,
 // each marked in the task's shared progress as it starts (task-progress.ts).
+import { threadId } from 'node:worker_threads';
 import { move, transferableSymbol, valueSymbol, workerData } from 'piscina';
 import type { ComponentPayload } from './component-instance.js';
 import { ComponentCaller, type EngineCallOutcome } from './engine-calls.js';
@@ -9,8 +10,9 @@ import { unpackCall, type TransportedCall } from './call-transport.js';
 import { TaskProgress } from './task-progress.js';
 
 const caller = new ComponentCaller(workerData as ComponentPayload);
-// Instantiated as the worker starts, before any call needs it.
-void caller.warm();
+// Instantiated as the worker starts: a new worker's start-up is not charged to the call that waits for it
+// (the task's progress shows no call running yet). Instantiating again after a trap is the next call's time.
+const ready = caller.warm();
 
 export interface PoolTask {
   calls: TransportedCall[];
@@ -20,24 +22,30 @@ export interface PoolTask {
   dispatchedAt: number;
 }
 
-/** The answer to each call of the task, in order; undefined for a call withdrawn before it started. */
-export type PoolAnswers = (EngineCallOutcome | undefined)[];
+/** What a task answers: each call's outcome, in order (undefined for a call withdrawn before it started),
+ *  and the memory this worker's instance holds after them. */
+export interface PoolAnswers {
+  outcomes: (EngineCallOutcome | undefined)[];
+  worker: number;
+  memoryBytes: number;
+}
 
 export default async function runTask({ calls, progress: buffer, dispatchedAt }: PoolTask): Promise<unknown> {
   const progress = new TaskProgress(buffer);
-  const answers: PoolAnswers = [];
+  const outcomes: PoolAnswers['outcomes'] = [];
+  progress.claim(threadId);
+  await ready;
   for (const [index, call] of calls.entries()) {
     if (progress.withdrawn(index)) {
-      answers.push(undefined);
+      outcomes.push(undefined);
       continue;
     }
-    // A call's time is its own: instantiating (at start, or after a trap) comes before its start mark.
-    await caller.warm();
     progress.start(index, Date.now() - dispatchedAt);
-    answers.push(await caller.execute(unpackCall(call)));
+    outcomes.push(await caller.execute(unpackCall(call)));
   }
+  const answers: PoolAnswers = { outcomes, worker: threadId, memoryBytes: caller.memoryBytes() };
   // Vectors (P&L or sorted losses, each in a buffer of its own) are moved to the caller, not copied.
-  const buffers = answers.flatMap((answer) => (answer?.ok && answer.value instanceof Float64Array ? [answer.value.buffer as ArrayBuffer] : []));
+  const buffers = outcomes.flatMap((answer) => (answer?.ok && answer.value instanceof Float64Array ? [answer.value.buffer as ArrayBuffer] : []));
   if (buffers.length === 0) return answers;
   const transfer = { [transferableSymbol]: buffers, [valueSymbol]: answers };
   return move(transfer as Parameters<typeof move>[0]);

@@ -5,10 +5,11 @@
 // a cancelled call that has not started without stopping the others.
 
 /** Layout of the shared Int32Array: the running call's index (-1 before the first), its start in ms after
- *  the task was dispatched, then one withdrawn flag per call. */
+ *  the task was dispatched, the worker's thread id (0 until it takes the task), then one withdrawn flag per call. */
 const RUNNING = 0;
 const STARTED_MS = 1;
-const FLAGS = 2;
+const WORKER = 2;
+const FLAGS = 3;
 
 export class TaskProgress {
   private readonly cells: Int32Array;
@@ -34,6 +35,16 @@ export class TaskProgress {
     return Atomics.load(this.cells, STARTED_MS);
   }
 
+  /** The thread id of the worker that took the task, or 0 before one did. */
+  get worker(): number {
+    return Atomics.load(this.cells, WORKER);
+  }
+
+  /** In the worker: it takes the task. */
+  claim(threadId: number): void {
+    Atomics.store(this.cells, WORKER, threadId);
+  }
+
   /** In the worker: call `index` starts, `sinceDispatchMs` after the task was dispatched. The start time is
    *  written first, so the pool never pairs a new index with the previous call's start. */
   start(index: number, sinceDispatchMs: number): void {
@@ -41,10 +52,9 @@ export class TaskProgress {
     Atomics.store(this.cells, RUNNING, index);
   }
 
-  /** In the pool: call `index` must not start. True if it had not started (the worker will skip it). */
-  withdraw(index: number): boolean {
+  /** In the pool: call `index` must not start (the worker skips it, unless it has started already). */
+  withdraw(index: number): void {
     Atomics.store(this.cells, FLAGS + index, 1);
-    return this.running < index;
   }
 
   /** In the worker: whether call `index` was withdrawn. */

@@ -65,6 +65,8 @@ export class EnginePool implements EngineExecutor {
   /** Calls waiting for a worker, in arrival order. */
   private readonly waiting: PendingCall[] = [];
   private closed = false;
+  /** Per worker thread, the memory its instance held after its last task. */
+  private readonly workerMemory = new Map<number, number>();
 
   /** Every worker gets `component` once, at start, and calls nothing else. */
   constructor(component: ComponentPayload, options: PoolOptions = {}) {
@@ -94,9 +96,17 @@ export class EnginePool implements EngineExecutor {
       if (this.closed) return reject(new CancelledError('the engine was closed'));
       const pending = new PendingCall(call as EngineCall, limits, (value) => resolve(value as EngineCallResults[M]), reject, this.waiting);
       if (limits.signal?.aborted) return pending.settle(cancelled(limits.signal));
-      pending.wait();
+      // A call that finds a worker free is dispatched at once: no wait to bound.
+      pending.wait(this.busy < this.concurrency && this.waiting.length === 0 ? 'dispatched at once' : 'bounded');
       this.dispatch();
     });
+  }
+
+  /** The linear memory and tables the workers' instances hold, as of their last tasks. */
+  memoryBytes(): number {
+    let sum = 0;
+    for (const bytes of this.workerMemory.values()) sum += bytes;
+    return sum;
   }
 
   async close(): Promise<void> {
@@ -127,7 +137,7 @@ export class EnginePool implements EngineExecutor {
   private async runTask(calls: PendingCall[]): Promise<void> {
     const progress = TaskProgress.create(calls.length);
     const dispatchedAt = Date.now();
-    for (const pending of calls) pending.dispatch(progress, calls.indexOf(pending));
+    calls.forEach((pending, index) => pending.dispatch(progress, index));
     const stop = new AbortController();
     let culprit: { index: number; error: Error } | undefined;
     const stopWorker = (index: number, error: Error) => {
@@ -151,21 +161,23 @@ export class EnginePool implements EngineExecutor {
     try {
       answers = await this.piscina.run({ calls: calls.map((pending) => packCall(pending.call)), progress: progress.buffer, dispatchedAt }, { signal: stop.signal });
     } catch (error) {
+      // Its worker is gone (stopped, or out of heap), and with it the instance's memory.
+      this.workerMemory.delete(progress.worker);
       const blamed = culprit?.index ?? progress.running;
       const failure = culprit?.error ?? (isWorkerOutOfMemory(error) ? new OutOfMemoryError(`the worker running the call ran out of its ${this.heapLimitMb} MiB JS heap and was replaced`, { cause: error }) : error);
-      if (failure instanceof Error && culprit === undefined) failure.cause ??= error;
       calls.forEach((pending, index) => {
         // Before any call started (the component would not instantiate, or the pool was closed), the task failed as a whole.
         if (index === blamed || blamed < 0 || this.closed) pending.settle(failure);
-        else pending.wait(true);
+        else pending.wait('again');
       });
       this.waiting.sort((a, b) => a.arrival - b.arrival);
       return;
     } finally {
       clearTimeout(timer);
     }
+    this.workerMemory.set(answers.worker, answers.memoryBytes);
     calls.forEach((pending, index) => {
-      const answer = answers[index];
+      const answer = answers.outcomes[index];
       if (answer === undefined) return pending.settle(cancelled(pending.limits.signal));
       if (!answer.ok) return pending.settle(fromTransported(answer.error));
       try {
@@ -190,6 +202,7 @@ class PendingCall {
   allowanceMs = 0;
   private dispatched = false;
   private settled = false;
+  private queued = false;
   private waitTimer: NodeJS.Timeout | undefined;
   private task: { progress: TaskProgress; index: number } | undefined;
   /** Set by the task running it: stops the worker, the call being cancelled while it runs. */
@@ -206,16 +219,18 @@ class PendingCall {
     limits.signal?.addEventListener('abort', this.onAbort, { once: true });
   }
 
-  /** Joins the queue (again, after its task's worker was stopped for another call), until its clock runs out. */
-  wait(again = false): void {
+  /** Joins the queue: until its clock runs out (`bounded`), or to leave it at once (`dispatched at once`), or
+   *  `again` after its task's worker was stopped for another call (it has its allowance already, and runs
+   *  when a worker is free). */
+  wait(how: 'bounded' | 'dispatched at once' | 'again'): void {
     if (this.settled) return;
-    if (again && this.limits.signal?.aborted) return this.settle(cancelled(this.limits.signal));
+    if (how === 'again' && this.limits.signal?.aborted) return this.settle(cancelled(this.limits.signal));
     this.task = undefined;
     this.onRunningCancel = undefined;
     this.queue.push(this);
+    this.queued = true;
     const { clock } = this.limits;
-    // A call that waits again has its allowance already: it runs when a worker is free.
-    if (again) return;
+    if (how !== 'bounded') return;
     this.waitTimer = setTimeout(
       () =>
         this.settle(
@@ -230,6 +245,7 @@ class PendingCall {
   /** Leaves the queue for call `index` of a task. */
   dispatch(progress: TaskProgress, index: number): void {
     clearTimeout(this.waitTimer);
+    this.queued = false;
     if (!this.dispatched) this.allowanceMs = Math.max(0, this.limits.clock.start() - performance.now());
     this.dispatched = true;
     this.task = { progress, index };
@@ -240,7 +256,9 @@ class PendingCall {
   cancel(): void {
     if (this.settled) return;
     const task = this.task;
-    if (task && !task.progress.withdraw(task.index)) return this.onRunningCancel?.(task.index);
+    if (task && task.progress.running === task.index) return this.onRunningCancel?.(task.index);
+    // Not started (the worker skips it; if it starts in the meantime, its answer is dropped), or done.
+    task?.progress.withdraw(task.index);
     this.settle(cancelled(this.limits.signal));
   }
 
@@ -250,8 +268,7 @@ class PendingCall {
     this.settled = true;
     clearTimeout(this.waitTimer);
     this.limits.signal?.removeEventListener('abort', this.onAbort);
-    const index = this.queue.indexOf(this);
-    if (index >= 0) this.queue.splice(index, 1);
+    if (this.queued) this.queue.splice(this.queue.indexOf(this), 1);
     if (error === undefined) this.resolve(value);
     else this.reject(error);
   }

@@ -156,13 +156,13 @@ export function registerAdminRoutes(app: FastifyInstance, options: AdminApiOptio
 
     admin.post('/admin/shadow', { schema: { summary: 'run a version beside the serving one on live requests, comparing', body: versionBody, security } }, async (request) => {
       const { version } = request.body as { version: string };
-      const report = backend.startShadow(version);
+      const report = await backend.startShadow(version, request.adminActor);
       logged(request, 'shadow-start', { version });
       return report;
     });
 
     admin.delete('/admin/shadow', { schema: { summary: 'stop shadowing; the report of what shadow mode saw', security } }, async (request) => {
-      const report = await backend.stopShadow();
+      const report = await backend.stopShadow(request.adminActor);
       logged(request, 'shadow-stop', { version: report.candidate?.version ?? null });
       return report;
     });

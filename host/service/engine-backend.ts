@@ -23,6 +23,10 @@ export class EngineBackend implements RiskBackend {
     return this.engine.runBatch(requests, options);
   }
 
+  memoryBytes(): Map<string, number> {
+    return new Map([[this.version, this.engine.memoryBytes]]);
+  }
+
   close(): Promise<void> {
     return this.engine.close();
   }

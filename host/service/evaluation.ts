@@ -14,6 +14,8 @@ export interface RiskBackend {
   run(request: ValidRiskRequest, options: CallOptions): Promise<RiskResult>;
   /** Many requests in one go (RiskEngine.runBatch), answered in order. */
   runBatch(requests: ValidRiskRequest[], options: CallOptions): Promise<BatchOutcome[]>;
+  /** The linear memory each loaded version's instances hold now, in bytes. */
+  memoryBytes(): Map<string, number>;
   close(): Promise<void>;
 }
 

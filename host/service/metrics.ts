@@ -38,7 +38,7 @@ export class ServiceMetrics {
     registers: [this.registry],
   });
   readonly queueDepth = new Gauge({ name: `${PREFIX}queue_depth`, help: 'Requests waiting for a slot', registers: [this.registry] });
-  readonly inFlight = new Gauge({ name: `${PREFIX}in_flight`, help: 'Requests running in the engine', registers: [this.registry] });
+  readonly inFlight = new Gauge({ name: `${PREFIX}in_flight`, help: 'Requests admitted to the engine (running, or their calls waiting there for a worker)', registers: [this.registry] });
   readonly workerRestarts = new Counter({
     name: `${PREFIX}worker_restarts_total`,
     help: 'Component instances discarded and replaced, by cause',
@@ -53,7 +53,7 @@ export class ServiceMetrics {
   });
   readonly componentMemory = new Gauge({
     name: `${PREFIX}component_memory_bytes`,
-    help: 'Linear memory the version may hold: its per-instance cap times its worker threads',
+    help: 'Linear memory and tables the version\'s component instances hold, summed over its worker threads (as of their last calls)',
     labelNames: ['version'] as const,
     registers: [this.registry],
   });

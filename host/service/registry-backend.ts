@@ -34,8 +34,6 @@ export interface RegistryBackendOptions {
   concurrency: number;
   /** Where swaps are counted and the versions' memory shown: the server's metrics. */
   metrics: ServiceMetrics;
-  /** Per-instance linear-memory cap, for `component_memory_bytes{version}`. */
-  memoryLimitMb: number;
   autoRollback?: AutoRollbackOptions;
   /** Told of every change of the serving version (the server's log). */
   onChange?: (change: VersionChange) => void;
@@ -60,7 +58,6 @@ export class RegistryBackend implements RiskBackend {
   ) {
     this.concurrency = options.concurrency;
     this.autoRollback = options.autoRollback ?? DEFAULT_AUTO_ROLLBACK;
-    for (const { version } of registry.list()) this.showMemory(version);
   }
 
   get version(): string | undefined {
@@ -93,9 +90,7 @@ export class RegistryBackend implements RiskBackend {
   }
 
   async register(path: string, actor: string): Promise<RegisteredVersion> {
-    const registered = await this.registry.register(path, { actor });
-    this.showMemory(registered.version);
-    return registered;
+    return this.registry.register(path, { actor });
   }
 
   /** Makes `version` serve and puts it on probation. */
@@ -107,13 +102,17 @@ export class RegistryBackend implements RiskBackend {
     await this.change('rollback', actor, () => this.registry.rollback({ actor }));
   }
 
-  startShadow(version: string): ShadowReport {
-    this.registry.startShadow(version);
+  async startShadow(version: string, actor: string): Promise<ShadowReport> {
+    await this.registry.startShadow(version, { actor });
     return this.registry.shadowReport();
   }
 
-  stopShadow(): Promise<ShadowReport> {
-    return this.registry.stopShadow();
+  stopShadow(actor: string): Promise<ShadowReport> {
+    return this.registry.stopShadow({ actor });
+  }
+
+  memoryBytes(): Map<string, number> {
+    return this.registry.memoryBytes();
   }
 
   close(): Promise<void> {
@@ -149,10 +148,5 @@ export class RegistryBackend implements RiskBackend {
     void this.change('auto-rollback', AUTO_ROLLBACK_ACTOR, () => this.registry.rollback({ actor: AUTO_ROLLBACK_ACTOR, ifServing: probation.version })).catch(
       (error: unknown) => this.options.onChange?.({ kind: 'auto-rollback', actor: AUTO_ROLLBACK_ACTOR, from: probation.version, to: probation.version, error }),
     );
-  }
-
-  /** Every loaded version holds its workers' memory, serving or not. */
-  private showMemory(version: string): void {
-    this.options.metrics.componentMemory.set({ version }, this.options.memoryLimitMb * 2 ** 20 * this.concurrency);
   }
 }

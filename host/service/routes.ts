@@ -7,7 +7,7 @@ import type { RiskResult } from '../risk-engine.js';
 import type { Evaluated, Evaluator } from './evaluation.js';
 import { problemOf } from './problems.js';
 import type { RequestQueue } from './queue.js';
-import { batchBodySchema, methodBodySchema, serviceRequestOf } from './schemas.js';
+import { batchBodySchema, batchRequestsOf, methodBodySchema, serviceRequestOf } from './schemas.js';
 
 export interface RiskRouteOptions {
   evaluator: Evaluator;
@@ -51,16 +51,13 @@ export function registerRiskRoutes(app: FastifyInstance, options: RiskRouteOptio
     '/v1/batch',
     { schema: { summary: 'many evaluations in one round trip, answered in order', body: batchBodySchema(maxBatch) }, onRequest: track('batch') },
     async (request, reply) => {
-      const items = (request.body as { requests: Record<string, unknown>[] }).requests;
-      const results = new Array<unknown>(items.length);
+      const requests = batchRequestsOf(request.body as { requests: Record<string, unknown>[]; portfolio?: unknown });
+      const results = new Array<unknown>(requests.length);
       // Each item is checked on its own: a bad one is answered with its error, the others still run.
       const valid: { index: number; request: ValidRiskRequest }[] = [];
-      items.forEach((item, index) => {
-        try {
-          valid.push({ index, request: serviceRequestOf(item.method as RiskMethod, item) });
-        } catch (error) {
-          results[index] = problemOf(error);
-        }
+      requests.forEach((item, index) => {
+        if (item instanceof Error) results[index] = problemOf(item);
+        else valid.push({ index, request: item });
       });
       if (valid.length > 0) {
         const outcomes = await queue.run(() => evaluator.evaluateBatch(valid.map((item) => item.request), call));

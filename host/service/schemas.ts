@@ -4,8 +4,8 @@
 // (validateRiskRequest) for what JSON Schema cannot say: symmetric correlations, known asset ids.
 import { z } from 'zod';
 import { InvalidInputError } from '../errors.js';
-import { portfolioSchema } from '../request/portfolio.js';
-import { closedFormOptionsSchema, monteCarloOptionsSchema, RISK_METHODS, validateRiskRequest, type RiskMethod, type ValidRiskRequest } from '../request/risk-request.js';
+import { portfolioSchema, validatePortfolio } from '../request/portfolio.js';
+import { closedFormOptionsSchema, monteCarloOptionsSchema, RISK_METHODS, validateRiskRequest, validateRiskRequestOn, type RiskMethod, type ValidRiskRequest } from '../request/risk-request.js';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -46,6 +46,7 @@ export function batchBodySchema(maxBatch: number): JsonSchema {
         // Only what lets each item be answered on its own: a bad item gets its own error, not the batch's.
         items: { type: 'object', required: ['method'], properties: { method: { enum: [...RISK_METHODS] } } },
       },
+      portfolio: { ...PORTFOLIO_SCHEMA, description: 'the portfolio of every item that gives none of its own (validated once for all of them)' },
     },
     required: ['requests'],
     additionalProperties: false,
@@ -55,8 +56,26 @@ export function batchBodySchema(maxBatch: number): JsonSchema {
 /** A body (already schema-checked, or a batch item) as the request the engine takes, validated; errors
  *  name the field as the body spells it (`portfolio.assets[0].vol`). */
 export function serviceRequestOf(method: RiskMethod, body: Record<string, unknown>): ValidRiskRequest {
-  const { seed, method: _method, ...fields } = body;
-  return validateRiskRequest({ method, ...fields, ...(seed === undefined ? {} : { seed: seedOf(seed) }) }, { portfolioField: 'portfolio' });
+  return validateRiskRequest({ ...withSeed(body), method }, { portfolioField: 'portfolio' });
+}
+
+/** The requests of a `/v1/batch` body, each validated or the error that refuses it. An item without a
+ *  portfolio of its own takes the batch's, validated once; a bad one refuses the whole batch (every item
+ *  that uses it would fail the same way), naming `portfolio...`. */
+export function batchRequestsOf(body: { requests: Record<string, unknown>[]; portfolio?: unknown }): (ValidRiskRequest | Error)[] {
+  const shared = body.portfolio === undefined ? undefined : validatePortfolio(body.portfolio, 'portfolio');
+  return body.requests.map((item) => {
+    try {
+      return shared && !('portfolio' in item) ? validateRiskRequestOn(shared, withSeed(item), 'portfolio') : serviceRequestOf(item.method as RiskMethod, item);
+    } catch (error) {
+      return error as Error;
+    }
+  });
+}
+
+/** A body's fields with its seed, if any, as the bigint the engine takes. */
+function withSeed({ seed, ...fields }: Record<string, unknown>): Record<string, unknown> {
+  return seed === undefined ? fields : { ...fields, seed: seedOf(seed) };
 }
 
 function seedOf(seed: unknown): bigint | unknown {

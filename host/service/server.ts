@@ -18,6 +18,9 @@ import { registerRiskRoutes } from './routes.js';
 export const DEFAULT_MAX_QUEUE = 64;
 export const DEFAULT_MAX_BATCH = 1_000;
 export const DEFAULT_MAX_BODY_MB = 16;
+/** Requests admitted to the engine at once, per worker: the calls of those waiting for a worker cross to it
+ *  together (worker-pool.ts), one thread hop for several small requests. More than that wait in the queue. */
+export const REQUESTS_PER_WORKER = 8;
 
 export interface RiskServerOptions {
   backend: RiskBackend;
@@ -31,8 +34,6 @@ export interface RiskServerOptions {
   maxBodyMb?: number;
   /** Deadline of each evaluation (default: the engine's). */
   timeoutMs?: number;
-  /** Per-instance linear-memory cap, for `component_memory_bytes`. */
-  memoryLimitMb?: number;
   /** fastify's logger option: pino options, with a `stream` to log elsewhere than stdout; false for none. */
   logger?: FastifyServerOptions['logger'];
   https?: { cert: Buffer; key: Buffer };
@@ -57,7 +58,7 @@ export async function createRiskServer(options: RiskServerOptions): Promise<Risk
   const { backend, fallback } = options;
   const metrics = options.metrics ?? new ServiceMetrics();
   const queue = new RequestQueue({
-    concurrency: backend.concurrency,
+    concurrency: backend.concurrency * REQUESTS_PER_WORKER,
     maxQueue: options.maxQueue ?? DEFAULT_MAX_QUEUE,
     onChange: (running, waiting) => {
       metrics.inFlight.set(running);
@@ -129,9 +130,8 @@ export async function createRiskServer(options: RiskServerOptions): Promise<Risk
     return { status: 'ready', version };
   });
   app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
-    if (backend.version !== undefined && options.memoryLimitMb !== undefined) {
-      metrics.componentMemory.set({ version: backend.version }, options.memoryLimitMb * 2 ** 20 * backend.concurrency);
-    }
+    metrics.componentMemory.reset();
+    for (const [version, bytes] of backend.memoryBytes()) metrics.componentMemory.set({ version }, bytes);
     return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

@@ -176,20 +176,33 @@ export class ComponentRegistry {
     return [...this.entries.values()].map(({ ref }) => ({ ...ref, active: ref.version === this.activeVersion }));
   }
 
-  /** Runs `version` beside the serving one on every request from now on, comparing, never serving it. */
-  startShadow(version: string): void {
+  /** The linear memory each loaded version's instances hold now, in bytes. */
+  memoryBytes(): Map<string, number> {
+    return new Map([...this.entries].map(([version, { engine }]) => [version, engine.memoryBytes]));
+  }
+
+  /** Runs `version` beside the serving one on every request from now on, comparing, never serving it;
+   *  logged (`shadow-start`, serving -> candidate) before it starts. */
+  async startShadow(version: string, { actor = this.actor }: ActingOptions = {}): Promise<void> {
     const entry = this.entry(version);
+    const serving = this.entry(this.activeVersionOrThrow());
+    await this.log.append({ event: 'shadow-start', actor, from: versionRef(serving.ref), to: versionRef(entry.ref) });
     const report = { candidate: versionRef(entry.ref), requests: 0, mismatches: 0, maxRelativeDifference: 0, examples: [] };
     this.shadow = { entry, report, pending: new Set() };
   }
 
-  /** Stops shadowing once the comparisons under way have finished, and returns what it saw. */
-  async stopShadow(): Promise<ShadowReport> {
+  /** Stops shadowing once the comparisons under way have finished, and returns what it saw; logged
+   *  (`shadow-stop`, candidate -> serving, with the counts) if shadowing was on. */
+  async stopShadow({ actor = this.actor }: ActingOptions = {}): Promise<ShadowReport> {
     const shadow = this.shadow;
     this.shadow = undefined;
     if (!shadow) return this.shadowReport();
     await Promise.all(shadow.pending);
-    return { ...shadow.report, examples: [...shadow.report.examples] };
+    const report = { ...shadow.report, examples: [...shadow.report.examples] };
+    const serving = this.activeVersion === undefined ? null : versionRef(this.entry(this.activeVersion).ref);
+    const reason = `${report.requests} requests compared, ${report.mismatches} mismatches, largest relative difference ${report.maxRelativeDifference}`;
+    await this.log.append({ event: 'shadow-stop', actor, from: report.candidate, to: serving, reason });
+    return report;
   }
 
   /** What shadow mode has seen so far (comparisons still running are not counted yet). */

@@ -23,7 +23,9 @@ export interface VersionRef {
   path: string;
 }
 
-export type SwapEventKind = 'register' | 'refuse' | 'swap' | 'rollback';
+/** What a line records: a version registered or refused, a swap or rollback of the serving version, shadow
+ *  mode started or stopped (candidate and counts). Kinds are only ever added: older logs keep verifying. */
+export type SwapEventKind = 'register' | 'refuse' | 'swap' | 'rollback' | 'shadow-start' | 'shadow-stop';
 
 export interface SwapEvent {
   event: SwapEventKind;
@@ -31,7 +33,7 @@ export interface SwapEvent {
   actor: string;
   from: VersionRef | null;
   to: VersionRef | null;
-  /** Why a candidate was refused. */
+  /** Why a candidate was refused; what shadow mode saw (shadow-stop). */
   reason?: string;
   /** HMAC-SHA-256 (hex) of this line's position, the previous line's MAC and this line without its MAC. */
   mac: string;
@@ -62,7 +64,7 @@ const MAC_SUFFIX = /,"mac":"([0-9a-f]{64})"\}$/;
 
 const versionRefSchema = z.strictObject({ version: z.string(), sha256: z.string(), path: z.string() });
 const eventSchema = z.strictObject({
-  event: z.enum(['register', 'refuse', 'swap', 'rollback']),
+  event: z.enum(['register', 'refuse', 'swap', 'rollback', 'shadow-start', 'shadow-stop']),
   at: z.string(),
   actor: z.string(),
   from: versionRefSchema.nullable(),

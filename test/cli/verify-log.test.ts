@@ -33,7 +33,7 @@ describe('wasm-risk verify-log', () => {
     const run = verifyLog(log);
     expect([run.status, run.stderr]).toEqual([0, '']);
     expect(run.stdout).toMatch(/^audit log .*swaps\.log: 4 event\(s\), MAC chain and anchor intact\n/);
-    expect(run.stdout).toMatch(/ swap {5}test-suite {2}1\.0\.0 \(abababababab…\) -> 1\.1\.0 \(cdcdcdcdcdcd…\)\n$/);
+    expect(run.stdout).toMatch(/ swap {9}test-suite {2}1\.0\.0 \(abababababab…\) -> 1\.1\.0 \(cdcdcdcdcdcd…\)\n$/);
     const json = JSON.parse(verifyLog(log, '--json').stdout) as { intact: boolean; events: { event: string }[] };
     expect([json.intact, json.events.map((e) => e.event)]).toEqual([true, ['register', 'swap', 'register', 'swap']]);
   });

@@ -4,7 +4,7 @@
 // Packed with --ignore-scripts: prepack rebuilds dist/, which the other test files run meanwhile; this
 // tests what `make build` built (prepack runs the same steps).
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -128,6 +128,13 @@ describe('installed into an empty project, without jco', () => {
   it('says in one line how to load any other component', () => {
     expectOneLineFailure(wasmRisk('var', 'portfolio.json', '--component', OTHER_COMPONENT), 2, /^wasm-risk: ERR_MISSING_DEPENDENCY: npm install @bytecodealliance\/jco-transpile to load other components$/);
     expectOneLineFailure(wasmRisk('audit', OTHER_COMPONENT), 2, /^wasm-risk: ERR_MISSING_DEPENDENCY: npm install @bytecodealliance\/jco-transpile to audit other components$/);
+  });
+
+  it('says in one line how to run across processes: BullMQ and ioredis are optional too', () => {
+    expect(existsSync(join(project, 'node_modules', 'bullmq'))).toBe(false);
+    const install = /^wasm-risk: ERR_MISSING_DEPENDENCY: npm install bullmq ioredis to split Monte Carlo runs across processes \(--redis, wasm-risk worker\)$/;
+    expectOneLineFailure(wasmRisk('var', 'portfolio.json', '--redis', 'redis://127.0.0.1:1'), 2, install);
+    expectOneLineFailure(wasmRisk('worker', '--redis', 'redis://127.0.0.1:1'), 2, install);
   });
 
   it('serves a strict TypeScript program (NodeNext): types, RiskEngine.load() and `await using`', () => {

@@ -68,7 +68,7 @@ function exposedSeries(text: string): Map<string, Set<string>> {
 let server: TestServer;
 let exposed: Map<string, Set<string>>;
 beforeAll(async () => {
-  server = await startServer(undefined, {}, { memoryLimitMb: 64 });
+  server = await startServer(undefined, { memoryLimitMb: 64 });
   // One answered and one refused request, so the labelled series have samples to read their labels from.
   expect((await post(server, '/v1/parametric', { portfolio: PORTFOLIO })).status).toBe(200);
   expect((await post(server, '/v1/parametric', { portfolio: PORTFOLIO, horizonDays: 0 })).status).toBe(400);

@@ -72,6 +72,29 @@ describe('POST /v1/batch', () => {
     });
   });
 
+  it("gives items without a portfolio the batch's, with the numbers each would get with its own", async () => {
+    const options = [{ horizonDays: 1 }, { horizonDays: 10, confidence: [0.975] }, { horizonDays: 0 }, {}];
+    const shared = await post(server, '/v1/batch', {
+      portfolio: PORTFOLIO,
+      requests: [...options.map((option) => ({ method: 'parametric', ...option })), { method: 'monte-carlo', paths: 5_000, seed: '3' }, { method: 'historical' }],
+    });
+    const own = await post(server, '/v1/batch', {
+      requests: [...options.map((option) => ({ method: 'parametric', portfolio: PORTFOLIO, ...option })), { method: 'monte-carlo', portfolio: PORTFOLIO, paths: 5_000, seed: '3' }, { method: 'historical', portfolio: PORTFOLIO }],
+    });
+    expect(shared.status).toBe(200);
+    const strip = (results: Record<string, unknown>[]) => results.map((result) => ('levels' in result ? withoutTiming(result) : result));
+    expect(strip(shared.body.results)).toEqual(strip(own.body.results));
+    expect(shared.body.results[2]).toMatchObject({ status: 400, code: 'ERR_INVALID_INPUT', field: 'horizonDays' });
+    expect(shared.body.results[0].levels).toHaveLength(2);
+  });
+
+  it('refuses a batch whose shared portfolio is bad with 400 naming its field', async () => {
+    const asymmetric = PORTFOLIO.correlation.map((row: number[], i: number) => row.map((value, j) => (i === 0 && j === 1 ? value / 2 : value)));
+    const answer = await post(server, '/v1/batch', { portfolio: { ...PORTFOLIO, correlation: asymmetric }, requests: [{ method: 'parametric' }] });
+    expect(answer.status).toBe(400);
+    expect(answer.body).toMatchObject({ code: 'ERR_INVALID_INPUT', field: 'portfolio.correlation[1][0]' });
+  });
+
   it('refuses more evaluations than the configured count with 400 naming the field', async () => {
     const small = await startServer(undefined, {}, { maxBatch: 3 });
     try {

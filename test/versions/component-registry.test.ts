@@ -161,7 +161,7 @@ describe('shadow mode', () => {
     const { registry } = openRegistry();
     await registry.register(DEFAULT_COMPONENT);
     await registry.register(V1_2);
-    registry.startShadow('1.2.0');
+    await registry.startShadow('1.2.0');
     for (let i = 0; i < 5; i++) {
       const result = await registry.monteCarlo(portfolio, { paths: 3_000, seed: BigInt(i) });
       expect(result.component.version).toBe('1.1.0');
@@ -174,7 +174,7 @@ describe('shadow mode', () => {
     const { registry } = openRegistry();
     await registry.register(V1_0);
     await registry.register(DEFAULT_COMPONENT);
-    registry.startShadow('1.1.0');
+    await registry.startShadow('1.1.0');
     const served = await registry.run({ method: 'monte-carlo', portfolio, paths: 20_000, seed: 4n }, { onProgress: () => {} });
     expect(served.component.version).toBe('1.0.0');
     await registry.parametric(portfolio);
@@ -193,7 +193,7 @@ describe('shadow mode', () => {
     registry = new ComponentRegistry({ ...auditFiles(), goldenVectors: lenient, engine: { workers: 1 } });
     await registry.register(DEFAULT_COMPONENT);
     const wrong = await registry.register(WRONG_MODEL);
-    registry.startShadow(wrong.version);
+    await registry.startShadow(wrong.version);
     const served = await registry.parametric(portfolio);
     expect(served.component.version).toBe('1.1.0');
     const report = await registry.stopShadow();

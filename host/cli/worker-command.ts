@@ -1,0 +1,58 @@
+// `wasm-risk worker`: takes chunk jobs of distributed Monte Carlo runs off a BullMQ queue in Redis and runs
+// them in this process's sandboxed engines, one per component it holds, until SIGTERM or SIGINT (which let
+// the running chunks finish) or until Redis is lost for good (ERR_REDIS_UNAVAILABLE).
+import { HeldComponents } from '../distributed/held-components.js';
+import { DEFAULT_QUEUE } from '../distributed/distributed-options.js';
+import { importDistributed } from '../distributed/import-distributed.js';
+import { InvalidInputError, type RedisUnavailableError } from '../errors.js';
+import { admissionOptionsFrom, type AdmissionFlags } from './admission-flags.js';
+
+export interface WorkerCommandOptions extends AdmissionFlags {
+  redis: string;
+  queue?: string;
+  concurrency?: number;
+  componentsDir?: string;
+  insecureRedis?: boolean;
+  lockMs?: number;
+  timeoutMs?: number;
+  memoryLimitMb?: number;
+}
+
+/** BullMQ's default: a killed worker's chunk goes to another within about this long. */
+const DEFAULT_LOCK_MS = 30_000;
+
+export async function workerCommand(options: WorkerCommandOptions): Promise<void> {
+  const concurrency = options.concurrency ?? 1;
+  if (concurrency < 1 || concurrency > 256) throw new InvalidInputError('--concurrency', 'must be in [1, 256]');
+  const lockMs = options.lockMs ?? DEFAULT_LOCK_MS;
+  if (lockMs < 1000) throw new InvalidInputError('--lock-ms', 'must be at least 1000');
+  const [{ RedisLink }, { startChunkWorker }] = await importDistributed(() => Promise.all([import('../distributed/redis-connection.js'), import('../distributed/chunk-worker.js')]));
+  const components = await HeldComponents.scan(options.componentsDir, {
+    admission: await admissionOptionsFrom(options),
+    workers: concurrency,
+    timeoutMs: options.timeoutMs,
+    memoryLimitMb: options.memoryLimitMb,
+  });
+  const link = await new RedisLink(options.redis, options.insecureRedis).open();
+  const worker = startChunkWorker(link, components, { queue: options.queue ?? DEFAULT_QUEUE, concurrency, lockMs });
+  // Errors of its connections: reported once Redis is given up, below.
+  worker.on('error', () => undefined);
+  let lost: RedisUnavailableError | undefined;
+  try {
+    await new Promise<void>((resolve) => {
+      const stop = () => resolve();
+      process.once('SIGTERM', stop);
+      process.once('SIGINT', stop);
+      link.whenLost((error) => {
+        lost = error;
+        resolve();
+      });
+      process.stderr.write(`wasm-risk: worker on queue ${worker.name}, ${concurrency} at a time, components ${components.hashes.map((h) => h.slice(0, 16)).join(', ')}\n`);
+    });
+  } finally {
+    await (lost ? worker.close(true) : worker.close());
+    await components.close();
+    await link.close();
+  }
+  if (lost) throw lost;
+}

@@ -1,0 +1,64 @@
+// What a worker sends back for one chunk, and what the requester accepts: the component that ran it, the
+// chunk's largest losses (ascending, as raw little-endian float64 in base64, so -0 and every bit survive
+// JSON) and the exact sums of its losses and their squares (integers in hex). Bounded by the run's tail,
+// not by the chunk's paths; checked field by field by the requester, since Redis is a trust boundary.
+import { z } from 'zod';
+import { ComponentContractError } from '../errors.js';
+import { precedes, type LossMoments } from '../report/risk-statistics.js';
+import { SCALE_BITS } from '../report/exact-sum.js';
+import { parseOrThrow } from '../request/validation.js';
+
+/** Longest exact sum: |sum| < paths * 2^1024 times 2^SCALE_BITS, in hex (4 bits a digit), with room. */
+const MAX_SUM_DIGITS = Math.ceil((SCALE_BITS + 1024 + 64) / 4) + 8;
+const HEX_INTEGER = new RegExp(`^-?[0-9a-f]{1,${MAX_SUM_DIGITS}}$`);
+const NAME = z.string().min(1).max(256);
+
+const chunkResultSchema = z.strictObject({
+  component: z.strictObject({ name: NAME, version: NAME, sha256: z.string().regex(/^[0-9a-f]{64}$/) }),
+  firstPath: z.number().int().min(0),
+  pathCount: z.number().int().min(1),
+  tail: z.base64(),
+  sum: z.string().regex(HEX_INTEGER),
+  squares: z.string().regex(HEX_INTEGER),
+});
+
+export type ChunkResultData = z.output<typeof chunkResultSchema>;
+
+export interface ChunkResult {
+  component: { name: string; version: string; sha256: string };
+  firstPath: number;
+  pathCount: number;
+  /** The chunk's largest losses, ascending. */
+  tail: Float64Array;
+  moments: LossMoments;
+}
+
+export function chunkResultData({ component, firstPath, pathCount, tail, moments }: ChunkResult): ChunkResultData {
+  const bytes = Buffer.alloc(tail.length * 8);
+  tail.forEach((loss, i) => bytes.writeDoubleLE(loss, i * 8));
+  return { component, firstPath, pathCount, tail: bytes.toString('base64'), sum: moments.sum.toString(16), squares: moments.squares.toString(16) };
+}
+
+/** Validates a returned chunk against the chunk that was asked for: its paths, at most `tailLength` losses,
+ *  finite, ascending. A worker that answers otherwise broke the contract. */
+export function parseChunkResult(data: unknown, expected: { firstPath: number; pathCount: number; tailLength: number }): ChunkResult {
+  const parsed = parseOrThrow(chunkResultSchema, data, 'chunk result');
+  const refuse = (problem: string) => new ComponentContractError(`chunk at path ${expected.firstPath}: ${problem}`);
+  if (parsed.firstPath !== expected.firstPath || parsed.pathCount !== expected.pathCount) throw refuse('answers for other paths');
+  const bytes = Buffer.from(parsed.tail, 'base64');
+  const length = Math.min(expected.pathCount, expected.tailLength);
+  if (bytes.length !== length * 8) throw refuse(`sends ${bytes.length} bytes of losses, not ${length * 8}`);
+  const tail = new Float64Array(length);
+  for (let i = 0; i < length; i++) {
+    tail[i] = bytes.readDoubleLE(i * 8);
+    if (!Number.isFinite(tail[i])) throw refuse('sends a loss that is not finite');
+    if (i > 0 && precedes(tail[i]!, tail[i - 1]!)) throw refuse('sends losses out of order');
+  }
+  const moments = { count: parsed.pathCount, sum: hexInteger(parsed.sum), squares: hexInteger(parsed.squares) };
+  if (moments.squares < 0n) throw refuse('sends a negative sum of squares');
+  return { component: parsed.component, firstPath: parsed.firstPath, pathCount: parsed.pathCount, tail, moments };
+}
+
+function hexInteger(text: string): bigint {
+  return text.startsWith('-') ? -BigInt(`0x${text.slice(1)}`) : BigInt(`0x${text}`);
+}

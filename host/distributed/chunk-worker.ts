@@ -1,0 +1,52 @@
+// The worker side of a distributed run: a BullMQ Worker that takes chunk jobs off the queue, runs each in
+// the sandboxed engine of the component it names, and answers with the chunk's largest losses and exact
+// moments (chunk-result.ts). A run's parent job only marks that all its chunks are done.
+import { Worker, type Job } from 'bullmq';
+import { InvalidInputError, WasmRiskError } from '../errors.js';
+import { lossMoments } from '../report/risk-statistics.js';
+import { parseChunkJob } from './chunk-job.js';
+import { chunkResultData, type ChunkResultData } from './chunk-result.js';
+import type { HeldComponents } from './held-components.js';
+import { unrecoverable } from './job-errors.js';
+import type { RedisLink } from './redis-connection.js';
+
+export const CHUNK_JOB = 'chunk';
+export const RUN_JOB = 'run';
+
+export interface ChunkWorkerOptions {
+  queue: string;
+  concurrency: number;
+  /** How long a job's lock lasts without renewal: a worker killed mid-chunk has its chunk taken back and
+   *  given to another after about this long (BullMQ's stalled-job check runs as often). */
+  lockMs: number;
+}
+
+export function startChunkWorker(link: RedisLink, components: HeldComponents, { queue, concurrency, lockMs }: ChunkWorkerOptions): Worker {
+  return new Worker(queue, (job: Job) => processJob(job, components), {
+    connection: link.connection,
+    concurrency,
+    lockDuration: lockMs,
+    stalledInterval: lockMs,
+    // Only the run's requester reads results; it removes the run when it has them.
+    removeOnFail: { count: 1000 },
+  });
+}
+
+async function processJob(job: Job, components: HeldComponents): Promise<ChunkResultData | null> {
+  try {
+    if (job.name === RUN_JOB) return null;
+    if (job.name !== CHUNK_JOB) throw new InvalidInputError('job.name', `must be '${CHUNK_JOB}' or '${RUN_JOB}'`);
+    const chunk = parseChunkJob(job.data);
+    const engine = await components.engineFor(chunk.component);
+    const losses = await engine.chunkSortedLosses(chunk.request, chunk.firstPath, chunk.pathCount);
+    return chunkResultData({
+      component: engine.component,
+      firstPath: chunk.firstPath,
+      pathCount: chunk.pathCount,
+      tail: losses.subarray(Math.max(0, losses.length - chunk.tailLength)),
+      moments: lossMoments(losses),
+    });
+  } catch (error) {
+    throw error instanceof WasmRiskError ? unrecoverable(error) : error;
+  }
+}

@@ -1,0 +1,100 @@
+// The one way the host connects to Redis for distributed runs: the URL checked as a trust boundary (TLS or
+// a password off loopback), and connections that give up in bounded time with a typed error instead of
+// retrying forever, so a Redis that goes away fails a run (or stops a worker) rather than hanging it.
+import { Redis } from 'ioredis';
+import { InsecureRedisError, InvalidInputError, messageOf, RedisUnavailableError } from '../errors.js';
+
+/** Time to open a connection, and the reconnect attempts (each RECONNECT_DELAY_MS apart) after which a
+ *  lost connection is given up: about 10 s in all. */
+const CONNECT_TIMEOUT_MS = 5_000;
+const RECONNECT_ATTEMPTS = 20;
+const RECONNECT_DELAY_MS = 500;
+
+/** Anyone who can write the queue can make workers run jobs (on the components they hold) and can forge
+ *  results a requester will merge, so the queue must not be open to the network. */
+export function checkRedisUrl(url: string, insecureRedis: boolean): URL {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new InvalidInputError('redis', 'must be a redis:// or rediss:// URL');
+  }
+  if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') throw new InvalidInputError('redis', 'must be a redis:// or rediss:// URL');
+  const protectedLink = parsed.protocol === 'rediss:' || parsed.password !== '';
+  if (!protectedLink && !isLoopback(parsed.hostname) && !insecureRedis) {
+    throw new InsecureRedisError(`refusing ${parsed.host}: a Redis off loopback needs rediss:// (TLS) or a password (--insecure-redis to accept it)`);
+  }
+  return parsed;
+}
+
+function isLoopback(hostname: string): boolean {
+  return hostname === 'localhost' || hostname === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
+}
+
+/** A Redis connection that reports its loss (once given up) as RedisUnavailableError to whatever it
+ *  guards. BullMQ duplicates it, with the same give-up policy, for its blocking reads. */
+export class RedisLink {
+  readonly connection: Redis;
+  private readonly onLost = new Set<(error: RedisUnavailableError) => void>();
+  private lastError = 'connection closed';
+
+  constructor(url: string, insecureRedis = false) {
+    checkRedisUrl(url, insecureRedis);
+    this.connection = new Redis(url, {
+      // BullMQ's blocking reads need it; a lost connection still fails its commands, once given up.
+      maxRetriesPerRequest: null,
+      connectTimeout: CONNECT_TIMEOUT_MS,
+      retryStrategy: (attempt) => (attempt > RECONNECT_ATTEMPTS ? null : RECONNECT_DELAY_MS),
+      lazyConnect: true,
+    });
+    this.connection.on('error', (error) => {
+      this.lastError = messageOf(error);
+    });
+    this.connection.once('end', () => {
+      for (const listener of this.onLost) listener(this.unavailable());
+    });
+  }
+
+  /** Calls `listener` when the connection is given up (next tick, if it was already); returns the unsubscribe. */
+  whenLost(listener: (error: RedisUnavailableError) => void): () => void {
+    this.onLost.add(listener);
+    if (this.connection.status === 'end') queueMicrotask(() => this.onLost.has(listener) && listener(this.unavailable()));
+    return () => {
+      this.onLost.delete(listener);
+    };
+  }
+
+  /** `work`, or RedisUnavailableError if the connection is given up before it settles. */
+  async guard<T>(work: Promise<T>): Promise<T> {
+    let unsubscribe: () => void = () => undefined;
+    const lost = new Promise<never>((_, reject) => {
+      unsubscribe = this.whenLost(reject);
+    });
+    try {
+      return await Promise.race([work, lost]);
+    } finally {
+      unsubscribe();
+    }
+  }
+
+  /** Connects, or fails with RedisUnavailableError. */
+  async open(): Promise<this> {
+    try {
+      await this.guard(this.connection.connect());
+      return this;
+    } catch (error) {
+      this.connection.disconnect();
+      throw error instanceof RedisUnavailableError ? error : this.unavailable(error);
+    }
+  }
+
+  unavailable(cause?: unknown): RedisUnavailableError {
+    const reason = cause === undefined ? this.lastError : messageOf(cause);
+    return new RedisUnavailableError(`Redis is unavailable: ${reason}`, { cause });
+  }
+
+  async close(): Promise<void> {
+    if (this.connection.status === 'end') return;
+    await this.connection.quit().catch(() => this.connection.disconnect());
+  }
+}
