@@ -33,25 +33,33 @@ function scaledInteger(x: number): bigint {
 /** A running exact sum: non-overlapping partials whose exact total is the sum so far (Shewchuk), plus an
  *  integer for the values outside the fast path's range. */
 export class ExactSum {
-  private readonly partials: number[] = [];
+  /** The partials, smallest first, in a typed array: this runs for every path of every run. */
+  private partials = new Float64Array(8);
+  private count = 0;
   private outside = 0n;
 
-  add(x: number): void {
-    if (!(Math.abs(x) <= SPLIT_MAX)) {
-      this.outside += scaledInteger(x);
+  add(value: number): void {
+    if (!(Math.abs(value) <= SPLIT_MAX)) {
+      this.outside += scaledInteger(value);
       return;
     }
+    const partials = this.partials;
+    let x = value;
     let kept = 0;
-    for (let i = 0; i < this.partials.length; i++) {
-      let y = this.partials[i]!;
-      if (Math.abs(x) < Math.abs(y)) [x, y] = [y, x];
+    for (let i = 0; i < this.count; i++) {
+      const y = partials[i]!;
+      // Two-sum, larger operand first: high + low is exactly x + y.
       const high = x + y;
-      const low = y - (high - x);
-      if (low !== 0) this.partials[kept++] = low;
+      const low = Math.abs(x) < Math.abs(y) ? x - (high - y) : y - (high - x);
+      if (low !== 0) partials[kept++] = low;
       x = high;
     }
-    this.partials.length = kept;
-    this.partials.push(x);
+    if (kept === partials.length) {
+      this.partials = new Float64Array(2 * kept);
+      this.partials.set(partials);
+    }
+    this.partials[kept++] = x;
+    this.count = kept;
   }
 
   /** Adds x^2 exactly: x = high + low with 26-bit halves, so each of high^2, 2 high low and low^2 is a double. */
@@ -74,7 +82,7 @@ export class ExactSum {
   /** The exact sum times 2^SCALE_BITS. */
   scaled(): bigint {
     let total = this.outside;
-    for (const partial of this.partials) total += scaledInteger(partial);
+    for (let i = 0; i < this.count; i++) total += scaledInteger(this.partials[i]!);
     return total;
   }
 }
