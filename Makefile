@@ -131,6 +131,18 @@ BENCH_VENV := build/bench/venv
 bench: build bench-native bench-python
 	node bench/run.mjs
 
+# One Monte Carlo run across two `wasm-risk worker`s through a local Redis (free loopback port, nothing
+# saved), all three stopped at the end, also on a failure (tools/demo-distributed.ts, docs/distributed.md).
+.PHONY: demo-distributed
+demo-distributed: build
+	node dist/tools/demo-distributed.js $(PORTFOLIO)
+
+# One run split across 1, 2 and 4 worker processes on a local Redis against the local pool, Redis bytes per
+# chunk, the extrapolation to N machines: bench/distributed-results.json and docs/distributed.md (Performance).
+.PHONY: bench-distributed
+bench-distributed: build
+	node bench/distributed.mjs
+
 # The HTTP service under load (autocannon) against the library in one process (docs/service.md, Performance);
 # DURATION=S seconds per run (default 10).
 .PHONY: bench-service

@@ -6,7 +6,9 @@ import { MAX_INPUT_MB_FLAG, MAX_INPUT_MB_VARIABLE, parseMaxInputMb } from '../fi
 import { PACKAGE_VERSION } from '../files/package-paths.js';
 import { terminalText } from '../report/terminal-text.js';
 import { admissionFlagOptions } from './admission-flags.js';
+import { redisFlagOptions } from './redis-flags.js';
 import { auditCommand } from './audit-command.js';
+import { batchCommand, DEFAULT_BATCH_OUT } from './batch-command.js';
 import { compareCommand } from './compare-command.js';
 import { parseInteger, parseNumber, parseNumberList, parseOutputFile, parseSeed } from './option-parsers.js';
 import { PNL_FORMATS } from './pnl-output.js';
@@ -55,12 +57,22 @@ function buildProgram(): Command {
     .addOption(new Option('--pnl-format <format>', 'format of --pnl-out (default: from its extension)').choices(PNL_FORMATS))
     .option('--force', 'let --pnl-out replace an existing file')
     .addOption(new Option('--histogram', 'plot the P&L distribution under the table, VaR and ES marked (Monte Carlo)').conflicts('json'))
-    .addOption(new Option('--redis <url>', 'run the Monte Carlo paths as chunk jobs for `wasm-risk worker`s on this Redis (docs/distributed.md)').conflicts(['pnlOut', 'histogram']))
-    .option('--queue <name>', 'BullMQ queue of --redis (default wasm-risk)')
-    .option('--chunk-paths <n>', 'paths per chunk job, with --redis (default 1000000)', parseInteger('--chunk-paths'))
-    .option('--insecure-redis', 'accept a --redis off loopback with neither TLS (rediss://) nor a password')
     .action(varCommand);
-  for (const option of [...riskRequestOptions(), ...admissionFlagOptions()]) riskRun.addOption(option);
+  const [redis, ...redisCompanions] = redisFlagOptions('the Monte Carlo paths');
+  for (const option of [...riskRequestOptions(), ...admissionFlagOptions(), redis!.conflicts(['pnlOut', 'histogram']), ...redisCompanions]) riskRun.addOption(option);
+
+  const batch = program
+    .command('batch')
+    .description('Monte Carlo VaR/ES of many portfolio files, one JSON line each in --out; resumes where an interrupted run stopped')
+    .argument('<books...>', 'portfolio files, directories (their *.json files) or quoted glob patterns')
+    .option('--out <file>', `results, one JSON line per book, appended; books it answers are skipped (default ${DEFAULT_BATCH_OUT})`, parseOutputFile('--out'), DEFAULT_BATCH_OUT)
+    .option('--concurrency <n>', 'books in flight at once (default 4)', parseInteger('--concurrency'))
+    .option('--component <path>', "risk component (.wasm); default: the project's own engine")
+    .option('--workers <n>', 'worker threads (default: the number of cores; 1 with --redis)', parseInteger('--workers'))
+    .option('--timeout-ms <ms>', 'deadline of each book (default 120000)', parseInteger('--timeout-ms'))
+    .option('--memory-limit-mb <mb>', "cap on the component's linear memory (default 512)", parseInteger('--memory-limit-mb'))
+    .action(batchCommand);
+  for (const option of [...riskRequestOptions(), ...admissionFlagOptions(), ...redisFlagOptions('each book')]) batch.addOption(option);
 
   const audit = program
     .command('audit')
@@ -140,10 +152,10 @@ function buildProgram(): Command {
     .option('--auto-rollback-requests <n>', 'counted among its first N requests (default 100)', parseInteger('--auto-rollback-requests'))
     .option('--auto-rollback-seconds <s>', 'counted within its first S seconds (default 60)', parseInteger('--auto-rollback-seconds'))
     .action(serveCommand);
-  for (const option of admissionFlagOptions()) serve.addOption(option);
+  for (const option of [...admissionFlagOptions(), ...redisFlagOptions('the Monte Carlo requests')]) serve.addOption(option);
 
   // The commands that read input files take the cap on the large ones; the hook applies it before any is read.
-  for (const command of [riskRun, audit, compare, swap, serve, worker]) {
+  for (const command of [riskRun, batch, audit, compare, swap, serve, worker]) {
     command.addOption(new Option(`${MAX_INPUT_MB_FLAG} <mb>`, 'cap on the component and portfolio file sizes, in MiB (default 128)').argParser((mb: string) => parseMaxInputMb(mb, MAX_INPUT_MB_FLAG)));
   }
   program.hook('preAction', (_program, command) => {

@@ -15,9 +15,10 @@ import { ReferenceFallback } from '../service/fallback.js';
 import type { ServiceMetrics } from '../service/metrics.js';
 import { DEFAULT_AUTO_ROLLBACK, RegistryBackend, type VersionChange } from '../service/registry-backend.js';
 import { ComponentRegistry } from '../versions/registry.js';
+import { distributedFrom, type RedisFlags } from './redis-flags.js';
 import { admissionOptionsFrom, type AdmissionFlags } from './admission-flags.js';
 
-export interface ServeCommandOptions extends AdmissionFlags {
+export interface ServeCommandOptions extends AdmissionFlags, RedisFlags {
   host: string;
   port: number;
   component?: string;
@@ -76,7 +77,14 @@ export async function serveCommand(options: ServeCommandOptions): Promise<void> 
   const metrics = new ServiceMetrics();
   // The server's log, once there is a server: a version change is logged where the requests are.
   let log: ((change: VersionChange) => void) | undefined;
-  const engineOptions: EngineOptions = { workers: options.workers, timeoutMs: options.timeoutMs, memoryLimitMb: options.memoryLimitMb, admission: await admissionOptionsFrom(options) };
+  const engineOptions: EngineOptions = {
+    workers: options.workers,
+    timeoutMs: options.timeoutMs,
+    memoryLimitMb: options.memoryLimitMb,
+    admission: await admissionOptionsFrom(options),
+    // Monte Carlo requests go to `wasm-risk worker`s; the others still run in this server's pool.
+    distributed: distributedFrom(options),
+  };
   const registry = tokens ? await registryBackend(options, engineOptions, metrics, (change) => log?.(change)) : undefined;
   const backend = registry ?? new EngineBackend(await RiskEngine.load(options.component ?? DEFAULT_COMPONENT, engineOptions));
   const server = await createRiskServer({

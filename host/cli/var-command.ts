@@ -3,18 +3,18 @@
 import { terminalJson } from '../report/terminal-text.js';
 import { CancelledError, InvalidInputError } from '../errors.js';
 import { RiskEngine, type RiskMethod, type RiskResult } from '../risk-engine.js';
-import type { EngineOptions } from '../request/engine-options.js';
 import { DEFAULT_COMPONENT } from '../files/package-paths.js';
 import type { PortfolioSpec } from '../request/portfolio.js';
 import { RISK_METHODS, validateRiskRequest, type ValidMonteCarloRequest } from '../request/risk-request.js';
 import { admissionOptionsFrom, type AdmissionFlags } from './admission-flags.js';
+import { distributedFrom, type RedisFlags } from './redis-flags.js';
 import { formatPnlHistogram } from './histogram.js';
 import { pnlOutputFrom, writePnl, type PnlFormat, type PnlOutput } from './pnl-output.js';
 import { readPortfolioFile } from './portfolio-file.js';
 import { formatRiskResult } from './report-format.js';
 import { RunProgress } from './run-progress.js';
 
-export interface VarCommandOptions extends AdmissionFlags {
+export interface VarCommandOptions extends AdmissionFlags, RedisFlags {
   component?: string;
   method: string;
   paths?: number;
@@ -30,10 +30,6 @@ export interface VarCommandOptions extends AdmissionFlags {
   pnlFormat?: PnlFormat;
   force?: boolean;
   histogram?: boolean;
-  redis?: string;
-  queue?: string;
-  chunkPaths?: number;
-  insecureRedis?: boolean;
 }
 
 /** Flags that only a simulation can honour. */
@@ -92,17 +88,6 @@ export async function varCommand(portfolioPath: string, options: VarCommandOptio
   } finally {
     process.removeListener('SIGINT', onInterrupt);
   }
-}
-
-/** `--redis` and its companions: where the Monte Carlo paths go, as chunk jobs for `wasm-risk worker`s. */
-function distributedFrom({ redis, queue, chunkPaths, insecureRedis }: VarCommandOptions): EngineOptions['distributed'] {
-  if (redis === undefined) {
-    for (const [value, flag] of [[queue, '--queue'], [chunkPaths, '--chunk-paths'], [insecureRedis, '--insecure-redis']] as const) {
-      if (value !== undefined) throw new InvalidInputError(flag, 'applies only with --redis');
-    }
-    return undefined;
-  }
-  return { redis, queue, chunkPaths, insecureRedis };
 }
 
 /** A run's result, and the P&L of its paths when something needs them. */

@@ -33,6 +33,8 @@ export const INPUT_FILES = {
   goldenVectors: { label: 'golden vectors', bytes: 1 * MiB, adjustable: false },
   /** A TLS certificate chain or private key (PEM). */
   tlsFile: { label: 'a TLS certificate or key', bytes: 1 * MiB, adjustable: false },
+  /** `wasm-risk batch --out`: a line of about 1 KiB per book, at most 100,000 books. */
+  batchResults: { label: 'a batch results file', bytes: 256 * MiB, adjustable: false },
 } as const satisfies Record<string, { label: string; bytes: number; adjustable: boolean }>;
 
 export type InputFileKind = keyof typeof INPUT_FILES;

@@ -3,19 +3,46 @@
 // up, because nothing is rounded before the end (a chunk's sums cross Redis whole, as integers).
 //
 // Why not an npm package: none kept up offers an exact, mergeable sum of squares (stdlib's are Kahan-
-// Babuska, accurate but order-dependent). The fast path is Shewchuk's expansion (Python's math.fsum);
-// Dekker's split makes each square an exact sum of three doubles.
+// Babuska, accurate but order-dependent). The fast path is a superaccumulator (after Neal, "Fast exact
+// summation using small and large superaccumulators", 2015): each double is cut at fixed bin edges chosen
+// by its exponent alone, so an addition costs a few flops whatever the values, where an expansion
+// (Shewchuk, Python's math.fsum) walks all its partials; Dekker's product makes each square an exact sum
+// of two doubles.
 
 /** Every double is a multiple of 2^-1074 and every product of two a multiple of 2^-2148: a sum times
  *  2^SCALE_BITS is an integer. */
 export const SCALE_BITS = 2148;
 const SCALE = BigInt(SCALE_BITS);
-/** Inside [2^-480, 2^480] the split below and its three products are exact, and a run's partial sums
- *  stay far from overflow; anything else takes the (rare, slow) integer path. */
+/** Inside [2^-480, 2^480] the split below and the products of its halves are exact and the square stays
+ *  inside the bins' range; anything else takes the (rare, slow) integer path. */
 const SPLIT_MIN = 2 ** -480;
 const SPLIT_MAX = 2 ** 480;
 /** 2^27 + 1: Dekker/Veltkamp's splitter for 53-bit significands. */
 const SPLITTER = 134_217_729;
+
+/** Bin k holds integer multiples of 2^(32k - 1075). A double whose biased exponent is e has its lowest
+ *  bit at 2^(e - 1075) or above (2^-1074 if subnormal), so with k = e >> 5 its 53 bits lie in bins k, k+1
+ *  and k+2. Sixty-four bins: the last whose rounding constant (below) is finite is bin 63. */
+const BINS = 64;
+/** With k + 2 <= 63, e <= 1983: below 2^961 a value takes the bins, at or above it the integer path. */
+const BINNED_LIMIT = 2 ** 961;
+/** (x + ROUNDER[k]) - ROUNDER[k] is x rounded to a multiple of bin k's unit, for |x| < 2^(32k - 1024):
+ *  1.5 * 2^(32k - 1023) has that unit for its last place. The remainder x - rounded is exact (it is
+ *  x itself, or Sterbenz's lemma applies, or it fits in 53 bits below the edge). */
+const ROUNDER = Float64Array.from({ length: BINS }, (_, k) => 1.5 * 2 ** (32 * k - 1023));
+/** Each addition puts at most 2^31 units in a bin (the top piece 2^21), so a bin stays an exact double,
+ *  below 2^53 units, for 2^21 additions; then the bins move into the integer. */
+const FLUSH_EVERY = 2 ** 21;
+
+/** Reads a double's exponent; the high word is the second on little-endian machines. */
+const exponentView = new Float64Array(1);
+const exponentWords = new Uint32Array(exponentView.buffer);
+const HIGH_WORD = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 1 : 0;
+
+function biasedExponent(x: number): number {
+  exponentView[0] = x;
+  return (exponentWords[HIGH_WORD]! >>> 20) & 0x7ff;
+}
 
 const bits = new DataView(new ArrayBuffer(8));
 
@@ -30,39 +57,24 @@ function scaledInteger(x: number): bigint {
   return high >>> 31 ? -magnitude : magnitude;
 }
 
-/** A running exact sum: non-overlapping partials whose exact total is the sum so far (Shewchuk), plus an
- *  integer for the values outside the fast path's range. */
+/** A running exact sum: bins of doubles, each an exact multiple of its unit, plus an integer for the
+ *  values outside the bins' range and for the bins themselves every FLUSH_EVERY additions. */
 export class ExactSum {
-  /** The partials, smallest first, in a typed array: this runs for every path of every run. */
-  private partials = new Float64Array(8);
-  private count = 0;
+  private bins = new Float64Array(BINS);
+  private additions = 0;
   private outside = 0n;
 
   add(value: number): void {
-    if (!(Math.abs(value) <= SPLIT_MAX)) {
+    if (!(Math.abs(value) < BINNED_LIMIT)) {
       this.outside += scaledInteger(value);
       return;
     }
-    const partials = this.partials;
-    let x = value;
-    let kept = 0;
-    for (let i = 0; i < this.count; i++) {
-      const y = partials[i]!;
-      // Two-sum, larger operand first: high + low is exactly x + y.
-      const high = x + y;
-      const low = Math.abs(x) < Math.abs(y) ? x - (high - y) : y - (high - x);
-      if (low !== 0) partials[kept++] = low;
-      x = high;
-    }
-    if (kept === partials.length) {
-      this.partials = new Float64Array(2 * kept);
-      this.partials.set(partials);
-    }
-    this.partials[kept++] = x;
-    this.count = kept;
+    this.addToBins(value, biasedExponent(value) >>> 5);
+    if (++this.additions >= FLUSH_EVERY) this.flush();
   }
 
-  /** Adds x^2 exactly: x = high + low with 26-bit halves, so each of high^2, 2 high low and low^2 is a double. */
+  /** Adds x^2 exactly as Dekker's product: x = high + low with 26-bit halves makes each partial product a
+   *  double, and summed in his order they give the rounding error of x * x exactly. */
   addSquareOf(x: number): void {
     const magnitude = Math.abs(x);
     if (magnitude === 0) return;
@@ -74,16 +86,42 @@ export class ExactSum {
     const c = SPLITTER * x;
     const high = c - (c - x);
     const low = x - high;
-    this.add(high * high);
-    this.add(2 * high * low);
-    this.add(low * low);
+    const square = x * x;
+    const cross = high * low;
+    // x's exponent e places both without reading theirs: x * x has exponent 2e - 1023 to 2e - 1021 and its
+    // error is a multiple of 2^(2e - 2150) below 2^(2e - 2097), inside addToBins' bounds for these k.
+    const e = biasedExponent(x);
+    this.addToBins(square, (2 * e - 1023) >>> 5);
+    this.addToBins(high * high - square + cross + cross + low * low, (2 * e - 1075) >>> 5);
+    this.additions += 2;
+    if (this.additions >= FLUSH_EVERY) this.flush();
   }
 
   /** The exact sum times 2^SCALE_BITS. */
   scaled(): bigint {
     let total = this.outside;
-    for (let i = 0; i < this.count; i++) total += scaledInteger(this.partials[i]!);
+    for (let k = 0; k < BINS; k++) if (this.bins[k] !== 0) total += scaledInteger(this.bins[k]!);
     return total;
+  }
+
+  /** Adds `value` to bins k, k+1 and k+2: its lowest bit is at or above bin k's unit and it is below
+   *  2^(32k - 980), so the pieces rounded off at the edges of bins k+2 and k+1 are below 2^31 units. */
+  private addToBins(value: number, k: number): void {
+    const bins = this.bins;
+    const top = ROUNDER[k + 2]!;
+    const middle = ROUNDER[k + 1]!;
+    const high = value + top - top;
+    const rest = value - high;
+    const mid = rest + middle - middle;
+    bins[k + 2]! += high;
+    bins[k + 1]! += mid;
+    bins[k]! += rest - mid;
+  }
+
+  private flush(): void {
+    this.outside = this.scaled();
+    this.bins.fill(0);
+    this.additions = 0;
   }
 }
 

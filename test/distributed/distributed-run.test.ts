@@ -107,11 +107,9 @@ describe('a chunk that cannot run', () => {
     try {
       // Polled, not listened for: a failure can come before a QueueEvents reader has started, and be missed.
       const failed = async (id: string) => {
-        for (;;) {
-          const job = await queue.getJob(id);
-          if (job && (await job.isFailed())) return job.failedReason;
-          await new Promise((resolve) => setTimeout(resolve, 50));
-        }
+        // The state first, then the job: a job read before it failed would carry no reason.
+        while ((await queue.getJobState(id)) !== 'failed') await new Promise((resolve) => setTimeout(resolve, 50));
+        return (await queue.getJob(id))!.failedReason;
       };
       const unknown = await queue.add('chunk', { format: 1, component: 'ab'.repeat(32), run: { portfolio: ONE_ASSET, paths: 10, seed: '1', horizonDays: 1, confidence: [0.99], antithetic: false }, firstPath: 0, pathCount: 10, tailLength: 1 }, { attempts: 3 });
       const malformed = await queue.add('chunk', { format: 1, component: 'nope', firstPath: -1 }, { attempts: 3 });

@@ -20,24 +20,80 @@ function exactScaled(x: number): bigint {
   return x < 0 ? -value : value;
 }
 
+/** Sums `values` and their squares both ways: by ExactSum, and by rationals. */
+function expectExact(values: readonly number[]): void {
+  const sum = new ExactSum();
+  const squares = new ExactSum();
+  let expectedSum = 0n;
+  let expectedSquares = 0n;
+  for (const x of values) {
+    sum.add(x);
+    squares.addSquareOf(x);
+    expectedSum += exactScaled(x);
+    expectedSquares += (exactScaled(x) * exactScaled(x)) / SCALE;
+  }
+  expect(sum.scaled()).toBe(expectedSum);
+  expect(squares.scaled()).toBe(expectedSquares);
+}
+
+const words = new DataView(new ArrayBuffer(8));
+/** Any finite double, every exponent equally likely: fc.double rarely leaves the middle of the range. */
+const anyBits = fc.tuple(fc.boolean(), fc.integer({ min: 0, max: 2046 }), fc.bigInt({ min: 0n, max: 2n ** 52n - 1n })).map(([negative, biased, fraction]) => {
+  words.setBigUint64(0, (BigInt(negative) << 63n) | (BigInt(biased) << 52n) | fraction);
+  return words.getFloat64(0);
+});
+
+function nextUp(x: number): number {
+  words.setFloat64(0, x);
+  const bits = words.getBigInt64(0);
+  words.setBigInt64(0, x === 0 ? 1n : x > 0 ? bits + 1n : bits - 1n);
+  return words.getFloat64(0);
+}
+
+function nextDown(x: number): number {
+  return -nextUp(-x);
+}
+
 describe('ExactSum', () => {
   it('sums and sums squares exactly, tiny, huge and subnormal values included', () => {
-    fc.assert(
-      fc.property(fc.array(fc.oneof(anyDouble, fc.double({ min: -1e-310, max: 1e-310, noNaN: true }), fc.double({ min: -1e-150, max: 1e-150, noNaN: true })), { maxLength: 40 }), (values) => {
-        const sum = new ExactSum();
-        const squares = new ExactSum();
-        let expectedSum = 0n;
-        let expectedSquares = 0n;
-        for (const x of values) {
-          sum.add(x);
-          squares.addSquareOf(x);
-          expectedSum += exactScaled(x);
-          expectedSquares += (exactScaled(x) * exactScaled(x)) / SCALE;
-        }
-        expect(sum.scaled()).toBe(expectedSum);
-        expect(squares.scaled()).toBe(expectedSquares);
-      }),
-    );
+    fc.assert(fc.property(fc.array(fc.oneof(anyDouble, fc.double({ min: -1e-310, max: 1e-310, noNaN: true }), fc.double({ min: -1e-150, max: 1e-150, noNaN: true })), { maxLength: 40 }), expectExact));
+  });
+
+  it('is exact for every exponent, subnormals, -0 and the edges of the bins and of the fast range', () => {
+    const edges = [0, -0, 2 ** -1074, 2 ** -1022 - 2 ** -1074, 2 ** -1022, Number.MAX_VALUE, 2 ** 961, nextDown(2 ** 961), 2 ** 480, nextUp(2 ** 480), 2 ** -480, nextDown(2 ** -480)];
+    // Doubles whose lowest or highest bit sits on either side of each 32-bit bin edge.
+    for (let k = 0; k < 64; k++) for (const shift of [-1, 0, 1, 52, 53]) edges.push(2 ** (32 * k - 1075 + shift), (2 ** 53 - 1) * 2 ** (32 * k - 1075 + shift));
+    const values = edges.flatMap((x) => [x, -x, nextUp(x), nextDown(x)]).filter(Number.isFinite);
+    expectExact(values);
+    fc.assert(fc.property(fc.array(anyBits, { maxLength: 40 }), expectExact));
+  });
+
+  it('stays exact past the additions a bin can hold, where its content moves to the integer', () => {
+    // (2^31 - 1) times a bin's unit adds 2^31 - 1 units to one bin: 2^22 + 1 of them are odd and above
+    // 2^53 units, not a double, so this fails if the bins are not emptied often enough.
+    const fill = (2 ** 31 - 1) * 2 ** (32 * 30 - 1075);
+    const oneBin = new ExactSum();
+    for (let i = 0; i <= 2 ** 22; i++) oneBin.add(fill);
+    expect(oneBin.scaled()).toBe((2n ** 22n + 1n) * exactScaled(fill));
+    // Past 2^21 additions the bins move to the integer at least once; these fill the bins around the
+    // first, and the largest square the bins take fills the top ones.
+    const values = [fill, (2 ** 53 - 1) * 2 ** (32 * 30 - 1065), nextDown(2 ** 480), 2 ** -480, -3.5e5];
+    const times = 2 ** 21 + 3;
+    const sum = new ExactSum();
+    const squares = new ExactSum();
+    for (let i = 0; i < times; i++) {
+      sum.add(values[i % values.length]!);
+      squares.addSquareOf(values[i % values.length]!);
+    }
+    let expectedSum = 0n;
+    let expectedSquares = 0n;
+    values.forEach((x, i) => {
+      const count = BigInt(Math.floor((times - 1 - i) / values.length) + 1);
+      expectedSum += count * exactScaled(x);
+      expectedSquares += (count * exactScaled(x) * exactScaled(x)) / SCALE;
+    });
+    expect(sum.scaled()).toBe(expectedSum);
+    expect(squares.scaled()).toBe(expectedSquares);
   });
 
   it('loses nothing where naive summation loses everything', () => {

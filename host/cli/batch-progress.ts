@@ -1,0 +1,29 @@
+// The progress line of `wasm-risk batch` on a terminal: books answered of the batch (those answered by an
+// earlier, interrupted run count from the start), how many failed, elapsed time and ETA (cli-progress).
+import { SingleBar } from 'cli-progress';
+
+export class BatchProgress {
+  private readonly bar: SingleBar;
+  private failed = 0;
+
+  constructor(totalBooks: number, answeredBefore: number, stream: NodeJS.WritableStream) {
+    this.bar = new SingleBar({
+      stream,
+      barsize: 30,
+      barCompleteChar: '=',
+      barIncompleteChar: '-',
+      format: 'books [{bar}] {percentage}% {value}/{total} | {failed} failed | elapsed {duration_formatted} | ETA {eta_formatted}',
+    });
+    this.bar.start(totalBooks, answeredBefore, { failed: 0 });
+  }
+
+  readonly answered = (failed: boolean): void => {
+    if (failed) this.failed += 1;
+    this.bar.increment(1, { failed: this.failed });
+  };
+
+  /** Ends the line, so that what is printed next starts on a fresh one. */
+  stop(): void {
+    this.bar.stop();
+  }
+}

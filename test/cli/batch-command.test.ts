@@ -1,0 +1,67 @@
+// `wasm-risk batch` without Redis: books from directories and glob patterns, a book's own failure written
+// as its line (the others still answered), and a results file refused when it holds other settings or
+// is not a results file at all.
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EXAMPLE_PORTFOLIO } from '../support/fixtures.js';
+import { expectOneLineFailure, runCli } from '../support/run-cli.js';
+
+let directory: string;
+
+beforeAll(async () => {
+  directory = await mkdtemp(join(tmpdir(), 'wasm-risk-batch-cli-'));
+  await mkdir(join(directory, 'books'));
+  const portfolio = await readFile(EXAMPLE_PORTFOLIO, 'utf8');
+  await writeFile(join(directory, 'books', 'a.json'), portfolio);
+  await writeFile(join(directory, 'books', 'b.json'), portfolio);
+  await writeFile(join(directory, 'books', 'broken.json'), '{"assets": []}');
+  await writeFile(join(directory, 'books', 'notes.txt'), 'not a book');
+});
+
+afterAll(async () => {
+  await rm(directory, { recursive: true, force: true });
+});
+
+const lines = async (out: string) => (await readFile(out, 'utf8')).trimEnd().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+
+describe('wasm-risk batch', () => {
+  it("answers a directory's books, a broken one with its typed error, and skips them all when run again", async () => {
+    const out = join(directory, 'dir.jsonl');
+    const first = runCli(['batch', join(directory, 'books'), '--out', out, '--paths', '2000', '--workers', '1']);
+    expect(first.status).toBe(0);
+    expect(first.stderr).toMatch(/batch: 3 books: 3 run now \(1 failed\), 0 answered before/);
+    const answers = await lines(out);
+    expect(answers.map((line) => (line.book as string).replace(/.*\//, '')).sort()).toEqual(['a.json', 'b.json', 'broken.json']);
+    const broken = answers.find((line) => (line.book as string).endsWith('broken.json'))!;
+    expect(broken.error).toMatchObject({ code: 'ERR_INVALID_INPUT' });
+    expect(answers.find((line) => (line.book as string).endsWith('a.json'))!.result).toMatchObject({ method: 'monte-carlo', paths: 2000 });
+
+    const again = runCli(['batch', join(directory, 'books'), '--out', out, '--paths', '2000', '--workers', '1']);
+    expect(again.stderr).toMatch(/batch: 3 books: 0 run now \(0 failed\), 3 answered before/);
+    expect(await lines(out)).toHaveLength(3);
+  });
+
+  it('takes glob patterns', async () => {
+    const out = join(directory, 'glob.jsonl');
+    const run = runCli(['batch', join(directory, 'books', '[ab].json'), '--out', out, '--paths', '2000', '--workers', '1']);
+    expect(run.status).toBe(0);
+    expect((await lines(out)).map((line) => (line.book as string).replace(/.*\//, ''))).toEqual(expect.arrayContaining(['a.json', 'b.json']));
+    expectOneLineFailure(runCli(['batch', join(directory, 'books', '*.csv'), '--out', out]), 2, /^wasm-risk: ERR_INVALID_INPUT: books: .*no portfolio file matches/);
+  });
+
+  it('refuses to resume into a file of other settings, or into a file that is not a results file', async () => {
+    const out = join(directory, 'settings.jsonl');
+    expect(runCli(['batch', join(directory, 'books', 'a.json'), '--out', out, '--paths', '2000', '--workers', '1']).status).toBe(0);
+    expectOneLineFailure(
+      runCli(['batch', join(directory, 'books'), '--out', out, '--paths', '3000', '--workers', '1']),
+      2,
+      /^wasm-risk: ERR_INVALID_INPUT: --out: .* line 1 was run with other settings/,
+    );
+    const foreign = join(directory, 'foreign.jsonl');
+    await writeFile(foreign, '{"hello": "world"}\n');
+    expectOneLineFailure(runCli(['batch', join(directory, 'books'), '--out', foreign, '--workers', '1']), 2, /^wasm-risk: ERR_INVALID_INPUT: --out: .* line 1 is not a batch result/);
+    expect(await readFile(foreign, 'utf8')).toBe('{"hello": "world"}\n');
+  });
+});

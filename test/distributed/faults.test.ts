@@ -1,0 +1,99 @@
+// Faults of a distributed run on a real Redis and real workers: a deadline and a cancellation take the
+// run's chunks that no worker started off the queue, and a Redis killed mid-run fails the requester (and
+// the worker) with ERR_REDIS_UNAVAILABLE instead of a hang.
+import { execFile, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CancelledError } from '../../host/errors.js';
+import { PROJECT_ROOT } from '../../host/files/package-paths.js';
+import { RiskEngine } from '../../host/risk-engine.js';
+import { ENGINE, examplePortfolio } from '../support/fixtures.js';
+import { startRedis, startWorker, stopProcess, type TestRedis } from '../support/redis-server.js';
+
+const CLI = join(PROJECT_ROOT, 'dist', 'host', 'cli', 'main.js');
+/** Twenty chunks of about a quarter of a second each, for one worker running one at a time. */
+const LONG_RUN = ['--paths', '5000000', '--chunk-paths', '250000'];
+
+let redis: TestRedis;
+const workers: ChildProcess[] = [];
+
+async function varFailure(args: string[]): Promise<{ code: number; stderr: string; ms: number }> {
+  const started = Date.now();
+  try {
+    await promisify(execFile)(process.execPath, [CLI, 'var', 'examples/portfolio.json', '--json', ...args], { cwd: PROJECT_ROOT, timeout: 90_000 });
+  } catch (error) {
+    const { code, stderr } = error as { code: number; stderr: string };
+    return { code, stderr, ms: Date.now() - started };
+  }
+  throw new Error('the run succeeded');
+}
+
+/** Jobs of `name` that wait for a worker (the chunks of a flow wait in the queue's wait list). */
+async function waitingJobs(url: string, name: string): Promise<number> {
+  const connection = new Redis(url, { maxRetriesPerRequest: null });
+  const queue = new Queue(name, { connection });
+  try {
+    const counts = await queue.getJobCounts('waiting', 'prioritized', 'delayed');
+    return counts.waiting! + counts.prioritized! + counts.delayed!;
+  } finally {
+    await queue.close();
+    await connection.quit();
+  }
+}
+
+beforeAll(async () => {
+  redis = await startRedis();
+});
+
+afterAll(async () => {
+  await Promise.all(workers.map((worker) => stopProcess(worker)));
+  await redis?.stop();
+});
+
+describe('a distributed run that stops early', () => {
+  it('past its deadline fails with ERR_TIMEOUT and leaves none of its chunks waiting', async () => {
+    workers.push(await startWorker(['--redis', redis.url, '--queue', 'deadline']));
+    const failure = await varFailure([...LONG_RUN, '--redis', redis.url, '--queue', 'deadline', '--timeout-ms', '1500']);
+    expect(failure.code).toBe(4);
+    expect(failure.stderr).toMatch(/^wasm-risk: ERR_TIMEOUT: the distributed run did not finish within 1500 ms/);
+    expect(await waitingJobs(redis.url, 'deadline')).toBe(0);
+  });
+
+  it('cancelled fails with ERR_CANCELLED and leaves none of its chunks waiting', async () => {
+    workers.push(await startWorker(['--redis', redis.url, '--queue', 'cancel']));
+    const engine = await RiskEngine.load(ENGINE, { workers: 1, distributed: { redis: redis.url, queue: 'cancel' } });
+    try {
+      const cancel = new AbortController();
+      const run = engine.monteCarlo(examplePortfolio(), { paths: 5_000_000, chunkPaths: 250_000, signal: cancel.signal, onProgress: () => cancel.abort(new Error('enough')) });
+      await expect(run).rejects.toBeInstanceOf(CancelledError);
+      expect(await waitingJobs(redis.url, 'cancel')).toBe(0);
+    } finally {
+      await engine.close();
+    }
+  });
+});
+
+describe('a Redis that goes away mid-run', () => {
+  it('fails the requester and the worker with ERR_REDIS_UNAVAILABLE, not a hang', async () => {
+    const doomed = await startRedis();
+    const worker = await startWorker(['--redis', doomed.url, '--queue', 'doomed']);
+    workers.push(worker);
+    const workerExit = once(worker, 'exit');
+    const failure = varFailure([...LONG_RUN, '--redis', doomed.url, '--queue', 'doomed', '--timeout-ms', '600000']);
+    // The run is under way (its chunks queued, the worker on the first) when Redis is killed.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await doomed.stop('SIGKILL');
+    const { code, stderr, ms } = await failure;
+    expect(stderr).toMatch(/^wasm-risk: ERR_REDIS_UNAVAILABLE: Redis is unavailable/);
+    expect(code).toBe(4);
+    // Given up after the reconnect attempts (about 10 s), far inside the 600 s deadline.
+    expect(ms).toBeLessThan(40_000);
+    const [workerCode] = (await workerExit) as [number | null];
+    expect(workerCode).toBe(4);
+    expect(worker.output()).toMatch(/wasm-risk: ERR_REDIS_UNAVAILABLE: /);
+  }, 90_000);
+});
