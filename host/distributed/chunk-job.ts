@@ -9,6 +9,10 @@ import { MAX_PATHS, MAX_PATHS_PER_CALL } from '../request/limits.js';
 import { validateRiskRequest, type ValidMonteCarloRequest } from '../request/risk-request.js';
 import { parseOrThrow } from '../request/validation.js';
 
+/** The names of a run's jobs in the queue: one parent per run, one child per chunk of its paths. */
+export const RUN_JOB = 'run';
+export const CHUNK_JOB = 'chunk';
+
 /** Bumped when the job's shape changes: a worker refuses a format it does not know. */
 export const CHUNK_JOB_FORMAT = 1;
 export const SHA256_HEX = /^[0-9a-f]{64}$/;

@@ -4,14 +4,11 @@
 import { Worker, type Job } from 'bullmq';
 import { InvalidInputError, WasmRiskError } from '../errors.js';
 import { lossMoments } from '../report/risk-statistics.js';
-import { parseChunkJob } from './chunk-job.js';
+import { CHUNK_JOB, parseChunkJob, RUN_JOB } from './chunk-job.js';
 import { chunkResultData, type ChunkResultData } from './chunk-result.js';
 import type { HeldComponents } from './held-components.js';
 import { unrecoverable } from './job-errors.js';
 import type { RedisLink } from './redis-connection.js';
-
-export const CHUNK_JOB = 'chunk';
-export const RUN_JOB = 'run';
 
 export interface ChunkWorkerOptions {
   queue: string;

@@ -8,9 +8,8 @@ import { CancelledError, ComponentContractError, InvalidInputError, TimeoutError
 import { addMoments, mergeSortedRuns, summarizeLossTail, tailLength, type LossMoments } from '../report/risk-statistics.js';
 import { MAX_PATHS_PER_CALL } from '../request/limits.js';
 import type { ValidMonteCarloRequest } from '../request/risk-request.js';
-import { chunkJobData } from './chunk-job.js';
+import { CHUNK_JOB, chunkJobData, RUN_JOB } from './chunk-job.js';
 import { parseChunkResult, type ChunkResult } from './chunk-result.js';
-import { CHUNK_JOB, RUN_JOB } from './chunk-worker.js';
 import { DEFAULT_CHUNK_PATHS, MAX_CHUNKS, type ValidDistributedOptions } from './distributed-options.js';
 import { errorFromFailedReason } from './job-errors.js';
 import { RedisLink } from './redis-connection.js';
