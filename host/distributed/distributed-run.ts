@@ -2,7 +2,7 @@
 // per chunk of paths), the chunks' results merged here into the same report a local run gives, bit for
 // bit. A chunk's typed failure fails the run at once; a deadline, a cancellation or a failure removes the
 // run's chunks that no worker took yet; a lost Redis is RedisUnavailableError.
-import { FlowProducer, Job, QueueEvents } from 'bullmq';
+import { FlowProducer, Queue, QueueEvents, type Job } from 'bullmq';
 import type { RiskReport } from '../contract/types.js';
 import { CancelledError, ComponentContractError, InvalidInputError, TimeoutError } from '../errors.js';
 import { addMoments, mergeSortedRuns, summarizeLossTail, tailLength, type LossMoments } from '../report/risk-statistics.js';
@@ -19,6 +19,11 @@ import { RedisLink } from './redis-connection.js';
 const CHUNK_ATTEMPTS = 2;
 /** A run left in Redis by a requester that died is removed after this long. */
 const ABANDONED_RUN_SECONDS = 24 * 3600;
+/** How often a run's parent is looked at besides its events: should its `completed` event be missed (trimmed
+ *  from the events stream before it was read), the run still ends, not at its deadline. */
+const PARENT_CHECK_MS = 1_000;
+/** Events the queue's stream keeps (BullMQ trims it to about this many). */
+export const EVENTS_KEPT = 1_000;
 
 export interface DistributedRunOptions {
   timeoutMs: number;
@@ -37,6 +42,7 @@ export class DistributedRuns {
     private readonly link: RedisLink,
     private readonly flows: FlowProducer,
     private readonly events: QueueEvents,
+    private readonly queue: Queue,
     private readonly options: ValidDistributedOptions,
   ) {}
 
@@ -44,14 +50,18 @@ export class DistributedRuns {
     const link = await new RedisLink(options.redis, options.insecureRedis).open();
     const flows = new FlowProducer({ connection: link.connection });
     const events = new QueueEvents(options.queue, { connection: link.connection });
+    // Keeps the queue's events stream short: BullMQ copies each chunk's result (its loss tail, up to MBs)
+    // into a `completed` event, and would keep 10,000 of them in Redis by default.
+    const queue = new Queue(options.queue, { connection: link.connection, streams: { events: { maxLen: EVENTS_KEPT } } });
     // Their connections report errors here; a lost Redis is reported by `link.lost` once given up.
     flows.on('error', () => undefined);
     events.on('error', () => undefined);
+    queue.on('error', () => undefined);
     try {
-      await link.guard(events.waitUntilReady());
-      return new DistributedRuns(link, flows, events, options);
+      await link.guard(Promise.all([events.waitUntilReady(), queue.waitUntilReady()]));
+      return new DistributedRuns(link, flows, events, queue, options);
     } catch (error) {
-      await Promise.allSettled([events.close(), flows.close()]);
+      await Promise.allSettled([events.close(), flows.close(), queue.close()]);
       await link.close();
       throw error;
     }
@@ -92,6 +102,12 @@ export class DistributedRuns {
   private finished(parentId: string, chunks: ReadonlyMap<string, PlannedChunk>, paths: number, { timeoutMs, signal, onProgress }: DistributedRunOptions): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       let done = 0;
+      const check = setInterval(() => {
+        void this.queue.getJobState(parentId).then(
+          (state) => state === 'completed' && settle(() => resolve()),
+          () => undefined,
+        );
+      }, PARENT_CHECK_MS);
       const onCompleted = ({ jobId }: { jobId: string }) => {
         if (jobId === parentId) return settle(() => resolve());
         const chunk = chunks.get(jobId);
@@ -106,6 +122,7 @@ export class DistributedRuns {
       const timer = setTimeout(() => settle(() => reject(new TimeoutError(`the distributed run did not finish within ${timeoutMs} ms`, false))), timeoutMs);
       const settle = (outcome: () => void) => {
         clearTimeout(timer);
+        clearInterval(check);
         unsubscribe();
         this.events.off('completed', onCompleted);
         this.events.off('failed', onFailed);
@@ -132,7 +149,7 @@ export class DistributedRuns {
   }
 
   async close(): Promise<void> {
-    await Promise.allSettled([this.events.close(), this.flows.close()]);
+    await Promise.allSettled([this.events.close(), this.flows.close(), this.queue.close()]);
     await this.link.close();
   }
 }

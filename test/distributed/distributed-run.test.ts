@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EVENTS_KEPT } from '../../host/distributed/distributed-run.js';
 import { PROJECT_ROOT } from '../../host/files/package-paths.js';
 import { fixture } from '../support/fixtures.js';
 import { startRedis, startWorker, stopProcess, type TestRedis } from '../support/redis-server.js';
@@ -66,6 +67,13 @@ describe('a distributed run', () => {
       }
     }
     await Promise.all(started.map((worker) => stopProcess(worker)));
+    // The queue's events stream is kept short: each `completed` event carries a chunk's whole result.
+    const connection = new Redis(redis.url, { maxRetriesPerRequest: null });
+    try {
+      expect(await connection.hget(`bull:${queue}:meta`, 'opts.maxLenEvents')).toBe(String(EVENTS_KEPT));
+    } finally {
+      await connection.quit();
+    }
   });
 
   it('survives a worker killed mid-chunk: another takes the chunk back and the numbers do not change', async () => {
