@@ -46,16 +46,19 @@ export interface LocalRedis {
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
-export async function startRedis(): Promise<LocalRedis> {
+/** A redis-server on a free loopback port, saving nothing; with `password`, clients must give it (the URL does). */
+export async function startRedis({ password }: { password?: string } = {}): Promise<LocalRedis> {
   const port = await freePort();
-  const server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const auth = password === undefined ? [] : ['--requirepass', password];
+  const server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...auth], { stdio: ['ignore', 'pipe', 'pipe'] });
   try {
     await printed(server, 'stdout', /Ready to accept connections/);
   } catch (error) {
     await stopProcess(server);
     throw error;
   }
-  return { url: `redis://127.0.0.1:${port}`, port, stop: (signal) => stopProcess(server, signal) };
+  const credentials = password === undefined ? '' : `:${encodeURIComponent(password)}@`;
+  return { url: `redis://${credentials}127.0.0.1:${port}`, port, stop: (signal) => stopProcess(server, signal) };
 }
 
 /** A `wasm-risk worker` process, once it listens to its queue; `output()` is what it printed on stderr. */

@@ -9,6 +9,8 @@ import { InsecureRedisError, InvalidInputError, messageOf, RedisUnavailableError
 const CONNECT_TIMEOUT_MS = 5_000;
 const RECONNECT_ATTEMPTS = 20;
 const RECONNECT_DELAY_MS = 500;
+/** The last error before any error event. */
+const CLOSED = 'connection closed';
 
 /** Anyone who can write the queue can make workers run jobs (on the components they hold) and can forge
  *  results a requester will merge, so the queue must not be open to the network. */
@@ -36,7 +38,7 @@ function isLoopback(hostname: string): boolean {
 export class RedisLink {
   readonly connection: Redis;
   private readonly onLost = new Set<(error: RedisUnavailableError) => void>();
-  private lastError = 'connection closed';
+  private lastError = CLOSED;
 
   constructor(url: string, insecureRedis = false) {
     checkRedisUrl(url, insecureRedis);
@@ -77,10 +79,12 @@ export class RedisLink {
     }
   }
 
-  /** Connects, or fails with RedisUnavailableError. */
+  /** Connects, or fails with RedisUnavailableError. The PING makes a Redis that wants a password, and was
+   *  given none, say so here (NOAUTH) rather than fail the first job's commands. */
   async open(): Promise<this> {
     try {
       await this.guard(this.connection.connect());
+      await this.guard(this.connection.ping());
       return this;
     } catch (error) {
       this.connection.disconnect();
@@ -88,9 +92,13 @@ export class RedisLink {
     }
   }
 
+  /** The error for a connection given up, or a command that failed on it: with the connection's last error
+   *  too when it says more (a refused password comes as an error event, the failed command only says
+   *  "Connection is closed"). */
   unavailable(cause?: unknown): RedisUnavailableError {
     const reason = cause === undefined ? this.lastError : messageOf(cause);
-    return new RedisUnavailableError(`Redis is unavailable: ${reason}`, { cause });
+    const more = this.lastError !== reason && this.lastError !== CLOSED ? ` (${this.lastError})` : '';
+    return new RedisUnavailableError(`Redis is unavailable: ${reason}${more}`, { cause });
   }
 
   async close(): Promise<void> {

@@ -141,6 +141,21 @@ describe('the Redis link', () => {
     expect(failure.stderr).toMatch(/^wasm-risk: ERR_INSECURE_REDIS: /);
   });
 
+  it('runs through a Redis that wants a password, given in the URL, and is refused without it', async () => {
+    const guarded = await startRedis({ password: 'correct horse battery staple' });
+    try {
+      const started = await Promise.all([startWorker(['--redis', guarded.url, '--queue', 'auth'])]);
+      workers.push(...started);
+      const request = ['--paths', '5000', '--seed', '3'];
+      expect(await varJson([...request, '--redis', guarded.url, '--queue', 'auth'])).toEqual(await varJson([...request, '--workers', '1']));
+      const failure = await varFailure([...request, '--redis', `redis://127.0.0.1:${guarded.port}`, '--queue', 'auth']);
+      expect(failure.stderr).toMatch(/^wasm-risk: ERR_REDIS_UNAVAILABLE: .*NOAUTH/m);
+      await Promise.all(started.map((worker) => stopProcess(worker)));
+    } finally {
+      await guarded.stop();
+    }
+  }, 60_000);
+
   it('fails with ERR_REDIS_UNAVAILABLE when nothing listens, not a hang', async () => {
     const failure = await varFailure(['--redis', 'redis://127.0.0.1:1']);
     expect(failure.code).toBe(4);
