@@ -143,15 +143,18 @@ describe('the Redis link', () => {
 
   it('runs through a Redis that wants a password, given in the URL, and is refused without it', async () => {
     const guarded = await startRedis({ password: 'correct horse battery staple' });
+    const worker = await startWorker(['--redis', guarded.url, '--queue', 'auth']).catch(async (error: unknown) => {
+      await guarded.stop();
+      throw error;
+    });
     try {
-      const started = await Promise.all([startWorker(['--redis', guarded.url, '--queue', 'auth'])]);
-      workers.push(...started);
       const request = ['--paths', '5000', '--seed', '3'];
       expect(await varJson([...request, '--redis', guarded.url, '--queue', 'auth'])).toEqual(await varJson([...request, '--workers', '1']));
       const failure = await varFailure([...request, '--redis', `redis://127.0.0.1:${guarded.port}`, '--queue', 'auth']);
       expect(failure.stderr).toMatch(/^wasm-risk: ERR_REDIS_UNAVAILABLE: .*NOAUTH/m);
-      await Promise.all(started.map((worker) => stopProcess(worker)));
     } finally {
+      // The worker first, while its Redis is there to let it close; whatever the expectations did.
+      await stopProcess(worker);
       await guarded.stop();
     }
   }, 60_000);
