@@ -8,25 +8,17 @@ import { monteCarloOptionsSchema, type MonteCarloRequest } from '../request/risk
 import { parseOrThrow } from '../request/validation.js';
 import { RiskEngine } from '../risk-engine.js';
 import { toTransported } from '../run/error-transport.js';
-import { distributedFrom, type RedisFlags } from './redis-flags.js';
-import { admissionOptionsFrom, type AdmissionFlags } from './admission-flags.js';
+import { distributedFrom } from './redis-flags.js';
+import { admissionOptionsFrom } from './admission-flags.js';
+import type { EngineRunFlags } from './var-command.js';
 import { bookFiles } from './batch-books.js';
 import { BatchProgress } from './batch-progress.js';
 import { batchSettings, BatchResultsFile, type BookAnswer } from './batch-results.js';
 import { readPortfolioFile } from './portfolio-file.js';
 
-export interface BatchCommandOptions extends AdmissionFlags, RedisFlags {
+export interface BatchCommandOptions extends EngineRunFlags {
   out: string;
   concurrency?: number;
-  component?: string;
-  paths?: number;
-  seed?: bigint;
-  confidence?: number[];
-  horizonDays?: number;
-  antithetic?: boolean;
-  workers?: number;
-  timeoutMs?: number;
-  memoryLimitMb?: number;
 }
 
 export const DEFAULT_BATCH_OUT = 'results.jsonl';

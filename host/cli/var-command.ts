@@ -14,9 +14,10 @@ import { readPortfolioFile } from './portfolio-file.js';
 import { formatRiskResult } from './report-format.js';
 import { RunProgress } from './run-progress.js';
 
-export interface VarCommandOptions extends AdmissionFlags, RedisFlags {
+/** The flags of a run on the engine, shared by `var` and `batch`: the component, the request's options
+ *  (riskRequestOptions in main.ts), isolation, admission and Redis. */
+export interface EngineRunFlags extends AdmissionFlags, RedisFlags {
   component?: string;
-  method: string;
   paths?: number;
   seed?: bigint;
   confidence?: number[];
@@ -25,6 +26,10 @@ export interface VarCommandOptions extends AdmissionFlags, RedisFlags {
   workers?: number;
   timeoutMs?: number;
   memoryLimitMb?: number;
+}
+
+export interface VarCommandOptions extends EngineRunFlags {
+  method: string;
   json?: boolean;
   pnlOut?: string;
   pnlFormat?: PnlFormat;
