@@ -5,7 +5,7 @@ import type { Portfolio } from '../contract/types.js';
 import { InvalidInputError } from '../errors.js';
 import { parseOrThrow, validated, type Validated } from './validation.js';
 import { MAX_CONFIDENCE_LEVELS, MAX_HORIZON_DAYS, MAX_PATHS } from './limits.js';
-import { validatePortfolio, type PortfolioSpec, type ValidatedPortfolio } from './portfolio.js';
+import { validatePortfolio, type InputSource, type PortfolioSpec, type ValidatedPortfolio } from './portfolio.js';
 
 export const RISK_METHODS = ['monte-carlo', 'historical', 'parametric'] as const;
 export type RiskMethod = (typeof RISK_METHODS)[number];
@@ -85,10 +85,14 @@ const requestSchema = z.looseObject({
 });
 
 /** Validates a request: its options first, then the portfolio (errors name the field, `paths`, `assets[2].vol`;
- *  `portfolioField` prefixes the portfolio's, as `portfolio` does in a service request body). */
-export function validateRiskRequest(request: unknown, { portfolioField = '' }: { portfolioField?: string } = {}): ValidRiskRequest {
+ *  `portfolioField` prefixes the portfolio's, as `portfolio` does in a service request body). `source: 'json'`
+ *  says the portfolio was parsed from JSON text as it is (see validatePortfolio). */
+export function validateRiskRequest(
+  request: unknown,
+  { portfolioField = '', source = 'any' }: { portfolioField?: string; source?: InputSource } = {},
+): ValidRiskRequest {
   const { method, portfolio, ...options } = parseOrThrow(requestSchema, request);
-  return requestOn(method, options, () => validatePortfolio(portfolio, portfolioField), portfolioField);
+  return requestOn(method, options, () => validatePortfolio(portfolio, portfolioField, source), portfolioField);
 }
 
 /** Validates a request without a portfolio of its own for `portfolio`, validated once for many (a batch's
