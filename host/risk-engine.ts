@@ -132,7 +132,8 @@ export class RiskEngine {
     return this.executor.concurrency;
   }
 
-  /** Stops the worker threads, if any; the engine cannot be used afterwards. */
+  /** Ends the engine: its waiting calls are cancelled and its workers stopped, or, if no call runs, left a
+   *  few seconds to the next engine of the same component (run/parked-pools.ts). It cannot be used afterwards. */
   async close(): Promise<void> {
     await this.distributed?.close();
     await this.executor.close();

@@ -2,6 +2,9 @@
 // engine; an engine closed idle hands its running workers to the next engine of the same component and of
 // no other; and an engine's first call, on fresh workers or on handed-over ones, still has the deadline,
 // the memory limit and the typed errors of any call.
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { CancelledError, ComponentLoadError, OutOfMemoryError, TimeoutError } from '../../host/errors.js';
@@ -9,6 +12,7 @@ import { RiskEngine } from '../../host/risk-engine.js';
 import { EnginePool } from '../../host/run/worker-pool.js';
 import { RequestClock } from '../../host/run/executor.js';
 import type { ComponentPayload } from '../../host/run/component-instance.js';
+import { PROJECT_ROOT } from '../../host/files/package-paths.js';
 import { ENGINE, examplePortfolio, fixture } from '../support/fixtures.js';
 
 const portfolio = examplePortfolio();
@@ -74,6 +78,19 @@ describe('workers at engine start', () => {
         await other?.close();
       }
     }
+  });
+
+  it('of an engine closed idle keep nothing alive: the process can end at once', () => {
+    const library = pathToFileURL(join(PROJECT_ROOT, 'dist', 'host', 'risk-engine.js')).href;
+    const script = `import { RiskEngine } from '${library}';
+      const engine = await RiskEngine.load(undefined, { workers: 2 });
+      await engine.info();
+      await engine.close();
+      // Its stdout and stderr, pipes to this process, are the only handles that may remain.
+      console.log(JSON.stringify(process.getActiveResourcesInfo().filter((resource) => resource !== 'PipeWrap')));`;
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000 });
+    expect(child.stderr).toBe('');
+    expect(JSON.parse(child.stdout)).toEqual([]);
   });
 
   it('of an engine closed with a call running are stopped, not handed over; the call is cancelled', async () => {
