@@ -1,6 +1,6 @@
 // Worker pools whose engine was closed while idle, kept for a few seconds so that the next engine of the
 // same component starts on threads that are already running, with their modules imported and the
-// component instantiated: starting a worker thread costs far more than a call (about 100 ms against 1).
+// component instantiated: starting a worker thread costs far more than a call (bench/worker-start.mjs).
 // A parked pool is taken whole by one engine at a time, and only by an engine whose workers would get
 // the same payload byte for byte (`poolKey`): the same component and glue, the same memory limit (and so
 // the same worker heap), the same sandbox grant and worker count. Engines of different components never

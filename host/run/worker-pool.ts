@@ -193,8 +193,8 @@ export class EnginePool implements EngineExecutor {
     });
   }
 
-  /** Why a task failed when no call of it was stopped: the engine closed, the worker ran out of heap, or
-   *  the component would not instantiate (already a typed error). */
+  /** Why a task failed when no call of it was stopped: the engine was closed under it, its worker ran out
+   *  of JS heap, or else whatever piscina reports the worker died of. */
   private taskFailure(error: unknown): unknown {
     if (this.closed) return new CancelledError('the engine was closed', { cause: error });
     if (isWorkerOutOfMemory(error)) return new OutOfMemoryError(`the worker running the call ran out of its ${this.heapLimitMb} MiB JS heap and was replaced`, { cause: error });
