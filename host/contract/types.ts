@@ -6,10 +6,12 @@ import semver from 'semver';
 import type * as EngineInterface from './generated/interfaces/wasm-risk-risk-engine.js';
 import * as generated from './generated/contract.js';
 import { CONTRACT_PACKAGE, CONTRACT_VERSION, ENGINE_FUNCTION_SINCE, ENGINE_INTERFACE } from './generated/contract.js';
+import type { FactorPortfolio, Portfolio } from './generated/interfaces/wasm-risk-risk-types.js';
 
 export type {
   Asset,
   EngineInfo,
+  FactorPortfolio,
   Instrument,
   LevelRisk,
   OptionContract,
@@ -21,6 +23,14 @@ export type {
   Simulation,
 } from './generated/interfaces/wasm-risk-risk-types.js';
 export { CONTRACT_PACKAGE, CONTRACT_VERSION, ENGINE_INTERFACE, RISK_ERROR_TAGS } from './generated/contract.js';
+
+/** A portfolio in the engine's form: with a correlation matrix (the `portfolio` record) or, contract 1.2 on,
+ *  with factor loadings (`factor-portfolio`), which the host sends to the `-factors` functions. */
+export type EnginePortfolio = Portfolio | FactorPortfolio;
+
+export function isFactorPortfolio(portfolio: EnginePortfolio): portfolio is FactorPortfolio {
+  return 'factorLoadings' in portfolio;
+}
 
 /** Engine functions added after the major version's x.0.0: an engine built against an earlier minor lacks them. */
 type LaterFunction = { [F in keyof typeof ENGINE_FUNCTION_SINCE]: (typeof ENGINE_FUNCTION_SINCE)[F] extends `${number}.0.0` ? never : F }[keyof typeof ENGINE_FUNCTION_SINCE];
@@ -44,12 +54,12 @@ export const CONTRACT_MAJOR = semver.major(CONTRACT_VERSION);
 
 const ENGINE_EXPORT = new RegExp(`^${CONTRACT_PACKAGE}/${ENGINE_INTERFACE}@(\\d+\\.\\d+\\.\\d+)$`);
 
-/** The name of the engine export at `version` (`wasm-risk:risk/engine@1.1.0`). */
+/** The name of the engine export at `version` (`wasm-risk:risk/engine@1.2.0`). */
 export function engineExportName(version: string): string {
   return `${CONTRACT_PACKAGE}/${ENGINE_INTERFACE}@${version}`;
 }
 
-/** The contract version of a component export named like `wasm-risk:risk/engine@1.1.0`, or null. */
+/** The contract version of a component export named like `wasm-risk:risk/engine@1.2.0`, or null. */
 export function engineExportVersion(exportName: string): string | null {
   return ENGINE_EXPORT.exec(exportName)?.[1] ?? null;
 }

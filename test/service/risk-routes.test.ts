@@ -171,7 +171,7 @@ describe('probes and documents', () => {
     expect((await get(server, '/healthz')).status).toBe(200);
     const ready = await get(server, '/readyz');
     expect(ready.status).toBe(200);
-    expect(JSON.parse(ready.text)).toEqual({ status: 'ready', version: '1.1.0' });
+    expect(JSON.parse(ready.text)).toEqual({ status: 'ready', version: '1.2.0' });
   });
 
   it('/openapi.json documents the routes with the schemas that validate them', async () => {
@@ -186,7 +186,7 @@ describe('probes and documents', () => {
   it('logs one structured line per request, with its id, method, outcome, duration and version, never the portfolio', async () => {
     const answer = await post(server, '/v1/parametric', { portfolio: PORTFOLIO });
     const line = server.logs.find((entry) => entry.requestId === answer.body.requestId);
-    expect(line).toMatchObject({ method: 'parametric', outcome: 'ok', code: 'OK', status: 200, version: '1.1.0' });
+    expect(line).toMatchObject({ method: 'parametric', outcome: 'ok', code: 'OK', status: 200, version: '1.2.0' });
     expect(typeof line!.durationMs).toBe('number');
     expect(JSON.stringify(server.logs)).not.toMatch(/AAPL|MSFT/);
   });
