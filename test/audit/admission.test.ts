@@ -15,7 +15,7 @@ describe("the project's own component", () => {
     expect(report.imports.map((item) => item.name)).toEqual(['wasm-risk:risk/types@1.2.0']);
     expect(report.imports.some((item) => /^wasi:(filesystem|sockets|http)\//.test(item.name))).toBe(false);
     expect(report.world.packages).toEqual([{ name: 'wasm-risk:risk', version: '1.2.0' }]);
-    expect(report.world.wit).toMatch(/export wasm-risk:risk\/engine@1\.1\.0;/);
+    expect(report.world.wit).toMatch(/export wasm-risk:risk\/engine@1\.2\.0;/);
     expect(report.exports).toEqual([
       { name: 'wasm-risk:risk/engine@1.2.0', interface: 'wasm-risk:risk/engine', version: '1.2.0', sort: 'instance', functions: ['info', 'monte-carlo', 'simulate-pnl', 'sorted-losses', 'historical', 'parametric', 'monte-carlo-factors', 'simulate-pnl-factors', 'sorted-losses-factors', 'historical-factors', 'parametric-factors'] },
     ]);

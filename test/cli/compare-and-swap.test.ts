@@ -25,7 +25,7 @@ describe('wasm-risk compare', () => {
   it('prints a table and the verdict for two compatible versions', () => {
     const run = runCli(['compare', ENGINE, V1_3, 'examples/portfolio.json', '--paths', '5000']);
     expect(run.status).toBe(0);
-    expect(run.stdout).toMatch(/B: .*risk-engine-1\.2\.0\.wasm\s+risk-engine 1\.2\.0\s+contract 1\.2\.0 .* compatible/);
+    expect(run.stdout).toMatch(/B: .*risk-engine-1\.3\.0\.wasm\s+risk-engine 1\.3\.0\s+contract 1\.3\.0 .* compatible/);
     expect(run.stdout).toMatch(/Verdict: identical/);
   });
 

@@ -115,7 +115,7 @@ describe('installed into an empty project, without jco', () => {
     expect(result.status).toBe(0);
     const report = JSON.parse(result.stdout) as { verdict: string; world: { wit: string }; producers: Record<string, string[]> };
     expect(report.verdict).toBe('allow');
-    expect(report.world.wit).toMatch(/export wasm-risk:risk\/engine@1\.1\.0;/);
+    expect(report.world.wit).toMatch(/export wasm-risk:risk\/engine@1\.2\.0;/);
     expect(report.producers.language).toEqual(['Rust']);
   });
 
