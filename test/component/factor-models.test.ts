@@ -89,6 +89,19 @@ describe('factor portfolios: component vs TypeScript reference', () => {
 });
 
 describe('factor portfolios: the same model as the full-correlation route', () => {
+  it('draw the factors first: one asset wholly on one factor moves as a one-asset correlation portfolio, bit for bit', () => {
+    const book = {
+      assets: [{ spot: 120, drift: 0.05, vol: 0.25 }],
+      riskFreeRate: 0.02,
+      positions: [
+        { assetIndex: 0, quantity: 200, instrument: { tag: 'spot' as const } },
+        { assetIndex: 0, quantity: 100, instrument: { tag: 'european' as const, val: { kind: 'put' as const, strike: 110, expiryYears: 0.5 } } },
+      ],
+    };
+    const run: Simulation = { seed: 3n, horizonDays: 2, antithetic: true, firstPath: 11n, pathCount: 999n };
+    expect(raw.simulatePnlFactors!({ ...book, factorLoadings: [Float64Array.of(1)] }, run)).toEqual(raw.simulatePnl({ ...book, correlation: [Float64Array.of(1)] }, run));
+  });
+
   it('gives the same parametric risk as the correlation the loadings imply, to 1e-12', async () => {
     const [factors, correlated] = await Promise.all([engine.parametric(factorBook, { horizonDays: 10 }), engine.parametric(correlationBook, { horizonDays: 10 })]);
     expect(factors.meanPnl).toBe(correlated.meanPnl);
