@@ -1,7 +1,8 @@
 // The risk model of README "The model" in plain TypeScript: an independent implementation the tests
 // compare the Rust component against, path by path. Inputs are assumed validated by the host.
 
-import { isFactorPortfolio, type EnginePortfolio, type RiskReport, type Simulation } from '../host/contract/types.js';
+import { isFactorPortfolio, type EnginePortfolio } from '../host/contract/engine-portfolio.js';
+import type { RiskReport, Simulation } from '../host/contract/types.js';
 import { summarizePnl } from '../host/report/risk-statistics.js';
 import { blackScholesDelta, blackScholesPrice, blackScholesPriceAt } from './black-scholes.js';
 import { choleskyLower } from './cholesky.js';

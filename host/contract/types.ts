@@ -6,7 +6,6 @@ import semver from 'semver';
 import type * as EngineInterface from './generated/interfaces/wasm-risk-risk-engine.js';
 import * as generated from './generated/contract.js';
 import { CONTRACT_PACKAGE, CONTRACT_VERSION, ENGINE_FUNCTION_SINCE, ENGINE_INTERFACE } from './generated/contract.js';
-import type { FactorPortfolio, Portfolio } from './generated/interfaces/wasm-risk-risk-types.js';
 
 export type {
   Asset,
@@ -23,14 +22,7 @@ export type {
   Simulation,
 } from './generated/interfaces/wasm-risk-risk-types.js';
 export { CONTRACT_PACKAGE, CONTRACT_VERSION, ENGINE_INTERFACE, RISK_ERROR_TAGS } from './generated/contract.js';
-
-/** A portfolio in the engine's form: with a correlation matrix (the `portfolio` record) or, contract 1.2 on,
- *  with factor loadings (`factor-portfolio`), which the host sends to the `-factors` functions. */
-export type EnginePortfolio = Portfolio | FactorPortfolio;
-
-export function isFactorPortfolio(portfolio: EnginePortfolio): portfolio is FactorPortfolio {
-  return 'factorLoadings' in portfolio;
-}
+export { isFactorPortfolio, type EnginePortfolio } from './engine-portfolio.js';
 
 /** Engine functions added after the major version's x.0.0: an engine built against an earlier minor lacks them. */
 type LaterFunction = { [F in keyof typeof ENGINE_FUNCTION_SINCE]: (typeof ENGINE_FUNCTION_SINCE)[F] extends `${number}.0.0` ? never : F }[keyof typeof ENGINE_FUNCTION_SINCE];

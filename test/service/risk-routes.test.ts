@@ -180,7 +180,7 @@ describe('probes and documents', () => {
     expect(Object.keys(document.paths)).toEqual(expect.arrayContaining(['/v1/monte-carlo', '/v1/historical', '/v1/parametric', '/v1/batch']));
     const body = document.paths['/v1/parametric'].post.requestBody.content['application/json'].schema;
     expect(body.required).toEqual(['portfolio']);
-    expect(body.properties.portfolio.properties.assets.maxItems).toBe(2000);
+    expect(body.properties.portfolio.properties.assets.maxItems).toBe(10000);
   });
 
   it('logs one structured line per request, with its id, method, outcome, duration and version, never the portfolio', async () => {
