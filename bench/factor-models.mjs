@@ -4,6 +4,7 @@
 // time, the process's CPU time (all threads) and paths per second, as a line of JSON too.
 //
 //   node bench/factor-models.mjs [--paths 1000000] [--workers 2] [--assets 5000] [--factors 20] [--in-thread]
+//                                [--component build/components/risk-engine.wasm]
 // --in-thread runs the engine in this thread instead (one core): its CPU time per path is the engine's own,
 // without the worker hops and with less of a shared machine's noise.
 import { parseArgs } from 'node:util';
@@ -17,6 +18,7 @@ const { values } = parseArgs({
     assets: { type: 'string', default: '5000' },
     factors: { type: 'string', default: '20' },
     'in-thread': { type: 'boolean', default: false },
+    component: { type: 'string' },
   },
 });
 const [paths, workers, assetCount, factorCount] = [values.paths, values.workers, values.assets, values.factors].map(Number);
@@ -47,7 +49,7 @@ export function factorBook(n, k) {
 
 const portfolio = factorBook(assetCount, factorCount);
 const inThread = values['in-thread'];
-const engine = await RiskEngine.load(undefined, inThread ? { isolation: 'in-thread', timeoutMs: 3_600_000 } : { workers, timeoutMs: 3_600_000 });
+const engine = await RiskEngine.load(values.component, inThread ? { isolation: 'in-thread', timeoutMs: 3_600_000 } : { workers, timeoutMs: 3_600_000 });
 try {
   await engine.monteCarlo(portfolio, { paths: 1_000 * workers, seed: 1n });
   const cpuBefore = process.cpuUsage();
