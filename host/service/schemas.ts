@@ -58,7 +58,7 @@ export function batchRequestsOf(body: { requests: Record<string, unknown>[]; por
   const shared = body.portfolio === undefined ? undefined : validatePortfolio(body.portfolio, 'portfolio', 'json');
   return body.requests.map((item) => {
     try {
-      return shared && !('portfolio' in item) ? validateRiskRequestOn(shared, withSeed(item), 'portfolio') : serviceRequestOf(item.method as RiskMethod, item);
+      return shared && !('portfolio' in item) ? validateRiskRequestOn(shared, withSeed(item), 'portfolio', 'json') : serviceRequestOf(item.method as RiskMethod, item);
     } catch (error) {
       return error as Error;
     }

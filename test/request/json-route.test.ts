@@ -1,10 +1,12 @@
-// The compiled JSON route of portfolio validation (validatePortfolio(..., 'json')) must accept exactly what
-// zod accepts and give the same result: a portfolio it let through that zod refuses would reach the engine
-// unchecked. Checked on thousands of mutated portfolios, with a correlation matrix or factor loadings, JSON
+// The compiled JSON routes of validation (validatePortfolio(..., 'json'), and a batch item's options on a
+// shared portfolio) must accept exactly what zod accepts and give the same result: an input they let through
+// that zod refuses would reach the engine unchecked. Checked on thousands of mutated inputs (portfolios with a
+// correlation matrix or factor loadings), JSON
 // round-tripped as the service receives them.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { validatePortfolio } from '../../host/request/portfolio.js';
+import { validateRiskRequest, validateRiskRequestOn } from '../../host/request/risk-request.js';
 import { InvalidInputError } from '../../host/errors.js';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -125,5 +127,42 @@ describe('portfolio validation: the compiled JSON route and zod', () => {
     expect(fromJson).toEqual(validatePortfolio(withoutRate));
     expect(Array.from(fromJson.portfolio.correlation[0]!)).toEqual([1, 0.4, -0.2]);
     expect(fromJson.portfolio.positions[1]).toEqual({ assetIndex: 1, quantity: -5, instrument: { tag: 'european', val: { kind: 'call', strike: 22, expiryYears: 0.3 } } });
+  });
+
+  it('agree on the options of requests, with their own portfolio or a batch\'s shared one', () => {
+    const shared = validatePortfolio(valid());
+    const itemValue = fc.oneof(fc.constantFrom<Json>(...REPLACEMENTS), fc.array(fc.constantFrom<Json>(0.5, 0.95, 0.99, 0, 1, 2, -0.1, 'x', null), { maxLength: 12 }));
+    const item = fc.dictionary(fc.constantFrom('method', 'horizonDays', 'confidence', 'paths', 'seed', 'antithetic', 'extra', 'portfolio'), itemValue, { maxKeys: 4 });
+    const method = fc.constantFrom<Json>('parametric', 'historical', 'monte-carlo', 'none', 3, null);
+    let accepted = 0;
+    fc.assert(
+      fc.property(item, method, fc.boolean(), (fields, chosen, withMethod) => {
+        const text = JSON.stringify(withMethod ? { ...fields, method: chosen } : fields);
+        const outcome = (source: 'json' | 'any') => {
+          try {
+            const { portfolio: _same, ...request } = validateRiskRequestOn(shared, JSON.parse(text), 'portfolio', source);
+            return { ok: request };
+          } catch (error) {
+            if (!(error instanceof InvalidInputError)) throw error;
+            return { error: { field: error.field, message: error.message } };
+          }
+        };
+        const fromJson = outcome('json');
+        expect(fromJson).toEqual(outcome('any'));
+        if ('ok' in fromJson) accepted++;
+        // The same fields as a request with its own portfolio (a service body).
+        const whole = (source: 'json' | 'any') => {
+          try {
+            return { ok: validateRiskRequest(JSON.parse(JSON.stringify({ ...JSON.parse(text), portfolio: valid() })), { portfolioField: 'portfolio', source }) };
+          } catch (error) {
+            if (!(error instanceof InvalidInputError)) throw error;
+            return { error: { field: error.field, message: error.message } };
+          }
+        };
+        expect(whole('json')).toEqual(whole('any'));
+      }),
+      { numRuns: 3000, seed: 20261130 },
+    );
+    expect(accepted).toBeGreaterThan(100);
   });
 });
