@@ -4,7 +4,7 @@
 // time, the process's CPU time (all threads) and paths per second, as a line of JSON too.
 //
 //   node bench/factor-models.mjs [--paths 1000000] [--workers 2] [--assets 5000] [--factors 20] [--in-thread]
-//                                [--component build/components/risk-engine.wasm]
+//                                [--antithetic] [--component build/components/risk-engine.wasm]
 // --in-thread runs the engine in this thread instead (one core): its CPU time per path is the engine's own,
 // without the worker hops and with less of a shared machine's noise.
 import { parseArgs } from 'node:util';
@@ -19,6 +19,7 @@ const { values } = parseArgs({
     factors: { type: 'string', default: '20' },
     'in-thread': { type: 'boolean', default: false },
     component: { type: 'string' },
+    antithetic: { type: 'boolean', default: false },
   },
 });
 const [paths, workers, assetCount, factorCount] = [values.paths, values.workers, values.assets, values.factors].map(Number);
@@ -54,7 +55,7 @@ try {
   await engine.monteCarlo(portfolio, { paths: 1_000 * workers, seed: 1n });
   const cpuBefore = process.cpuUsage();
   const started = performance.now();
-  const result = await engine.monteCarlo(portfolio, { paths, seed: 42n, confidence: [0.99] });
+  const result = await engine.monteCarlo(portfolio, { paths, seed: 42n, confidence: [0.99], antithetic: values.antithetic });
   const wallSeconds = (performance.now() - started) / 1000;
   const cpu = process.cpuUsage(cpuBefore);
   const cpuSeconds = (cpu.user + cpu.system) / 1e6;
@@ -63,6 +64,7 @@ try {
     factors: factorCount,
     paths,
     workers: inThread ? 'in-thread' : workers,
+    antithetic: values.antithetic,
     wallSeconds: Number(wallSeconds.toFixed(2)),
     cpuSeconds: Number(cpuSeconds.toFixed(2)),
     pathsPerSecond: Math.round(paths / wallSeconds),
@@ -70,7 +72,7 @@ try {
     var99: Number(result.levels[0].var.toFixed(2)),
   };
   console.log(
-    `${assetCount} assets x ${factorCount} factors, linear, ${paths.toLocaleString('en-US')} paths ${inThread ? 'in-thread' : `on ${workers} workers`}: ` +
+    `${assetCount} assets x ${factorCount} factors, linear, ${paths.toLocaleString('en-US')}${values.antithetic ? ' antithetic' : ''} paths ${inThread ? 'in-thread' : `on ${workers} workers`}: ` +
       `${figures.wallSeconds} s wall, ${figures.cpuSeconds} s CPU (all threads), ${figures.pathsPerSecond.toLocaleString('en-US')} paths/s, ` +
       `${figures.pathsPerCpuSecond.toLocaleString('en-US')} paths per CPU second; 99% VaR ${figures.var99}`,
   );
