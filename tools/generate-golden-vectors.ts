@@ -62,6 +62,17 @@ const correlatedBook: PortfolioSpec = {
     { asset: 'A', type: 'call', strike: 130, expiryYears: 0.25, quantity: -80 },
   ],
 };
+/** Three assets on two factors; C = L L' + diag(1 - row sums of squares) is `impliedCorrelationBook`'s. */
+const FACTOR_LOADINGS = [
+  [0.7, 0.3],
+  [0.4, -0.6],
+  [-0.5, 0.2],
+];
+const factorBook: PortfolioSpec = (({ correlation: _, ...rest }) => ({ ...rest, factorLoadings: FACTOR_LOADINGS }))(correlatedBook);
+const impliedCorrelationBook: PortfolioSpec = {
+  ...correlatedBook,
+  correlation: FACTOR_LOADINGS.map((a, i) => FACTOR_LOADINGS.map((b, j) => (i === j ? 1 : a[0]! * b[0]! + a[1]! * b[1]!))),
+};
 const history = [
   [0.012, -0.004, 0.021], [-0.031, -0.022, 0.005], [0.004, 0.011, -0.018], [-0.017, -0.009, -0.026],
   [0.022, 0.015, 0.009], [-0.008, 0.003, 0.031], [0.027, 0.019, -0.012], [-0.044, -0.038, 0.015],
@@ -72,6 +83,7 @@ function generate(): GoldenVectors {
   const horizon = 10;
   const h = horizon / TRADING_DAYS;
   const book = validatePortfolio(correlatedBook).portfolio;
+  const implied = validatePortfolio(impliedCorrelationBook).portfolio;
   const callToday = blackScholesPrice('call', 100, 105, 0.5, 0.03, 0.3);
   const statistical = { varTolerance: { stdErrors: 5 }, esTolerance: { relative: 0.03 } };
   const exact = { varTolerance: { relative: 1e-9 }, esTolerance: { relative: 1e-9 } };
@@ -132,6 +144,27 @@ function generate(): GoldenVectors {
         portfolio: { ...correlatedBook, returns: history },
         options: { horizonDays: 1, confidence: [0.75, 0.9] },
         expect: { levels: levelsOf(referenceHistorical(book, history.map((row) => Float64Array.from(row)), 1, [0.75, 0.9])), ...exact },
+      },
+      {
+        name: 'monte-carlo factor book',
+        source: 'TypeScript reference on the correlation the loadings imply (the full-correlation route), 1,000,000 paths under another seed',
+        method: 'monte-carlo',
+        since: '1.2.0',
+        portfolio: factorBook,
+        options: mc,
+        expect: {
+          levels: levelsOf(referenceMonteCarlo(implied, { seed: 1n, horizonDays: horizon, antithetic: false, firstPath: 0n, pathCount: 1_000_000n }, LEVELS)),
+          ...statistical,
+        },
+      },
+      {
+        name: 'parametric factor book',
+        source: 'delta-normal closed form on the correlation the loadings imply (TypeScript reference)',
+        method: 'parametric',
+        since: '1.2.0',
+        portfolio: factorBook,
+        options: { horizonDays: horizon, confidence: LEVELS },
+        expect: { levels: levelsOf(referenceParametric(implied, horizon, LEVELS)), ...exact },
       },
       {
         name: 'correlation that is not positive semi-definite',

@@ -32,7 +32,7 @@ export function maskVolatile(text) {
     .replace(/(<time> {2}[a-z]+ +)\S+/g, '$1<user>')
     .replace(/\b\d+(\.\d+)? ms\b/g, '<elapsed> ms')
     .replace(/"elapsedMs": \d+(\.\d+)?/g, '"elapsedMs": <elapsed>')
-    .replace(/served by 1\.1\.0: \d+, 1\.2\.0: \d+/g, 'served by 1.1.0: <n>, 1.2.0: <n>')
+    .replace(/served by 1\.2\.0: \d+, 1\.3\.0: \d+/g, 'served by 1.2.0: <n>, 1.3.0: <n>')
     // The test-only contract versions (components/fixtures-versions) depend on the engine crate by path, and
     // cargo's symbol hashes include that path: their bytes, unlike the engine's, depend on the checkout's place.
     .replace(/(risk-engine-\d+\.\d+\.\d+\.wasm .*?sha256 )[0-9a-f]{16}/g, '$1<fixture hash>')
@@ -132,7 +132,7 @@ const GENERATORS = {
   },
 
   swap: (run) =>
-    cli(['swap', ENGINE, 'build/components/versions/risk-engine-1.2.0.wasm', '--audit-log', join(run.scratch, 'swaps.log')], run),
+    cli(['swap', ENGINE, 'build/components/versions/risk-engine-1.3.0.wasm', '--audit-log', join(run.scratch, 'swaps.log')], run),
 
   // Reads the log the swap block wrote (generators run in order).
   'verify-log': (run) => cli(['verify-log', join(run.scratch, 'swaps.log')], run),

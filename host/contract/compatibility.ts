@@ -15,7 +15,7 @@ export interface ContractView {
 
 export interface Compatibility {
   compatible: boolean;
-  /** Version of the engine interface the component exports (`1.1.0`), or null if it exports none. */
+  /** Version of the engine interface the component exports (`1.2.0`), or null if it exports none. */
   contractVersion: string | null;
   /** What differs from the host's contract, one line each; empty when compatible. */
   differences: string[];

@@ -12,6 +12,7 @@ import { CONTRACT_PACKAGE, CONTRACT_VERSION, ENGINE_FUNCTION_SINCE, ENGINE_INTER
 export type {
   Asset,
   EngineInfo,
+  FactorPortfolio,
   Instrument,
   LevelRisk,
   OptionContract,
@@ -23,6 +24,7 @@ export type {
   Simulation,
 } from './generated/interfaces/wasm-risk-risk-types.js';
 export { CONTRACT_PACKAGE, CONTRACT_VERSION, ENGINE_INTERFACE, RISK_ERROR_TAGS } from './generated/contract.js';
+export { isFactorPortfolio, type EnginePortfolio } from './engine-portfolio.js';
 
 /** Engine functions added after the major version's x.0.0: an engine built against an earlier minor lacks them. */
 type LaterFunction = { [F in keyof typeof ENGINE_FUNCTION_SINCE]: (typeof ENGINE_FUNCTION_SINCE)[F] extends `${number}.0.0` ? never : F }[keyof typeof ENGINE_FUNCTION_SINCE];
@@ -46,12 +48,12 @@ export const CONTRACT_MAJOR = major(CONTRACT_VERSION);
 
 const ENGINE_EXPORT = new RegExp(`^${CONTRACT_PACKAGE}/${ENGINE_INTERFACE}@(\\d+\\.\\d+\\.\\d+)$`);
 
-/** The name of the engine export at `version` (`wasm-risk:risk/engine@1.1.0`). */
+/** The name of the engine export at `version` (`wasm-risk:risk/engine@1.2.0`). */
 export function engineExportName(version: string): string {
   return `${CONTRACT_PACKAGE}/${ENGINE_INTERFACE}@${version}`;
 }
 
-/** The contract version of a component export named like `wasm-risk:risk/engine@1.1.0`, or null. */
+/** The contract version of a component export named like `wasm-risk:risk/engine@1.2.0`, or null. */
 export function engineExportVersion(exportName: string): string | null {
   return ENGINE_EXPORT.exec(exportName)?.[1] ?? null;
 }

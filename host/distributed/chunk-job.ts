@@ -3,7 +3,7 @@
 // and bounded by the worker (Redis is a trust boundary), the run through the same edge validation as any
 // request.
 import { z } from 'zod';
-import type { Portfolio } from '../contract/types.js';
+import { isFactorPortfolio, type EnginePortfolio } from '../contract/types.js';
 import type { PortfolioSpec } from '../request/portfolio.js';
 import { MAX_PATHS, MAX_PATHS_PER_CALL } from '../request/limits.js';
 import { validateRiskRequest, type ValidMonteCarloRequest } from '../request/risk-request.js';
@@ -66,11 +66,13 @@ export function parseChunkJob(data: unknown): ChunkJob {
 
 /** The engine's form back into the portfolio file's, with positional asset ids: the worker validates it
  *  as it would any portfolio. Every number is carried as is, so the worker runs the very same portfolio. */
-function portfolioSpecOf(portfolio: Portfolio): PortfolioSpec {
+function portfolioSpecOf(portfolio: EnginePortfolio): PortfolioSpec {
   const id = (index: number) => `a${index}`;
   return {
     assets: portfolio.assets.map(({ spot, drift, vol }, index) => ({ id: id(index), spot, drift, vol })),
-    correlation: portfolio.correlation.map((row) => Array.from(row)),
+    ...(isFactorPortfolio(portfolio)
+      ? { factorLoadings: portfolio.factorLoadings.map((row) => Array.from(row)) }
+      : { correlation: portfolio.correlation.map((row) => Array.from(row)) }),
     riskFreeRate: portfolio.riskFreeRate,
     positions: portfolio.positions.map(({ assetIndex, quantity, instrument }) =>
       instrument.tag === 'spot'

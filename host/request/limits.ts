@@ -4,6 +4,8 @@
 export {
   MAX_ASSETS,
   MAX_CONFIDENCE_LEVELS,
+  MAX_FACTOR_ASSETS,
+  MAX_FACTORS,
   MAX_HISTORY_ROWS,
   MAX_HORIZON_DAYS,
   MAX_PATHS_PER_CALL,
@@ -15,3 +17,5 @@ export {
 export const MAX_PATHS = 50_000_000;
 /** Symmetry and unit-diagonal tolerance of a correlation matrix. */
 export const CORRELATION_TOLERANCE = 1e-9;
+/** How far past 1 a row of factor loadings' sum of squares may go (the engine's tolerance too). */
+export const LOADINGS_TOLERANCE = 1e-9;

@@ -1,10 +1,10 @@
 // The portfolio contract (the CLI's JSON file and the library's input): schema, cross-field checks, and
 // conversion to the engine's index-based form.
 import { z } from 'zod';
-import type { Portfolio, Position } from '../contract/types.js';
+import type { EnginePortfolio, Position } from '../contract/types.js';
 import { jsonShapeCheck } from './json-schema.js';
 import { parseOrThrow } from './validation.js';
-import { CORRELATION_TOLERANCE, MAX_ASSETS, MAX_HISTORY_ROWS, MAX_POSITIONS } from './limits.js';
+import { CORRELATION_TOLERANCE, LOADINGS_TOLERANCE, MAX_ASSETS, MAX_FACTOR_ASSETS, MAX_FACTORS, MAX_HISTORY_ROWS, MAX_POSITIONS } from './limits.js';
 
 const finite = z.number({ error: 'must be a finite number' });
 const positive = finite.gt(0, { error: 'must be a finite number > 0' });
@@ -41,8 +41,18 @@ const portfolioFields = z.strictObject({
   assets: z
     .array(assetSchema)
     .min(1, { error: 'must list at least one asset' })
-    .max(MAX_ASSETS, { error: `must list at most ${MAX_ASSETS} assets` }),
-  correlation: z.array(z.array(finite.min(-1, { error: 'must lie in [-1, 1]' }).max(1, { error: 'must lie in [-1, 1]' }))),
+    .max(MAX_FACTOR_ASSETS, { error: `must list at most ${MAX_FACTOR_ASSETS} assets` }),
+  /** Exactly one of `correlation` and `factorLoadings` (checkCrossFieldRules). */
+  correlation: z.array(z.array(finite.min(-1, { error: 'must lie in [-1, 1]' }).max(1, { error: 'must lie in [-1, 1]' }))).optional(),
+  factorLoadings: z
+    .array(
+      z
+        .array(finite)
+        .min(1, { error: 'must have at least 1 factor' })
+        .max(MAX_FACTORS, { error: `must have at most ${MAX_FACTORS} factors` }),
+    )
+    .max(MAX_FACTOR_ASSETS, { error: `must have at most ${MAX_FACTOR_ASSETS} rows` })
+    .optional(),
   riskFreeRate: finite.default(DEFAULT_RISK_FREE_RATE),
   positions: z
     .array(positionSchema)
@@ -57,7 +67,8 @@ type PortfolioFields = z.input<typeof portfolioFields>;
 type IssueReporter = (path: PropertyKey[], message: string) => void;
 
 /** The rules across fields, in the order their problems are reported: unique asset ids, positions on known
- *  assets, an n x n correlation with a unit diagonal that is symmetric, n returns a row. */
+ *  assets, exactly one of a correlation matrix and factor loadings (each checked against the assets), n
+ *  returns a row. */
 function checkCrossFieldRules(p: PortfolioFields, issue: IssueReporter): void {
   const n = p.assets.length;
   const seen = new Set<string>();
@@ -68,25 +79,60 @@ function checkCrossFieldRules(p: PortfolioFields, issue: IssueReporter): void {
   p.positions.forEach((position, i) => {
     if (!seen.has(position.asset)) issue(['positions', i, 'asset'], `unknown asset '${position.asset}'`);
   });
-  if (p.correlation.length !== n) {
-    issue(['correlation'], `must have ${n} rows (one per asset), has ${p.correlation.length}`);
+  if (p.correlation !== undefined && p.factorLoadings !== undefined) {
+    issue(['factorLoadings'], 'give either correlation or factorLoadings, not both');
+  } else if (p.correlation !== undefined) {
+    checkCorrelation(p.correlation, n, issue);
+  } else if (p.factorLoadings !== undefined) {
+    checkFactorLoadings(p.factorLoadings, n, issue);
+  } else {
+    issue(['correlation'], 'is required (or factorLoadings, a factor model)');
+  }
+  p.returns?.forEach((row, t) => {
+    if (row.length !== n) issue(['returns', t], `must have ${n} entries (one per asset), has ${row.length}`);
+  });
+}
+
+/** n x n (n up to MAX_ASSETS: each path costs n²), a unit diagonal, symmetric. */
+function checkCorrelation(correlation: readonly (readonly number[])[], n: number, issue: IssueReporter): void {
+  if (n > MAX_ASSETS) {
+    issue(['assets'], `must list at most ${MAX_ASSETS} assets with a correlation matrix (up to ${MAX_FACTOR_ASSETS} with factorLoadings)`);
     return;
   }
-  p.correlation.forEach((row, i) => {
+  if (correlation.length !== n) {
+    issue(['correlation'], `must have ${n} rows (one per asset), has ${correlation.length}`);
+    return;
+  }
+  correlation.forEach((row, i) => {
     if (row.length !== n) issue(['correlation', i], `must have ${n} entries, has ${row.length}`);
   });
   for (let i = 0; i < n; i++) {
-    const row = p.correlation[i]!;
+    const row = correlation[i]!;
     if (row.length !== n) return;
     if (Math.abs(row[i]! - 1) > CORRELATION_TOLERANCE) issue(['correlation', i, i], 'diagonal must be 1');
     for (let j = 0; j < i; j++) {
-      if (Math.abs(row[j]! - p.correlation[j]![i]!) > CORRELATION_TOLERANCE) {
+      if (Math.abs(row[j]! - correlation[j]![i]!) > CORRELATION_TOLERANCE) {
         issue(['correlation', i, j], `must equal correlation[${j}][${i}] (symmetric)`);
       }
     }
   }
-  p.returns?.forEach((row, t) => {
-    if (row.length !== n) issue(['returns', t], `must have ${n} entries (one per asset), has ${row.length}`);
+}
+
+/** n rows of k loadings each, every row's sum of squares (summed as the engine sums it) at most 1. */
+function checkFactorLoadings(loadings: readonly (readonly number[])[], n: number, issue: IssueReporter): void {
+  if (loadings.length !== n) {
+    issue(['factorLoadings'], `must have ${n} rows (one per asset), has ${loadings.length}`);
+    return;
+  }
+  const k = loadings[0]!.length;
+  loadings.forEach((row, i) => {
+    if (row.length !== k) {
+      issue(['factorLoadings', i], `must have ${k} entries (as many as row 0), has ${row.length}`);
+      return;
+    }
+    let explained = 0;
+    for (const loading of row) explained += loading * loading;
+    if (explained > 1 + LOADINGS_TOLERANCE) issue(['factorLoadings', i], `sum of squares ${explained} exceeds 1`);
   });
 }
 
@@ -103,7 +149,7 @@ export type PortfolioSpec = z.input<typeof portfolioSchema>;
 /** A validated portfolio in the engine's form, with the past returns kept beside it. */
 export interface ValidatedPortfolio {
   assetIds: string[];
-  portfolio: Portfolio;
+  portfolio: EnginePortfolio;
   returns: Float64Array[] | undefined;
 }
 
@@ -139,14 +185,15 @@ function engineForm(p: PortfolioFields): ValidatedPortfolio {
         ? { tag: 'spot' }
         : { tag: 'european', val: { kind: position.type, strike: position.strike, expiryYears: position.expiryYears } },
   }));
+  const common = {
+    assets: p.assets.map(({ spot, drift, vol }) => ({ spot, drift, vol })),
+    riskFreeRate: p.riskFreeRate ?? DEFAULT_RISK_FREE_RATE,
+    positions,
+  };
   return {
     assetIds: p.assets.map((asset) => asset.id),
-    portfolio: {
-      assets: p.assets.map(({ spot, drift, vol }) => ({ spot, drift, vol })),
-      correlation: rowsInOneBuffer(p.correlation),
-      riskFreeRate: p.riskFreeRate ?? DEFAULT_RISK_FREE_RATE,
-      positions,
-    },
+    // The cross-field rules let exactly one of the two through.
+    portfolio: p.factorLoadings ? { ...common, factorLoadings: rowsInOneBuffer(p.factorLoadings) } : { ...common, correlation: rowsInOneBuffer(p.correlation ?? []) },
     returns: p.returns && rowsInOneBuffer(p.returns),
   };
 }

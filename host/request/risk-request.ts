@@ -1,7 +1,7 @@
 // A risk request (method, portfolio, and that method's options: paths, seed, horizon, confidence levels),
 // validated once at the edge into the typed request every layer below takes.
 import { z } from 'zod';
-import type { Portfolio } from '../contract/types.js';
+import type { EnginePortfolio } from '../contract/types.js';
 import { InvalidInputError } from '../errors.js';
 import { jsonShapeCheck } from './json-schema.js';
 import { parseOrThrow, validated, type Validated } from './validation.js';
@@ -78,9 +78,9 @@ export type RiskRequest =
 /** A request after validation: every option set, the portfolio in the engine's form, past returns present
  *  for historical VaR. */
 export type ValidRiskRequest = Validated<
-  | ({ method: 'monte-carlo'; portfolio: Portfolio } & MonteCarloRequest)
-  | ({ method: 'historical'; portfolio: Portfolio; returns: Float64Array[] } & ClosedFormRequest)
-  | ({ method: 'parametric'; portfolio: Portfolio } & ClosedFormRequest)
+  | ({ method: 'monte-carlo'; portfolio: EnginePortfolio } & MonteCarloRequest)
+  | ({ method: 'historical'; portfolio: EnginePortfolio; returns: Float64Array[] } & ClosedFormRequest)
+  | ({ method: 'parametric'; portfolio: EnginePortfolio } & ClosedFormRequest)
 >;
 
 export type MonteCarloRiskRequest = Extract<RiskRequest, { method: 'monte-carlo' }>;

@@ -3,7 +3,7 @@
 // the component takes to answer a parametric request); packed into one Float64Array it is a copy of a
 // buffer. Only portfolios and past returns are packed; the rest of a call crosses as it is. Every number
 // crosses as the same 64 bits, so results are bit-identical to an in-thread call.
-import type { OptionKind, Portfolio, Position } from '../contract/types.js';
+import { isFactorPortfolio, type EnginePortfolio, type OptionKind, type Position } from '../contract/types.js';
 import type { EngineCall, EngineMethod } from './engine-calls.js';
 
 /** Rows of equal width in one buffer. */
@@ -18,16 +18,17 @@ export type TransportedCall = Record<string, unknown> & { method: EngineMethod }
 
 const KIND_CODES: Record<'spot' | OptionKind, number> = { spot: 0, call: 1, put: 2 };
 const KINDS: readonly OptionKind[] = ['call', 'put'];
-/** Header: asset count, position count, risk-free rate. Then 3 numbers an asset, n² of correlation and 5 a position. */
-const HEADER = 3;
+/** Header: asset count, position count, risk-free rate, factor count (0: a correlation portfolio). Then 3
+ *  numbers an asset, n² of correlation or n x k of factor loadings, and 5 a position. */
+const HEADER = 4;
 const POSITION_FIELDS = 5;
 
 /** Each portfolio (and set of returns) is packed once, however many calls carry it (a batch's shared
  *  portfolio, a Monte Carlo run's chunks); calls that cross in one task then share one copy of it. */
-const packedPortfolios = new WeakMap<Portfolio, Float64Array>();
+const packedPortfolios = new WeakMap<EnginePortfolio, Float64Array>();
 const packedReturns = new WeakMap<readonly Float64Array[], PackedRows>();
 /** In a worker: a packed portfolio that crossed for several calls of a task is unpacked once. */
-const unpackedPortfolios = new WeakMap<Float64Array, Portfolio>();
+const unpackedPortfolios = new WeakMap<Float64Array, EnginePortfolio>();
 
 export function packCall(call: EngineCall): TransportedCall {
   if (!('portfolio' in call)) return call;
@@ -52,21 +53,25 @@ function memo<K extends object, V>(cache: WeakMap<K, V>, key: K, make: (key: K) 
   return value;
 }
 
-function packPortfolio({ assets, correlation, riskFreeRate, positions }: Portfolio): Float64Array {
+function packPortfolio(portfolio: EnginePortfolio): Float64Array {
+  const { assets, riskFreeRate, positions } = portfolio;
   const n = assets.length;
-  const packed = new Float64Array(HEADER + 3 * n + n * n + POSITION_FIELDS * positions.length);
+  const rows = isFactorPortfolio(portfolio) ? portfolio.factorLoadings : portfolio.correlation;
+  const width = rows[0]?.length ?? 0;
+  const packed = new Float64Array(HEADER + 3 * n + n * width + POSITION_FIELDS * positions.length);
   packed[0] = n;
   packed[1] = positions.length;
   packed[2] = riskFreeRate;
+  packed[3] = isFactorPortfolio(portfolio) ? width : 0;
   let at = HEADER;
   for (const { spot, drift, vol } of assets) {
     packed[at++] = spot;
     packed[at++] = drift;
     packed[at++] = vol;
   }
-  for (const row of correlation) {
+  for (const row of rows) {
     packed.set(row, at);
-    at += n;
+    at += width;
   }
   for (const { assetIndex, quantity, instrument } of positions) {
     packed[at++] = assetIndex;
@@ -83,12 +88,14 @@ function packPortfolio({ assets, correlation, riskFreeRate, positions }: Portfol
   return packed;
 }
 
-function unpackPortfolio(packed: Float64Array): Portfolio {
+function unpackPortfolio(packed: Float64Array): EnginePortfolio {
   const n = packed[0]!;
   const m = packed[1]!;
+  const factors = packed[3]!;
+  const width = factors > 0 ? factors : n;
   let at = HEADER;
   const assets = Array.from({ length: n }, () => ({ spot: packed[at++]!, drift: packed[at++]!, vol: packed[at++]! }));
-  const correlation = Array.from({ length: n }, () => packed.subarray(at, (at += n)));
+  const rows = Array.from({ length: n }, () => packed.subarray(at, (at += width)));
   const positions = Array.from({ length: m }, (): Position => {
     const assetIndex = packed[at++]!;
     const quantity = packed[at++]!;
@@ -97,7 +104,8 @@ function unpackPortfolio(packed: Float64Array): Portfolio {
     const expiryYears = packed[at++]!;
     return { assetIndex, quantity, instrument: code === KIND_CODES.spot ? { tag: 'spot' } : { tag: 'european', val: { kind: KINDS[code - 1]!, strike, expiryYears } } };
   });
-  return { assets, correlation, riskFreeRate: packed[2]!, positions };
+  const common = { assets, riskFreeRate: packed[2]!, positions };
+  return factors > 0 ? { ...common, factorLoadings: rows } : { ...common, correlation: rows };
 }
 
 function packRows(rows: readonly Float64Array[], width: number): PackedRows {

@@ -3,20 +3,20 @@
 // Instantiates on first use and again after a trap.
 import { ComponentInstance, type ComponentPayload } from './component-instance.js';
 import { checkedInfo, checkedPnl, checkedReport, checkedSortedLosses, componentFailure } from '../contract/checked-results.js';
-import type { EngineExports, EngineInfo, Portfolio, RiskReport, Simulation } from '../contract/types.js';
-import { ComponentTrapError, OutOfMemoryError, WasmRiskError } from '../errors.js';
+import { isFactorPortfolio, type EngineExports, type EngineInfo, type EnginePortfolio, type RiskReport, type Simulation } from '../contract/types.js';
+import { ComponentTrapError, IncompatibleComponentError, OutOfMemoryError, WasmRiskError } from '../errors.js';
 import { toTransported, type TransportedError } from './error-transport.js';
 import { sortedLosses } from '../report/risk-statistics.js';
 
 /** What each engine call takes besides its method. */
 interface EngineCallArgs {
   info: object;
-  simulatePnl: { portfolio: Portfolio; run: Simulation };
+  simulatePnl: { portfolio: EnginePortfolio; run: Simulation };
   /** A chunk's losses in ascending order: the component's `sorted-losses` (contract 1.1 on), else its
    *  `simulate-pnl` sorted here, where it was simulated. */
-  sortedLosses: { portfolio: Portfolio; run: Simulation };
-  historical: { portfolio: Portfolio; returns: Float64Array[]; horizonDays: number; confidence: Float64Array };
-  parametric: { portfolio: Portfolio; horizonDays: number; confidence: Float64Array };
+  sortedLosses: { portfolio: EnginePortfolio; run: Simulation };
+  historical: { portfolio: EnginePortfolio; returns: Float64Array[]; horizonDays: number; confidence: Float64Array };
+  parametric: { portfolio: EnginePortfolio; horizonDays: number; confidence: Float64Array };
 }
 
 /** What each engine call answers, checked. */
@@ -39,19 +39,41 @@ export type EngineCallOutcome<M extends EngineMethod = EngineMethod> = { ok: tru
  *  as allocation failure (a doubling Vec fails near half). Per memory: several share the one limit. */
 const OUT_OF_MEMORY_SHARE = 0.5;
 
-/** Each call: the component function it calls and the check of its answer, made before the answer crosses
- *  to another thread: a report has one level per requested confidence (its lifted levels are bounded, see
- *  glue-patches.ts), a P&L or a list of losses one value per path. */
+/** A factor-model function (contract 1.2 on), or the typed refusal of a component built against an earlier
+ *  contract, which has none. */
+function factorFunction<F>(available: F | undefined): F {
+  if (available === undefined) throw new IncompatibleComponentError('this component does not support factor models (contract >= 1.2): give the portfolio a correlation matrix, or load a newer component');
+  return available;
+}
+
+/** Each call: the component function it calls (a factor portfolio's `-factors` twin) and the check of its
+ *  answer, made before the answer crosses to another thread: a report has one level per requested
+ *  confidence (its lifted levels are bounded, see glue-patches.ts), a P&L or a list of losses one value per
+ *  path. */
 const INVOKE: { [M in EngineMethod]: (engine: EngineExports, call: EngineCall<M>) => EngineCallResults[M] } = {
   info: (engine) => checkedInfo(engine.info()),
-  simulatePnl: (engine, { portfolio, run }) => checkedPnl(engine.simulatePnl(portfolio, run), Number(run.pathCount)),
+  simulatePnl: (engine, { portfolio, run }) =>
+    checkedPnl(isFactorPortfolio(portfolio) ? factorFunction(engine.simulatePnlFactors)(portfolio, run) : engine.simulatePnl(portfolio, run), Number(run.pathCount)),
   sortedLosses: (engine, { portfolio, run }) =>
-    engine.sortedLosses
-      ? checkedSortedLosses(engine.sortedLosses(portfolio, run), Number(run.pathCount))
-      : sortedLosses(checkedPnl(engine.simulatePnl(portfolio, run), Number(run.pathCount))),
+    isFactorPortfolio(portfolio)
+      ? checkedSortedLosses(factorFunction(engine.sortedLossesFactors)(portfolio, run), Number(run.pathCount))
+      : engine.sortedLosses
+        ? checkedSortedLosses(engine.sortedLosses(portfolio, run), Number(run.pathCount))
+        : sortedLosses(checkedPnl(engine.simulatePnl(portfolio, run), Number(run.pathCount))),
   historical: (engine, { portfolio, returns, horizonDays, confidence }) =>
-    checkedReport(engine.historical(portfolio, returns, horizonDays, confidence), Array.from(confidence), BigInt(returns.length)),
-  parametric: (engine, { portfolio, horizonDays, confidence }) => checkedReport(engine.parametric(portfolio, horizonDays, confidence), Array.from(confidence), 0n),
+    checkedReport(
+      isFactorPortfolio(portfolio)
+        ? factorFunction(engine.historicalFactors)(portfolio, returns, horizonDays, confidence)
+        : engine.historical(portfolio, returns, horizonDays, confidence),
+      Array.from(confidence),
+      BigInt(returns.length),
+    ),
+  parametric: (engine, { portfolio, horizonDays, confidence }) =>
+    checkedReport(
+      isFactorPortfolio(portfolio) ? factorFunction(engine.parametricFactors)(portfolio, horizonDays, confidence) : engine.parametric(portfolio, horizonDays, confidence),
+      Array.from(confidence),
+      0n,
+    ),
 };
 
 function invoke<M extends EngineMethod>(instance: ComponentInstance, call: EngineCall<M>): EngineCallResults[M] {

@@ -4,6 +4,7 @@ import {
   ComponentContractError,
   ComponentLoadError,
   ComponentTrapError,
+  IncompatibleComponentError,
   InvalidInputError,
   NotPositiveSemidefiniteError,
   OutOfMemoryError,
@@ -29,6 +30,7 @@ const rebuild: Record<string, (e: TransportedError) => WasmRiskError> = {
   ERR_COMPONENT_CONTRACT: (e) => new ComponentContractError(e.message),
   ERR_COMPONENT_TRAP: (e) => new ComponentTrapError(e.message),
   ERR_OUT_OF_MEMORY: (e) => new OutOfMemoryError(e.message),
+  ERR_INCOMPATIBLE_COMPONENT: (e) => new IncompatibleComponentError(e.message),
 };
 
 export function fromTransported(error: TransportedError): WasmRiskError {

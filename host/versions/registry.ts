@@ -124,7 +124,7 @@ export class ComponentRegistry {
         throw new IncompatibleComponentError(`version ${version} is already registered with sha256 ${existing.ref.sha256}; ${path} has ${sha256}`);
       }
       this.goldenVectors ??= await loadGoldenVectors();
-      const golden = await verifyGoldenVectors(engine, this.goldenVectors);
+      const golden = await verifyGoldenVectors(engine, this.goldenVectors, compatibility.contractVersion!);
       if (!golden.passed) {
         throw new GoldenVectorsFailedError(`${path} failed ${golden.failures.length} golden vector check(s): ${golden.failures.slice(0, 3).join('; ')}`);
       }

@@ -12,12 +12,12 @@ describe("the project's own component", () => {
   it('is allowed, imports no filesystem, sockets or HTTP, and implements the risk world', async () => {
     const report = await auditComponent(readFileSync(DEFAULT_COMPONENT), DEFAULT_COMPONENT);
     expect(report.verdict).toBe('allow');
-    expect(report.imports.map((item) => item.name)).toEqual(['wasm-risk:risk/types@1.1.0']);
+    expect(report.imports.map((item) => item.name)).toEqual(['wasm-risk:risk/types@1.2.0']);
     expect(report.imports.some((item) => /^wasi:(filesystem|sockets|http)\//.test(item.name))).toBe(false);
-    expect(report.world.packages).toEqual([{ name: 'wasm-risk:risk', version: '1.1.0' }]);
-    expect(report.world.wit).toMatch(/export wasm-risk:risk\/engine@1\.1\.0;/);
+    expect(report.world.packages).toEqual([{ name: 'wasm-risk:risk', version: '1.2.0' }]);
+    expect(report.world.wit).toMatch(/export wasm-risk:risk\/engine@1\.2\.0;/);
     expect(report.exports).toEqual([
-      { name: 'wasm-risk:risk/engine@1.1.0', interface: 'wasm-risk:risk/engine', version: '1.1.0', sort: 'instance', functions: ['info', 'monte-carlo', 'simulate-pnl', 'sorted-losses', 'historical', 'parametric'] },
+      { name: 'wasm-risk:risk/engine@1.2.0', interface: 'wasm-risk:risk/engine', version: '1.2.0', sort: 'instance', functions: ['info', 'monte-carlo', 'simulate-pnl', 'sorted-losses', 'historical', 'parametric', 'monte-carlo-factors', 'simulate-pnl-factors', 'sorted-losses-factors', 'historical-factors', 'parametric-factors'] },
     ]);
     expect(report.producers['processed-by']).toEqual(expect.arrayContaining([expect.stringMatching(/^rustc /), expect.stringMatching(/^wit-component /)]));
     expect(report.policy).toBe('wasm-risk default');

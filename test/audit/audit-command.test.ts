@@ -26,10 +26,10 @@ describe('wasm-risk audit', () => {
     expect(run.status).toBe(0);
     expect(run.stderr).toBe('');
     expect(run.stdout).toContain(`sha256     ${sha256Hex(engine)}`);
-    expect(run.stdout).toMatch(/^world {6}implements wasm-risk:risk@1\.1\.0$/m);
+    expect(run.stdout).toMatch(/^world {6}implements wasm-risk:risk@1\.2\.0$/m);
     expect(run.stdout).toMatch(/^producers +processed-by: .*rustc /m);
-    expect(run.stdout).toMatch(/^ {2}allow {2}wasm-risk:risk\/types@1\.1\.0 \(types only\)\n {9}rule 1 \(wasm-risk:risk\/types \^1\.0\.0\): /m);
-    expect(run.stdout).toContain('wasm-risk:risk/engine@1.1.0: info, monte-carlo, simulate-pnl, sorted-losses, historical, parametric');
+    expect(run.stdout).toMatch(/^ {2}allow {2}wasm-risk:risk\/types@1\.2\.0 \(types only\)\n {9}rule 1 \(wasm-risk:risk\/types \^1\.0\.0\): /m);
+    expect(run.stdout).toContain('wasm-risk:risk/engine@1.2.0: info, monte-carlo, simulate-pnl, sorted-losses, historical, parametric, monte-carlo-factors, simulate-pnl-factors, sorted-losses-factors, historical-factors, parametric-factors');
     expect(run.stdout).toMatch(/^verdict: ALLOW$/m);
     expect(run.stdout).not.toMatch(/wasi:(filesystem|sockets|http)/);
   });
@@ -41,8 +41,8 @@ describe('wasm-risk audit', () => {
     expect(report).toMatchObject({
       sha256: sha256Hex(engine),
       size: engine.length,
-      imports: [{ name: 'wasm-risk:risk/types@1.1.0', verdict: 'allow', rule: { number: 1 } }],
-      exports: [{ name: 'wasm-risk:risk/engine@1.1.0', functions: ['info', 'monte-carlo', 'simulate-pnl', 'sorted-losses', 'historical', 'parametric'] }],
+      imports: [{ name: 'wasm-risk:risk/types@1.2.0', verdict: 'allow', rule: { number: 1 } }],
+      exports: [{ name: 'wasm-risk:risk/engine@1.2.0', functions: ['info', 'monte-carlo', 'simulate-pnl', 'sorted-losses', 'historical', 'parametric', 'monte-carlo-factors', 'simulate-pnl-factors', 'sorted-losses-factors', 'historical-factors', 'parametric-factors'] }],
       verdict: 'allow',
       reasons: ["policy 'wasm-risk default' allows all 1 import"],
     });

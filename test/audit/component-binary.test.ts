@@ -15,8 +15,8 @@ const PREAMBLE = [0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00];
 describe('the boundary of real components', () => {
   it('the engine: the types of its own world in, the engine interface out', () => {
     expect(readComponentBoundary(readFileSync(DEFAULT_COMPONENT), 'engine')).toEqual({
-      imports: [{ name: 'wasm-risk:risk/types@1.1.0', sort: 'instance', functions: [] }],
-      exports: [{ name: 'wasm-risk:risk/engine@1.1.0', sort: 'instance', functions: ['info', 'monte-carlo', 'simulate-pnl', 'sorted-losses', 'historical', 'parametric'] }],
+      imports: [{ name: 'wasm-risk:risk/types@1.2.0', sort: 'instance', functions: [] }],
+      exports: [{ name: 'wasm-risk:risk/engine@1.2.0', sort: 'instance', functions: ['info', 'monte-carlo', 'simulate-pnl', 'sorted-losses', 'historical', 'parametric', 'monte-carlo-factors', 'simulate-pnl-factors', 'sorted-losses-factors', 'historical-factors', 'parametric-factors'] }],
     });
   });
 

@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/run-cli.js';
 
 const ENGINE = 'build/components/risk-engine.wasm';
-const V1_2 = 'build/components/versions/risk-engine-1.2.0.wasm';
+const V1_3 = 'build/components/versions/risk-engine-1.3.0.wasm';
 const V2 = 'build/components/versions/risk-engine-2.0.0.wasm';
 const scratch = mkdtempSync(join(tmpdir(), 'wasm-risk-compare-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -23,9 +23,9 @@ describe('wasm-risk compare', () => {
   });
 
   it('prints a table and the verdict for two compatible versions', () => {
-    const run = runCli(['compare', ENGINE, V1_2, 'examples/portfolio.json', '--paths', '5000']);
+    const run = runCli(['compare', ENGINE, V1_3, 'examples/portfolio.json', '--paths', '5000']);
     expect(run.status).toBe(0);
-    expect(run.stdout).toMatch(/B: .*risk-engine-1\.2\.0\.wasm\s+risk-engine 1\.2\.0\s+contract 1\.2\.0 .* compatible/);
+    expect(run.stdout).toMatch(/B: .*risk-engine-1\.3\.0\.wasm\s+risk-engine 1\.3\.0\s+contract 1\.3\.0 .* compatible/);
     expect(run.stdout).toMatch(/Verdict: identical/);
   });
 
@@ -49,12 +49,12 @@ describe('wasm-risk compare', () => {
 describe('wasm-risk swap', () => {
   it('swaps and rolls back under load without a failed request, and logs both events', () => {
     const log = join(scratch, 'swaps.log');
-    const run = runCli(['swap', ENGINE, V1_2, '--requests', '90', '--paths', '1000', '--audit-log', log, '--audit-key', auditKey, '--json']);
+    const run = runCli(['swap', ENGINE, V1_3, '--requests', '90', '--paths', '1000', '--audit-log', log, '--audit-key', auditKey, '--json']);
     expect(run.status).toBe(0);
     const summary = JSON.parse(run.stdout) as { requests: number; failed: number; servedBy: Record<string, number>; auditLog: { chainIntact: boolean; events: { event: string }[] } };
     expect(summary.failed).toBe(0);
-    expect(summary.servedBy['1.1.0']! + summary.servedBy['1.2.0']!).toBe(90);
-    expect(summary.servedBy['1.2.0']).toBeGreaterThan(0);
+    expect(summary.servedBy['1.2.0']! + summary.servedBy['1.3.0']!).toBe(90);
+    expect(summary.servedBy['1.3.0']).toBeGreaterThan(0);
     expect(summary.auditLog.chainIntact).toBe(true);
     expect(summary.auditLog.events.map((e) => e.event).slice(-2)).toEqual(['swap', 'rollback']);
   });

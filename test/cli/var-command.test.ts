@@ -54,7 +54,7 @@ describe('wasm-risk var', () => {
     const levels = result.levels as { confidence: number; var: number; es: number; stdError: number }[];
     expect(levels.map((l) => l.confidence)).toEqual([0.9, 0.99]);
     for (const level of levels) expect(level.es).toBeGreaterThanOrEqual(level.var);
-    expect(result.component).toMatchObject({ name: 'risk-engine', version: '1.1.0', sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(result.component).toMatchObject({ name: 'risk-engine', version: '1.2.0', sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
   });
 
   it('gives the same numbers for the same seed', () => {

@@ -1,6 +1,6 @@
 // The host owns the Monte Carlo summary: a component's numbers are the summary of its own P&L, the same for
 // any split of the run (one call or chunks, 1 or 2 workers, in-thread), never its `monte-carlo` answer; a
-// component built against contract 1.0.0 (no `sorted-losses`) keeps loading and gives the 1.1.0 engine's
+// component built against contract 1.0.0 (no `sorted-losses`) keeps loading and gives the current engine's
 // numbers; and the contract check asks `sorted-losses` of a 1.1 candidate only.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkCompatibility } from '../../host/contract/compatibility.js';
@@ -14,7 +14,7 @@ import { RiskEngine, type RiskResult } from '../../host/risk-engine.js';
 import { ComponentInstance } from '../../host/run/component-instance.js';
 import { engineVersion, examplePortfolio, fixture } from '../support/fixtures.js';
 
-/** Contract 1.1.0; its `monte-carlo` answers VaR = ES = 1000 whatever its P&L. */
+/** Contract 1.2.0; its `monte-carlo` answers VaR = ES = 1000 whatever its P&L. */
 const OWN_SUMMARY = fixture('own-summary');
 /** Contract 1.0.0; its `monte-carlo` answers a "sum of stand-alone risks", its P&L is +1, -1, +1, ... */
 const WRONG_MODEL = fixture('wrong-model');
@@ -49,7 +49,7 @@ async function everySplit(path: string, options: Parameters<RiskEngine['monteCar
 }
 
 describe.each([
-  ['own-summary (contract 1.1.0, sorted-losses)', OWN_SUMMARY],
+  ['own-summary (contract 1.2.0, sorted-losses)', OWN_SUMMARY],
   ['wrong-model (contract 1.0.0, simulate-pnl sorted by the host)', WRONG_MODEL],
 ])('a component whose monte-carlo is not the summary of its P&L: %s', (_, path) => {
   const options = { paths: 30_000, seed: 9n, confidence: [0.9, 0.99] };
@@ -96,8 +96,8 @@ describe('the engine built against contract 1.0.0', () => {
   });
   afterAll(() => Promise.all([current.close(), earlier.close()]));
 
-  it('loads, reports its own version, and gives the 1.1.0 engine numbers bit for bit', async () => {
-    expect([(await earlier.info()).version, (await current.info()).version]).toEqual(['1.0.0', '1.1.0']);
+  it('loads, reports its own version, and gives the current engine numbers bit for bit', async () => {
+    expect([(await earlier.info()).version, (await current.info()).version]).toEqual(['1.0.0', '1.2.0']);
     const withReturns = { ...portfolio, returns: [[0.01, -0.02, 0.005], [-0.03, 0.01, 0.02], [0.002, 0.004, -0.001]] };
     for (const options of [{ paths: 50_000, seed: 3n }, { paths: 50_000, seed: 3n, antithetic: true, chunkPaths: 12_345 }]) {
       expect(numbers(await earlier.monteCarlo(portfolio, options))).toEqual(numbers(await current.monteCarlo(portfolio, options)));
@@ -110,13 +110,13 @@ describe('the engine built against contract 1.0.0', () => {
     expect(ENGINE_FUNCTION_SINCE.sortedLosses).toBe('1.1.0');
     expect(await checkCompatibility((await ComponentImage.load(ENGINE_1_0)).contract)).toEqual({ compatible: true, contractVersion: '1.0.0', differences: [] });
     const { contract } = await ComponentImage.load(DEFAULT_COMPONENT);
-    expect(await checkCompatibility(contract)).toEqual({ compatible: true, contractVersion: '1.1.0', differences: [] });
+    expect(await checkCompatibility(contract)).toEqual({ compatible: true, contractVersion: '1.2.0', differences: [] });
     const engineFile = [...contract.interfaceDeclarations.keys()].find((file) => file.endsWith('-engine.d.ts'))!;
     const withoutSortedLosses = new Map(contract.interfaceDeclarations);
     withoutSortedLosses.set(engineFile, withoutSortedLosses.get(engineFile)!.replace(/^export function sortedLosses\(.*\n/m, ''));
     expect(await checkCompatibility({ ...contract, interfaceDeclarations: withoutSortedLosses })).toEqual({
       compatible: false,
-      contractVersion: '1.1.0',
+      contractVersion: '1.2.0',
       differences: ['missing function sortedLosses'],
     });
   });

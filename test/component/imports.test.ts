@@ -11,11 +11,11 @@ describe('the risk-engine component', () => {
   it('has no host imports as jco reports them', async () => {
     const { imports, exports } = await transpileBytes(bytes, { name: 'risk-engine', instantiation: 'async' });
     expect(imports).toEqual([]);
-    expect(exports.map(([name]) => name)).toContain('wasm-risk:risk/engine@1.1.0');
+    expect(exports.map(([name]) => name)).toContain('wasm-risk:risk/engine@1.2.0');
   });
 
   it('imports only the type-only interface of its own world', async () => {
     const imports = (await componentWit(bytes)).split('\n').filter((line) => /^\s*import /.test(line)).map((line) => line.trim());
-    expect(imports).toEqual(['import wasm-risk:risk/types@1.1.0;']);
+    expect(imports).toEqual(['import wasm-risk:risk/types@1.2.0;']);
   });
 });

@@ -14,7 +14,7 @@ import { expectOneLineFailure } from '../support/run-cli.js';
 
 const JCO = '@bytecodealliance/jco-transpile';
 const OTHER_COMPONENT = fixture('panicker');
-const LATER_VERSION = engineVersion('1.2.0');
+const LATER_VERSION = engineVersion('1.3.0');
 /** Measured 14 MB (`du -sh node_modules` of this install); 118 MB while jco was a dependency. */
 const MAX_INSTALL_MB = 40;
 
@@ -106,7 +106,7 @@ describe('installed into an empty project, without jco', () => {
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
     const { component, levels } = JSON.parse(result.stdout) as { component: { name: string; version: string }; levels: { var: number }[] };
-    expect(component).toMatchObject({ name: 'risk-engine', version: '1.1.0' });
+    expect(component).toMatchObject({ name: 'risk-engine', version: '1.2.0' });
     expect(levels[0]!.var).toBeGreaterThan(0);
   });
 
@@ -115,7 +115,7 @@ describe('installed into an empty project, without jco', () => {
     expect(result.status).toBe(0);
     const report = JSON.parse(result.stdout) as { verdict: string; world: { wit: string }; producers: Record<string, string[]> };
     expect(report.verdict).toBe('allow');
-    expect(report.world.wit).toMatch(/export wasm-risk:risk\/engine@1\.1\.0;/);
+    expect(report.world.wit).toMatch(/export wasm-risk:risk\/engine@1\.2\.0;/);
     expect(report.producers.language).toEqual(['Rust']);
   });
 
@@ -182,7 +182,7 @@ describe('with jco added', () => {
     expect(result.status).toBe(0);
     const summary = JSON.parse(result.stdout) as { failed: number; servedBy: Record<string, number>; auditLog: { chainIntact: boolean } };
     expect(summary.failed).toBe(0);
-    expect(Object.keys(summary.servedBy).sort()).toEqual(['1.1.0', '1.2.0']);
+    expect(Object.keys(summary.servedBy).sort()).toEqual(['1.2.0', '1.3.0']);
     expect(summary.auditLog.chainIntact).toBe(true);
   }, 90_000);
 });

@@ -304,3 +304,32 @@ describe('referenceParametric', () => {
     expect(Math.abs(report.levels[0]!.var)).toBeLessThan(1e-12);
   });
 });
+
+describe('factor portfolios in the reference', () => {
+  const assets: Asset[] = [{ spot: 100, drift: 0.05, vol: 0.3 }];
+  const positions = [spot(0, 10), option(0, -3, 'call', 105, 0.5)];
+  const run: Simulation = { seed: 17n, horizonDays: 5, antithetic: true, firstPath: 3n, pathCount: 501n };
+
+  it('draw the factors first: one asset wholly on one factor moves as the correlation route moves it, bit for bit', () => {
+    const factors = { assets, factorLoadings: matrix([[1]]), riskFreeRate: 0.01, positions };
+    const correlated: Portfolio = { assets, correlation: matrix([[1]]), riskFreeRate: 0.01, positions };
+    expect(referenceSimulatePnl(factors, run)).toEqual(referenceSimulatePnl(correlated, run));
+    expect(referenceParametric(factors, 5, [0.99])).toEqual(referenceParametric(correlated, 5, [0.99]));
+  });
+
+  it('give an asset the normal after the k factors as its residual, bit for bit', () => {
+    // On two factors it does not load on, its shock is the third normal of each path's stream: the shock of
+    // the third asset of an uncorrelated three-asset book.
+    const factors = { assets, factorLoadings: matrix([[0, 0]]), riskFreeRate: 0.01, positions };
+    const idle = (assetIndex: number) => spot(assetIndex, 0);
+    const uncorrelated: Portfolio = {
+      assets: [assets[0]!, assets[0]!, assets[0]!],
+      correlation: matrix([[1, 0, 0], [0, 1, 0], [0, 0, 1]]),
+      riskFreeRate: 0.01,
+      positions: [idle(0), idle(1), ...positions.map((position) => ({ ...position, assetIndex: 2 }))],
+    };
+    const expected = referenceSimulatePnl(uncorrelated, run);
+    expect(referenceSimulatePnl(factors, run)).toEqual(expected);
+    expect(referenceSimulatePnl({ ...factors, factorLoadings: matrix([[0.5, 0]]) }, run)).not.toEqual(expected);
+  });
+});

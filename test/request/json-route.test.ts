@@ -1,6 +1,7 @@
 // The compiled JSON routes of validation (validatePortfolio(..., 'json'), and a batch item's options on a
 // shared portfolio) must accept exactly what zod accepts and give the same result: an input they let through
-// that zod refuses would reach the engine unchecked. Checked on thousands of mutated inputs, JSON
+// that zod refuses would reach the engine unchecked. Checked on thousands of mutated inputs (portfolios with a
+// correlation matrix or factor loadings), JSON
 // round-tripped as the service receives them.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -9,8 +10,15 @@ import { validateRiskRequest, validateRiskRequestOn } from '../../host/request/r
 import { InvalidInputError } from '../../host/errors.js';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+type Dependence = 'correlation' | 'factors';
 
-const valid = (): { [key: string]: Json } => ({
+const valid = (dependence: Dependence = 'correlation'): { [key: string]: Json } => {
+  const { correlation, ...rest } = withCorrelation();
+  // Asset C's row explains all its variance (sum of squares 1), at the boundary the rules allow.
+  return dependence === 'correlation' ? { correlation, ...rest } : { factorLoadings: [[0.6, 0.3], [-0.2, 0.9], [0.8, -0.6]], ...rest };
+};
+
+const withCorrelation = (): { [key: string]: Json } => ({
   assets: [
     { id: 'A', spot: 100, drift: 0.05, vol: 0.2 },
     { id: 'B', spot: 20, drift: -0.01, vol: 0.45 },
@@ -43,6 +51,7 @@ function pathsOf(value: Json, prefix: (string | number)[] = []): (string | numbe
 
 const REPLACEMENTS: Json[] = [
   0, -0.5, 1, 1.5, -1, -1.0000001, 1e308, -1e308, 5e-324, 2 ** 53, 'A', 'B', '', '1', 'spot', 'call', 'put', 'x', null, true, false, [], [1], [[1]], {}, { id: 'A' },
+  [[0.5], [0.5], [0.5]], [[0.6, 0.8], [0, 1], [1, 0]],
 ];
 
 type Mutation = { kind: 'set'; at: number; value: Json } | { kind: 'delete'; at: number } | { kind: 'add'; at: number; key: string; value: Json } | { kind: 'push'; at: number; from: number };
@@ -50,7 +59,7 @@ type Mutation = { kind: 'set'; at: number; value: Json } | { kind: 'delete'; at:
 const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   fc.record({ kind: fc.constant('set' as const), at: fc.nat(), value: fc.constantFrom(...REPLACEMENTS) }),
   fc.record({ kind: fc.constant('delete' as const), at: fc.nat() }),
-  fc.record({ kind: fc.constant('add' as const), at: fc.nat(), key: fc.constantFrom('extra', 'id', 'type', 'strike', 'returns', 'riskFreeRate', '__proto__'), value: fc.constantFrom(...REPLACEMENTS) }),
+  fc.record({ kind: fc.constant('add' as const), at: fc.nat(), key: fc.constantFrom('extra', 'id', 'type', 'strike', 'returns', 'riskFreeRate', 'correlation', 'factorLoadings', '__proto__'), value: fc.constantFrom(...REPLACEMENTS) }),
   fc.record({ kind: fc.constant('push' as const), at: fc.nat(), from: fc.nat() }),
 );
 
@@ -88,8 +97,8 @@ describe('portfolio validation: the compiled JSON route and zod', () => {
     let accepted = 0;
     let refused = 0;
     fc.assert(
-      fc.property(fc.array(mutation, { minLength: 0, maxLength: 4 }), (changes) => {
-        const portfolio = valid();
+      fc.property(fc.constantFrom<Dependence>('correlation', 'factors'), fc.array(mutation, { minLength: 0, maxLength: 4 }), (dependence, changes) => {
+        const portfolio = valid(dependence);
         for (const change of changes) mutate(portfolio, change);
         const text = JSON.stringify(portfolio);
         const fromJson = outcomeOf(JSON.parse(text), 'json');
@@ -97,11 +106,11 @@ describe('portfolio validation: the compiled JSON route and zod', () => {
         if ('ok' in (fromJson as object)) accepted++;
         else refused++;
       }),
-      { numRuns: 3000, seed: 20261130 },
+      { numRuns: 6000, seed: 20261130 },
     );
     // Both kinds of case were exercised, so the agreement means something.
-    expect(accepted).toBeGreaterThan(100);
-    expect(refused).toBeGreaterThan(1000);
+    expect(accepted).toBeGreaterThan(200);
+    expect(refused).toBeGreaterThan(2000);
   });
 
   it('refuses numbers JSON cannot hold exactly that parse to infinities', () => {

@@ -50,7 +50,7 @@ function tokenFile(lines: string[], mode = 0o600): string {
   return file;
 }
 
-/** A server over a registry serving the engine (1.1.0), admin API on, `candidates` copied into its components directory. */
+/** A server over a registry serving the engine (1.2.0), admin API on, `candidates` copied into its components directory. */
 async function startAdminServer(candidates: string[], registryOptions: { goldenVectors?: GoldenVectors } = {}, autoRollback?: AutoRollbackOptions): Promise<AdminServer> {
   const dir = scratchDir();
   const componentsDir = join(dir, 'components');
@@ -136,7 +136,7 @@ describe('admin authentication', () => {
     expect((await admin(target, 'POST', '/admin/swap', undefined, { nonsense: true })).status).toBe(401);
     const listed = await admin(target, 'GET', '/admin/versions', BOB);
     expect(listed.status).toBe(200);
-    expect(listed.body).toMatchObject({ serving: '1.1.0', versions: [{ version: '1.1.0', active: true }] });
+    expect(listed.body).toMatchObject({ serving: '1.2.0', versions: [{ version: '1.2.0', active: true }] });
   });
 
   it('the admin API is off (404) without a token file', async () => {
@@ -173,7 +173,7 @@ describe('registration through the admin API', () => {
   it('registers only .wasm files inside --components-dir (403 otherwise)', async () => {
     const target = await startAdminServer([]);
     const outside = join(scratchDir(), 'outside.wasm');
-    copyFileSync(engineVersion('1.2.0'), outside);
+    copyFileSync(engineVersion('1.3.0'), outside);
     symlinkSync(outside, join(target.componentsDir, 'link-out.wasm'));
     writeFileSync(join(target.componentsDir, 'notes.txt'), 'not a component');
     for (const path of ['../outside.wasm', outside, 'link-out.wasm', 'notes.txt', `${target.componentsDir}/../components/x.wasm`]) {
@@ -200,30 +200,30 @@ describe('registration through the admin API', () => {
 
 describe('blue-green through the admin API under continuous load', () => {
   it('shadow, swap and rollback: zero failed requests, every action in the verified audit log under its actor', async () => {
-    const target = await startAdminServer([engineVersion('1.2.0')]);
+    const target = await startAdminServer([engineVersion('1.3.0')]);
     const traffic = load(target);
     try {
-      const registered = await admin(target, 'POST', '/admin/versions', ALICE, { path: 'risk-engine-1.2.0.wasm' });
+      const registered = await admin(target, 'POST', '/admin/versions', ALICE, { path: 'risk-engine-1.3.0.wasm' });
       expect(registered.status).toBe(201);
-      expect(registered.body).toMatchObject({ version: '1.2.0', active: false });
+      expect(registered.body).toMatchObject({ version: '1.3.0', active: false });
 
-      expect((await admin(target, 'POST', '/admin/shadow', ALICE, { version: '1.2.0' })).status).toBe(200);
-      const shadowFrom = traffic.served('1.1.0');
-      await until(() => traffic.served('1.1.0') >= shadowFrom + 20, 'requests in shadow mode');
+      expect((await admin(target, 'POST', '/admin/shadow', ALICE, { version: '1.3.0' })).status).toBe(200);
+      const shadowFrom = traffic.served('1.2.0');
+      await until(() => traffic.served('1.2.0') >= shadowFrom + 20, 'requests in shadow mode');
       const report = await admin(target, 'DELETE', '/admin/shadow', BOB);
       expect(report.status).toBe(200);
-      expect(report.body).toMatchObject({ candidate: { version: '1.2.0' }, mismatches: 0 });
+      expect(report.body).toMatchObject({ candidate: { version: '1.3.0' }, mismatches: 0 });
       expect(report.body.requests).toBeGreaterThan(0);
 
-      const swapped = await admin(target, 'POST', '/admin/swap', ALICE, { version: '1.2.0' });
+      const swapped = await admin(target, 'POST', '/admin/swap', ALICE, { version: '1.3.0' });
       expect(swapped.status).toBe(200);
-      expect(swapped.body.serving).toBe('1.2.0');
-      await until(() => traffic.served('1.2.0') >= 30, 'requests served by 1.2.0');
+      expect(swapped.body.serving).toBe('1.3.0');
+      await until(() => traffic.served('1.3.0') >= 30, 'requests served by 1.3.0');
       const rolledBack = await admin(target, 'POST', '/admin/rollback', BOB);
       expect(rolledBack.status).toBe(200);
-      expect(rolledBack.body.serving).toBe('1.1.0');
-      const after = traffic.served('1.1.0');
-      await until(() => traffic.served('1.1.0') >= after + 30, 'requests served after the rollback');
+      expect(rolledBack.body.serving).toBe('1.2.0');
+      const after = traffic.served('1.2.0');
+      await until(() => traffic.served('1.2.0') >= after + 30, 'requests served after the rollback');
     } finally {
       await traffic.stop();
     }
@@ -232,18 +232,18 @@ describe('blue-green through the admin API under continuous load', () => {
     const log = await verifySwapAuditLog(target.auditLogPath, { keyPath: target.auditKeyPath });
     expect(log.brokenAt).toBeNull();
     expect(log.events.slice(-5).map(({ event, actor, from, to }) => [event, actor, from?.version, to?.version])).toEqual([
-      ['register', 'alice', undefined, '1.2.0'],
-      ['shadow-start', 'alice', '1.1.0', '1.2.0'],
-      ['shadow-stop', 'bob', '1.2.0', '1.1.0'],
-      ['swap', 'alice', '1.1.0', '1.2.0'],
-      ['rollback', 'bob', '1.2.0', '1.1.0'],
+      ['register', 'alice', undefined, '1.3.0'],
+      ['shadow-start', 'alice', '1.2.0', '1.3.0'],
+      ['shadow-stop', 'bob', '1.3.0', '1.2.0'],
+      ['swap', 'alice', '1.2.0', '1.3.0'],
+      ['rollback', 'bob', '1.3.0', '1.2.0'],
     ]);
     expect(log.events.at(-3)!.reason).toMatch(/^\d+ requests compared, 0 mismatches, largest relative difference 0$/);
     expect(await metric(target, 'wasm_risk_swaps_total{kind="swap"}')).toBe(1);
     expect(await metric(target, 'wasm_risk_swaps_total{kind="rollback"}')).toBe(1);
     expect(await metric(target, 'wasm_risk_swaps_total{kind="auto-rollback"}')).toBe(0);
     // Live figures of every loaded version: both have answered requests, so both hold instances.
-    for (const version of ['1.1.0', '1.2.0']) {
+    for (const version of ['1.2.0', '1.3.0']) {
       const bytes = await metric(target, `wasm_risk_component_memory_bytes{version="${version}"}`);
       expect(bytes).toBeGreaterThan(0);
       expect(bytes).toBeLessThanOrEqual(512 * 2 ** 20 * 2);
@@ -268,11 +268,11 @@ describe('automatic rollback', () => {
     expect((await admin(target, 'POST', '/admin/versions', ALICE, { path: 'panicker.wasm' })).body).toMatchObject({ version: '1.0.0' });
     const traffic = load(target);
     try {
-      await until(() => traffic.served('1.1.0') >= 10, 'requests before the swap');
+      await until(() => traffic.served('1.2.0') >= 10, 'requests before the swap');
       expect((await admin(target, 'POST', '/admin/swap', ALICE, { version: '1.0.0' })).status).toBe(200);
-      await until(async () => (await admin(target, 'GET', '/admin/versions', ALICE)).body.serving === '1.1.0', 'the automatic rollback');
-      const after = traffic.served('1.1.0');
-      await until(() => traffic.served('1.1.0') >= after + 20, 'requests after the rollback');
+      await until(async () => (await admin(target, 'GET', '/admin/versions', ALICE)).body.serving === '1.2.0', 'the automatic rollback');
+      const after = traffic.served('1.2.0');
+      await until(() => traffic.served('1.2.0') >= after + 20, 'requests after the rollback');
     } finally {
       await traffic.stop();
     }
@@ -285,7 +285,7 @@ describe('automatic rollback', () => {
 
     const log = await verifySwapAuditLog(target.auditLogPath, { keyPath: target.auditKeyPath });
     expect(log.brokenAt).toBeNull();
-    expect(log.events.at(-1)).toMatchObject({ event: 'rollback', actor: 'auto-rollback', from: { version: '1.0.0' }, to: { version: '1.1.0' } });
+    expect(log.events.at(-1)).toMatchObject({ event: 'rollback', actor: 'auto-rollback', from: { version: '1.0.0' }, to: { version: '1.2.0' } });
     expect(await metric(target, 'wasm_risk_swaps_total{kind="auto-rollback"}')).toBe(1);
     expect(await metric(target, 'wasm_risk_swaps_total{kind="swap"}')).toBe(1);
     expect(await metric(target, 'wasm_risk_worker_restarts_total{cause="trap"}')).toBe(failed);

@@ -46,11 +46,11 @@ describe('wasm-risk serve --admin-token-file', () => {
     expect((await fetch(`${url}/admin/versions`)).status).toBe(401);
     const listed = await fetch(`${url}/admin/versions`, { headers: { authorization: `Bearer ${TOKEN}` } });
     expect(listed.status).toBe(200);
-    expect(await listed.json()).toMatchObject({ serving: '1.1.0' });
+    expect(await listed.json()).toMatchObject({ serving: '1.2.0' });
     serving.kill('SIGTERM');
     expect(await exited).toBe(0);
     const log = await verifySwapAuditLog(auditLog, { keyPath: auditKey });
-    expect(log.events.map((event) => [event.event, event.to?.version])).toEqual([['register', '1.1.0'], ['swap', '1.1.0']]);
+    expect(log.events.map((event) => [event.event, event.to?.version])).toEqual([['register', '1.2.0'], ['swap', '1.2.0']]);
   });
 
   it('refuses a token file others can read, and admin flags without the admin API, in one line', () => {

@@ -65,8 +65,8 @@ describe('a bounded queue', () => {
     const metrics = (await get(server, '/metrics')).text;
     expect(metrics).toMatch(/^wasm_risk_queue_depth 0$/m);
     expect(metrics).toMatch(/^wasm_risk_in_flight 0$/m);
-    expect(metrics).toContain(`wasm_risk_requests_total{method="monte-carlo",outcome="error",code="ERR_QUEUE_FULL",version="1.1.0"} ${refused.length}`);
+    expect(metrics).toContain(`wasm_risk_requests_total{method="monte-carlo",outcome="error",code="ERR_QUEUE_FULL",version="1.2.0"} ${refused.length}`);
     // The burst's and the warm-up's.
-    expect(metrics).toContain(`wasm_risk_requests_total{method="monte-carlo",outcome="ok",code="OK",version="1.1.0"} ${served.length + 1}`);
+    expect(metrics).toContain(`wasm_risk_requests_total{method="monte-carlo",outcome="ok",code="OK",version="1.2.0"} ${served.length + 1}`);
   });
 });

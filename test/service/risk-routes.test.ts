@@ -171,7 +171,7 @@ describe('probes and documents', () => {
     expect((await get(server, '/healthz')).status).toBe(200);
     const ready = await get(server, '/readyz');
     expect(ready.status).toBe(200);
-    expect(JSON.parse(ready.text)).toEqual({ status: 'ready', version: '1.1.0' });
+    expect(JSON.parse(ready.text)).toEqual({ status: 'ready', version: '1.2.0' });
   });
 
   it('/openapi.json documents the routes with the schemas that validate them', async () => {
@@ -180,13 +180,13 @@ describe('probes and documents', () => {
     expect(Object.keys(document.paths)).toEqual(expect.arrayContaining(['/v1/monte-carlo', '/v1/historical', '/v1/parametric', '/v1/batch']));
     const body = document.paths['/v1/parametric'].post.requestBody.content['application/json'].schema;
     expect(body.required).toEqual(['portfolio']);
-    expect(body.properties.portfolio.properties.assets.maxItems).toBe(2000);
+    expect(body.properties.portfolio.properties.assets.maxItems).toBe(10000);
   });
 
   it('logs one structured line per request, with its id, method, outcome, duration and version, never the portfolio', async () => {
     const answer = await post(server, '/v1/parametric', { portfolio: PORTFOLIO });
     const line = server.logs.find((entry) => entry.requestId === answer.body.requestId);
-    expect(line).toMatchObject({ method: 'parametric', outcome: 'ok', code: 'OK', status: 200, version: '1.1.0' });
+    expect(line).toMatchObject({ method: 'parametric', outcome: 'ok', code: 'OK', status: 200, version: '1.2.0' });
     expect(typeof line!.durationMs).toBe('number');
     expect(JSON.stringify(server.logs)).not.toMatch(/AAPL|MSFT/);
   });

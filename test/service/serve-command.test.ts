@@ -47,8 +47,8 @@ describe('wasm-risk serve', () => {
     const metrics = await get(server, '/metrics');
     expect(metrics.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
     const samples = parsePrometheus(metrics.text);
-    expect(samples.get('wasm_risk_requests_total{method="parametric",outcome="ok",code="OK",version="1.1.0"}')).toBe(sent.ok);
-    expect(samples.get('wasm_risk_requests_total{method="parametric",outcome="error",code="ERR_INVALID_INPUT",version="1.1.0"}')).toBe(sent.bad);
+    expect(samples.get('wasm_risk_requests_total{method="parametric",outcome="ok",code="OK",version="1.2.0"}')).toBe(sent.ok);
+    expect(samples.get('wasm_risk_requests_total{method="parametric",outcome="error",code="ERR_INVALID_INPUT",version="1.2.0"}')).toBe(sent.bad);
     expect(samples.get('wasm_risk_request_duration_seconds_count{method="parametric"}')).toBe(sent.ok + sent.bad);
     expect(samples.get('wasm_risk_engine_call_duration_seconds_count{method="parametric"}')).toBe(sent.ok);
     expect(samples.get('process_resident_memory_bytes')).toBeGreaterThan(0);
@@ -57,7 +57,7 @@ describe('wasm-risk serve', () => {
     const lines = served.stdout().trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
     const answered = lines.filter((line) => line.msg === 'request answered');
     expect(answered).toHaveLength(sent.ok + sent.bad);
-    expect(answered[0]).toMatchObject({ method: 'parametric', outcome: 'ok', status: 200, version: '1.1.0' });
+    expect(answered[0]).toMatchObject({ method: 'parametric', outcome: 'ok', status: 200, version: '1.2.0' });
   });
 
   it('--fallback reference answers for a panicking component', async () => {

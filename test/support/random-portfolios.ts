@@ -47,3 +47,16 @@ export function randomPortfolio(seed: number): PortfolioSpec {
   });
   return { assets, correlation: randomCorrelation(n, random), riskFreeRate: random() * 0.06, positions };
 }
+
+/** The same kind of book on k factors: rows of loadings explaining 0 to 100% of each asset's variance. */
+export function randomFactorPortfolio(seed: number): PortfolioSpec {
+  const { correlation: _, ...book } = randomPortfolio(seed);
+  const random = seededRandom(seed * 7 + 1);
+  const k = 1 + Math.floor(random() * 5);
+  const factorLoadings = book.assets.map(() => {
+    const row = Array.from({ length: k }, () => random() * 2 - 1);
+    const scale = Math.sqrt(random()) / Math.hypot(...row);
+    return row.map((loading) => loading * scale);
+  });
+  return { ...book, factorLoadings };
+}

@@ -12,7 +12,7 @@ import { verifySwapAuditLog } from '../../host/versions/swap-audit-log.js';
 import { engineVersion, examplePortfolio, fixture } from '../support/fixtures.js';
 
 const V1_0 = engineVersion('1.0.0');
-const V1_2 = engineVersion('1.2.0');
+const V1_3 = engineVersion('1.3.0');
 const V2 = engineVersion('2.0.0');
 const WRONG_MODEL = fixture('wrong-model');
 const portfolio = examplePortfolio();
@@ -46,11 +46,11 @@ function openRegistry(engine = {}) {
 }
 
 describe('swap under continuous load', () => {
-  it('swaps 1.1.0 -> 1.2.0 and rolls back with zero failed or dropped requests', async () => {
+  it('swaps 1.2.0 -> 1.3.0 and rolls back with zero failed or dropped requests', async () => {
     const { registry, auditLogPath, auditKeyPath } = openRegistry();
     const v1 = await registry.register(DEFAULT_COMPONENT);
-    const v12 = await registry.register(V1_2);
-    expect([v1.version, v1.active, v12.version, v12.active]).toEqual(['1.1.0', true, '1.2.0', false]);
+    const v13 = await registry.register(V1_3);
+    expect([v1.version, v1.active, v13.version, v13.active]).toEqual(['1.2.0', true, '1.3.0', false]);
 
     // Phases follow what has happened, not request numbers: a swap or rollback takes effect once the audit
     // log has it, which under load may take many requests' time. 100 requests before the swap, 100 after it
@@ -72,7 +72,7 @@ describe('swap under continuous load', () => {
           failures.push(error);
         }
         if (i === PHASE) {
-          await registry.swap('1.2.0');
+          await registry.swap('1.3.0');
           rollbackAt = started + PHASE;
         }
         if (i === rollbackAt) {
@@ -85,31 +85,31 @@ describe('swap under continuous load', () => {
 
     expect(failures).toEqual([]);
     expect(served.filter(Boolean)).toHaveLength(started);
-    const counts = { '1.1.0': served.filter((v) => v === '1.1.0').length, '1.2.0': served.filter((v) => v === '1.2.0').length };
-    expect(counts['1.1.0'] + counts['1.2.0']).toBe(started);
-    expect(counts['1.2.0']).toBeGreaterThan(PHASE / 2);
-    expect(counts['1.1.0']).toBeGreaterThan(1.5 * PHASE);
-    expect(served.slice(-CONCURRENCY)).toEqual(Array(CONCURRENCY).fill('1.1.0'));
-    expect(registry.active.version).toBe('1.1.0');
+    const counts = { '1.2.0': served.filter((v) => v === '1.2.0').length, '1.3.0': served.filter((v) => v === '1.3.0').length };
+    expect(counts['1.2.0'] + counts['1.3.0']).toBe(started);
+    expect(counts['1.3.0']).toBeGreaterThan(PHASE / 2);
+    expect(counts['1.2.0']).toBeGreaterThan(1.5 * PHASE);
+    expect(served.slice(-CONCURRENCY)).toEqual(Array(CONCURRENCY).fill('1.2.0'));
+    expect(registry.active.version).toBe('1.2.0');
 
     const { events, brokenAt } = await verifySwapAuditLog(auditLogPath, { keyPath: auditKeyPath });
     expect(brokenAt).toBeNull();
     expect(events.map((e) => e.event)).toEqual(['register', 'swap', 'register', 'swap', 'rollback']);
     const [swap, rollback] = events.slice(-2);
-    expect(swap).toMatchObject({ actor: 'test-suite', from: { version: '1.1.0', sha256: v1.sha256 }, to: { version: '1.2.0', sha256: v12.sha256 } });
-    expect(rollback).toMatchObject({ from: { version: '1.2.0', sha256: v12.sha256 }, to: { version: '1.1.0', sha256: v1.sha256 } });
+    expect(swap).toMatchObject({ actor: 'test-suite', from: { version: '1.2.0', sha256: v1.sha256 }, to: { version: '1.3.0', sha256: v13.sha256 } });
+    expect(rollback).toMatchObject({ from: { version: '1.3.0', sha256: v13.sha256 }, to: { version: '1.2.0', sha256: v1.sha256 } });
     expect(Date.parse(rollback!.at)).toBeGreaterThanOrEqual(Date.parse(swap!.at));
   });
 
   it('finishes a request in flight on the version it started on', async () => {
     const { registry } = openRegistry();
     await registry.register(DEFAULT_COMPONENT);
-    await registry.register(V1_2);
+    await registry.register(V1_3);
     const inFlight = registry.monteCarlo(portfolio, { paths: 400_000 });
-    await registry.swap('1.2.0');
+    await registry.swap('1.3.0');
     const after = await registry.monteCarlo(portfolio, { paths: 1_000 });
-    expect((await inFlight).component.version).toBe('1.1.0');
-    expect(after.component.version).toBe('1.2.0');
+    expect((await inFlight).component.version).toBe('1.2.0');
+    expect(after.component.version).toBe('1.3.0');
   });
 });
 
@@ -136,13 +136,13 @@ describe('admission of a candidate', () => {
     const error = await registry.register(WRONG_MODEL).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(GoldenVectorsFailedError);
     expect((error as Error).message).toMatch(/failed \d+ golden vector check\(s\): monte-carlo long stock @0\.95: VaR/);
-    expect(registry.list().map((v) => v.version)).toEqual(['1.1.0']);
+    expect(registry.list().map((v) => v.version)).toEqual(['1.2.0']);
   });
 
   it('takes the same component twice as one version, and refuses unknown versions and an empty history', async () => {
     const { registry } = openRegistry();
     await registry.register(DEFAULT_COMPONENT);
-    expect(await registry.register(DEFAULT_COMPONENT)).toMatchObject({ version: '1.1.0', active: true });
+    expect(await registry.register(DEFAULT_COMPONENT)).toMatchObject({ version: '1.2.0', active: true });
     await expect(registry.swap('9.9.9')).rejects.toThrow(UnknownVersionError);
     await expect(registry.rollback()).rejects.toThrow(/nothing to roll back to/);
   });
@@ -150,7 +150,7 @@ describe('admission of a candidate', () => {
   it('registers one version once when two registrations of it run at the same time', async () => {
     const { registry, auditLogPath, auditKeyPath } = openRegistry();
     const both = await Promise.all([registry.register(DEFAULT_COMPONENT), registry.register(DEFAULT_COMPONENT)]);
-    expect(both.map((ref) => ref.version)).toEqual(['1.1.0', '1.1.0']);
+    expect(both.map((ref) => ref.version)).toEqual(['1.2.0', '1.2.0']);
     const { events } = await verifySwapAuditLog(auditLogPath, { keyPath: auditKeyPath });
     expect(events.filter((event) => event.event === 'register')).toHaveLength(1);
   });
@@ -160,25 +160,25 @@ describe('shadow mode', () => {
   it('runs the candidate beside the serving version and reports no difference for the same model', async () => {
     const { registry } = openRegistry();
     await registry.register(DEFAULT_COMPONENT);
-    await registry.register(V1_2);
-    await registry.startShadow('1.2.0');
+    await registry.register(V1_3);
+    await registry.startShadow('1.3.0');
     for (let i = 0; i < 5; i++) {
       const result = await registry.monteCarlo(portfolio, { paths: 3_000, seed: BigInt(i) });
-      expect(result.component.version).toBe('1.1.0');
+      expect(result.component.version).toBe('1.2.0');
     }
     await registry.parametric(portfolio);
-    expect(await registry.stopShadow()).toMatchObject({ candidate: { version: '1.2.0' }, requests: 6, mismatches: 0, maxRelativeDifference: 0 });
+    expect(await registry.stopShadow()).toMatchObject({ candidate: { version: '1.3.0' }, requests: 6, mismatches: 0, maxRelativeDifference: 0 });
   });
 
-  it('sees no difference between the engine built against contract 1.0.0 and the 1.1.0 engine', async () => {
+  it('sees no difference between the engine built against contract 1.0.0 and the 1.2.0 engine', async () => {
     const { registry } = openRegistry();
     await registry.register(V1_0);
     await registry.register(DEFAULT_COMPONENT);
-    await registry.startShadow('1.1.0');
+    await registry.startShadow('1.2.0');
     const served = await registry.run({ method: 'monte-carlo', portfolio, paths: 20_000, seed: 4n }, { onProgress: () => {} });
     expect(served.component.version).toBe('1.0.0');
     await registry.parametric(portfolio);
-    expect(await registry.stopShadow()).toMatchObject({ candidate: { version: '1.1.0' }, requests: 2, mismatches: 0, maxRelativeDifference: 0 });
+    expect(await registry.stopShadow()).toMatchObject({ candidate: { version: '1.2.0' }, requests: 2, mismatches: 0, maxRelativeDifference: 0 });
   });
 
   it('reports the differences of a candidate with another model, without serving it', async () => {
@@ -195,7 +195,7 @@ describe('shadow mode', () => {
     const wrong = await registry.register(WRONG_MODEL);
     await registry.startShadow(wrong.version);
     const served = await registry.parametric(portfolio);
-    expect(served.component.version).toBe('1.1.0');
+    expect(served.component.version).toBe('1.2.0');
     const report = await registry.stopShadow();
     expect(report).toMatchObject({ requests: 1, mismatches: 1 });
     expect(report.examples[0]).toMatch(/^parametric @0\.95: var [\d.]+ served, [\d.]+ from the candidate$/);
@@ -207,8 +207,8 @@ describe('the audit log', () => {
   it('detects an edited line', async () => {
     const { registry, auditLogPath, auditKeyPath } = openRegistry();
     await registry.register(DEFAULT_COMPONENT);
-    await registry.register(V1_2);
-    await registry.swap('1.2.0');
+    await registry.register(V1_3);
+    await registry.swap('1.3.0');
     const lines = readFileSync(auditLogPath, 'utf8').trimEnd().split('\n');
     lines[1] = lines[1]!.replace('test-suite', 'someone-else');
     writeFileSync(auditLogPath, `${lines.join('\n')}\n`);
@@ -218,15 +218,15 @@ describe('the audit log', () => {
   it('stops swaps when it is broken: swap() throws the typed error, appends nothing and keeps serving', async () => {
     const { registry, auditLogPath } = openRegistry();
     await registry.register(DEFAULT_COMPONENT);
-    await registry.register(V1_2);
+    await registry.register(V1_3);
     const lines = readFileSync(auditLogPath, 'utf8').split('\n').slice(0, -2);
     writeFileSync(auditLogPath, `${lines.join('\n')}\n`);
     const before = readFileSync(auditLogPath);
-    const error = await registry.swap('1.2.0').catch((e: unknown) => e);
+    const error = await registry.swap('1.3.0').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AuditLogTamperedError);
     expect((error as Error).message).toMatch(/broken at line 3: lines were removed from its end.*nothing was appended/);
     expect(readFileSync(auditLogPath)).toEqual(before);
-    expect(registry.active.version).toBe('1.1.0');
-    expect((await registry.monteCarlo(portfolio, { paths: 1_000 })).component.version).toBe('1.1.0');
+    expect(registry.active.version).toBe('1.2.0');
+    expect((await registry.monteCarlo(portfolio, { paths: 1_000 })).component.version).toBe('1.2.0');
   });
 });

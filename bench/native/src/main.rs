@@ -6,7 +6,7 @@
 //! Prints one JSON object: the wall time of each repetition and the report of the last one.
 
 use risk_engine::engine;
-use risk_engine::model::{Asset, Instrument, OptionKind, Portfolio, Position, RiskReport, Simulation};
+use risk_engine::model::{Asset, Dependence, Instrument, OptionKind, Portfolio, Position, RiskReport, Simulation};
 use std::time::Instant;
 
 const CONFIDENCE: [f64; 2] = [0.95, 0.99];
@@ -95,5 +95,5 @@ fn parse_workload(text: &str) -> Portfolio {
             Position { asset_index, quantity, instrument }
         })
         .collect();
-    Portfolio { assets, correlation, risk_free_rate, positions }
+    Portfolio { assets, dependence: Dependence::Correlation(correlation), risk_free_rate, positions }
 }

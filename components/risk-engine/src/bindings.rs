@@ -14,32 +14,36 @@ macro_rules! wit_conversions {
         impl From<$($types)::+::Portfolio> for $crate::model::Portfolio {
             fn from(p: $($types)::+::Portfolio) -> Self {
                 $crate::model::Portfolio {
-                    assets: p
-                        .assets
-                        .into_iter()
-                        .map(|a| $crate::model::Asset { spot: a.spot, drift: a.drift, vol: a.vol })
-                        .collect(),
-                    correlation: p.correlation,
+                    assets: p.assets.into_iter().map(Into::into).collect(),
+                    dependence: $crate::model::Dependence::Correlation(p.correlation),
                     risk_free_rate: p.risk_free_rate,
-                    positions: p
-                        .positions
-                        .into_iter()
-                        .map(|position| $crate::model::Position {
-                            asset_index: position.asset_index,
-                            quantity: position.quantity,
-                            instrument: match position.instrument {
-                                $($types)::+::Instrument::Spot => $crate::model::Instrument::Spot,
-                                $($types)::+::Instrument::European(option) => $crate::model::Instrument::European {
-                                    kind: match option.kind {
-                                        $($types)::+::OptionKind::Call => $crate::model::OptionKind::Call,
-                                        $($types)::+::OptionKind::Put => $crate::model::OptionKind::Put,
-                                    },
-                                    strike: option.strike,
-                                    expiry_years: option.expiry_years,
-                                },
+                    positions: p.positions.into_iter().map(Into::into).collect(),
+                }
+            }
+        }
+
+        impl From<$($types)::+::Asset> for $crate::model::Asset {
+            fn from(a: $($types)::+::Asset) -> Self {
+                $crate::model::Asset { spot: a.spot, drift: a.drift, vol: a.vol }
+            }
+        }
+
+        impl From<$($types)::+::Position> for $crate::model::Position {
+            fn from(position: $($types)::+::Position) -> Self {
+                $crate::model::Position {
+                    asset_index: position.asset_index,
+                    quantity: position.quantity,
+                    instrument: match position.instrument {
+                        $($types)::+::Instrument::Spot => $crate::model::Instrument::Spot,
+                        $($types)::+::Instrument::European(option) => $crate::model::Instrument::European {
+                            kind: match option.kind {
+                                $($types)::+::OptionKind::Call => $crate::model::OptionKind::Call,
+                                $($types)::+::OptionKind::Put => $crate::model::OptionKind::Put,
                             },
-                        })
-                        .collect(),
+                            strike: option.strike,
+                            expiry_years: option.expiry_years,
+                        },
+                    },
                 }
             }
         }
@@ -83,8 +87,27 @@ macro_rules! wit_conversions {
     };
 }
 
+/// `From` conversion of a factor portfolio (contract 1.2.0 on) into the engine's model, for a world whose
+/// `types` interface was given to `wit_conversions!` too.
+#[macro_export]
+macro_rules! wit_factor_conversions {
+    ($($types:ident)::+) => {
+        impl From<$($types)::+::FactorPortfolio> for $crate::model::Portfolio {
+            fn from(p: $($types)::+::FactorPortfolio) -> Self {
+                $crate::model::Portfolio {
+                    assets: p.assets.into_iter().map(Into::into).collect(),
+                    dependence: $crate::model::Dependence::Factors(p.factor_loadings),
+                    risk_free_rate: p.risk_free_rate,
+                    positions: p.positions.into_iter().map(Into::into).collect(),
+                }
+            }
+        }
+    };
+}
+
 /// The named functions of the world's `Guest` trait, for an `impl Guest` in a module where
-/// `wit_conversions!` was invoked with the same path: each delegates to `engine`. `info` reports the
+/// `wit_conversions!` (and for the `-factors` functions `wit_factor_conversions!`) was invoked with the
+/// same path: each delegates to `engine`, a factor portfolio's as a correlation portfolio's. `info` reports the
 /// calling crate's package version, which is the version of the contract it was built against.
 #[macro_export]
 macro_rules! wit_guest_functions {
@@ -136,6 +159,44 @@ macro_rules! wit_guest_functions {
             $crate::engine::parametric(&portfolio.into(), horizon_days, &confidence_levels).map(Into::into).map_err(Into::into)
         }
     };
+    (@ [$($types:ident)::+] monte_carlo_factors) => {
+        fn monte_carlo_factors(
+            portfolio: $($types)::+::FactorPortfolio,
+            run: $($types)::+::Simulation,
+            confidence_levels: Vec<f64>,
+        ) -> Result<$($types)::+::RiskReport, $($types)::+::RiskError> {
+            $crate::engine::monte_carlo(&portfolio.into(), &run.into(), &confidence_levels).map(Into::into).map_err(Into::into)
+        }
+    };
+    (@ [$($types:ident)::+] simulate_pnl_factors) => {
+        fn simulate_pnl_factors(portfolio: $($types)::+::FactorPortfolio, run: $($types)::+::Simulation) -> Result<Vec<f64>, $($types)::+::RiskError> {
+            $crate::engine::simulate_pnl(&portfolio.into(), &run.into()).map_err(Into::into)
+        }
+    };
+    (@ [$($types:ident)::+] sorted_losses_factors) => {
+        fn sorted_losses_factors(portfolio: $($types)::+::FactorPortfolio, run: $($types)::+::Simulation) -> Result<Vec<f64>, $($types)::+::RiskError> {
+            $crate::engine::sorted_losses(&portfolio.into(), &run.into()).map_err(Into::into)
+        }
+    };
+    (@ [$($types:ident)::+] historical_factors) => {
+        fn historical_factors(
+            portfolio: $($types)::+::FactorPortfolio,
+            returns: Vec<Vec<f64>>,
+            horizon_days: f64,
+            confidence_levels: Vec<f64>,
+        ) -> Result<$($types)::+::RiskReport, $($types)::+::RiskError> {
+            $crate::engine::historical(&portfolio.into(), &returns, horizon_days, &confidence_levels).map(Into::into).map_err(Into::into)
+        }
+    };
+    (@ [$($types:ident)::+] parametric_factors) => {
+        fn parametric_factors(
+            portfolio: $($types)::+::FactorPortfolio,
+            horizon_days: f64,
+            confidence_levels: Vec<f64>,
+        ) -> Result<$($types)::+::RiskReport, $($types)::+::RiskError> {
+            $crate::engine::parametric(&portfolio.into(), horizon_days, &confidence_levels).map(Into::into).map_err(Into::into)
+        }
+    };
 }
 
 /// The engine's own component: the world of ../../wit, exported.
@@ -143,11 +204,14 @@ macro_rules! wit_guest_functions {
 mod component {
     wit_bindgen::generate!({ world: "risk", path: "../../wit" });
     crate::wit_conversions!(wasm_risk::risk::types);
+    crate::wit_factor_conversions!(wasm_risk::risk::types);
 
     struct RiskEngine;
 
     impl exports::wasm_risk::risk::engine::Guest for RiskEngine {
-        crate::wit_guest_functions!(wasm_risk::risk::types: info, monte_carlo, simulate_pnl, sorted_losses, historical, parametric);
+        crate::wit_guest_functions!(wasm_risk::risk::types:
+            info, monte_carlo, simulate_pnl, sorted_losses, historical, parametric,
+            monte_carlo_factors, simulate_pnl_factors, sorted_losses_factors, historical_factors, parametric_factors);
     }
 
     export!(RiskEngine);

@@ -1,7 +1,7 @@
 //! The engine's entry points: validate the whole request, then compute. Never panics on bad input.
 
 use crate::cholesky;
-use crate::model::{self, Portfolio, RiskReport, RiskResult, Simulation};
+use crate::model::{self, Dependence, Portfolio, RiskReport, RiskResult, Simulation};
 use crate::{historical, monte_carlo, parametric, statistics};
 
 pub const NAME: &str = env!("CARGO_PKG_NAME");
@@ -48,7 +48,10 @@ pub fn parametric(portfolio: &Portfolio, horizon_days: f64, confidence_levels: &
     portfolio.validate()?;
     model::validate_horizon(horizon_days)?;
     model::validate_confidence_levels(confidence_levels)?;
-    // The closed form needs a valid covariance too, or its variance could come out negative.
-    cholesky::factor(&portfolio.correlation)?;
+    // The closed form needs a valid covariance too, or its variance could come out negative (loadings
+    // within their bounds always give one).
+    if let Dependence::Correlation(correlation) = &portfolio.dependence {
+        cholesky::factor(correlation)?;
+    }
     Ok(parametric::parametric(portfolio, horizon_days, confidence_levels))
 }

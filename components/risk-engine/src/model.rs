@@ -29,10 +29,19 @@ pub struct Position {
     pub instrument: Instrument,
 }
 
+/// How the assets' standard normal shocks Z depend on one another.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Dependence {
+    /// n x n correlation matrix: Z = C eps with C its Cholesky factor.
+    Correlation(Vec<Vec<f64>>),
+    /// n x k factor loadings L: Z_i = sum_j L_ij F_j + sqrt(1 - sum_j L_ij^2) e_i.
+    Factors(Vec<Vec<f64>>),
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Portfolio {
     pub assets: Vec<Asset>,
-    pub correlation: Vec<Vec<f64>>,
+    pub dependence: Dependence,
     pub risk_free_rate: f64,
     pub positions: Vec<Position>,
 }
@@ -87,6 +96,14 @@ fn positive(value: f64, field: impl FnOnce() -> String) -> RiskResult<()> {
 
 /// Symmetry and unit-diagonal tolerance: correlations typed or estimated to ~1e-9 are accepted.
 const CORRELATION_TOLERANCE: f64 = 1e-9;
+/// How far past 1 a row of factor loadings' sum of squares may go (rounding of loadings scaled to 1).
+const LOADINGS_TOLERANCE: f64 = 1e-9;
+
+/// A row of factor loadings' sum of squares, from 0 in ascending column order: the variance the factors
+/// explain.
+pub fn explained_variance(row: &[f64]) -> f64 {
+    row.iter().fold(0.0, |sum, &l| sum + l * l)
+}
 
 impl Portfolio {
     pub fn validate(&self) -> RiskResult<()> {
@@ -94,15 +111,22 @@ impl Portfolio {
         if n == 0 {
             return Err(invalid("assets", "must not be empty"));
         }
-        if n > limits::MAX_ASSETS {
-            return Err(RiskError::TooLarge(format!("assets: {n} exceeds the limit of {}", limits::MAX_ASSETS)));
+        let max_assets = match self.dependence {
+            Dependence::Correlation(_) => limits::MAX_ASSETS,
+            Dependence::Factors(_) => limits::MAX_FACTOR_ASSETS,
+        };
+        if n > max_assets {
+            return Err(RiskError::TooLarge(format!("assets: {n} exceeds the limit of {max_assets}")));
         }
         for (i, asset) in self.assets.iter().enumerate() {
             positive(asset.spot, || format!("assets[{i}].spot"))?;
             finite(asset.drift, || format!("assets[{i}].drift"))?;
             positive(asset.vol, || format!("assets[{i}].vol"))?;
         }
-        self.validate_correlation()?;
+        match &self.dependence {
+            Dependence::Correlation(correlation) => validate_correlation(correlation, n)?,
+            Dependence::Factors(loadings) => validate_loadings(loadings, n)?,
+        }
         finite(self.risk_free_rate, || "riskFreeRate".into())?;
         if self.positions.is_empty() {
             return Err(invalid("positions", "must not be empty"));
@@ -126,36 +150,61 @@ impl Portfolio {
         }
         Ok(())
     }
+}
 
-    fn validate_correlation(&self) -> RiskResult<()> {
-        let n = self.assets.len();
-        if self.correlation.len() != n {
-            return Err(invalid("correlation", &format!("must have {n} rows (one per asset), has {}", self.correlation.len())));
-        }
-        for (i, row) in self.correlation.iter().enumerate() {
-            if row.len() != n {
-                return Err(invalid(&format!("correlation[{i}]"), &format!("must have {n} entries, has {}", row.len())));
-            }
-            for (j, &value) in row.iter().enumerate() {
-                let field = || format!("correlation[{i}][{j}]");
-                finite(value, field)?;
-                if !(-1.0..=1.0).contains(&value) {
-                    return Err(invalid(&field(), "must lie in [-1, 1]"));
-                }
-            }
-            if (row[i] - 1.0).abs() > CORRELATION_TOLERANCE {
-                return Err(invalid(&format!("correlation[{i}][{i}]"), "diagonal must be 1"));
-            }
-        }
-        for i in 0..n {
-            for j in 0..i {
-                if (self.correlation[i][j] - self.correlation[j][i]).abs() > CORRELATION_TOLERANCE {
-                    return Err(invalid(&format!("correlation[{i}][{j}]"), &format!("must equal correlation[{j}][{i}] (symmetric)")));
-                }
-            }
-        }
-        Ok(())
+fn validate_correlation(correlation: &[Vec<f64>], n: usize) -> RiskResult<()> {
+    if correlation.len() != n {
+        return Err(invalid("correlation", &format!("must have {n} rows (one per asset), has {}", correlation.len())));
     }
+    for (i, row) in correlation.iter().enumerate() {
+        if row.len() != n {
+            return Err(invalid(&format!("correlation[{i}]"), &format!("must have {n} entries, has {}", row.len())));
+        }
+        for (j, &value) in row.iter().enumerate() {
+            let field = || format!("correlation[{i}][{j}]");
+            finite(value, field)?;
+            if !(-1.0..=1.0).contains(&value) {
+                return Err(invalid(&field(), "must lie in [-1, 1]"));
+            }
+        }
+        if (row[i] - 1.0).abs() > CORRELATION_TOLERANCE {
+            return Err(invalid(&format!("correlation[{i}][{i}]"), "diagonal must be 1"));
+        }
+    }
+    for i in 0..n {
+        for j in 0..i {
+            if (correlation[i][j] - correlation[j][i]).abs() > CORRELATION_TOLERANCE {
+                return Err(invalid(&format!("correlation[{i}][{j}]"), &format!("must equal correlation[{j}][{i}] (symmetric)")));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn validate_loadings(loadings: &[Vec<f64>], n: usize) -> RiskResult<()> {
+    if loadings.len() != n {
+        return Err(invalid("factorLoadings", &format!("must have {n} rows (one per asset), has {}", loadings.len())));
+    }
+    let k = loadings[0].len();
+    if k == 0 {
+        return Err(invalid("factorLoadings[0]", "must have at least 1 factor"));
+    }
+    if k > limits::MAX_FACTORS {
+        return Err(RiskError::TooLarge(format!("factorLoadings: {k} factors exceed the limit of {}", limits::MAX_FACTORS)));
+    }
+    for (i, row) in loadings.iter().enumerate() {
+        if row.len() != k {
+            return Err(invalid(&format!("factorLoadings[{i}]"), &format!("must have {k} entries (as many as row 0), has {}", row.len())));
+        }
+        for (j, &value) in row.iter().enumerate() {
+            finite(value, || format!("factorLoadings[{i}][{j}]"))?;
+        }
+        let explained = explained_variance(row);
+        if explained > 1.0 + LOADINGS_TOLERANCE {
+            return Err(invalid(&format!("factorLoadings[{i}]"), &format!("sum of squares {explained} exceeds 1")));
+        }
+    }
+    Ok(())
 }
 
 pub fn validate_horizon(horizon_days: f64) -> RiskResult<()> {

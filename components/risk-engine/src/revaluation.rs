@@ -178,7 +178,7 @@ impl Term {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Asset, OptionKind, Position};
+    use crate::model::{Asset, Dependence, OptionKind, Position};
 
     /// More live options than one CDF batch holds, between spot positions and expired options:
     /// every lane is summed exactly as `pnl` sums its scenario, across the batch boundaries.
@@ -204,7 +204,7 @@ mod tests {
                 Position { asset_index, quantity: 1.0 + (p % 3) as f64 - 1.5, instrument }
             })
             .collect();
-        let portfolio = Portfolio { assets, correlation, risk_free_rate: 0.01, positions };
+        let portfolio = Portfolio { assets, dependence: Dependence::Correlation(correlation), risk_free_rate: 0.01, positions };
         let revaluation = Revaluation::new(&portfolio, 10.0);
         let mut state = 11u64;
         let log_returns: Vec<f64> =
