@@ -1,0 +1,93 @@
+// A hostile Python plugin (components/fixtures-python/hostile, componentize-py) under the python profile:
+// whatever it tries (a host file, a directory, the environment, a socket, the clocks, entropy), it gets
+// nothing real, the same answers at every call, and the host keeps serving: an honest call afterwards
+// answers with the right numbers. Skipped, saying why, only where componentize-py could not be installed.
+import { describe, expect, it } from 'vitest';
+import { RiskEngine } from '../../host/risk-engine.js';
+import { ComponentTrapError, InvalidInputError, UnsupportedWasmFeatureError } from '../../host/errors.js';
+import { unsupportedWasmFeatures } from '../../host/load/engine-features.js';
+import { pythonFixture } from '../support/fixtures.js';
+import { enableExtendedConst } from '../support/wasm-features.js';
+
+const hostile = pythonFixture('hostile');
+if (hostile.unavailable) console.warn(`skipping the Python plugin tests: ${hostile.unavailable}`);
+
+const PORTFOLIO = {
+  assets: [
+    { id: 'A', spot: 190, drift: 0.08, vol: 0.25 },
+    { id: 'B', spot: 410, drift: 0.07, vol: 0.22 },
+  ],
+  correlation: [
+    [1, 0.6],
+    [0.6, 1],
+  ],
+  riskFreeRate: 0.03,
+  positions: [
+    { asset: 'A', type: 'spot' as const, quantity: 1000 },
+    { asset: 'B', type: 'spot' as const, quantity: -400 },
+  ],
+  returns: [
+    [-0.021, -0.015],
+    [0.012, 0.009],
+  ],
+};
+
+/** Delta-normal VaR at 99% over one day of the book above, computed here. */
+function expectedParametricVar(): number {
+  const exposure = [1000 * 190, -400 * 410];
+  const sigma = [0.25 * exposure[0]!, 0.22 * exposure[1]!];
+  const t = 1 / 252;
+  const std = Math.sqrt((sigma[0]! ** 2 + sigma[1]! ** 2 + 2 * 0.6 * sigma[0]! * sigma[1]!) * t);
+  const mean = (0.08 * exposure[0]! + 0.07 * exposure[1]!) * t;
+  return std * 2.3263478740408408 - mean;
+}
+
+/** Runs probe `k` (its horizon in days): what the plugin saw, or the trap that stopped it. */
+async function probe(engine: RiskEngine, k: number): Promise<{ value: unknown } | { trap: string }> {
+  try {
+    await engine.historical(PORTFOLIO, { horizonDays: k, confidence: [0.99] });
+  } catch (error) {
+    if (error instanceof ComponentTrapError) return { trap: error.message };
+    if (error instanceof InvalidInputError) return JSON.parse(/observed (.*)$/.exec(error.message)![1]!) as { value: unknown };
+    throw error;
+  }
+  throw new Error('the hostile plugin answered a probe');
+}
+
+describe.skipIf(hostile.unavailable !== undefined)('a hostile Python plugin under --policy python', () => {
+  // Before the next test turns the feature on: V8 flags are per process.
+  it.runIf(unsupportedWasmFeatures().includes('extended-const'))('on a Node.js without extended-const, fails to load in one line naming the feature and the fix', async () => {
+    const failure = RiskEngine.load(hostile.path, { admission: { policy: 'python' }, workers: 1 });
+    await expect(failure).rejects.toThrow(UnsupportedWasmFeatureError);
+    await expect(failure).rejects.toThrow(/needs Node\.js >= 22 .* extended-const .* --experimental-wasm-extended-const$/);
+  });
+
+  it('gets no file, no environment, no socket, a frozen clock and fixed entropy, and the host keeps serving', { timeout: 180_000 }, async () => {
+    enableExtendedConst();
+    process.env.WASM_RISK_TEST_SECRET = 'hunter2';
+    const engine = await RiskEngine.load(hostile.path, { admission: { policy: 'python' }, workers: 1 });
+    try {
+      const honest = async () => expect((await engine.parametric(PORTFOLIO, { confidence: [0.99] })).levels[0]!.var).toBeCloseTo(expectedParametricVar(), 6);
+      await honest();
+      // Files and directories: linked only, so the first call into wasi:filesystem traps.
+      expect(await probe(engine, 1)).toEqual({ trap: expect.stringMatching(/does not grant wasi:filesystem\/preopens/) });
+      await honest();
+      expect(await probe(engine, 2)).toEqual({ trap: expect.stringMatching(/does not grant wasi:filesystem\/preopens/) });
+      expect(await probe(engine, 3)).toEqual({ value: {} });
+      expect(await probe(engine, 4)).toEqual({ trap: expect.stringMatching(/does not grant wasi:sockets\/tcp-create-socket/) });
+      await honest();
+      expect(await probe(engine, 5)).toEqual({ value: 946_684_800 });
+      expect(await probe(engine, 6)).toEqual({ value: [1_000, 2_000] });
+      // The same bytes at every call: the stream restarts before each one.
+      const entropy = await probe(engine, 7);
+      expect(entropy).toEqual({ value: '21a2be4a9ff6b02c' });
+      expect(await probe(engine, 7)).toEqual(entropy);
+      const random = await probe(engine, 8);
+      expect(await probe(engine, 8)).toEqual(random);
+      await honest();
+    } finally {
+      delete process.env.WASM_RISK_TEST_SECRET;
+      await engine.close();
+    }
+  });
+});
