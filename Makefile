@@ -109,12 +109,13 @@ build/fixtures/%.wasm: components/fixtures/%/src/lib.rs components/fixtures/%/Ca
 	cd components/fixtures/$* && $(WASM_CARGO)
 	node components/componentize.mjs $(CARGO_TARGET)/wasm32-unknown-unknown/release/fixture_$(subst -,_,$*).wasm $@
 
-# The one fixture built on the engine's library: built in the versions' target dir, for their reason (the
+# The fixtures built on the engine's library: built in the versions' target dir, for their reason (the
 # engine's unhashed cdylib), and rebuilt whenever the engine is.
-build/fixtures/loop-on-trigger.wasm: components/fixtures/loop-on-trigger/src/lib.rs components/fixtures/loop-on-trigger/Cargo.toml \
+ENGINE_LIBRARY_FIXTURES := build/fixtures/loop-on-trigger.wasm build/fixtures/parametric-only.wasm
+$(ENGINE_LIBRARY_FIXTURES): build/fixtures/%.wasm: components/fixtures/%/src/lib.rs components/fixtures/%/Cargo.toml \
 		$(FIXTURE_COMMON) $(RISK_ENGINE)
-	cd components/fixtures/loop-on-trigger && $(WASM_CARGO) --target-dir $(VERSIONS_CARGO_TARGET)
-	node components/componentize.mjs $(VERSIONS_CARGO_TARGET)/wasm32-unknown-unknown/release/fixture_loop_on_trigger.wasm $@
+	cd components/fixtures/$* && $(WASM_CARGO) --target-dir $(VERSIONS_CARGO_TARGET)
+	node components/componentize.mjs $(VERSIONS_CARGO_TARGET)/wasm32-unknown-unknown/release/fixture_$(subst -,_,$*).wasm $@
 
 build/fixtures/multi-memory.wasm: components/fixtures-wat/multi-memory.wat $(WAT_ASSEMBLER)
 	node $(WAT_ASSEMBLER) $< $@ hog-min-pages=1
