@@ -111,7 +111,7 @@ build/fixtures/%.wasm: components/fixtures/%/src/lib.rs components/fixtures/%/Ca
 
 # The fixtures built on the engine's library: built in the versions' target dir, for their reason (the
 # engine's unhashed cdylib), and rebuilt whenever the engine is.
-ENGINE_LIBRARY_FIXTURES := build/fixtures/loop-on-trigger.wasm build/fixtures/parametric-only.wasm
+ENGINE_LIBRARY_FIXTURES := build/fixtures/loop-on-trigger.wasm build/fixtures/parametric-only.wasm build/fixtures/ignores-path-index.wasm
 $(ENGINE_LIBRARY_FIXTURES): build/fixtures/%.wasm: components/fixtures/%/src/lib.rs components/fixtures/%/Cargo.toml \
 		$(FIXTURE_COMMON) $(RISK_ENGINE)
 	cd components/fixtures/$* && $(WASM_CARGO) --target-dir $(VERSIONS_CARGO_TARGET)

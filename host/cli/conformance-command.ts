@@ -2,7 +2,9 @@
 // check (contract/compatibility.ts), then the golden vectors (wit/golden-vectors.json) per method: pass,
 // fail with the worst deviation, or not supported (the plugin answers `invalid-input` saying so, or lacks
 // an optional function). Monte Carlo runs as the host runs it (sorted-losses, or simulate-pnl before
-// contract 1.1); simulate-pnl is checked on its own, and sorted-losses must agree with it bit for bit.
+// contract 1.1), and again split into other chunks, which must not change a bit (a plugin that ignores
+// the seed or the path index, or draws from WASI's random, fails here); simulate-pnl is checked on its
+// own, and sorted-losses must agree with it bit for bit.
 // Exit 0 when every supported method passes; ERR_INCOMPATIBLE_COMPONENT or ERR_GOLDEN_VECTORS_FAILED otherwise.
 import semver from 'semver';
 import { checkCompatibility, type Compatibility } from '../contract/compatibility.js';
@@ -57,6 +59,9 @@ export interface ConformanceCommandOptions extends AdmissionFlags {
   json?: boolean;
 }
 
+/** Chunks the split Monte Carlo run is cut into. */
+const SPLIT_CHUNKS = 7;
+
 /** A plugin's way of saying it does not implement a method. */
 const UNSUPPORTED = /\b(not supported|unsupported|not implemented)\b/i;
 
@@ -110,7 +115,17 @@ async function checkMethods(engine: RiskEngine, contractVersion: string): Promis
   const { vectors } = await loadGoldenVectors();
   const byMethod = (method: GoldenVector['method']) => vectors.filter((vector) => vector.method === method);
   const monteCarlo = byMethod('monte-carlo');
-  const hostRuns = await Promise.all(monteCarlo.map((vector) => outcome(() => engine.run(request(vector)))));
+  // Whole (one call into the component), then split: whatever the number of workers, the two differ.
+  const runSplit = (chunks: number) =>
+    Promise.all(
+      monteCarlo.map((vector) => {
+        const valid = request(vector);
+        const chunkPaths = valid.method === 'monte-carlo' ? Math.max(1, Math.ceil(valid.paths / chunks)) : undefined;
+        return outcome(() => engine.run(valid, { chunkPaths }));
+      }),
+    );
+  const hostRuns = await runSplit(1);
+  const splitRuns = await runSplit(SPLIT_CHUNKS);
   const simulated = await Promise.all(
     monteCarlo.map((vector) => {
       const valid = request(vector);
@@ -121,7 +136,7 @@ async function checkMethods(engine: RiskEngine, contractVersion: string): Promis
     }),
   );
   return [
-    judge('monte-carlo', monteCarlo, hostRuns),
+    splitInvariance(judge('monte-carlo', monteCarlo, hostRuns), monteCarlo, hostRuns, splitRuns),
     judge('historical', byMethod('historical'), await Promise.all(byMethod('historical').map((vector) => outcome(() => engine.run(request(vector)))))),
     judge('parametric', byMethod('parametric'), await Promise.all(byMethod('parametric').map((vector) => outcome(() => engine.run(request(vector)))))),
     judge('simulate-pnl', monteCarlo, simulated),
@@ -191,6 +206,20 @@ function judge(method: ConformanceMethod, vectors: GoldenVector[], outcomes: Out
   const worst = deviations.reduce<Deviation | null>((a, b) => (a === null || excess(b) > excess(a) ? b : a), null);
   const failed = unsupported > 0 || notes.length > 0;
   return { method, status: failed ? 'fail' : 'pass', checks: vectors.length, worst, notes: unsupported > 0 && failed ? [`supported for ${vectors.length - unsupported} of ${vectors.length} vectors`, ...notes] : notes };
+}
+
+/** The contract: path p draws the same shocks for a seed whatever the chunk it is in, so any split of a run
+ *  gives the same numbers bit for bit. A supported Monte Carlo that does not fails. */
+function splitInvariance(row: MethodConformance, vectors: GoldenVector[], whole: Outcome[], split: Outcome[]): MethodConformance {
+  if (row.status === 'not-supported') return row;
+  const notes = vectors.flatMap((vector, i) => {
+    const a = whole[i]!;
+    const b = split[i]!;
+    if (a.kind !== 'report' || b.kind !== 'report') return [];
+    const same = a.report.meanPnl === b.report.meanPnl && a.report.levels.every((level, j) => level.var === b.report.levels[j]?.var && level.es === b.report.levels[j]?.es);
+    return same ? [] : [`${vector.name}: split into ${SPLIT_CHUNKS} chunks, VaR ${b.report.levels[0]?.var} instead of ${a.report.levels[0]?.var}: path p must draw the same shocks for the seed, whatever its chunk`];
+  });
+  return notes.length === 0 ? row : { ...row, status: 'fail', notes: [...row.notes, ...notes] };
 }
 
 function excess({ ofAllowed }: Deviation): number {

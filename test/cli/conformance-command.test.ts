@@ -1,5 +1,5 @@
 // `wasm-risk conformance`: the project's engine passes every method; a wrong model fails with its worst
-// deviation and exit 1; a plugin that implements parametric only passes, the rest shown as not supported;
+// deviation and exit 1, and a Monte Carlo that is not the same whatever the split fails; a plugin that implements parametric only passes, the rest shown as not supported;
 // a component that does not implement the contract is refused; --json is one object.
 import { describe, expect, it } from 'vitest';
 import type { ConformanceReport } from '../../host/cli/conformance-command.js';
@@ -46,6 +46,15 @@ describe('wasm-risk conformance', () => {
       'sorted-losses': 'not-supported',
     });
     expect(report.methods.find((m) => m.method === 'historical')!.notes).toEqual(['historical is not supported by this plugin']);
+  });
+
+  it('fails a Monte Carlo whose numbers change when the run is split: within tolerance whole, but paths repeat per chunk', () => {
+    const { status, report } = conformance(fixture('ignores-path-index'));
+    expect(status).toBe(1);
+    expect(statuses(report)).toMatchObject({ 'monte-carlo': 'fail', historical: 'pass', parametric: 'pass', 'simulate-pnl': 'pass' });
+    const monteCarlo = report.methods.find((m) => m.method === 'monte-carlo')!;
+    expect(monteCarlo.notes).toHaveLength(4);
+    for (const note of monteCarlo.notes) expect(note).toMatch(/: split into 7 chunks, VaR [\d.]+ instead of [\d.]+: path p must draw the same shocks for the seed, whatever its chunk$/);
   });
 
   it('prints a table with one row per method and the verdict', () => {
