@@ -2,7 +2,13 @@
 // whatever it tries (a host file, a directory, the environment, a socket, the clocks, entropy), it gets
 // nothing real, the same answers at every call, and the host keeps serving: an honest call afterwards
 // answers with the right numbers. Skipped, saying why, only where componentize-py could not be installed.
+import { spawnSync } from 'node:child_process';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
 import { describe, expect, it } from 'vitest';
+import { PROJECT_ROOT } from '../../host/files/package-paths.js';
+import { runCli } from '../support/run-cli.js';
 import { RiskEngine } from '../../host/risk-engine.js';
 import { ComponentTrapError, InvalidInputError, UnsupportedWasmFeatureError } from '../../host/errors.js';
 import { unsupportedWasmFeatures } from '../../host/load/engine-features.js';
@@ -10,6 +16,8 @@ import { pythonFixture } from '../support/fixtures.js';
 import { enableExtendedConst } from '../support/wasm-features.js';
 
 const hostile = pythonFixture('hostile');
+/** Whether this Node needs the flag, asked before any test turns the feature on in this process. */
+const NEEDS_EXTENDED_CONST_FLAG = unsupportedWasmFeatures().includes('extended-const');
 if (hostile.unavailable) console.warn(`skipping the Python plugin tests: ${hostile.unavailable}`);
 
 const PORTFOLIO = {
@@ -54,9 +62,26 @@ async function probe(engine: RiskEngine, k: number): Promise<{ value: unknown } 
   throw new Error('the hostile plugin answered a probe');
 }
 
+describe.skipIf(hostile.unavailable !== undefined)('the audit of a componentize-py plugin', () => {
+  it('admits it under --policy python, saying what the sandbox answers for each import and which only link', () => {
+    const run = runCli(['audit', hostile.path, '--policy', 'python']);
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(/^ {2}link {3}wasi:sockets\/tcp-create-socket@0\.2\.\d+: create-tcp-socket\n.*\n {9}sandbox: linked only: every call traps$/m);
+    expect(run.stdout).toMatch(/^ {2}allow {2}wasi:clocks\/wall-clock@0\.2\.\d+: now, resolution\n.*\n {9}sandbox: frozen at 2000-01-01T00:00:00Z$/m);
+    expect(run.stdout).toMatch(/^ {2}allow {2}wasi:cli\/environment@0\.2\.\d+: get-environment, get-arguments\n.*\n {9}sandbox: no variables, no arguments, no working directory$/m);
+    expect(run.stdout).toContain("policy 'wasm-risk python' allows all 26 imports (16 of them linked only: their calls trap)");
+  });
+
+  it('refuses it under the default policy, before anything of it runs', () => {
+    const run = runCli(['audit', hostile.path]);
+    expect(run.status).toBe(1);
+    expect(run.stderr).toMatch(/^wasm-risk: ERR_POLICY_DENIED: .*denied by policy 'wasm-risk default'/);
+  });
+});
+
 describe.skipIf(hostile.unavailable !== undefined)('a hostile Python plugin under --policy python', () => {
   // Before the next test turns the feature on: V8 flags are per process.
-  it.runIf(unsupportedWasmFeatures().includes('extended-const'))('on a Node.js without extended-const, fails to load in one line naming the feature and the fix', async () => {
+  it.runIf(NEEDS_EXTENDED_CONST_FLAG)('on a Node.js without extended-const, fails to load in one line naming the feature and the fix', async () => {
     const failure = RiskEngine.load(hostile.path, { admission: { policy: 'python' }, workers: 1 });
     await expect(failure).rejects.toThrow(UnsupportedWasmFeatureError);
     await expect(failure).rejects.toThrow(/needs Node\.js >= 22 .* extended-const .* --experimental-wasm-extended-const$/);
@@ -88,6 +113,27 @@ describe.skipIf(hostile.unavailable !== undefined)('a hostile Python plugin unde
     } finally {
       delete process.env.WASM_RISK_TEST_SECRET;
       await engine.close();
+    }
+  });
+
+  it('gives the same numbers bit for bit from the command, run after run', () => {
+    const portfolioFile = join(tmpdir(), 'python-plugin-book.json');
+    writeFileSync(portfolioFile, JSON.stringify(PORTFOLIO));
+    // On Node 20 the command needs the flag its one-line error names; on 22 and later it is harmless.
+    const flags = NEEDS_EXTENDED_CONST_FLAG ? ['--experimental-wasm-extended-const'] : [];
+    const run = () => {
+      const cli = [join(PROJECT_ROOT, 'dist', 'host', 'cli', 'main.js'), 'var', portfolioFile, '--component', hostile.path, '--policy', 'python', '--method', 'parametric', '--json'];
+      const result = spawnSync(process.execPath, [...flags, ...cli], { encoding: 'utf8', cwd: PROJECT_ROOT, timeout: 120_000 });
+      expect(result.status, result.stderr).toBe(0);
+      const { levels, meanPnl, stdPnl } = JSON.parse(result.stdout) as { levels: unknown[]; meanPnl: number; stdPnl: number };
+      return { levels, meanPnl, stdPnl };
+    };
+    try {
+      const first = run();
+      expect(run()).toEqual(first);
+      expect((first.levels as { confidence: number; var: number }[]).find((level) => level.confidence === 0.99)!.var).toBeCloseTo(expectedParametricVar(), 6);
+    } finally {
+      rmSync(portfolioFile, { force: true });
     }
   });
 });
