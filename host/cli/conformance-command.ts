@@ -14,9 +14,8 @@ import { summarizePnl } from '../report/risk-statistics.js';
 import { terminalJson } from '../report/terminal-text.js';
 import { parseOrThrow } from '../request/validation.js';
 import { portfolioSchema } from '../request/portfolio.js';
-import { validateRiskRequest, type ValidRiskRequest } from '../request/risk-request.js';
 import { RiskEngine } from '../risk-engine.js';
-import { loadGoldenVectors, type GoldenVector } from '../versions/golden-vectors.js';
+import { allowedMiss, goldenRequest, loadGoldenVectors, type GoldenVector } from '../versions/golden-vectors.js';
 import { admissionOptionsFrom, type AdmissionFlags } from './admission-flags.js';
 import { formatConformance } from './conformance-format.js';
 
@@ -119,7 +118,7 @@ async function checkMethods(engine: RiskEngine, contractVersion: string): Promis
   const runSplit = (chunks: number) =>
     Promise.all(
       monteCarlo.map((vector) => {
-        const valid = request(vector);
+        const valid = goldenRequest(vector);
         const chunkPaths = valid.method === 'monte-carlo' ? Math.max(1, Math.ceil(valid.paths / chunks)) : undefined;
         return outcome(() => engine.run(valid, { chunkPaths }));
       }),
@@ -128,7 +127,7 @@ async function checkMethods(engine: RiskEngine, contractVersion: string): Promis
   const splitRuns = await runSplit(SPLIT_CHUNKS);
   const simulated = await Promise.all(
     monteCarlo.map((vector) => {
-      const valid = request(vector);
+      const valid = goldenRequest(vector);
       if (valid.method !== 'monte-carlo') throw new TypeError('a Monte Carlo vector validated as another method');
       const { portfolio: _portfolio, method: _method, ...options } = valid;
       const portfolio = parseOrThrow(portfolioSchema, vector.portfolio, 'portfolio');
@@ -137,18 +136,13 @@ async function checkMethods(engine: RiskEngine, contractVersion: string): Promis
   );
   return [
     splitInvariance(judge('monte-carlo', monteCarlo, hostRuns), monteCarlo, hostRuns, splitRuns),
-    judge('historical', byMethod('historical'), await Promise.all(byMethod('historical').map((vector) => outcome(() => engine.run(request(vector)))))),
-    judge('parametric', byMethod('parametric'), await Promise.all(byMethod('parametric').map((vector) => outcome(() => engine.run(request(vector)))))),
+    judge('historical', byMethod('historical'), await Promise.all(byMethod('historical').map((vector) => outcome(() => engine.run(goldenRequest(vector)))))),
+    judge('parametric', byMethod('parametric'), await Promise.all(byMethod('parametric').map((vector) => outcome(() => engine.run(goldenRequest(vector)))))),
     judge('simulate-pnl', monteCarlo, simulated),
     semver.lt(contractVersion, '1.1.0')
       ? { method: 'sorted-losses', status: 'not-supported', checks: 0, worst: null, notes: [`contract ${contractVersion} has no sorted-losses (added in 1.1.0): the host sorts simulate-pnl`] }
       : agreement(monteCarlo, hostRuns, simulated),
   ];
-}
-
-/** The vector's request, validated like any other; a seed is a decimal string in the file (a u64 does not fit a JSON number). */
-function request({ method, portfolio, options: { seed, ...options } }: GoldenVector): ValidRiskRequest {
-  return validateRiskRequest({ method, portfolio, ...options, ...(seed === undefined ? {} : { seed: typeof seed === 'string' ? BigInt(seed) : seed }) });
 }
 
 async function outcome(run: () => Promise<Answer>): Promise<Outcome> {
@@ -193,7 +187,7 @@ function judge(method: ConformanceMethod, vectors: GoldenVector[], outcomes: Out
         ['VaR', actual.var, level.var, expect.varTolerance],
         ['ES', actual.es, level.es, expect.esTolerance],
       ] as const) {
-        const bound = 'relative' in tolerance ? tolerance.relative * Math.max(1, Math.abs(want)) : tolerance.stdErrors * actual.stdError;
+        const bound = allowedMiss(tolerance, want, actual.stdError);
         const miss = Math.abs(got - want);
         const deviation = { vector: vector.name, confidence: level.confidence, measure, actual: got, expected: want, relative: miss / Math.max(1, Math.abs(want)), ofAllowed: bound > 0 ? miss / bound : miss > 0 ? null : 0 };
         deviations.push(deviation);

@@ -1,9 +1,12 @@
 // `wasm-risk conformance`: the project's engine passes every method; a wrong model fails with its worst
 // deviation and exit 1, and a Monte Carlo that is not the same whatever the split fails; a plugin that implements parametric only passes, the rest shown as not supported;
 // a component that does not implement the contract is refused; --json is one object.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ConformanceReport } from '../../host/cli/conformance-command.js';
-import { ENGINE, fixture } from '../support/fixtures.js';
+import { ENGINE, engineVersion, fixture } from '../support/fixtures.js';
 import { expectOneLineFailure, runCli } from '../support/run-cli.js';
 
 function conformance(component: string, ...flags: string[]): { status: number | null; report: ConformanceReport; stderr: string } {
@@ -63,6 +66,20 @@ describe('wasm-risk conformance', () => {
     expect(run.stdout).toMatch(/│ parametric +│ pass +│ 2 +│ ES off by [\d.e+-]+% \([\d.e+-]+x the allowed\), parametric correlated book @0\.99 +│/);
     expect(run.stdout).toMatch(/│ historical +│ not supported +│ 1 +│/);
     expect(run.stdout.trimEnd().split('\n').at(-1)).toBe('verdict: PASS');
+  });
+
+  it('refuses a component of another major contract version, saying what differs, with exit 1', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'conformance-'));
+    try {
+      const policy = join(dir, 'any-major.json');
+      writeFileSync(policy, JSON.stringify({ version: 1, name: 'any major', rules: [{ interface: 'wasm-risk:risk/types', verdict: 'allow', reason: 'every major version, to test the contract check' }] }));
+      const { status, report, stderr } = conformance(engineVersion('2.0.0'), '--policy', policy);
+      expect(status).toBe(1);
+      expect(report).toMatchObject({ verdict: 'fail', methods: [], contract: { compatible: false, contractVersion: '2.0.0' } });
+      expect(stderr).toMatch(/^wasm-risk: ERR_INCOMPATIBLE_COMPONENT: .*risk-engine-2\.0\.0\.wasm does not implement the contract: .*this host speaks wasm-risk:risk 1\.x/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses a component the policy denies before running anything, and takes --policy by profile name', () => {
