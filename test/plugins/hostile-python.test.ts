@@ -1,7 +1,7 @@
 // A hostile Python plugin (components/fixtures-python/hostile, componentize-py) under the python profile:
 // whatever it tries (a host file, a directory, the environment, a socket, the clocks, entropy), it gets
-// nothing real, the same answers at every call, and the host keeps serving: an honest call afterwards
-// answers with the right numbers. Skipped, saying why, only where componentize-py could not be installed.
+// nothing real, the same answers at every call, and the host keeps serving (the library's pool and the
+// HTTP service alike): an honest call afterwards answers with the right numbers. Skipped, saying why, only where componentize-py could not be installed.
 import { spawnSync } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../host/files/package-paths.js';
 import { runCli } from '../support/run-cli.js';
+import { post, startServer } from '../service/service-support.js';
 import { RiskEngine } from '../../host/risk-engine.js';
 import { ComponentTrapError, InvalidInputError, UnsupportedWasmFeatureError } from '../../host/errors.js';
 import { unsupportedWasmFeatures } from '../../host/load/engine-features.js';
@@ -113,6 +114,23 @@ describe.skipIf(hostile.unavailable !== undefined)('a hostile Python plugin unde
     } finally {
       delete process.env.WASM_RISK_TEST_SECRET;
       await engine.close();
+    }
+  });
+
+  it('behind the HTTP service: a probe that traps is a 500, the next request a 200 with the right numbers', { timeout: 180_000 }, async () => {
+    enableExtendedConst();
+    const server = await startServer(hostile.path, { admission: { policy: 'python' }, workers: 1 });
+    try {
+      const socket = await post(server, '/v1/historical', { portfolio: PORTFOLIO, horizonDays: 4, confidence: [0.99] });
+      expect(socket.status).toBe(500);
+      expect(socket.body.detail).toMatch(/does not grant wasi:sockets\/tcp-create-socket/);
+      const environment = await post(server, '/v1/historical', { portfolio: PORTFOLIO, horizonDays: 3, confidence: [0.99] });
+      expect(environment.body.detail).toMatch(/observed \{"value": \{\}\}$/);
+      const next = await post(server, '/v1/parametric', { portfolio: PORTFOLIO, confidence: [0.99] });
+      expect(next.status).toBe(200);
+      expect(next.body.levels[0].var).toBeCloseTo(expectedParametricVar(), 6);
+    } finally {
+      await server.close();
     }
   });
 
