@@ -1,7 +1,8 @@
 // A hostile Python plugin (components/fixtures-python/hostile, componentize-py) under the python profile:
 // whatever it tries (a host file, a directory, the environment, a socket, the clocks, entropy), it gets
 // nothing real, the same answers at every call, and the host keeps serving (the library's pool and the
-// HTTP service alike): an honest call afterwards answers with the right numbers. Skipped, saying why, only where componentize-py could not be installed.
+// HTTP service alike): an honest call afterwards answers with the right numbers. Skipped, saying why,
+// only where componentize-py could not be installed.
 import { spawnSync } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
