@@ -65,7 +65,7 @@ test: build fixtures versions
 # ships their binaries; the first run downloads each). `npx -c` puts that Node first on PATH, so the CLIs
 # the tests spawn (by process.execPath or by name) run on it too. About 2 minutes a line.
 NODE_LTS_LINES := 22 24
-NODE_LTS_TESTS := test/component test/isolation test/cli
+NODE_LTS_TESTS := test/component test/isolation test/cli test/plugins
 .PHONY: test-node-lts
 test-node-lts: build fixtures versions
 	@for line in $(NODE_LTS_LINES); do \
