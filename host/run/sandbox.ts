@@ -7,7 +7,7 @@
 // imports from what crossed to it.
 import { WASIShim } from '@bytecodealliance/preview2-shim/instantiation';
 import { CapturedOutputStream, DEFAULT_OUTPUT_LIMIT_BYTES, hostDebugLog, type ComponentLogger } from './captured-output.js';
-import { deterministicWasi } from './deterministic-wasi.js';
+import { deterministicWasi, FROZEN_WALL_CLOCK_SECONDS, MONOTONIC_STEP_NANOSECONDS } from './deterministic-wasi.js';
 import { EmptyInputStream } from './empty-input.js';
 
 export interface SandboxOptions {
@@ -76,6 +76,8 @@ function isClass(value: Function): boolean {
   return /^class[\s{]/.test(Function.prototype.toString.call(value));
 }
 
+const FROZEN_AT = new Date(Number(FROZEN_WALL_CLOCK_SECONDS) * 1000).toISOString().replace('.000Z', 'Z');
+
 /** What the sandbox answers when a component calls an interface it was granted: shown by the audit beside
  *  each allowed import. Undefined for an interface the sandbox does not know (the risk world's own types). */
 export function describeSandboxAnswer(name: string, deterministic: boolean): string | undefined {
@@ -90,10 +92,10 @@ export function describeSandboxAnswer(name: string, deterministic: boolean): str
     [/^wasi:http\//, 'network disabled: every request answers access-denied'],
     [/^wasi:io\//, 'the streams and pollables of the interfaces above'],
     [/^wasi:random\//, deterministic ? 'bytes from a fixed seed, restarted before every call' : "the host's entropy (policy: deterministic false)"],
-    [/^wasi:clocks\/wall-clock$/, deterministic ? 'frozen at 2000-01-01T00:00:00Z' : "the host's time (policy: deterministic false)"],
+    [/^wasi:clocks\/wall-clock$/, deterministic ? `frozen at ${FROZEN_AT}` : "the host's time (policy: deterministic false)"],
     [
       /^wasi:clocks\/monotonic-clock$/,
-      deterministic ? 'starts at 0 before every call and advances 1 µs per read; a wait ends at once' : "the host's clock (policy: deterministic false)",
+      deterministic ? `starts at 0 before every call and advances ${MONOTONIC_STEP_NANOSECONDS} ns per read; a wait ends at once` : "the host's clock (policy: deterministic false)",
     ],
   ];
   return answers.find(([pattern]) => pattern.test(name))?.[1];
