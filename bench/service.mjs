@@ -1,14 +1,15 @@
 // `make bench-service`: `wasm-risk serve` under load (autocannon) against the same requests made on the
 // library directly (RiskEngine in this process), for the issue's three workloads: parametric on 10 assets,
 // /v1/batch of 100 parametric evaluations, Monte Carlo 10,000 paths on 10 assets. Reports throughput,
-// p50/p99 latency, the server's peak resident memory and the service's overhead; writes
+// p50/p99 latency, the server's peak resident memory and CPU time per evaluation (its main thread's, all its
+// threads', and the load generator's: where the two cores go), and the service's overhead; writes
 // bench/service-results.json and the table in docs/service.md's "Performance" section.
 //
 // Usage: node bench/service.mjs [--duration S] [--connections N]   (defaults: 10 s per run, 10 connections)
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus } from 'node:os';
+import { availableParallelism, cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
@@ -109,6 +110,29 @@ async function startServer() {
   return { child, url };
 }
 
+/** Microseconds per clock tick of /proc's CPU times (Linux; undefined elsewhere). */
+const TICK_US = (() => {
+  try {
+    return 1e6 / Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }));
+  } catch {
+    return undefined;
+  }
+})();
+
+/** CPU time the server has used, in us: all its threads, and its main thread alone (Linux /proc). */
+function serverCpuMicros(pid) {
+  if (TICK_US === undefined) return undefined;
+  try {
+    const ticks = (stat) => {
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return (Number(fields[11]) + Number(fields[12])) * TICK_US;
+    };
+    return { all: ticks(readFileSync(`/proc/${pid}/stat`, 'utf8')), main: ticks(readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8')) };
+  } catch {
+    return undefined;
+  }
+}
+
 async function residentBytes(url) {
   const text = await (await fetch(`${url}/metrics`)).text();
   return Number(/^process_resident_memory_bytes (\S+)$/m.exec(text)?.[1]);
@@ -116,8 +140,10 @@ async function residentBytes(url) {
 
 /** autocannon for `seconds` on `connections` connections; latencies from its per-response hrtime (sub-ms,
  *  where its own histogram keeps whole ms); peak resident memory of the server sampled from /metrics. */
-async function loadServer(url, workload, seconds, connections) {
+async function loadServer({ url, child }, workload, seconds, connections) {
   const latencies = [];
+  const serverCpuBefore = serverCpuMicros(child.pid);
+  const clientCpuBefore = process.cpuUsage();
   let peakRss = await residentBytes(url);
   const sampler = setInterval(() => {
     residentBytes(url).then((rss) => (peakRss = Math.max(peakRss, rss)), () => undefined);
@@ -134,10 +160,21 @@ async function loadServer(url, workload, seconds, connections) {
     if (statusCode === 200) latencies.push(responseTime);
   });
   const result = await instance;
+  const serverCpuAfter = serverCpuMicros(child.pid);
+  const clientCpu = process.cpuUsage(clientCpuBefore);
   clearInterval(sampler);
+  const evaluations = result['2xx'] * workload.evaluations;
+  const cpuPerEvaluationUs =
+    serverCpuBefore && serverCpuAfter && evaluations > 0
+      ? {
+          server: (serverCpuAfter.all - serverCpuBefore.all) / evaluations,
+          serverMainThread: (serverCpuAfter.main - serverCpuBefore.main) / evaluations,
+          client: (clientCpu.user + clientCpu.system) / evaluations,
+        }
+      : undefined;
   const failed = result.non2xx + result.errors + result.timeouts;
   if (failed > 0) log(`    ${failed} failed requests (non-2xx ${result.non2xx}, errors ${result.errors}, timeouts ${result.timeouts})`);
-  return { ...summary(latencies, result.duration, result['2xx'], workload.evaluations), failed, peakResidentBytes: peakRss };
+  return { ...summary(latencies, result.duration, result['2xx'], workload.evaluations), failed, peakResidentBytes: peakRss, cpuPerEvaluationUs };
 }
 
 /** The same requests on the library: `concurrency` loops calling it back to back for `seconds`. */
@@ -170,16 +207,18 @@ const ms = (value) => value.toFixed(2);
 const rate = (value) => Math.round(value).toLocaleString('en-US');
 const mib = (bytes) => `${Math.round(bytes / 2 ** 20)} MiB`;
 
+const cpuText = (cpu) => (cpu ? `${cpu.server.toFixed(0)} (${cpu.serverMainThread.toFixed(0)}) / ${cpu.client.toFixed(0)}` : 'n/a');
+
 function table(results) {
   const lines = [
-    `| workload | service req/s (eval/s) | p50 / p99 ms | server RSS peak | library concurrent req/s | p50 / p99 ms | service / library | 1 connection: service p50 ms | library p50 ms | added per request | target | met |`,
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |',
+    `| workload | service req/s (eval/s) | p50 / p99 ms | server RSS peak | CPU us/eval: server (main thread) / client | library concurrent req/s | p50 / p99 ms | service / library | 1 connection: service p50 ms | library p50 ms | added per request | target | met |`,
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |',
   ];
   for (const row of results.workloads) {
     const { service, library, sequential, target } = row;
     const targetText = `>= ${rate(target.perSecond)} ${row.name.startsWith('batch') ? 'eval/s' : 'req/s'}${target.p99Ms ? `, p99 < ${target.p99Ms} ms` : ''}`;
     lines.push(
-      `| ${row.title} | ${rate(service.requestsPerSecond)} (${rate(service.evaluationsPerSecond)}) | ${ms(service.p50Ms)} / ${ms(service.p99Ms)} | ${mib(service.peakResidentBytes)} | ${rate(library.requestsPerSecond)} | ${ms(library.p50Ms)} / ${ms(library.p99Ms)} | ${(service.requestsPerSecond / library.requestsPerSecond).toFixed(2)} | ${ms(sequential.service.p50Ms)} | ${ms(sequential.library.p50Ms)} | ${ms(sequential.service.p50Ms - sequential.library.p50Ms)} ms | ${targetText} | ${target.met ? 'yes' : '**no**'} |`,
+      `| ${row.title} | ${rate(service.requestsPerSecond)} (${rate(service.evaluationsPerSecond)}) | ${ms(service.p50Ms)} / ${ms(service.p99Ms)} | ${mib(service.peakResidentBytes)} | ${cpuText(service.cpuPerEvaluationUs)} | ${rate(library.requestsPerSecond)} | ${ms(library.p50Ms)} / ${ms(library.p99Ms)} | ${(service.requestsPerSecond / library.requestsPerSecond).toFixed(2)} | ${ms(sequential.service.p50Ms)} | ${ms(sequential.library.p50Ms)} | ${ms(sequential.service.p50Ms - sequential.library.p50Ms)} ms | ${targetText} | ${target.met ? 'yes' : '**no**'} |`,
     );
   }
   return lines.join('\n');
@@ -190,9 +229,12 @@ function writeDoc(results) {
   const text = [
     `Measured by \`make bench-service\` (\`node bench/service.mjs --duration ${results.durationSeconds}\`) on ${results.date.slice(0, 10)}, commit ${results.commit}:`,
     `${machine.cores} cores (${machine.cpu}), Node ${machine.node}, \`wasm-risk serve\` with ${machine.cores} workers, autocannon with ${results.connections}`,
-    `connections in the same machine, ${results.durationSeconds} s per run after a ${WARMUP_S} s warm-up. The machine is shared with other work, so the figures are`,
-    'indicative (run it again to measure yours). The library columns make the same calls on `RiskEngine` in one process',
-    `(${results.connections} at once, then one at a time); "added per request" is the service's p50 minus the library's, one at a time.`,
+    `connections in the same machine, ${results.durationSeconds} s per run after a ${WARMUP_S} s warm-up; load average ${results.loadAverage.toFixed(1)} when it started`,
+    '(the machine is shared with other work, so the figures are indicative: run it again to measure yours). CPU us/eval: CPU time',
+    "per evaluation answered, of the server process (all its threads: event loop, engine workers, V8's GC helpers), of its",
+    'main thread alone (the event loop: HTTP, parsing, validation, dispatch, answers, logs) and of the load generator. The library',
+    `columns make the same calls on \`RiskEngine\` in one process (${results.connections} at once, then one at a time); "added per request" is`,
+    "the service's p50 minus the library's, one at a time.",
     '',
     table(results),
     '',
@@ -203,6 +245,7 @@ function writeDoc(results) {
 }
 
 const started = performance.now();
+const loadAverage = loadavg()[0];
 const server = await startServer();
 const engine = await RiskEngine.load(DEFAULT_COMPONENT, { workers: CORES });
 const rows = [];
@@ -211,13 +254,13 @@ try {
     log(`- ${workload.title}`);
     const probe = await fetch(`${server.url}${workload.path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(workload.body) });
     if (probe.status !== 200) throw new Error(`${workload.path} answered ${probe.status}: ${await probe.text()}`);
-    await loadServer(server.url, workload, WARMUP_S, CONNECTIONS);
-    const service = await loadServer(server.url, workload, DURATION_S, CONNECTIONS);
-    log(`    service   ${rate(service.requestsPerSecond)} req/s, p50 ${ms(service.p50Ms)} ms, p99 ${ms(service.p99Ms)} ms, RSS ${mib(service.peakResidentBytes)}`);
+    await loadServer(server, workload, WARMUP_S, CONNECTIONS);
+    const service = await loadServer(server, workload, DURATION_S, CONNECTIONS);
+    log(`    service   ${rate(service.requestsPerSecond)} req/s, p50 ${ms(service.p50Ms)} ms, p99 ${ms(service.p99Ms)} ms, RSS ${mib(service.peakResidentBytes)}, CPU us/eval ${cpuText(service.cpuPerEvaluationUs)}`);
     await loadLibrary(engine, workload, WARMUP_S, CONNECTIONS);
     const library = await loadLibrary(engine, workload, DURATION_S, CONNECTIONS);
     log(`    library   ${rate(library.requestsPerSecond)} req/s, p50 ${ms(library.p50Ms)} ms, p99 ${ms(library.p99Ms)} ms`);
-    const sequential = { service: await loadServer(server.url, workload, DURATION_S, 1), library: await loadLibrary(engine, workload, DURATION_S, 1) };
+    const sequential = { service: await loadServer(server, workload, DURATION_S, 1), library: await loadLibrary(engine, workload, DURATION_S, 1) };
     log(`    one at a time: service p50 ${ms(sequential.service.p50Ms)} ms, library p50 ${ms(sequential.library.p50Ms)} ms`);
     rows.push({ name: workload.name, title: workload.title, service, library, sequential, target: verdict(workload, service) });
   }
@@ -234,6 +277,7 @@ const results = {
   durationSeconds: DURATION_S,
   warmupSeconds: WARMUP_S,
   connections: CONNECTIONS,
+  loadAverage,
   portfolio: '10 assets, linear (bench/workloads.mjs)',
   workloads: rows,
   benchSeconds: (performance.now() - started) / 1000,

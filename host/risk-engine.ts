@@ -3,8 +3,8 @@
 // A request is validated once (request/risk-request.ts), crosses into a worker once per chunk, and comes
 // back checked (in the thread that called the component, engine-calls.ts); failures are typed errors.
 // The host owns the Monte Carlo summary: every run, however it is split, gets each chunk's sorted losses
-// (from the component's `sorted-losses`, or its P&L sorted in the worker), merges them and summarises
-// them here, so a component's numbers do not depend on the split.
+// (from the component's `sorted-losses`, or its P&L sorted in the worker), adds up their exact moments,
+// merges their largest losses and summarises them here, so a component's numbers do not depend on the split.
 import { setMaxListeners } from 'node:events';
 import { ComponentImage } from './load/component-image.js';
 import type { ComponentSource } from './load/component-format.js';
@@ -18,7 +18,7 @@ import { InThreadExecutor } from './run/in-thread-executor.js';
 import { MAX_PATHS_PER_CALL } from './request/limits.js';
 import type { PortfolioSpec } from './request/portfolio.js';
 import { DEFAULT_COMPONENT } from './files/package-paths.js';
-import { mergeSortedRuns, summarizePnl, summarizeSortedLosses } from './report/risk-statistics.js';
+import { addMoments, lossMoments, mergeSortedRuns, summarizeLossTail, summarizePnl, tailLength, type LossMoments } from './report/risk-statistics.js';
 import { validateOnce } from './request/validation.js';
 import type { DistributedRuns } from './distributed/distributed-run.js';
 import { importDistributed } from './distributed/import-distributed.js';
@@ -132,7 +132,8 @@ export class RiskEngine {
     return this.executor.concurrency;
   }
 
-  /** Stops the worker threads, if any; the engine cannot be used afterwards. */
+  /** Ends the engine: its waiting calls are cancelled and its workers stopped, or, if no call runs, left a
+   *  few seconds to the next engine of the same component (run/parked-pools.ts). It cannot be used afterwards. */
   async close(): Promise<void> {
     await this.distributed?.close();
     await this.executor.close();
@@ -154,7 +155,7 @@ export class RiskEngine {
         ? await this.executor.run(closedFormCall(valid), limits)
         : this.distributed
           ? await this.distributed.report(valid, this.component, { ...options, timeoutMs: limits.clock.timeoutMs })
-          : summarizeSortedLosses(await this.sortedLosses(valid, limits, options), valid.confidence);
+          : await this.monteCarloReport(valid, limits, options);
     return riskResult(this.component, valid, report, started);
   }
 
@@ -226,11 +227,21 @@ export class RiskEngine {
     return pnl;
   }
 
-  /** The losses of every path in ascending order: each chunk's sorted in its worker, merged here. */
-  private async sortedLosses(request: ValidMonteCarloRequest, limits: CallLimits, options: RunOptions): Promise<Float64Array> {
-    const runs: Float64Array[] = [];
-    await this.runChunks('sortedLosses', request, limits, options, (values) => runs.push(values));
-    return mergeSortedRuns(runs);
+  /** The report of a run from its chunks' losses, each sorted where it was simulated. As each chunk arrives
+   *  (while the others still run) its exact moments are added and its largest losses kept; only those are
+   *  merged, since the statistics read no other loss (`tailLength`). The same numbers, bit for bit, as a
+   *  summary of every loss (`summarizeSortedLosses`): the moments are exact sums, and the largest losses
+   *  of the merge are the merge of each chunk's largest. */
+  private async monteCarloReport(request: ValidMonteCarloRequest, limits: CallLimits, options: RunOptions): Promise<RiskReport> {
+    const keep = tailLength(request.paths, request.confidence);
+    const tails: Float64Array[] = [];
+    let moments: LossMoments = { count: 0, sum: 0n, squares: 0n };
+    await this.runChunks('sortedLosses', request, limits, options, (losses) => {
+      moments = addMoments(moments, lossMoments(losses));
+      tails.push(losses.subarray(Math.max(0, losses.length - keep)));
+    });
+    const merged = mergeSortedRuns(tails);
+    return summarizeLossTail(merged.subarray(merged.length - keep), moments, request.confidence);
   }
 
   /** Runs the chunks concurrently over the executor, handing each (checked) result to `accept` as it

@@ -2,7 +2,9 @@
 // jco lifts and lowers, the names and version a component must export, and what follows from them. All of it
 // is generated from wit/ at build time (tools/generate-contract.mjs, into ./generated/); nothing here
 // restates the WIT.
-import semver from 'semver';
+// The two functions alone: the whole of semver takes a new worker thread about 20 ms to import.
+import major from 'semver/functions/major.js';
+import lte from 'semver/functions/lte.js';
 import type * as EngineInterface from './generated/interfaces/wasm-risk-risk-engine.js';
 import * as generated from './generated/contract.js';
 import { CONTRACT_PACKAGE, CONTRACT_VERSION, ENGINE_FUNCTION_SINCE, ENGINE_INTERFACE } from './generated/contract.js';
@@ -40,7 +42,7 @@ export interface ContractDescription {
 export const HOST_CONTRACT: ContractDescription = generated;
 
 /** The major version this host speaks: a component must export the engine at `CONTRACT_MAJOR.x`. */
-export const CONTRACT_MAJOR = semver.major(CONTRACT_VERSION);
+export const CONTRACT_MAJOR = major(CONTRACT_VERSION);
 
 const ENGINE_EXPORT = new RegExp(`^${CONTRACT_PACKAGE}/${ENGINE_INTERFACE}@(\\d+\\.\\d+\\.\\d+)$`);
 
@@ -59,6 +61,6 @@ export function engineExportVersion(exportName: string): string | null {
  *  earlier one. */
 export function engineFunctionsAt(version: string, contract = HOST_CONTRACT): string[] {
   return Object.entries(contract.ENGINE_FUNCTION_SINCE)
-    .filter(([, since]) => semver.lte(since, version))
+    .filter(([, since]) => lte(since, version))
     .map(([name]) => name);
 }

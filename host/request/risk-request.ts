@@ -3,9 +3,10 @@
 import { z } from 'zod';
 import type { Portfolio } from '../contract/types.js';
 import { InvalidInputError } from '../errors.js';
+import { jsonShapeCheck } from './json-schema.js';
 import { parseOrThrow, validated, type Validated } from './validation.js';
 import { MAX_CONFIDENCE_LEVELS, MAX_HORIZON_DAYS, MAX_PATHS } from './limits.js';
-import { validatePortfolio, type PortfolioSpec, type ValidatedPortfolio } from './portfolio.js';
+import { validatePortfolio, type InputSource, type PortfolioSpec, type ValidatedPortfolio } from './portfolio.js';
 
 export const RISK_METHODS = ['monte-carlo', 'historical', 'parametric'] as const;
 export type RiskMethod = (typeof RISK_METHODS)[number];
@@ -58,7 +59,13 @@ function validateMonteCarloOptions(options: unknown): MonteCarloRequest {
   return parseOrThrow(monteCarloOptionsSchema, options ?? {});
 }
 
-function validateClosedFormOptions(options: unknown): ClosedFormRequest {
+/** The closed-form options' compiled check and defaults, for options parsed from JSON (as the portfolio's,
+ *  see validatePortfolio): their output is their input with the defaults filled in, nothing transformed. */
+const hasClosedFormOptions = jsonShapeCheck(closedFormOptionsSchema);
+const CLOSED_FORM_DEFAULTS: ClosedFormRequest = closedFormOptionsSchema.parse({});
+
+function validateClosedFormOptions(options: unknown, source: InputSource): ClosedFormRequest {
+  if (source === 'json' && hasClosedFormOptions(options)) return { ...CLOSED_FORM_DEFAULTS, ...(options as ClosedFormOptions) };
   return parseOrThrow(closedFormOptionsSchema, options ?? {});
 }
 
@@ -85,28 +92,54 @@ const requestSchema = z.looseObject({
 });
 
 /** Validates a request: its options first, then the portfolio (errors name the field, `paths`, `assets[2].vol`;
- *  `portfolioField` prefixes the portfolio's, as `portfolio` does in a service request body). */
-export function validateRiskRequest(request: unknown, { portfolioField = '' }: { portfolioField?: string } = {}): ValidRiskRequest {
-  const { method, portfolio, ...options } = parseOrThrow(requestSchema, request);
-  return requestOn(method, options, () => validatePortfolio(portfolio, portfolioField), portfolioField);
+ *  `portfolioField` prefixes the portfolio's, as `portfolio` does in a service request body). `source: 'json'`
+ *  says the portfolio was parsed from JSON text as it is (see validatePortfolio). */
+export function validateRiskRequest(
+  request: unknown,
+  { portfolioField = '', source = 'any' }: { portfolioField?: string; source?: InputSource } = {},
+): ValidRiskRequest {
+  const { method, portfolio, ...options } = source === 'json' && isJsonRequest(request) ? request : parseOrThrow(requestSchema, request);
+  return requestOn(method, options, () => validatePortfolio(portfolio, portfolioField, source), portfolioField, source);
 }
 
 /** Validates a request without a portfolio of its own for `portfolio`, validated once for many (a batch's
  *  shared portfolio, which `portfolioField` names): only the request's options are parsed. */
-export function validateRiskRequestOn(portfolio: ValidatedPortfolio, request: unknown, portfolioField: string): ValidRiskRequest {
+export function validateRiskRequestOn(portfolio: ValidatedPortfolio, request: unknown, portfolioField: string, source: InputSource = 'any'): ValidRiskRequest {
+  if (source === 'json' && isJsonRequest(request) && !('portfolio' in request)) {
+    // JSON data with a known method and no portfolio of its own: its other fields are the options.
+    const { method, ...options } = request;
+    return requestOn(method, options, () => portfolio, portfolioField, source);
+  }
   const withPortfolio = typeof request === 'object' && request !== null ? { ...request, portfolio } : request;
   const { method, portfolio: _given, ...options } = parseOrThrow(requestSchema, withPortfolio);
-  return requestOn(method, options, () => portfolio, portfolioField);
+  return requestOn(method, options, () => portfolio, portfolioField, source);
 }
 
-function requestOn(method: RiskMethod, options: Record<string, unknown>, portfolioOf: () => ValidatedPortfolio, portfolioField: string): ValidRiskRequest {
+/** Whether JSON data is an object with a known method: all `requestSchema` checks (the rest is the options'
+ *  and the portfolio's to check). */
+function isJsonRequest(request: unknown): request is { method: RiskMethod; portfolio?: unknown } & Record<string, unknown> {
+  return (
+    typeof request === 'object' &&
+    request !== null &&
+    !Array.isArray(request) &&
+    (RISK_METHODS as readonly unknown[]).includes((request as { method?: unknown }).method)
+  );
+}
+
+function requestOn(
+  method: RiskMethod,
+  options: Record<string, unknown>,
+  portfolioOf: () => ValidatedPortfolio,
+  portfolioField: string,
+  source: InputSource,
+): ValidRiskRequest {
   switch (method) {
     case 'monte-carlo': {
       const valid = validateMonteCarloOptions(options);
       return validated({ method, ...valid, portfolio: portfolioOf().portfolio });
     }
     case 'historical': {
-      const valid = validateClosedFormOptions(options);
+      const valid = validateClosedFormOptions(options, source);
       const { portfolio: engineForm, returns } = portfolioOf();
       if (!returns || returns.length === 0) {
         throw new InvalidInputError(portfolioField ? `${portfolioField}.returns` : 'returns', 'historical VaR needs past returns (T x n log-returns)');
@@ -114,7 +147,7 @@ function requestOn(method: RiskMethod, options: Record<string, unknown>, portfol
       return validated({ method, ...valid, portfolio: engineForm, returns });
     }
     case 'parametric': {
-      const valid = validateClosedFormOptions(options);
+      const valid = validateClosedFormOptions(options, source);
       return validated({ method, ...valid, portfolio: portfolioOf().portfolio });
     }
   }

@@ -3,7 +3,9 @@
 // pool pays one thread hop for many small calls. Each call is timed from its own start in the worker. A
 // call past its deadline, or cancelled while it runs, has its worker terminated (piscina stops a running
 // task's thread on abort) and replaced, as does one that runs out of JS heap; that call gets the error, and
-// the other calls of its task wait again for a worker.
+// the other calls of its task wait again for a worker. All the workers start with the engine; an engine
+// closed idle leaves them running for a few seconds, for the next engine of the same component
+// (parked-pools.ts).
 import { availableParallelism } from 'node:os';
 import { debuglog } from 'node:util';
 import { existsSync } from 'node:fs';
@@ -17,6 +19,7 @@ import { fromTransported } from './error-transport.js';
 import { packCall } from './call-transport.js';
 import { TaskProgress } from './task-progress.js';
 import type { PoolAnswers, PoolTask } from './pool-worker.js';
+import { PoolParking, poolKey } from './parked-pools.js';
 import { PROJECT_ROOT } from '../files/package-paths.js';
 
 const WORKER_SCRIPT = join(PROJECT_ROOT, 'dist', 'host', 'run', 'pool-worker.js');
@@ -53,10 +56,17 @@ function workerHeapLimitMb(memoryLimitBytes: number): number {
   return 2 * Math.ceil(memoryLimitBytes / 2 ** 20) + 256;
 }
 
+type Workers = Piscina<PoolTask, PoolAnswers>;
+
+/** The idle pools of closed engines, for the next engine of the same component (parked-pools.ts). */
+const parking = new PoolParking<Workers>();
+
 export class EnginePool implements EngineExecutor {
   /** Tasks are batches of engine calls of any method; answers are checked against each call's method
    *  (`receivedResult`). */
-  private readonly piscina: Piscina<PoolTask, PoolAnswers>;
+  private readonly piscina: Workers;
+  /** Which parked pools this engine's workers could come from, and go to when it closes. */
+  private readonly key: string;
   private readonly heapLimitMb: number;
   readonly concurrency: number;
   readonly stopsRunningCalls = true;
@@ -68,26 +78,15 @@ export class EnginePool implements EngineExecutor {
   /** Per worker thread, the memory its instance held after its last task. */
   private readonly workerMemory = new Map<number, number>();
 
-  /** Every worker gets `component` once, at start, and calls nothing else. */
+  /** Every worker gets `component` once, at start, and calls nothing else. The workers of the last engine
+   *  of the same payload and worker count that closed idle in the past few seconds are taken over, still
+   *  running; otherwise all the workers start now, together. */
   constructor(component: ComponentPayload, options: PoolOptions = {}) {
     if (!existsSync(WORKER_SCRIPT)) throw new ComponentLoadError(`worker script ${WORKER_SCRIPT} is missing: run \`make build\``);
     this.concurrency = options.workers ?? defaultWorkers();
     this.heapLimitMb = workerHeapLimitMb(component.memoryLimitBytes);
-    this.piscina = new Piscina({
-      filename: WORKER_SCRIPT,
-      workerData: component,
-      // The pool's run and wait histograms are read by no one.
-      recordTiming: false,
-      minThreads: 1,
-      maxThreads: this.concurrency,
-      idleTimeout: 30_000,
-      // The JS heap of a worker holds lifted inputs and results, never the component's linear memory.
-      resourceLimits: { maxOldGenerationSizeMb: this.heapLimitMb },
-      execArgv: WORKER_EXEC_ARGV,
-    });
-    // Piscina reports a worker's answer to a task that was already cancelled (a sibling chunk failed, or the
-    // deadline passed) as an 'error' event; with no listener that would end the host. It is expected noise.
-    this.piscina.on('error', (error: unknown) => debug('worker pool: %s', messageOf(error)));
+    this.key = poolKey(component, this.concurrency);
+    this.piscina = parking.take(this.key) ?? startWorkers(component, this.concurrency, this.heapLimitMb);
   }
 
   /** Runs one engine call in a worker; every failure is a typed error. */
@@ -109,10 +108,13 @@ export class EnginePool implements EngineExecutor {
     return sum;
   }
 
+  /** Cancels the calls that wait; stops the workers if a call runs, else parks them (parked-pools.ts). */
   async close(): Promise<void> {
+    if (this.closed) return;
     this.closed = true;
     for (const pending of [...this.waiting]) pending.settle(new CancelledError('the engine was closed'));
-    await this.piscina.destroy();
+    if (this.busy === 0) parking.park(this.key, this.piscina);
+    else await this.piscina.destroy();
   }
 
   /** Gives waiting calls to free workers: each free worker takes an even share of those waiting. */
@@ -121,10 +123,7 @@ export class EnginePool implements EngineExecutor {
       const share = Math.min(MAX_CALLS_PER_TASK, Math.ceil(this.waiting.length / (this.concurrency - this.busy)));
       const calls = this.waiting.splice(0, share);
       this.busy++;
-      void this.runTask(calls).finally(() => {
-        this.busy--;
-        this.dispatch();
-      });
+      void this.runTask(calls).finally(() => this.dispatch());
     }
   }
 
@@ -157,14 +156,21 @@ export class EnginePool implements EngineExecutor {
     };
     watch(Math.min(...calls.map((pending) => pending.allowanceMs)));
     for (const pending of calls) pending.onRunningCancel = (index) => stopWorker(index, cancelled(pending.limits.signal));
-    let answers: PoolAnswers;
+    let outcome: { answers: PoolAnswers } | { error: unknown };
     try {
-      answers = await this.piscina.run({ calls: calls.map((pending) => packCall(pending.call)), progress: progress.buffer, dispatchedAt }, { signal: stop.signal });
+      outcome = { answers: await this.piscina.run({ calls: calls.map((pending) => packCall(pending.call)), progress: progress.buffer, dispatchedAt }, { signal: stop.signal }) };
     } catch (error) {
+      outcome = { error };
+    } finally {
+      // The worker is free (or gone) before any caller hears back: one that closes the engine finds it idle.
+      this.busy--;
+      clearTimeout(timer);
+    }
+    if ('error' in outcome) {
       // Its worker is gone (stopped, or out of heap), and with it the instance's memory.
       this.workerMemory.delete(progress.worker);
       const blamed = culprit?.index ?? progress.running;
-      const failure = culprit?.error ?? (isWorkerOutOfMemory(error) ? new OutOfMemoryError(`the worker running the call ran out of its ${this.heapLimitMb} MiB JS heap and was replaced`, { cause: error }) : error);
+      const failure = culprit?.error ?? this.taskFailure(outcome.error);
       calls.forEach((pending, index) => {
         // Before any call started (the component would not instantiate, or the pool was closed), the task failed as a whole.
         if (index === blamed || blamed < 0 || this.closed) pending.settle(failure);
@@ -172,9 +178,8 @@ export class EnginePool implements EngineExecutor {
       });
       this.waiting.sort((a, b) => a.arrival - b.arrival);
       return;
-    } finally {
-      clearTimeout(timer);
     }
+    const { answers } = outcome;
     this.workerMemory.set(answers.worker, answers.memoryBytes);
     calls.forEach((pending, index) => {
       const answer = answers.outcomes[index];
@@ -187,6 +192,34 @@ export class EnginePool implements EngineExecutor {
       }
     });
   }
+
+  /** Why a task failed when no call of it was stopped: the engine was closed under it, its worker ran out
+   *  of JS heap, or else whatever piscina reports the worker died of. */
+  private taskFailure(error: unknown): unknown {
+    if (this.closed) return new CancelledError('the engine was closed', { cause: error });
+    if (isWorkerOutOfMemory(error)) return new OutOfMemoryError(`the worker running the call ran out of its ${this.heapLimitMb} MiB JS heap and was replaced`, { cause: error });
+    return error;
+  }
+}
+
+/** Starts `concurrency` workers at once, in parallel: a run's chunks then find every worker ready, not
+ *  one thread starting while the others compute. */
+function startWorkers(component: ComponentPayload, concurrency: number, heapLimitMb: number): Workers {
+  const piscina: Workers = new Piscina({
+    filename: WORKER_SCRIPT,
+    workerData: component,
+    // The pool's run and wait histograms are read by no one.
+    recordTiming: false,
+    minThreads: concurrency,
+    maxThreads: concurrency,
+    // The JS heap of a worker holds lifted inputs and results, never the component's linear memory.
+    resourceLimits: { maxOldGenerationSizeMb: heapLimitMb },
+    execArgv: WORKER_EXEC_ARGV,
+  });
+  // Piscina reports a worker's answer to a task that was already cancelled (a sibling chunk failed, or the
+  // deadline passed) as an 'error' event; with no listener that would end the host. It is expected noise.
+  piscina.on('error', (error: unknown) => debug('worker pool: %s', messageOf(error)));
+  return piscina;
 }
 
 /** Calls one task carries at most: a freed worker takes an even share of the waiting calls, up to this. */

@@ -1,19 +1,11 @@
 // The service's request bodies as JSON Schema, generated from the host's own zod schemas (the portfolio
 // file's, the CLI's options): fastify validates each body with them at the edge and @fastify/swagger
-// publishes them in /openapi.json, so the document is what is enforced. The zod schemas then run again
-// (validateRiskRequest) for what JSON Schema cannot say: symmetric correlations, known asset ids.
-import { z } from 'zod';
+// publishes them in /openapi.json, so the document is what is enforced. validateRiskRequest then checks what
+// JSON Schema cannot say (symmetric correlations, known asset ids) and puts each request in the engine's form.
 import { InvalidInputError } from '../errors.js';
+import { jsonSchemaOf, type JsonSchema } from '../request/json-schema.js';
 import { portfolioSchema, validatePortfolio } from '../request/portfolio.js';
 import { closedFormOptionsSchema, monteCarloOptionsSchema, RISK_METHODS, validateRiskRequest, validateRiskRequestOn, type RiskMethod, type ValidRiskRequest } from '../request/risk-request.js';
-
-type JsonSchema = Record<string, unknown>;
-
-/** A zod schema as draft-07 JSON Schema (fastify's ajv), as clients write it (defaults optional). */
-function jsonSchemaOf(schema: z.ZodType): JsonSchema {
-  const { $schema: _draft, ...rest } = z.toJSONSchema(schema, { target: 'draft-7', io: 'input', unrepresentable: 'any' }) as JsonSchema;
-  return rest;
-}
 
 /** A u64 does not fit a JSON number: the seed is a decimal string (or a safe integer), as the CLI prints it. */
 const SEED_SCHEMA: JsonSchema = {
@@ -56,17 +48,17 @@ export function batchBodySchema(maxBatch: number): JsonSchema {
 /** A body (already schema-checked, or a batch item) as the request the engine takes, validated; errors
  *  name the field as the body spells it (`portfolio.assets[0].vol`). */
 export function serviceRequestOf(method: RiskMethod, body: Record<string, unknown>): ValidRiskRequest {
-  return validateRiskRequest({ ...withSeed(body), method }, { portfolioField: 'portfolio' });
+  return validateRiskRequest({ ...withSeed(body), method }, { portfolioField: 'portfolio', source: 'json' });
 }
 
 /** The requests of a `/v1/batch` body, each validated or the error that refuses it. An item without a
  *  portfolio of its own takes the batch's, validated once; a bad one refuses the whole batch (every item
  *  that uses it would fail the same way), naming `portfolio...`. */
 export function batchRequestsOf(body: { requests: Record<string, unknown>[]; portfolio?: unknown }): (ValidRiskRequest | Error)[] {
-  const shared = body.portfolio === undefined ? undefined : validatePortfolio(body.portfolio, 'portfolio');
+  const shared = body.portfolio === undefined ? undefined : validatePortfolio(body.portfolio, 'portfolio', 'json');
   return body.requests.map((item) => {
     try {
-      return shared && !('portfolio' in item) ? validateRiskRequestOn(shared, withSeed(item), 'portfolio') : serviceRequestOf(item.method as RiskMethod, item);
+      return shared && !('portfolio' in item) ? validateRiskRequestOn(shared, withSeed(item), 'portfolio', 'json') : serviceRequestOf(item.method as RiskMethod, item);
     } catch (error) {
       return error as Error;
     }

@@ -1,0 +1,163 @@
+// Starting an engine on workers (host/run/worker-pool.ts, parked-pools.ts): every worker starts with the
+// engine; an engine closed idle hands its running workers to the next engine of the same component and of
+// no other; and an engine's first call, on fresh workers or on handed-over ones, still has the deadline,
+// the memory limit and the typed errors of any call.
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { describe, expect, it } from 'vitest';
+import { CancelledError, ComponentLoadError, OutOfMemoryError, TimeoutError } from '../../host/errors.js';
+import { RiskEngine } from '../../host/risk-engine.js';
+import { EnginePool } from '../../host/run/worker-pool.js';
+import { RequestClock } from '../../host/run/executor.js';
+import type { ComponentPayload } from '../../host/run/component-instance.js';
+import { PROJECT_ROOT } from '../../host/files/package-paths.js';
+import { ENGINE, examplePortfolio, fixture } from '../support/fixtures.js';
+
+const portfolio = examplePortfolio();
+
+/** The id the next thread of this process gets: thread ids count every thread ever started (a pool worker's
+ *  own helper threads too), so the difference between two readings, less one, is the threads started
+ *  between them. */
+async function nextThreadId(): Promise<number> {
+  const probe = new Worker('', { eval: true });
+  const id = probe.threadId;
+  await probe.terminate();
+  return id;
+}
+
+/** Threads `action` starts (its own pool workers, and their helpers). */
+async function threadsStartedBy(action: () => Promise<unknown>): Promise<number> {
+  const before = await nextThreadId();
+  await action();
+  return (await nextThreadId()) - before - 1;
+}
+
+describe('workers at engine start', () => {
+  it('all start with the engine, so a run split over them starts no thread', async () => {
+    let engine: RiskEngine | undefined;
+    try {
+      const started = await threadsStartedBy(async () => (engine = await RiskEngine.load(ENGINE, { workers: 2, memoryLimitMb: 96 })));
+      expect(started).toBeGreaterThanOrEqual(2);
+      // Let the second worker finish starting (its modules, its helper thread): the run below waits for it.
+      await engine!.monteCarlo(portfolio, { paths: 40_000, seed: 1n });
+      expect(await threadsStartedBy(() => engine!.monteCarlo(portfolio, { paths: 40_000, seed: 2n }))).toBe(0);
+    } finally {
+      await engine?.close();
+    }
+  });
+
+  it('of an engine closed idle are taken over by the next engine of the same component, which starts none', async () => {
+    const options = { workers: 1, memoryLimitMb: 80 };
+    const first = await RiskEngine.load(ENGINE, options);
+    const expected = await first.monteCarlo(portfolio, { paths: 5_000, seed: 7n });
+    await first.close();
+    let second: RiskEngine | undefined;
+    try {
+      expect(await threadsStartedBy(async () => (second = await RiskEngine.load(ENGINE, options)))).toBe(0);
+      const result = await second!.monteCarlo(portfolio, { paths: 5_000, seed: 7n });
+      expect(result.levels).toEqual(expected.levels);
+    } finally {
+      await second?.close();
+    }
+  });
+
+  it('of an engine closed idle are not taken by an engine of another component, memory limit or worker count', async () => {
+    const first = await RiskEngine.load(ENGINE, { workers: 1, memoryLimitMb: 72 });
+    await first.close();
+    for (const [source, options] of [
+      [fixture('panicker'), { workers: 1, memoryLimitMb: 72 }],
+      [ENGINE, { workers: 1, memoryLimitMb: 88 }],
+      [ENGINE, { workers: 2, memoryLimitMb: 72 }],
+    ] as const) {
+      let other: RiskEngine | undefined;
+      try {
+        expect(await threadsStartedBy(async () => (other = await RiskEngine.load(source, options)))).toBeGreaterThanOrEqual(options.workers);
+      } finally {
+        await other?.close();
+      }
+    }
+  });
+
+  it('of an engine closed idle keep nothing alive: the process can end at once', () => {
+    const library = pathToFileURL(join(PROJECT_ROOT, 'dist', 'host', 'risk-engine.js')).href;
+    const script = `import { RiskEngine } from '${library}';
+      const engine = await RiskEngine.load(undefined, { workers: 2 });
+      await engine.info();
+      await engine.close();
+      // Its stdout and stderr, pipes to this process, are the only handles that may remain.
+      console.log(JSON.stringify(process.getActiveResourcesInfo().filter((resource) => resource !== 'PipeWrap')));`;
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000 });
+    expect(child.stderr).toBe('');
+    expect(JSON.parse(child.stdout)).toEqual([]);
+  });
+
+  it('of an engine closed with a call running are stopped, not handed over; the call is cancelled', async () => {
+    const options = { workers: 1, timeoutMs: 30_000, memoryLimitMb: 40 };
+    const first = await RiskEngine.load(fixture('infinite-loop'), options);
+    const running = first.monteCarlo(portfolio, { paths: 100 }).catch((e: unknown) => e);
+    // Long enough for the call to reach its worker.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await first.close();
+    expect(await running).toBeInstanceOf(CancelledError);
+    let second: RiskEngine | undefined;
+    try {
+      expect(await threadsStartedBy(async () => (second = await RiskEngine.load(fixture('infinite-loop'), options)))).toBeGreaterThanOrEqual(1);
+    } finally {
+      await second?.close();
+    }
+  });
+});
+
+describe("an engine's first call on workers", () => {
+  it('is stopped at its deadline, on fresh workers and on handed-over ones', async () => {
+    const options = { workers: 1, timeoutMs: 1_000, memoryLimitMb: 48 };
+    for (let engineIndex = 0; engineIndex < 2; engineIndex++) {
+      const engine = await RiskEngine.load(fixture('infinite-loop'), options);
+      try {
+        const error = await engine.monteCarlo(portfolio, { paths: 100 }).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(TimeoutError);
+        expect((error as TimeoutError).workerStopped).toBe(true);
+      } finally {
+        await engine.close();
+      }
+    }
+  });
+
+  it('is held to the memory limit, on fresh workers and on handed-over ones', async () => {
+    const options = { workers: 1, memoryLimitMb: 64 };
+    for (let engineIndex = 0; engineIndex < 2; engineIndex++) {
+      const engine = await RiskEngine.load(fixture('memory-bomb'), options);
+      try {
+        const error = await engine.monteCarlo(portfolio, { paths: 100 }).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(OutOfMemoryError);
+        expect((error as Error).message).toMatch(/of its 64 MiB limit$/);
+      } finally {
+        await engine.close();
+      }
+    }
+  });
+
+  it('of a component that traps as it starts is the typed load error, on fresh workers and on handed-over ones', async () => {
+    // The glue of a component whose core start function traps: instantiating it throws what V8 throws.
+    const payload: ComponentPayload = {
+      path: 'traps-at-start.wasm',
+      sha256: '1'.repeat(64),
+      glue: "export async function instantiate() { throw new WebAssembly.RuntimeError('unreachable'); }",
+      modules: [],
+      memoryLimitBytes: 16 * 2 ** 20,
+      sandbox: { grantedInterfaces: [] },
+    };
+    for (let engineIndex = 0; engineIndex < 2; engineIndex++) {
+      const pool = new EnginePool(payload, { workers: 1 });
+      try {
+        const error = await pool.run({ method: 'info' }, { clock: new RequestClock(30_000) }).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(ComponentLoadError);
+        expect((error as Error).message).toBe('cannot instantiate traps-at-start.wasm: unreachable');
+      } finally {
+        await pool.close();
+      }
+    }
+  });
+});
