@@ -24,8 +24,9 @@ WASM_CARGO := RUSTC_BOOTSTRAP=1 RUSTC=/usr/bin/rustc CARGO_TARGET_DIR=$(CARGO_TA
 	CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER=wasm-ld-19 \
 	/usr/bin/cargo build --release --quiet -Zbuild-std=std,panic_abort --target wasm32-unknown-unknown
 endif
-# The distributed tests (test/distributed) start their own Redis for BullMQ.
-APT_PACKAGES += redis-server
+# The distributed tests (test/distributed) start their own Redis for BullMQ; the plugin tests build Python
+# plugins with componentize-py in a venv.
+APT_PACKAGES += redis-server python3-venv
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
 RISK_ENGINE := build/components/risk-engine.wasm
@@ -64,7 +65,7 @@ test: build fixtures versions
 # ships their binaries; the first run downloads each). `npx -c` puts that Node first on PATH, so the CLIs
 # the tests spawn (by process.execPath or by name) run on it too. About 2 minutes a line.
 NODE_LTS_LINES := 22 24
-NODE_LTS_TESTS := test/component test/isolation test/cli
+NODE_LTS_TESTS := test/component test/isolation test/cli test/plugins
 .PHONY: test-node-lts
 test-node-lts: build fixtures versions
 	@for line in $(NODE_LTS_LINES); do \
@@ -102,18 +103,19 @@ build/components/versions/%.wasm: components/fixtures-versions/%/wit/risk.wit co
 	cd components/fixtures-versions/$* && $(WASM_CARGO) --target-dir $(VERSIONS_CARGO_TARGET)
 	node components/componentize.mjs $(VERSIONS_CARGO_TARGET)/wasm32-unknown-unknown/release/$(subst .,_,$(subst -,_,$*)).wasm $@
 
-fixtures: bootstrap $(FIXTURES) $(WAT_FIXTURES)
+fixtures: bootstrap $(FIXTURES) $(WAT_FIXTURES) python-fixtures
 
 build/fixtures/%.wasm: components/fixtures/%/src/lib.rs components/fixtures/%/Cargo.toml $(FIXTURE_COMMON)
 	cd components/fixtures/$* && $(WASM_CARGO)
 	node components/componentize.mjs $(CARGO_TARGET)/wasm32-unknown-unknown/release/fixture_$(subst -,_,$*).wasm $@
 
-# The one fixture built on the engine's library: built in the versions' target dir, for their reason (the
+# The fixtures built on the engine's library: built in the versions' target dir, for their reason (the
 # engine's unhashed cdylib), and rebuilt whenever the engine is.
-build/fixtures/loop-on-trigger.wasm: components/fixtures/loop-on-trigger/src/lib.rs components/fixtures/loop-on-trigger/Cargo.toml \
+ENGINE_LIBRARY_FIXTURES := build/fixtures/loop-on-trigger.wasm build/fixtures/parametric-only.wasm build/fixtures/ignores-path-index.wasm
+$(ENGINE_LIBRARY_FIXTURES): build/fixtures/%.wasm: components/fixtures/%/src/lib.rs components/fixtures/%/Cargo.toml \
 		$(FIXTURE_COMMON) $(RISK_ENGINE)
-	cd components/fixtures/loop-on-trigger && $(WASM_CARGO) --target-dir $(VERSIONS_CARGO_TARGET)
-	node components/componentize.mjs $(VERSIONS_CARGO_TARGET)/wasm32-unknown-unknown/release/fixture_loop_on_trigger.wasm $@
+	cd components/fixtures/$* && $(WASM_CARGO) --target-dir $(VERSIONS_CARGO_TARGET)
+	node components/componentize.mjs $(VERSIONS_CARGO_TARGET)/wasm32-unknown-unknown/release/fixture_$(subst -,_,$*).wasm $@
 
 build/fixtures/multi-memory.wasm: components/fixtures-wat/multi-memory.wat $(WAT_ASSEMBLER)
 	node $(WAT_ASSEMBLER) $< $@ hog-min-pages=1
@@ -121,6 +123,33 @@ build/fixtures/multi-memory.wasm: components/fixtures-wat/multi-memory.wat $(WAT
 # Each of its four memories starts at 160 MiB: 640 MiB at instantiation, above the default 512 MiB limit.
 build/fixtures/multi-memory-oversized.wasm: components/fixtures-wat/multi-memory.wat $(WAT_ASSEMBLER)
 	node $(WAT_ASSEMBLER) $< $@ hog-min-pages=2560
+
+# Plugins in Python (components/fixtures-python, test/plugins): componentize-py, pinned, in a venv made on
+# first use. Where it cannot be installed, the reason is written beside the fixtures and the Python plugin
+# tests skip, saying it; nothing else fails.
+PLUGIN_VENV := build/plugin-venv
+COMPONENTIZE_PY_VERSION := 0.25.1
+PYTHON_FIXTURES := build/fixtures/hostile-python.wasm
+PYTHON_UNAVAILABLE := build/fixtures/python-plugins-unavailable.txt
+.PHONY: python-fixtures
+
+python-fixtures: $(PYTHON_FIXTURES)
+
+$(PLUGIN_VENV)/.installed:
+	@mkdir -p build/fixtures
+	@if python3 -m venv $(PLUGIN_VENV) && $(PLUGIN_VENV)/bin/pip install --quiet --disable-pip-version-check \
+		componentize-py==$(COMPONENTIZE_PY_VERSION); then \
+		rm -f $(PYTHON_UNAVAILABLE) && touch $@; \
+	else \
+		echo "componentize-py $(COMPONENTIZE_PY_VERSION) could not be installed (python3 -m venv, then pip install)" > $(PYTHON_UNAVAILABLE); \
+		cat $(PYTHON_UNAVAILABLE); \
+	fi
+
+build/fixtures/%-python.wasm: components/fixtures-python/%/app.py wit/risk.wit | $(PLUGIN_VENV)/.installed
+	@if [ -f $(PLUGIN_VENV)/.installed ]; then \
+		cd components/fixtures-python/$* && PYTHONDONTWRITEBYTECODE=1 $(CURDIR)/$(PLUGIN_VENV)/bin/componentize-py \
+			-d $(CURDIR)/wit -w risk componentize app -o $(CURDIR)/$@ >/dev/null && echo "built $@ with componentize-py"; \
+	fi
 
 # Benchmarks (bench/): the component against the same crate built natively, the TypeScript reference,
 # NumPy and Wasmtime, in one run. Python is optional: without python3 (or pip) those columns say n/a.

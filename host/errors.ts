@@ -44,6 +44,21 @@ export class ComponentLoadError extends WasmRiskError {
   readonly exitCode = 2;
 }
 
+/** The component uses a WebAssembly feature the running Node.js cannot compile (extended-const on Node 20):
+ *  the message names it, the Node.js line that compiles it and the flag that enables it here. */
+export class UnsupportedWasmFeatureError extends WasmRiskError {
+  readonly code = 'ERR_WASM_FEATURE_UNSUPPORTED';
+  readonly exitCode = 2;
+  constructor(
+    message: string,
+    /** The feature's name in the WebAssembly proposals: `extended-const`, `multi-memory`, `gc`. */
+    readonly feature: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
 /** The component broke the `risk` world's contract: missing export, wrong shape, unknown error case. */
 export class ComponentContractError extends WasmRiskError {
   readonly code = 'ERR_COMPONENT_CONTRACT';

@@ -7,14 +7,22 @@ import { sha256Hex } from '../files/content-hash.js';
 import { bytesName } from '../load/component-format.js';
 import { PolicyDeniedError, ProvenanceError, SignatureError, type WasmRiskError } from '../errors.js';
 import { parseOrThrow, validated, validateOnce, type Validated } from '../request/validation.js';
-import type { SandboxOptions } from '../run/sandbox.js';
-import { capabilityPolicySchema, decideImport, defaultCapabilityPolicy, describeDecision, type ImportDecision, type Verdict } from './capability-policy.js';
+import { describeSandboxAnswer, type SandboxOptions } from '../run/sandbox.js';
+import {
+  capabilityPolicySchema,
+  decideImport,
+  defaultCapabilityPolicy,
+  describeDecision,
+  SHIPPED_POLICY_NAMES,
+  shippedPolicy,
+  type ImportDecision,
+} from './capability-policy.js';
 import { inspectComponent, type ComponentExtern, type ComponentInspection } from './component-inspection.js';
 import { DEFAULT_LOCK_FILE, checkProvenance, lockProblem, signatureProblem, type ProvenanceReport } from './provenance.js';
 
 export const admissionOptionsSchema = z.strictObject({
-  /** The capability policy (default: policies/default-policy.json). */
-  policy: capabilityPolicySchema.optional(),
+  /** The capability policy, or the name of a profile shipped in policies/ (default: policies/default-policy.json). */
+  policy: z.union([z.enum(SHIPPED_POLICY_NAMES), capabilityPolicySchema]).optional(),
   /** Refuse a component whose SHA-256 is not pinned in the lock file. */
   strict: z.boolean().default(false),
   /** The lock file strict mode reads (default `components.lock.json` in the working directory). */
@@ -34,14 +42,20 @@ export function validateAdmissionOptions(options: AdmissionOptions): ValidAdmiss
   return validated(parseOrThrow(admissionOptionsSchema, options, 'admission'));
 }
 
-export type AuditedImport = ComponentExtern & ImportDecision;
+export type AuditedImport = ComponentExtern &
+  ImportDecision & {
+    /** What the sandbox answers its calls: null where that is the component's own world (its types). */
+    answer: string | null;
+  };
 
 /** Everything `wasm-risk audit` reports; `--json` prints it as it is. */
 export interface AuditReport extends Omit<ComponentInspection, 'imports'> {
   policy: string;
+  /** Whether the sandbox answers allowed random and clock imports from a fixed seed and a frozen clock. */
+  deterministic: boolean;
   imports: AuditedImport[];
   provenance: ProvenanceReport;
-  verdict: Verdict;
+  verdict: 'allow' | 'deny';
   /** Why the verdict: every problem when denied, what was checked when allowed. */
   reasons: string[];
 }
@@ -82,19 +96,26 @@ async function audit(bytes: Uint8Array, path: string | undefined, options: Admis
     // A tampered file is first of all not the approved file, whatever else is wrong with it.
     throw unproven ?? error;
   }
-  const policy = settings.policy ?? (await defaultCapabilityPolicy());
-  const imports = inspection.imports.map((item) => ({ ...item, ...decideImport(policy, item) }));
+  const policy = typeof settings.policy === 'string' ? await shippedPolicy(settings.policy) : (settings.policy ?? (await defaultCapabilityPolicy()));
+  const imports = inspection.imports.map((item) => audited(item, decideImport(policy, item), policy.deterministic));
   const problems = [lockProblem(provenance.lock, name), signatureProblem(provenance.signature), ...denials(imports)].filter(
     (problem) => problem !== undefined,
   );
   return {
     ...inspection,
     policy: policy.name,
+    deterministic: policy.deterministic,
     imports,
     provenance,
     verdict: problems.length > 0 ? 'deny' : 'allow',
     reasons: problems.length > 0 ? problems : approvals(policy.name, imports, provenance),
   };
+}
+
+function audited(item: ComponentExtern, decision: ImportDecision, deterministic: boolean): AuditedImport {
+  const name = item.interface ?? item.name;
+  const answer = decision.verdict === 'link' ? 'linked only: every call traps' : decision.verdict === 'allow' ? describeSandboxAnswer(name, deterministic) : undefined;
+  return { ...item, ...decision, answer: answer ?? null };
 }
 
 /** The error a denied report stands for: provenance first (if these are not the approved bytes, nothing else matters). */
@@ -113,9 +134,13 @@ function provenanceRefusal(provenance: ProvenanceReport, path: string): WasmRisk
   return signature ? new SignatureError(signature) : undefined;
 }
 
-/** What the sandbox gives the admitted component: the interfaces its audit allowed, nothing more. */
+/** What the sandbox gives the admitted component: the interfaces its audit allowed (a linked one is not
+ *  granted: its calls trap), nothing more, answered as its policy says. */
 export function sandboxGrant(report: AuditReport): SandboxOptions {
-  return { grantedInterfaces: report.imports.filter((item) => item.verdict === 'allow').map((item) => item.interface ?? item.name) };
+  return {
+    grantedInterfaces: report.imports.filter((item) => item.verdict === 'allow').map((item) => item.interface ?? item.name),
+    deterministic: report.deterministic,
+  };
 }
 
 /** One line per deciding rule, naming the denied imports it decided. */
@@ -128,7 +153,12 @@ function denials(imports: AuditedImport[]): string[] {
 }
 
 function approvals(policy: string, imports: AuditedImport[], provenance: ProvenanceReport): string[] {
-  const reasons = [imports.length === 0 ? 'it imports nothing' : `policy '${policy}' allows all ${imports.length} import${imports.length === 1 ? '' : 's'}`];
+  const linked = imports.filter((item) => item.verdict === 'link').length;
+  const reasons = [
+    imports.length === 0
+      ? 'it imports nothing'
+      : `policy '${policy}' allows all ${imports.length} import${imports.length === 1 ? '' : 's'}${linked > 0 ? ` (${linked} of them linked only: their calls trap)` : ''}`,
+  ];
   if (provenance.lock.status === 'pinned') reasons.push(`pinned in ${provenance.lock.lockFile} as ${provenance.lock.name} ${provenance.lock.version}`);
   if (provenance.signature.status === 'verified') reasons.push(`signed by trusted key ${provenance.signature.key}`);
   return reasons;

@@ -1,6 +1,10 @@
 // The capability policy: which interfaces a component may import, by name pattern and version range.
 // Rules are tried in order and the first that matches an import decides; an import no rule matches is
-// denied. The default policy (policies/default-policy.json) allows the risk world's own types only.
+// denied. A rule allows an import (the sandbox answers it, harmlessly: run/sandbox.ts), links it (the
+// component may import it, so a language runtime that links all of WASI loads, but every call traps), or
+// denies it (the component is refused). The default policy (policies/default-policy.json) allows the risk
+// world's own types only; the language profiles (python.json, js.json) what those runtimes import.
+// A policy is named by its path, or by the name of a profile shipped in policies/ (`python`).
 import { join } from 'node:path';
 import { z } from 'zod';
 import { parseOrThrow } from '../request/validation.js';
@@ -9,7 +13,16 @@ import { PROJECT_ROOT } from '../files/package-paths.js';
 import type { ComponentExtern } from './component-inspection.js';
 import semver from 'semver';
 
-const DEFAULT_POLICY_FILE = join(PROJECT_ROOT, 'policies', 'default-policy.json');
+const POLICY_DIR = join(PROJECT_ROOT, 'policies');
+const DEFAULT_POLICY_FILE = join(POLICY_DIR, 'default-policy.json');
+/** The profiles shipped in policies/, by the name `--policy` and the admission options take. */
+export const SHIPPED_POLICY_NAMES = ['default', 'python', 'js'] as const;
+export type ShippedPolicyName = (typeof SHIPPED_POLICY_NAMES)[number];
+const SHIPPED_POLICY_FILES: Record<ShippedPolicyName, string> = {
+  default: DEFAULT_POLICY_FILE,
+  python: join(POLICY_DIR, 'python.json'),
+  js: join(POLICY_DIR, 'js.json'),
+};
 const MAX_RULES = 1_000;
 
 /** `*` matches any run of characters; everything else literally. */
@@ -26,7 +39,11 @@ const ruleSchema = z
       .refine((range) => semver.validRange(range) !== null, { error: 'must be a version range such as ^0.2.0, >=0.2.0 <0.3.0 or 1.x' })
       .optional()
       .describe("Semver range the import's version must satisfy for the rule to apply (npm syntax: '^0.2.0', '>=0.2.0 <0.3.0', '1.x || 2.x'). Without it the rule applies to every version, and to unversioned imports."),
-    verdict: z.enum(['allow', 'deny']).describe('What the rule decides for the imports it matches.'),
+    verdict: z
+      .enum(['allow', 'link', 'deny'])
+      .describe(
+        "What the rule decides for the imports it matches: 'allow' (the sandbox answers it, harmlessly), 'link' (the component may import it, but every call traps), 'deny' (the component is refused).",
+      ),
     reason: z.string().min(1, { error: 'must say why' }).describe('Why: shown in the audit report next to every import the rule decides.'),
   })
   .describe('One rule; the first rule that matches an import decides its verdict.');
@@ -37,6 +54,12 @@ export const capabilityPolicySchema = z
     version: z.literal(1, { error: 'must be 1 (the only policy format so far)' }).describe('Policy format version.'),
     name: z.string().min(1, { error: 'must name the policy' }).describe('Shown in every audit report.'),
     description: z.string().optional().describe('What the policy is for.'),
+    deterministic: z
+      .boolean()
+      .default(true)
+      .describe(
+        'Answer allowed wasi:random and wasi:clocks imports from a fixed seed, a frozen wall clock and a monotonic clock that advances one microsecond per read, all restarted before every call, so results follow from the inputs alone (default). false: the host\'s entropy and time.',
+      ),
     rules: z.array(ruleSchema).max(MAX_RULES, { error: `must have at most ${MAX_RULES} rules` }),
   })
   .meta({
@@ -46,7 +69,7 @@ export const capabilityPolicySchema = z
 
 export type CapabilityPolicy = z.output<typeof capabilityPolicySchema>;
 type PolicyRule = CapabilityPolicy['rules'][number];
-export type Verdict = 'allow' | 'deny';
+export type Verdict = PolicyRule['verdict'];
 
 /** How the policy decided one import: the rule (by its position, from 1) or the default denial. */
 export interface ImportDecision {
@@ -63,12 +86,22 @@ export async function readPolicyFile(path: string): Promise<CapabilityPolicy> {
   return parsePolicy(await readJsonFile(path, 'policy'));
 }
 
-let defaultPolicy: Promise<CapabilityPolicy> | undefined;
+export function isShippedPolicyName(name: string): name is ShippedPolicyName {
+  return (SHIPPED_POLICY_NAMES as readonly string[]).includes(name);
+}
 
-/** The policy every load applies unless the caller gives another; read once. */
+const shippedPolicies = new Map<ShippedPolicyName, Promise<CapabilityPolicy>>();
+
+/** A profile shipped in policies/, read once. */
+export function shippedPolicy(name: ShippedPolicyName): Promise<CapabilityPolicy> {
+  let policy = shippedPolicies.get(name);
+  if (!policy) shippedPolicies.set(name, (policy = readPolicyFile(SHIPPED_POLICY_FILES[name])));
+  return policy;
+}
+
+/** The policy every load applies unless the caller gives another. */
 export function defaultCapabilityPolicy(): Promise<CapabilityPolicy> {
-  defaultPolicy ??= readPolicyFile(DEFAULT_POLICY_FILE);
-  return defaultPolicy;
+  return shippedPolicy('default');
 }
 
 export function decideImport(policy: CapabilityPolicy, item: ComponentExtern): ImportDecision {

@@ -1,8 +1,9 @@
 // The flags that say what a component must pass before it runs (policy, strict mode and its lock file,
-// trusted signing keys), shared by `audit` and `var`, and their translation into AdmissionOptions.
+// trusted signing keys), shared by every command that loads a component, and their translation into
+// AdmissionOptions. `--policy python` names a shipped profile; anything else is a policy file's path.
 import { Option } from 'commander';
 import type { AdmissionOptions } from '../audit/admission.js';
-import { readPolicyFile } from '../audit/capability-policy.js';
+import { isShippedPolicyName, readPolicyFile, SHIPPED_POLICY_NAMES } from '../audit/capability-policy.js';
 import { InvalidInputError } from '../errors.js';
 import { readInputFile } from '../files/input-files.js';
 
@@ -16,7 +17,7 @@ export interface AdmissionFlags {
 
 export function admissionFlagOptions(): Option[] {
   return [
-    new Option('--policy <file>', 'capability policy (JSON); default: policies/default-policy.json'),
+    new Option('--policy <name|file>', `capability policy: a shipped profile (${SHIPPED_POLICY_NAMES.join(', ')}) or a policy file (JSON); default: default`),
     new Option('--strict', 'refuse a component whose SHA-256 is not pinned in the lock file'),
     new Option('--lock-file <file>', 'approved components, for --strict (default ./components.lock.json)'),
     new Option('--trusted-key <pem-file>', 'Ed25519 public key whose signature the component must carry (repeatable)')
@@ -30,12 +31,21 @@ export async function admissionOptionsFrom(flags: AdmissionFlags): Promise<Admis
   const trustedKeyFiles = flags.trustedKey ?? [];
   if (flags.signature !== undefined && trustedKeyFiles.length === 0) throw new InvalidInputError('--signature', 'applies only with --trusted-key');
   return {
-    policy: flags.policy === undefined ? undefined : await readPolicyFile(flags.policy),
+    policy: flags.policy === undefined ? undefined : await policyFlag(flags.policy),
     strict: flags.strict ?? false,
     lockFile: flags.lockFile,
     trustedKeys: await Promise.all(trustedKeyFiles.map(readKeyFile)),
     signatureFile: flags.signature,
   };
+}
+
+/** A profile's name as it is (admission reads the shipped file); a word that names none is a typo, not a file. */
+async function policyFlag(nameOrPath: string): Promise<AdmissionOptions['policy']> {
+  if (isShippedPolicyName(nameOrPath)) return nameOrPath;
+  if (/^[A-Za-z0-9_-]+$/.test(nameOrPath)) {
+    throw new InvalidInputError('--policy', `'${nameOrPath}' is not a shipped profile (${SHIPPED_POLICY_NAMES.join(', ')}); a policy file is given by its path (./${nameOrPath})`);
+  }
+  return readPolicyFile(nameOrPath);
 }
 
 async function readKeyFile(path: string): Promise<string> {

@@ -1,5 +1,5 @@
-// Human-readable rendering of an audit report: identity, imports with the rule that decided each,
-// exports, provenance, and the verdict with its reasons. Names come from the component's bytes, so
+// Human-readable rendering of an audit report: identity, imports with the rule that decided each and
+// what the sandbox answers an allowed one, exports, provenance, and the verdict with its reasons. Names come from the component's bytes, so
 // every line is escaped for the terminal.
 import type { AuditedImport, AuditReport } from '../audit/admission.js';
 import { describeDecision } from '../audit/capability-policy.js';
@@ -21,7 +21,7 @@ export function formatAuditReport(report: AuditReport): string {
     ...(name || version ? [`package    ${[name ?? '(no name)', version].filter(Boolean).join(' ')}`] : []),
     ...(license ? [`license    ${license}`] : []),
     ...producers.map((line, i) => `${i === 0 ? 'producers ' : '          '} ${line}`),
-    `policy     ${report.policy}`,
+    `policy     ${report.policy}${report.deterministic ? '' : ' (not deterministic: random and clocks are the host\'s)'}`,
     '',
     `imports (${report.imports.length})`,
     ...(report.imports.length > 0 ? report.imports.flatMap(formatImport) : ['  none']),
@@ -40,8 +40,14 @@ export function formatAuditReport(report: AuditReport): string {
     .join('\n');
 }
 
+const VERDICT_COLUMN = { allow: 'allow', link: 'link ', deny: 'DENY ' } as const;
+
 function formatImport(item: AuditedImport): string[] {
-  return [`  ${item.verdict === 'deny' ? 'DENY ' : 'allow'}  ${item.name}${members(item)}`, `         ${describeDecision(item)}`];
+  return [
+    `  ${VERDICT_COLUMN[item.verdict]}  ${item.name}${members(item)}`,
+    `         ${describeDecision(item)}`,
+    ...(item.answer ? [`         sandbox: ${item.answer}`] : []),
+  ];
 }
 
 function members(item: ComponentExtern): string {

@@ -6,6 +6,7 @@ import { MAX_INPUT_MB_FLAG, MAX_INPUT_MB_VARIABLE, parseMaxInputMb } from '../fi
 import { PACKAGE_VERSION } from '../files/package-paths.js';
 import { terminalText } from '../report/terminal-text.js';
 import { admissionFlagOptions } from './admission-flags.js';
+import { conformanceCommand } from './conformance-command.js';
 import { redisFlagOptions } from './redis-flags.js';
 import { auditCommand } from './audit-command.js';
 import { batchCommand, DEFAULT_BATCH_OUT } from './batch-command.js';
@@ -107,6 +108,14 @@ function buildProgram(): Command {
     .action(swapCommand);
   for (const option of admissionFlagOptions()) swap.addOption(option);
 
+  const conformance = program
+    .command('conformance')
+    .description('run the contract check and the golden vectors against a component: per method pass, fail (worst deviation) or not supported; exit 1 if a supported method fails')
+    .argument('<component.wasm>', 'the component (plugin) to check')
+    .option('--json', 'print one JSON object instead of a table')
+    .action(conformanceCommand);
+  for (const option of admissionFlagOptions()) conformance.addOption(option);
+
   program
     .command('verify-log')
     .description("check a swap audit log's MAC chain and anchor; exit 1 if tampered, 2 if it cannot be checked")
@@ -155,7 +164,7 @@ function buildProgram(): Command {
   for (const option of [...admissionFlagOptions(), ...redisFlagOptions('the Monte Carlo requests')]) serve.addOption(option);
 
   // The commands that read input files take the cap on the large ones; the hook applies it before any is read.
-  for (const command of [riskRun, batch, audit, compare, swap, serve, worker]) {
+  for (const command of [riskRun, batch, audit, compare, conformance, swap, serve, worker]) {
     command.addOption(new Option(`${MAX_INPUT_MB_FLAG} <mb>`, 'cap on the component and portfolio file sizes, in MiB (default 128)').argParser((mb: string) => parseMaxInputMb(mb, MAX_INPUT_MB_FLAG)));
   }
   program.hook('preAction', (_program, command) => {

@@ -7,6 +7,7 @@ import { admitComponent, sandboxGrant, type AdmissionOptions } from '../audit/ad
 import { assertComponentBytes, readComponentSource, type ComponentSource } from './component-format.js';
 import type { CompiledCoreModule, ComponentPayload } from '../run/component-instance.js';
 import { ComponentLoadError, messageOf } from '../errors.js';
+import { missingFeatureError } from './engine-features.js';
 import { capModuleLimits, readModuleLimits, splitMemoryLimit } from './memory-limit.js';
 import { readShippedGlue } from './shipped-glue.js';
 import { transpileCached, type TranspiledComponent } from './transpile-cache.js';
@@ -59,7 +60,7 @@ export class ComponentImage {
       try {
         modules.push({ name, module: await WebAssembly.compile(capped as Uint8Array<ArrayBuffer>), share });
       } catch (cause) {
-        throw new ComponentLoadError(`cannot compile the component's core module ${name}: ${messageOf(cause)}`, { cause });
+        throw missingFeatureError(path, cause) ?? new ComponentLoadError(`cannot compile the component's core module ${name}: ${messageOf(cause)}`, { cause });
       }
     }
     const payload = { path, sha256, glue: transpiled.glue, modules, memoryLimitBytes, sandbox: sandboxGrant(audit) };

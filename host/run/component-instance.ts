@@ -7,7 +7,7 @@ import major from 'semver/functions/major.js';
 import { CONTRACT_MAJOR, engineExportName, engineExportVersion, engineFunctionsAt, type EngineExports } from '../contract/types.js';
 import { ComponentContractError, ComponentLoadError, messageOf } from '../errors.js';
 import { shareBytes, WASM_PAGE_BYTES, type CoreModuleShare } from '../load/memory-limit.js';
-import { sandboxedWasiImports, type SandboxOptions } from './sandbox.js';
+import { sandboxedWasi, type SandboxOptions } from './sandbox.js';
 
 /** A core module of the component, compiled with the maxima of its share of the memory limit written in. */
 export interface CompiledCoreModule {
@@ -46,6 +46,8 @@ export class ComponentInstance {
   private constructor(
     readonly engine: EngineExports,
     private readonly memories: Map<WebAssembly.Memory, TrackedMemory>,
+    /** Called before each call into `engine`: the sandbox's deterministic answers start again. */
+    readonly beginCall: () => void,
   ) {}
 
   static async create(payload: ComponentPayload): Promise<ComponentInstance> {
@@ -54,6 +56,7 @@ export class ComponentInstance {
     const memories = new Map<WebAssembly.Memory, TrackedMemory>();
     let reservedBytes = 0;
     let root: Record<string, unknown>;
+    const wasi = sandboxedWasi(payload.sandbox);
     try {
       const glue = (await import(`data:text/javascript;base64,${Buffer.from(payload.glue).toString('base64')}`)) as { instantiate: Instantiate };
       root = await glue.instantiate(
@@ -62,7 +65,7 @@ export class ComponentInstance {
           if (!compiled) throw new ComponentLoadError(`transpiled component lacks core module ${name}`);
           return compiled.module;
         },
-        sandboxedWasiImports(payload.sandbox),
+        wasi.imports,
         async (module, imports) => {
           const compiled = byModule.get(module);
           if (!compiled) throw new ComponentLoadError('the glue instantiated a core module the loader did not compile');
@@ -99,7 +102,7 @@ export class ComponentInstance {
     // Only its version's functions: one of a later version's names, exported under an earlier version, is
     // not that version's function (the host calls `sortedLosses` only of an engine at 1.1 or later).
     const own = Object.fromEntries(functions.map((name) => [name, engine[name]]));
-    return new ComponentInstance(own as unknown as EngineExports, memories);
+    return new ComponentInstance(own as unknown as EngineExports, memories, wasi.beginCall);
   }
 
   /** Bytes of linear memory the instance holds now. */

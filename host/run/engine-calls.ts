@@ -78,6 +78,7 @@ const INVOKE: { [M in EngineMethod]: (engine: EngineExports, call: EngineCall<M>
 
 function invoke<M extends EngineMethod>(instance: ComponentInstance, call: EngineCall<M>): EngineCallResults[M] {
   const calls: (engine: EngineExports, call: EngineCall<M>) => EngineCallResults[M] = INVOKE[call.method];
+  instance.beginCall();
   return calls(instance.engine, call);
 }
 

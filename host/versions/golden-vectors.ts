@@ -51,14 +51,20 @@ export async function loadGoldenVectors(path = GOLDEN_VECTORS_FILE): Promise<Gol
   return parseOrThrow(goldenVectorsSchema, await readJsonFile(path, 'goldenVectors', 'golden vectors'), 'golden vectors');
 }
 
-function within(actual: number, expected: number, allowed: z.output<typeof tolerance>, stdError: number): boolean {
-  const bound = 'relative' in allowed ? allowed.relative * Math.max(1, Math.abs(expected)) : allowed.stdErrors * stdError;
-  return Math.abs(actual - expected) <= bound;
+export type GoldenTolerance = z.output<typeof tolerance>;
+
+/** The largest miss a tolerance allows for `expected`, given the candidate's own standard error of the VaR. */
+export function allowedMiss(allowed: GoldenTolerance, expected: number, stdError: number): number {
+  return 'relative' in allowed ? allowed.relative * Math.max(1, Math.abs(expected)) : allowed.stdErrors * stdError;
+}
+
+function within(actual: number, expected: number, allowed: GoldenTolerance, stdError: number): boolean {
+  return Math.abs(actual - expected) <= allowedMiss(allowed, expected, stdError);
 }
 
 /** The vector's request, validated like any other; a seed is written as a decimal string (a u64 does not
  *  fit a JSON number). */
-function request({ method, portfolio, options: { seed, ...options } }: GoldenVector): ValidRiskRequest {
+export function goldenRequest({ method, portfolio, options: { seed, ...options } }: GoldenVector): ValidRiskRequest {
   return validateRiskRequest({ method, portfolio, ...options, ...(seed === undefined ? {} : { seed: typeof seed === 'string' ? BigInt(seed) : seed }) });
 }
 
@@ -66,7 +72,7 @@ async function check(engine: RiskEngine, vector: GoldenVector): Promise<string[]
   const expect = vector.expect;
   let result: RiskResult;
   try {
-    result = await engine.run(request(vector));
+    result = await engine.run(goldenRequest(vector));
   } catch (error) {
     if ('errorCode' in expect && error instanceof WasmRiskError && error.code === expect.errorCode) return [];
     return [`${vector.name}: failed with ${error instanceof WasmRiskError ? error.code : 'an error'}: ${messageOf(error)}`];

@@ -5,12 +5,14 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ComponentStream } from '../../host/run/captured-output.js';
 import { PROJECT_ROOT } from '../../host/files/package-paths.js';
-import { sandboxedWasiImports, type SandboxOptions } from '../../host/run/sandbox.js';
+import { FROZEN_WALL_CLOCK_SECONDS, MAX_RANDOM_BYTES_PER_CALL, MONOTONIC_STEP_NANOSECONDS } from '../../host/run/deterministic-wasi.js';
+import { EmptyInputStream } from '../../host/run/empty-input.js';
+import { sandboxedWasi, type SandboxOptions } from '../../host/run/sandbox.js';
 
 type Interface = Record<string, (...args: unknown[]) => unknown>;
 
 function imports(options: SandboxOptions, log: (stream: ComponentStream, text: string) => void = () => undefined) {
-  const all = sandboxedWasiImports(options, log) as Record<string, Interface>;
+  const all = sandboxedWasi(options, log).imports as Record<string, Interface>;
   return (name: string) => all[name]!;
 }
 
@@ -61,11 +63,66 @@ describe('interfaces that were granted', () => {
     }
   });
 
-  it('never let the component end the host or read its stdin', () => {
+  it('never let the component end the host', () => {
     const exit = vi.spyOn(process, 'exit').mockImplementation(() => undefined as never);
     expect(() => granted('wasi:cli/exit').exit!({ tag: 'ok' })).toThrow(/does not grant wasi:cli\/exit/);
     expect(exit).not.toHaveBeenCalled();
-    expect(() => granted('wasi:cli/stdin').getStdin!()).toThrow(/does not grant wasi:cli\/stdin/);
+  });
+
+  it("give a stdin already at its end (not the host's): every read says closed", () => {
+    const stdin = granted('wasi:cli/stdin').getStdin!() as EmptyInputStream & Record<string, (length?: bigint) => unknown>;
+    expect(stdin).toBeInstanceOf(imports({ grantedInterfaces: [] })('wasi:io/streams').InputStream as unknown as new () => unknown);
+    for (const read of ['read', 'blockingRead', 'skip', 'blockingSkip']) expect(() => stdin[read]!(16n)).toThrow(expect.objectContaining({ tag: 'closed' }));
+  });
+});
+
+describe('random and clocks, answered deterministically (the default)', () => {
+  const names = ['wasi:random/random', 'wasi:random/insecure', 'wasi:random/insecure-seed', 'wasi:clocks/wall-clock', 'wasi:clocks/monotonic-clock'];
+  const reads = (get: (name: string) => Interface) => [
+    get('wasi:random/random').getRandomBytes!(13n),
+    get('wasi:random/random').getRandomU64!(),
+    get('wasi:random/insecure').getInsecureRandomBytes!(5n),
+    get('wasi:random/insecure-seed').insecureSeed!(),
+    get('wasi:clocks/wall-clock').now!(),
+    get('wasi:clocks/monotonic-clock').now!(),
+    get('wasi:clocks/monotonic-clock').now!(),
+  ];
+
+  it('give the same bytes and times in every instance and in every call, after beginCall', () => {
+    const first = sandboxedWasi({ grantedInterfaces: names });
+    const firstGet = (name: string) => first.imports[name] as Interface;
+    const firstReads = reads(firstGet);
+    const second = sandboxedWasi({ grantedInterfaces: names });
+    expect(reads((name) => second.imports[name] as Interface)).toEqual(firstReads);
+    // The same instance, a later call: the same answers again.
+    expect(reads(firstGet)).not.toEqual(firstReads);
+    first.beginCall();
+    expect(reads(firstGet)).toEqual(firstReads);
+  });
+
+  it('are a fixed stream, a frozen wall clock and a monotonic clock one step per read', () => {
+    const { imports: all } = sandboxedWasi({ grantedInterfaces: names });
+    const get = (name: string) => all[name] as Interface;
+    const bytes = get('wasi:random/random').getRandomBytes!(16n) as Uint8Array;
+    // SplitMix64 from the fixed seed, little-endian: pinned, since a plugin's numbers may depend on it.
+    expect(Buffer.from(bytes).toString('hex')).toBe('21a2be4a9ff6b02c8989142347031794');
+    expect(get('wasi:clocks/wall-clock').now!()).toEqual({ seconds: FROZEN_WALL_CLOCK_SECONDS, nanoseconds: 0 });
+    expect(get('wasi:clocks/wall-clock').now!()).toEqual({ seconds: FROZEN_WALL_CLOCK_SECONDS, nanoseconds: 0 });
+    expect(get('wasi:clocks/monotonic-clock').now!()).toBe(MONOTONIC_STEP_NANOSECONDS);
+    expect(get('wasi:clocks/monotonic-clock').now!()).toBe(2n * MONOTONIC_STEP_NANOSECONDS);
+  });
+
+  it('refuse a request for more random bytes than one call may take, instead of exhausting the host', () => {
+    const get = imports({ grantedInterfaces: names });
+    expect(() => get('wasi:random/random').getRandomBytes!(BigInt(MAX_RANDOM_BYTES_PER_CALL) + 1n)).toThrow(/at most 1048576 random bytes per call/);
+    expect(get('wasi:random/random').getRandomBytes!(BigInt(MAX_RANDOM_BYTES_PER_CALL))).toHaveLength(MAX_RANDOM_BYTES_PER_CALL);
+  });
+
+  it("are the host's entropy and time when the policy says deterministic: false", () => {
+    const get = imports({ grantedInterfaces: names, deterministic: false });
+    expect(get('wasi:random/random').getRandomBytes!(16n)).not.toEqual(get('wasi:random/random').getRandomBytes!(16n));
+    const { seconds } = get('wasi:clocks/wall-clock').now!() as { seconds: bigint };
+    expect(Number(seconds)).toBeGreaterThan(Number(FROZEN_WALL_CLOCK_SECONDS) + 365 * 86_400);
   });
 });
 
@@ -98,8 +155,8 @@ describe("a component's stdout and stderr", () => {
 
   it('reach the debug log (NODE_DEBUG=wasm-risk) by default, with the host stdout untouched', () => {
     const script = `
-      import { sandboxedWasiImports } from ${JSON.stringify(join(PROJECT_ROOT, 'dist', 'host', 'run', 'sandbox.js'))};
-      sandboxedWasiImports({ grantedInterfaces: ['wasi:cli/stdout'] })['wasi:cli/stdout'].getStdout().blockingWriteAndFlush(new TextEncoder().encode('hello from the guest'));`;
+      import { sandboxedWasi } from ${JSON.stringify(join(PROJECT_ROOT, 'dist', 'host', 'run', 'sandbox.js'))};
+      sandboxedWasi({ grantedInterfaces: ['wasi:cli/stdout'] }).imports['wasi:cli/stdout'].getStdout().blockingWriteAndFlush(new TextEncoder().encode('hello from the guest'));`;
     const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', env: { ...process.env, NODE_DEBUG: 'wasm-risk' } });
     expect(run.status).toBe(0);
     expect(run.stdout).toBe('');
@@ -108,7 +165,7 @@ describe("a component's stdout and stderr", () => {
 });
 
 it('takes plain data as options, so a worker thread builds the same sandbox from a structured clone', () => {
-  const options: SandboxOptions = { grantedInterfaces: ['wasi:random/random'], outputLimitBytes: 1_024 };
+  const options: SandboxOptions = { grantedInterfaces: ['wasi:random/random'], deterministic: true, outputLimitBytes: 1_024 };
   const cloned = structuredClone(options);
   expect(cloned).toEqual(options);
   expect(imports(cloned)('wasi:random/random').getRandomU64!()).toBeTypeOf('bigint');

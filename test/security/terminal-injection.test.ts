@@ -11,7 +11,7 @@ import { formatAuditReport } from '../../host/cli/audit-report-format.js';
 import { formatRiskResult } from '../../host/cli/report-format.js';
 import type { ComponentStream } from '../../host/run/captured-output.js';
 import type { RiskResult } from '../../host/risk-engine.js';
-import { sandboxedWasiImports } from '../../host/run/sandbox.js';
+import { sandboxedWasi } from '../../host/run/sandbox.js';
 import { terminalJson, terminalText } from '../../host/report/terminal-text.js';
 import { expectOneLineFailure, runCli } from '../support/run-cli.js';
 import { EXAMPLE_PORTFOLIO, fixture } from '../support/fixtures.js';
@@ -72,7 +72,7 @@ describe('terminalJson', () => {
 describe("a component's stdout and stderr in the debug log", () => {
   it('reach the logger one line at a time, escaped', () => {
     const log: [ComponentStream, string][] = [];
-    const wasi = sandboxedWasiImports({ grantedInterfaces: ['wasi:cli/stderr'] }, (stream, line) => log.push([stream, line])) as Record<
+    const wasi = sandboxedWasi({ grantedInterfaces: ['wasi:cli/stderr'] }, (stream, line) => log.push([stream, line])).imports as Record<
       string,
       { getStderr(): { blockingWriteAndFlush(bytes: Uint8Array): void } }
     >;

@@ -1,6 +1,6 @@
 // Where the tests find what `make` built and what the repository ships: the one place that knows the paths
 // of the hostile fixtures, the engine's test-only contract versions and the example portfolio.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_COMPONENT, EXAMPLE_PORTFOLIO, PROJECT_ROOT } from '../../host/files/package-paths.js';
 import type { PortfolioSpec } from '../../host/request/portfolio.js';
@@ -26,4 +26,12 @@ export { EXAMPLE_PORTFOLIO };
 /** A fresh copy of the example portfolio, parsed. */
 export function examplePortfolio(): PortfolioSpec {
   return JSON.parse(readFileSync(EXAMPLE_PORTFOLIO, 'utf8')) as PortfolioSpec;
+}
+
+/** A Python plugin fixture (components/fixtures-python), built by `make fixtures` with componentize-py; where
+ *  componentize-py could not be installed, the reason the Makefile wrote instead, for the tests to skip with. */
+export function pythonFixture(name: string): { path: string; unavailable: string | undefined } {
+  const path = join(FIXTURES_DIR, `${name}-python.wasm`);
+  const reasonFile = join(FIXTURES_DIR, 'python-plugins-unavailable.txt');
+  return { path, unavailable: existsSync(path) ? undefined : existsSync(reasonFile) ? readFileSync(reasonFile, 'utf8').trim() : undefined };
 }
