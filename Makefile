@@ -206,6 +206,14 @@ bench-distributed: build
 bench-service: build
 	node bench/service.mjs $(if $(DURATION),--duration $(DURATION))
 
+# The template plugins (make plugins) beside the engine: size, imports, cold and warm start, Monte Carlo
+# speed (bench/plugins.mjs, docs/plugins.md). Node 22+ runs it (the Python plugin needs extended-const):
+# under Node 24 from npm when the Node on PATH is older.
+.PHONY: bench-plugins
+bench-plugins: build plugins
+	@if node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 22 ? 0 : 1)'; then node bench/plugins.mjs; \
+	else npx -y -p node@24 -c 'node bench/plugins.mjs'; fi
+
 # rustup's stable cargo (first on PATH) builds natively offline: the engine's only dependency is wasm32-only.
 # On x86-64 a second build limited to 128-bit SIMD (SSE4.2, the width of wasm SIMD128) separates what the
 # runtime costs from what AVX2's wider vectors give.
