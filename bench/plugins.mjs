@@ -6,7 +6,7 @@
 // markers. Runs on Node 22 or later (the Python plugin's CPython needs extended-const); `make
 // bench-plugins` runs it under Node 24 from npm when the Node on PATH is older.
 //
-// Usage: node bench/plugins.mjs [--paths N]   (default 20,000)
+// Usage: node bench/plugins.mjs [--paths N]   (default 100,000)
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -23,7 +23,7 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const RESULTS = join(ROOT, 'bench', 'plugins-results.json');
 const DOC = join(ROOT, 'docs', 'plugins.md');
 const BLOCK = /(<!-- bench-plugins: begin -->\n)[\s\S]*?(<!-- bench-plugins: end -->)/;
-const { values: flags } = parseArgs({ options: { paths: { type: 'string', default: '20000' } } });
+const { values: flags } = parseArgs({ options: { paths: { type: 'string', default: '100000' } } });
 const PATHS = Number(flags.paths);
 const TIMED_RUNS = 2;
 const log = (message) => process.stderr.write(`${message}\n`);
