@@ -3,7 +3,7 @@
 // builds against the contract of the host that will load it. It writes only into a new or empty folder,
 // and never replaces a file.
 import { lstat, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
-import { basename, join, relative, resolve } from 'node:path';
+import { basename, join, relative, resolve, sep } from 'node:path';
 import { InvalidInputError } from '../errors.js';
 import { PACKAGE_VERSION, PROJECT_ROOT } from '../files/package-paths.js';
 
@@ -24,7 +24,15 @@ function substitutions(name: string): [string, string][] {
   return [
     ['__PLUGIN_NAME__', name],
     ['__WASM_RISK_VERSION__', PACKAGE_VERSION],
+    ['__WASM_RISK_DEPENDENCY__', wasmRiskDependency()],
   ];
+}
+
+/** How the project's package.json asks for wasm-risk (its `make test` runs it): the registry version when
+ *  this is an installed package, the checkout itself (`file:`) when it runs from one, whose version the
+ *  registry may not have. */
+function wasmRiskDependency(): string {
+  return PROJECT_ROOT.split(sep).includes('node_modules') ? `^${PACKAGE_VERSION}` : `file:${PROJECT_ROOT}`;
 }
 
 export async function newCommand(dir: string, options: NewCommandOptions): Promise<void> {

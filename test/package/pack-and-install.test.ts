@@ -133,6 +133,8 @@ describe('installed into an empty project, without jco', () => {
     expect(result.status).toBe(0);
     expect(readFileSync(join(elsewhere, 'my-plugin', 'wit', 'risk.wit'), 'utf8')).toBe(readFileSync(join(installed, 'wit', 'risk.wit'), 'utf8'));
     expect(readFileSync(join(elsewhere, 'my-plugin', 'src', 'app.py'), 'utf8')).toContain('NAME = "my-plugin"');
+    // Installed from the registry, the project tests with the same version from the registry.
+    expect(JSON.parse(readFileSync(join(elsewhere, 'my-plugin', 'package.json'), 'utf8')).devDependencies['wasm-risk']).toBe(`^${(JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string }).version}`);
   });
 
   it('says in one line how to load any other component', () => {

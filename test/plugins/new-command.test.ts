@@ -31,8 +31,10 @@ describe.each(['rust', 'python', 'js'])('wasm-risk new --lang %s', (lang) => {
       const text = readFileSync(join(dir, file), 'utf8');
       expect(text, file).not.toMatch(/__[A-Z_]+__/);
       const original = file === 'wit/risk.wit' ? text : readFileSync(join(template, file), 'utf8');
-      expect(text, file).toBe(original.replaceAll('__PLUGIN_NAME__', `${lang}-project`).replaceAll('__WASM_RISK_VERSION__', PACKAGE_VERSION));
+      expect(text, file).toBe(original.replaceAll('__PLUGIN_NAME__', `${lang}-project`).replaceAll('__WASM_RISK_VERSION__', PACKAGE_VERSION).replaceAll('__WASM_RISK_DEPENDENCY__', `file:${PROJECT_ROOT}`));
     }
+    // Run from this checkout, the project tests with it: its version may not be on the registry.
+    expect(JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).devDependencies['wasm-risk']).toBe(`file:${PROJECT_ROOT}`);
     expect(readFileSync(join(dir, 'Makefile'), 'utf8')).toMatch(/^test: .*\n(?:\t.*\n)*\t\$\(WASM_RISK\) conformance build\/plugin\.wasm/m);
   });
 

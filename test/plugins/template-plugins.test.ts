@@ -15,12 +15,20 @@ const MAIN = join(PROJECT_ROOT, 'dist', 'host', 'cli', 'main.js');
 const scratch = mkdtempSync(join(tmpdir(), 'wasm-risk-plugins-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
+const OTHER_NODE_LINE = Number(process.versions.node.split('.')[0]) >= 24 ? 22 : 24;
+
+/** A Node of another line than the one running the tests (npm's `node` package), or why there is none. */
+function otherNode(): { node?: string; reason?: string } {
+  const found = spawnSync('npx', ['-y', '-p', `node@${OTHER_NODE_LINE}`, '-c', 'command -v node'], { encoding: 'utf8', timeout: 300_000 });
+  const node = found.stdout.trim();
+  return found.status === 0 && node ? { node } : { reason: `npx -p node@${OTHER_NODE_LINE} found no Node: ${found.stderr.trim() || found.status}` };
+}
+const other = otherNode();
+
 /** The Node that runs the CLI for a plugin: componentize-py's CPython needs extended-const (Node 22+). */
 function nodeFor(lang: string): { node?: string; reason?: string } {
   if (lang !== 'python' || Number(process.versions.node.split('.')[0]) >= 22) return { node: process.execPath };
-  const found = spawnSync('npx', ['-y', '-p', 'node@24', '-c', 'command -v node'], { encoding: 'utf8', timeout: 300_000 });
-  const node = found.stdout.trim();
-  return found.status === 0 && node ? { node } : { reason: `no Node 22+ for the Python plugin (npx -p node@24: ${found.stderr.trim() || found.status})` };
+  return other.node ? other : { reason: `no Node 22+ for the Python plugin (${other.reason})` };
 }
 
 /** Until the `python` profile ships in policies/, a policy that allows exactly what the CPython runtime imports. */
@@ -131,6 +139,16 @@ describe.each(['rust', 'js', 'python'])('the %s template plugin', (lang) => {
     const two = report(node!, [...args, '--workers', '2']);
     expect(two.levels).toEqual(one.levels);
     expect(two.meanPnl).toBe(one.meanPnl);
+  });
+
+  // The Python plugin runs on the other Node already (when the suite runs on Node 20), against the engine.
+  const otherSkip = skip ?? other.reason ?? (node === other.node ? 'the other Node is the one running it' : undefined);
+  it.skipIf(otherSkip)(`gives the same bits under Node ${OTHER_NODE_LINE}`, () => {
+    const args = ['--component', component, ...policy, ...RUNS['monte-carlo antithetic']!, '--workers', '1'];
+    const here = report(node!, args);
+    const there = report(other.node!, args);
+    expect(there.levels).toEqual(here.levels);
+    expect(Object.is(there.meanPnl, here.meanPnl) && Object.is(there.stdPnl, here.stdPnl)).toBe(true);
   });
 
   it.skipIf(skip)('reports its own not-positive-semidefinite error, which the host maps to its typed error', () => {
