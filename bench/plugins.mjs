@@ -33,22 +33,12 @@ if (Number(process.versions.node.split('.')[0]) < 22) {
   process.exit(2);
 }
 
-/** What the componentize-py runtime imports, allowed, until the `python` profile ships in policies/. */
+/** The `python` profile once it ships in policies/; until then the tests' stand-in for it. */
 function pythonPolicy() {
   const shipped = join(ROOT, 'policies', 'python.json');
-  if (existsSync(shipped)) return { name: 'python', policy: parsePolicy(JSON.parse(readFileSync(shipped, 'utf8'))) };
-  return {
-    name: 'every wasi:* 0.2 import (until the python profile ships)',
-    policy: parsePolicy({
-      version: 1,
-      name: 'bench: componentize-py runtime',
-      description: 'the risk world and the WASI the CPython runtime imports',
-      rules: [
-        { interface: 'wasm-risk:risk/types', versions: '^1.0.0', verdict: 'allow', reason: "the risk world's types" },
-        { interface: 'wasi:*', versions: '^0.2.0', verdict: 'allow', reason: 'the CPython runtime, answered by the sandbox' },
-      ],
-    }),
-  };
+  const file = existsSync(shipped) ? shipped : join(ROOT, 'test', 'support', 'python-runtime-policy.json');
+  const policy = parsePolicy(JSON.parse(readFileSync(file, 'utf8')));
+  return { name: existsSync(shipped) ? 'python' : 'every wasi:* 0.2 import (until the python profile ships)', policy };
 }
 
 const plugin = (lang) => join(ROOT, 'build', 'plugins', lang, 'build', 'plugin.wasm');

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../host/files/package-paths.js';
-import { EXAMPLE_PORTFOLIO, templatePlugin } from '../support/fixtures.js';
+import { EXAMPLE_PORTFOLIO, PYTHON_RUNTIME_POLICY, templatePlugin } from '../support/fixtures.js';
 
 const MAIN = join(PROJECT_ROOT, 'dist', 'host', 'cli', 'main.js');
 const scratch = mkdtempSync(join(tmpdir(), 'wasm-risk-plugins-'));
@@ -31,24 +31,10 @@ function nodeFor(lang: string): { node?: string; reason?: string } {
   return other.node ? other : { reason: `no Node 22+ for the Python plugin (${other.reason})` };
 }
 
-/** Until the `python` profile ships in policies/, a policy that allows exactly what the CPython runtime imports. */
+/** The `python` profile once it ships in policies/; until then a stand-in that allows the CPython runtime's imports. */
 function policyFor(lang: string): string[] {
   if (lang !== 'python') return [];
-  if (existsSync(join(PROJECT_ROOT, 'policies', 'python.json'))) return ['--policy', 'python'];
-  const file = join(scratch, 'python-runtime-policy.json');
-  writeFileSync(
-    file,
-    JSON.stringify({
-      version: 1,
-      name: 'test: componentize-py runtime',
-      description: 'the risk world and the WASI that the CPython runtime imports; the sandbox grants none of it anything real',
-      rules: [
-        { interface: 'wasm-risk:risk/types', versions: '^1.0.0', verdict: 'allow', reason: "the risk world's types" },
-        { interface: 'wasi:*', versions: '^0.2.0', verdict: 'allow', reason: 'the CPython runtime, answered by the sandbox' },
-      ],
-    }),
-  );
-  return ['--policy', file];
+  return ['--policy', existsSync(join(PROJECT_ROOT, 'policies', 'python.json')) ? 'python' : PYTHON_RUNTIME_POLICY];
 }
 
 interface Report {
@@ -79,6 +65,14 @@ function expectSameModel(actual: Report, expected: Report): void {
     }
   });
   expect(Math.abs(actual.meanPnl - expected.meanPnl)).toBeLessThanOrEqual(1e-9 * Math.max(1, Math.abs(expected.meanPnl)));
+}
+
+const engineReports = new Map<string, Report>();
+/** The project's engine on the same request, computed once for the three languages. */
+function engineReport(args: string[]): Report {
+  const key = args.join(' ');
+  if (!engineReports.has(key)) engineReports.set(key, report(process.execPath, args));
+  return engineReports.get(key)!;
 }
 
 const RUNS: Record<string, string[]> = {
@@ -130,7 +124,7 @@ describe.each(['rust', 'js', 'python'])('the %s template plugin', (lang) => {
     const again = report(node!, ['--component', component, ...policy, ...args]);
     expect(again.levels).toEqual(first.levels);
     expect(Object.is(again.meanPnl, first.meanPnl) && Object.is(again.stdPnl, first.stdPnl)).toBe(true);
-    expectSameModel(first, report(process.execPath, args));
+    expectSameModel(first, engineReport(args));
   });
 
   it.skipIf(skip)('gives every Monte Carlo path the same P&L however the run is split across workers', () => {

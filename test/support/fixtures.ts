@@ -28,6 +28,9 @@ export function examplePortfolio(): PortfolioSpec {
   return JSON.parse(readFileSync(EXAMPLE_PORTFOLIO, 'utf8')) as PortfolioSpec;
 }
 
+/** Stand-in for the `python` policy profile until policies/python.json ships (bench/plugins.mjs reads it too). */
+export const PYTHON_RUNTIME_POLICY = join(PROJECT_ROOT, 'test', 'support', 'python-runtime-policy.json');
+
 /** Where `make plugins` builds one plugin per language from templates/ with `wasm-risk new`. */
 export const PLUGINS_DIR = join(PROJECT_ROOT, 'build', 'plugins');
 
