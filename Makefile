@@ -58,7 +58,7 @@ demo: build
 serve: build
 	node dist/host/cli/main.js serve --host 127.0.0.1 --port $(or $(PORT),8080)
 
-test: build fixtures versions
+test: build fixtures versions plugins
 	npx vitest run
 
 # The demo and the integration tests again on the other current Node LTS lines (the `node` package on npm
@@ -151,6 +151,63 @@ build/fixtures/%-python.wasm: components/fixtures-python/%/app.py wit/risk.wit |
 			-d $(CURDIR)/wit -w risk componentize app -o $(CURDIR)/$@ >/dev/null && echo "built $@ with componentize-py"; \
 	fi
 
+# Risk plugins written by `wasm-risk new` from templates/ (one per language), each built by its generated
+# project's own Makefile, for test/plugins and bench/plugins.mjs. A plugin is rebuilt only when its
+# template, the WIT or the `new` command changed. The tools come from the registries on first use (npm:
+# ComponentizeJS; PyPI: componentize-py in a venv; rustup: the wasm32 target) and are kept under
+# build/plugins/tools; where a tool cannot be installed, build/plugins/<lang>.skipped says why and the
+# tests of that language are skipped with that reason; a template that fails to build fails `make`.
+PLUGIN_LANGS := rust js python
+PLUGINS_DIR := build/plugins
+PLUGIN_TOOLS := $(PLUGINS_DIR)/tools
+PLUGIN_CLI := node $(CURDIR)/dist/host/cli/main.js
+PLUGIN_COMMON := $(wildcard wit/*.wit) host/cli/new-command.ts
+.PHONY: plugins
+plugins: $(PLUGIN_LANGS:%=$(PLUGINS_DIR)/%.built)
+
+# Writes the project afresh, links its tools in, runs its `make build` ($(2): variables for it), unless
+# build/plugins/<lang>.skipped (written by the tool rule) says the language's tool is missing.
+define build-plugin
+	rm -rf $(PLUGINS_DIR)/$(1) $@
+	@if [ -f $(PLUGINS_DIR)/$(1).skipped ]; then echo "plugin $(1) skipped: $$(cat $(PLUGINS_DIR)/$(1).skipped)"; touch $@; exit 0; fi; \
+	set -e; $(PLUGIN_CLI) new $(PLUGINS_DIR)/$(1) --lang $(1) --name $(1)-plugin; \
+	$(3) \
+	$(MAKE) --no-print-directory -C $(PLUGINS_DIR)/$(1) build $(2); \
+	touch $@
+endef
+
+$(PLUGINS_DIR)/rust.built: $(shell find templates/rust -type f) $(PLUGIN_COMMON) $(PLUGIN_TOOLS)/rust.checked | host
+	$(call build-plugin,rust,TARGET_DIR=$(CURDIR)/$(PLUGIN_TOOLS)/cargo-target,ln -s $(CURDIR)/node_modules $(PLUGINS_DIR)/rust/node_modules;)
+
+$(PLUGINS_DIR)/js.built: $(shell find templates/js -type f) $(PLUGIN_COMMON) $(PLUGIN_TOOLS)/js.checked | host
+	$(call build-plugin,js,,ln -s $(CURDIR)/$(PLUGIN_TOOLS)/js/node_modules $(PLUGINS_DIR)/js/node_modules;)
+
+$(PLUGINS_DIR)/python.built: $(shell find templates/python -type f) $(PLUGIN_COMMON) $(PLUGIN_TOOLS)/python.checked | host
+	$(call build-plugin,python,VENV=$(CURDIR)/$(PLUGIN_TOOLS)/python-venv,)
+
+# Each tool rule installs what its language needs, or records why it could not.
+$(PLUGIN_TOOLS)/rust.checked:
+	@mkdir -p $(PLUGIN_TOOLS); rm -f $(PLUGINS_DIR)/rust.skipped
+	@rustup target add wasm32-unknown-unknown >/dev/null 2>&1 \
+		|| echo "rustup could not add the wasm32-unknown-unknown target" > $(PLUGINS_DIR)/rust.skipped
+	@touch $@
+
+# ComponentizeJS at the versions the template's package.json pins (wasm-risk itself comes from this checkout).
+JS_PLUGIN_TOOLS := @bytecodealliance/componentize-js @bytecodealliance/preview2-shim
+js-plugin-tool-version = $(shell node -p 'require("./templates/js/package.json").devDependencies["$(1)"]')
+$(PLUGIN_TOOLS)/js.checked: templates/js/package.json
+	@mkdir -p $(PLUGIN_TOOLS)/js; rm -f $(PLUGINS_DIR)/js.skipped
+	@cd $(PLUGIN_TOOLS)/js && echo '{ "private": true }' > package.json && npm install --no-audit --no-fund --loglevel=error \
+		$(foreach tool,$(JS_PLUGIN_TOOLS),$(tool)@$(call js-plugin-tool-version,$(tool))) \
+		|| echo "npm could not install ComponentizeJS" > $(CURDIR)/$(PLUGINS_DIR)/js.skipped
+	@touch $@
+
+$(PLUGIN_TOOLS)/python.checked: templates/python/requirements.txt
+	@mkdir -p $(PLUGIN_TOOLS); rm -f $(PLUGINS_DIR)/python.skipped
+	@{ python3 -m venv $(PLUGIN_TOOLS)/python-venv && $(PLUGIN_TOOLS)/python-venv/bin/pip install --quiet --disable-pip-version-check \
+		-r templates/python/requirements.txt; } || echo "python3 -m venv + pip could not install componentize-py" > $(PLUGINS_DIR)/python.skipped
+	@touch $@
+
 # Benchmarks (bench/): the component against the same crate built natively, the TypeScript reference,
 # NumPy and Wasmtime, in one run. Python is optional: without python3 (or pip) those columns say n/a.
 BENCH_NATIVE := build/bench/native-target/release/risk-engine-bench
@@ -177,6 +234,14 @@ bench-distributed: build
 .PHONY: bench-service
 bench-service: build
 	node bench/service.mjs $(if $(DURATION),--duration $(DURATION))
+
+# The template plugins (make plugins) beside the engine: size, imports, cold and warm start, Monte Carlo
+# speed (bench/plugins.mjs, docs/plugins.md). Node 22+ runs it (the Python plugin needs extended-const):
+# under Node 24 from npm when the Node on PATH is older.
+.PHONY: bench-plugins
+bench-plugins: build plugins
+	@if node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 22 ? 0 : 1)'; then node bench/plugins.mjs; \
+	else npx -y -p node@24 -c 'node bench/plugins.mjs'; fi
 
 # rustup's stable cargo (first on PATH) builds natively offline: the engine's only dependency is wasm32-only.
 # On x86-64 a second build limited to 128-bit SIMD (SSE4.2, the width of wasm SIMD128) separates what the

@@ -11,6 +11,7 @@ import { redisFlagOptions } from './redis-flags.js';
 import { auditCommand } from './audit-command.js';
 import { batchCommand, DEFAULT_BATCH_OUT } from './batch-command.js';
 import { compareCommand } from './compare-command.js';
+import { newCommand, PLUGIN_LANGUAGES } from './new-command.js';
 import { parseInteger, parseNumber, parseNumberList, parseOutputFile, parseSeed } from './option-parsers.js';
 import { PNL_FORMATS } from './pnl-output.js';
 import { swapCommand } from './swap-command.js';
@@ -123,6 +124,14 @@ function buildProgram(): Command {
     .option('--audit-key <file>', 'the key that wrote the log (default: $XDG_CONFIG_HOME/wasm-risk/audit-log.key)')
     .option('--json', 'print one JSON object instead of the events')
     .action(verifyLogCommand);
+
+  program
+    .command('new')
+    .description('write a risk-plugin project (Rust, Python or JavaScript) that builds a component of the installed contract')
+    .argument('<dir>', 'folder to create (new or empty)')
+    .addOption(new Option('--lang <lang>', 'language of the plugin').choices(PLUGIN_LANGUAGES).makeOptionMandatory())
+    .option('--name <name>', 'package name of the plugin (default: the folder name)')
+    .action(newCommand);
 
   const worker = program
     .command('worker')

@@ -70,7 +70,7 @@ beforeAll(() => {
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 describe('the packed tarball', () => {
-  it('holds exactly the allow-list: the built host and reference model, the engine and its glue, policies, the WIT, an example, the licence', () => {
+  it('holds exactly the allow-list: the built host and reference model, the engine and its glue, policies, the WIT, the plugin templates, an example, the licence', () => {
     const optional = ['CHANGELOG.md'].filter((file) => readdirSync(PROJECT_ROOT).includes(file));
     const expected = [
       ...filesUnder(join(PROJECT_ROOT, 'dist', 'host')).filter((file) => !file.endsWith('.map')),
@@ -80,6 +80,8 @@ describe('the packed tarball', () => {
       ...filesUnder(SHIPPED_GLUE_DIR),
       ...filesUnder(join(PROJECT_ROOT, 'policies')),
       ...filesUnder(join(PROJECT_ROOT, 'wit')),
+      // What `wasm-risk new` writes plugin projects from.
+      ...filesUnder(join(PROJECT_ROOT, 'templates')),
       'examples/portfolio.json',
       'LICENSE',
       'README.md',
@@ -88,7 +90,7 @@ describe('the packed tarball', () => {
     ];
     expect(packedFiles).toEqual(expected.sort());
     expect(packedFiles).toContain('wit/golden-vectors.json');
-    expect(packedFiles.filter((file) => /^(test|bench|components|tools|reference|host)\/|^dist\/tools\/|fixtures|Makefile/.test(file))).toEqual([]);
+    expect(packedFiles.filter((file) => /^(test|bench|components|tools|reference|host)\/|^dist\/tools\/|fixtures|^Makefile/.test(file))).toEqual([]);
   });
 });
 
@@ -123,6 +125,16 @@ describe('installed into an empty project, without jco', () => {
     const result = wasmRisk('compare', SHIPPED_COMPONENT, SHIPPED_COMPONENT, 'portfolio.json', '--paths', '2000', '--json');
     expect(result.status).toBe(0);
     expect((JSON.parse(result.stdout) as { verdict: string }).verdict).toBe('identical');
+  });
+
+  it('`wasm-risk new` writes a plugin project from the shipped templates, with the shipped WIT', () => {
+    const result = wasmRisk('new', 'my-plugin', '--lang', 'python');
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+    expect(readFileSync(join(elsewhere, 'my-plugin', 'wit', 'risk.wit'), 'utf8')).toBe(readFileSync(join(installed, 'wit', 'risk.wit'), 'utf8'));
+    expect(readFileSync(join(elsewhere, 'my-plugin', 'src', 'app.py'), 'utf8')).toContain('NAME = "my-plugin"');
+    // Installed from the registry, the project tests with the same version from the registry.
+    expect(JSON.parse(readFileSync(join(elsewhere, 'my-plugin', 'package.json'), 'utf8')).devDependencies['wasm-risk']).toBe(`^${(JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string }).version}`);
   });
 
   it('says in one line how to load any other component', () => {

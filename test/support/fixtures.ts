@@ -35,3 +35,18 @@ export function pythonFixture(name: string): { path: string; unavailable: string
   const reasonFile = join(FIXTURES_DIR, 'python-plugins-unavailable.txt');
   return { path, unavailable: existsSync(path) ? undefined : existsSync(reasonFile) ? readFileSync(reasonFile, 'utf8').trim() : undefined };
 }
+
+/** Where `make plugins` builds one plugin per language from templates/ with `wasm-risk new`. */
+export const PLUGINS_DIR = join(PROJECT_ROOT, 'build', 'plugins');
+
+/** The generated project of `lang` under PLUGINS_DIR, its component, and why it was skipped, if it was. */
+export function templatePlugin(lang: string): { project: string; component: string; skipped: string | undefined } {
+  const project = join(PLUGINS_DIR, lang);
+  let skipped: string | undefined;
+  try {
+    skipped = readFileSync(join(PLUGINS_DIR, `${lang}.skipped`), 'utf8').trim();
+  } catch {
+    skipped = undefined;
+  }
+  return { project, component: join(project, 'build', 'plugin.wasm'), skipped };
+}
