@@ -19,8 +19,14 @@ import { allowedMiss, goldenRequest, loadGoldenVectors, type GoldenVector } from
 import { admissionOptionsFrom, type AdmissionFlags } from './admission-flags.js';
 import { formatConformance } from './conformance-format.js';
 
-export const CONFORMANCE_METHODS = ['monte-carlo', 'historical', 'parametric', 'simulate-pnl', 'sorted-losses'] as const;
+/** The methods checked, named as the contract's functions: a portfolio with factor loadings goes to the
+ *  `-factors` functions (contract 1.2), which a plugin may leave unsupported on their own. */
+const CORRELATION_METHODS = ['monte-carlo', 'historical', 'parametric', 'simulate-pnl', 'sorted-losses'] as const;
+export const CONFORMANCE_METHODS = [...CORRELATION_METHODS, ...CORRELATION_METHODS.map((method) => `${method}-factors` as const)] as const;
 export type ConformanceMethod = (typeof CONFORMANCE_METHODS)[number];
+type MethodFamily = 'correlation' | 'factors';
+/** The contract version that added the factor functions. */
+const FACTORS_SINCE = '1.2.0';
 
 /** The largest miss of one method, measured against what the vector allows. */
 export interface Deviation {
@@ -101,7 +107,7 @@ export async function conformanceCommand(componentPath: string, options: Conform
   if (report.verdict === 'fail') {
     const failing = report.methods.filter((m) => m.status === 'fail').map((m) => m.method);
     throw new GoldenVectorsFailedError(
-      failing.length > 0 ? `${image.path} fails the golden vectors of ${failing.join(', ')}` : `${image.path} supports none of ${CONFORMANCE_METHODS.join(', ')}`,
+      failing.length > 0 ? `${image.path} fails the golden vectors of ${failing.join(', ')}` : `${image.path} supports none of ${CORRELATION_METHODS.join(', ')}`,
     );
   }
 }
@@ -112,6 +118,30 @@ function policyName({ policy }: AdmissionFlags): string {
 
 async function checkMethods(engine: RiskEngine, contractVersion: string): Promise<MethodConformance[]> {
   const { vectors } = await loadGoldenVectors();
+  const isFactorBook = (vector: GoldenVector) => typeof vector.portfolio === 'object' && vector.portfolio !== null && 'factorLoadings' in vector.portfolio;
+  const inOrder = (rows: MethodConformance[]) => rows.sort((a, b) => CONFORMANCE_METHODS.indexOf(a.method) - CONFORMANCE_METHODS.indexOf(b.method));
+  const correlation = await checkFamily(engine, contractVersion, 'correlation', vectors.filter((vector) => !isFactorBook(vector)));
+  const factorVectors = vectors.filter(isFactorBook);
+  if (semver.lt(contractVersion, FACTORS_SINCE)) {
+    const methods = [...new Set(factorVectors.map((vector) => vector.method))].flatMap((method) => (method === 'monte-carlo' ? ['monte-carlo', 'simulate-pnl', 'sorted-losses'] : [method]));
+    return inOrder([
+      ...correlation,
+      ...methods.map((method): MethodConformance => ({
+        method: `${method}-factors` as ConformanceMethod,
+        status: 'not-supported',
+        checks: 0,
+        worst: null,
+        notes: [`contract ${contractVersion} has no factor functions (added in ${FACTORS_SINCE})`],
+      })),
+    ]);
+  }
+  return inOrder([...correlation, ...(await checkFamily(engine, contractVersion, 'factors', factorVectors))]);
+}
+
+/** The rows of one family of functions (correlation or factor portfolios), from that family's vectors; a
+ *  method without vectors in the family has no row. */
+async function checkFamily(engine: RiskEngine, contractVersion: string, family: MethodFamily, vectors: GoldenVector[]): Promise<MethodConformance[]> {
+  const name = (method: (typeof CORRELATION_METHODS)[number]) => (family === 'factors' ? `${method}-factors` : method) as ConformanceMethod;
   const byMethod = (method: GoldenVector['method']) => vectors.filter((vector) => vector.method === method);
   const monteCarlo = byMethod('monte-carlo');
   // Whole (one call into the component), then split: whatever the number of workers, the two differ.
@@ -134,15 +164,21 @@ async function checkMethods(engine: RiskEngine, contractVersion: string): Promis
       return outcome(async () => summarizePnl(await engine.simulatePnl(portfolio, options), valid.confidence));
     }),
   );
-  return [
-    splitInvariance(judge('monte-carlo', monteCarlo, hostRuns), monteCarlo, hostRuns, splitRuns),
-    judge('historical', byMethod('historical'), await Promise.all(byMethod('historical').map((vector) => outcome(() => engine.run(goldenRequest(vector)))))),
-    judge('parametric', byMethod('parametric'), await Promise.all(byMethod('parametric').map((vector) => outcome(() => engine.run(goldenRequest(vector)))))),
-    judge('simulate-pnl', monteCarlo, simulated),
-    semver.lt(contractVersion, '1.1.0')
-      ? { method: 'sorted-losses', status: 'not-supported', checks: 0, worst: null, notes: [`contract ${contractVersion} has no sorted-losses (added in 1.1.0): the host sorts simulate-pnl`] }
-      : agreement(monteCarlo, hostRuns, simulated),
-  ];
+  const closedForm = async (method: 'historical' | 'parametric') =>
+    judge(name(method), byMethod(method), await Promise.all(byMethod(method).map((vector) => outcome(() => engine.run(goldenRequest(vector))))));
+  const rows: MethodConformance[] = [];
+  if (monteCarlo.length > 0) rows.push(splitInvariance(judge(name('monte-carlo'), monteCarlo, hostRuns), monteCarlo, hostRuns, splitRuns));
+  if (byMethod('historical').length > 0) rows.push(await closedForm('historical'));
+  if (byMethod('parametric').length > 0) rows.push(await closedForm('parametric'));
+  if (monteCarlo.length > 0) {
+    rows.push(judge(name('simulate-pnl'), monteCarlo, simulated));
+    rows.push(
+      family === 'correlation' && semver.lt(contractVersion, '1.1.0')
+        ? { method: 'sorted-losses', status: 'not-supported', checks: 0, worst: null, notes: [`contract ${contractVersion} has no sorted-losses (added in 1.1.0): the host sorts simulate-pnl`] }
+        : agreement(name('sorted-losses'), monteCarlo, hostRuns, simulated),
+    );
+  }
+  return rows;
 }
 
 async function outcome(run: () => Promise<Answer>): Promise<Outcome> {
@@ -221,7 +257,7 @@ function excess({ ofAllowed }: Deviation): number {
 }
 
 /** sorted-losses (the host's Monte Carlo) and simulate-pnl sorted by the host must give the same numbers, bit for bit. */
-function agreement(vectors: GoldenVector[], fromSorted: Outcome[], fromPnl: Outcome[]): MethodConformance {
+function agreement(method: ConformanceMethod, vectors: GoldenVector[], fromSorted: Outcome[], fromPnl: Outcome[]): MethodConformance {
   const notes: string[] = [];
   let compared = 0;
   let unsupported = 0;
@@ -240,7 +276,7 @@ function agreement(vectors: GoldenVector[], fromSorted: Outcome[], fromPnl: Outc
     const same = a.meanPnl === b.meanPnl && a.stdPnl === b.stdPnl && a.levels.every((level, j) => level.var === b.levels[j]?.var && level.es === b.levels[j]?.es);
     if (!same) notes.push(`${vector.name}: sorted-losses gives VaR ${a.levels[0]?.var}, sorted simulate-pnl ${b.levels[0]?.var}`);
   }
-  if (unsupported === vectors.length) return { method: 'sorted-losses', status: 'not-supported', checks: vectors.length, worst: null, notes };
+  if (unsupported === vectors.length) return { method, status: 'not-supported', checks: vectors.length, worst: null, notes };
   if (compared === 0 && notes.length === 0) notes.push('nothing to compare: Monte Carlo or simulate-pnl failed (see above)');
-  return { method: 'sorted-losses', status: notes.length > 0 ? 'fail' : 'pass', checks: compared, worst: null, notes };
+  return { method, status: notes.length > 0 ? 'fail' : 'pass', checks: compared, worst: null, notes };
 }

@@ -16,13 +16,32 @@ function conformance(component: string, ...flags: string[]): { status: number | 
 
 const statuses = (report: ConformanceReport) => Object.fromEntries(report.methods.map((m) => [m.method, m.status]));
 
+/** A component built against a contract before 1.2 has none of the factor-portfolio functions. */
+const NO_FACTOR_FUNCTIONS = {
+  'monte-carlo-factors': 'not-supported',
+  'parametric-factors': 'not-supported',
+  'simulate-pnl-factors': 'not-supported',
+  'sorted-losses-factors': 'not-supported',
+};
+
 describe('wasm-risk conformance', () => {
   it("passes the project's engine on every method, within a small part of each tolerance", () => {
     const { status, report } = conformance(ENGINE);
     expect(status).toBe(0);
     expect(report.verdict).toBe('pass');
-    expect(report.contract).toEqual({ compatible: true, contractVersion: '1.1.0', differences: [] });
-    expect(statuses(report)).toEqual({ 'monte-carlo': 'pass', historical: 'pass', parametric: 'pass', 'simulate-pnl': 'pass', 'sorted-losses': 'pass' });
+    expect(report.contract).toEqual({ compatible: true, contractVersion: '1.2.0', differences: [] });
+    expect(statuses(report)).toEqual({
+      'monte-carlo': 'pass',
+      historical: 'pass',
+      parametric: 'pass',
+      'simulate-pnl': 'pass',
+      'sorted-losses': 'pass',
+      // The factor-portfolio functions of contract 1.2, checked on the factor books' vectors.
+      'monte-carlo-factors': 'pass',
+      'parametric-factors': 'pass',
+      'simulate-pnl-factors': 'pass',
+      'sorted-losses-factors': 'pass',
+    });
     for (const method of report.methods.filter((m) => m.worst)) expect(method.worst!.ofAllowed).toBeLessThan(1);
   });
 
@@ -30,7 +49,7 @@ describe('wasm-risk conformance', () => {
     const { status, report, stderr } = conformance(fixture('wrong-model'));
     expect(status).toBe(1);
     expect(report.verdict).toBe('fail');
-    expect(statuses(report)).toEqual({ 'monte-carlo': 'fail', historical: 'fail', parametric: 'fail', 'simulate-pnl': 'fail', 'sorted-losses': 'not-supported' });
+    expect(statuses(report)).toEqual({ 'monte-carlo': 'fail', historical: 'fail', parametric: 'fail', 'simulate-pnl': 'fail', 'sorted-losses': 'not-supported', ...NO_FACTOR_FUNCTIONS });
     const parametric = report.methods.find((m) => m.method === 'parametric')!;
     expect(parametric.worst).toMatchObject({ vector: 'parametric correlated book', measure: 'VaR' });
     expect(parametric.worst!.relative).toBeGreaterThan(1);
@@ -47,8 +66,10 @@ describe('wasm-risk conformance', () => {
       parametric: 'pass',
       'simulate-pnl': 'not-supported',
       'sorted-losses': 'not-supported',
+      ...NO_FACTOR_FUNCTIONS,
     });
     expect(report.methods.find((m) => m.method === 'historical')!.notes).toEqual(['historical is not supported by this plugin']);
+    expect(report.methods.find((m) => m.method === 'parametric-factors')!.notes).toEqual(['contract 1.0.0 has no factor functions (added in 1.2.0)']);
   });
 
   it('fails a Monte Carlo whose numbers change when the run is split: within tolerance whole, but paths repeat per chunk', () => {

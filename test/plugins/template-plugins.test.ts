@@ -12,6 +12,8 @@ import { PROJECT_ROOT } from '../../host/files/package-paths.js';
 import { EXAMPLE_PORTFOLIO, templatePlugin } from '../support/fixtures.js';
 
 const MAIN = join(PROJECT_ROOT, 'dist', 'host', 'cli', 'main.js');
+/** The contract the templates are generated against: the package's own WIT. */
+const CONTRACT_VERSION = /^package wasm-risk:risk@(\S+);/m.exec(readFileSync(join(PROJECT_ROOT, 'wit', 'risk.wit'), 'utf8'))![1];
 const scratch = mkdtempSync(join(tmpdir(), 'wasm-risk-plugins-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
@@ -110,7 +112,7 @@ describe.each(['rust', 'js', 'python'])('the %s template plugin', (lang) => {
       const denied = cli(node!, ['audit', component]);
       expect(denied.status).toBe(1);
     } else {
-      expect(names).toEqual(['wasm-risk:risk/types@1.1.0']);
+      expect(names).toEqual([`wasm-risk:risk/types@${CONTRACT_VERSION}`]);
     }
   });
 

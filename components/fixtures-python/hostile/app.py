@@ -65,6 +65,21 @@ class Engine(exports.Engine):
             raise Err(types.RiskError_InvalidInput("no probe for that horizon"))
         raise Err(types.RiskError_InvalidInput("observed " + json.dumps(observe(probe))))
 
+    def monte_carlo_factors(self, portfolio, run, levels):
+        raise Err(types.RiskError_InvalidInput("monte-carlo-factors is not supported"))
+
+    def simulate_pnl_factors(self, portfolio, run):
+        raise Err(types.RiskError_InvalidInput("simulate-pnl-factors is not supported"))
+
+    def sorted_losses_factors(self, portfolio, run):
+        raise Err(types.RiskError_InvalidInput("sorted-losses-factors is not supported"))
+
+    def historical_factors(self, portfolio, returns, horizon_days, levels):
+        raise Err(types.RiskError_InvalidInput("historical-factors is not supported"))
+
+    def parametric_factors(self, portfolio, horizon_days, levels):
+        raise Err(types.RiskError_InvalidInput("parametric-factors is not supported"))
+
     def parametric(self, portfolio, horizon_days, levels):
         n = len(portfolio.assets)
         exposure = [0.0] * n

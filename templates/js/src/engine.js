@@ -4,6 +4,7 @@ import { simulatePnl } from './monte-carlo.js';
 import { parametricReport } from './parametric.js';
 import { revaluation } from './revaluation.js';
 import { reportFromSortedLosses, sortedLosses } from './statistics.js';
+import { notSupported } from './errors.js';
 import { validateConfidence, validateHorizon, validatePortfolio, validateReturns, validateSimulation } from './validation.js';
 
 const NAME = '__PLUGIN_NAME__';
@@ -49,5 +50,27 @@ export const engine = {
     validateHorizon(horizonDays);
     validateConfidence(confidenceLevels);
     return parametricReport(portfolio, horizonDays, confidenceLevels);
+  },
+
+  // Factor-model portfolios (contract 1.2): this plugin models correlation matrices only. Answering
+  // `invalid-input` "not supported" tells the host (and `wasm-risk conformance`) so.
+  monteCarloFactors() {
+    throw notSupported('monte-carlo-factors');
+  },
+
+  simulatePnlFactors() {
+    throw notSupported('simulate-pnl-factors');
+  },
+
+  sortedLossesFactors() {
+    throw notSupported('sorted-losses-factors');
+  },
+
+  historicalFactors() {
+    throw notSupported('historical-factors');
+  },
+
+  parametricFactors() {
+    throw notSupported('parametric-factors');
   },
 };

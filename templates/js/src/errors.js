@@ -12,3 +12,7 @@ export function notPositiveSemidefinite(problem) {
 export function tooLarge(field, problem) {
   return { tag: 'too-large', val: `${field}: ${problem}` };
 }
+
+export function notSupported(functionName) {
+  return { tag: 'invalid-input', val: `${functionName} is not supported by this plugin` };
+}

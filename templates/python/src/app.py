@@ -4,7 +4,7 @@ argument is validated, then handed to the model; failures are raised as the cont
 from typing import List
 
 from wit_world import exports
-from wit_world.imports.types import EngineInfo, Portfolio, RiskReport, Simulation
+from wit_world.imports.types import EngineInfo, FactorPortfolio, Portfolio, RiskReport, Simulation
 
 import loss_statistics
 import monte_carlo
@@ -52,3 +52,21 @@ class Engine(exports.Engine):
         validation.horizon(horizon_days, "horizonDays")
         validation.confidence(confidence_levels)
         return parametric.report(portfolio, horizon_days, confidence_levels)
+
+    # Factor-model portfolios (contract 1.2): this plugin models correlation matrices only. The host sends a
+    # portfolio with `factorLoadings` here; answering `invalid-input` "not supported" tells it (and
+    # `wasm-risk conformance`) so.
+    def monte_carlo_factors(self, portfolio: FactorPortfolio, run: Simulation, confidence_levels: List[float]) -> RiskReport:
+        raise validation.not_supported("monte-carlo-factors")
+
+    def simulate_pnl_factors(self, portfolio: FactorPortfolio, run: Simulation) -> List[float]:
+        raise validation.not_supported("simulate-pnl-factors")
+
+    def sorted_losses_factors(self, portfolio: FactorPortfolio, run: Simulation) -> List[float]:
+        raise validation.not_supported("sorted-losses-factors")
+
+    def historical_factors(self, portfolio: FactorPortfolio, returns: List[List[float]], horizon_days: float, confidence_levels: List[float]) -> RiskReport:
+        raise validation.not_supported("historical-factors")
+
+    def parametric_factors(self, portfolio: FactorPortfolio, horizon_days: float, confidence_levels: List[float]) -> RiskReport:
+        raise validation.not_supported("parametric-factors")

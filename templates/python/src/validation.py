@@ -19,6 +19,10 @@ def invalid(field: str, problem: str) -> Err:
     return Err(RiskError_InvalidInput(f"{field}: {problem}"))
 
 
+def not_supported(function: str) -> Err:
+    return Err(RiskError_InvalidInput(f"{function} is not supported by this plugin"))
+
+
 def too_large(field: str, problem: str) -> Err:
     return Err(RiskError_TooLarge(f"{field}: {problem}"))
 

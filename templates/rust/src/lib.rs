@@ -12,7 +12,7 @@ mod statistics;
 mod validation;
 
 use exports::wasm_risk::risk::engine::Guest;
-use wasm_risk::risk::types::{EngineInfo, Portfolio, RiskError, RiskReport, Simulation};
+use wasm_risk::risk::types::{EngineInfo, FactorPortfolio, Portfolio, RiskError, RiskReport, Simulation};
 
 struct Plugin;
 
@@ -58,6 +58,32 @@ impl Guest for Plugin {
         validation::confidence(&confidence_levels)?;
         parametric::report(&portfolio, horizon_days, &confidence_levels)
     }
+
+    // Factor-model portfolios (contract 1.2): this plugin models correlation matrices only. Answering
+    // `invalid-input` "not supported" tells the host (and `wasm-risk conformance`) so.
+    fn monte_carlo_factors(_portfolio: FactorPortfolio, _run: Simulation, _confidence_levels: Vec<f64>) -> Result<RiskReport, RiskError> {
+        Err(not_supported("monte-carlo-factors"))
+    }
+
+    fn simulate_pnl_factors(_portfolio: FactorPortfolio, _run: Simulation) -> Result<Vec<f64>, RiskError> {
+        Err(not_supported("simulate-pnl-factors"))
+    }
+
+    fn sorted_losses_factors(_portfolio: FactorPortfolio, _run: Simulation) -> Result<Vec<f64>, RiskError> {
+        Err(not_supported("sorted-losses-factors"))
+    }
+
+    fn historical_factors(_portfolio: FactorPortfolio, _returns: Vec<Vec<f64>>, _horizon_days: f64, _confidence_levels: Vec<f64>) -> Result<RiskReport, RiskError> {
+        Err(not_supported("historical-factors"))
+    }
+
+    fn parametric_factors(_portfolio: FactorPortfolio, _horizon_days: f64, _confidence_levels: Vec<f64>) -> Result<RiskReport, RiskError> {
+        Err(not_supported("parametric-factors"))
+    }
+}
+
+fn not_supported(function: &str) -> RiskError {
+    RiskError::InvalidInput(format!("{function} is not supported by this plugin"))
 }
 
 export!(Plugin);
