@@ -13,6 +13,8 @@ from importlib.metadata import version
 import wasmtime
 from wasmtime.component import Component, Linker, Record
 
+from peak_rss import peak_rss_kb
+
 CONFIDENCE = [0.95, 0.99]
 
 
@@ -68,6 +70,7 @@ def main():
         "compileSeconds": compile_seconds,
         "report": {"levels": levels, "meanPnl": getattr(report, "mean-pnl"), "stdPnl": getattr(report, "std-pnl")},
         "wasmtime": version("wasmtime"),
+        "peakRssKb": peak_rss_kb(),
     }))
 
 

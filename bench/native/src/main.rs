@@ -3,7 +3,8 @@
 //! (the host's chunking), then summarised exactly as the component summarises one call.
 //!
 //! Usage: risk-engine-bench <workload.txt> <paths> <threads> <repetitions> <seed>
-//! Prints one JSON object: the wall time of each repetition and the report of the last one.
+//! Prints one JSON object: the wall time of each repetition, the report of the last one and the process's
+//! peak resident memory.
 
 use risk_engine::engine;
 use risk_engine::model::{Asset, Instrument, OptionKind, Portfolio, Position, RiskReport, Simulation};
@@ -38,13 +39,23 @@ fn main() {
         .map(|l| format!("{{\"confidence\":{:?},\"var\":{:?},\"es\":{:?},\"stdError\":{:?}}}", l.confidence, l.var, l.es, l.std_error))
         .collect();
     let seconds: Vec<String> = seconds.iter().map(|s| format!("{s:?}")).collect();
+    let peak_rss_kb = peak_rss_kb().map_or_else(|| "null".to_string(), |kb| kb.to_string());
     println!(
-        "{{\"seconds\":[{}],\"report\":{{\"levels\":[{}],\"meanPnl\":{:?},\"stdPnl\":{:?}}}}}",
+        "{{\"seconds\":[{}],\"report\":{{\"levels\":[{}],\"meanPnl\":{:?},\"stdPnl\":{:?}}},\"peakRssKb\":{}}}",
         seconds.join(","),
         levels.join(","),
         report.mean_pnl,
-        report.std_pnl
+        report.std_pnl,
+        peak_rss_kb
     );
+}
+
+/// The whole process's peak resident memory in kB (Linux's VmHWM, what getrusage(2) reports as
+/// ru_maxrss), for the bench's memory columns; None where /proc is not Linux's.
+fn peak_rss_kb() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|line| line.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
 }
 
 /// Paths split into `threads` contiguous chunks, each simulated on its own thread, merged in path order.

@@ -1,0 +1,10 @@
+// One benchmark contender run as a child process that prints one JSON object on stdout: the bench's
+// only way to run native, Python and other-Node contenders, so each is timed and measured in a process
+// of its own. A failure names the command and carries the child's stderr.
+import { spawnSync } from 'node:child_process';
+
+export function childJson(command, args, { timeoutMs = 900_000 } = {}) {
+  const result = spawnSync(command, args, { encoding: 'utf8', maxBuffer: 1 << 24, timeout: timeoutMs });
+  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed: ${result.stderr || result.error || `signal ${result.signal}`}`);
+  return JSON.parse(result.stdout);
+}
