@@ -1,11 +1,11 @@
 // The component through RiskEngine.monteCarlo on one workload, in a fresh process of whichever Node binary
-// runs this script: bench/run.mjs spawns it with Node 20, 22 and 24 (and with V8 flags, for the Node
-// versions section of docs/performance.md), so every Node column is measured the same way and each
-// process's peak resident memory belongs to one contender on one workload.
+// runs this script: bench/run.mjs spawns it with Node 20, 22 and 24, bench/node-flags.mjs with V8 flags on
+// the command line, so every Node column is measured the same way and each process's peak resident memory
+// belongs to one contender on one workload.
 //
 // Usage: node [v8 flags] bench/component-node.mjs <workload.json> <paths> <in-thread|workers:N> <seed> <repeatBelowSeconds>
-// Prints one JSON object: the seconds of each timed run (one, or three when the first took less than
-// repeatBelowSeconds), the last run's report, the Node and V8 versions, the flags, and the process's peak RSS.
+// Prints one JSON object: the wall and CPU seconds of each timed run (one, or three when the first took less
+// than repeatBelowSeconds), the last run's report, the Node and V8 versions, the flags, and the process's peak RSS.
 import { readFileSync } from 'node:fs';
 import { RiskEngine } from '../dist/host/risk-engine.js';
 
@@ -32,14 +32,21 @@ const engine = await RiskEngine.load(undefined, engineOptions);
 try {
   await engine.monteCarlo(spec, { paths: Math.min(paths, WARM_UP_PATHS), seed: 1n });
   const seconds = [];
+  const cpuSeconds = [];
   let report;
   do {
     const started = performance.now();
+    const cpuBefore = process.cpuUsage();
     report = await engine.monteCarlo(spec, { paths, seed, confidence: CONFIDENCE });
+    const cpu = process.cpuUsage(cpuBefore);
     seconds.push((performance.now() - started) / 1000);
+    cpuSeconds.push((cpu.user + cpu.system) / 1e6);
   } while (seconds.length < 3 && seconds[0] < repeatBelowSeconds);
   console.log(JSON.stringify({
     seconds,
+    // CPU time of the whole process (every thread) during each run: on a machine shared with other work
+    // it moves less than wall time, which also counts the time the run waited for a core.
+    cpuSeconds,
     report: { levels: report.levels.map(({ confidence, var: v, es, stdError }) => ({ confidence, var: v, es, stdError })), meanPnl: report.meanPnl, stdPnl: report.stdPnl },
     node: process.version,
     v8: process.versions.v8,
