@@ -208,14 +208,23 @@ $(PLUGIN_TOOLS)/python.checked: templates/python/requirements.txt
 		-r templates/python/requirements.txt; } || echo "python3 -m venv + pip could not install componentize-py" > $(PLUGINS_DIR)/python.skipped
 	@touch $@
 
-# Benchmarks (bench/): the component against the same crate built natively, the TypeScript reference,
-# NumPy and Wasmtime, in one run. Python is optional: without python3 (or pip) those columns say n/a.
+# Benchmarks (bench/): the component under Node 20, 22 and 24 (the npm registry's `node` package, fetched by
+# npx) against the same crate built natively, the TypeScript reference, NumPy, Numba and Wasmtime, with each
+# one's peak memory, in one run. Python is optional: without python3 (or pip) those columns say n/a.
+# bench-quick: one row of every comparison (under a minute), for checking a change. Both write
+# bench/results.json and the table in docs/performance.md. bench-node-flags: Node 24 with V8 flags.
 BENCH_NATIVE := build/bench/native-target/release/risk-engine-bench
 BENCH_VENV := build/bench/venv
-.PHONY: bench bench-native bench-python
+.PHONY: bench bench-quick bench-node-flags bench-native bench-python
 
 bench: build bench-native bench-python
 	node bench/run.mjs
+
+bench-quick: build bench-native bench-python
+	node bench/run.mjs --quick
+
+bench-node-flags: build
+	node bench/node-flags.mjs
 
 # One Monte Carlo run across two `wasm-risk worker`s through a local Redis (free loopback port, nothing
 # saved), all three stopped at the end, also on a failure (tools/demo-distributed.ts, docs/distributed.md).
@@ -259,7 +268,7 @@ $(BENCH_VENV)/.installed: bench/requirements.txt
 		&& $(BENCH_VENV)/bin/pip install --quiet --disable-pip-version-check -r bench/requirements.txt; then \
 		touch $@; \
 	else \
-		echo "python3/pip unavailable: the bench skips NumPy and Wasmtime"; \
+		echo "python3/pip unavailable: the bench skips NumPy, Numba and Wasmtime"; \
 	fi
 
 # The host's view of the contract (types, names, declarations, limits), generated from wit/ with jco's own

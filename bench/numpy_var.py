@@ -5,7 +5,8 @@ Same model, portfolio, horizon and statistics as the engine, but NumPy's own ran
 numbers agree statistically, not path by path. Paths are simulated in blocks of a few million normals so
 that memory stays bounded; each block is still one vectorised call per step.
 
-Usage: python numpy_var.py <portfolio.json> <paths> <repetitions> <seed>; prints one JSON object.
+Usage: python numpy_var.py <portfolio.json> <paths> <repetitions> <seed>; prints one JSON object (with the
+process's peak resident memory).
 """
 import json
 import sys
@@ -13,6 +14,8 @@ import time
 
 import numpy as np
 from scipy.special import ndtr
+
+from peak_rss import peak_rss_kb
 
 CONFIDENCE = (0.95, 0.99)
 TRADING_DAYS = 252.0
@@ -65,6 +68,12 @@ def monte_carlo(spec, paths, seed):
             later = black_scholes(opt_call, spots[:, opt_asset], opt_strike, aged, rate, opt_vol)
             value += (later - opt_today) @ opt_quantity
         pnl[first:first + m] = value
+    return summarize(pnl)
+
+
+def summarize(pnl):
+    """VaR and ES at CONFIDENCE, mean and standard deviation of one P&L sample (losses are positive)."""
+    paths = len(pnl)
     losses = np.sort(-pnl)
     levels = []
     for c in CONFIDENCE:
@@ -89,7 +98,7 @@ def main():
         blas = [{k: i.get(k) for k in ("internal_api", "num_threads", "architecture")} for i in threadpool_info()]
     except ImportError:
         pass
-    print(json.dumps({"seconds": seconds, "report": report, "numpy": np.__version__, "blas": blas}))
+    print(json.dumps({"seconds": seconds, "report": report, "numpy": np.__version__, "blas": blas, "peakRssKb": peak_rss_kb()}))
 
 
 if __name__ == "__main__":

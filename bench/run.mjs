@@ -1,9 +1,11 @@
-// `make bench`: the component through the host (one worker and all cores), the same crate compiled
-// natively, the TypeScript reference, NumPy's vectorised equivalent and the component under Wasmtime
-// (Python), on the same workloads and seeds in one run; plus cold start and per-call overhead.
-// Prints a table and writes bench/results.json. Ratios are only meaningful within one run.
+// `make bench` / `make bench-quick`: the component through the host (one worker and all cores) under
+// Node 20, 22 and 24, the same crate compiled natively, the TypeScript reference, NumPy's vectorised
+// equivalent, Numba, and the component under Wasmtime (Python), on the same workloads and seeds in one
+// run, with each contender's peak resident memory; plus cold start and per-call overhead.
+// Prints the tables, writes bench/results.json and the table block of docs/performance.md.
+// Ratios are only meaningful within one run.
 //
-// Usage: node bench/run.mjs [--quick]   (--quick: 100k paths only, for a smoke run)
+// Usage: node bench/run.mjs [--quick]   (--quick: one row, 10 assets linear 100k paths, every contender)
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
@@ -15,6 +17,10 @@ import { validatePortfolio } from '../dist/host/request/portfolio.js';
 import { DEFAULT_COMPONENT } from '../dist/host/files/package-paths.js';
 import { referenceMonteCarlo, referenceSimulatePnl } from '../dist/reference/reference-engine.js';
 import { RiskEngine } from '../dist/host/risk-engine.js';
+import { childJson } from './child-json.mjs';
+import { writeDocBlock } from './doc-block.mjs';
+import { majorOf, nodeRuntimes } from './node-runtimes.mjs';
+import { componentKey, report, targets } from './report.mjs';
 import { benchPortfolio, workloadText } from './workloads.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -22,48 +28,83 @@ const WORK = join(ROOT, 'build', 'bench');
 const NATIVE = join(WORK, 'native-target', 'release', 'risk-engine-bench');
 /** The same crate limited to 128-bit SIMD (x86-64 only): the vector width wasm SIMD128 has. */
 const NATIVE_SSE = join(WORK, 'native-sse-target', 'release', 'risk-engine-bench');
+const COMPONENT_CHILD = join(ROOT, 'bench', 'component-node.mjs');
 const PYTHON = process.env.BENCH_PYTHON ?? (existsSync(join(WORK, 'venv', 'bin', 'python')) ? join(WORK, 'venv', 'bin', 'python') : 'python3');
 const CORES = availableParallelism();
 const SEED = 42;
 const CONFIDENCE = [0.95, 0.99];
 const QUICK = process.argv.includes('--quick');
-const PATH_COUNTS = QUICK ? [100_000] : [100_000, 1_000_000];
+/** The Node line that runs this script: its component columns run every workload in full. */
+const PRIMARY_NODE = majorOf(process.version);
+const WORKLOADS = QUICK
+  ? [{ assets: 10, kind: 'linear', paths: 100_000 }]
+  : [100_000, 1_000_000].flatMap((paths) => ['linear', 'options'].flatMap((kind) => [10, 100, 500].map((assets) => ({ assets, kind, paths }))));
 /** A run shorter than this is repeated (best of three); longer ones run once. */
 const REPEAT_BELOW_S = 2;
 /** The TypeScript reference runs on the first paths of the workload, sized to take about this long. */
-const REFERENCE_BUDGET_S = 3;
+const REFERENCE_BUDGET_S = QUICK ? 0.5 : 3;
+/** Fresh processes per cold-start measurement, and rounds of tiny calls (the first is a warm-up). */
+const COLD_START_PROCESSES = QUICK ? 2 : 5;
+const OVERHEAD_ROUNDS = QUICK ? 4 : 10;
 /**
- * Wasmtime, NumPy and the 128-bit native build run 500-asset workloads on at most this many paths
- * (paths per second extrapolated, marked in the table), to keep `make bench` under ten minutes.
+ * Wasmtime, NumPy, Numba, the 128-bit native build and the component under the other Node lines run
+ * 500-asset workloads on at most this many paths (paths per second extrapolated, marked in the table),
+ * to keep `make bench` near ten minutes.
  */
 const SECONDARY_MAX_PATHS_500 = 100_000;
 
 mkdirSync(WORK, { recursive: true });
 const log = (message) => process.stderr.write(`${message}\n`);
 
-/** Best of one run, or of three when the first was short. `once` returns { seconds, report }. */
+/** The smallest of the numbers among `values`, or null when there is none (a contender without a CPU clock). */
+const least = (values) => {
+  const numbers = values.filter((v) => typeof v === 'number');
+  return numbers.length ? Math.min(...numbers) : null;
+};
+
+/**
+ * Best of one run, or of three when the first was short; `once` returns { seconds, cpuSeconds?, report,
+ * peakRssKb? }. Wall and CPU time are each their own best; the peak memory is the largest seen.
+ */
 async function best(once) {
   const first = await once();
   const runs = [first];
   if (first.seconds < REPEAT_BELOW_S) runs.push(await once(), await once());
   const fastest = runs.reduce((a, b) => (b.seconds < a.seconds ? b : a));
-  return { ...fastest, runs: runs.length };
+  const peaks = runs.map((r) => r.peakRssKb).filter((kb) => typeof kb === 'number');
+  return { ...fastest, runs: runs.length, cpuSeconds: least(runs.map((r) => r.cpuSeconds)), peakRssKb: peaks.length ? Math.max(...peaks) : null };
 }
 
-function childJson(command, args) {
-  const result = spawnSync(command, args, { encoding: 'utf8', maxBuffer: 1 << 24 });
-  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed: ${result.stderr || result.error}`);
-  return JSON.parse(result.stdout);
+/** A child that repeats its own runs (a Node or Numba process): its fastest run and its peak memory. */
+function bestOfChild(out) {
+  return { seconds: Math.min(...out.seconds), cpuSeconds: least(out.cpuSeconds ?? []), runs: out.seconds.length, report: out.report, peakRssKb: out.peakRssKb ?? null };
 }
+
+/** Python without writing __pycache__ into bench/ (numba_var.py imports numpy_var.py and peak_rss.py). */
+const python = (script, args) => childJson(PYTHON, ['-B', join(ROOT, 'bench', script), ...args]);
 
 function pythonHas(modules) {
   return spawnSync(PYTHON, ['-c', `import ${modules}`], { stdio: 'ignore' }).status === 0;
 }
 
+/** Two host reports: VaR, ES, mean and standard deviation bit-identical. */
 const sameNumbers = (a, b) =>
   a.meanPnl === b.meanPnl && a.stdPnl === b.stdPnl && a.levels.every((l, i) => l.var === b.levels[i].var && l.es === b.levels[i].es);
+/**
+ * The crate on its own (native, Wasmtime) against the host: VaR and ES bit-identical; the mean and the
+ * standard deviation to rounding, since the host sums the moments exactly (host/report/exact-sum.ts) and
+ * the crate in floating point.
+ */
+const MOMENTS_TOLERANCE = 1e-9;
+/** Relative difference of each level's VaR (NumPy and Numba against the component: statistical agreement). */
+const varDifferences = (other, component) => other.levels.map((l, i) => l.var / component.levels[i].var - 1);
+const sameRisk = (crate, host) =>
+  crate.levels.every((l, i) => l.var === host.levels[i].var && l.es === host.levels[i].es) &&
+  Math.abs(crate.meanPnl - host.meanPnl) <= MOMENTS_TOLERANCE * host.stdPnl &&
+  Math.abs(crate.stdPnl - host.stdPnl) <= MOMENTS_TOLERANCE * host.stdPnl;
 
-async function benchWorkload(assetCount, kind, paths, engines, python) {
+async function benchWorkload({ assets: assetCount, kind, paths }, context) {
+  const { runtimes, pythonModules, inThread } = context;
   const name = `${assetCount} assets, ${kind === 'options' ? 'option-heavy' : 'linear'}, ${paths / 1000}k paths`;
   log(`- ${name}`);
   const spec = benchPortfolio(assetCount, kind);
@@ -73,34 +114,55 @@ async function benchWorkload(assetCount, kind, paths, engines, python) {
   writeFileSync(jsonFile, JSON.stringify(spec));
   const row = { assets: assetCount, portfolio: kind, positions: spec.positions.length, paths, results: {} };
   const record = (key, measured, extra = {}) => {
-    row.results[key] = { seconds: measured.seconds, pathsPerSecond: (extra.paths ?? paths) / measured.seconds, runs: measured.runs, ...extra };
-    log(`    ${key.padEnd(18)} ${measured.seconds.toFixed(3)} s${extra.paths ? ` (${extra.paths} paths)` : ''}`);
+    row.results[key] = {
+      seconds: measured.seconds,
+      pathsPerSecond: (extra.paths ?? paths) / measured.seconds,
+      cpuSeconds: measured.cpuSeconds ?? null,
+      runs: measured.runs,
+      peakRssKb: measured.peakRssKb ?? null,
+      ...extra,
+    };
+    const memory = measured.peakRssKb ? `, peak RSS ${(measured.peakRssKb / 1024).toFixed(0)} MiB` : '';
+    const cpu = measured.cpuSeconds ? ` (CPU ${measured.cpuSeconds.toFixed(3)} s)` : '';
+    log(`    ${key.padEnd(26)} ${measured.seconds.toFixed(3)} s${cpu}${extra.paths ? ` (${extra.paths} paths)` : ''}${memory}`);
     return measured;
   };
 
-  // Wasmtime, NumPy and native-SSE on a prefix of the paths for the largest workloads.
+  // Secondary contenders run a prefix of the paths on the largest workloads.
   const secondaryPaths = assetCount >= 500 ? Math.min(paths, SECONDARY_MAX_PATHS_500) : paths;
   const secondaryExtra = secondaryPaths < paths ? { paths: secondaryPaths } : {};
 
   const native = (binary, threads, count = paths) => async () => {
     const out = childJson(binary, [textFile, String(count), String(threads), '1', String(SEED)]);
-    return { seconds: out.seconds[0], report: out.report };
+    return { seconds: out.seconds[0], cpuSeconds: out.cpuSeconds?.[0], report: out.report, peakRssKb: out.peakRssKb };
   };
   const native1 = record('native-1-thread', await best(native(NATIVE, 1)));
   record(`native-${CORES}-threads`, await best(native(NATIVE, CORES)));
   const nativeSse = existsSync(NATIVE_SSE) ? record('native-sse-1-thread', await best(native(NATIVE_SSE, 1, secondaryPaths)), secondaryExtra) : null;
+  row.identical = { nativeVsComponent: null };
 
-  const component = (engine) => async () => {
-    const started = performance.now();
-    const result = await engine.monteCarlo(spec, { paths, seed: BigInt(SEED), confidence: CONFIDENCE });
-    return { seconds: (performance.now() - started) / 1000, report: result };
-  };
-  // Warm up: instantiate in every worker and let V8 tier the hot loop up from Liftoff to TurboFan.
-  for (const engine of [engines.one, engines.all]) await engine.monteCarlo(spec, { paths: Math.min(paths, 40_000), seed: 1n });
-  const one = record('component-1-worker', await best(component(engines.one)));
-  const all = record(`component-${CORES}-workers`, await best(component(engines.all)));
-  row.identical = { nativeVsComponent: sameNumbers(native1.report, one.report), workersVsOne: sameNumbers(all.report, one.report) };
-  if (nativeSse && !secondaryExtra.paths) row.identical.nativeSseVsComponent = sameNumbers(nativeSse.report, one.report);
+  // The component in a fresh process per Node line and pool size (warm-up run first, in that process).
+  const components = {};
+  for (const [line, runtime] of Object.entries(runtimes)) {
+    if (!runtime.path) continue;
+    const primary = Number(line) === PRIMARY_NODE;
+    const count = primary ? paths : secondaryPaths;
+    const extra = primary ? {} : secondaryExtra;
+    for (const workers of [1, CORES]) {
+      const out = childJson(runtime.path, [COMPONENT_CHILD, jsonFile, String(count), `workers:${workers}`, String(SEED), String(REPEAT_BELOW_S)]);
+      components[`${line}/${workers}`] = record(componentKey(line, workers, CORES), bestOfChild(out), extra);
+      row.nodeVersions = { ...row.nodeVersions, [line]: out.node };
+    }
+  }
+  const one = components[`${PRIMARY_NODE}/1`];
+  const all = components[`${PRIMARY_NODE}/${CORES}`];
+  row.identical.nativeVsComponent = sameRisk(native1.report, one.report);
+  row.identical.workersVsOne = sameNumbers(all.report, one.report);
+  if (nativeSse && !secondaryExtra.paths) row.identical.nativeSseVsComponent = sameRisk(nativeSse.report, one.report);
+  for (const line of Object.keys(runtimes)) {
+    if (Number(line) === PRIMARY_NODE || !components[`${line}/1`] || secondaryExtra.paths) continue;
+    row.identical[`node${line}VsNode${PRIMARY_NODE}`] = sameNumbers(components[`${line}/1`].report, one.report) && sameNumbers(components[`${line}/${CORES}`].report, one.report);
+  }
 
   // The TypeScript reference on the first paths: same inputs, paths per second extrapolated.
   const { portfolio } = validatePortfolio(spec);
@@ -125,38 +187,45 @@ async function benchWorkload(assetCount, kind, paths, engines, python) {
   record('typescript-reference', reference, { paths: subset });
   // Path by path on the first paths: the model makes the two agree bit for bit.
   const compared = Math.min(subset, 20_000);
-  const componentPnl = await engines.one.simulatePnl(spec, { paths: compared, seed: BigInt(SEED) });
+  const componentPnl = await inThread.simulatePnl(spec, { paths: compared, seed: BigInt(SEED) });
   const referencePnl = referenceSimulatePnl(portfolio, run(compared));
   let differing = 0;
   for (let i = 0; i < compared; i++) if (componentPnl[i] !== referencePnl[i]) differing++;
   row.identical.referencePathsCompared = compared;
   row.identical.referencePathsDiffering = differing;
 
-  if (python.wasmtime) {
+  if (pythonModules.wasmtime) {
     const measured = await best(async () => {
-      const out = childJson(PYTHON, [join(ROOT, 'bench', 'wasmtime_var.py'), DEFAULT_COMPONENT, jsonFile, String(secondaryPaths), '1', String(SEED)]);
+      const out = python('wasmtime_var.py', [DEFAULT_COMPONENT, jsonFile, String(secondaryPaths), '1', String(SEED)]);
       row.wasmtime = { version: out.wasmtime, compileSeconds: out.compileSeconds };
-      return { seconds: out.seconds[0], report: out.report };
+      return { seconds: out.seconds[0], cpuSeconds: out.cpuSeconds?.[0], report: out.report, peakRssKb: out.peakRssKb };
     });
     record('wasmtime-python', measured, secondaryExtra);
-    if (!secondaryExtra.paths) row.identical.wasmtimeVsComponent = sameNumbers(measured.report, one.report);
+    if (!secondaryExtra.paths) row.identical.wasmtimeVsComponent = sameRisk(measured.report, one.report);
   }
-  if (python.numpy) {
+  // NumPy and Numba draw their own random numbers: their VaRs agree only statistically.
+  if (pythonModules.numpy) {
     const measured = await best(async () => {
-      const out = childJson(PYTHON, [join(ROOT, 'bench', 'numpy_var.py'), jsonFile, String(secondaryPaths), '1', String(SEED)]);
+      const out = python('numpy_var.py', [jsonFile, String(secondaryPaths), '1', String(SEED)]);
       row.numpy = { version: out.numpy, blas: out.blas };
-      return { seconds: out.seconds[0], report: out.report };
+      return { seconds: out.seconds[0], report: out.report, peakRssKb: out.peakRssKb };
     });
     record('numpy', measured, secondaryExtra);
-    // Different random streams: the VaRs agree only statistically.
-    row.numpyVar99RelativeDifference = measured.report.levels[1].var / one.report.levels[1].var - 1;
+    row.numpyVarRelativeDifference = varDifferences(measured.report, one.report);
+  }
+  if (pythonModules.numba) {
+    const out = python('numba_var.py', [jsonFile, String(secondaryPaths), String(REPEAT_BELOW_S), String(SEED)]);
+    row.numba = { version: out.numba, threads: out.threads, compileSeconds: out.compileSeconds };
+    const measured = record('numba', bestOfChild(out), secondaryExtra);
+    row.numbaVarRelativeDifference = varDifferences(measured.report, one.report);
+    log(`    numba compile (first call) ${out.compileSeconds.toFixed(2)} s, ${out.threads} threads`);
   }
   return { name, ...row };
 }
 
 /**
  * Per isolation mode: a fresh process with an empty cache (import, transpile + load + first call, then a
- * second load in that process: a cache hit), and fresh processes on the filled cache (best of five).
+ * second load in that process: a cache hit), and fresh processes on the filled cache (best of several).
  */
 function coldStarts() {
   const script = join(ROOT, 'bench', 'cold-start.mjs');
@@ -165,14 +234,15 @@ function coldStarts() {
     const cacheDir = mkdtempSync(join(tmpdir(), 'wasm-risk-bench-cache-'));
     try {
       const miss = childJson(process.execPath, [script, cacheDir, isolation]);
-      const fresh = Array.from({ length: 5 }, () => childJson(process.execPath, [script, cacheDir, isolation]));
-      const best = (pick) => Math.min(...fresh.map(pick));
+      const fresh = Array.from({ length: COLD_START_PROCESSES }, () => childJson(process.execPath, [script, cacheDir, isolation]));
+      const fastest = (pick) => Math.min(...fresh.map(pick));
       out[isolation] = {
-        importMs: best((r) => r.importMs),
+        importMs: fastest((r) => r.importMs),
         transpileLoadAndFirstCallMs: miss.first.totalMs,
-        freshProcessCachedLoadAndFirstCallMs: best((r) => r.first.totalMs),
-        secondLoadAndFirstCallMs: Math.min(miss.second.totalMs, best((r) => r.second.totalMs)),
-        secondLoadMs: Math.min(miss.second.loadMs, best((r) => r.second.loadMs)),
+        freshProcessCachedLoadAndFirstCallMs: fastest((r) => r.first.totalMs),
+        secondLoadAndFirstCallMs: Math.min(miss.second.totalMs, fastest((r) => r.second.totalMs)),
+        secondLoadMs: Math.min(miss.second.loadMs, fastest((r) => r.second.loadMs)),
+        freshProcesses: COLD_START_PROCESSES,
       };
       const o = out[isolation];
       log(`- cold start ${isolation}: import ${o.importMs.toFixed(0)} ms; transpile+load+call ${o.transpileLoadAndFirstCallMs.toFixed(1)} ms; ` +
@@ -207,7 +277,7 @@ async function perCallOverhead() {
   };
   const out = Object.fromEntries(Object.keys(contenders).map((key) => [key, Infinity]));
   try {
-    for (let round = 0; round < 10; round++) {
+    for (let round = 0; round < OVERHEAD_ROUNDS; round++) {
       for (const [key, { calls, call }] of Object.entries(contenders)) {
         const started = performance.now();
         for (let i = 0; i < calls; i++) await call();
@@ -215,6 +285,7 @@ async function perCallOverhead() {
       }
     }
     out.hostOverheadUs = out.inThreadUs - out.rawExportUs;
+    out.rounds = OVERHEAD_ROUNDS - 1;
     log(`- tiny request: raw info() ${out.rawInfoUs.toFixed(1)} us, raw monteCarlo ${out.rawExportUs.toFixed(1)} us, in-thread ${out.inThreadUs.toFixed(1)} us ` +
       `(host overhead ${out.hostOverheadUs.toFixed(1)} us), worker pool ${out.workerPoolUs.toFixed(1)} us`);
     return out;
@@ -223,99 +294,21 @@ async function perCallOverhead() {
   }
 }
 
-const seconds = (s) => (s >= 100 ? s.toFixed(0) : s >= 10 ? s.toFixed(1) : s >= 1 ? s.toFixed(2) : s.toFixed(3));
-const ratio = (x) => `${x.toFixed(2)}x`;
-
-function table(rows, cold, overhead) {
-  const head = ['workload', 'native 1T', 'comp. 1W', '1W / native', 'native-SSE 1T', '1W / SSE', `native ${CORES}T`, `comp. ${CORES}W`, 'Wasmtime', 'NumPy', `NumPy / comp. ${CORES}W`, 'TS ref', 'TS / comp. 1W'];
-  const lines = [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i === 0 ? ' --- ' : ' ---: ')).join('|')}|`];
-  const time = (result, paths) => (result ? `${seconds(paths / result.pathsPerSecond)}${result.paths ? '*' : ''}` : 'n/a');
-  for (const row of rows) {
-    const r = row.results;
-    const oneW = r['component-1-worker'];
-    const allW = r[`component-${CORES}-workers`];
-    const native = r['native-1-thread'];
-    const sse = r['native-sse-1-thread'];
-    const cells = [
-      `${row.assets} ${row.portfolio === 'options' ? 'options' : 'linear'} ${row.paths >= 1e6 ? `${row.paths / 1e6}M` : `${row.paths / 1000}k`}`,
-      time(native, row.paths),
-      time(oneW, row.paths),
-      ratio(native.pathsPerSecond / oneW.pathsPerSecond),
-      time(sse, row.paths),
-      sse ? ratio(sse.pathsPerSecond / oneW.pathsPerSecond) : 'n/a',
-      time(r[`native-${CORES}-threads`], row.paths),
-      time(allW, row.paths),
-      time(r['wasmtime-python'], row.paths),
-      time(r.numpy, row.paths),
-      r.numpy ? ratio(allW.pathsPerSecond / r.numpy.pathsPerSecond) : 'n/a',
-      time(r['typescript-reference'], row.paths),
-      ratio(oneW.pathsPerSecond / r['typescript-reference'].pathsPerSecond),
-    ];
-    lines.push(`| ${cells.join(' | ')} |`);
-  }
-  const c = cold['in-thread'];
-  const w = cold.workers;
-  lines.push(
-    '',
-    `Seconds per run of the whole workload (best of 3 when under ${REPEAT_BELOW_S} s). T = threads, W = workers; native = target-cpu=native (AVX2 here),`,
-    `native-SSE = the same crate at 128-bit SIMD. * = run on the first paths only (TS reference: about ${REFERENCE_BUDGET_S} s of them; Wasmtime, NumPy and native-SSE:`,
-    `${SECONDARY_MAX_PATHS_500 / 1000}k for 500 assets) and scaled to the workload by its paths per second. Ratios are times over times: 1W / native > 1 means the component is slower, NumPy / comp. and TS / comp. > 1 that it is faster.`,
-    '',
-    `Cold start (ms): import of the library ${c.importMs.toFixed(0)}; first load with transpilation + first call ${c.transpileLoadAndFirstCallMs.toFixed(0)}; ` +
-      `cache hit in a fresh process ${c.freshProcessCachedLoadAndFirstCallMs.toFixed(1)} in-thread / ${w.freshProcessCachedLoadAndFirstCallMs.toFixed(1)} workers; ` +
-      `second load (cache hit) + first call ${c.secondLoadAndFirstCallMs.toFixed(1)} in-thread / ${w.secondLoadAndFirstCallMs.toFixed(1)} workers.`,
-    `Tiny request (1 asset, 1 path, microseconds per call, best of 9 rounds): raw info() ${overhead.rawInfoUs.toFixed(1)}, raw monteCarlo ${overhead.rawExportUs.toFixed(1)}, ` +
-      `RiskEngine in-thread ${overhead.inThreadUs.toFixed(1)} (host overhead ${overhead.hostOverheadUs.toFixed(1)}), worker pool ${overhead.workerPoolUs.toFixed(1)}.`,
-  );
-  return lines.join('\n');
-}
-
-function targets(rows, cold, overhead) {
-  const find = (assets, portfolio, paths) => rows.find((r) => r.assets === assets && r.portfolio === portfolio && r.paths === paths);
-  const worstNativeRatio = Math.max(...rows.map((r) => r.results['component-1-worker'].seconds / r.results['native-1-thread'].seconds));
-  const numpyRow = find(100, 'linear', 1_000_000) ?? find(100, 'linear', 100_000);
-  const numpy = numpyRow?.results.numpy;
-  const optionRows = rows.filter((r) => r.portfolio === 'options');
-  const worstVsTs = Math.min(...optionRows.map((r) => r.results['component-1-worker'].pathsPerSecond / r.results['typescript-reference'].pathsPerSecond));
-  return {
-    componentWithin1_3xOfNative: { worstRatio: worstNativeRatio, met: worstNativeRatio <= 1.3 },
-    fasterThanNumpy100Assets1MLinear: numpy
-      ? (() => {
-          const speedup = numpyRow.results[`component-${CORES}-workers`].pathsPerSecond / numpy.pathsPerSecond;
-          return { paths: numpyRow.paths, speedup, met: speedup > 1 };
-        })()
-      : { met: null, reason: 'numpy unavailable' },
-    atLeast5xTypescriptOnOptions: { worstSpeedup: worstVsTs, met: worstVsTs >= 5 },
-    secondLoadAndFirstCallUnder30ms: {
-      inThreadMs: cold['in-thread'].secondLoadAndFirstCallMs,
-      workersMs: cold.workers.secondLoadAndFirstCallMs,
-      met: cold['in-thread'].secondLoadAndFirstCallMs < 30,
-    },
-    tinyRequestUnder20us: {
-      inThreadUs: overhead.inThreadUs,
-      hostOverheadUs: overhead.hostOverheadUs,
-      workerPoolUs: overhead.workerPoolUs,
-      met: overhead.inThreadUs < 20,
-    },
-  };
-}
-
 async function main() {
   if (!existsSync(NATIVE)) throw new Error(`${NATIVE} is missing: run \`make bench\``);
-  const python = { numpy: pythonHas('numpy, scipy'), wasmtime: pythonHas('wasmtime.component') };
-  if (!python.numpy) log(`NumPy/SciPy not importable by ${PYTHON}: NumPy skipped`);
-  if (!python.wasmtime) log(`wasmtime (with wasmtime.component) not importable by ${PYTHON}: Wasmtime skipped`);
+  const pythonModules = { numpy: pythonHas('numpy, scipy'), wasmtime: pythonHas('wasmtime.component'), numba: pythonHas('numba, scipy') };
+  if (!pythonModules.numpy) log(`NumPy/SciPy not importable by ${PYTHON}: NumPy skipped`);
+  if (!pythonModules.numba) log(`Numba not importable by ${PYTHON}: Numba skipped`);
+  if (!pythonModules.wasmtime) log(`wasmtime (with wasmtime.component) not importable by ${PYTHON}: Wasmtime skipped`);
   const started = performance.now();
-  const engines = { one: await RiskEngine.load(undefined, { workers: 1 }), all: await RiskEngine.load(undefined, { workers: CORES }) };
+  const runtimes = nodeRuntimes();
+  for (const [line, runtime] of Object.entries(runtimes)) log(runtime.path ? `Node ${line}: ${runtime.version} (${runtime.path})` : `Node ${line}: not measured, ${runtime.missing}`);
+  const inThread = await RiskEngine.load(undefined, { isolation: 'in-thread' });
   const rows = [];
   try {
-    for (const paths of PATH_COUNTS) {
-      for (const kind of ['linear', 'options']) {
-        for (const assetCount of [10, 100, 500]) rows.push(await benchWorkload(assetCount, kind, paths, engines, python));
-      }
-    }
+    for (const workload of WORKLOADS) rows.push(await benchWorkload(workload, { runtimes, pythonModules, inThread }));
   } finally {
-    await Promise.all([engines.one.close(), engines.all.close()]);
+    await inThread.close();
   }
   const cold = coldStarts();
   const overhead = await perCallOverhead();
@@ -323,16 +316,35 @@ async function main() {
     cpu: cpus()[0]?.model,
     cores: CORES,
     node: process.version,
+    nodeRuntimes: Object.fromEntries(Object.entries(runtimes).map(([line, r]) => [line, r.version ?? r.missing])),
     rustc: execFileSync('rustc', ['--version'], { encoding: 'utf8' }).trim(),
-    python: python.numpy || python.wasmtime ? execFileSync(PYTHON, ['--version'], { encoding: 'utf8' }).trim() : null,
+    python: Object.values(pythonModules).some(Boolean) ? execFileSync(PYTHON, ['--version'], { encoding: 'utf8' }).trim() : null,
   };
-  const results = { date: new Date().toISOString(), machine, seed: SEED, horizonDays: 1, confidence: CONFIDENCE, workloads: rows, coldStart: cold, perCallOverhead: overhead };
-  results.targets = targets(rows, cold, overhead);
+  const results = {
+    quick: QUICK,
+    command: QUICK ? 'make bench-quick' : 'make bench',
+    date: new Date().toISOString(),
+    commit: execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim(),
+    machine,
+    primaryNode: PRIMARY_NODE,
+    seed: SEED,
+    horizonDays: 1,
+    confidence: CONFIDENCE,
+    repeatBelowSeconds: REPEAT_BELOW_S,
+    referenceBudgetSeconds: REFERENCE_BUDGET_S,
+    secondaryMaxPaths500: SECONDARY_MAX_PATHS_500,
+    workloads: rows,
+    coldStart: cold,
+    perCallOverhead: overhead,
+  };
+  results.targets = targets(results);
   results.benchSeconds = (performance.now() - started) / 1000;
   writeFileSync(join(ROOT, 'bench', 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
-  console.log(table(rows, cold, overhead));
+  const text = report(results);
+  writeDocBlock('table', text);
+  console.log(text);
   console.log('\nTargets:', JSON.stringify(results.targets, null, 2));
-  console.log(`\nbench took ${results.benchSeconds.toFixed(0)} s; wrote bench/results.json`);
+  console.log(`\nbench took ${results.benchSeconds.toFixed(0)} s; wrote bench/results.json and docs/performance.md (the table block)`);
 }
 
 await main();

@@ -3,7 +3,8 @@
 Cranelift. One call of `monte-carlo` over all paths, on one thread.
 
 Usage: python wasmtime_var.py <component.wasm> <portfolio.json> <paths> <repetitions> <seed>
-Prints one JSON object: wall time per repetition (including lowering the portfolio), compile time, report.
+Prints one JSON object: wall and CPU time per repetition (including lowering the portfolio), compile time,
+report, peak resident memory.
 """
 import json
 import sys
@@ -12,6 +13,8 @@ from importlib.metadata import version
 
 import wasmtime
 from wasmtime.component import Component, Linker, Record
+
+from peak_rss import peak_rss_kb
 
 CONFIDENCE = [0.95, 0.99]
 
@@ -58,16 +61,21 @@ def main():
     portfolio = wit_portfolio(spec)
     run = record(seed=seed, horizon_days=1.0, antithetic=False, first_path=0, path_count=paths)
     seconds = []
+    cpu_seconds = []
     for _ in range(repetitions):
         started = time.perf_counter()
+        cpu_started = time.process_time()
         report = monte_carlo(store, portfolio, run, CONFIDENCE)
         seconds.append(time.perf_counter() - started)
+        cpu_seconds.append(time.process_time() - cpu_started)
     levels = [{"confidence": l.confidence, "var": l.var, "es": l.es, "stdError": getattr(l, "std-error")} for l in report.levels]
     print(json.dumps({
         "seconds": seconds,
+        "cpuSeconds": cpu_seconds,
         "compileSeconds": compile_seconds,
         "report": {"levels": levels, "meanPnl": getattr(report, "mean-pnl"), "stdPnl": getattr(report, "std-pnl")},
         "wasmtime": version("wasmtime"),
+        "peakRssKb": peak_rss_kb(),
     }))
 
 

@@ -3,7 +3,8 @@
 //! (the host's chunking), then summarised exactly as the component summarises one call.
 //!
 //! Usage: risk-engine-bench <workload.txt> <paths> <threads> <repetitions> <seed>
-//! Prints one JSON object: the wall time of each repetition and the report of the last one.
+//! Prints one JSON object: the wall and CPU time of each repetition, the report of the last one and the
+//! process's peak resident memory.
 
 use risk_engine::engine;
 use risk_engine::model::{Asset, Dependence, Instrument, OptionKind, Portfolio, Position, RiskReport, Simulation};
@@ -25,11 +26,14 @@ fn main() {
     let seed: u64 = args[5].parse().expect("seed");
 
     let mut seconds = Vec::with_capacity(repetitions);
+    let mut cpu_seconds = Vec::with_capacity(repetitions);
     let mut report = None;
     for _ in 0..repetitions {
         let started = Instant::now();
+        let cpu_before = process_cpu_seconds();
         report = Some(monte_carlo(&portfolio, paths, threads, seed));
         seconds.push(started.elapsed().as_secs_f64());
+        cpu_seconds.push(process_cpu_seconds().zip(cpu_before).map(|(after, before)| after - before));
     }
     let report = report.expect("at least one repetition");
     let levels: Vec<String> = report
@@ -38,13 +42,49 @@ fn main() {
         .map(|l| format!("{{\"confidence\":{:?},\"var\":{:?},\"es\":{:?},\"stdError\":{:?}}}", l.confidence, l.var, l.es, l.std_error))
         .collect();
     let seconds: Vec<String> = seconds.iter().map(|s| format!("{s:?}")).collect();
+    let cpu_seconds: Vec<String> = cpu_seconds.iter().map(|s| s.map_or_else(|| "null".to_string(), |s| format!("{s:?}"))).collect();
+    let peak_rss_kb = peak_rss_kb().map_or_else(|| "null".to_string(), |kb| kb.to_string());
     println!(
-        "{{\"seconds\":[{}],\"report\":{{\"levels\":[{}],\"meanPnl\":{:?},\"stdPnl\":{:?}}}}}",
+        "{{\"seconds\":[{}],\"cpuSeconds\":[{}],\"report\":{{\"levels\":[{}],\"meanPnl\":{:?},\"stdPnl\":{:?}}},\"peakRssKb\":{}}}",
         seconds.join(","),
+        cpu_seconds.join(","),
         levels.join(","),
         report.mean_pnl,
-        report.std_pnl
+        report.std_pnl,
+        peak_rss_kb
     );
+}
+
+/// CPU time of the whole process (every thread), for comparing single-thread runs on a machine shared with
+/// other work, where wall time also counts the waits for a core; None off 64-bit Linux.
+#[cfg(all(target_os = "linux", target_pointer_width = "64"))]
+fn process_cpu_seconds() -> Option<f64> {
+    #[repr(C)]
+    struct Timespec {
+        tv_sec: i64,
+        tv_nsec: i64,
+    }
+    extern "C" {
+        fn clock_gettime(clock: i32, time: *mut Timespec) -> i32;
+    }
+    const CLOCK_PROCESS_CPUTIME_ID: i32 = 2;
+    let mut time = Timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: clock_gettime writes one timespec, which on 64-bit Linux is two i64s, into `time`.
+    let status = unsafe { clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &mut time) };
+    (status == 0).then(|| time.tv_sec as f64 + time.tv_nsec as f64 * 1e-9)
+}
+
+#[cfg(not(all(target_os = "linux", target_pointer_width = "64")))]
+fn process_cpu_seconds() -> Option<f64> {
+    None
+}
+
+/// The whole process's peak resident memory in kB (Linux's VmHWM, what getrusage(2) reports as
+/// ru_maxrss), for the bench's memory columns; None where /proc is not Linux's.
+fn peak_rss_kb() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|line| line.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
 }
 
 /// Paths split into `threads` contiguous chunks, each simulated on its own thread, merged in path order.
