@@ -124,33 +124,6 @@ build/fixtures/multi-memory.wasm: components/fixtures-wat/multi-memory.wat $(WAT
 build/fixtures/multi-memory-oversized.wasm: components/fixtures-wat/multi-memory.wat $(WAT_ASSEMBLER)
 	node $(WAT_ASSEMBLER) $< $@ hog-min-pages=2560
 
-# Plugins in Python (components/fixtures-python, test/plugins): componentize-py, pinned, in a venv made on
-# first use. Where it cannot be installed, the reason is written beside the fixtures and the Python plugin
-# tests skip, saying it; nothing else fails.
-PLUGIN_VENV := build/plugin-venv
-COMPONENTIZE_PY_VERSION := 0.25.1
-PYTHON_FIXTURES := build/fixtures/hostile-python.wasm
-PYTHON_UNAVAILABLE := build/fixtures/python-plugins-unavailable.txt
-.PHONY: python-fixtures
-
-python-fixtures: $(PYTHON_FIXTURES)
-
-$(PLUGIN_VENV)/.installed:
-	@mkdir -p build/fixtures
-	@if python3 -m venv $(PLUGIN_VENV) && $(PLUGIN_VENV)/bin/pip install --quiet --disable-pip-version-check \
-		componentize-py==$(COMPONENTIZE_PY_VERSION); then \
-		rm -f $(PYTHON_UNAVAILABLE) && touch $@; \
-	else \
-		echo "componentize-py $(COMPONENTIZE_PY_VERSION) could not be installed (python3 -m venv, then pip install)" > $(PYTHON_UNAVAILABLE); \
-		cat $(PYTHON_UNAVAILABLE); \
-	fi
-
-build/fixtures/%-python.wasm: components/fixtures-python/%/app.py wit/risk.wit | $(PLUGIN_VENV)/.installed
-	@if [ -f $(PLUGIN_VENV)/.installed ]; then \
-		cd components/fixtures-python/$* && PYTHONDONTWRITEBYTECODE=1 $(CURDIR)/$(PLUGIN_VENV)/bin/componentize-py \
-			-d $(CURDIR)/wit -w risk componentize app -o $(CURDIR)/$@ >/dev/null && echo "built $@ with componentize-py"; \
-	fi
-
 # Risk plugins written by `wasm-risk new` from templates/ (one per language), each built by its generated
 # project's own Makefile, for test/plugins and bench/plugins.mjs. A plugin is rebuilt only when its
 # template, the WIT or the `new` command changed. The tools come from the registries on first use (npm:
@@ -207,6 +180,19 @@ $(PLUGIN_TOOLS)/python.checked: templates/python/requirements.txt
 	@{ python3 -m venv $(PLUGIN_TOOLS)/python-venv && $(PLUGIN_TOOLS)/python-venv/bin/pip install --quiet --disable-pip-version-check \
 		-r templates/python/requirements.txt; } || echo "python3 -m venv + pip could not install componentize-py" > $(PLUGINS_DIR)/python.skipped
 	@touch $@
+
+# Plugins in Python written as test fixtures (components/fixtures-python): built with the Python template's
+# componentize-py (the venv above). Where it could not be installed, build/plugins/python.skipped says why and
+# the tests that need them skip, saying it; nothing else fails.
+PYTHON_FIXTURES := build/fixtures/hostile-python.wasm
+.PHONY: python-fixtures
+python-fixtures: $(PYTHON_FIXTURES)
+
+build/fixtures/%-python.wasm: components/fixtures-python/%/app.py wit/risk.wit $(PLUGIN_TOOLS)/python.checked
+	@if [ ! -f $(PLUGINS_DIR)/python.skipped ]; then mkdir -p build/fixtures && \
+		cd components/fixtures-python/$* && PYTHONDONTWRITEBYTECODE=1 $(CURDIR)/$(PLUGIN_TOOLS)/python-venv/bin/componentize-py \
+			-d $(CURDIR)/wit -w risk componentize app -o $(CURDIR)/$@ >/dev/null && echo "built $@ with componentize-py"; \
+	fi
 
 # Benchmarks (bench/): the component under Node 20, 22 and 24 (the npm registry's `node` package, fetched by
 # npx) against the same crate built natively, the TypeScript reference, NumPy, Numba and Wasmtime, with each

@@ -28,11 +28,11 @@ export function examplePortfolio(): PortfolioSpec {
   return JSON.parse(readFileSync(EXAMPLE_PORTFOLIO, 'utf8')) as PortfolioSpec;
 }
 
-/** A Python plugin fixture (components/fixtures-python), built by `make fixtures` with componentize-py; where
- *  componentize-py could not be installed, the reason the Makefile wrote instead, for the tests to skip with. */
+/** A Python plugin fixture (components/fixtures-python), built by `make fixtures` with the Python template's
+ *  componentize-py; where it could not be installed, the reason the Makefile wrote instead, for the tests to skip with. */
 export function pythonFixture(name: string): { path: string; unavailable: string | undefined } {
   const path = join(FIXTURES_DIR, `${name}-python.wasm`);
-  const reasonFile = join(FIXTURES_DIR, 'python-plugins-unavailable.txt');
+  const reasonFile = join(PROJECT_ROOT, 'build', 'plugins', 'python.skipped');
   return { path, unavailable: existsSync(path) ? undefined : existsSync(reasonFile) ? readFileSync(reasonFile, 'utf8').trim() : undefined };
 }
 
