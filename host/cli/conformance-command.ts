@@ -7,7 +7,7 @@
 // own, and sorted-losses must agree with it bit for bit.
 // Exit 0 when every supported method passes; ERR_INCOMPATIBLE_COMPONENT or ERR_GOLDEN_VECTORS_FAILED otherwise.
 import semver from 'semver';
-import { checkCompatibility, type Compatibility } from '../contract/compatibility.js';
+import { checkCompatibility } from '../contract/compatibility.js';
 import { GoldenVectorsFailedError, IncompatibleComponentError, InvalidInputError, messageOf, WasmRiskError } from '../errors.js';
 import { ComponentImage } from '../load/component-image.js';
 import { summarizePnl } from '../report/risk-statistics.js';
@@ -18,47 +18,11 @@ import { RiskEngine } from '../risk-engine.js';
 import { allowedMiss, goldenRequest, loadGoldenVectors, type GoldenVector } from '../versions/golden-vectors.js';
 import { admissionOptionsFrom, type AdmissionFlags } from './admission-flags.js';
 import { formatConformance } from './conformance-format.js';
+import { CONFORMANCE_METHODS, CORRELATION_METHODS, type ConformanceMethod, type ConformanceReport, type Deviation, type MethodConformance } from './conformance-report.js';
 
-/** The methods checked, named as the contract's functions: a portfolio with factor loadings goes to the
- *  `-factors` functions (contract 1.2), which a plugin may leave unsupported on their own. */
-const CORRELATION_METHODS = ['monte-carlo', 'historical', 'parametric', 'simulate-pnl', 'sorted-losses'] as const;
-export const CONFORMANCE_METHODS = [...CORRELATION_METHODS, ...CORRELATION_METHODS.map((method) => `${method}-factors` as const)] as const;
-export type ConformanceMethod = (typeof CONFORMANCE_METHODS)[number];
 type MethodFamily = 'correlation' | 'factors';
 /** The contract version that added the factor functions. */
 const FACTORS_SINCE = '1.2.0';
-
-/** The largest miss of one method, measured against what the vector allows. */
-export interface Deviation {
-  vector: string;
-  confidence: number;
-  measure: 'VaR' | 'ES';
-  actual: number;
-  expected: number;
-  /** |actual - expected| / max(1, |expected|). */
-  relative: number;
-  /** |actual - expected| over the vector's tolerance: above 1 fails; null when the tolerance is 0 (a
-   *  Monte Carlo report with no standard error allows no miss). */
-  ofAllowed: number | null;
-}
-
-export interface MethodConformance {
-  method: ConformanceMethod;
-  status: 'pass' | 'fail' | 'not-supported';
-  /** Golden vectors (or comparisons) run for it. */
-  checks: number;
-  worst: Deviation | null;
-  /** Why it failed or is not supported, one line each. */
-  notes: string[];
-}
-
-export interface ConformanceReport {
-  component: { path: string; sha256: string; name: string | null; version: string | null };
-  policy: string;
-  contract: Compatibility;
-  methods: MethodConformance[];
-  verdict: 'pass' | 'fail';
-}
 
 export interface ConformanceCommandOptions extends AdmissionFlags {
   json?: boolean;

@@ -3,7 +3,7 @@
 // and notes come from the component, so every line is escaped for the terminal.
 import Table from 'cli-table3';
 import { terminalText } from '../report/terminal-text.js';
-import type { ConformanceReport, Deviation, MethodConformance } from './conformance-command.js';
+import type { ConformanceReport, Deviation, MethodConformance } from './conformance-report.js';
 
 /** Notes printed per method; --json has them all. */
 const NOTES_SHOWN = 3;

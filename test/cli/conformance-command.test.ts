@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { ConformanceReport } from '../../host/cli/conformance-command.js';
+import type { ConformanceReport } from '../../host/cli/conformance-report.js';
 import { ENGINE, engineVersion, fixture } from '../support/fixtures.js';
 import { expectOneLineFailure, runCli } from '../support/run-cli.js';
 
