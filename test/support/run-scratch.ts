@@ -9,6 +9,9 @@ import { join } from 'node:path';
 
 const CACHE = 'cache';
 const CACHE_KEY = 'cache-key';
+/** Node's own module compile cache (Node 22.1+), which npm 11 switches on in os.tmpdir(): the tests that run
+ *  npx or npm on Node 22 and 24 leave it there. It is Node's cache, not a test's leftover, and goes with the folder. */
+const NODE_COMPILE_CACHE = 'node-compile-cache';
 const RUN_ENV = ['TMPDIR', 'WASM_RISK_CACHE_DIR', 'WASM_RISK_CACHE_KEY_FILE'] as const;
 
 export default function setup(): () => void {
@@ -19,7 +22,7 @@ export default function setup(): () => void {
   process.env.WASM_RISK_CACHE_DIR = join(root, CACHE);
   process.env.WASM_RISK_CACHE_KEY_FILE = join(root, CACHE_KEY, 'cache.key');
   return () => {
-    const leftBehind = readdirSync(root).filter((name) => name !== CACHE && name !== CACHE_KEY);
+    const leftBehind = readdirSync(root).filter((name) => name !== CACHE && name !== CACHE_KEY && name !== NODE_COMPILE_CACHE);
     rmSync(root, { recursive: true, force: true });
     for (const [name, value] of saved) {
       if (value === undefined) delete process.env[name];
