@@ -7,7 +7,7 @@ import { sha256Hex } from '../files/content-hash.js';
 import { bytesName } from '../load/component-format.js';
 import { PolicyDeniedError, ProvenanceError, SignatureError, type WasmRiskError } from '../errors.js';
 import { parseOrThrow, validated, validateOnce, type Validated } from '../request/validation.js';
-import { describeSandboxAnswer, type SandboxOptions } from '../run/sandbox.js';
+import { describeSandboxAnswer, type SandboxOptions } from '../run/sandbox-grant.js';
 import {
   capabilityPolicySchema,
   decideImport,
@@ -140,6 +140,7 @@ export function sandboxGrant(report: AuditReport): SandboxOptions {
   return {
     grantedInterfaces: report.imports.filter((item) => item.verdict === 'allow').map((item) => item.interface ?? item.name),
     deterministic: report.deterministic,
+    importsWasi: report.imports.some((item) => (item.interface ?? item.name).startsWith('wasi:')),
   };
 }
 

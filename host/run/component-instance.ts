@@ -7,7 +7,8 @@ import major from 'semver/functions/major.js';
 import { CONTRACT_MAJOR, engineExportName, engineExportVersion, engineFunctionsAt, type EngineExports } from '../contract/types.js';
 import { ComponentContractError, ComponentLoadError, messageOf } from '../errors.js';
 import { shareBytes, WASM_PAGE_BYTES, type CoreModuleShare } from '../load/memory-limit.js';
-import { sandboxedWasi, type SandboxOptions } from './sandbox.js';
+import type { SandboxOptions } from './sandbox-grant.js';
+import type { SandboxedWasi } from './sandbox.js';
 
 /** A core module of the component, compiled with the maxima of its share of the memory limit written in. */
 export interface CompiledCoreModule {
@@ -56,8 +57,9 @@ export class ComponentInstance {
     const memories = new Map<WebAssembly.Memory, TrackedMemory>();
     let reservedBytes = 0;
     let root: Record<string, unknown>;
-    const wasi = sandboxedWasi(payload.sandbox);
+    let wasi: SandboxedWasi;
     try {
+      wasi = await sandboxFor(payload.sandbox);
       const glue = (await import(`data:text/javascript;base64,${Buffer.from(payload.glue).toString('base64')}`)) as { instantiate: Instantiate };
       root = await glue.instantiate(
         (name) => {
@@ -120,4 +122,12 @@ export class ComponentInstance {
     }
     return pressure;
   }
+}
+
+/** A component that imports no WASI interface links without any: the WASI implementation (sandbox.ts and
+ *  preview2-shim, which starts a helper thread) is loaded only for one that does. */
+async function sandboxFor(options: SandboxOptions): Promise<SandboxedWasi> {
+  if (options.importsWasi === false) return { imports: {}, beginCall: () => undefined };
+  const { sandboxedWasi } = await import('./sandbox.js');
+  return sandboxedWasi(options);
 }

@@ -5,14 +5,11 @@
 // sandbox calls it before every engine call, so what a component computes depends on that call's inputs
 // alone, not on which instance served it or what it served before.
 import { clocks } from '@bytecodealliance/preview2-shim';
+import { FROZEN_WALL_CLOCK_SECONDS, MONOTONIC_STEP_NANOSECONDS } from './sandbox-grant.js';
 
 /** The stream's fixed seed: the first 64 bits of the fractional part of pi. */
 const SEED = 0x243f6a8885a308d3n;
 const MASK_64 = (1n << 64n) - 1n;
-/** 2000-01-01T00:00:00Z: plainly not now, and inside every range a runtime checks a date against. */
-export const FROZEN_WALL_CLOCK_SECONDS = 946_684_800n;
-/** How far the monotonic clock moves at each read: 1 microsecond. */
-export const MONOTONIC_STEP_NANOSECONDS = 1_000n;
 /** The most bytes one `get-random-bytes` call may ask for; a larger request traps instead of exhausting the host. */
 export const MAX_RANDOM_BYTES_PER_CALL = 1 << 20;
 

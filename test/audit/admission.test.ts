@@ -22,7 +22,7 @@ describe("the project's own component", () => {
     expect(report.producers['processed-by']).toEqual(expect.arrayContaining([expect.stringMatching(/^rustc /), expect.stringMatching(/^wit-component /)]));
     expect(report.policy).toBe('wasm-risk default');
     expect(report.provenance).toEqual({ lock: { status: 'not-checked' }, signature: { status: 'not-checked' } });
-    expect(sandboxGrant(report)).toEqual({ grantedInterfaces: ['wasm-risk:risk/types'], deterministic: true });
+    expect(sandboxGrant(report)).toEqual({ grantedInterfaces: ['wasm-risk:risk/types'], deterministic: true, importsWasi: false });
   });
 });
 

@@ -73,7 +73,7 @@ describe('choosing a profile', () => {
     const report = await auditComponent(readFileSync(ENGINE), ENGINE, { policy: 'python' });
     expect(report.policy).toBe('wasm-risk python');
     expect(report.deterministic).toBe(true);
-    expect(sandboxGrant(report)).toEqual({ grantedInterfaces: ['wasm-risk:risk/types'], deterministic: true });
+    expect(sandboxGrant(report)).toEqual({ grantedInterfaces: ['wasm-risk:risk/types'], deterministic: true, importsWasi: false });
   });
 
   it.each(SHIPPED_POLICY_NAMES)('--policy %s names the shipped profile', async (name) => {

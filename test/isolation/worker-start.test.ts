@@ -9,6 +9,7 @@ import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { CancelledError, ComponentLoadError, OutOfMemoryError, TimeoutError } from '../../host/errors.js';
 import { RiskEngine } from '../../host/risk-engine.js';
+import type { AdmissionOptions } from '../../host/audit/admission.js';
 import { EnginePool } from '../../host/run/worker-pool.js';
 import { RequestClock } from '../../host/run/executor.js';
 import type { ComponentPayload } from '../../host/run/component-instance.js';
@@ -16,6 +17,8 @@ import { PROJECT_ROOT } from '../../host/files/package-paths.js';
 import { ENGINE, examplePortfolio, fixture } from '../support/fixtures.js';
 
 const portfolio = examplePortfolio();
+/** Admits any import, so that a component importing WASI loads. */
+const ALLOW_ALL: AdmissionOptions = { policy: { version: 1, name: 'allow all (test)', rules: [{ interface: '*', verdict: 'allow', reason: 'test' }] } };
 
 /** The id the next thread of this process gets: thread ids count every thread ever started (a pool worker's
  *  own helper threads too), so the difference between two readings, less one, is the threads started
@@ -45,6 +48,28 @@ describe('workers at engine start', () => {
       expect(await threadsStartedBy(() => engine!.monteCarlo(portfolio, { paths: 40_000, seed: 2n }))).toBe(0);
     } finally {
       await engine?.close();
+    }
+  });
+
+  it('of a component that imports no WASI are its only threads: the WASI implementation (and its helper thread) is loaded only for one that does', async () => {
+    let plain: RiskEngine | undefined;
+    let wasi: RiskEngine | undefined;
+    try {
+      // The run below is split over both workers, so both have instantiated the component when it ends.
+      const plainThreads = await threadsStartedBy(async () => {
+        plain = await RiskEngine.load(ENGINE, { workers: 2, memoryLimitMb: 104 });
+        await plain.monteCarlo(portfolio, { paths: 40_000, seed: 1n });
+      });
+      expect(plainThreads).toBe(2);
+      const wasiThreads = await threadsStartedBy(async () => {
+        wasi = await RiskEngine.load(fixture('env-reader'), { workers: 1, memoryLimitMb: 104, admission: ALLOW_ALL });
+        // It reports what its WASI calls saw: the sandbox's empty environment.
+        await expect(wasi.parametric(portfolio)).rejects.toThrow('env-reader: env=0');
+      });
+      // Its worker, and the helper thread(s) of the WASI implementation.
+      expect(wasiThreads).toBeGreaterThan(1);
+    } finally {
+      await Promise.all([plain?.close(), wasi?.close()]);
     }
   });
 

@@ -5,9 +5,10 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ComponentStream } from '../../host/run/captured-output.js';
 import { PROJECT_ROOT } from '../../host/files/package-paths.js';
-import { FROZEN_WALL_CLOCK_SECONDS, MAX_RANDOM_BYTES_PER_CALL, MONOTONIC_STEP_NANOSECONDS } from '../../host/run/deterministic-wasi.js';
+import { MAX_RANDOM_BYTES_PER_CALL } from '../../host/run/deterministic-wasi.js';
+import { FROZEN_WALL_CLOCK_SECONDS, MONOTONIC_STEP_NANOSECONDS, type SandboxOptions } from '../../host/run/sandbox-grant.js';
 import { EmptyInputStream } from '../../host/run/empty-input.js';
-import { sandboxedWasi, type SandboxOptions } from '../../host/run/sandbox.js';
+import { sandboxedWasi } from '../../host/run/sandbox.js';
 
 type Interface = Record<string, (...args: unknown[]) => unknown>;
 
