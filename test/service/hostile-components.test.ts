@@ -33,7 +33,8 @@ const NUMBERS = ['method', 'paths', 'horizonDays', 'seed', 'levels', 'meanPnl', 
 const numbersOf = (answer: Record<string, unknown>) => Object.fromEntries(NUMBERS.map((key) => [key, answer[key]]));
 
 // loop-on-trigger spins only on these inputs and is the engine for any other.
-const LOOP_TIMEOUT_MS = 500;
+// Room for a replacement worker to start on a busy machine: its start-up may take up to a whole timeout.
+const LOOP_TIMEOUT_MS = 1_000;
 const TRIGGER_PARAMETRIC = { portfolio: PORTFOLIO, horizonDays: 13 };
 const ORDINARY_PARAMETRIC = { portfolio: PORTFOLIO };
 const ORDINARY_MONTE_CARLO = { portfolio: PORTFOLIO, paths: 5_000, seed: '9' };
