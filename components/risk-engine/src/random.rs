@@ -129,15 +129,32 @@ impl<const LANES: usize> StreamLanes<LANES> {
     }
 
     /// `count` normals per lane, as `Xoshiro256PlusPlus::fill_normals` draws them, stored
-    /// draw-major: normal `k` of lane `l` at `out[k * LANES + l]`. Each lane draws its two uniforms
-    /// and writes its cosine and sine straight to `out` in one lane loop, which the compiler runs on
-    /// SIMD lanes with the state in memory: no temporary arrays of lanes, whose zeroing and copying
-    /// would be bulk memory calls in wasm. Out of line so that the compiler vectorises its lane loops
-    /// on their own terms.
+    /// draw-major: normal `k` of lane `l` at `out[k * LANES + l]`. Two lane loops, which the
+    /// compiler runs on SIMD lanes: the first draws every pair's two uniforms into the rows of `out`
+    /// that will hold the pair's cosine and sine (the state in memory), the second turns them into
+    /// the normals in place. No temporary arrays of lanes, whose zeroing and copying would be bulk
+    /// memory calls in wasm. Out of line so that the compiler vectorises its lane loops on their own
+    /// terms.
+    ///
+    /// Why two loops: Box-Muller with the streams' steps in one loop body needed more SIMD values
+    /// than V8 has registers, and V8 spilled and reloaded them on the machine stack (about 190 of the
+    /// loop's 480 instructions). How fast those spills run depends on where V8's frame lands: the
+    /// same code took about 1.7 times as long in a pool worker as in-thread (a 5,000-asset factor
+    /// run: 106 against 62 us per path, all of the difference in this function, `perf` with
+    /// `--perf-basic-prof`), and changed with unrelated edits elsewhere in the engine. Split, the
+    /// Box-Muller loop spills about 80 of its 280, and the run takes the same time in a worker as
+    /// in-thread (about 55 us per path).
     #[inline(never)]
     pub fn fill_normals(&mut self, count: usize, out: &mut [f64]) {
         let out = &mut out[..count * LANES];
         let (pairs, odd) = out.split_at_mut(count / 2 * 2 * LANES);
+        for pair in pairs.chunks_exact_mut(2 * LANES) {
+            let (first, second) = pair.split_at_mut(LANES);
+            for l in 0..LANES {
+                first[l] = self.next_uniform(l);
+                second[l] = self.next_uniform(l);
+            }
+        }
         for pair in pairs.chunks_exact_mut(2 * LANES) {
             let (cos, sin) = pair.split_at_mut(LANES);
             let cos: &mut [f64; LANES] = cos.try_into().expect("a lane per stream");
@@ -147,16 +164,12 @@ impl<const LANES: usize> StreamLanes<LANES> {
             // which the compiler does not arrange for wasm by itself (it interleaves only for x86).
             for l in 0..LANES / 2 {
                 let h = l + LANES / 2;
-                let (u1, v1) = (self.next_uniform(l), self.next_uniform(h));
-                let (u2, v2) = (self.next_uniform(l), self.next_uniform(h));
-                (cos[l], sin[l]) = box_muller(u1, u2);
-                (cos[h], sin[h]) = box_muller(v1, v2);
+                (cos[l], sin[l]) = box_muller(cos[l], sin[l]);
+                (cos[h], sin[h]) = box_muller(cos[h], sin[h]);
             }
             if LANES % 2 == 1 {
                 let l = LANES - 1;
-                let u1 = self.next_uniform(l);
-                let u2 = self.next_uniform(l);
-                (cos[l], sin[l]) = box_muller(u1, u2);
+                (cos[l], sin[l]) = box_muller(cos[l], sin[l]);
             }
         }
         // An odd count: the last pair's sine is dropped.
