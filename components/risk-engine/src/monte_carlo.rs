@@ -6,7 +6,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use crate::cholesky;
-use crate::elementary::exp;
+use crate::elementary::ExpConstants;
 use crate::model::{explained_variance, Dependence, Portfolio, RiskReport, RiskResult, Simulation};
 use crate::random::StreamLanes;
 use crate::revaluation::{horizon_years, Revaluation};
@@ -235,6 +235,8 @@ fn move_spots(
     log_returns: &mut [f64],
     spots: &mut [f64],
 ) {
+    // exp's constants set up once, not in every iteration (see `ExpConstants`).
+    let exp = ExpConstants::opaque();
     let rows = correlated.as_chunks::<LANES>().0.iter().zip(log_returns.as_chunks_mut::<LANES>().0).zip(spots.as_chunks_mut::<LANES>().0);
     for (((z, x), spot), ((&drift, &vol), asset)) in rows.zip(log_drift.iter().zip(log_vol).zip(&portfolio.assets)) {
         // Lanes l and l + LANES / 2 in one iteration: two independent exponentials (a division
@@ -244,8 +246,8 @@ fn move_spots(
             let h = l + LANES / 2;
             x[l] = drift + vol * (sign * z[l]);
             x[h] = drift + vol * (sign * z[h]);
-            spot[l] = asset.spot * exp(x[l]);
-            spot[h] = asset.spot * exp(x[h]);
+            spot[l] = asset.spot * exp.exp(x[l]);
+            spot[h] = asset.spot * exp.exp(x[h]);
         }
     }
 }
@@ -257,6 +259,7 @@ pub fn monte_carlo(portfolio: &Portfolio, run: &Simulation, confidence_levels: &
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::elementary::exp;
     use crate::model::{Asset, Instrument, OptionKind, Position};
     use crate::random::Xoshiro256PlusPlus;
 
