@@ -1,7 +1,7 @@
 //! The standard normal distribution: CDF by W. J. Cody's rational approximations of erfc (CALERF),
 //! density, and quantile. Mirrored line for line by host/reference/normal-distribution.ts.
 
-use crate::elementary::{exp, ln, ExpConstants};
+use crate::elementary::{exp, ln, opaque_on_wasm, ExpConstants};
 
 const SQRT_2: f64 = core::f64::consts::SQRT_2;
 const ONE_OVER_SQRT_PI: f64 = 5.641_895_835_477_562_869_5e-1;
@@ -79,10 +79,10 @@ impl CdfConstants {
         two: 2.0,
     };
 
-    /// The constants, hidden from the optimiser (`core::hint::black_box`): take them outside a loop.
+    /// The constants, hidden from the optimiser on wasm (`opaque_on_wasm`): take them outside a loop.
     #[inline(always)]
     pub fn opaque() -> Self {
-        core::hint::black_box(Self::VALUES)
+        opaque_on_wasm(Self::VALUES)
     }
 
     /// exp(-y^2) with y^2 taken exactly as hi + lo (Dekker's product: hi = y y rounded, lo its exact

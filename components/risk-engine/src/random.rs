@@ -1,7 +1,7 @@
 //! Seeded random streams: one xoshiro256++ stream per path (or antithetic pair), seeded by splitmix64,
 //! so that any chunk of paths can be simulated on its own and still match the whole run bit for bit.
 
-use crate::elementary::{LnConstants, TurnConstants};
+use crate::elementary::{opaque_on_wasm, LnConstants, TurnConstants};
 
 const STREAM_KEY_MULTIPLIER: u64 = 0xD1B5_4A32_D192_ED03;
 
@@ -109,7 +109,7 @@ impl BoxMuller {
 
     #[inline(always)]
     fn opaque() -> Self {
-        core::hint::black_box(Self::VALUES)
+        opaque_on_wasm(Self::VALUES)
     }
 
     /// `uniform`.
