@@ -3,11 +3,16 @@
 // the command line, so every Node column is measured the same way and each process's peak resident memory
 // belongs to one contender on one workload.
 //
-// Usage: node [v8 flags] bench/component-node.mjs <workload.json> <paths> <in-thread|workers:N> <seed> <repeatBelowSeconds>
+// Usage: [BENCH_V8_FLAGS=...] node [v8 flags] bench/component-node.mjs <workload.json> <paths> <in-thread|workers:N> <seed> <repeatBelowSeconds>
 // Prints one JSON object: the wall and CPU seconds of each timed run (one, or three when the first took less
 // than repeatBelowSeconds), the last run's report, the Node and V8 versions, the flags, and the process's peak RSS.
 import { readFileSync } from 'node:fs';
+import v8 from 'node:v8';
 import { RiskEngine } from '../dist/host/risk-engine.js';
+
+// V8 flags set at run time, in this (main) thread before any wasm is compiled, as an application would
+// with v8.setFlagsFromString (bench/node-flags.mjs measures whether they take effect, workers included).
+if (process.env.BENCH_V8_FLAGS) v8.setFlagsFromString(process.env.BENCH_V8_FLAGS);
 
 const CONFIDENCE = [0.95, 0.99];
 /** Paths of the warm-up run: every worker instantiates and V8 tiers the hot loops up from Liftoff to TurboFan. */

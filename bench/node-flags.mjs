@@ -2,8 +2,10 @@
 // flag wins it back. Runs the component in-thread (one thread, no worker hop) under Node 20, 22 and 24,
 // and under Node 24 with each V8 flag below given on the command line (V8 flags are process-wide; a
 // worker rejects them in execArgv), in interleaved rounds (best of all runs), and checks that every
-// configuration reports bit-identical VaR, ES and moments. A last pair of runs caps wasm memories on
-// Node 24's command line with one pool worker, to see whether command-line V8 flags reach worker threads.
+// configuration reports bit-identical VaR, ES and moments; one configuration sets its flag at run time
+// instead (v8.setFlagsFromString in the main thread before the engine loads, as an application would). A
+// last set of runs caps wasm memories on Node 24's command line, and then at run time, with one pool
+// worker, to see whether V8 flags set either way reach worker threads.
 // Writes bench/node-flags-results.json and the block of docs/performance.md between its markers.
 //
 // Usage: node bench/node-flags.mjs [--rounds N] [--paths N]   (defaults: 2 rounds, 1,000,000 paths)
@@ -47,17 +49,24 @@ const NODE_24_FLAGS = [
   ['--no-turboshaft-wasm-load-elimination', 'Turboshaft\'s load elimination for wasm'],
 ];
 
+/** Flags an application sets at run time (v8.setFlagsFromString in its main thread, before loading the engine). */
+const NODE_24_RUNTIME_FLAGS = [
+  ['--experimental-wasm-revectorize', 'as above, set by the application at run time instead of on the command line'],
+];
+
 function configurations(runtimes) {
-  const configs = [20, 22, 24].map((line) => ({ line, flags: [], why: 'as shipped' }));
-  configs.push(...NODE_24_FLAGS.map(([flag, why]) => ({ line: 24, flags: [flag], why })));
+  const configs = [20, 22, 24].map((line) => ({ line, flags: [], runtimeFlags: [], why: 'as shipped' }));
+  configs.push(...NODE_24_FLAGS.map(([flag, why]) => ({ line: 24, flags: [flag], runtimeFlags: [], why })));
+  configs.push(...NODE_24_RUNTIME_FLAGS.map(([flag, why]) => ({ line: 24, flags: [], runtimeFlags: [flag], why })));
   return configs.filter((c) => runtimes[c.line]?.path);
 }
 
 const sameNumbers = (a, b) =>
   a.meanPnl === b.meanPnl && a.stdPnl === b.stdPnl && a.levels.every((l, i) => l.var === b.levels[i].var && l.es === b.levels[i].es);
 
-function run(runtime, flags, workloadFile, isolation, paths) {
-  return childJson(runtime.path, [...flags, CHILD, workloadFile, String(paths), isolation, String(SEED), '1000']);
+function run(runtime, config, workloadFile, isolation, paths) {
+  const env = config.runtimeFlags.length ? { ...process.env, BENCH_V8_FLAGS: config.runtimeFlags.join(' ') } : process.env;
+  return childJson(runtime.path, [...config.flags, CHILD, workloadFile, String(paths), isolation, String(SEED), '1000'], { env });
 }
 
 /** Whether a V8 flag on the command line applies inside a pool worker: a tiny memory cap makes it trap. */
@@ -66,11 +75,18 @@ function flagReachesWorker(runtime, workloadFile) {
   const capped = spawnSync(runtime.path, [flag, CHILD, workloadFile, '100000', 'workers:1', String(SEED), '0'], { encoding: 'utf8', timeout: 300_000 });
   const trapped = capped.status !== 0 && capped.stderr.includes('ComponentTrapError');
   const uncapped = spawnSync(runtime.path, [CHILD, workloadFile, '100000', 'workers:1', String(SEED), '0'], { encoding: 'utf8', timeout: 300_000 });
-  return { flag, trappedWithFlag: trapped, succeededWithout: uncapped.status === 0 };
+  // The same cap set at run time by v8.setFlagsFromString in the main thread (component-node.mjs's BENCH_V8_FLAGS).
+  const atRunTime = spawnSync(runtime.path, [CHILD, workloadFile, '100000', 'workers:1', String(SEED), '0'], {
+    encoding: 'utf8',
+    timeout: 300_000,
+    env: { ...process.env, BENCH_V8_FLAGS: flag },
+  });
+  const trappedAtRunTime = atRunTime.status !== 0 && atRunTime.stderr.includes('ComponentTrapError');
+  return { flag, trappedWithFlag: trapped, trappedWithFlagSetAtRunTime: trappedAtRunTime, succeededWithout: uncapped.status === 0 };
 }
 
 const seconds = (s) => s.toFixed(3);
-const key = (c) => `node${c.line} ${c.flags.join(' ') || '(none)'}`;
+const key = (c) => `node${c.line} ${c.flags.join(' ') || '(none)'}${c.runtimeFlags?.length ? ` at run time ${c.runtimeFlags.join(' ')}` : ''}`;
 
 async function main() {
   mkdirSync(WORK, { recursive: true });
@@ -90,7 +106,7 @@ async function main() {
     for (const config of configs) {
       const m = measured.get(key(config));
       files.forEach((file, i) => {
-        const out = run(runtimes[config.line], config.flags, file, 'in-thread', PATHS);
+        const out = run(runtimes[config.line], config, file, 'in-thread', PATHS);
         m.best[i] = Math.min(m.best[i], ...out.seconds);
         m.bestCpu[i] = Math.min(m.bestCpu[i], ...out.cpuSeconds);
         m.reports[i] = out.report;
@@ -99,10 +115,11 @@ async function main() {
       });
     }
   }
-  const baseline = measured.get(key({ line: 20, flags: [] }));
+  const baseline = measured.get(key({ line: 20, flags: [], runtimeFlags: [] }));
   const rows = [...measured.values()].map((m) => ({
     node: m.version,
     flags: m.flags,
+    runtimeFlags: m.runtimeFlags,
     why: m.why,
     seconds: m.best,
     cpuSeconds: m.bestCpu,
@@ -139,7 +156,8 @@ function table(results) {
   const lines = [`| ${head.join(' | ')} |`, `| --- | --- |${results.workloads.map(() => ' ---: | ---: | ---: |').join('')} :---: |`];
   for (const row of results.rows) {
     const cells = row.seconds.flatMap((s, i) => [seconds(s), seconds(row.cpuSeconds[i]), row.cpuOverNode20 ? `${row.cpuOverNode20[i].toFixed(2)}x` : 'n/a']);
-    lines.push(`| ${row.node} | ${row.flags.map((f) => `\`${f}\``).join(' ') || 'none'} | ${cells.join(' | ')} | ${row.sameNumbersAsNode20 ? 'yes' : 'NO'} |`);
+    const flags = [...row.flags.map((f) => `\`${f}\``), ...(row.runtimeFlags ?? []).map((f) => `\`${f}\` set at run time`)];
+    lines.push(`| ${row.node} | ${flags.join(' ') || 'none'} | ${cells.join(' | ')} | ${row.sameNumbersAsNode20 ? 'yes' : 'NO'} |`);
   }
   const missing = Object.entries(results.runtimes).filter(([, r]) => r.missing);
   lines.push(
@@ -156,6 +174,12 @@ function table(results) {
       `V8 flags on the command line ${reaches ? 'reach' : 'were not seen to reach'} worker threads: with \`${w.flag}\` (every wasm memory capped at 1.25 MiB) ` +
         `on Node 24's command line, the component ${w.trappedWithFlag ? 'trapped' : 'did not trap'} in its pool worker, and ran ${w.succeededWithout ? 'fine' : '**not at all**'} without it.`,
     );
+    if (w.trappedWithFlagSetAtRunTime !== undefined) {
+      lines.push(
+        `Set at run time instead (\`v8.setFlagsFromString('${w.flag}')\` in the main thread before the engine loads), the same cap ` +
+          `${w.trappedWithFlagSetAtRunTime ? 'made the component trap in its pool worker too: flags set so reach worker threads' : 'did **not** make the component trap in its pool worker'}.`,
+      );
+    }
   }
   return `${lines.join('\n')}\n`;
 }

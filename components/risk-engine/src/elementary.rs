@@ -26,31 +26,93 @@ const EXP_P: [f64; 5] = [
 /// SIMD128 has no 64-bit arithmetic shift on x86 (V8 emulates `i64x2.shr_s` in five instructions).
 /// With half = floor(k / 2): half + 1023 = (biased >> 1) - 1, k - half + 1023 = biased - (biased >> 1) - 1.
 #[inline(always)]
-fn scale_by_power_of_two(y: f64, biased: u64) -> f64 {
+/// `one` is 1 (as a value, so that a lane loop can hold it: see `ExpConstants`).
+fn scale_by_power_of_two(y: f64, biased: u64, one: u64) -> f64 {
     let half_biased = biased >> 1;
     let power = |biased_exponent: u64| f64::from_bits(biased_exponent << 52);
-    y * power(half_biased - 1) * power(biased - half_biased - 1)
+    y * power(half_biased - one) * power(biased - half_biased - one)
 }
 
 /// e^x: fdlibm's `exp` (Remez rational on |r| <= ln2/2) with k = round-half-even(x / ln 2). No
 /// branches, so the compiler can run it on SIMD lanes.
 #[inline(always)]
 pub fn exp(x: f64) -> f64 {
-    // Past these bounds e^x is infinite or zero anyway; the clamp keeps k small (NaN passes through).
-    // Written as min then max (wasm f64x2.pmin and pmax, one instruction each), not as one select.
-    let below = if x > 710.0 { 710.0 } else { x };
-    let clamped = if below < -746.0 { -746.0 } else { below };
-    let shifted = clamped * INV_LN2 + ROUNDING_SHIFT;
-    let k = shifted - ROUNDING_SHIFT;
-    // k + 2048: the low bits of `shifted` hold k (two's complement, |k| < 2^51).
-    let k_biased = shifted.to_bits().wrapping_sub(ROUNDING_SHIFT_BITS as u64 - 2048);
-    let hi = clamped - k * LN2_HI;
-    let lo = k * LN2_LO;
-    let r = hi - lo;
-    let t = r * r;
-    let c = r - t * (EXP_P[0] + t * (EXP_P[1] + t * (EXP_P[2] + t * (EXP_P[3] + t * EXP_P[4]))));
-    let y = 1.0 - ((lo - (r * c) / (2.0 - c)) - hi);
-    scale_by_power_of_two(y, k_biased)
+    ExpConstants::VALUES.exp(x)
+}
+
+/// `exp`'s constants as values. A lane loop that takes `ExpConstants::opaque()` once before the loop
+/// and calls its `exp` sets the constants up once: out of wasm's sight of their values, V8 keeps them
+/// in registers or on the stack across the loop, where Node 24's Turboshaft otherwise rebuilds every
+/// SIMD128 constant in the loop body (a 64-bit move, a move to XMM and a shuffle each, every
+/// iteration). The same values, the same operations: bit for bit `exp`.
+#[derive(Clone, Copy)]
+pub struct ExpConstants {
+    upper: f64,
+    lower: f64,
+    inv_ln2: f64,
+    rounding_shift: f64,
+    ln2_hi: f64,
+    ln2_lo: f64,
+    p: [f64; 5],
+    one: f64,
+    two: f64,
+    k_offset: u64,
+    exponent_one: u64,
+}
+
+impl ExpConstants {
+    pub(crate) const VALUES: Self = Self {
+        upper: 710.0,
+        lower: -746.0,
+        inv_ln2: INV_LN2,
+        rounding_shift: ROUNDING_SHIFT,
+        ln2_hi: LN2_HI,
+        ln2_lo: LN2_LO,
+        p: EXP_P,
+        one: 1.0,
+        two: 2.0,
+        k_offset: ROUNDING_SHIFT_BITS as u64 - 2048,
+        exponent_one: 1,
+    };
+
+    /// The constants, hidden from the optimiser on wasm (`opaque_on_wasm`): take them outside a loop.
+    #[inline(always)]
+    pub fn opaque() -> Self {
+        opaque_on_wasm(Self::VALUES)
+    }
+
+    #[inline(always)]
+    pub fn exp(&self, x: f64) -> f64 {
+        // Past these bounds e^x is infinite or zero anyway; the clamp keeps k small (NaN passes through).
+        // Written as min then max (wasm f64x2.pmin and pmax, one instruction each), not as one select.
+        let below = if x > self.upper { self.upper } else { x };
+        let clamped = if below < self.lower { self.lower } else { below };
+        let shifted = clamped * self.inv_ln2 + self.rounding_shift;
+        let k = shifted - self.rounding_shift;
+        // k + 2048: the low bits of `shifted` hold k (two's complement, |k| < 2^51).
+        let k_biased = shifted.to_bits().wrapping_sub(self.k_offset);
+        let hi = clamped - k * self.ln2_hi;
+        let lo = k * self.ln2_lo;
+        let r = hi - lo;
+        let t = r * r;
+        let p = &self.p;
+        let c = r - t * (p[0] + t * (p[1] + t * (p[2] + t * (p[3] + t * p[4]))));
+        let y = self.one - ((lo - (r * c) / (self.two - c)) - hi);
+        scale_by_power_of_two(y, k_biased, self.exponent_one)
+    }
+}
+
+/// `values` hidden from the optimiser (`core::hint::black_box`) when compiling to wasm, so that the
+/// wasm holds them as values, not constants (see `ExpConstants`); left as they are elsewhere, where
+/// LLVM's own code for the host CPU (the bench's native yardstick) is better with constants it can see
+/// (the native SSE build's option-heavy runs took 6 to 15% longer with them hidden).
+#[inline(always)]
+pub(crate) fn opaque_on_wasm<T>(values: T) -> T {
+    if cfg!(target_arch = "wasm32") {
+        core::hint::black_box(values)
+    } else {
+        values
+    }
 }
 
 const LG: [f64; 7] = [
@@ -73,21 +135,60 @@ const EXPONENT_FIELD: u64 = 0xFFF0_0000_0000_0000;
 /// ln x for a positive normal x (no checks): fdlibm's `log` kernel (musl's arrangement).
 #[inline(always)]
 pub fn ln_positive_normal(x: f64) -> f64 {
-    // k = floor((bits - HALF_SQRT2_BITS) / 2^52), taken as k + 1024 by a logical shift of a
-    // positive number (no 64-bit arithmetic shift, which wasm SIMD128 lacks on x86); m = x 2^-k.
-    let bits = x.to_bits();
-    let biased = bits.wrapping_add(LN_BIAS);
-    let m = f64::from_bits(bits.wrapping_sub(biased & EXPONENT_FIELD).wrapping_add(1024 << 52));
-    let k = f64::from_bits((ROUNDING_SHIFT_BITS as u64 - 1024) + (biased >> 52)) - ROUNDING_SHIFT;
-    let f = m - 1.0;
-    let hfsq = 0.5 * f * f;
-    let s = f / (2.0 + f);
-    let z = s * s;
-    let w = z * z;
-    let t1 = w * (LG[1] + w * (LG[3] + w * LG[5]));
-    let t2 = z * (LG[0] + w * (LG[2] + w * (LG[4] + w * LG[6])));
-    let r = t2 + t1;
-    s * (hfsq + r) + k * LN2_LO - hfsq + f + k * LN2_HI
+    LnConstants::VALUES.ln_positive_normal(x)
+}
+
+/// `ln_positive_normal`'s constants as values, for lane loops to take once before the loop (see
+/// `ExpConstants`; random.rs's `BoxMuller` hides them): the same values, the same operations, bit for bit `ln_positive_normal`.
+#[derive(Clone, Copy)]
+pub struct LnConstants {
+    ln_bias: u64,
+    exponent_field: u64,
+    one_exponent: u64,
+    k_bits: u64,
+    rounding_shift: f64,
+    lg: [f64; 7],
+    ln2_hi: f64,
+    ln2_lo: f64,
+    one: f64,
+    half: f64,
+    two: f64,
+}
+
+impl LnConstants {
+    pub(crate) const VALUES: Self = Self {
+        ln_bias: LN_BIAS,
+        exponent_field: EXPONENT_FIELD,
+        one_exponent: 1024 << 52,
+        k_bits: ROUNDING_SHIFT_BITS as u64 - 1024,
+        rounding_shift: ROUNDING_SHIFT,
+        lg: LG,
+        ln2_hi: LN2_HI,
+        ln2_lo: LN2_LO,
+        one: 1.0,
+        half: 0.5,
+        two: 2.0,
+    };
+
+    #[inline(always)]
+    pub fn ln_positive_normal(&self, x: f64) -> f64 {
+        // k = floor((bits - HALF_SQRT2_BITS) / 2^52), taken as k + 1024 by a logical shift of a
+        // positive number (no 64-bit arithmetic shift, which wasm SIMD128 lacks on x86); m = x 2^-k.
+        let bits = x.to_bits();
+        let biased = bits.wrapping_add(self.ln_bias);
+        let m = f64::from_bits(bits.wrapping_sub(biased & self.exponent_field).wrapping_add(self.one_exponent));
+        let k = f64::from_bits(self.k_bits + (biased >> 52)) - self.rounding_shift;
+        let f = m - self.one;
+        let hfsq = self.half * f * f;
+        let s = f / (self.two + f);
+        let z = s * s;
+        let w = z * z;
+        let lg = &self.lg;
+        let t1 = w * (lg[1] + w * (lg[3] + w * lg[5]));
+        let t2 = z * (lg[0] + w * (lg[2] + w * (lg[4] + w * lg[6])));
+        let r = t2 + t1;
+        s * (hfsq + r) + k * self.ln2_lo - hfsq + f + k * self.ln2_hi
+    }
 }
 
 /// ln x for any x: -inf at 0, NaN below 0 or at NaN, +inf at +inf; subnormals are scaled up first.
@@ -127,27 +228,61 @@ const HALF_PI: f64 = core::f64::consts::FRAC_PI_2;
 
 /// (cos 2 pi u, sin 2 pi u) for u in [0, 1]: the quarter turn q nearest to 4u is split off exactly
 /// (4u - q is exact in binary), the rest x = (4u - q) pi/2 lies in [-pi/4, pi/4] where fdlibm's
-/// kernels apply, and q picks the signs and the swap.
-#[inline(always)]
+/// kernels apply, and q picks the signs and the swap. The engine runs it as `TurnConstants::cos_sin_turns`
+/// (random.rs's `BoxMuller`); this is its plain statement, which the tests pin.
+#[cfg(test)]
 pub fn cos_sin_turns(u: f64) -> (f64, f64) {
-    let quarters = u * 4.0;
-    let shifted = quarters + ROUNDING_SHIFT;
-    let q = shifted - ROUNDING_SHIFT;
-    let x = (quarters - q) * HALF_PI;
-    let z = x * x;
-    let w = z * z;
-    let r = SIN[1] + z * (SIN[2] + z * SIN[3]) + z * w * (SIN[4] + z * SIN[5]);
-    let sin = x + z * x * (SIN[0] + z * r);
-    let rc = z * (COS[0] + z * (COS[1] + z * COS[2])) + w * w * (COS[3] + z * (COS[4] + z * COS[5]));
-    let hz = 0.5 * z;
-    let one_minus_hz = 1.0 - hz;
-    let cos = one_minus_hz + (((1.0 - one_minus_hz) - hz) + z * rc);
-    // The angle is q (0 to 4) quarter turns plus x.
-    let quadrant = (shifted.to_bits() as i64).wrapping_sub(ROUNDING_SHIFT_BITS) as u64;
-    let (c, s) = if quadrant & 1 == 1 { (sin, cos) } else { (cos, sin) };
-    let negate_cos = ((quadrant + 1) & 2) << 62;
-    let negate_sin = (quadrant & 2) << 62;
-    (f64::from_bits(c.to_bits() ^ negate_cos), f64::from_bits(s.to_bits() ^ negate_sin))
+    TurnConstants::VALUES.cos_sin_turns(u)
+}
+
+/// `cos_sin_turns`'s constants as values, for lane loops to take once before the loop (see
+/// `ExpConstants`; random.rs's `BoxMuller` hides them): the same values, the same operations, bit for bit `cos_sin_turns`.
+#[derive(Clone, Copy)]
+pub struct TurnConstants {
+    rounding_shift: f64,
+    half_pi: f64,
+    sin: [f64; 6],
+    cos: [f64; 6],
+    four: f64,
+    half: f64,
+    one: f64,
+    rounding_shift_bits: i64,
+}
+
+impl TurnConstants {
+    pub(crate) const VALUES: Self = Self {
+        rounding_shift: ROUNDING_SHIFT,
+        half_pi: HALF_PI,
+        sin: SIN,
+        cos: COS,
+        four: 4.0,
+        half: 0.5,
+        one: 1.0,
+        rounding_shift_bits: ROUNDING_SHIFT_BITS,
+    };
+
+    #[inline(always)]
+    pub fn cos_sin_turns(&self, u: f64) -> (f64, f64) {
+        let (sn, cs) = (&self.sin, &self.cos);
+        let quarters = u * self.four;
+        let shifted = quarters + self.rounding_shift;
+        let q = shifted - self.rounding_shift;
+        let x = (quarters - q) * self.half_pi;
+        let z = x * x;
+        let w = z * z;
+        let r = sn[1] + z * (sn[2] + z * sn[3]) + z * w * (sn[4] + z * sn[5]);
+        let sin = x + z * x * (sn[0] + z * r);
+        let rc = z * (cs[0] + z * (cs[1] + z * cs[2])) + w * w * (cs[3] + z * (cs[4] + z * cs[5]));
+        let hz = self.half * z;
+        let one_minus_hz = self.one - hz;
+        let cos = one_minus_hz + (((self.one - one_minus_hz) - hz) + z * rc);
+        // The angle is q (0 to 4) quarter turns plus x.
+        let quadrant = (shifted.to_bits() as i64).wrapping_sub(self.rounding_shift_bits) as u64;
+        let (c, s) = if quadrant & 1 == 1 { (sin, cos) } else { (cos, sin) };
+        let negate_cos = ((quadrant + 1) & 2) << 62;
+        let negate_sin = (quadrant & 2) << 62;
+        (f64::from_bits(c.to_bits() ^ negate_cos), f64::from_bits(s.to_bits() ^ negate_sin))
+    }
 }
 
 #[cfg(test)]
@@ -234,7 +369,7 @@ mod tests {
             let half = k >> 1;
             let power = |e: i64| f64::from_bits(((e + 1023) as u64) << 52);
             for y in [1.0, 0.7071067811865476, 1.9999999999999998, 1.5] {
-                assert_eq!(scale_by_power_of_two(y, (k + 2048) as u64).to_bits(), (y * power(half) * power(k - half)).to_bits(), "k {k}");
+                assert_eq!(scale_by_power_of_two(y, (k + 2048) as u64, 1).to_bits(), (y * power(half) * power(k - half)).to_bits(), "k {k}");
             }
             let shifted = k as f64 + ROUNDING_SHIFT;
             assert_eq!(shifted.to_bits().wrapping_sub(ROUNDING_SHIFT_BITS as u64 - 2048), (k + 2048) as u64);

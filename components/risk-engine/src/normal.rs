@@ -1,7 +1,7 @@
 //! The standard normal distribution: CDF by W. J. Cody's rational approximations of erfc (CALERF),
 //! density, and quantile. Mirrored line for line by host/reference/normal-distribution.ts.
 
-use crate::elementary::{exp, ln};
+use crate::elementary::{exp, ln, opaque_on_wasm, ExpConstants};
 
 const SQRT_2: f64 = core::f64::consts::SQRT_2;
 const ONE_OVER_SQRT_PI: f64 = 5.641_895_835_477_562_869_5e-1;
@@ -30,73 +30,133 @@ const ERF_XSMALL: f64 = 1.11e-16;
 /// Veltkamp's splitting constant 2^27 + 1: splits a double into two halves of 26 bits.
 const SPLIT: f64 = 134_217_729.0;
 
-/// exp(-y^2) with y^2 taken exactly as hi + lo (Dekker's product: hi = y y rounded, lo its exact
-/// rounding error), so that the rounding of y y is not amplified by the exponential:
-/// e^-(hi + lo) = e^-hi (1 - lo) to far below an ulp, as |lo| < 2^-53 hi. One exponential, where
-/// Cody's own split of y^2 needs two.
-#[inline(always)]
-fn exp_minus_square(y: f64) -> f64 {
-    let c = SPLIT * y;
-    let high = c - (c - y);
-    let low = y - high;
-    let hi = y * y;
-    let lo = ((high * high - hi) + 2.0 * high * low) + low * low;
-    let e = exp(-hi);
-    e - e * lo
+/// The constants of `erfc` and `cdf_rows` as values. `cdf_rows` takes `CdfConstants::opaque()` once
+/// per call: out of wasm's sight of their values, V8 keeps them in registers or on the stack across
+/// the lane loops, where Node 24's Turboshaft otherwise rebuilds every SIMD128 constant inside each
+/// loop body (a 64-bit move, a move to XMM and a shuffle each, every iteration). The same values and
+/// operations as the literal constants: bit for bit the same results.
+#[derive(Clone, Copy)]
+pub struct CdfConstants {
+    exp: ExpConstants,
+    a: [f64; 5],
+    b: [f64; 4],
+    c: [f64; 9],
+    d: [f64; 8],
+    p: [f64; 6],
+    q: [f64; 5],
+    split: f64,
+    xsmall: f64,
+    first_range: f64,
+    middle_range: f64,
+    underflow: f64,
+    one_over_sqrt_pi: f64,
+    sqrt_2: f64,
+    zero: f64,
+    half: f64,
+    one: f64,
+    two: f64,
 }
 
-/// erfc(t) for |t| = y <= 0.46875 (Cody's first range), x^2 taken as 0 below XSMALL.
-#[inline(always)]
-fn erfc_small(t: f64, y: f64) -> f64 {
-    let ysq = if y > ERF_XSMALL { y * y } else { 0.0 };
-    let mut num = A[4] * ysq;
-    let mut den = ysq;
-    for i in 0..3 {
-        num = (num + A[i]) * ysq;
-        den = (den + B[i]) * ysq;
-    }
-    1.0 - (t * (num + A[3])) / (den + B[3])
-}
+impl CdfConstants {
+    const VALUES: Self = Self {
+        exp: ExpConstants::VALUES,
+        a: A,
+        b: B,
+        c: C,
+        d: D,
+        p: P,
+        q: Q,
+        split: SPLIT,
+        xsmall: ERF_XSMALL,
+        first_range: 0.46875,
+        middle_range: 4.0,
+        underflow: ERFC_UNDERFLOW,
+        one_over_sqrt_pi: ONE_OVER_SQRT_PI,
+        sqrt_2: SQRT_2,
+        zero: 0.0,
+        half: 0.5,
+        one: 1.0,
+        two: 2.0,
+    };
 
-/// erfc(y) e^{y^2} for 0.46875 < y <= 4 (Cody's second range).
-#[inline(always)]
-fn scaled_erfc_middle(y: f64) -> f64 {
-    let mut num = C[8] * y;
-    let mut den = y;
-    for i in 0..7 {
-        num = (num + C[i]) * y;
-        den = (den + D[i]) * y;
+    /// The constants, hidden from the optimiser on wasm (`opaque_on_wasm`): take them outside a loop.
+    #[inline(always)]
+    pub fn opaque() -> Self {
+        opaque_on_wasm(Self::VALUES)
     }
-    (num + C[7]) / (den + D[7])
-}
 
-/// erfc(y) e^{y^2} for y > 4 (Cody's asymptotic range).
-#[inline(always)]
-fn scaled_erfc_tail(y: f64) -> f64 {
-    let ysq = 1.0 / (y * y);
-    let mut num = P[5] * ysq;
-    let mut den = ysq;
-    for i in 0..4 {
-        num = (num + P[i]) * ysq;
-        den = (den + Q[i]) * ysq;
+    /// exp(-y^2) with y^2 taken exactly as hi + lo (Dekker's product: hi = y y rounded, lo its exact
+    /// rounding error), so that the rounding of y y is not amplified by the exponential:
+    /// e^-(hi + lo) = e^-hi (1 - lo) to far below an ulp, as |lo| < 2^-53 hi. One exponential, where
+    /// Cody's own split of y^2 needs two.
+    #[inline(always)]
+    fn exp_minus_square(&self, y: f64) -> f64 {
+        let c = self.split * y;
+        let high = c - (c - y);
+        let low = y - high;
+        let hi = y * y;
+        let lo = ((high * high - hi) + self.two * high * low) + low * low;
+        let e = self.exp.exp(-hi);
+        e - e * lo
     }
-    let tail = (ysq * (num + P[4])) / (den + Q[4]);
-    (ONE_OVER_SQRT_PI - tail) / y
+
+    /// erfc(t) for |t| = y <= 0.46875 (Cody's first range), x^2 taken as 0 below XSMALL.
+    #[inline(always)]
+    fn erfc_small(&self, t: f64, y: f64) -> f64 {
+        let (a, b) = (&self.a, &self.b);
+        let ysq = if y > self.xsmall { y * y } else { self.zero };
+        let mut num = a[4] * ysq;
+        let mut den = ysq;
+        for i in 0..3 {
+            num = (num + a[i]) * ysq;
+            den = (den + b[i]) * ysq;
+        }
+        self.one - (t * (num + a[3])) / (den + b[3])
+    }
+
+    /// erfc(y) e^{y^2} for 0.46875 < y <= 4 (Cody's second range).
+    #[inline(always)]
+    fn scaled_erfc_middle(&self, y: f64) -> f64 {
+        let (c, d) = (&self.c, &self.d);
+        let mut num = c[8] * y;
+        let mut den = y;
+        for i in 0..7 {
+            num = (num + c[i]) * y;
+            den = (den + d[i]) * y;
+        }
+        (num + c[7]) / (den + d[7])
+    }
+
+    /// erfc(y) e^{y^2} for y > 4 (Cody's asymptotic range).
+    #[inline(always)]
+    fn scaled_erfc_tail(&self, y: f64) -> f64 {
+        let (p, q) = (&self.p, &self.q);
+        let ysq = self.one / (y * y);
+        let mut num = p[5] * ysq;
+        let mut den = ysq;
+        for i in 0..4 {
+            num = (num + p[i]) * ysq;
+            den = (den + q[i]) * ysq;
+        }
+        let tail = (ysq * (num + p[4])) / (den + q[4]);
+        (self.one_over_sqrt_pi - tail) / y
+    }
 }
 
 /// Cody's CALERF with jint = 1 (about 1e-16 relative), in host/reference/normal-distribution.ts's
 /// operation order.
 pub fn erfc(x: f64) -> f64 {
+    let k = CdfConstants::VALUES;
     let y = x.abs();
     if y <= 0.46875 {
-        return erfc_small(x, y);
+        return k.erfc_small(x, y);
     }
     let result = if y <= 4.0 {
-        exp_minus_square(y) * scaled_erfc_middle(y)
+        k.exp_minus_square(y) * k.scaled_erfc_middle(y)
     } else if y >= ERFC_UNDERFLOW {
         0.0
     } else {
-        exp_minus_square(y) * scaled_erfc_tail(y)
+        k.exp_minus_square(y) * k.scaled_erfc_tail(y)
     };
     if x < 0.0 { 2.0 - result } else { result }
 }
@@ -132,44 +192,45 @@ impl<const LANES: usize> CdfRow<LANES> {
 /// steps once.
 #[inline(never)]
 pub fn cdf_rows<const LANES: usize>(x: &[[f64; LANES]], out: &mut [[f64; LANES]], work: &mut [CdfRow<LANES>]) {
+    let k = CdfConstants::opaque();
     let work = &mut work[..x.len()];
     let out = &mut out[..x.len()];
     for (x, row) in x.iter().zip(work.iter_mut()) {
         for l in 0..LANES {
-            row.t[l] = -x[l] / SQRT_2;
+            row.t[l] = -x[l] / k.sqrt_2;
             row.y[l] = row.t[l].abs();
         }
     }
     for (row, out) in work.iter_mut().zip(out.iter_mut()) {
         // As `erfc` branches: y <= 0.46875 is the first range, anything else (NaN too) the others.
-        if !row.y.iter().all(|&y| y <= 0.46875) {
-            if row.y.iter().all(|&y| y > 4.0) {
+        if !row.y.iter().all(|&y| y <= k.first_range) {
+            if row.y.iter().all(|&y| y > k.middle_range) {
                 for l in 0..LANES {
-                    row.scaled[l] = scaled_erfc_tail(row.y[l]);
+                    row.scaled[l] = k.scaled_erfc_tail(row.y[l]);
                 }
             } else {
                 for l in 0..LANES {
-                    row.scaled[l] = scaled_erfc_middle(row.y[l]);
+                    row.scaled[l] = k.scaled_erfc_middle(row.y[l]);
                 }
-                if row.y.iter().any(|&y| y > 4.0) {
+                if row.y.iter().any(|&y| y > k.middle_range) {
                     for l in 0..LANES {
-                        row.scaled[l] = if row.y[l] <= 4.0 { row.scaled[l] } else { scaled_erfc_tail(row.y[l]) };
+                        row.scaled[l] = if row.y[l] <= k.middle_range { row.scaled[l] } else { k.scaled_erfc_tail(row.y[l]) };
                     }
                 }
             }
             for l in 0..LANES {
-                let result = exp_minus_square(row.y[l]) * row.scaled[l];
-                let result = if row.y[l] >= ERFC_UNDERFLOW { 0.0 } else { result };
-                out[l] = if row.t[l] < 0.0 { 2.0 - result } else { result };
+                let result = k.exp_minus_square(row.y[l]) * row.scaled[l];
+                let result = if row.y[l] >= k.underflow { k.zero } else { result };
+                out[l] = if row.t[l] < k.zero { k.two - result } else { result };
             }
         }
-        if row.y.iter().any(|&y| y <= 0.46875) {
+        if row.y.iter().any(|&y| y <= k.first_range) {
             for l in 0..LANES {
-                out[l] = if row.y[l] <= 0.46875 { erfc_small(row.t[l], row.y[l]) } else { out[l] };
+                out[l] = if row.y[l] <= k.first_range { k.erfc_small(row.t[l], row.y[l]) } else { out[l] };
             }
         }
         for l in 0..LANES {
-            out[l] = 0.5 * out[l];
+            out[l] = k.half * out[l];
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Seeded random streams: one xoshiro256++ stream per path (or antithetic pair), seeded by splitmix64,
 //! so that any chunk of paths can be simulated on its own and still match the whole run bit for bit.
 
-use crate::elementary;
+use crate::elementary::{opaque_on_wasm, LnConstants, TurnConstants};
 
 const STREAM_KEY_MULTIPLIER: u64 = 0xD1B5_4A32_D192_ED03;
 
@@ -71,8 +71,9 @@ const ONE_MINUS_HALF_ULP: f64 = 1.0 - 1.0 / (1u64 << 53) as f64;
 
 /// ((x >> 12) + 1/2) 2^-52: the top 52 bits of x, centred in their interval of width 2^-52, so in
 /// (0, 1) and symmetric about 1/2. Built as (1 + (x >> 12) 2^-52) - (1 - 2^-53), which is exact
-/// (Sterbenz) and needs no integer-to-float conversion, so it runs on SIMD lanes.
-#[inline(always)]
+/// (Sterbenz) and needs no integer-to-float conversion, so it runs on SIMD lanes. `StreamLanes` runs
+/// it as `BoxMuller::uniform`, with the constants as values.
+#[cfg(test)]
 pub fn uniform(x: u64) -> f64 {
     f64::from_bits(ONE_BITS | (x >> 12)) - ONE_MINUS_HALF_ULP
 }
@@ -81,9 +82,48 @@ pub fn uniform(x: u64) -> f64 {
 /// cos/sin (elementary.rs).
 #[inline(always)]
 pub fn box_muller(u1: f64, u2: f64) -> (f64, f64) {
-    let radius = (-2.0 * elementary::ln_positive_normal(u1)).sqrt();
-    let (cos, sin) = elementary::cos_sin_turns(u2);
-    (radius * cos, radius * sin)
+    BoxMuller::VALUES.pair(u1, u2)
+}
+
+/// The constants of `uniform` and `box_muller` as values, for `fill_normals` to take once before its
+/// lane loop, hidden from the optimiser: Node 24's Turboshaft rebuilds every SIMD128 constant inside
+/// the loop body, and this loop has some forty (see `elementary::ExpConstants`). Bit for bit
+/// `uniform` and `box_muller`.
+#[derive(Clone, Copy)]
+struct BoxMuller {
+    ln: LnConstants,
+    turns: TurnConstants,
+    one_bits: u64,
+    one_minus_half_ulp: f64,
+    minus_two: f64,
+}
+
+impl BoxMuller {
+    const VALUES: Self = Self {
+        ln: LnConstants::VALUES,
+        turns: TurnConstants::VALUES,
+        one_bits: ONE_BITS,
+        one_minus_half_ulp: ONE_MINUS_HALF_ULP,
+        minus_two: -2.0,
+    };
+
+    #[inline(always)]
+    fn opaque() -> Self {
+        opaque_on_wasm(Self::VALUES)
+    }
+
+    /// `uniform`.
+    #[inline(always)]
+    fn uniform(&self, x: u64) -> f64 {
+        f64::from_bits(self.one_bits | (x >> 12)) - self.one_minus_half_ulp
+    }
+
+    #[inline(always)]
+    fn pair(&self, u1: f64, u2: f64) -> (f64, f64) {
+        let radius = (self.minus_two * self.ln.ln_positive_normal(u1)).sqrt();
+        let (cos, sin) = self.turns.cos_sin_turns(u2);
+        (radius * cos, radius * sin)
+    }
 }
 
 /// `LANES` path streams side by side, one per lane, stepped together so that the compiler can keep
@@ -112,10 +152,10 @@ impl<const LANES: usize> StreamLanes<LANES> {
         }
     }
 
-    /// The next uniform of lane `l`, stepping that lane's stream (lanes are independent, so the
-    /// order in which lanes step does not matter).
+    /// The next 64 bits of lane `l`'s stream (`fill_normals` makes them a uniform), stepping that
+    /// stream (lanes are independent, so the order in which lanes step does not matter).
     #[inline(always)]
-    fn next_uniform(&mut self, l: usize) -> f64 {
+    fn next_u64(&mut self, l: usize) -> u64 {
         let [s0, s1, s2, s3] = &mut self.s;
         let result = s0[l].wrapping_add(s3[l]).rotate_left(23).wrapping_add(s0[l]);
         let t = s1[l] << 17;
@@ -125,7 +165,7 @@ impl<const LANES: usize> StreamLanes<LANES> {
         s0[l] ^= s3[l];
         s2[l] ^= t;
         s3[l] = s3[l].rotate_left(45);
-        uniform(result)
+        result
     }
 
     /// `count` normals per lane, as `Xoshiro256PlusPlus::fill_normals` draws them, stored
@@ -134,7 +174,7 @@ impl<const LANES: usize> StreamLanes<LANES> {
     /// that will hold the pair's cosine and sine (the state in memory), the second turns them into
     /// the normals in place. No temporary arrays of lanes, whose zeroing and copying would be bulk
     /// memory calls in wasm. Out of line so that the compiler vectorises its lane loops on their own
-    /// terms.
+    /// terms; the constants are taken once, as values (`BoxMuller`).
     ///
     /// Why two loops: Box-Muller with the streams' steps in one loop body needed more SIMD values
     /// than V8 has registers, and V8 spilled and reloaded them on the machine stack (about 190 of the
@@ -148,11 +188,12 @@ impl<const LANES: usize> StreamLanes<LANES> {
     pub fn fill_normals(&mut self, count: usize, out: &mut [f64]) {
         let out = &mut out[..count * LANES];
         let (pairs, odd) = out.split_at_mut(count / 2 * 2 * LANES);
+        let normals = BoxMuller::opaque();
         for pair in pairs.chunks_exact_mut(2 * LANES) {
             let (first, second) = pair.split_at_mut(LANES);
             for l in 0..LANES {
-                first[l] = self.next_uniform(l);
-                second[l] = self.next_uniform(l);
+                first[l] = normals.uniform(self.next_u64(l));
+                second[l] = normals.uniform(self.next_u64(l));
             }
         }
         for pair in pairs.chunks_exact_mut(2 * LANES) {
@@ -166,21 +207,21 @@ impl<const LANES: usize> StreamLanes<LANES> {
             // are out of this loop: no more spills per Box-Muller, and 5-15% less time in a worker.
             for l in 0..LANES / 4 {
                 let [a, b, c, d] = [l, l + LANES / 4, l + LANES / 2, l + 3 * LANES / 4];
-                (cos[a], sin[a]) = box_muller(cos[a], sin[a]);
-                (cos[b], sin[b]) = box_muller(cos[b], sin[b]);
-                (cos[c], sin[c]) = box_muller(cos[c], sin[c]);
-                (cos[d], sin[d]) = box_muller(cos[d], sin[d]);
+                (cos[a], sin[a]) = normals.pair(cos[a], sin[a]);
+                (cos[b], sin[b]) = normals.pair(cos[b], sin[b]);
+                (cos[c], sin[c]) = normals.pair(cos[c], sin[c]);
+                (cos[d], sin[d]) = normals.pair(cos[d], sin[d]);
             }
             for l in LANES / 4 * 4..LANES {
-                (cos[l], sin[l]) = box_muller(cos[l], sin[l]);
+                (cos[l], sin[l]) = normals.pair(cos[l], sin[l]);
             }
         }
         // An odd count: the last pair's sine is dropped.
         if let Ok(cos) = <&mut [f64; LANES]>::try_from(odd) {
             for l in 0..LANES {
-                let u1 = self.next_uniform(l);
-                let u2 = self.next_uniform(l);
-                cos[l] = box_muller(u1, u2).0;
+                let u1 = normals.uniform(self.next_u64(l));
+                let u2 = normals.uniform(self.next_u64(l));
+                cos[l] = normals.pair(u1, u2).0;
             }
         }
     }
