@@ -2,7 +2,8 @@
 // library directly (RiskEngine in this process), for the issue's three workloads: parametric on 10 assets,
 // /v1/batch of 100 parametric evaluations, Monte Carlo 10,000 paths on 10 assets. Reports throughput,
 // p50/p99 latency, the server's peak resident memory and CPU time per evaluation (its main thread's, all its
-// threads', and the load generator's: where the two cores go), and the service's overhead; writes
+// threads', and the load generator's: where the two cores go), and the service's overhead; the same bodies
+// on a bare fastify server (bench/http-floor-server.mjs), the HTTP floor of this machine; writes
 // bench/service-results.json and the table in docs/service.md's "Performance" section.
 //
 // Usage: node bench/service.mjs [--duration S] [--connections N]   (defaults: 10 s per run, 10 connections)
@@ -20,6 +21,7 @@ import { benchPortfolio } from './workloads.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = join(ROOT, 'dist', 'host', 'cli', 'main.js');
+const FLOOR_SERVER = join(ROOT, 'bench', 'http-floor-server.mjs');
 const RESULTS = join(ROOT, 'bench', 'service-results.json');
 const DOC = join(ROOT, 'docs', 'service.md');
 /** The block of docs/service.md this script rewrites (not a tools/write-docs.mjs block: it is measured, not generated). */
@@ -95,9 +97,10 @@ function summary(latencies, seconds, answered, evaluations) {
   };
 }
 
-/** Starts `wasm-risk serve` on 127.0.0.1 (a free port, workers = cores); resolves once it listens. */
-async function startServer() {
-  const child = spawn(process.execPath, [CLI, 'serve', '--host', '127.0.0.1', '--port', '0'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+/** Starts `wasm-risk serve` on 127.0.0.1 (a free port, workers = cores), or the HTTP floor's bare fastify
+ *  server (`args` = [FLOOR_SERVER]); resolves once it listens. */
+async function startServer(args = [CLI, 'serve', '--host', '127.0.0.1', '--port', '0']) {
+  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   const url = await new Promise((resolve, reject) => {
     child.stderr.on('data', (chunk) => {
@@ -133,6 +136,7 @@ function serverCpuMicros(pid) {
   }
 }
 
+/** The server's resident memory from its /metrics (NaN for the HTTP floor's server, which has none). */
 async function residentBytes(url) {
   const text = await (await fetch(`${url}/metrics`)).text();
   return Number(/^process_resident_memory_bytes (\S+)$/m.exec(text)?.[1]);
@@ -224,6 +228,21 @@ function table(results) {
   return lines.join('\n');
 }
 
+/** The HTTP floor beside the service: the same bodies on a bare fastify server (bench/http-floor-server.mjs). */
+function floorTable(results) {
+  const lines = [
+    '| workload | bare fastify req/s (eval/s) | p50 / p99 ms | CPU us/eval: server (main thread) / client | wasm-risk serve eval/s | serve / floor |',
+    '| --- | ---: | ---: | ---: | ---: | ---: |',
+  ];
+  for (const row of results.workloads) {
+    const { floor, service } = row;
+    lines.push(
+      `| ${row.title} | ${rate(floor.requestsPerSecond)} (${rate(floor.evaluationsPerSecond)}) | ${ms(floor.p50Ms)} / ${ms(floor.p99Ms)} | ${cpuText(floor.cpuPerEvaluationUs)} | ${rate(service.evaluationsPerSecond)} | ${(service.evaluationsPerSecond / floor.evaluationsPerSecond).toFixed(2)} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
 function writeDoc(results) {
   const { machine } = results;
   const text = [
@@ -238,6 +257,12 @@ function writeDoc(results) {
     '',
     table(results),
     '',
+    'The HTTP floor, in the same run: the same bodies, connections and durations on a bare fastify server that parses each body',
+    'and answers a fixed small JSON object, with no validation, engine, queue, metrics or logs (`bench/http-floor-server.mjs`):',
+    "what a request costs this machine's HTTP stack and the load generator before wasm-risk does anything with it.",
+    '',
+    floorTable(results),
+    '',
   ].join('\n');
   const doc = readFileSync(DOC, 'utf8');
   if (!BLOCK.test(doc)) throw new Error('docs/service.md has no <!-- bench-service: begin --> ... <!-- bench-service: end --> block');
@@ -246,6 +271,7 @@ function writeDoc(results) {
 
 const started = performance.now();
 const loadAverage = loadavg()[0];
+const floorServer = await startServer([FLOOR_SERVER]);
 const server = await startServer();
 const engine = await RiskEngine.load(DEFAULT_COMPONENT, { workers: CORES });
 const rows = [];
@@ -262,12 +288,17 @@ try {
     log(`    library   ${rate(library.requestsPerSecond)} req/s, p50 ${ms(library.p50Ms)} ms, p99 ${ms(library.p99Ms)} ms`);
     const sequential = { service: await loadServer(server, workload, DURATION_S, 1), library: await loadLibrary(engine, workload, DURATION_S, 1) };
     log(`    one at a time: service p50 ${ms(sequential.service.p50Ms)} ms, library p50 ${ms(sequential.library.p50Ms)} ms`);
-    rows.push({ name: workload.name, title: workload.title, service, library, sequential, target: verdict(workload, service) });
+    await loadServer(floorServer, workload, WARMUP_S, CONNECTIONS);
+    const floor = await loadServer(floorServer, workload, DURATION_S, CONNECTIONS);
+    log(`    floor     ${rate(floor.requestsPerSecond)} req/s, p50 ${ms(floor.p50Ms)} ms, p99 ${ms(floor.p99Ms)} ms, CPU us/eval ${cpuText(floor.cpuPerEvaluationUs)}`);
+    rows.push({ name: workload.name, title: workload.title, service, library, sequential, floor, target: verdict(workload, service) });
   }
 } finally {
   await engine.close();
-  server.child.kill('SIGTERM');
-  await once(server.child, 'exit');
+  for (const { child } of [server, floorServer]) {
+    child.kill('SIGTERM');
+    await once(child, 'exit');
+  }
 }
 
 const results = {
@@ -284,5 +315,5 @@ const results = {
 };
 writeFileSync(RESULTS, `${JSON.stringify(results, null, 2)}\n`);
 writeDoc(results);
-console.log(table(results));
+console.log(`${table(results)}\n\n${floorTable(results)}`);
 console.log(`\nbench took ${results.benchSeconds.toFixed(0)} s; wrote bench/service-results.json and docs/service.md (Performance)`);
