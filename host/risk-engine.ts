@@ -18,7 +18,7 @@ import { InThreadExecutor } from './run/in-thread-executor.js';
 import { MAX_PATHS_PER_CALL } from './request/limits.js';
 import type { PortfolioSpec } from './request/portfolio.js';
 import { DEFAULT_COMPONENT } from './files/package-paths.js';
-import { addMoments, lossMoments, mergeSortedRuns, summarizeLossTail, summarizePnl, tailLength, type LossMoments } from './report/risk-statistics.js';
+import { addMoments, LargestLosses, lossMoments, summarizeLossTail, summarizePnl, tailLength, type LossMoments } from './report/risk-statistics.js';
 import { validateOnce } from './request/validation.js';
 import type { DistributedRuns } from './distributed/distributed-run.js';
 import { importDistributed } from './distributed/import-distributed.js';
@@ -69,7 +69,8 @@ export interface RunOptions extends CallOptions {
   /** Monte Carlo: called after each finished chunk of paths. */
   onProgress?: (donePaths: number, totalPaths: number) => void;
   /** Monte Carlo: paths per call into the component (default: without `onProgress`, one call per worker;
-   *  with it, or in-thread, eight chunks per worker, so that progress moves and deadlines are checked). */
+   *  with it, or in-thread, eight chunks per worker, so that progress moves and deadlines are checked; at
+   *  most 2,000,000 paths a call either way, so memory does not grow with the run). */
   chunkPaths?: number;
 }
 
@@ -80,6 +81,11 @@ export type BatchOutcome = { ok: true; result: RiskResult } | { ok: false; error
 
 /** Fewer paths than this per call and the per-call overhead starts to show. */
 const MIN_CHUNK_PATHS = 10_000;
+/** Most paths per call when the host splits a run (a caller's `chunkPaths` may go up to the contract's
+ *  MAX_PATHS_PER_CALL): a call's losses take 8 bytes a path in the component's linear memory, which never
+ *  shrinks, and again in the host, so a long run goes in chunks of 16 MB of losses, whatever its length. A
+ *  call of 2M paths takes hundreds of milliseconds even on 10 assets; a call's own cost is well under one. */
+const MAX_CHUNK_PATHS = 2_000_000;
 /** Chunks per worker when progress is watched or must be checked between calls (in-thread deadlines);
  *  otherwise each worker gets one share, which measured fastest (fewer round trips and merges). */
 const CHUNKS_PER_WORKER = 8;
@@ -228,20 +234,20 @@ export class RiskEngine {
   }
 
   /** The report of a run from its chunks' losses, each sorted where it was simulated. As each chunk arrives
-   *  (while the others still run) its exact moments are added and its largest losses kept; only those are
-   *  merged, since the statistics read no other loss (`tailLength`). The same numbers, bit for bit, as a
-   *  summary of every loss (`summarizeSortedLosses`): the moments are exact sums, and the largest losses
-   *  of the merge are the merge of each chunk's largest. */
+   *  (while the others still run) its exact moments are added and its largest losses kept (copied, so the
+   *  chunk is freed, and merged as they come: `LargestLosses`), since the statistics read no other loss
+   *  (`tailLength`); a run of any length holds no more. The same numbers, bit for bit, as a summary of every
+   *  loss (`summarizeSortedLosses`): the moments are exact sums, and the largest losses of the merge are the
+   *  merge of each chunk's largest. */
   private async monteCarloReport(request: ValidMonteCarloRequest, limits: CallLimits, options: RunOptions): Promise<RiskReport> {
     const keep = tailLength(request.paths, request.confidence);
-    const tails: Float64Array[] = [];
+    const tail = new LargestLosses(keep);
     let moments: LossMoments = { count: 0, sum: 0n, squares: 0n };
     await this.runChunks('sortedLosses', request, limits, options, (losses) => {
       moments = addMoments(moments, lossMoments(losses));
-      tails.push(losses.subarray(Math.max(0, losses.length - keep)));
+      tail.add(losses);
     });
-    const merged = mergeSortedRuns(tails);
-    return summarizeLossTail(merged.subarray(merged.length - keep), moments, request.confidence);
+    return summarizeLossTail(tail.largest(), moments, request.confidence);
   }
 
   /** Runs the chunks concurrently over the executor, handing each (checked) result to `accept` as it
@@ -292,9 +298,9 @@ export class RiskEngine {
       return requested;
     }
     const oneCall = this.executor.concurrency === 1 && !reportsProgress && (this.executor.stopsRunningCalls || paths <= MIN_CHUNK_PATHS);
-    if (oneCall) return Math.min(MAX_PATHS_PER_CALL, paths);
+    if (oneCall) return Math.min(MAX_CHUNK_PATHS, paths);
     const chunksPerWorker = reportsProgress || !this.executor.stopsRunningCalls ? CHUNKS_PER_WORKER : 1;
-    return Math.min(MAX_PATHS_PER_CALL, Math.max(MIN_CHUNK_PATHS, Math.ceil(paths / (this.executor.concurrency * chunksPerWorker))));
+    return Math.min(MAX_CHUNK_PATHS, Math.max(MIN_CHUNK_PATHS, Math.ceil(paths / (this.executor.concurrency * chunksPerWorker))));
   }
 
   private limits(options: CallOptions): CallLimits {

@@ -109,6 +109,40 @@ export function mergeSortedRuns(runs: readonly Float64Array[]): Float64Array {
   return level[0]!;
 }
 
+/**
+ * The largest `keep` losses of a run whose chunks arrive one by one, each sorted: what the statistics of
+ * the whole run read (`tailLength`). Each chunk's largest are copied, so the chunk itself can be freed, and
+ * the copies are merged and cut back to `keep` whenever they hold more than twice that: a run of any
+ * length holds at most about 3 x `keep` losses here, plus the chunk that arrives. The result is the same
+ * array as the largest `keep` of one merge of every chunk (ties are equal bits).
+ */
+export class LargestLosses {
+  private runs: Float64Array[] = [];
+  private held = 0;
+
+  constructor(private readonly keep: number) {}
+
+  add(sortedChunk: Float64Array): void {
+    const largest = sortedChunk.slice(Math.max(0, sortedChunk.length - this.keep));
+    this.runs.push(largest);
+    this.held += largest.length;
+    if (this.held > 2 * this.keep) this.compact();
+  }
+
+  /** The largest `keep` losses added (all of them, if fewer), ascending. */
+  largest(): Float64Array {
+    this.compact();
+    return this.runs[0] ?? new Float64Array(0);
+  }
+
+  private compact(): void {
+    const merged = mergeSortedRuns(this.runs);
+    const kept = merged.length > this.keep ? merged.slice(merged.length - this.keep) : merged;
+    this.runs = [kept];
+    this.held = kept.length;
+  }
+}
+
 /** Report of N >= 1 losses already in ascending order (`sortedLosses`, `mergeSortedRuns`). */
 export function summarizeSortedLosses(losses: Float64Array, confidenceLevels: ArrayLike<number>): RiskReport {
   return summarizeLossTail(losses, lossMoments(losses), confidenceLevels);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mergeSortedRuns, sortedLosses, summarizePnl, summarizeSortedLosses } from '../../host/report/risk-statistics.js';
+import { LargestLosses, mergeSortedRuns, sortedLosses, summarizePnl, summarizeSortedLosses } from '../../host/report/risk-statistics.js';
 
 // Losses (-P&L) sorted: -7 -5 -4 -2 0 1 3 6 8 10; their sum is 10 and the squared deviations from
 // their mean 1 sum to 294.
@@ -82,5 +82,33 @@ describe('summarizePnl', () => {
     const zeros = sortedLosses(pnl);
     const firstPositiveZero = zeros.findIndex((loss) => Object.is(loss, 0));
     expect(zeros.slice(firstPositiveZero).some((loss) => Object.is(loss, -0))).toBe(false);
+  });
+});
+
+describe('LargestLosses', () => {
+  it('keeps exactly the largest losses of one merge of every chunk, bit for bit, whatever the chunking and the tail length', () => {
+    let state = 11;
+    const random = () => ((state = (state * 48271) % 2147483647) / 2147483647);
+    // Ties, and zeros of both signs, so the order among equal values shows.
+    const pnl = Float64Array.from({ length: 20_011 }, (_, i) => (i % 7 === 0 ? 0 : i % 11 === 0 ? -0 : i % 5 === 0 ? -3 : Math.round((random() - 0.5) * 2000) / 8));
+    const whole = sortedLosses(pnl);
+    for (const chunk of [1, 333, 4_096, 20_011])
+      for (const keep of [1, 100, 1_999, 5_000, 20_011, 30_000]) {
+        const tail = new LargestLosses(keep);
+        for (let first = 0; first < pnl.length; first += chunk) tail.add(sortedLosses(pnl.subarray(first, first + chunk)));
+        const expected = whole.subarray(Math.max(0, whole.length - keep));
+        const largest = tail.largest();
+        expect(largest).toHaveLength(expected.length);
+        expect(largest.every((loss, i) => Object.is(loss, expected[i]))).toBe(true);
+      }
+  });
+
+  it('holds no chunk it was given: each keeps only a copy of its largest losses', () => {
+    const chunk = sortedLosses(Float64Array.from({ length: 1_000 }, (_, i) => i));
+    const expected = chunk.slice(-10);
+    const tail = new LargestLosses(10);
+    tail.add(chunk);
+    chunk.fill(-1);
+    expect(tail.largest()).toEqual(expected);
   });
 });
