@@ -2,12 +2,29 @@
 // component (sent once, as workerData), never shared between threads. A task is one or more engine calls
 // (several when calls were waiting, worker-pool.ts), run one after another, each answered on its own,
 // each marked in the task's shared progress as it starts (task-progress.ts).
-import { threadId } from 'node:worker_threads';
-import { move, transferableSymbol, valueSymbol, workerData } from 'piscina';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { threadId, workerData } from 'node:worker_threads';
 import type { ComponentPayload } from './component-instance.js';
 import { ComponentCaller, type EngineCallOutcome } from './engine-calls.js';
 import { unpackCall, type TransportedCall } from './call-transport.js';
 import { TaskProgress } from './task-progress.js';
+
+/**
+ * piscina's worker script, which imports this module, has piscina's `common` module loaded already (it
+ * gives the worker its `workerData`, the one the pool was made with, as node:worker_threads does here); a
+ * result marked movable there crosses with its buffers transferred. Importing the `piscina` package
+ * instead would load the whole pool (its queues, histograms, the ESM wrapper) into every new worker
+ * thread: about 14 ms of its start. piscina is pinned to one version (package.json);
+ * test/isolation/worker-start.test.ts checks that results still cross moved, and this graph.
+ */
+const require = createRequire(import.meta.url);
+const piscinaCommon = require(join(dirname(require.resolve('piscina')), 'common.js')) as { markMovable?: unknown };
+if (typeof piscinaCommon.markMovable !== 'function') throw new Error("piscina's common module has no markMovable: check the pinned piscina version");
+const markMovable = piscinaCommon.markMovable as (value: object) => void;
+/** piscina's symbols for a movable result: registered symbols, the same in every module. */
+const transferableSymbol = Symbol.for('Piscina.transferable');
+const valueSymbol = Symbol.for('Piscina.valueOf');
 
 const caller = new ComponentCaller(workerData as ComponentPayload);
 // Instantiated as the worker starts: a new worker's start-up is not charged to the call that waits for it
@@ -48,5 +65,6 @@ export default async function runTask({ calls, progress: buffer, dispatchedAt }:
   const buffers = outcomes.flatMap((answer) => (answer?.ok && answer.value instanceof Float64Array ? [answer.value.buffer as ArrayBuffer] : []));
   if (buffers.length === 0) return answers;
   const transfer = { [transferableSymbol]: buffers, [valueSymbol]: answers };
-  return move(transfer as Parameters<typeof move>[0]);
+  markMovable(transfer);
+  return transfer;
 }

@@ -3,7 +3,9 @@
 // no other; and an engine's first call, on fresh workers or on handed-over ones, still has the deadline,
 // the memory limit and the typed errors of any call.
 import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
@@ -188,5 +190,36 @@ describe("an engine's first call on workers", () => {
         await pool.close();
       }
     }
+  });
+});
+
+describe("a new worker's modules", () => {
+  /** The packages and builtins the compiled module at `file` reaches through its static imports. */
+  function externalImports(file: string, seen = new Set<string>(), external = new Set<string>()): Set<string> {
+    if (seen.has(file)) return external;
+    seen.add(file);
+    for (const [, from, bare] of readFileSync(file, 'utf8').matchAll(/^(?:import|export)\s[^;]*?\sfrom\s+'([^']+)'|^import\s+'([^']+)'/gms)) {
+      const specifier = (from ?? bare)!;
+      if (specifier.startsWith('.')) externalImports(resolve(dirname(file), specifier), seen, external);
+      else external.add(specifier);
+    }
+    return external;
+  }
+
+  it('are the host\'s own and builtins: not the piscina package (its worker script has loaded what it needs), not semver', () => {
+    const external = [...externalImports(join(PROJECT_ROOT, 'dist', 'host', 'run', 'pool-worker.js'))];
+    expect(external.filter((specifier) => !specifier.startsWith('node:'))).toEqual([]);
+  });
+
+  it("mark a result movable as piscina's pinned version reads it: its buffers are transferred, not copied", async () => {
+    const require = createRequire(import.meta.url);
+    const common = require(join(dirname(require.resolve('piscina')), 'common.js')) as { markMovable(value: object): void; isMovable(value: unknown): boolean };
+    const { Piscina } = await import('piscina');
+    const result = { [Symbol.for('Piscina.transferable')]: [new ArrayBuffer(8)], [Symbol.for('Piscina.valueOf')]: {} };
+    expect(Symbol.for('Piscina.transferable')).toBe(Piscina.transferableSymbol);
+    expect(Symbol.for('Piscina.valueOf')).toBe(Piscina.valueSymbol);
+    expect(common.isMovable(result)).toBe(false);
+    common.markMovable(result);
+    expect(common.isMovable(result)).toBe(true);
   });
 });
