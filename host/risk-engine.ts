@@ -9,7 +9,6 @@ import { setMaxListeners } from 'node:events';
 import { ComponentImage } from './load/component-image.js';
 import type { ComponentSource } from './load/component-format.js';
 import { RequestClock, type CallLimits, type EngineExecutor } from './run/executor.js';
-import { EnginePool } from './run/worker-pool.js';
 import { validateEngineOptions, type EngineOptions, type ValidatedEngineOptions } from './request/engine-options.js';
 import type { EngineInfo, RiskReport, Simulation } from './contract/types.js';
 import { InvalidInputError, WasmRiskError } from './errors.js';
@@ -105,7 +104,8 @@ export class RiskEngine {
    *  options only where and how long calls run apply, the rest shaped the image. */
   static async fromImage(image: ComponentImage, options: EngineOptions | ValidatedEngineOptions = {}): Promise<RiskEngine> {
     const { isolation, workers, timeoutMs, distributed } = validateOnce<EngineOptions, ValidatedEngineOptions>(options, validateEngineOptions);
-    const executor = isolation === 'in-thread' ? new InThreadExecutor(image.payload) : new EnginePool(image.payload, { workers });
+    // The worker pool (and piscina) is imported only by an engine that runs on workers.
+    const executor = isolation === 'in-thread' ? new InThreadExecutor(image.payload) : new (await import('./run/worker-pool.js')).EnginePool(image.payload, { workers });
     try {
       const info = await executor.run({ method: 'info' }, limitsFor(timeoutMs));
       // Imported only when used: BullMQ and ioredis stay unloaded for local runs.

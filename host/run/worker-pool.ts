@@ -6,14 +6,13 @@
 // the other calls of its task wait again for a worker. All the workers start with the engine; an engine
 // closed idle leaves them running for a few seconds, for the next engine of the same component
 // (parked-pools.ts).
-import { availableParallelism } from 'node:os';
 import { debuglog } from 'node:util';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Piscina } from 'piscina';
 import type { ComponentPayload } from './component-instance.js';
 import { receivedResult, type EngineCall, type EngineCallResults, type EngineMethod } from './engine-calls.js';
-import type { CallLimits, EngineExecutor } from './executor.js';
+import { defaultWorkers, type CallLimits, type EngineExecutor } from './executor.js';
 import { CancelledError, ComponentLoadError, messageOf, OutOfMemoryError, QueueTimeoutError, TimeoutError } from '../errors.js';
 import { fromTransported } from './error-transport.js';
 import { packCall } from './call-transport.js';
@@ -24,7 +23,7 @@ import { PROJECT_ROOT } from '../files/package-paths.js';
 
 const WORKER_SCRIPT = join(PROJECT_ROOT, 'dist', 'host', 'run', 'pool-worker.js');
 
-export const DEFAULT_TIMEOUT_MS = 120_000;
+export { DEFAULT_TIMEOUT_MS, defaultWorkers } from './executor.js';
 
 const debug = debuglog('wasm-risk');
 /**
@@ -39,10 +38,6 @@ export const WORKER_EXEC_ARGV = process.allowedNodeEnvironmentFlags.has('--exper
 
 export interface PoolOptions {
   workers?: number;
-}
-
-export function defaultWorkers(): number {
-  return availableParallelism();
 }
 
 /** Old-generation JS heap of a worker, in MiB, for a component whose linear memory is capped at
