@@ -1,10 +1,12 @@
 // A pool worker (loaded by piscina from dist/host/run/pool-worker.js): its own instance of the pool's one
-// component (sent once, as workerData), never shared between threads. A task is one or more engine calls
+// component, never shared between threads. The component is sent once, after the worker asks for it on the
+// pool's channel (worker-pool.ts): a pool can start while its component is still being admitted, and its
+// workers then get nothing of it until it passes. A task is one or more engine calls
 // (several when calls were waiting, worker-pool.ts), run one after another, each answered on its own,
 // each marked in the task's shared progress as it starts (task-progress.ts).
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { threadId, workerData } from 'node:worker_threads';
+import { BroadcastChannel, threadId, workerData } from 'node:worker_threads';
 import type { ComponentPayload } from './component-instance.js';
 import { ComponentCaller, type EngineCallOutcome } from './engine-calls.js';
 import { unpackCall, type TransportedCall } from './call-transport.js';
@@ -26,10 +28,34 @@ const markMovable = piscinaCommon.markMovable as (value: object) => void;
 const transferableSymbol = Symbol.for('Piscina.transferable');
 const valueSymbol = Symbol.for('Piscina.valueOf');
 
-const caller = new ComponentCaller(workerData as ComponentPayload);
-// Instantiated as the worker starts: a new worker's start-up is not charged to the call that waits for it
-// (the task's progress shows no call running yet). Instantiating again after a trap is the next call's time.
-const ready = caller.warm();
+/** What piscina hands every worker of a pool: where to ask for the pool's component. */
+export interface PoolWorkerData {
+  payloadChannel: string;
+}
+
+/** The pool's component: asked for on its channel (the pool answers once it has it, to every worker that
+ *  listens; the other workers' questions are ignored here). */
+function receivePayload({ payloadChannel }: PoolWorkerData): Promise<ComponentPayload> {
+  const channel = new BroadcastChannel(payloadChannel);
+  return new Promise((resolve) => {
+    channel.onmessage = (event) => {
+      const { data } = event as { data: unknown };
+      if (typeof data !== 'object' || data === null) return;
+      channel.close();
+      resolve(data as ComponentPayload);
+    };
+    channel.postMessage('payload?');
+  });
+}
+
+// Received and instantiated as the worker starts: a new worker's start-up is not charged to the call that
+// waits for it (the task's progress shows no call running yet). Instantiating again after a trap is the
+// next call's time.
+const ready = receivePayload(workerData as PoolWorkerData).then(async (payload) => {
+  const caller = new ComponentCaller(payload);
+  await caller.warm();
+  return caller;
+});
 
 export interface PoolTask {
   calls: TransportedCall[];
@@ -51,7 +77,7 @@ export default async function runTask({ calls, progress: buffer, dispatchedAt }:
   const progress = new TaskProgress(buffer);
   const outcomes: PoolAnswers['outcomes'] = [];
   progress.claim(threadId);
-  await ready;
+  const caller = await ready;
   for (const [index, call] of calls.entries()) {
     if (progress.withdrawn(index)) {
       outcomes.push(undefined);
