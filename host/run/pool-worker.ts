@@ -12,22 +12,6 @@ import { ComponentCaller, type EngineCallOutcome } from './engine-calls.js';
 import { unpackCall, type TransportedCall } from './call-transport.js';
 import { TaskProgress } from './task-progress.js';
 
-/**
- * piscina's worker script, which imports this module, has piscina's `common` module loaded already (it
- * gives the worker its `workerData`, the one the pool was made with, as node:worker_threads does here); a
- * result marked movable there crosses with its buffers transferred. Importing the `piscina` package
- * instead would load the whole pool (its queues, histograms, the ESM wrapper) into every new worker
- * thread: about 14 ms of its start. piscina is pinned to one version (package.json);
- * test/isolation/worker-start.test.ts checks that results still cross moved, and this graph.
- */
-const require = createRequire(import.meta.url);
-const piscinaCommon = require(join(dirname(require.resolve('piscina')), 'common.js')) as { markMovable?: unknown };
-if (typeof piscinaCommon.markMovable !== 'function') throw new Error("piscina's common module has no markMovable: check the pinned piscina version");
-const markMovable = piscinaCommon.markMovable as (value: object) => void;
-/** piscina's symbols for a movable result: registered symbols, the same in every module. */
-const transferableSymbol = Symbol.for('Piscina.transferable');
-const valueSymbol = Symbol.for('Piscina.valueOf');
-
 /** What piscina hands every worker of a pool: where to ask for the pool's component. */
 export interface PoolWorkerData {
   payloadChannel: string;
@@ -48,14 +32,34 @@ function receivePayload({ payloadChannel }: PoolWorkerData): Promise<ComponentPa
   });
 }
 
-// Received and instantiated as the worker starts: a new worker's start-up is not charged to the call that
-// waits for it (the task's progress shows no call running yet). Instantiating again after a trap is the
-// next call's time.
+// Asked for first, received and instantiated as the worker starts: a new worker's start-up is not charged to
+// the call that waits for it (the task's progress shows no call running yet). Instantiating again after a
+// trap is the next call's time.
 const ready = receivePayload(workerData as PoolWorkerData).then(async (payload) => {
   const caller = new ComponentCaller(payload);
   await caller.warm();
   return caller;
 });
+
+/**
+ * piscina's worker script, which imports this module, has piscina's `common` module loaded already (it
+ * gives the worker its `workerData`, the one the pool was made with, as node:worker_threads does here); a
+ * result marked movable there crosses with its buffers transferred. Importing the `piscina` package
+ * instead would load the whole pool (its queues, histograms, the ESM wrapper) into every new worker
+ * thread: about 14 ms of its start. Found among the modules already loaded (resolving the package would
+ * cost a new thread about 2 ms). piscina is pinned to one version (package.json);
+ * test/isolation/worker-start.test.ts checks that results still cross moved, and this graph.
+ */
+function piscinaCommon(): { markMovable?: unknown } {
+  const require = createRequire(import.meta.url);
+  const loaded = Object.keys(require.cache).find((file) => file.endsWith(join('piscina', 'dist', 'common.js')));
+  return require(loaded ?? join(dirname(require.resolve('piscina')), 'common.js')) as { markMovable?: unknown };
+}
+const { markMovable } = piscinaCommon();
+if (typeof markMovable !== 'function') throw new Error("piscina's common module has no markMovable: check the pinned piscina version");
+/** piscina's symbols for a movable result: registered symbols, the same in every module. */
+const transferableSymbol = Symbol.for('Piscina.transferable');
+const valueSymbol = Symbol.for('Piscina.valueOf');
 
 export interface PoolTask {
   calls: TransportedCall[];
@@ -91,6 +95,6 @@ export default async function runTask({ calls, progress: buffer, dispatchedAt }:
   const buffers = outcomes.flatMap((answer) => (answer?.ok && answer.value instanceof Float64Array ? [answer.value.buffer as ArrayBuffer] : []));
   if (buffers.length === 0) return answers;
   const transfer = { [transferableSymbol]: buffers, [valueSymbol]: answers };
-  markMovable(transfer);
+  (markMovable as (value: object) => void)(transfer);
   return transfer;
 }
