@@ -1,7 +1,9 @@
 // Where a new worker's start goes: a pool worker's steps timed one by one in fresh threads of one process,
 // the component already loaded (cached) in the parent. Steps: the thread starts and runs its first line;
-// it imports piscina, preview2-shim (which starts a helper thread of its own), the host's modules; imports
-// the component's glue; instantiates it; calls `info`; the answer reaches the parent.
+// it imports the host's modules a pool worker imports (host/run/pool-worker.ts: neither the piscina package
+// nor, for the project's engine, which imports no WASI, preview2-shim); imports the component's glue;
+// instantiates it; calls `info`; the answer reaches the parent. piscina's own worker script and its
+// start-up message come on top in a pool (bench/cold-start.mjs times the whole).
 // Usage: node bench/worker-start.mjs [threads, default 10]; prints the best time of each step (ms) as JSON.
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 
@@ -29,11 +31,9 @@ if (isMainThread) {
   console.log(JSON.stringify(Object.fromEntries(Object.entries(best).map(([step, ms]) => [step, Number(ms.toFixed(1))]))));
 } else {
   const marks = { threadStart: now() };
-  await import('piscina');
-  marks.importPiscina = now();
-  await import('@bytecodealliance/preview2-shim');
-  marks.importPreview2Shim = now();
-  const { ComponentInstance } = await import('../dist/host/run/engine-calls.js').then(() => import('../dist/host/run/component-instance.js'));
+  const [{ ComponentInstance }] = await Promise.all(
+    ['component-instance', 'engine-calls', 'call-transport', 'task-progress'].map((name) => import(`../dist/host/run/${name}.js`)),
+  );
   marks.importHostModules = now();
   await import(`data:text/javascript;base64,${Buffer.from(workerData.glue).toString('base64')}`);
   marks.importGlue = now();

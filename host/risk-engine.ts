@@ -9,7 +9,6 @@ import { setMaxListeners } from 'node:events';
 import { ComponentImage } from './load/component-image.js';
 import type { ComponentSource } from './load/component-format.js';
 import { RequestClock, type CallLimits, type EngineExecutor } from './run/executor.js';
-import { EnginePool } from './run/worker-pool.js';
 import { validateEngineOptions, type EngineOptions, type ValidatedEngineOptions } from './request/engine-options.js';
 import type { EngineInfo, RiskReport, Simulation } from './contract/types.js';
 import { InvalidInputError, WasmRiskError } from './errors.js';
@@ -21,6 +20,7 @@ import { DEFAULT_COMPONENT } from './files/package-paths.js';
 import { addMoments, LargestLosses, lossMoments, summarizeLossTail, summarizePnl, tailLength, type LossMoments } from './report/risk-statistics.js';
 import { validateOnce } from './request/validation.js';
 import type { DistributedRuns } from './distributed/distributed-run.js';
+import type { EarlyWorkers } from './run/worker-pool.js';
 import { importDistributed } from './distributed/import-distributed.js';
 import {
   validateMonteCarloRequest,
@@ -100,18 +100,32 @@ export class RiskEngine {
   ) {}
 
   /** Loads a component and starts where its calls run. `source` is a path, a `file:` URL or the
-   *  component's bytes (default: the package's own engine). */
+   *  component's bytes (default: the package's own engine). On workers, the threads start while the
+   *  component is read, admitted and compiled, and get it only once it is admitted. */
   static async load(source: ComponentSource = DEFAULT_COMPONENT, options: EngineOptions = {}): Promise<RiskEngine> {
     const settings = validateEngineOptions(options);
     const { cacheDir, memoryLimitMb, admission } = settings;
-    return RiskEngine.fromImage(await ComponentImage.load(source, { cacheDir, memoryLimitMb, admission }), settings);
+    const early = settings.isolation === 'workers' ? (await import('./run/worker-pool.js')).startWorkersEarly(settings.workers, memoryLimitMb * 2 ** 20) : undefined;
+    let image: ComponentImage;
+    try {
+      image = await ComponentImage.load(source, { cacheDir, memoryLimitMb, admission });
+    } catch (error) {
+      await early?.discard();
+      throw error;
+    }
+    return RiskEngine.start(image, settings, early);
   }
 
   /** Starts an engine over a component already loaded (and, in the registry, already checked); of the
    *  options only where and how long calls run apply, the rest shaped the image. */
   static async fromImage(image: ComponentImage, options: EngineOptions | ValidatedEngineOptions = {}): Promise<RiskEngine> {
-    const { isolation, workers, timeoutMs, distributed } = validateOnce<EngineOptions, ValidatedEngineOptions>(options, validateEngineOptions);
-    const executor = isolation === 'in-thread' ? new InThreadExecutor(image.payload) : new EnginePool(image.payload, { workers });
+    return RiskEngine.start(image, validateOnce<EngineOptions, ValidatedEngineOptions>(options, validateEngineOptions));
+  }
+
+  private static async start(image: ComponentImage, options: ValidatedEngineOptions, early?: EarlyWorkers): Promise<RiskEngine> {
+    const { isolation, workers, timeoutMs, distributed } = options;
+    // The worker pool (and piscina) is imported only by an engine that runs on workers.
+    const executor = isolation === 'in-thread' ? new InThreadExecutor(image.payload) : new (await import('./run/worker-pool.js')).EnginePool(image.payload, { workers, early });
     try {
       const info = await executor.run({ method: 'info' }, limitsFor(timeoutMs));
       // Imported only when used: BullMQ and ioredis stay unloaded for local runs.

@@ -108,8 +108,9 @@ function sinceVersions(wit, version, functions) {
   for (const [, gate, witName] of wit.matchAll(/@since\s*\(\s*version\s*=\s*([^,)\s]+)[^)]*\)\s*([a-z][a-z0-9-]*)\s*:\s*func\b/g)) {
     const name = witName.replace(/-([a-z0-9])/g, (_, c) => c.toUpperCase());
     if (!since.has(name)) throw new Error(`@since on ${witName}, which jco does not declare as an engine function`);
-    if (!semver.valid(gate) || semver.major(gate) !== semver.major(version) || semver.gt(gate, version)) {
-      throw new Error(`@since(version = ${gate}) on ${witName} is not a ${semver.major(version)}.x version up to ${version}`);
+    // Plain x.y.z only: the host compares contract versions without semver (host/contract/types.ts).
+    if (!/^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$/.test(gate) || semver.major(gate) !== semver.major(version) || semver.gt(gate, version)) {
+      throw new Error(`@since(version = ${gate}) on ${witName} is not a plain ${semver.major(version)}.x.y version up to ${version}`);
     }
     since.set(name, gate);
   }

@@ -2,9 +2,6 @@
 // jco lifts and lowers, the names and version a component must export, and what follows from them. All of it
 // is generated from wit/ at build time (tools/generate-contract.mjs, into ./generated/); nothing here
 // restates the WIT.
-// The two functions alone: the whole of semver takes a new worker thread about 20 ms to import.
-import major from 'semver/functions/major.js';
-import lte from 'semver/functions/lte.js';
 import type * as EngineInterface from './generated/interfaces/wasm-risk-risk-engine.js';
 import * as generated from './generated/contract.js';
 import { CONTRACT_PACKAGE, CONTRACT_VERSION, ENGINE_FUNCTION_SINCE, ENGINE_INTERFACE } from './generated/contract.js';
@@ -43,8 +40,33 @@ export interface ContractDescription {
 /** The contract this host was built against. */
 export const HOST_CONTRACT: ContractDescription = generated;
 
+/**
+ * The numbers of a plain `x.y.z` version, the only form a contract version takes here: the package's
+ * (tools/generate-contract.mjs writes major.minor.patch), a `@since` gate's (it refuses any other) and an
+ * engine export's (`ENGINE_EXPORT`). Not semver: even its `major` alone takes a new worker thread about
+ * 8 ms to import (its regular expressions), and a pool worker needs these two comparisons only.
+ */
+function versionNumbers(version: string): [major: number, minor: number, patch: number] {
+  const match = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$/.exec(version);
+  const numbers = match ? [Number(match[1]), Number(match[2]), Number(match[3])] : [];
+  if (!match || !numbers.every(Number.isSafeInteger)) throw new TypeError(`Invalid Version: ${version}`);
+  return numbers as [number, number, number];
+}
+
+/** The major number of a plain `x.y.z` version (throws on any other). */
+export function versionMajor(version: string): number {
+  return versionNumbers(version)[0];
+}
+
+/** Whether plain version `a` is at most `b`. */
+function versionAtMost(a: string, b: string): boolean {
+  const [x, y] = [versionNumbers(a), versionNumbers(b)];
+  for (let i = 0; i < 3; i++) if (x[i] !== y[i]) return x[i]! < y[i]!;
+  return true;
+}
+
 /** The major version this host speaks: a component must export the engine at `CONTRACT_MAJOR.x`. */
-export const CONTRACT_MAJOR = major(CONTRACT_VERSION);
+export const CONTRACT_MAJOR = versionMajor(CONTRACT_VERSION);
 
 const ENGINE_EXPORT = new RegExp(`^${CONTRACT_PACKAGE}/${ENGINE_INTERFACE}@(\\d+\\.\\d+\\.\\d+)$`);
 
@@ -63,6 +85,6 @@ export function engineExportVersion(exportName: string): string | null {
  *  earlier one. */
 export function engineFunctionsAt(version: string, contract = HOST_CONTRACT): string[] {
   return Object.entries(contract.ENGINE_FUNCTION_SINCE)
-    .filter(([, since]) => lte(since, version))
+    .filter(([, since]) => versionAtMost(since, version))
     .map(([name]) => name);
 }

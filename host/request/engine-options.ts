@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { admissionOptionsSchema } from '../audit/admission.js';
 import { distributedOptionsSchema } from '../distributed/distributed-options.js';
 import { DEFAULT_MEMORY_LIMIT_MB } from '../load/component-image.js';
-import { DEFAULT_TIMEOUT_MS, defaultWorkers } from '../run/worker-pool.js';
+import { DEFAULT_TIMEOUT_MS, defaultWorkers } from '../run/executor.js';
 import { parseOrThrow, validated, type Validated } from './validation.js';
 
 /** wasm32 cannot address more than 4 GiB; below 16 MiB the engine cannot hold a useful request. */

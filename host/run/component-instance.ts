@@ -2,9 +2,7 @@
 // Each core instantiation reserves its module's share of the memory limit, so the instance as a whole
 // stays under it; the instance records its linear memories so a trap can be told apart from running
 // out of memory.
-// One function: the whole of semver takes a new worker thread about 20 ms to import.
-import major from 'semver/functions/major.js';
-import { CONTRACT_MAJOR, engineExportName, engineExportVersion, engineFunctionsAt, type EngineExports } from '../contract/types.js';
+import { CONTRACT_MAJOR, engineExportName, engineExportVersion, engineFunctionsAt, versionMajor, type EngineExports } from '../contract/types.js';
 import { ComponentContractError, ComponentLoadError, messageOf } from '../errors.js';
 import { shareBytes, WASM_PAGE_BYTES, type CoreModuleShare } from '../load/memory-limit.js';
 import type { SandboxOptions } from './sandbox-grant.js';
@@ -93,7 +91,7 @@ export class ComponentInstance {
       throw new ComponentLoadError(`cannot instantiate ${payload.path}: ${messageOf(cause)}`, { cause });
     }
     // The host speaks the contract's major version; within it, the functions the component's own version had.
-    const version = Object.keys(root).map(engineExportVersion).find((v) => v !== null && major(v) === CONTRACT_MAJOR);
+    const version = Object.keys(root).map(engineExportVersion).find((v) => v !== null && versionMajor(v) === CONTRACT_MAJOR);
     const engine = version ? (root[engineExportName(version)] as Record<string, unknown>) : undefined;
     if (!version || !engine) {
       throw new ComponentContractError(`${payload.path} does not export ${engineExportName(`${CONTRACT_MAJOR}.x`)} (exports: ${Object.keys(root).join(', ') || 'none'})`);

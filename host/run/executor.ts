@@ -1,6 +1,15 @@
 // Where one component's calls run: a pool of worker threads (worker-pool.ts, the default) or the calling
 // thread (in-thread-executor.ts). Both take the same calls and raise the same typed errors.
+import { availableParallelism } from 'node:os';
 import type { EngineCall, EngineCallResults, EngineMethod } from './engine-calls.js';
+
+/** A request's deadline unless its engine or the call says otherwise. */
+export const DEFAULT_TIMEOUT_MS = 120_000;
+
+/** Worker threads of an engine unless its options say otherwise: one a core. */
+export function defaultWorkers(): number {
+  return availableParallelism();
+}
 
 /**
  * One request's time, shared by its calls. The deadline starts when the request's first call starts

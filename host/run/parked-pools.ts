@@ -40,6 +40,12 @@ export class PoolParking<Pool extends { destroy(): Promise<void> }> {
     return entry.pool;
   }
 
+  /** Whether any parked pool satisfies `predicate`. */
+  some(predicate: (pool: Pool) => boolean): boolean {
+    for (const { pool } of this.parked.values()) if (predicate(pool)) return true;
+    return false;
+  }
+
   /** How many pools are parked. */
   get size(): number {
     return this.parked.size;

@@ -3,28 +3,30 @@
 // pool pays one thread hop for many small calls. Each call is timed from its own start in the worker. A
 // call past its deadline, or cancelled while it runs, has its worker terminated (piscina stops a running
 // task's thread on abort) and replaced, as does one that runs out of JS heap; that call gets the error, and
-// the other calls of its task wait again for a worker. All the workers start with the engine; an engine
-// closed idle leaves them running for a few seconds, for the next engine of the same component
-// (parked-pools.ts).
-import { availableParallelism } from 'node:os';
+// the other calls of its task wait again for a worker. All the workers start with the engine, or earlier:
+// `startWorkersEarly` starts them while the component is still read, admitted and compiled, and they get it
+// (on the pool's channel) only once it passed. An engine closed idle leaves them running for a few seconds,
+// for the next engine of the same component (parked-pools.ts).
+import { randomUUID } from 'node:crypto';
 import { debuglog } from 'node:util';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { BroadcastChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import type { ComponentPayload } from './component-instance.js';
 import { receivedResult, type EngineCall, type EngineCallResults, type EngineMethod } from './engine-calls.js';
-import type { CallLimits, EngineExecutor } from './executor.js';
+import { defaultWorkers, type CallLimits, type EngineExecutor } from './executor.js';
 import { CancelledError, ComponentLoadError, messageOf, OutOfMemoryError, QueueTimeoutError, TimeoutError } from '../errors.js';
 import { fromTransported } from './error-transport.js';
 import { packCall } from './call-transport.js';
 import { TaskProgress } from './task-progress.js';
-import type { PoolAnswers, PoolTask } from './pool-worker.js';
+import type { PoolAnswers, PoolTask, PoolWorkerData } from './pool-worker.js';
 import { PoolParking, poolKey } from './parked-pools.js';
 import { PROJECT_ROOT } from '../files/package-paths.js';
 
 const WORKER_SCRIPT = join(PROJECT_ROOT, 'dist', 'host', 'run', 'pool-worker.js');
 
-export const DEFAULT_TIMEOUT_MS = 120_000;
+export { DEFAULT_TIMEOUT_MS, defaultWorkers } from './executor.js';
 
 const debug = debuglog('wasm-risk');
 /**
@@ -41,10 +43,6 @@ export interface PoolOptions {
   workers?: number;
 }
 
-export function defaultWorkers(): number {
-  return availableParallelism();
-}
-
 /** Old-generation JS heap of a worker, in MiB, for a component whose linear memory is capped at
  *  `memoryLimitBytes`: twice the cap, because a string lifted from linear memory takes at most two
  *  bytes a byte and everything one call returns lies in that memory at once (lists of records are
@@ -56,15 +54,105 @@ function workerHeapLimitMb(memoryLimitBytes: number): number {
   return 2 * Math.ceil(memoryLimitBytes / 2 ** 20) + 256;
 }
 
-type Workers = Piscina<PoolTask, PoolAnswers>;
+/**
+ * A pool's worker threads and the channel they get its one component on. Each worker, as it starts (a
+ * replacement too), asks on the channel; the pool answers, to every worker listening, once it has the
+ * component (`deliver`), and never before: workers started early run the host's code alone until then.
+ * The channel's name is random and the pool's own: no other pool's workers listen to it.
+ */
+class Workers implements EarlyWorkers {
+  readonly piscina: Piscina<PoolTask, PoolAnswers>;
+  private readonly channel: BroadcastChannel;
+  private payload: ComponentPayload | undefined;
+
+  constructor(
+    readonly concurrency: number,
+    readonly heapLimitMb: number,
+  ) {
+    const workerData: PoolWorkerData = { payloadChannel: `wasm-risk:pool:${randomUUID()}` };
+    this.channel = new BroadcastChannel(workerData.payloadChannel);
+    // A parked pool must not keep the process alive; a worker that asks keeps it alive itself.
+    this.channel.unref();
+    this.channel.onmessage = () => this.send();
+    // Starts `concurrency` workers at once, in parallel: a run's chunks then find every worker ready, not
+    // one thread starting while the others compute.
+    this.piscina = new Piscina({
+      filename: WORKER_SCRIPT,
+      workerData,
+      // The pool's run and wait histograms are read by no one.
+      recordTiming: false,
+      minThreads: concurrency,
+      maxThreads: concurrency,
+      // The JS heap of a worker holds lifted inputs and results, never the component's linear memory.
+      resourceLimits: { maxOldGenerationSizeMb: heapLimitMb },
+      execArgv: WORKER_EXEC_ARGV,
+    });
+    // Piscina reports a worker's answer to a task that was already cancelled (a sibling chunk failed, or the
+    // deadline passed) as an 'error' event; with no listener that would end the host. It is expected noise.
+    this.piscina.on('error', (error: unknown) => debug('worker pool: %s', messageOf(error)));
+  }
+
+  /** The component, for every worker that asked and every one that will: once, for the pool's life. */
+  deliver(payload: ComponentPayload): void {
+    if (this.payload) throw new Error('a worker pool holds one component for its whole life');
+    this.payload = payload;
+    this.send();
+  }
+
+  private claimed = false;
+
+  /** True the first time only: early workers are for one engine. */
+  claim(): boolean {
+    if (this.claimed || this.payload) return false;
+    this.claimed = true;
+    return true;
+  }
+
+  /** Whether the pool was given its component. */
+  get delivered(): boolean {
+    return this.payload !== undefined;
+  }
+
+  private send(): void {
+    if (this.payload) this.channel.postMessage(this.payload);
+  }
+
+  async destroy(): Promise<void> {
+    this.channel.close();
+    await this.piscina.destroy();
+  }
+
+  discard(): Promise<void> {
+    return this.destroy();
+  }
+}
 
 /** The idle pools of closed engines, for the next engine of the same component (parked-pools.ts). */
 const parking = new PoolParking<Workers>();
 
+/** Workers started before their engine's component is loaded (`startWorkersEarly`): for that engine alone. */
+export interface EarlyWorkers {
+  /** Stops them: the component was not loaded, or the engine found other workers. */
+  discard(): Promise<void>;
+}
+
+/**
+ * Starts an engine's workers now, for a component still to be read, admitted and compiled (with a memory
+ * limit of `memoryLimitBytes`): the threads start, and import the host's code, while the calling thread
+ * does that. They get the component only if it is admitted, when the engine starts over them
+ * (`EnginePool`, `early`). None are started when a parked pool of that worker count and memory limit
+ * might be taken over instead (undefined).
+ */
+export function startWorkersEarly(workers: number, memoryLimitBytes: number): EarlyWorkers | undefined {
+  if (parking.some((pool) => pool.concurrency === workers && pool.heapLimitMb === workerHeapLimitMb(memoryLimitBytes))) return undefined;
+  return new Workers(workers, workerHeapLimitMb(memoryLimitBytes));
+}
+
 export class EnginePool implements EngineExecutor {
   /** Tasks are batches of engine calls of any method; answers are checked against each call's method
    *  (`receivedResult`). */
-  private readonly piscina: Workers;
+  private readonly piscina: Piscina<PoolTask, PoolAnswers>;
+  private readonly workers: Workers;
   /** Which parked pools this engine's workers could come from, and go to when it closes. */
   private readonly key: string;
   private readonly heapLimitMb: number;
@@ -80,13 +168,25 @@ export class EnginePool implements EngineExecutor {
 
   /** Every worker gets `component` once, at start, and calls nothing else. The workers of the last engine
    *  of the same payload and worker count that closed idle in the past few seconds are taken over, still
-   *  running; otherwise all the workers start now, together. */
-  constructor(component: ComponentPayload, options: PoolOptions = {}) {
-    if (!existsSync(WORKER_SCRIPT)) throw new ComponentLoadError(`worker script ${WORKER_SCRIPT} is missing: run \`make build\``);
+   *  running; else those started early for this engine (`early`, if of its worker count and heap), which
+   *  get the component now; otherwise all the workers start now, together. Early workers not used are
+   *  stopped. */
+  constructor(component: ComponentPayload, options: PoolOptions & { early?: EarlyWorkers } = {}) {
+    if (!existsSync(WORKER_SCRIPT)) {
+      void options.early?.discard().catch(() => undefined);
+      throw new ComponentLoadError(`worker script ${WORKER_SCRIPT} is missing: run \`make build\``);
+    }
     this.concurrency = options.workers ?? defaultWorkers();
     this.heapLimitMb = workerHeapLimitMb(component.memoryLimitBytes);
     this.key = poolKey(component, this.concurrency);
-    this.piscina = parking.take(this.key) ?? startWorkers(component, this.concurrency, this.heapLimitMb);
+    const parked = parking.take(this.key);
+    // Early workers serve the one engine that claims them first; a second is given none of them.
+    const early = options.early instanceof Workers && options.early.claim() ? options.early : undefined;
+    const fits = early !== undefined && early.concurrency === this.concurrency && early.heapLimitMb === this.heapLimitMb;
+    if (early && (parked || !fits)) void early.discard().catch(() => undefined);
+    this.workers = parked ?? (fits ? early : new Workers(this.concurrency, this.heapLimitMb));
+    if (!this.workers.delivered) this.workers.deliver(component);
+    this.piscina = this.workers.piscina;
   }
 
   /** Runs one engine call in a worker; every failure is a typed error. */
@@ -113,8 +213,8 @@ export class EnginePool implements EngineExecutor {
     if (this.closed) return;
     this.closed = true;
     for (const pending of [...this.waiting]) pending.settle(new CancelledError('the engine was closed'));
-    if (this.busy === 0) parking.park(this.key, this.piscina);
-    else await this.piscina.destroy();
+    if (this.busy === 0) parking.park(this.key, this.workers);
+    else await this.workers.destroy();
   }
 
   /** Gives waiting calls to free workers: each free worker takes an even share of those waiting. */
@@ -200,26 +300,6 @@ export class EnginePool implements EngineExecutor {
     if (isWorkerOutOfMemory(error)) return new OutOfMemoryError(`the worker running the call ran out of its ${this.heapLimitMb} MiB JS heap and was replaced`, { cause: error });
     return error;
   }
-}
-
-/** Starts `concurrency` workers at once, in parallel: a run's chunks then find every worker ready, not
- *  one thread starting while the others compute. */
-function startWorkers(component: ComponentPayload, concurrency: number, heapLimitMb: number): Workers {
-  const piscina: Workers = new Piscina({
-    filename: WORKER_SCRIPT,
-    workerData: component,
-    // The pool's run and wait histograms are read by no one.
-    recordTiming: false,
-    minThreads: concurrency,
-    maxThreads: concurrency,
-    // The JS heap of a worker holds lifted inputs and results, never the component's linear memory.
-    resourceLimits: { maxOldGenerationSizeMb: heapLimitMb },
-    execArgv: WORKER_EXEC_ARGV,
-  });
-  // Piscina reports a worker's answer to a task that was already cancelled (a sibling chunk failed, or the
-  // deadline passed) as an 'error' event; with no listener that would end the host. It is expected noise.
-  piscina.on('error', (error: unknown) => debug('worker pool: %s', messageOf(error)));
-  return piscina;
 }
 
 /** Calls one task carries at most: a freed worker takes an even share of the waiting calls, up to this. */

@@ -8,6 +8,7 @@ import Fastify, { LogController, type FastifyError, type FastifyInstance, type F
 import { InvalidInputError, RequestTooLargeError } from '../errors.js';
 import { PACKAGE_VERSION } from '../files/package-paths.js';
 import { fieldPath } from '../request/validation.js';
+import { compileJsonShapeChecks } from '../request/json-schema.js';
 import { Evaluator, type RiskBackend, type RiskFallback } from './evaluation.js';
 import { useStrictJsonBodies } from './json-body.js';
 import { ServiceMetrics } from './metrics.js';
@@ -58,6 +59,8 @@ export interface RiskServer extends ServerContext {
 
 export async function createRiskServer(options: RiskServerOptions): Promise<RiskServer> {
   const { backend, fallback } = options;
+  // Every body is JSON: its compiled checks are ready before the first request, not made by it.
+  compileJsonShapeChecks();
   const metrics = options.metrics ?? new ServiceMetrics();
   const queue = new RequestQueue({
     concurrency: backend.concurrency * REQUESTS_PER_WORKER,

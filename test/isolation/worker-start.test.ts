@@ -3,14 +3,17 @@
 // no other; and an engine's first call, on fresh workers or on handed-over ones, still has the deadline,
 // the memory limit and the typed errors of any call.
 import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
-import { CancelledError, ComponentLoadError, OutOfMemoryError, TimeoutError } from '../../host/errors.js';
+import { CancelledError, ComponentLoadError, OutOfMemoryError, PolicyDeniedError, TimeoutError } from '../../host/errors.js';
 import { RiskEngine } from '../../host/risk-engine.js';
 import type { AdmissionOptions } from '../../host/audit/admission.js';
-import { EnginePool } from '../../host/run/worker-pool.js';
+import { ComponentImage } from '../../host/load/component-image.js';
+import { EnginePool, startWorkersEarly } from '../../host/run/worker-pool.js';
 import { RequestClock } from '../../host/run/executor.js';
 import type { ComponentPayload } from '../../host/run/component-instance.js';
 import { PROJECT_ROOT } from '../../host/files/package-paths.js';
@@ -168,6 +171,40 @@ describe("an engine's first call on workers", () => {
     }
   });
 
+  it('start while the component is admitted, and a component the audit refuses leaves none running', async () => {
+    /** The threads of this process now (Linux): a stopped worker's thread is gone. */
+    const liveThreads = () => readdirSync('/proc/self/task').length;
+    const before = liveThreads();
+    const started = await threadsStartedBy(() => expect(RiskEngine.load(fixture('socket-opener'), { workers: 2, memoryLimitMb: 112 })).rejects.toThrow(PolicyDeniedError));
+    // The two workers were started before the audit's verdict (they got nothing of the component)...
+    expect(started).toBeGreaterThanOrEqual(2);
+    // ...and are stopped with the refusal.
+    for (let waited = 0; liveThreads() > before && waited < 5_000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(liveThreads()).toBe(before);
+  });
+
+  it('started early are used by one engine only, and only if they fit its worker count and memory limit', async () => {
+    // Early workers of another worker count (or heap) are stopped, and the engine starts its own.
+    const unfit = startWorkersEarly(1, 120 * 2 ** 20)!;
+    const { payload } = await ComponentImage.load(ENGINE, { memoryLimitMb: 120 });
+    const pool = new EnginePool(payload, { workers: 2, early: unfit });
+    try {
+      const info = await pool.run({ method: 'info' }, { clock: new RequestClock(30_000) });
+      expect(info.name).toBeTypeOf('string');
+    } finally {
+      await pool.close();
+    }
+    // The same early workers cannot be handed a component twice.
+    const fit = startWorkersEarly(1, 120 * 2 ** 20)!;
+    const first = new EnginePool(payload, { workers: 1, early: fit });
+    try {
+      expect(() => new EnginePool(payload, { workers: 1, early: fit }).close()).not.toThrow();
+      expect((await first.run({ method: 'info' }, { clock: new RequestClock(30_000) })).name).toBeTypeOf('string');
+    } finally {
+      await first.close();
+    }
+  });
+
   it('of a component that traps as it starts is the typed load error, on fresh workers and on handed-over ones', async () => {
     // The glue of a component whose core start function traps: instantiating it throws what V8 throws.
     const payload: ComponentPayload = {
@@ -188,5 +225,36 @@ describe("an engine's first call on workers", () => {
         await pool.close();
       }
     }
+  });
+});
+
+describe("a new worker's modules", () => {
+  /** The packages and builtins the compiled module at `file` reaches through its static imports. */
+  function externalImports(file: string, seen = new Set<string>(), external = new Set<string>()): Set<string> {
+    if (seen.has(file)) return external;
+    seen.add(file);
+    for (const [, from, bare] of readFileSync(file, 'utf8').matchAll(/^(?:import|export)\s[^;]*?\sfrom\s+'([^']+)'|^import\s+'([^']+)'/gms)) {
+      const specifier = (from ?? bare)!;
+      if (specifier.startsWith('.')) externalImports(resolve(dirname(file), specifier), seen, external);
+      else external.add(specifier);
+    }
+    return external;
+  }
+
+  it('are the host\'s own and builtins: not the piscina package (its worker script has loaded what it needs), not semver', () => {
+    const external = [...externalImports(join(PROJECT_ROOT, 'dist', 'host', 'run', 'pool-worker.js'))];
+    expect(external.filter((specifier) => !specifier.startsWith('node:'))).toEqual([]);
+  });
+
+  it("mark a result movable as piscina's pinned version reads it: its buffers are transferred, not copied", async () => {
+    const require = createRequire(import.meta.url);
+    const common = require(join(dirname(require.resolve('piscina')), 'common.js')) as { markMovable(value: object): void; isMovable(value: unknown): boolean };
+    const { Piscina } = await import('piscina');
+    const result = { [Symbol.for('Piscina.transferable')]: [new ArrayBuffer(8)], [Symbol.for('Piscina.valueOf')]: {} };
+    expect(Symbol.for('Piscina.transferable')).toBe(Piscina.transferableSymbol);
+    expect(Symbol.for('Piscina.valueOf')).toBe(Piscina.valueSymbol);
+    expect(common.isMovable(result)).toBe(false);
+    common.markMovable(result);
+    expect(common.isMovable(result)).toBe(true);
   });
 });
