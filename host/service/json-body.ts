@@ -1,6 +1,6 @@
 // How the service reads a JSON body: secure-json-parse (fastify's own parser: a `__proto__` or
 // `constructor.prototype` key is refused, not merged), and a key given twice is refused as it is in a
-// portfolio file (json-file.ts): JSON.parse would silently keep the last value.
+// portfolio file (json-file.ts): JSON.parse would silently keep the last value. No other content type is read.
 import type { FastifyInstance } from 'fastify';
 import secureJson from 'secure-json-parse';
 import { InvalidInputError, messageOf } from '../errors.js';
@@ -8,7 +8,9 @@ import { firstDuplicateKey } from '../files/json-file.js';
 import { fieldPath } from '../request/validation.js';
 
 export function useStrictJsonBodies(app: FastifyInstance): void {
-  app.removeContentTypeParser('application/json');
+  // JSON only: fastify's text/plain parser would hand a JSON text over as a string, refused as `must be
+  // object` at the root instead of for its content type.
+  app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
     const text = body as string;
     let value: unknown;

@@ -190,6 +190,7 @@ function serviceError(error: FastifyError, maxBodyMb: number): unknown {
     return new InvalidInputError(fieldPath(path), problem);
   }
   if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return new RequestTooLargeError(`the body is over the ${maxBodyMb} MiB limit (--max-body-mb)`);
+  if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return new InvalidInputError('body', 'must be sent as JSON, with content-type: application/json');
   if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500 && !('exitCode' in error)) {
     return new InvalidInputError('body', error.message);
   }

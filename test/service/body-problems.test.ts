@@ -38,3 +38,22 @@ describe('a refused body names the offending field and says what is wrong with i
     expect((await post(server, '/v1/batch', { portfolio: PORTFOLIO, requests })).body).toMatchObject({ status: 400, field: 'requests' });
   });
 });
+
+describe('a body that is not sent as JSON', () => {
+  const send = async (contentType: string | undefined, path = '/v1/parametric') => {
+    const headers: Record<string, string> = contentType === undefined ? {} : { 'content-type': contentType };
+    const response = await fetch(`${server.url}${path}`, { method: 'POST', headers, body: JSON.stringify({ portfolio: PORTFOLIO }) });
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  };
+
+  it.each(['text/plain', 'application/x-www-form-urlencoded', 'application/xml'])('as %s: 400 saying to send JSON', async (contentType) => {
+    const answer = await send(contentType);
+    expect(answer.status).toBe(400);
+    expect(answer.body).toMatchObject({ code: 'ERR_INVALID_INPUT', field: 'body' });
+    expect(answer.body.detail).toMatch(/content-type: application\/json/);
+  });
+
+  it('as application/json with a charset: answered', async () => {
+    expect((await send('application/json; charset=utf-8')).status).toBe(200);
+  });
+});
