@@ -167,6 +167,18 @@ describe('admin authentication', () => {
       await expect(refused).rejects.toThrow(message);
     }
   });
+
+  it('the token file: chmod is suggested only for a mode that lets others in, not for a directory or a link', async () => {
+    await expect(readAdminTokens(tokenFile([ALICE], 0o640))).rejects.toThrow(/by group or others \(chmod 600 it\)$/);
+    const directory = join(scratchDir(), 'tokens.d');
+    mkdirSync(directory);
+    const link = join(scratchDir(), 'tokens-link');
+    symlinkSync(tokenFile([ALICE]), link);
+    for (const path of [directory, link]) {
+      const refused = readAdminTokens(path);
+      await expect(refused).rejects.toThrow(/(not a regular file|symbolic link)$/);
+    }
+  });
 });
 
 describe('registration through the admin API', () => {
