@@ -10,7 +10,7 @@ import { PACKAGE_VERSION } from '../files/package-paths.js';
 import { z } from 'zod';
 import { fieldPath, parseOrThrow } from '../request/validation.js';
 import { Evaluator, type RiskBackend, type RiskFallback } from './evaluation.js';
-import { useStrictJsonBodies } from './json-body.js';
+import { NOT_JSON, useStrictJsonBodies } from './json-body.js';
 import { ServiceMetrics } from './metrics.js';
 import { NotFoundError, ServiceUnavailableError } from '../errors.js';
 import { isRetryable, PROBLEM_CONTENT_TYPE, problemOf, RETRY_AFTER_SECONDS } from './problems.js';
@@ -190,7 +190,7 @@ function serviceError(error: FastifyError, maxBodyMb: number): unknown {
     return new InvalidInputError(fieldPath(path), problem);
   }
   if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return new RequestTooLargeError(`the body is over the ${maxBodyMb} MiB limit (--max-body-mb)`);
-  if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return new InvalidInputError('body', 'must be sent as JSON, with content-type: application/json');
+  if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return new InvalidInputError('body', NOT_JSON);
   if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500 && !('exitCode' in error)) {
     return new InvalidInputError('body', error.message);
   }

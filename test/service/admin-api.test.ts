@@ -181,6 +181,20 @@ describe('admin authentication', () => {
   });
 });
 
+describe('bodies of the admin API', () => {
+  it('a route without a body is reached whatever content type an empty body carries; a body not sent as JSON is refused', async () => {
+    const target = await startAdminServer([]);
+    for (const contentType of ['text/plain', 'application/x-www-form-urlencoded']) {
+      const response = await fetch(`${target.url}/admin/rollback`, { method: 'POST', headers: { ...bearer(ALICE), 'content-type': contentType }, body: '' });
+      expect(response.status, contentType).toBe(404);
+      expect(await response.json()).toMatchObject({ code: 'ERR_UNKNOWN_VERSION' });
+    }
+    const text = await fetch(`${target.url}/admin/swap`, { method: 'POST', headers: { ...bearer(ALICE), 'content-type': 'text/plain' }, body: '{"version": "1.2.0"}' });
+    expect(text.status).toBe(400);
+    expect(await text.json()).toMatchObject({ code: 'ERR_INVALID_INPUT', field: 'body', detail: 'body: must be sent as JSON, with content-type: application/json' });
+  });
+});
+
 describe('registration through the admin API', () => {
   it('registers only .wasm files inside --components-dir (403 otherwise)', async () => {
     const target = await startAdminServer([]);
