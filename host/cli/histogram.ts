@@ -1,12 +1,11 @@
 // `var --histogram`: the distribution of a run's P&L drawn in the terminal, one row per bin from the
 // worst P&L down to the best, with the bins that hold each level's VaR and ES marked.
-import { confidencePercent } from './report-format.js';
+import { confidencePercent, money } from './report-format.js';
 
 /** Bar resolution: eighths of a character cell. */
 const EIGHTHS = ['', '▏', '▎', '▍', '▌', '▋', '▊', '▉'];
 const FULL = '█';
 
-const money = new Intl.NumberFormat('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
 const count = new Intl.NumberFormat('en-US');
 
 export interface HistogramLevel {

@@ -4,7 +4,10 @@ import Table from 'cli-table3';
 import type { RiskResult } from '../risk-engine.js';
 import { terminalText } from '../report/terminal-text.js';
 
-const money = new Intl.NumberFormat('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+const twoDecimals = new Intl.NumberFormat('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+
+/** An amount to the cent; one that rounds to zero (a flat book's loss of -0, a -0.001) is 0.00, not -0.00. */
+export const money = { format: (value: number): string => twoDecimals.format(value).replace(/^-(0\.00)$/, '$1') };
 const count = new Intl.NumberFormat('en-US');
 
 /** A confidence level as a percentage with no trailing zeros: 0.95 is "95%", 0.995 is "99.5%". */

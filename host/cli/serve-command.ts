@@ -58,7 +58,11 @@ const ADMIN_ONLY_FLAGS = [
   ['autoRollbackSeconds', '--auto-rollback-seconds'],
 ] as const;
 
+/** Highest TCP port. */
+const MAX_PORT = 65_535;
+
 export async function serveCommand(options: ServeCommandOptions): Promise<void> {
+  if (options.port > MAX_PORT) throw new InvalidInputError('--port', `must be in [0, ${MAX_PORT}] (0 picks a free one), not ${options.port}`);
   if ((options.tlsCert === undefined) !== (options.tlsKey === undefined)) {
     throw new InvalidInputError(options.tlsCert === undefined ? '--tls-key' : '--tls-cert', 'needs --tls-cert and --tls-key together');
   }
@@ -110,7 +114,13 @@ export async function serveCommand(options: ServeCommandOptions): Promise<void> 
     process.once('SIGTERM', () => resolve('SIGTERM'));
     process.once('SIGINT', () => resolve('SIGINT'));
   });
-  const address = await server.app.listen({ host: options.host, port: options.port });
+  let address: string;
+  try {
+    address = await server.app.listen({ host: options.host, port: options.port });
+  } catch (error) {
+    await server.close();
+    throw listenError(error, options.host, options.port);
+  }
   process.stderr.write(`listening on ${address}\n`);
 
   const signal = await stopped;
@@ -167,4 +177,15 @@ async function assertComponentsDirectory(dir: string): Promise<void> {
 
 async function readTlsFile(path: string, flag: string): Promise<Buffer> {
   return readInputFile(path, 'tlsFile', flag);
+}
+
+/** Why the server could not listen, as bad input naming the flag to change: a port in use or reserved, or a
+ *  host that does not resolve or is not an address of this machine. */
+function listenError(error: unknown, host: string, port: number): unknown {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'EADDRINUSE' || code === 'EACCES') return new InvalidInputError('--port', `cannot listen on ${host}:${port}: ${messageOf(error)}`);
+  if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EAFNOSUPPORT' || code === 'EINVAL') {
+    return new InvalidInputError('--host', `cannot listen on ${host}: ${messageOf(error)}`);
+  }
+  return error;
 }

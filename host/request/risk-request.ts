@@ -28,7 +28,9 @@ const horizonSchema = z
   .gt(0, { error: `must be in (0, ${MAX_HORIZON_DAYS}]` })
   .max(MAX_HORIZON_DAYS, { error: `must be in (0, ${MAX_HORIZON_DAYS}]` });
 
-const seedSchema = z.union([z.bigint(), z.number().int().nonnegative()], { error: 'must be an integer in [0, 2^64)' })
+/** A seed given as a number must be exact: past 2^53 a JSON number has lost digits, so it is a decimal string. */
+const SEED_NUMBER_ERROR = 'must be an integer in [0, 2^64) (past 2^53, a decimal string: a JSON number loses digits)';
+const seedSchema = z.union([z.bigint(), z.number().int({ error: SEED_NUMBER_ERROR }).nonnegative({ error: SEED_NUMBER_ERROR })], { error: 'must be an integer in [0, 2^64)' })
   .transform((seed) => BigInt(seed))
   .refine((seed) => seed >= 0n && seed <= U64_MAX, { error: 'must be an integer in [0, 2^64)' });
 

@@ -14,8 +14,12 @@ export function parseOrThrow<T extends z.ZodType>(schema: T, value: unknown, pre
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
-  const path = fieldPath(issue.path);
-  throw new InvalidInputError(prefix && path ? `${prefix}.${path}` : prefix || path, issue.message);
+  // An unknown key is named by its own path (`assets[0].sopt`), as the service's schema check names it,
+  // not by its object's with zod's `Unrecognized key: "sopt"`.
+  const unknownKey = issue.code === 'unrecognized_keys' ? issue.keys[0] : undefined;
+  const path = fieldPath(unknownKey === undefined ? issue.path : [...issue.path, unknownKey]);
+  const message = unknownKey === undefined ? issue.message : 'is not a known field';
+  throw new InvalidInputError(prefix && path ? `${prefix}.${path}` : prefix || path, message);
 }
 
 const VALIDATED: unique symbol = Symbol('validated by wasm-risk');

@@ -35,7 +35,8 @@ export async function readAdminTokens(file: string): Promise<AdminTokens> {
   try {
     text = (await readPrivateFile(file, ACCESSIBLE_BY_OTHERS, MAX_TOKEN_FILE_BYTES)).toString('utf8');
   } catch (error) {
-    if (error instanceof NotPrivateError) throw new InvalidInputError(flag, `${messageOf(error)} (chmod 600 it)`);
+    // chmod helps only a file whose mode lets others in; a directory, a link or another user's file it does not fix.
+    if (error instanceof NotPrivateError) throw new InvalidInputError(flag, `${messageOf(error)}${/ has mode /.test(messageOf(error)) ? ' (chmod 600 it)' : ''}`);
     throw new InvalidInputError(flag, `cannot read ${file}: ${messageOf(error)}`);
   }
   const digests: AdminTokens['digests'] = [];

@@ -1,14 +1,25 @@
 // How the service reads a JSON body: secure-json-parse (fastify's own parser: a `__proto__` or
 // `constructor.prototype` key is refused, not merged), and a key given twice is refused as it is in a
-// portfolio file (json-file.ts): JSON.parse would silently keep the last value.
+// portfolio file (json-file.ts): JSON.parse would silently keep the last value. No other content type is read.
 import type { FastifyInstance } from 'fastify';
 import secureJson from 'secure-json-parse';
 import { InvalidInputError, messageOf } from '../errors.js';
 import { firstDuplicateKey } from '../files/json-file.js';
 import { fieldPath } from '../request/validation.js';
 
+/** What a body of another type than JSON is told. */
+export const NOT_JSON = 'must be sent as JSON, with content-type: application/json';
+
 export function useStrictJsonBodies(app: FastifyInstance): void {
-  app.removeContentTypeParser('application/json');
+  // JSON only: fastify's text/plain parser would hand a JSON text over as a string, refused as `must be
+  // object` at the root instead of for its content type.
+  app.removeAllContentTypeParsers();
+  // Any other type: an empty body is no body (a POST /admin/rollback sent with a stray content type), and
+  // anything else is refused for its type. Read only up to the body limit, as a JSON body is.
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => {
+    if ((body as Buffer).length === 0) done(null, undefined);
+    else done(new InvalidInputError('body', NOT_JSON), undefined);
+  });
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
     const text = body as string;
     let value: unknown;

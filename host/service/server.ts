@@ -7,10 +7,11 @@ import { pino } from 'pino';
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { InvalidInputError, RequestTooLargeError } from '../errors.js';
 import { PACKAGE_VERSION } from '../files/package-paths.js';
-import { fieldPath } from '../request/validation.js';
+import { z } from 'zod';
+import { fieldPath, parseOrThrow } from '../request/validation.js';
 import { compileJsonShapeChecks } from '../request/json-schema.js';
 import { Evaluator, type RiskBackend, type RiskFallback } from './evaluation.js';
-import { useStrictJsonBodies } from './json-body.js';
+import { NOT_JSON, useStrictJsonBodies } from './json-body.js';
 import { ServiceMetrics } from './metrics.js';
 import { NotFoundError, ServiceUnavailableError } from '../errors.js';
 import { isRetryable, PROBLEM_CONTENT_TYPE, problemOf, RETRY_AFTER_SECONDS } from './problems.js';
@@ -20,6 +21,8 @@ import { registerRiskRoutes } from './routes.js';
 export const DEFAULT_MAX_QUEUE = 64;
 export const DEFAULT_MAX_BATCH = 1_000;
 export const DEFAULT_MAX_BODY_MB = 16;
+/** Largest --max-body-mb: a body is parsed from one string, and V8 strings stop just short of 512 Mi characters. */
+export const MAX_BODY_MB = 511;
 /** Requests admitted to the engine at once, per worker: the calls of those waiting for a worker cross to it
  *  together (worker-pool.ts), one thread hop for several small requests. More than that wait in the queue. */
 export const REQUESTS_PER_WORKER = 8;
@@ -57,8 +60,22 @@ export interface RiskServer extends ServerContext {
   close(): Promise<void>;
 }
 
+/** The server's own limits: whole numbers, a batch of at least one evaluation, a body of at least 1 MiB. A
+ *  limit of 0 would refuse every batch or body while the server looks healthy. */
+const serverLimitsSchema = z.object({
+  maxQueue: z.number().int({ error: 'must be an integer' }).min(0, { error: 'must be at least 0' }).optional(),
+  maxBatch: z.number().int({ error: 'must be an integer' }).min(1, { error: 'must be at least 1' }).optional(),
+  maxBodyMb: z
+    .number()
+    .int({ error: 'must be an integer' })
+    .min(1, { error: 'must be at least 1' })
+    .max(MAX_BODY_MB, { error: `must be at most ${MAX_BODY_MB} (a body is read into one string)` })
+    .optional(),
+});
+
 export async function createRiskServer(options: RiskServerOptions): Promise<RiskServer> {
   const { backend, fallback } = options;
+  parseOrThrow(serverLimitsSchema, { maxQueue: options.maxQueue, maxBatch: options.maxBatch, maxBodyMb: options.maxBodyMb });
   // Every body is JSON: its compiled checks are ready before the first request, not made by it.
   compileJsonShapeChecks();
   const metrics = options.metrics ?? new ServiceMetrics();
@@ -176,6 +193,7 @@ function serviceError(error: FastifyError, maxBodyMb: number): unknown {
     return new InvalidInputError(fieldPath(path), problem);
   }
   if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return new RequestTooLargeError(`the body is over the ${maxBodyMb} MiB limit (--max-body-mb)`);
+  if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return new InvalidInputError('body', NOT_JSON);
   if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500 && !('exitCode' in error)) {
     return new InvalidInputError('body', error.message);
   }

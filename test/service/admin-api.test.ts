@@ -167,6 +167,32 @@ describe('admin authentication', () => {
       await expect(refused).rejects.toThrow(message);
     }
   });
+
+  it('the token file: chmod is suggested only for a mode that lets others in, not for a directory or a link', async () => {
+    await expect(readAdminTokens(tokenFile([ALICE], 0o640))).rejects.toThrow(/by group or others \(chmod 600 it\)$/);
+    const directory = join(scratchDir(), 'tokens.d');
+    mkdirSync(directory);
+    const link = join(scratchDir(), 'tokens-link');
+    symlinkSync(tokenFile([ALICE]), link);
+    for (const path of [directory, link]) {
+      const refused = readAdminTokens(path);
+      await expect(refused).rejects.toThrow(/(not a regular file|symbolic link)$/);
+    }
+  });
+});
+
+describe('bodies of the admin API', () => {
+  it('a route without a body is reached whatever content type an empty body carries; a body not sent as JSON is refused', async () => {
+    const target = await startAdminServer([]);
+    for (const contentType of ['text/plain', 'application/x-www-form-urlencoded']) {
+      const response = await fetch(`${target.url}/admin/rollback`, { method: 'POST', headers: { ...bearer(ALICE), 'content-type': contentType }, body: '' });
+      expect(response.status, contentType).toBe(404);
+      expect(await response.json()).toMatchObject({ code: 'ERR_UNKNOWN_VERSION' });
+    }
+    const text = await fetch(`${target.url}/admin/swap`, { method: 'POST', headers: { ...bearer(ALICE), 'content-type': 'text/plain' }, body: '{"version": "1.2.0"}' });
+    expect(text.status).toBe(400);
+    expect(await text.json()).toMatchObject({ code: 'ERR_INVALID_INPUT', field: 'body', detail: 'body: must be sent as JSON, with content-type: application/json' });
+  });
 });
 
 describe('registration through the admin API', () => {

@@ -1,0 +1,59 @@
+// A body the JSON Schema refuses is answered with the problem the host's own validation finds, so a union
+// (a position's type, the seed's string or integer) is not reported by the first alternative that failed.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PORTFOLIO, post, startServer, type TestServer } from './service-support.js';
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startServer();
+});
+afterAll(async () => {
+  await server?.close();
+});
+
+const withPosition = (position: Record<string, unknown>) => ({ ...PORTFOLIO, positions: [PORTFOLIO.positions[0], position] });
+const mistypedOption = withPosition({ asset: 'AAPL', type: 'Call', strike: 200, expiryYears: 0.5, quantity: -100 });
+
+describe('a refused body names the offending field and says what is wrong with it', () => {
+  it.each([
+    ['a misspelt option type', '/v1/parametric', { portfolio: mistypedOption }, 'portfolio.positions[1].type', /must have type 'spot', 'call' or 'put'/],
+    ['a negative seed', '/v1/monte-carlo', { portfolio: PORTFOLIO, paths: 100, seed: -1 }, 'seed', /integer in \[0, 2\^64\)/],
+    ['a seed past 2^53 as a number', '/v1/monte-carlo', { portfolio: PORTFOLIO, paths: 100, seed: 2 ** 60 }, 'seed', /^seed: (?!must be string)/],
+  ])('%s', async (_name, path, body, field, detail) => {
+    const answer = await post(server, path, body);
+    expect(answer.status).toBe(400);
+    expect(answer.body).toMatchObject({ code: 'ERR_INVALID_INPUT', field });
+    expect(answer.body.detail).toMatch(detail);
+  });
+
+  it('in the shared portfolio of a batch, as in a single request', async () => {
+    const answer = await post(server, '/v1/batch', { portfolio: mistypedOption, requests: [{ method: 'parametric' }] });
+    expect(answer.status).toBe(400);
+    expect(answer.body).toMatchObject({ code: 'ERR_INVALID_INPUT', field: 'portfolio.positions[1].type' });
+  });
+
+  it('a body that is not an object, and a batch over its limit, keep the schema wording', async () => {
+    expect((await post(server, '/v1/parametric', [])).body).toMatchObject({ status: 400, field: '' });
+    const requests = Array.from({ length: 1_001 }, () => ({ method: 'parametric' }));
+    expect((await post(server, '/v1/batch', { portfolio: PORTFOLIO, requests })).body).toMatchObject({ status: 400, field: 'requests' });
+  });
+});
+
+describe('a body that is not sent as JSON', () => {
+  const send = async (contentType: string | undefined, path = '/v1/parametric') => {
+    const headers: Record<string, string> = contentType === undefined ? {} : { 'content-type': contentType };
+    const response = await fetch(`${server.url}${path}`, { method: 'POST', headers, body: JSON.stringify({ portfolio: PORTFOLIO }) });
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  };
+
+  it.each(['text/plain', 'application/x-www-form-urlencoded', 'application/xml'])('as %s: 400 saying to send JSON', async (contentType) => {
+    const answer = await send(contentType);
+    expect(answer.status).toBe(400);
+    expect(answer.body).toMatchObject({ code: 'ERR_INVALID_INPUT', field: 'body' });
+    expect(answer.body.detail).toMatch(/content-type: application\/json/);
+  });
+
+  it('as application/json with a charset: answered', async () => {
+    expect((await send('application/json; charset=utf-8')).status).toBe(200);
+  });
+});

@@ -1,0 +1,32 @@
+// `wasm-risk serve` flags it cannot serve with, and an address it cannot listen on: bad input (exit 2, one
+// line naming the flag), never an internal error, and never a server that starts but refuses every request.
+import { once } from 'node:events';
+import { createServer, type AddressInfo } from 'node:net';
+import { describe, it } from 'vitest';
+import { expectOneLineFailure, runCli } from '../support/run-cli.js';
+
+const serve = (...args: string[]) => runCli(['serve', '--workers', '1', ...args]);
+
+describe('wasm-risk serve refuses', () => {
+  it.each([
+    ['a port past 65535', ['--port', '70000'], /^wasm-risk: ERR_INVALID_INPUT: --port: must be in \[0, 65535\]/],
+    ['a batch limit of 0', ['--port', '0', '--max-batch', '0'], /^wasm-risk: ERR_INVALID_INPUT: maxBatch: must be at least 1$/],
+    ['a body limit of 0', ['--port', '0', '--max-body-mb', '0'], /^wasm-risk: ERR_INVALID_INPUT: maxBodyMb: must be at least 1$/],
+    ['a body limit no string can hold', ['--port', '0', '--max-body-mb', '4096'], /^wasm-risk: ERR_INVALID_INPUT: maxBodyMb: must be at most 511/],
+    ['a host that is not an address of this machine', ['--port', '0', '--host', '192.0.2.1'], /^wasm-risk: ERR_INVALID_INPUT: --host: cannot listen on 192\.0\.2\.1: .*EADDRNOTAVAIL/],
+  ])('%s with exit 2 naming the flag', (_name, args, message) => {
+    expectOneLineFailure(serve(...args), 2, message);
+  });
+
+  it('a port already in use with exit 2 naming --port', async () => {
+    const taken = createServer();
+    taken.listen(0, '127.0.0.1');
+    await once(taken, 'listening');
+    try {
+      const { port } = taken.address() as AddressInfo;
+      expectOneLineFailure(serve('--port', String(port)), 2, new RegExp(`^wasm-risk: ERR_INVALID_INPUT: --port: cannot listen on 127\\.0\\.0\\.1:${port}: .*EADDRINUSE`));
+    } finally {
+      taken.close();
+    }
+  });
+});
