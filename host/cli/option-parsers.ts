@@ -1,21 +1,26 @@
 // Strict parsers for CLI option values: "12abc" is an error naming the option, never 12.
 import { InvalidInputError } from '../errors.js';
 
+/** Decimal digits only: Number() and BigInt() would also take hexadecimal, octal and binary ('0x10' is 16). */
+const DIGITS = /^\d+$/;
+/** A decimal number, as written on a command line: '0.95', '-2', '.5', '1e3'. Not '0x10', '', 'Infinity'. */
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+
 export function parseInteger(option: string) {
   return (value: string): number => {
-    if (!/^\d+$/.test(value.trim())) throw new InvalidInputError(option, `'${value}' is not a non-negative integer`);
+    if (!DIGITS.test(value.trim())) throw new InvalidInputError(option, `'${value}' is not a non-negative integer`);
     return Number(value);
   };
 }
 
 export function parseSeed(value: string): bigint {
-  if (!/^\d+$/.test(value.trim())) throw new InvalidInputError('--seed', `'${value}' is not a non-negative integer`);
+  if (!DIGITS.test(value.trim())) throw new InvalidInputError('--seed', `'${value}' is not a non-negative integer`);
   return BigInt(value);
 }
 
 export function parseNumber(option: string) {
   return (value: string): number => {
-    const number = value.trim() === '' ? Number.NaN : Number(value);
+    const number = DECIMAL.test(value.trim()) ? Number(value) : Number.NaN;
     if (!Number.isFinite(number)) throw new InvalidInputError(option, `'${value}' is not a number`);
     return number;
   };

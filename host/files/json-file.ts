@@ -12,6 +12,9 @@ export async function readJsonFile(path: string, kind: InputFileKind, field: str
   let value: unknown;
   try {
     text = bytes.toString('utf8');
+    // A byte-order mark, which some editors write at the start of a UTF-8 file, is not part of the JSON
+    // (RFC 8259 lets a parser ignore it); JSON.parse would refuse the file for it.
+    if (text.startsWith('\uFEFF')) text = text.slice(1);
     // JSON.parse gives the values (its number semantics, and `__proto__` as a plain own key); the scan only finds duplicates.
     value = JSON.parse(text);
   } catch (error) {

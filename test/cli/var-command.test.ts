@@ -201,6 +201,8 @@ describe('bad input: exit code 2 and one line naming the problem', () => {
     ['confidence not a number', ['var', EXAMPLE, '--confidence', '0.95,abc'], /--confidence: 'abc' is not a number/],
     ['zero horizon', ['var', EXAMPLE, '--horizon-days', '0'], /horizonDays: must be in \(0, 2520\]/],
     ['infinite horizon', ['var', EXAMPLE, '--horizon-days', 'Infinity'], /--horizon-days: 'Infinity' is not a number/],
+    ['hexadecimal horizon', ['var', EXAMPLE, '--horizon-days', '0x10'], /--horizon-days: '0x10' is not a number/],
+    ['binary confidence', ['var', EXAMPLE, '--confidence', '0b1'], /--confidence: '0b1' is not a number/],
     ['unknown method', ['var', EXAMPLE, '--method', 'magic'], /--method/],
     ['seed with a closed form', ['var', EXAMPLE, '--method', 'parametric', '--seed', '1'], /--seed: applies only to --method monte-carlo/],
     ['missing component', ['var', EXAMPLE, '--component', join(scratch, 'none.wasm')], /ERR_COMPONENT_LOAD: cannot read component/],

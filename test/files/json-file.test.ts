@@ -154,6 +154,12 @@ describe('values', () => {
     expect(await readJsonFile(file('numbers.json', text), 'portfolio')).toEqual(JSON.parse(text));
   });
 
+  it('a UTF-8 byte-order mark at the start (some editors write one) is not part of the JSON', async () => {
+    expect(await readPortfolioFile(file('bom.json', `\uFEFF${example}`))).toEqual(await readPortfolioFile(file('plain.json', example)));
+    // Anywhere else it is a character like any other, which JSON does not allow between tokens.
+    await expect(readJsonFile(file('inner-bom.json', '{"a":\uFEFF 1}'), 'portfolio')).rejects.toThrow(/is not valid JSON/);
+  });
+
   it('invalid JSON is still reported as such, before any duplicate', async () => {
     await expect(readJsonFile(file('bad.json', '{"a": 1, "a": 2'), 'lockFile')).rejects.toThrow(/^lockFile: .*bad\.json is not valid JSON: /);
   });
