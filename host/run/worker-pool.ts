@@ -217,11 +217,12 @@ export class EnginePool implements EngineExecutor {
     else await this.workers.destroy();
   }
 
-  /** Gives waiting calls to free workers: each free worker takes an even share of those waiting. */
+  /** Gives waiting calls to free workers: each free worker takes an even share of those waiting, and no more
+   *  paths than a task may bring back (`MAX_TASK_PATHS`). */
   private dispatch(): void {
     while (this.busy < this.concurrency && this.waiting.length > 0) {
       const share = Math.min(MAX_CALLS_PER_TASK, Math.ceil(this.waiting.length / (this.concurrency - this.busy)));
-      const calls = this.waiting.splice(0, share);
+      const calls = this.waiting.splice(0, withinTaskPaths(this.waiting, share));
       this.busy++;
       void this.runTask(calls).finally(() => this.dispatch());
     }
@@ -304,6 +305,22 @@ export class EnginePool implements EngineExecutor {
 
 /** Calls one task carries at most: a freed worker takes an even share of the waiting calls, up to this. */
 const MAX_CALLS_PER_TASK = 64;
+/** Paths whose P&L or losses one task brings back at most (a task's answers cross together, when its last
+ *  call ends, so they are all held at once): 16 MB. Small calls still cross many to a task; the chunks of
+ *  long runs (up to 2M paths each, risk-engine.ts) cross one or two at a time. */
+const MAX_TASK_PATHS = 2_000_000;
+
+/** How many of the first `share` waiting calls fit one task: while their paths stay within MAX_TASK_PATHS,
+ *  and always the first. */
+function withinTaskPaths(waiting: readonly PendingCall[], share: number): number {
+  let paths = 0;
+  for (let count = 0; count < share; count++) {
+    const { call } = waiting[count]!;
+    paths += call.method === 'simulatePnl' || call.method === 'sortedLosses' ? Number(call.run.pathCount) : 0;
+    if (paths > MAX_TASK_PATHS) return Math.max(1, count);
+  }
+  return share;
+}
 
 let arrivals = 0;
 
