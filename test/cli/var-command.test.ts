@@ -190,6 +190,7 @@ describe('bad input: exit code 2 and one line naming the problem', () => {
     ['negative expiry', ['var', portfolioFile('expiry', { ...valid, positions: [{ asset: 'A', type: 'put', strike: 1, expiryYears: -1, quantity: 1 }] })], /positions\[0\]\.expiryYears/],
     ['unknown field', ['var', portfolioFile('extra', { ...valid, leverage: 3 })], /leverage/],
     ['returns of the wrong width', ['var', portfolioFile('returns', { ...valid, returns: [[0.01]] }), '--method', 'historical'], /returns\[0\]: must have 2 entries/],
+    ['returns that overflow the P&L', ['var', portfolioFile('overflow', { ...valid, returns: [[0.01, 0.02], [1000, 0]] }), '--method', 'historical'], /ERR_INVALID_INPUT: returns\[1\]: the P&L of this row is not a finite number; its returns, or the portfolio's spots, vols or quantities, are too extreme/],
     ['historical without returns', ['var', EXAMPLE.replace('portfolio', 'missing'), '--method', 'historical'], /portfolio: cannot read/],
     ['historical with no returns field', ['var', portfolioFile('noreturns', valid), '--method', 'historical'], /returns: historical VaR needs past returns/],
     ['zero paths', ['var', EXAMPLE, '--paths', '0'], /paths: must be at least 1/],

@@ -1,7 +1,7 @@
 //! Historical simulation: each row of past log-returns is one scenario for today's portfolio.
 
 use crate::elementary::exp;
-use crate::model::{Portfolio, RiskReport, RiskResult};
+use crate::model::{Portfolio, RiskError, RiskReport, RiskResult};
 use crate::revaluation::Revaluation;
 use crate::statistics;
 
@@ -22,5 +22,11 @@ pub fn historical(
             revaluation.pnl(&spots, row)
         })
         .collect();
+    // A row's P&L overflows from its returns as often as from the portfolio: the error names the row.
+    if let Some(row) = statistics::first_non_finite(&pnl) {
+        return Err(RiskError::InvalidInput(format!(
+            "returns[{row}]: the P&L of this row is not a finite number; its returns, or the portfolio's spots, vols or quantities, are too extreme"
+        )));
+    }
     statistics::summarize_pnl(pnl, confidence_levels)
 }

@@ -12,9 +12,14 @@ fn var_rank(confidence: f64, n: usize) -> usize {
     (rank as usize).clamp(1, n)
 }
 
+/// The first scenario whose P&L is not a finite number, if any.
+pub fn first_non_finite(pnl: &[f64]) -> Option<usize> {
+    pnl.iter().position(|v| !v.is_finite())
+}
+
 /// Extreme but finite inputs (vol 1e6, say) can overflow `exp`: that is the caller's input, not a result.
 pub fn ensure_finite(pnl: &[f64]) -> RiskResult<()> {
-    match pnl.iter().position(|v| !v.is_finite()) {
+    match first_non_finite(pnl) {
         Some(scenario) => Err(RiskError::InvalidInput(format!(
             "portfolio: P&L of scenario {scenario} is not a finite number; spots, vols, drifts or quantities are too extreme"
         ))),
