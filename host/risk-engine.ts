@@ -8,7 +8,7 @@
 import { setMaxListeners } from 'node:events';
 import { ComponentImage } from './load/component-image.js';
 import type { ComponentSource } from './load/component-format.js';
-import { RequestClock, type CallLimits, type EngineExecutor } from './run/executor.js';
+import { MAX_RESULT_PATHS, RequestClock, type CallLimits, type EngineExecutor } from './run/executor.js';
 import { validateEngineOptions, type EngineOptions, type ValidatedEngineOptions } from './request/engine-options.js';
 import type { EngineInfo, RiskReport, Simulation } from './contract/types.js';
 import { InvalidInputError, WasmRiskError } from './errors.js';
@@ -81,11 +81,6 @@ export type BatchOutcome = { ok: true; result: RiskResult } | { ok: false; error
 
 /** Fewer paths than this per call and the per-call overhead starts to show. */
 const MIN_CHUNK_PATHS = 10_000;
-/** Most paths per call when the host splits a run (a caller's `chunkPaths` may go up to the contract's
- *  MAX_PATHS_PER_CALL): a call's losses take 8 bytes a path in the component's linear memory, which never
- *  shrinks, and again in the host, so a long run goes in chunks of 16 MB of losses, whatever its length. A
- *  call of 2M paths takes hundreds of milliseconds even on 10 assets; a call's own cost is well under one. */
-const MAX_CHUNK_PATHS = 2_000_000;
 /** Chunks per worker when progress is watched or must be checked between calls (in-thread deadlines);
  *  otherwise each worker gets one share, which measured fastest (fewer round trips and merges). */
 const CHUNKS_PER_WORKER = 8;
@@ -312,9 +307,9 @@ export class RiskEngine {
       return requested;
     }
     const oneCall = this.executor.concurrency === 1 && !reportsProgress && (this.executor.stopsRunningCalls || paths <= MIN_CHUNK_PATHS);
-    if (oneCall) return Math.min(MAX_CHUNK_PATHS, paths);
+    if (oneCall) return Math.min(MAX_RESULT_PATHS, paths);
     const chunksPerWorker = reportsProgress || !this.executor.stopsRunningCalls ? CHUNKS_PER_WORKER : 1;
-    return Math.min(MAX_CHUNK_PATHS, Math.max(MIN_CHUNK_PATHS, Math.ceil(paths / (this.executor.concurrency * chunksPerWorker))));
+    return Math.min(MAX_RESULT_PATHS, Math.max(MIN_CHUNK_PATHS, Math.ceil(paths / (this.executor.concurrency * chunksPerWorker))));
   }
 
   private limits(options: CallOptions): CallLimits {

@@ -5,7 +5,15 @@ import { constants, type Stats } from 'node:fs';
 import { lstat, mkdir, open } from 'node:fs/promises';
 
 /** A path that someone other than the current user could have written or replaced. */
-export class NotPrivateError extends Error {}
+export class NotPrivateError extends Error {
+  /** `mode`: the path is the user's own and of the right kind, only its mode lets others in (chmod fixes it). */
+  constructor(
+    message: string,
+    readonly reason: 'mode' | 'owner' | 'kind' = 'kind',
+  ) {
+    super(message);
+  }
+}
 
 /** The largest private file the host reads (a transpiled core module, at most the component cap). */
 const MAX_PRIVATE_FILE_BYTES = 512 * 2 ** 20;
@@ -67,9 +75,9 @@ function assertOwnMode(path: string, stats: Stats, forbiddenModeBits: number): v
   const uid = process.getuid?.();
   // Windows has no POSIX owner or mode bits; there the user profile's ACLs keep these paths private.
   if (uid === undefined) return;
-  if (stats.uid !== uid) throw new NotPrivateError(`${path} is owned by uid ${stats.uid}, not by this user (uid ${uid})`);
+  if (stats.uid !== uid) throw new NotPrivateError(`${path} is owned by uid ${stats.uid}, not by this user (uid ${uid})`, 'owner');
   if ((stats.mode & forbiddenModeBits) !== 0) {
     const who = forbiddenModeBits === WRITABLE_BY_OTHERS ? 'writable' : 'readable or writable';
-    throw new NotPrivateError(`${path} has mode 0${(stats.mode & 0o777).toString(8)}: ${who} by group or others`);
+    throw new NotPrivateError(`${path} has mode 0${(stats.mode & 0o777).toString(8)}: ${who} by group or others`, 'mode');
   }
 }

@@ -15,7 +15,7 @@ import { BroadcastChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import type { ComponentPayload } from './component-instance.js';
 import { receivedResult, type EngineCall, type EngineCallResults, type EngineMethod } from './engine-calls.js';
-import { defaultWorkers, type CallLimits, type EngineExecutor } from './executor.js';
+import { defaultWorkers, MAX_RESULT_PATHS, type CallLimits, type EngineExecutor } from './executor.js';
 import { CancelledError, ComponentLoadError, messageOf, OutOfMemoryError, QueueTimeoutError, TimeoutError } from '../errors.js';
 import { fromTransported } from './error-transport.js';
 import { packCall } from './call-transport.js';
@@ -218,7 +218,7 @@ export class EnginePool implements EngineExecutor {
   }
 
   /** Gives waiting calls to free workers: each free worker takes an even share of those waiting, and no more
-   *  paths than a task may bring back (`MAX_TASK_PATHS`). */
+   *  paths than a task may bring back (`MAX_RESULT_PATHS`). */
   private dispatch(): void {
     while (this.busy < this.concurrency && this.waiting.length > 0) {
       const share = Math.min(MAX_CALLS_PER_TASK, Math.ceil(this.waiting.length / (this.concurrency - this.busy)));
@@ -305,19 +305,15 @@ export class EnginePool implements EngineExecutor {
 
 /** Calls one task carries at most: a freed worker takes an even share of the waiting calls, up to this. */
 const MAX_CALLS_PER_TASK = 64;
-/** Paths whose P&L or losses one task brings back at most (a task's answers cross together, when its last
- *  call ends, so they are all held at once): 16 MB. Small calls still cross many to a task; the chunks of
- *  long runs (up to 2M paths each, risk-engine.ts) cross one or two at a time. */
-const MAX_TASK_PATHS = 2_000_000;
-
-/** How many of the first `share` waiting calls fit one task: while their paths stay within MAX_TASK_PATHS,
- *  and always the first. */
+/** How many of the first `share` waiting calls fit one task, whose answers cross together: while their
+ *  paths stay within MAX_RESULT_PATHS, and always the first. Small calls still cross many to a task; the
+ *  chunks of long runs one or two at a time. */
 function withinTaskPaths(waiting: readonly PendingCall[], share: number): number {
   let paths = 0;
   for (let count = 0; count < share; count++) {
     const { call } = waiting[count]!;
     paths += call.method === 'simulatePnl' || call.method === 'sortedLosses' ? Number(call.run.pathCount) : 0;
-    if (paths > MAX_TASK_PATHS) return Math.max(1, count);
+    if (paths > MAX_RESULT_PATHS) return Math.max(1, count);
   }
   return share;
 }

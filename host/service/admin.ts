@@ -36,7 +36,7 @@ export async function readAdminTokens(file: string): Promise<AdminTokens> {
     text = (await readPrivateFile(file, ACCESSIBLE_BY_OTHERS, MAX_TOKEN_FILE_BYTES)).toString('utf8');
   } catch (error) {
     // chmod helps only a file whose mode lets others in; a directory, a link or another user's file it does not fix.
-    if (error instanceof NotPrivateError) throw new InvalidInputError(flag, `${messageOf(error)}${/ has mode /.test(messageOf(error)) ? ' (chmod 600 it)' : ''}`);
+    if (error instanceof NotPrivateError) throw new InvalidInputError(flag, `${error.message}${error.reason === 'mode' ? ' (chmod 600 it)' : ''}`);
     throw new InvalidInputError(flag, `cannot read ${file}: ${messageOf(error)}`);
   }
   const digests: AdminTokens['digests'] = [];

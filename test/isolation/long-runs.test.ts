@@ -5,10 +5,9 @@
 // keep: linear memory never shrinks), or a task carry back, hundreds of MB.
 import type { Piscina } from 'piscina';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { EnginePortfolio } from '../../host/contract/types.js';
 import { DEFAULT_COMPONENT } from '../../host/files/package-paths.js';
 import { ComponentImage } from '../../host/load/component-image.js';
-import type { PortfolioSpec } from '../../host/request/portfolio.js';
+import { validatePortfolio, type PortfolioSpec } from '../../host/request/portfolio.js';
 import { RiskEngine } from '../../host/risk-engine.js';
 import type { EngineCall } from '../../host/run/engine-calls.js';
 import { RequestClock } from '../../host/run/executor.js';
@@ -42,12 +41,7 @@ describe('chunks of long runs waiting for one worker', () => {
     const { payload } = await ComponentImage.load(DEFAULT_COMPONENT);
     const pool = new EnginePool(payload, { workers: 1 });
     try {
-      const portfolio: EnginePortfolio = {
-        assets: [{ spot: 100, drift: 0.05, vol: 0.2 }],
-        correlation: [Float64Array.of(1)],
-        riskFreeRate: 0,
-        positions: [{ assetIndex: 0, quantity: 10, instrument: { tag: 'spot' } }],
-      };
+      const { portfolio } = validatePortfolio(ONE_ASSET);
       const chunk = (first: number): EngineCall<'sortedLosses'> => ({
         method: 'sortedLosses',
         portfolio,
