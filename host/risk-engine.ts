@@ -269,11 +269,16 @@ export class RiskEngine {
     accept: (values: Float64Array, firstPath: number) => void,
   ): Promise<void> {
     const chunk = this.chunkSize(request.paths, chunkPaths, onProgress !== undefined);
-    const failFast = new AbortController();
-    const chunkSignal = limits.signal ? AbortSignal.any([limits.signal, failFast.signal]) : failFast.signal;
-    // Every chunk listens to it while it waits and runs: as many listeners as chunks is by design.
-    setMaxListeners(0, chunkSignal);
-    const chunkLimits = { ...limits, signal: chunkSignal };
+    // Several chunks: the first failure cancels the others, through a signal every chunk listens to while
+    // it waits and runs (as many listeners as chunks is by design). One chunk (most runs on one worker, and
+    // small ones) has no others to cancel.
+    const failFast = chunk < request.paths ? new AbortController() : undefined;
+    let chunkLimits = limits;
+    if (failFast) {
+      const chunkSignal = limits.signal ? AbortSignal.any([limits.signal, failFast.signal]) : failFast.signal;
+      setMaxListeners(0, chunkSignal);
+      chunkLimits = { ...limits, signal: chunkSignal };
+    }
     let done = 0;
     const chunks: Promise<void>[] = [];
     for (let first = 0; first < request.paths; first += chunk) {
@@ -290,7 +295,7 @@ export class RiskEngine {
       // Rejects with the first failure; the cancellations it causes in the other chunks come later.
       await Promise.all(chunks);
     } catch (error) {
-      failFast.abort();
+      failFast?.abort();
       throw error;
     }
   }

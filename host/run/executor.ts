@@ -6,9 +6,10 @@ import type { EngineCall, EngineCallResults, EngineMethod } from './engine-calls
 /** A request's deadline unless its engine or the call says otherwise. */
 export const DEFAULT_TIMEOUT_MS = 120_000;
 
-/** Paths whose P&L or losses one call (when the host splits a run) and one worker task bring back at most:
- *  16 MB. A call's losses sit in the component's linear memory, which never shrinks, and a task's answers
- *  cross together, so memory does not grow with a run's length or with how many runs wait. */
+/** Paths whose P&L or losses one call brings back at most when the host splits a run: 16 MB. A call's
+ *  losses sit in the component's linear memory, which never shrinks, so memory does not grow with a run's
+ *  length; a worker task adds other calls to such a call only within BUNDLED_PATHS (worker-pool.ts), so
+ *  it does not grow with how many runs wait either. */
 export const MAX_RESULT_PATHS = 2_000_000;
 
 /** Worker threads of an engine unless its options say otherwise: one a core. */

@@ -15,7 +15,7 @@ import { BroadcastChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import type { ComponentPayload } from './component-instance.js';
 import { receivedResult, type EngineCall, type EngineCallResults, type EngineMethod } from './engine-calls.js';
-import { defaultWorkers, MAX_RESULT_PATHS, type CallLimits, type EngineExecutor } from './executor.js';
+import { defaultWorkers, type CallLimits, type EngineExecutor } from './executor.js';
 import { CancelledError, ComponentLoadError, messageOf, OutOfMemoryError, QueueTimeoutError, TimeoutError } from '../errors.js';
 import { fromTransported } from './error-transport.js';
 import { packCall } from './call-transport.js';
@@ -217,12 +217,12 @@ export class EnginePool implements EngineExecutor {
     else await this.workers.destroy();
   }
 
-  /** Gives waiting calls to free workers: each free worker takes an even share of those waiting, and no more
-   *  paths than a task may bring back (`MAX_RESULT_PATHS`). */
+  /** Gives waiting calls to free workers: each free worker takes an even share of those waiting, bundling
+   *  small calls only (`bundledCalls`). */
   private dispatch(): void {
     while (this.busy < this.concurrency && this.waiting.length > 0) {
       const share = Math.min(MAX_CALLS_PER_TASK, Math.ceil(this.waiting.length / (this.concurrency - this.busy)));
-      const calls = this.waiting.splice(0, withinTaskPaths(this.waiting, share));
+      const calls = this.waiting.splice(0, bundledCalls(this.waiting, share));
       this.busy++;
       void this.runTask(calls).finally(() => this.dispatch());
     }
@@ -305,15 +305,22 @@ export class EnginePool implements EngineExecutor {
 
 /** Calls one task carries at most: a freed worker takes an even share of the waiting calls, up to this. */
 const MAX_CALLS_PER_TASK = 64;
-/** How many of the first `share` waiting calls fit one task, whose answers cross together: while their
- *  paths stay within MAX_RESULT_PATHS, and always the first. Small calls still cross many to a task; the
- *  chunks of long runs one or two at a time. */
-function withinTaskPaths(waiting: readonly PendingCall[], share: number): number {
+/**
+ * Simulated paths one task carries at most, beyond its first call. A task saves a thread hop each way per
+ * call it bundles, which matters for closed-form calls and small runs (tens of µs against a few ms); for
+ * larger calls the hop is nothing, and bundling would cost: a task's answers cross together when it ends,
+ * so a run's chunks bundled in one task reach the caller (and its progress) all at the end, on one worker
+ * while the other idles, and its losses are held together (memory: MAX_RESULT_PATHS bounds a single call).
+ */
+const BUNDLED_PATHS = 50_000;
+/** How many of the first `share` waiting calls go in one task: while their paths stay within BUNDLED_PATHS,
+ *  and always the first. */
+function bundledCalls(waiting: readonly PendingCall[], share: number): number {
   let paths = 0;
   for (let count = 0; count < share; count++) {
     const { call } = waiting[count]!;
     paths += call.method === 'simulatePnl' || call.method === 'sortedLosses' ? Number(call.run.pathCount) : 0;
-    if (paths > MAX_RESULT_PATHS) return Math.max(1, count);
+    if (paths > BUNDLED_PATHS) return Math.max(1, count);
   }
   return share;
 }

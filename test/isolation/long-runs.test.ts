@@ -1,7 +1,7 @@
 // A long Monte Carlo run does not make memory grow with its paths: the host splits it into calls of at most
 // 2,000,000 paths (16 MB of losses each), keeps only the largest losses of the chunks (LargestLosses,
-// test/reference/risk-statistics.test.ts), and a worker task brings back at most 2,000,000 paths' worth of
-// answers, so a caller who asks for many paths (or many callers at once) cannot make an instance hold (and
+// test/reference/risk-statistics.test.ts), and a worker task bundles calls only within 50,000 paths (past
+// its first), so a caller who asks for many paths (or many callers at once) cannot make an instance hold (and
 // keep: linear memory never shrinks), or a task carry back, hundreds of MB.
 import type { Piscina } from 'piscina';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -36,26 +36,42 @@ describe('a long run on one worker', () => {
   });
 });
 
-describe('chunks of long runs waiting for one worker', () => {
-  it('cross at most 2M paths to a task, so a task never brings back more than 16 MB of losses', async () => {
+describe('calls waiting for a worker', () => {
+  const chunk = (first: number, paths: number): EngineCall<'sortedLosses'> => ({
+    method: 'sortedLosses',
+    portfolio: validatePortfolio(ONE_ASSET).portfolio,
+    run: { seed: 1n, horizonDays: 1, antithetic: false, firstPath: BigInt(first * paths), pathCount: BigInt(paths) },
+  });
+  /** The tasks a pool of `workers` runs for `calls` made at once. */
+  async function tasksFor(workers: number, calls: EngineCall[]): Promise<number> {
     const { payload } = await ComponentImage.load(DEFAULT_COMPONENT);
-    const pool = new EnginePool(payload, { workers: 1 });
+    const pool = new EnginePool(payload, { workers });
     try {
-      const { portfolio } = validatePortfolio(ONE_ASSET);
-      const chunk = (first: number): EngineCall<'sortedLosses'> => ({
-        method: 'sortedLosses',
-        portfolio,
-        run: { seed: 1n, horizonDays: 1, antithetic: false, firstPath: BigInt(first * 1_000_000), pathCount: 1_000_000n },
-      });
       const tasks = () => (pool as unknown as { piscina: Piscina }).piscina.completed;
+      await pool.run({ method: 'info' }, { clock: new RequestClock(120_000) });
       const before = tasks();
-      // The first finds the worker free; the six others wait, and the freed worker takes two at a time (all
-      // six at once, 48 MB, before the bound).
-      const losses = await Promise.all(Array.from({ length: 7 }, (_, i) => pool.run(chunk(i), { clock: new RequestClock(120_000) })));
-      expect(losses.map((chunkLosses) => chunkLosses.length)).toEqual(Array(7).fill(1_000_000));
-      expect(tasks() - before).toBe(4);
+      const answers = await Promise.all(calls.map((call) => pool.run(call, { clock: new RequestClock(120_000) })));
+      expect(answers).toHaveLength(calls.length);
+      return tasks() - before;
     } finally {
       await pool.close();
     }
+  }
+
+  it('cross one chunk of a long run to a task, so a task never brings back more than one call of 16 MB', async () => {
+    // Before the bound, the six chunks waiting went to the freed worker at once (48 MB), and then two at a time.
+    expect(await tasksFor(1, Array.from({ length: 7 }, (_, i) => chunk(i, 1_000_000)))).toBe(7);
+  }, 120_000);
+
+  it("cross a progress run's chunks one to a task, so both workers share them and each answer arrives as it is done", async () => {
+    // A 1M-path run watched for progress on two workers is 16 chunks of 62,500 paths. Before, the first
+    // worker freed took the 14 waiting at once: the other idled, and progress jumped from 2/16 to the end.
+    expect(await tasksFor(2, Array.from({ length: 16 }, (_, i) => chunk(i, 62_500)))).toBe(16);
+  }, 120_000);
+
+  it('bundle small calls, so many cost a few thread hops', async () => {
+    // Fifty 1,000-path chunks made at once: the first two find a worker free and go alone; the first worker
+    // freed takes the 48 waiting (48,000 paths) in one task.
+    expect(await tasksFor(2, Array.from({ length: 50 }, (_, i) => chunk(i, 1_000)))).toBe(3);
   }, 120_000);
 });

@@ -60,6 +60,15 @@ describe('wasm-risk serve', () => {
     expect(answered[0]).toMatchObject({ method: 'parametric', outcome: 'ok', status: 200, version: '1.2.0' });
   });
 
+  it('writes a quiet server\'s request line while it runs, not only when it stops', async () => {
+    // Lines are gathered into 4 KiB writes under load; one request's line alone goes out within a second.
+    const served = await serve(['--workers', '1']);
+    expect((await post({ url: served.url }, '/v1/parametric', { portfolio: PORTFOLIO })).status).toBe(200);
+    await expect.poll(() => served.stdout(), { timeout: 5_000, interval: 100 }).toContain('request answered');
+    child!.kill('SIGTERM');
+    expect(await served.exited).toBe(0);
+  });
+
   it('--fallback reference answers for a panicking component', async () => {
     const served = await serve(['--workers', '1', '--component', fixture('panicker'), '--fallback', 'reference']);
     const answer = await post({ url: served.url }, '/v1/parametric', { portfolio: PORTFOLIO });
