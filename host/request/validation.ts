@@ -9,9 +9,20 @@ export function fieldPath(path: readonly PropertyKey[]): string {
     .join('');
 }
 
+/** The host's words for a value of the wrong type, where a schema gives none of its own: zod's default
+ *  (`Invalid input: expected object, received null`) is not how the host words errors. */
+const AS_NAMED: Partial<Record<string, string>> = { object: 'an object', array: 'an array', string: 'a string', number: 'a number', boolean: 'true or false', bigint: 'an integer' };
+function typeProblem(issue: z.core.$ZodRawIssue): string | undefined {
+  if (issue.code !== 'invalid_type') return undefined;
+  if (issue.input === undefined || issue.expected === 'nonoptional') return 'is required';
+  const named = AS_NAMED[issue.expected];
+  return named ? `must be ${named}` : undefined;
+}
+
 /** Parses `value` with `schema`, or throws an InvalidInputError for the first problem found. */
 export function parseOrThrow<T extends z.ZodType>(schema: T, value: unknown, prefix = ''): z.output<T> {
-  const result = schema.safeParse(value);
+  // A per-parse error: the schema's own messages come first.
+  const result = schema.safeParse(value, { error: typeProblem });
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
   // An unknown key is named by its own path (`assets[0].sopt`), as the service's schema check names it,
@@ -35,6 +46,7 @@ export function validated<T extends object>(value: T): Validated<T> {
 
 /** `value` if it was validated already, else what `validate` makes of it. */
 export function validateOnce<Raw extends object, Valid extends Validated<object>>(value: Raw | Valid, validate: (raw: Raw) => Valid): Valid {
-  const isValid = (candidate: Raw | Valid): candidate is Valid => VALIDATED in candidate;
+  // Typed callers can still pass null or a primitive (JavaScript, `as any`): `validate` refuses it by name.
+  const isValid = (candidate: Raw | Valid): candidate is Valid => typeof candidate === 'object' && candidate !== null && VALIDATED in candidate;
   return isValid(value) ? value : validate(value);
 }

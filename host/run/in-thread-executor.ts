@@ -14,6 +14,7 @@ export class InThreadExecutor implements EngineExecutor {
   private readonly caller: ComponentCaller;
   /** Calls run one after another, in the order they were asked for. */
   private queue: Promise<unknown> = Promise.resolve();
+  private closed = false;
 
   constructor(component: ComponentPayload) {
     this.caller = new ComponentCaller(component);
@@ -26,6 +27,8 @@ export class InThreadExecutor implements EngineExecutor {
   }
 
   private async runNow<M extends EngineMethod>(call: EngineCall<M>, limits: CallLimits): Promise<EngineCallResults[M]> {
+    // As on workers: a call asked for after close, or still waiting when it came, is cancelled.
+    if (this.closed) throw new CancelledError('the engine was closed');
     // A call blocks the event loop, so a signal's timer (AbortSignal.timeout) or the caller's abort could
     // not fire between calls; one turn of the loop lets them, before the signal is read.
     if (limits.signal) await nextLoopTurn();
@@ -46,5 +49,7 @@ export class InThreadExecutor implements EngineExecutor {
     return this.caller.memoryBytes();
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    this.closed = true;
+  }
 }

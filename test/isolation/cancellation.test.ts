@@ -7,6 +7,19 @@ import { examplePortfolio } from '../support/fixtures.js';
 
 const portfolio = examplePortfolio();
 
+describe.each(['workers', 'in-thread'] as const)('a closed engine (%s)', (isolation) => {
+  it('cancels what waits and refuses new calls', async () => {
+    const engine = await RiskEngine.load(undefined, { isolation, workers: 1 });
+    // The first call takes the only worker (or the thread); the ten after it wait.
+    const calls = Array.from({ length: 11 }, () => engine.monteCarlo(portfolio, { paths: 50_000 }).then(() => 'answered', (e: unknown) => e));
+    await engine.close();
+    const outcomes = await Promise.all(calls);
+    expect(outcomes.slice(1).every((outcome) => outcome instanceof CancelledError)).toBe(true);
+    // In-thread, closing used to change nothing: the waiting calls ran and the engine kept answering.
+    await expect(engine.parametric(portfolio)).rejects.toBeInstanceOf(CancelledError);
+  });
+});
+
 describe.each(['workers', 'in-thread'] as const)('cancelling a request (%s)', (isolation) => {
   let engine: RiskEngine;
   beforeAll(async () => {

@@ -93,10 +93,26 @@ describe('malformed and extreme inputs', () => {
           if (!(error instanceof WasmRiskError)) throw error;
           expect(INPUT_ERRORS).toContain(error.code);
           expect(error.message.length).toBeGreaterThan(0);
+          // In the host's words, not zod's defaults (`Invalid input: expected object, received null`).
+          expect(error.message).not.toMatch(/Invalid input|expected \w+, received/);
         }
       }),
       { numRuns: 400, seed: 20261125 },
     );
+  });
+
+  it('refuse a request or a portfolio that is not an object as a typed error naming what it must be', async () => {
+    for (const value of [null, 'x', 42, [], true]) {
+      await expect(engine.run(value as never)).rejects.toMatchObject({ code: 'ERR_INVALID_INPUT', message: 'must be an object' });
+      await expect(engine.parametric(value as never)).rejects.toMatchObject({ code: 'ERR_INVALID_INPUT', message: 'must be an object' });
+    }
+    await expect(engine.parametric(undefined as never)).rejects.toMatchObject({ code: 'ERR_INVALID_INPUT', message: 'is required' });
+    await expect(engine.run({ method: 'parametric' } as never)).rejects.toMatchObject({ field: 'portfolio', message: 'portfolio: is required' });
+    await expect(engine.parametric({ ...base(), assets: 'x' } as never)).rejects.toMatchObject({ field: 'assets', message: 'assets: must be an array' });
+    // A batch answers such an item with its error; the others run (a TypeError used to reject the whole batch).
+    const [bad, good] = await engine.runBatch([null as never, { method: 'parametric', portfolio: base() as never }]);
+    expect(bad).toMatchObject({ ok: false, error: { code: 'ERR_INVALID_INPUT', message: 'must be an object' } });
+    expect(good!.ok).toBe(true);
   });
 
   it('take any symmetric correlation: a valid answer or the not-positive-semidefinite error', async () => {
