@@ -3,9 +3,7 @@
 // the admin API swaps and rolls back (host/service/admin.ts). SIGTERM or SIGINT stops accepting, lets admitted requests finish
 // within a grace period, closes the pool and returns (exit 0).
 import { InvalidInputError, messageOf } from '../errors.js';
-import { stat } from 'node:fs/promises';
 import { readInputFile } from '../files/input-files.js';
-import { WRITABLE_BY_OTHERS } from '../files/private-files.js';
 import { DEFAULT_COMPONENT } from '../files/package-paths.js';
 import { validateEngineOptions, type EngineOptions } from '../request/engine-options.js';
 import { RiskEngine } from '../risk-engine.js';
@@ -17,6 +15,7 @@ import { DEFAULT_AUTO_ROLLBACK, RegistryBackend, type VersionChange } from '../s
 import { ComponentRegistry } from '../versions/registry.js';
 import { distributedFrom, type RedisFlags } from './redis-flags.js';
 import { admissionOptionsFrom, type AdmissionFlags } from './admission-flags.js';
+import { assertComponentsDirectory } from './components-directory.js';
 
 export interface ServeCommandOptions extends AdmissionFlags, RedisFlags {
   host: string;
@@ -161,18 +160,6 @@ async function registryBackend(
     },
     onChange,
   });
-}
-
-/** `--components-dir` must be a directory that only its owner can change: the admin API registers what is in it. */
-async function assertComponentsDirectory(dir: string): Promise<void> {
-  let stats;
-  try {
-    stats = await stat(dir);
-  } catch (error) {
-    throw new InvalidInputError('--components-dir', `cannot read ${dir}: ${messageOf(error)}`);
-  }
-  if (!stats.isDirectory()) throw new InvalidInputError('--components-dir', `${dir} is not a directory`);
-  if ((stats.mode & WRITABLE_BY_OTHERS) !== 0) throw new InvalidInputError('--components-dir', `${dir} is writable by group or others: anyone who can write it chooses the code the server may run`);
 }
 
 async function readTlsFile(path: string, flag: string): Promise<Buffer> {

@@ -2,10 +2,12 @@
 // them in this process's sandboxed engines, one per component it holds, until SIGTERM or SIGINT (which let
 // the running chunks finish) or until Redis is lost for good (ERR_REDIS_UNAVAILABLE).
 import { HeldComponents } from '../distributed/held-components.js';
-import { DEFAULT_QUEUE } from '../distributed/distributed-options.js';
+import { DEFAULT_QUEUE, QUEUE_NAME, QUEUE_NAME_RULE } from '../distributed/distributed-options.js';
 import { importDistributed } from '../distributed/import-distributed.js';
 import { InvalidInputError, type RedisUnavailableError } from '../errors.js';
+import { validateEngineOptions } from '../request/engine-options.js';
 import { admissionOptionsFrom, type AdmissionFlags } from './admission-flags.js';
+import { assertComponentsDirectory } from './components-directory.js';
 
 export interface WorkerCommandOptions extends AdmissionFlags {
   redis: string;
@@ -26,15 +28,18 @@ export async function workerCommand(options: WorkerCommandOptions): Promise<void
   if (concurrency < 1 || concurrency > 256) throw new InvalidInputError('--concurrency', 'must be in [1, 256]');
   const lockMs = options.lockMs ?? DEFAULT_LOCK_MS;
   if (lockMs < 1000) throw new InvalidInputError('--lock-ms', 'must be at least 1000');
+  // The name every requester accepts: one it would refuse leaves the worker on a queue no run reaches.
+  const queue = options.queue ?? DEFAULT_QUEUE;
+  if (!QUEUE_NAME.test(queue)) throw new InvalidInputError('--queue', QUEUE_NAME_RULE);
+  if (options.componentsDir !== undefined) await assertComponentsDirectory(options.componentsDir);
+  const engine = { admission: await admissionOptionsFrom(options), workers: concurrency, timeoutMs: options.timeoutMs, memoryLimitMb: options.memoryLimitMb };
+  // Checked now, not when the first job loads an engine: a bad limit would fail every job, and each run
+  // with it, as if the requester's input were bad.
+  validateEngineOptions(engine);
   const [{ RedisLink }, { startChunkWorker }] = await importDistributed(() => Promise.all([import('../distributed/redis-connection.js'), import('../distributed/chunk-worker.js')]));
-  const components = await HeldComponents.scan(options.componentsDir, {
-    admission: await admissionOptionsFrom(options),
-    workers: concurrency,
-    timeoutMs: options.timeoutMs,
-    memoryLimitMb: options.memoryLimitMb,
-  });
+  const components = await HeldComponents.scan(options.componentsDir, engine);
   const link = await new RedisLink(options.redis, options.insecureRedis).open();
-  const worker = startChunkWorker(link, components, { queue: options.queue ?? DEFAULT_QUEUE, concurrency, lockMs });
+  const worker = startChunkWorker(link, components, { queue, concurrency, lockMs });
   // Errors of its connections: reported once Redis is given up, below.
   worker.on('error', () => undefined);
   let lost: RedisUnavailableError | undefined;

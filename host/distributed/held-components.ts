@@ -4,7 +4,7 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AdmissionOptions } from '../audit/admission.js';
-import { UnknownComponentError } from '../errors.js';
+import { InvalidInputError, messageOf, UnknownComponentError } from '../errors.js';
 import { sha256Hex } from '../files/content-hash.js';
 import { readInputFile } from '../files/input-files.js';
 import { DEFAULT_COMPONENT } from '../files/package-paths.js';
@@ -30,7 +30,9 @@ export class HeldComponents {
   static async scan(componentsDir: string | undefined, options: HeldEngineOptions): Promise<HeldComponents> {
     const files = [DEFAULT_COMPONENT];
     if (componentsDir !== undefined) {
-      const entries = await readdir(componentsDir, { withFileTypes: true });
+      const entries = await readdir(componentsDir, { withFileTypes: true }).catch((error: unknown) => {
+        throw new InvalidInputError('--components-dir', `cannot read ${componentsDir}: ${messageOf(error)}`);
+      });
       files.push(...entries.filter((entry) => entry.isFile() && entry.name.endsWith('.wasm')).map((entry) => join(componentsDir, entry.name)));
     }
     const paths = new Map<string, string>();
