@@ -46,10 +46,16 @@ function isRiskErrorCase(value: unknown): value is RiskErrorCase {
   return (RISK_ERROR_TAGS as readonly unknown[]).includes(tag) && typeof val === 'string';
 }
 
+/** The longest name or version a component may report (UTF-16 code units). */
+const MAX_INFO_LENGTH = 200;
+/** The longest they are once escaped: `terminalText` writes an unsafe character as at most six (`\u202e`).
+ *  Whatever takes a version or name back (the admin API's body, a distributed chunk's result) allows this. */
+export const MAX_ESCAPED_INFO_LENGTH = 6 * MAX_INFO_LENGTH;
+
 /** The component's name and version, escaped (`terminalText`) once here so that every table, log and
  *  registry downstream holds only printable text; escaping, not refusing, keeps the evidence visible. */
 export function checkedInfo(info: EngineInfo): EngineInfo {
-  const ok = (s: unknown) => typeof s === 'string' && s.length > 0 && s.length <= 200;
+  const ok = (s: unknown) => typeof s === 'string' && s.length > 0 && s.length <= MAX_INFO_LENGTH;
   if (!ok(info?.name) || !ok(info?.version)) throw new ComponentContractError('component info() returned no valid name and version');
   return { name: terminalText(info.name), version: terminalText(info.version) };
 }

@@ -3,7 +3,8 @@
 // JSON) and the exact sums of its losses and their squares (integers in hex). Bounded by the run's tail,
 // not by the chunk's paths; checked field by field by the requester, since Redis is a trust boundary.
 import { z } from 'zod';
-import { ComponentContractError } from '../errors.js';
+import { MAX_ESCAPED_INFO_LENGTH } from '../contract/checked-results.js';
+import { ComponentContractError, InvalidInputError } from '../errors.js';
 import { precedes, type LossMoments } from '../report/risk-statistics.js';
 import { SCALE_BITS } from '../report/exact-sum.js';
 import { parseOrThrow } from '../request/validation.js';
@@ -11,7 +12,7 @@ import { parseOrThrow } from '../request/validation.js';
 /** Longest exact sum: |sum| < paths * 2^1024 times 2^SCALE_BITS, in hex (4 bits a digit), with room. */
 const MAX_SUM_DIGITS = Math.ceil((SCALE_BITS + 1024 + 64) / 4) + 8;
 const HEX_INTEGER = new RegExp(`^-?[0-9a-f]{1,${MAX_SUM_DIGITS}}$`);
-const NAME = z.string().min(1).max(256);
+const NAME = z.string().min(1).max(MAX_ESCAPED_INFO_LENGTH);
 
 const chunkResultSchema = z.strictObject({
   component: z.strictObject({ name: NAME, version: NAME, sha256: z.string().regex(/^[0-9a-f]{64}$/) }),
@@ -42,8 +43,14 @@ export function chunkResultData({ component, firstPath, pathCount, tail, moments
 /** Validates a returned chunk against the chunk that was asked for: its paths, at most `tailLength` losses,
  *  finite, ascending. A worker that answers otherwise broke the contract. */
 export function parseChunkResult(data: unknown, expected: { firstPath: number; pathCount: number; tailLength: number }): ChunkResult {
-  const parsed = parseOrThrow(chunkResultSchema, data, 'chunk result');
   const refuse = (problem: string) => new ComponentContractError(`chunk at path ${expected.firstPath}: ${problem}`);
+  let parsed: ChunkResultData;
+  try {
+    parsed = parseOrThrow(chunkResultSchema, data, 'chunk result');
+  } catch (error) {
+    // A malformed answer is the worker's (or a forger's) fault, not bad input from the one who asked.
+    throw error instanceof InvalidInputError ? refuse(error.message) : error;
+  }
   if (parsed.firstPath !== expected.firstPath || parsed.pathCount !== expected.pathCount) throw refuse('answers for other paths');
   const bytes = Buffer.from(parsed.tail, 'base64');
   const length = Math.min(expected.pathCount, expected.tailLength);

@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { realpath, stat } from 'node:fs/promises';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { MAX_ESCAPED_INFO_LENGTH } from '../contract/checked-results.js';
 import { InvalidInputError, messageOf, PathNotAllowedError, UnauthorizedError } from '../errors.js';
 import { constantTimeEqual } from '../files/content-hash.js';
 import { ACCESSIBLE_BY_OTHERS, NotPrivateError, readPrivateFile } from '../files/private-files.js';
@@ -114,7 +115,7 @@ declare module 'fastify' {
 
 const versionBody = {
   type: 'object',
-  properties: { version: { type: 'string', minLength: 1, maxLength: 128 } },
+  properties: { version: { type: 'string', minLength: 1, maxLength: MAX_ESCAPED_INFO_LENGTH } },
   required: ['version'],
   additionalProperties: false,
 } as const;

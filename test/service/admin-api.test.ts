@@ -12,6 +12,7 @@ import { ServiceMetrics } from '../../host/service/metrics.js';
 import { RegistryBackend, type AutoRollbackOptions } from '../../host/service/registry-backend.js';
 import { createRiskServer, type RiskServer } from '../../host/service/server.js';
 import { ComponentRegistry } from '../../host/versions/registry.js';
+import { terminalText } from '../../host/report/terminal-text.js';
 import type { GoldenVectors } from '../../host/versions/golden-vectors.js';
 import { verifySwapAuditLog } from '../../host/versions/swap-audit-log.js';
 import { engineVersion } from '../support/fixtures.js';
@@ -280,6 +281,16 @@ describe('blue-green through the admin API under continuous load', () => {
     const target = await startAdminServer([]);
     expect((await admin(target, 'POST', '/admin/rollback', ALICE)).body).toMatchObject({ status: 404, code: 'ERR_UNKNOWN_VERSION' });
     expect((await admin(target, 'POST', '/admin/swap', ALICE, { version: '9.9.9' })).body).toMatchObject({ status: 404, code: 'ERR_UNKNOWN_VERSION' });
+  });
+
+  it('takes any version a component may report, however long once escaped (1,200 characters), and no longer', async () => {
+    const target = await startAdminServer([]);
+    // A 200-character version of bidi controls is this long as the registry holds it (each escaped as \u202e).
+    const longest = terminalText('\u202e'.repeat(200));
+    for (const path of ['/admin/swap', '/admin/shadow']) {
+      expect((await admin(target, 'POST', path, ALICE, { version: longest })).body).toMatchObject({ status: 404, code: 'ERR_UNKNOWN_VERSION' });
+      expect((await admin(target, 'POST', path, ALICE, { version: `${longest}x` })).body).toMatchObject({ status: 400, code: 'ERR_INVALID_INPUT' });
+    }
   });
 });
 

@@ -1,0 +1,49 @@
+// What a requester accepts of a chunk's result, read from Redis (a trust boundary): whatever is wrong with
+// it, malformed or for other paths, is the worker's broken contract (ERR_COMPONENT_CONTRACT, exit 3), never
+// bad input from the one who asked (ERR_INVALID_INPUT, exit 2).
+import { describe, expect, it } from 'vitest';
+import { chunkResultData, parseChunkResult } from '../../host/distributed/chunk-result.js';
+import { ComponentContractError } from '../../host/errors.js';
+import { terminalText } from '../../host/report/terminal-text.js';
+
+const expected = { firstPath: 0, pathCount: 4, tailLength: 2 };
+const valid = chunkResultData({
+  component: { name: 'risk-engine', version: '1.2.0', sha256: 'ab'.repeat(32) },
+  firstPath: 0,
+  pathCount: 4,
+  tail: new Float64Array([1, 2]),
+  moments: { count: 4, sum: 10n, squares: 30n },
+});
+
+describe('parseChunkResult', () => {
+  it('takes a well-formed result for the chunk asked for', () => {
+    expect(Array.from(parseChunkResult(valid, expected).tail)).toEqual([1, 2]);
+  });
+
+  it('takes the name and version of any component, however long they are once escaped', () => {
+    const version = terminalText(`1.0.0${'\u202e'.repeat(195)}`);
+    expect(version).toHaveLength(1_175);
+    const component = { ...valid.component, version };
+    expect(parseChunkResult({ ...valid, component }, expected).component.version).toBe(version);
+  });
+
+  it.each([
+    ['not an object', null, /chunk result: /],
+    ['a wrong type', { ...valid, firstPath: '0' }, /chunk result\.firstPath: /],
+    ['an unknown field', { ...valid, extra: 1 }, /chunk result\.extra: is not a known field/],
+    ['a sum that is no integer', { ...valid, sum: '1.5' }, /chunk result\.sum: /],
+    ['losses that are not base64', { ...valid, tail: '!!!' }, /chunk result\.tail: /],
+    ['another chunk', { ...valid, firstPath: 4 }, /answers for other paths/],
+    ['too many losses', { ...valid, tail: Buffer.alloc(24).toString('base64') }, /sends 24 bytes of losses, not 16/],
+  ])('refuses %s as the worker\'s broken contract', (_what, data, message) => {
+    let thrown: unknown;
+    try {
+      parseChunkResult(data, expected);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(ComponentContractError);
+    expect((thrown as Error).message).toMatch(/^chunk at path 0: /);
+    expect((thrown as Error).message).toMatch(message);
+  });
+});
