@@ -6,7 +6,7 @@ export type { ComponentSource } from './load/component-format.js';
 export type { PortfolioSpec } from './request/portfolio.js';
 export type { ClosedFormOptions, MonteCarloOptions } from './request/risk-request.js';
 export { ComponentRegistry } from './versions/registry.js';
-export type { RegisteredVersion, RegistryOptions, ShadowReport } from './versions/registry.js';
+export type { RegisteredVersion, RegistryOptions, ServingChange, ShadowReport } from './versions/registry.js';
 export { SwapAuditLog, defaultAuditKeyPath, verifySwapAuditLog } from './versions/swap-audit-log.js';
 export type { SwapAuditLogOptions, SwapAuditLogVerification, SwapEvent, SwapEventKind, VersionRef } from './versions/swap-audit-log.js';
 export { checkCompatibility } from './contract/compatibility.js';

@@ -3,7 +3,7 @@
 // the automatic rollback of a version that fails repeatedly right after it started serving.
 import type { BatchOutcome, CallOptions, RiskResult } from '../risk-engine.js';
 import type { ValidRiskRequest } from '../request/risk-request.js';
-import type { ComponentRegistry, RegisteredVersion, ShadowReport } from '../versions/registry.js';
+import type { ComponentRegistry, RegisteredVersion, ServingChange, ShadowReport } from '../versions/registry.js';
 import { restartCause, type RiskBackend } from './evaluation.js';
 import type { ServiceMetrics, SwapKind } from './metrics.js';
 
@@ -119,13 +119,14 @@ export class RegistryBackend implements RiskBackend {
     return this.registry.close();
   }
 
-  /** Runs a change of the serving version; counts it, logs it and restarts the probation if it changed anything. */
-  private async change(kind: SwapKind, actor: string, apply: () => Promise<void>): Promise<void> {
-    const from = this.registry.servingVersion;
-    await apply();
-    const to = this.registry.servingVersion;
-    if (to === from) return;
-    this.probation = kind === 'swap' && to !== undefined ? { version: to, startedAt: performance.now(), requests: 0, failures: 0 } : undefined;
+  /** Runs a change of the serving version; counts it, logs it and restarts the probation if it changed
+   *  anything. What changed is the registry's answer: versions read around `apply` would count a swap to the
+   *  version a concurrent swap had just made serve, and name the wrong `from`. */
+  private async change(kind: SwapKind, actor: string, apply: () => Promise<ServingChange | undefined>): Promise<void> {
+    const change = await apply();
+    if (!change) return;
+    const { from, to } = change;
+    this.probation = kind === 'swap' ? { version: to, startedAt: performance.now(), requests: 0, failures: 0 } : undefined;
     this.options.metrics.swaps.inc({ kind });
     this.options.onChange?.({ kind, actor, from, to });
   }

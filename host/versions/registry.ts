@@ -62,6 +62,12 @@ export interface ActingOptions {
   actor?: string;
 }
 
+/** A change of the serving version that was made (and logged): `from` is undefined for the first version. */
+export interface ServingChange {
+  from: string | undefined;
+  to: string;
+}
+
 export interface RollbackOptions extends ActingOptions {
   /** Roll back only if this version is still serving (an automatic rollback must not undo a later swap). */
   ifServing?: string;
@@ -83,7 +89,7 @@ export class ComponentRegistry {
   private shadow: { entry: Entry; report: ShadowReport; pending: Set<Promise<void>> } | undefined;
   private readonly log: SwapAuditLog;
   /** Changes of the serving version, one at a time, each after the previous one's log entry. */
-  private changing: Promise<void> = Promise.resolve();
+  private changing: Promise<unknown> = Promise.resolve();
   /** Registrations, one at a time: the "already registered" check and the entry it guards must not
    *  interleave with another registration of the same version. */
   private registering: Promise<unknown> = Promise.resolve();
@@ -146,15 +152,17 @@ export class ComponentRegistry {
     }
   }
 
-  /** Makes `version` the serving one; requests already running finish on the version they started on. */
-  async swap(version: string, { actor = this.actor }: ActingOptions = {}): Promise<void> {
+  /** Makes `version` the serving one; requests already running finish on the version they started on.
+   *  Returns the change made, or undefined when `version` was serving already (by the time its turn came). */
+  async swap(version: string, { actor = this.actor }: ActingOptions = {}): Promise<ServingChange | undefined> {
     this.entry(version);
-    await this.changeServing(actor, () => (version === this.activeVersion ? undefined : { version, event: 'swap' }));
+    return this.changeServing(actor, () => (version === this.activeVersion ? undefined : { version, event: 'swap' }));
   }
 
-  /** Goes back to the version that served before the last swap. */
-  async rollback({ actor = this.actor, ifServing }: RollbackOptions = {}): Promise<void> {
-    await this.changeServing(actor, () => {
+  /** Goes back to the version that served before the last swap; returns the change made, or undefined when
+   *  `ifServing` no longer serves. */
+  async rollback({ actor = this.actor, ifServing }: RollbackOptions = {}): Promise<ServingChange | undefined> {
+    return this.changeServing(actor, () => {
       if (ifServing !== undefined && ifServing !== this.activeVersion) return undefined;
       const target = this.previous.at(-1);
       if (target === undefined) throw new UnknownVersionError('nothing to roll back to: no earlier version has served');
@@ -182,10 +190,12 @@ export class ComponentRegistry {
   }
 
   /** Runs `version` beside the serving one on every request from now on, comparing, never serving it;
-   *  logged (`shadow-start`, serving -> candidate) before it starts. */
+   *  logged (`shadow-start`, serving -> candidate) before it starts. A shadow already running is stopped
+   *  first, and logged so (`shadow-stop`, with what it saw): the log never shows two shadows at once. */
   async startShadow(version: string, { actor = this.actor }: ActingOptions = {}): Promise<void> {
     const entry = this.entry(version);
     const serving = this.entry(this.activeVersionOrThrow());
+    if (this.shadow) await this.stopShadow({ actor });
     await this.log.append({ event: 'shadow-start', actor, from: versionRef(serving.ref), to: versionRef(entry.ref) });
     const report = { candidate: versionRef(entry.ref), requests: 0, mismatches: 0, maxRelativeDifference: 0, examples: [] };
     this.shadow = { entry, report, pending: new Set() };
@@ -295,17 +305,19 @@ export class ComponentRegistry {
   /**
    * Switches the serving version once the audit log has recorded the switch, so no request is served by a
    * version the log does not show serving. `decide` runs when the changes before it are done, and returns
-   * nothing when there is nothing to change.
+   * nothing when there is nothing to change; the change made is returned, as it was, not as read before
+   * the changes queued ahead of it.
    */
-  private changeServing(actor: string, decide: () => { version: string; event: 'swap' | 'rollback' } | undefined): Promise<void> {
-    const change = this.changing.then(async () => {
+  private changeServing(actor: string, decide: () => { version: string; event: 'swap' | 'rollback' } | undefined): Promise<ServingChange | undefined> {
+    const change = this.changing.then(async (): Promise<ServingChange | undefined> => {
       const next = decide();
-      if (!next) return;
-      const from = this.activeVersion === undefined ? null : versionRef(this.entry(this.activeVersion).ref);
-      await this.log.append({ event: next.event, actor, from, to: versionRef(this.entry(next.version).ref) });
+      if (!next) return undefined;
+      const from = this.activeVersion;
+      await this.log.append({ event: next.event, actor, from: from === undefined ? null : versionRef(this.entry(from).ref), to: versionRef(this.entry(next.version).ref) });
       if (next.event === 'rollback') this.previous.pop();
-      else if (this.activeVersion !== undefined) this.previous.push(this.activeVersion);
+      else if (from !== undefined) this.previous.push(from);
       this.activeVersion = next.version;
+      return { from, to: next.version };
     });
     this.changing = change.catch(() => undefined);
     return change;

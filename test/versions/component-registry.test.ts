@@ -181,6 +181,25 @@ describe('shadow mode', () => {
     expect(await registry.stopShadow()).toMatchObject({ candidate: { version: '1.2.0' }, requests: 2, mismatches: 0, maxRelativeDifference: 0 });
   });
 
+  it('stops the running shadow, logged with what it saw, when another starts', async () => {
+    const { registry, auditLogPath, auditKeyPath } = openRegistry();
+    await registry.register(DEFAULT_COMPONENT);
+    await registry.register(V1_3);
+    await registry.register(V1_0);
+    await registry.startShadow('1.3.0');
+    await registry.parametric(portfolio);
+    await registry.startShadow('1.0.0');
+    await registry.parametric(portfolio);
+    expect(await registry.stopShadow()).toMatchObject({ candidate: { version: '1.0.0' }, requests: 1 });
+    const { events } = await verifySwapAuditLog(auditLogPath, { keyPath: auditKeyPath });
+    expect(events.slice(-4).map(({ event, from, to, reason }) => [event, from?.version, to?.version, reason])).toEqual([
+      ['shadow-start', '1.2.0', '1.3.0', undefined],
+      ['shadow-stop', '1.3.0', '1.2.0', '1 requests compared, 0 mismatches, largest relative difference 0'],
+      ['shadow-start', '1.2.0', '1.0.0', undefined],
+      ['shadow-stop', '1.0.0', '1.2.0', '1 requests compared, 0 mismatches, largest relative difference 0'],
+    ]);
+  });
+
   it('reports the differences of a candidate with another model, without serving it', async () => {
     // Vectors so loose the wrong model passes them: shadow mode is what must catch it.
     const vectors = await loadGoldenVectors();
