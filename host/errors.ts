@@ -166,7 +166,8 @@ export class AuditLogUnavailableError extends WasmRiskError {
   readonly exitCode = 2;
 }
 
-/** The audit log's key is missing or malformed, or other users could read or replace it. */
+/** The audit log's key is missing or malformed, other users could read or replace it, or the log was not
+ *  written under it (no anchor for the log beside it, and the log's first line does not verify). */
 export class AuditKeyError extends WasmRiskError {
   readonly code = 'ERR_AUDIT_KEY';
   readonly exitCode = 2;

@@ -1,6 +1,7 @@
 // `wasm-risk verify-log <log>`: checks a swap audit log's MAC chain and anchor with its key; prints the
 // events when the log is intact (exit 0), fails with ERR_AUDIT_LOG_TAMPERED (exit 1) when it is not, and
-// with exit 2 when it cannot be checked (no log, not a regular file, no key or a key open to others).
+// with exit 2 when it cannot be checked (no log, not a regular file, no key, a key open to others, or
+// a key the log was not written under).
 import { terminalJson } from '../report/terminal-text.js';
 import { AuditLogTamperedError } from '../errors.js';
 import { brokenMessage, verifySwapAuditLog } from '../versions/swap-audit-log.js';

@@ -219,6 +219,14 @@ function inspect(location: LogLocation, key: Buffer): Inspection {
   const macs = [GENESIS];
   for (const [index, line] of lines.entries()) {
     const verified = verifyLine(key, index + 1, macs[index]!, line);
+    if (verified === MAC_MISMATCH && index === 0 && anchor.kind === 'missing') {
+      // Nothing ties this log to this key: no anchor beside it, and not even its first line verifies. Another
+      // key's log is not a tampered one (the anchor of a log written under this key cannot be removed by
+      // whoever can edit the log: it is in the key's private folder).
+      throw new AuditKeyError(
+        `${location.path} was not written under the audit key in ${dirname(location.anchorPath)}: no anchor for it there, and its first line's MAC does not match (another --audit-key, or the log was moved)`,
+      );
+    }
     if (typeof verified === 'string') return broken(index + 1, verified);
     events.push(verified);
     macs.push(verified.mac);
@@ -240,14 +248,14 @@ function inspect(location: LogLocation, key: Buffer): Inspection {
   return { missing: false, verification: { events, brokenAt: null, problem: null }, head };
 }
 
+const MAC_MISMATCH = 'its MAC does not match: the line was edited, moved or inserted, or written under another key';
+
 function verifyLine(key: Buffer, position: number, previous: string, line: string): SwapEvent | string {
   const match = MAC_SUFFIX.exec(line);
   if (!match) return 'the line carries no MAC';
   const body = `${line.slice(0, match.index)}}`;
   const mac = match[1]!;
-  if (!constantTimeEqual(Buffer.from(mac, 'hex'), Buffer.from(lineMac(key, position, previous, body), 'hex'))) {
-    return 'its MAC does not match: the line was edited, moved or inserted, or written under another key';
-  }
+  if (!constantTimeEqual(Buffer.from(mac, 'hex'), Buffer.from(lineMac(key, position, previous, body), 'hex'))) return MAC_MISMATCH;
   const event = eventSchema.safeParse(JSON.parse(body));
   if (!event.success) return `a MAC'd line that is not a swap event: ${event.error.issues[0]?.message}`;
   return { ...event.data, mac };

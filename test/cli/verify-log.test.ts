@@ -42,11 +42,15 @@ describe('wasm-risk verify-log', () => {
     expectOneLineFailure(verifyLog(truncated), 1, /^wasm-risk: ERR_AUDIT_LOG_TAMPERED: the audit log .*truncated\.log is broken at line 4: lines were removed from its end: it has 3, its anchor records 4$/);
   });
 
-  it('exits 2 when the log is missing or not a regular file, or the key is missing or readable by others', () => {
+  it('exits 2 when the log is missing or not a regular file, or the key is missing, another, or readable by others', async () => {
     expectOneLineFailure(verifyLog(join(scratch, 'missing.log')), 2, /^wasm-risk: ERR_AUDIT_LOG_UNAVAILABLE: no audit log at /);
     mkdirSync(join(scratch, 'a-directory'));
     expectOneLineFailure(verifyLog(join(scratch, 'a-directory')), 2, /^wasm-risk: ERR_AUDIT_LOG_UNAVAILABLE: .* is not a regular file$/);
     expectOneLineFailure(runCli(['verify-log', log, '--audit-key', join(scratch, 'no.key')]), 2, /^wasm-risk: ERR_AUDIT_KEY: no audit key at /);
+    // Another user's key, or the wrong file: the log cannot be checked with it, which is not tampering.
+    const otherKey = join(scratch, 'other', 'audit-log.key');
+    await new SwapAuditLog(join(scratch, 'other.log'), { keyPath: otherKey }).append({ event: 'register', actor: 'test-suite', from: null, to: v1 });
+    expectOneLineFailure(runCli(['verify-log', log, '--audit-key', otherKey]), 2, /^wasm-risk: ERR_AUDIT_KEY: .*swaps\.log was not written under the audit key in .*other: /);
     chmodSync(keyPath, 0o644);
     try {
       expectOneLineFailure(verifyLog(log), 2, /^wasm-risk: ERR_AUDIT_KEY: cannot use the audit key .*audit-log\.key: .* has mode 0644: readable or writable by group or others$/);

@@ -111,10 +111,17 @@ describe('the swap audit log', () => {
     expect(await verify()).toMatchObject({ brokenAt: 7, problem: expect.stringMatching(/no anchor/) });
   });
 
-  it('detects a log checked under another key', async () => {
-    await writeLog();
+  it('tells a log checked under another key (ERR_AUDIT_KEY, exit 2) from a tampered one, and appends nothing to it', async () => {
+    const lines = await writeLog();
+    const ownKey = keyPath;
     keyPath = join(dir, 'other', 'audit-log.key');
     await writeLog(1, join(dir, 'other.log'));
+    await expect(verify()).rejects.toMatchObject({ code: 'ERR_AUDIT_KEY', exitCode: 2, message: expect.stringMatching(/swaps\.log was not written under the audit key in .*other: no anchor for it there/) });
+    await expect(new SwapAuditLog(log, { keyPath }).append({ event: 'swap', actor: 'x', from: null, to: null })).rejects.toThrow(AuditKeyError);
+    expect(readLines()).toEqual(lines);
+    // Under its own key, whose folder holds its anchor, the same edit of line 1 is tampering.
+    keyPath = ownKey;
+    writeLines([lines[0]!.replace('1.0.0', '9.0.0'), ...lines.slice(1)]);
     expect((await verify()).brokenAt).toBe(1);
   });
 
