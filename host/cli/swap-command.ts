@@ -4,6 +4,8 @@ import { terminalJson, terminalText } from '../report/terminal-text.js';
 import { ComponentRegistry } from '../versions/registry.js';
 import { InvalidInputError, messageOf } from '../errors.js';
 import { EXAMPLE_PORTFOLIO } from '../files/package-paths.js';
+import { monteCarloOptionsSchema } from '../request/risk-request.js';
+import { parseOrThrow } from '../request/validation.js';
 import { verifySwapAuditLog, type SwapEvent } from '../versions/swap-audit-log.js';
 import { admissionOptionsFrom, type AdmissionFlags } from './admission-flags.js';
 import { readPortfolioFile } from './portfolio-file.js';
@@ -31,6 +33,8 @@ interface SwapSummary {
 export async function swapCommand(fromPath: string, toPath: string, options: SwapCommandOptions): Promise<void> {
   if (options.requests < 3) throw new InvalidInputError('--requests', 'must be at least 3 (before, during and after the swap)');
   if (options.concurrency < 1) throw new InvalidInputError('--concurrency', 'must be at least 1');
+  // Checked once here: refused in each request instead, every one of them failed and the command exited 0.
+  parseOrThrow(monteCarloOptionsSchema, { paths: options.paths });
   const portfolio = await readPortfolioFile(options.portfolio ?? EXAMPLE_PORTFOLIO);
   const registry = new ComponentRegistry({
     auditLogPath: options.auditLog,

@@ -1,9 +1,9 @@
 // `wasm-risk compare` and `wasm-risk swap` as a user runs them.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runCli } from '../support/run-cli.js';
+import { expectOneLineFailure, runCli } from '../support/run-cli.js';
 
 const ENGINE = 'build/components/risk-engine.wasm';
 const V1_3 = 'build/components/versions/risk-engine-1.3.0.wasm';
@@ -57,6 +57,14 @@ describe('wasm-risk swap', () => {
     expect(summary.servedBy['1.3.0']).toBeGreaterThan(0);
     expect(summary.auditLog.chainIntact).toBe(true);
     expect(summary.auditLog.events.map((e) => e.event).slice(-2)).toEqual(['swap', 'rollback']);
+  });
+
+  it('refuses --paths no request could run, before anything is registered, exit 2', () => {
+    const log = join(scratch, 'bad-paths.log');
+    for (const paths of ['0', '50000001']) {
+      expectOneLineFailure(runCli(['swap', ENGINE, V1_3, '--paths', paths, '--audit-log', log, '--audit-key', auditKey]), 2, /^wasm-risk: ERR_INVALID_INPUT: paths: must be at (least 1|most 50000000)$/);
+    }
+    expect(existsSync(log)).toBe(false);
   });
 
   it('refuses a candidate that fails the golden vectors, exit 1', () => {
