@@ -3,7 +3,9 @@
 // answers, refuses lines of other settings, and cuts off a last line a crash left without its newline
 // (never a complete line), so the book of that line runs again.
 import { createHash } from 'node:crypto';
-import { open, type FileHandle } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, open, stat, type FileHandle } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { lock } from 'proper-lockfile';
 import { z } from 'zod';
 import { InvalidInputError, messageOf } from '../errors.js';
@@ -34,6 +36,15 @@ export function batchSettings(componentSha256: string, { paths, seed, horizonDay
   return createHash('sha256').update(text).digest('hex').slice(0, 16);
 }
 
+/** How every line starts (`terminalJson` of `{ book, ... }`). */
+const LINE_START = '{"book":"';
+
+/** Whether the text after a file's last newline is what a write cut short leaves: the start of a line. Anything
+ *  else (a one-line JSON file given as --out, say) is not the batch's to cut off. */
+function isTornLine(tail: string): boolean {
+  return tail.startsWith(LINE_START) || LINE_START.startsWith(tail);
+}
+
 /** proper-lockfile refreshes its lock every STALE_MS / 2; a lock left by a killed batch is taken over
  *  after STALE_MS, which the retries outlast. */
 const STALE_MS = 5_000;
@@ -53,21 +64,33 @@ export class BatchResultsFile {
 
   static async open(path: string, settings: string): Promise<BatchResultsFile> {
     let file: BatchResultsFile | undefined;
+    // The lock retries whatever fails (for seconds): a folder that is missing or not writable must say so at once.
+    await assertWritableFolder(path);
     const release = await lock(path, {
       realpath: false,
       stale: STALE_MS,
       retries: { retries: 20, minTimeout: 100, maxTimeout: 500 },
       onCompromised: (error) => file && (file.compromised = error),
     }).catch((error: unknown) => {
+      if ((error as NodeJS.ErrnoException).code !== 'ELOCKED') throw unwritable(path, error);
       throw new InvalidInputError('--out', `${path} is being written by another batch (${path}.lock): ${messageOf(error)}`);
     });
     try {
       const bytes = (await readInputFileIfPresent(path, 'batchResults', '--out')) ?? Buffer.alloc(0);
       const complete = bytes.lastIndexOf(0x0a) + 1;
       const answered = answeredBooks(path, bytes.subarray(0, complete).toString('utf8'), settings);
-      const handle = await open(path, 'a');
-      // A crash mid-line left its start: cut, so the next line starts at a line's start.
-      if (complete < bytes.length) await handle.truncate(complete);
+      if (!isTornLine(bytes.subarray(complete).toString('utf8'))) {
+        throw new InvalidInputError('--out', `${path} ends with text that is no batch result, without a newline: not a results file of wasm-risk batch (left as it is)`);
+      }
+      let handle: FileHandle | undefined;
+      try {
+        handle = await open(path, 'a');
+        // A crash mid-line left its start: cut, so the next line starts at a line's start.
+        if (complete < bytes.length) await handle.truncate(complete);
+      } catch (error) {
+        await handle?.close();
+        throw unwritable(path, error);
+      }
       file = new BatchResultsFile(path, handle, release, settings, answered);
       return file;
     } catch (error) {
@@ -80,7 +103,11 @@ export class BatchResultsFile {
   append({ book, ...answer }: BookAnswer): Promise<void> {
     if (this.compromised) return Promise.reject(new InvalidInputError('--out', `lost the lock on ${this.path}: ${this.compromised.message}`));
     const text = `${terminalJson({ book, settings: this.settings, ...answer })}\n`;
-    this.writes = this.writes.then(() => this.handle.appendFile(text));
+    this.writes = this.writes.then(() =>
+      this.handle.appendFile(text).catch((error: unknown) => {
+        throw unwritable(this.path, error);
+      }),
+    );
     return this.writes;
   }
 
@@ -89,6 +116,21 @@ export class BatchResultsFile {
     await this.handle.close();
     await this.release().catch(() => undefined);
   }
+}
+
+async function assertWritableFolder(path: string): Promise<void> {
+  const folder = dirname(path);
+  try {
+    if (!(await stat(folder)).isDirectory()) throw new Error(`${folder} is not a directory`);
+    await access(folder, constants.W_OK);
+  } catch (error) {
+    throw unwritable(path, error);
+  }
+}
+
+/** A results file that cannot be created, locked or written (a missing or read-only folder, a full disk). */
+function unwritable(path: string, error: unknown): InvalidInputError {
+  return new InvalidInputError('--out', `cannot write ${path}: ${messageOf(error)}`);
 }
 
 function answeredBooks(path: string, text: string, settings: string): Set<string> {

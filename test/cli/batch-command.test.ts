@@ -65,3 +65,39 @@ describe('wasm-risk batch', () => {
     expect(await readFile(foreign, 'utf8')).toBe('{"hello": "world"}\n');
   });
 });
+
+describe('wasm-risk batch --out', () => {
+  it('refuses at once, naming the file, a results file whose folder is missing or is a file', async () => {
+    const book = join(directory, 'books', 'a.json');
+    const file = join(directory, 'a-file');
+    await writeFile(file, '');
+    for (const [out, problem] of [
+      [join(directory, 'missing', 'out.jsonl'), 'ENOENT'],
+      [join(file, 'out.jsonl'), 'is not a directory'],
+    ] as const) {
+      const started = Date.now();
+      expectOneLineFailure(runCli(['batch', book, '--out', out, '--paths', '2000', '--workers', '1']), 2, new RegExp(`^wasm-risk: ERR_INVALID_INPUT: --out: cannot write .*out\\.jsonl: .*${problem}`));
+      // Not after the lock's retries (9.2 s on top of the engine's load), and not said to be another batch's.
+      expect(Date.now() - started).toBeLessThan(8_000);
+    }
+  });
+
+  it('leaves alone, and refuses, a file whose last line is no torn result (a one-line JSON file, a book)', async () => {
+    const book = join(directory, 'books', 'a.json');
+    const oneLine = join(directory, 'one-line.json');
+    await writeFile(oneLine, '{"assets": []}');
+    expectOneLineFailure(runCli(['batch', book, '--out', oneLine, '--paths', '2000', '--workers', '1']), 2, /^wasm-risk: ERR_INVALID_INPUT: --out: .*one-line\.json ends with text that is no batch result/);
+    expect(await readFile(oneLine, 'utf8')).toBe('{"assets": []}');
+    const portfolio = JSON.stringify(JSON.parse(await readFile(book, 'utf8')));
+    const ownBook = join(directory, 'own-book.json');
+    await writeFile(ownBook, portfolio);
+    expect(runCli(['batch', ownBook, '--out', ownBook, '--paths', '2000', '--workers', '1']).status).toBe(2);
+    expect(await readFile(ownBook, 'utf8')).toBe(portfolio);
+  });
+
+  it('refuses a results file that is a directory', async () => {
+    const out = join(directory, 'a-directory.jsonl');
+    await mkdir(out);
+    expectOneLineFailure(runCli(['batch', join(directory, 'books', 'a.json'), '--out', out, '--paths', '2000', '--workers', '1']), 2, /^wasm-risk: ERR_INVALID_INPUT: --out: cannot read .*a-directory\.jsonl: a directory, not a regular file$/);
+  });
+});
