@@ -5,6 +5,7 @@
 import { lstat, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, join, relative, resolve, sep } from 'node:path';
 import { InvalidInputError } from '../errors.js';
+import { isErrno } from '../files/input-files.js';
 import { PACKAGE_VERSION, PROJECT_ROOT } from '../files/package-paths.js';
 
 export const PLUGIN_LANGUAGES = ['rust', 'python', 'js'] as const;
@@ -79,9 +80,14 @@ async function writeProject(target: string, lang: PluginLanguage, name: string):
   const replacements = substitutions(name);
   for (const [path, content] of files) {
     const text = replacements.reduce((acc, [placeholder, value]) => acc.replaceAll(placeholder, value), content.toString('utf8'));
-    await mkdir(join(target, path, '..'), { recursive: true });
-    // 'wx': a file that appeared since the check is not replaced.
-    await writeFile(join(target, path), text, { flag: 'wx' });
+    try {
+      await mkdir(join(target, path, '..'), { recursive: true });
+      // 'wx': a file that appeared since the check is not replaced.
+      await writeFile(join(target, path), text, { flag: 'wx' });
+    } catch (error) {
+      if (!isErrno(error)) throw error;
+      throw new InvalidInputError('<dir>', `cannot write ${join(target, path)}: ${error.message}`);
+    }
   }
   return files.length;
 }

@@ -1,6 +1,6 @@
 // `wasm-risk new`: the project a template writes (every template file, placeholders replaced, the
-// package's own WIT), and the refusals: an unknown language, a folder that is not empty, a bad name.
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync, statSync } from 'node:fs';
+// package's own WIT), and the refusals: an unknown language, a folder that is not empty or not writable, a bad name.
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -64,6 +64,11 @@ describe('wasm-risk new refuses', () => {
     writeFileSync(file, 'x');
     expectOneLineFailure(runCli(['new', file, '--lang', 'js']), 2, /ERR_INVALID_INPUT: <dir>: .*a-file exists and is not a directory/);
     expect(statSync(file).size).toBe(1);
+  });
+
+  // Even root cannot create a folder in sysfs (EPERM); other users cannot either (EACCES).
+  it.skipIf(!existsSync('/sys/kernel'))('a folder it cannot write, naming the file, not as an internal error', () => {
+    expectOneLineFailure(runCli(['new', '/sys/wasm-risk-plugin', '--lang', 'rust']), 2, /^wasm-risk: ERR_INVALID_INPUT: <dir>: cannot write \/sys\/wasm-risk-plugin\/.*: (EPERM|EACCES)/);
   });
 
   it.each([['Upper'], ['a--b'], ['-lead'], ['9lives'], ['under_score'], ['x'.repeat(65)]])('the package name %s', (name) => {
