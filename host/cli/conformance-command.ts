@@ -26,6 +26,8 @@ const FACTORS_SINCE = '1.2.0';
 
 export interface ConformanceCommandOptions extends AdmissionFlags {
   json?: boolean;
+  /** Deadline of each call: a plugin that never returns costs one a phase of the check (about ten). */
+  timeoutMs?: number;
 }
 
 /** Chunks the split Monte Carlo run is cut into. */
@@ -51,7 +53,7 @@ export async function conformanceCommand(componentPath: string, options: Conform
   if (!contract.compatible) {
     report = { component: { path: image.path, sha256: image.sha256, name: null, version: null }, policy: policyName(options), contract, methods: [], verdict: 'fail' };
   } else {
-    const engine = await RiskEngine.fromImage(image);
+    const engine = await RiskEngine.fromImage(image, { timeoutMs: options.timeoutMs });
     try {
       const methods = await checkMethods(engine, contract.contractVersion!);
       const failed = methods.some((m) => m.status === 'fail') || methods.every((m) => m.status === 'not-supported');

@@ -114,6 +114,7 @@ function buildProgram(): Command {
     .description('run the contract check and the golden vectors against a component: per method pass, fail (worst deviation) or not supported; exit 1 if a supported method fails')
     .argument('<component.wasm>', 'the component (plugin) to check')
     .option('--json', 'print one JSON object instead of a table')
+    .option('--timeout-ms <ms>', 'deadline of each call into the plugin (default 120000)', parseInteger('--timeout-ms'))
     .action(conformanceCommand);
   for (const option of admissionFlagOptions()) conformance.addOption(option);
 

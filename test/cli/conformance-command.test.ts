@@ -81,6 +81,17 @@ describe('wasm-risk conformance', () => {
     for (const note of monteCarlo.notes) expect(note).toMatch(/: split into 7 chunks, VaR [\d.]+ instead of [\d.]+: path p must draw the same shocks for the seed, whatever its chunk$/);
   });
 
+  it('fails a plugin that never returns within the --timeout-ms of its calls, not after minutes', () => {
+    const started = Date.now();
+    const { status, report, stderr } = conformance(fixture('infinite-loop'), '--timeout-ms', '1000');
+    expect(status).toBe(1);
+    expect(stderr).toMatch(/^wasm-risk: ERR_GOLDEN_VECTORS_FAILED: /);
+    expect(statuses(report)).toMatchObject({ 'monte-carlo': 'fail', historical: 'fail', parametric: 'fail', 'simulate-pnl': 'fail' });
+    expect(report.methods.find((m) => m.method === 'parametric')!.notes.join(' ')).toMatch(/ERR_TIMEOUT/);
+    // Five rounds of calls of one second each, and the workers they stopped replaced: not 5 x 120 s.
+    expect(Date.now() - started).toBeLessThan(60_000);
+  });
+
   it('prints a table with one row per method and the verdict', () => {
     const run = runCli(['conformance', fixture('parametric-only')], { timeoutMs: 120_000 });
     expect(run.status).toBe(0);
