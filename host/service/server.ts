@@ -94,7 +94,7 @@ export async function createRiskServer(options: RiskServerOptions): Promise<Risk
   const maxBodyMb = options.maxBodyMb ?? DEFAULT_MAX_BODY_MB;
   const evaluator = new Evaluator(backend, metrics, fallback);
   // A line per request written synchronously cost the event loop a system call each (about 4% of its time
-  // under load), and one asynchronous write a line still cost it about 8% (each write is handed to libuv's
+  // under load), and one asynchronous write a line still cost it about 7% (each write is handed to libuv's
   // thread pool). Lines are gathered until LOG_WRITE_BYTES are waiting, or for at most LOG_FLUSH_MS, and
   // written together. pino flushes them when the process exits, even on a crash; only a SIGKILL can lose the last ones.
   const logStream = options.logger === undefined ? pino.destination({ dest: 1, sync: false, minLength: LOG_WRITE_BYTES, periodicFlush: LOG_FLUSH_MS }) : undefined;
