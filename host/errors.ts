@@ -194,6 +194,12 @@ export class QueueFullError extends WasmRiskError {
   readonly exitCode = 1;
 }
 
+/** A client that did not send its request's headers and body within the server's request timeout (408). */
+export class RequestTimeoutError extends WasmRiskError {
+  readonly code = 'ERR_REQUEST_TIMEOUT';
+  readonly exitCode = 1;
+}
+
 /** The server is stopping, or no version is serving yet (503). */
 export class ServiceUnavailableError extends WasmRiskError {
   readonly code = 'ERR_UNAVAILABLE';

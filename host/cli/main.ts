@@ -159,6 +159,8 @@ function buildProgram(): Command {
     .option('--max-batch <n>', 'evaluations in one /v1/batch (default 1000)', parseInteger('--max-batch'))
     .option('--max-body-mb <mb>', 'largest request body, in MiB; larger is refused with 413 (default 16)', parseInteger('--max-body-mb'))
     .option('--timeout-ms <ms>', 'deadline of each evaluation (default 120000)', parseInteger('--timeout-ms'))
+    .option('--request-timeout-ms <ms>', "time to receive a request's headers and body; past it 408 and the connection is closed (default 60000)", parseInteger('--request-timeout-ms'))
+    .option('--max-connections <n>', 'open connections at once; more are closed as they come (default 10000)', parseInteger('--max-connections'))
     .option('--memory-limit-mb <mb>', "cap on the component's linear memory (default 512)", parseInteger('--memory-limit-mb'))
     .addOption(new Option('--fallback <engine>', 'what answers when the component traps, times out or runs out of memory').choices(FALLBACKS).default('none'))
     .option('--tls-cert <file>', 'serve HTTPS with this certificate (PEM), with --tls-key')

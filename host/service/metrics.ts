@@ -37,6 +37,11 @@ export class ServiceMetrics {
     help: 'Monte Carlo paths simulated for answered requests',
     registers: [this.registry],
   });
+  readonly connectionsDropped = new Counter({
+    name: `${PREFIX}connections_dropped_total`,
+    help: 'Connections closed as they were opened because --max-connections were open already',
+    registers: [this.registry],
+  });
   readonly queueDepth = new Gauge({ name: `${PREFIX}queue_depth`, help: 'Requests waiting for a slot', registers: [this.registry] });
   readonly inFlight = new Gauge({ name: `${PREFIX}in_flight`, help: 'Requests admitted to the engine (running, or their calls waiting there for a worker)', registers: [this.registry] });
   readonly workerRestarts = new Counter({

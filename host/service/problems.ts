@@ -8,6 +8,7 @@ import {
   NotPositiveSemidefiniteError,
   OutOfMemoryError,
   RequestTooLargeError,
+  RequestTimeoutError,
   TimeoutError,
   WasmRiskError,
   NotFoundError,
@@ -46,6 +47,7 @@ const STATUS: [new (...args: never[]) => WasmRiskError, number, string][] = [
   [PathNotAllowedError, 403, 'Path not allowed'],
   [NotFoundError, 404, 'Not found'],
   [UnknownVersionError, 404, 'Unknown version'],
+  [RequestTimeoutError, 408, 'Request not received in time'],
   [RequestTooLargeError, 413, 'Request too large'],
   [NotPositiveSemidefiniteError, 422, 'Correlation not positive semi-definite'],
   // A candidate version the registry's gates refused (admin API).

@@ -5,7 +5,9 @@ import { randomUUID } from 'node:crypto';
 import swagger from '@fastify/swagger';
 import { pino } from 'pino';
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
-import { InvalidInputError, RequestTooLargeError } from '../errors.js';
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
+import { InvalidInputError, RequestTimeoutError, RequestTooLargeError } from '../errors.js';
 import { PACKAGE_VERSION } from '../files/package-paths.js';
 import { z } from 'zod';
 import { fieldPath, parseOrThrow } from '../request/validation.js';
@@ -26,6 +28,18 @@ export const MAX_BODY_MB = 511;
 /** Requests admitted to the engine at once, per worker: the calls of those waiting for a worker cross to it
  *  together (worker-pool.ts), one thread hop for several small requests. More than that wait in the queue. */
 export const REQUESTS_PER_WORKER = 8;
+/** A request's headers and body must arrive within this, or it is answered 408 and its connection closed:
+ *  without it (fastify's default) a client sending a byte now and then holds a connection for ever. 60 s lets
+ *  the default 16 MiB body come at 280 KB/s. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
+/** Node's own cap on the headers' part of that (a request whose headers are not in after this is dropped). */
+const HEADERS_TIMEOUT_MS = 60_000;
+/** How often Node looks for requests past those timeouts (its default, 30 s, would let one run 30 s over). */
+const TIMEOUT_CHECK_MS = 1_000;
+/** Open connections at once; a new one past this is closed at once (and counted): each holds memory and a
+ *  file descriptor, idle kept-alive ones included, and a client opening them without end must not take the
+ *  server's memory with them. Far above the requests the queue holds, which are answered 429 before this. */
+export const DEFAULT_MAX_CONNECTIONS = 10_000;
 /** Request log lines are written once this many bytes of them wait (about 16 lines)... */
 const LOG_WRITE_BYTES = 4_096;
 /** ...or once the oldest has waited this long: a line is never later than this on a quiet server. */
@@ -47,6 +61,10 @@ export interface RiskServerOptions {
    *  Default: stdout, written asynchronously (below). */
   logger?: FastifyServerOptions['logger'];
   https?: { cert: Buffer; key: Buffer };
+  /** Time to receive a request's headers and body, in ms (default 60,000); past it: 408, connection closed. */
+  requestTimeoutMs?: number;
+  /** Open connections at once (default 10,000); more are closed as they come. */
+  maxConnections?: number;
   /** Called after the routes are in place, before the server is ready (the admin API). */
   extend?: (app: FastifyInstance, context: ServerContext) => void;
   /** The server's metrics, when the backend counts in them too (a RegistryBackend's swaps); default: new ones. */
@@ -75,11 +93,19 @@ const serverLimitsSchema = z.object({
     .min(1, { error: 'must be at least 1' })
     .max(MAX_BODY_MB, { error: `must be at most ${MAX_BODY_MB} (a body is read into one string)` })
     .optional(),
+  requestTimeoutMs: z.number().int({ error: 'must be an integer' }).min(1_000, { error: 'must be at least 1000' }).max(3_600_000, { error: 'must be at most 3600000 (an hour)' }).optional(),
+  maxConnections: z.number().int({ error: 'must be an integer' }).min(1, { error: 'must be at least 1' }).max(1_000_000, { error: 'must be at most 1000000' }).optional(),
 });
 
 export async function createRiskServer(options: RiskServerOptions): Promise<RiskServer> {
   const { backend, fallback } = options;
-  parseOrThrow(serverLimitsSchema, { maxQueue: options.maxQueue, maxBatch: options.maxBatch, maxBodyMb: options.maxBodyMb });
+  parseOrThrow(serverLimitsSchema, {
+    maxQueue: options.maxQueue,
+    maxBatch: options.maxBatch,
+    maxBodyMb: options.maxBodyMb,
+    requestTimeoutMs: options.requestTimeoutMs,
+    maxConnections: options.maxConnections,
+  });
   // Every body is JSON: its compiled checks are ready before the first request, not made by it.
   compileJsonShapeChecks();
   const metrics = options.metrics ?? new ServiceMetrics();
@@ -98,16 +124,23 @@ export async function createRiskServer(options: RiskServerOptions): Promise<Risk
   // thread pool). Lines are gathered until LOG_WRITE_BYTES are waiting, or for at most LOG_FLUSH_MS, and
   // written together. pino flushes them when the process exits, even on a crash; only a SIGKILL can lose the last ones.
   const logStream = options.logger === undefined ? pino.destination({ dest: 1, sync: false, minLength: LOG_WRITE_BYTES, periodicFlush: LOG_FLUSH_MS }) : undefined;
+  const requestTimeout = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  // Node's http(s).createServer options (fastify passes `http` or `https` through).
+  const timeouts = { requestTimeout, headersTimeout: Math.min(HEADERS_TIMEOUT_MS, requestTimeout), connectionsCheckingInterval: TIMEOUT_CHECK_MS };
   const app = Fastify({
-    ...(options.https ? { https: options.https } : {}),
+    ...(options.https ? { https: { ...options.https, ...timeouts } } : { http: timeouts }),
+    requestTimeout,
     logger: logStream ? { stream: logStream } : options.logger,
     // One line per request, written when it is answered (below), instead of fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
     genReqId: () => randomUUID(),
+    clientErrorHandler: answerClientError,
     bodyLimit: maxBodyMb * 2 ** 20,
     // The body is validated as sent: nothing coerced, removed or defaulted behind the client's back.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false } },
   });
+  app.server.maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+  app.server.on('drop', () => metrics.connectionsDropped.inc());
   app.decorateRequest('risk', null);
   useStrictJsonBodies(app);
   await app.register(swagger, {
@@ -187,6 +220,29 @@ export async function createRiskServer(options: RiskServerOptions): Promise<Risk
 
 /** fastify's own failures as the host's typed errors: schema validation (400, naming the field), a body
  *  over the limit (413), a body that is not JSON or not of a JSON type (400). */
+/**
+ * What Node refuses before a request reaches fastify (a request not in within --request-timeout-ms, headers
+ * past Node's 16 KiB, bytes that are not HTTP), answered as a problem document like every other failure,
+ * then the connection closed (as Node and fastify's own handler do).
+ */
+function answerClientError(error: Error & { code?: string }, socket: Socket): void {
+  // A connection reset by the client: nothing to answer.
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const refused =
+    error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? new RequestTimeoutError('the request was not received in time (--request-timeout-ms)')
+      : error.code === 'HPE_HEADER_OVERFLOW'
+        ? new RequestTooLargeError('the request headers are over 16 KiB')
+        : new InvalidInputError('', 'not a well-formed HTTP request');
+  const problem = problemOf(refused);
+  const body = JSON.stringify(problem);
+  if (socket.writable) {
+    const head = `HTTP/1.1 ${problem.status} ${STATUS_CODES[problem.status] ?? ''}\r\nContent-Length: ${Buffer.byteLength(body)}`;
+    socket.write(`${head}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\nConnection: close\r\n\r\n${body}`);
+  }
+  socket.destroy();
+}
+
 function serviceError(error: FastifyError, maxBodyMb: number): unknown {
   if (error.validation) {
     const [first] = error.validation;

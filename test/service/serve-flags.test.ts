@@ -10,9 +10,11 @@ const serve = (...args: string[]) => runCli(['serve', '--workers', '1', ...args]
 describe('wasm-risk serve refuses', () => {
   it.each([
     ['a port past 65535', ['--port', '70000'], /^wasm-risk: ERR_INVALID_INPUT: --port: must be in \[0, 65535\]/],
-    ['a batch limit of 0', ['--port', '0', '--max-batch', '0'], /^wasm-risk: ERR_INVALID_INPUT: maxBatch: must be at least 1$/],
-    ['a body limit of 0', ['--port', '0', '--max-body-mb', '0'], /^wasm-risk: ERR_INVALID_INPUT: maxBodyMb: must be at least 1$/],
-    ['a body limit no string can hold', ['--port', '0', '--max-body-mb', '4096'], /^wasm-risk: ERR_INVALID_INPUT: maxBodyMb: must be at most 511/],
+    ['a batch limit of 0', ['--port', '0', '--max-batch', '0'], /^wasm-risk: ERR_INVALID_INPUT: --max-batch: must be at least 1$/],
+    ['a body limit of 0', ['--port', '0', '--max-body-mb', '0'], /^wasm-risk: ERR_INVALID_INPUT: --max-body-mb: must be at least 1$/],
+    ['a body limit no string can hold', ['--port', '0', '--max-body-mb', '4096'], /^wasm-risk: ERR_INVALID_INPUT: --max-body-mb: must be at most 511/],
+    ['a request timeout under a second', ['--port', '0', '--request-timeout-ms', '10'], /^wasm-risk: ERR_INVALID_INPUT: --request-timeout-ms: must be at least 1000$/],
+    ['no connections at all', ['--port', '0', '--max-connections', '0'], /^wasm-risk: ERR_INVALID_INPUT: --max-connections: must be at least 1$/],
     ['a host that is not an address of this machine', ['--port', '0', '--host', '192.0.2.1'], /^wasm-risk: ERR_INVALID_INPUT: --host: cannot listen on 192\.0\.2\.1: .*EADDRNOTAVAIL/],
   ])('%s with exit 2 naming the flag', (_name, args, message) => {
     expectOneLineFailure(serve(...args), 2, message);
