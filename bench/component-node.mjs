@@ -4,11 +4,12 @@
 // belongs to one contender on one workload.
 //
 // Usage: [BENCH_V8_FLAGS=...] node [v8 flags] bench/component-node.mjs <workload.json> <paths> <in-thread|workers:N> <seed> <repeatBelowSeconds>
-// Prints one JSON object: the wall and CPU seconds of each timed run (one, or three when the first took less
-// than repeatBelowSeconds), the last run's report, the Node and V8 versions, the flags, and the process's peak RSS.
+// Prints one JSON object: the wall and CPU seconds of each timed run (one, or several when the first took less
+// than repeatBelowSeconds: repeat-runs.mjs), the last run's report, the Node and V8 versions, the flags, and the process's peak RSS.
 import { readFileSync } from 'node:fs';
 import v8 from 'node:v8';
 import { RiskEngine } from '../dist/host/risk-engine.js';
+import { anotherRun } from './repeat-runs.mjs';
 
 // V8 flags set at run time, in this (main) thread before any wasm is compiled, as an application would
 // with v8.setFlagsFromString (bench/node-flags.mjs measures whether they take effect, workers included).
@@ -52,7 +53,7 @@ try {
     const cpu = process.cpuUsage(cpuBefore);
     seconds.push((performance.now() - started) / 1000);
     cpuSeconds.push((cpu.user + cpu.system) / 1e6);
-  } while (seconds.length < 3 && seconds[0] < repeatBelowSeconds);
+  } while (anotherRun(seconds, repeatBelowSeconds));
   console.log(JSON.stringify({
     seconds,
     // CPU time of the whole process (every thread) during each run: on a machine shared with other work

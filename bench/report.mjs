@@ -139,7 +139,7 @@ export function report(results) {
     '',
     ...memoryTable(results),
     '',
-    `Best of 3 runs when under ${results.repeatBelowSeconds} s, else one. T = threads, W = workers; native = target-cpu=native (AVX2 here), ` +
+    `Best of several runs when under ${results.repeatBelowSeconds} s (until they add up to ${results.repeatBelowSeconds} s, 3 to 9 runs), else one. T = threads, W = workers; native = target-cpu=native (AVX2 here), ` +
       'native-SSE = the same crate at 128-bit SIMD (x86-64-v2), the width wasm SIMD128 has. ' +
       `${star}. Ratios are times over times: 1W / SSE > 1 means the component is slower, NumPy / comp. and TS / comp. > 1 that it is faster. ` +
       'CPU = user + system time of the contender\'s whole process during the run (every thread), for the one-thread comparisons: on a machine ' +
