@@ -25,8 +25,8 @@ WASM_CARGO := RUSTC_BOOTSTRAP=1 RUSTC=/usr/bin/rustc CARGO_TARGET_DIR=$(CARGO_TA
 	/usr/bin/cargo build --release --quiet -Zbuild-std=std,panic_abort --target wasm32-unknown-unknown
 endif
 # The distributed tests (test/distributed) start their own Redis for BullMQ; the plugin tests build Python
-# plugins with componentize-py in a venv.
-APT_PACKAGES += redis-server python3-venv
+# plugins with componentize-py in a venv; the service's HTTPS test makes its certificate with openssl.
+APT_PACKAGES += redis-server python3-venv openssl
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
 RISK_ENGINE := build/components/risk-engine.wasm

@@ -1,8 +1,13 @@
 // `wasm-risk serve` as a process: the listening line, JSON request logs on stdout, Prometheus text whose
-// counters equal the requests sent, and SIGTERM during load: admitted requests answered, exit 0.
-import { spawn, type ChildProcess } from 'node:child_process';
+// counters equal the requests sent, HTTPS with its limits, and SIGTERM during load: admitted requests
+// answered, exit 0.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { request } from 'node:https';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connect } from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../host/files/package-paths.js';
 import { fixture, get, parsePrometheus, PORTFOLIO, post } from './service-support.js';
@@ -29,7 +34,7 @@ async function serve(args: string[]): Promise<Served> {
   const url = await new Promise<string>((resolve, reject) => {
     process_.stderr.on('data', (chunk: Buffer) => {
       stderr += chunk.toString('utf8');
-      const match = /^listening on (http:\/\/127\.0\.0\.1:\d+)$/m.exec(stderr);
+      const match = /^listening on (https?:\/\/127\.0\.0\.1:\d+)$/m.exec(stderr);
       if (match) resolve(match[1]!);
     });
     void exited.then(() => reject(new Error(`serve exited before listening: ${stderr}`)));
@@ -96,5 +101,52 @@ describe('wasm-risk serve', () => {
     // Within the work's own time, not the 30 s grace period: answered connections are closed, not kept alive.
     expect(performance.now() - stoppedAt).toBeLessThan(15_000);
     expect(served.stdout()).toContain('"signal":"SIGTERM"');
+  });
+
+  it('serves HTTPS with --tls-cert and --tls-key, and cuts a request that does not arrive in time there too', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wasm-risk-tls-'));
+    try {
+      const [key, cert] = [join(dir, 'key.pem'), join(dir, 'cert.pem')];
+      execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', key, '-out', cert,
+        '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+      const ca = readFileSync(cert);
+      const served = await serve(['--workers', '1', '--tls-cert', cert, '--tls-key', key, '--request-timeout-ms', '1000']);
+      const { hostname, port, protocol } = new URL(served.url);
+      expect(protocol).toBe('https:');
+      // A whole request over TLS, the certificate checked against itself.
+      const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const sent = request({ host: hostname, port, path: '/v1/parametric', method: 'POST', ca, headers: { 'content-type': 'application/json' } }, (response) => {
+          let body = '';
+          response.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
+          response.on('end', () => resolve({ status: response.statusCode!, body }));
+        });
+        sent.on('error', reject);
+        sent.end(JSON.stringify({ portfolio: PORTFOLIO }));
+      });
+      expect(answer.status).toBe(200);
+      expect(JSON.parse(answer.body)).toMatchObject({ method: 'parametric', fallback: false });
+      // A body sent a byte at a time over TLS: 408 and closed, as over plain HTTP.
+      const slow = connect({ host: hostname, port: Number(port), ca });
+      let received = '';
+      slow.on('data', (chunk: Buffer) => (received += chunk.toString('utf8')));
+      slow.on('error', () => {});
+      await once(slow, 'secureConnect');
+      const started = performance.now();
+      slow.write('POST /v1/parametric HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{');
+      const trickle = setInterval(() => slow.write(' '), 200);
+      try {
+        await once(slow, 'close');
+      } finally {
+        clearInterval(trickle);
+      }
+      // Within the timeout and one of Node's checks (every second here, every 30 s by Node's default).
+      expect(performance.now() - started).toBeLessThan(5_000);
+      expect(received).toMatch(/^HTTP\/1\.1 408 /);
+      expect(received).toContain('"code":"ERR_REQUEST_TIMEOUT"');
+      child!.kill('SIGTERM');
+      expect(await served.exited).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
