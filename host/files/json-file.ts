@@ -1,5 +1,6 @@
 // Reads a JSON input file (a portfolio, a policy, a lock file, the golden vectors), with errors that name the input and the file.
 // A duplicated key is an error: JSON.parse would silently keep the last value, and nothing is silently ignored.
+import { isUtf8 } from 'node:buffer';
 import { getLocation } from 'jsonc-parser';
 import { InvalidInputError } from '../errors.js';
 import { fieldPath } from '../request/validation.js';
@@ -8,6 +9,8 @@ import { readInputFile, type InputFileKind } from './input-files.js';
 /** The parsed JSON of `path`, read within the cap of its kind; `field` names it in errors (`portfolio: cannot read x.json: ENOENT`). */
 export async function readJsonFile(path: string, kind: InputFileKind, field: string = kind): Promise<unknown> {
   const bytes = await readInputFile(path, kind, field);
+  const notUtf8 = utf8Problem(bytes);
+  if (notUtf8 !== undefined) throw new InvalidInputError(field, `${path} is ${notUtf8}`);
   let text: string;
   let value: unknown;
   try {
@@ -23,6 +26,50 @@ export async function readJsonFile(path: string, kind: InputFileKind, field: str
   const duplicate = firstDuplicateKey(text);
   if (duplicate !== undefined) throw new InvalidInputError(field, `${fieldPath(duplicate)}: duplicate key in ${path}`);
   return value;
+}
+
+/**
+ * Why `bytes` cannot be read as UTF-8 text (`not UTF-8 text: byte 12 is 0xe9; save it as UTF-8`), or
+ * undefined. Decoding would turn each bad byte into U+FFFD, so `"Soci\xe9t\xe9"` and `"Soci\xe8t\xe9"` (a
+ * Latin-1 file) would both read as the same asset id: the file is refused instead.
+ */
+export function utf8Problem(bytes: Uint8Array): string | undefined {
+  if (isUtf8(bytes)) return undefined;
+  const at = firstNonUtf8Byte(bytes);
+  return `not UTF-8 text: byte ${at} is 0x${bytes[at]!.toString(16).padStart(2, '0')}; save it as UTF-8`;
+}
+
+/** The offset of the first byte of `bytes` (not UTF-8) where its text goes wrong: a byte no character can start
+ *  with, or the first byte of a character that breaks off (a bad continuation, or the end of the file). */
+function firstNonUtf8Byte(bytes: Uint8Array): number {
+  // The longest prefix that decodes as a stream (so it may end inside a character), by bisection.
+  const decodes = (length: number) => {
+    try {
+      new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(0, length), { stream: true });
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  let valid = 0;
+  let invalid = bytes.length + 1;
+  while (invalid - valid > 1) {
+    const middle = (valid + invalid) >>> 1;
+    if (decodes(middle)) valid = middle;
+    else invalid = middle;
+  }
+  return openCharacterStart(bytes, valid) ?? valid;
+}
+
+/** Where the character that `bytes` cut at `end` leaves open starts, if one is: a lead byte within the last
+ *  three whose character would end past `end`. */
+function openCharacterStart(bytes: Uint8Array, end: number): number | undefined {
+  let start = end - 1;
+  while (start > end - 3 && start > 0 && (bytes[start]! & 0xc0) === 0x80) start--;
+  const lead = bytes[start];
+  if (lead === undefined || lead < 0xc0) return undefined;
+  const length = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : 2;
+  return start + length > end ? start : undefined;
 }
 
 /**

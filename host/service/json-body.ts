@@ -4,7 +4,7 @@
 import type { FastifyInstance } from 'fastify';
 import secureJson from 'secure-json-parse';
 import { InvalidInputError, messageOf } from '../errors.js';
-import { firstDuplicateKey } from '../files/json-file.js';
+import { firstDuplicateKey, utf8Problem } from '../files/json-file.js';
 import { fieldPath } from '../request/validation.js';
 
 /** What a body of another type than JSON is told. */
@@ -20,8 +20,15 @@ export function useStrictJsonBodies(app: FastifyInstance): void {
     if ((body as Buffer).length === 0) done(null, undefined);
     else done(new InvalidInputError('body', NOT_JSON), undefined);
   });
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
-    const text = body as string;
+  // Read as bytes, not as a string: fastify would decode bytes that are not UTF-8 to U+FFFD, so two different
+  // asset ids could arrive as one; such a body is refused, as such a portfolio file is.
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, body, done) => {
+    const notUtf8 = utf8Problem(body as Buffer);
+    if (notUtf8 !== undefined) {
+      done(new InvalidInputError('body', notUtf8), undefined);
+      return;
+    }
+    const text = (body as Buffer).toString('utf8');
     let value: unknown;
     try {
       value = secureJson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' });

@@ -24,6 +24,48 @@ function file(name: string, text: string): string {
 
 const example = readFileSync('examples/portfolio.json', 'utf8');
 
+/** A one-asset book whose asset is `id` and whose position is on the asset `held`, both as raw bytes. */
+function book(id: Buffer, held: Buffer): Buffer {
+  return Buffer.concat([
+    Buffer.from('{"assets": [{"id": "'),
+    id,
+    Buffer.from('", "spot": 100, "drift": 0, "vol": 0.2}], "correlation": [[1]], "positions": [{"asset": "'),
+    held,
+    Buffer.from('", "type": "spot", "quantity": 1}]}'),
+  ]);
+}
+
+describe('text that is not UTF-8', () => {
+  // A Latin-1 file: 'SOCIÉTÉ' and 'SOCIÈTÉ' differ in one byte; decoded with replacement characters both read
+  // as 'SOCI\uFFFDT\uFFFD', so a position on the one that is not in the book used to value the other.
+  const latin1 = (text: string) => Buffer.from(text, 'latin1');
+
+  it('is refused naming the file and the first bad byte, not read with replacement characters', async () => {
+    const path = join(scratch, 'latin1.json');
+    writeFileSync(path, book(latin1('SOCIÉTÉ'), latin1('SOCIÈTÉ')));
+    const error = await readPortfolioFile(path).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InvalidInputError);
+    const offset = readFileSync(path).indexOf(0xc9);
+    expect(error).toMatchObject({ field: 'portfolio', message: `portfolio: ${path} is not UTF-8 text: byte ${offset} is 0xc9; save it as UTF-8` });
+  });
+
+  it.each([
+    ['a UTF-16 file (its byte-order mark)', Buffer.from('\ufeff{}', 'utf16le'), 0, 'ff'],
+    ['a character cut off at the end', Buffer.from([0x7b, 0x7d, 0x20, 0xe2, 0x82]), 3, 'e2'],
+    ['an encoded surrogate', Buffer.from([0x7b, 0x22, 0xed, 0xa0, 0x80, 0x22, 0x3a, 0x31, 0x7d]), 2, 'ed'],
+  ])('%s: the byte named is where it goes wrong', async (_name, bytes, offset, hex) => {
+    const path = join(scratch, 'bytes.json');
+    writeFileSync(path, bytes);
+    await expect(readJsonFile(path, 'portfolio')).rejects.toThrow(`portfolio: ${path} is not UTF-8 text: byte ${offset} is 0x${hex}; save it as UTF-8`);
+  });
+
+  it('in UTF-8, the same ids are two assets, and a byte-order mark is allowed', async () => {
+    const path = join(scratch, 'utf8.json');
+    writeFileSync(path, Buffer.concat([Buffer.from('\ufeff'), book(Buffer.from('SOCIÉTÉ'), Buffer.from('SOCIÈTÉ'))]));
+    await expect(readPortfolioFile(path)).rejects.toThrow(/^positions\[0\]\.asset: unknown asset 'SOCIÈTÉ'$/);
+  });
+});
+
 describe('duplicate keys', () => {
   it.each([
     ['at the top level', example.replace('"riskFreeRate": 0.03,', '"riskFreeRate": 0.03, "riskFreeRate": 0.5,'), 'riskFreeRate'],

@@ -56,4 +56,14 @@ describe('a body that is not sent as JSON', () => {
   it('as application/json with a charset: answered', async () => {
     expect((await send('application/json; charset=utf-8')).status).toBe(200);
   });
+
+  it('as bytes that are not UTF-8 (Latin-1): 400 naming the byte, not two asset ids read as one', async () => {
+    // 'SOCIÉTÉ' and 'SOCIÈTÉ' in Latin-1 both used to arrive as 'SOCI\uFFFDT\uFFFD', and the position on the
+    // asset that is not in the book was valued as the one that is.
+    const text = JSON.stringify({ portfolio: { ...PORTFOLIO, assets: [{ ...PORTFOLIO.assets[0]!, id: 'SOCIÉTÉ' }, PORTFOLIO.assets[1]!], positions: [{ asset: 'SOCIÈTÉ', type: 'spot', quantity: 1 }] } });
+    const body = Buffer.from(text, 'latin1');
+    const response = await fetch(`${server.url}/v1/parametric`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ code: 'ERR_INVALID_INPUT', field: 'body', detail: `body: not UTF-8 text: byte ${body.indexOf(0xc9)} is 0xc9; save it as UTF-8` });
+  });
 });
