@@ -1,5 +1,5 @@
 // Every file the CLI reads, given as a user might by mistake or an attacker on purpose: a device, a FIFO, a
-// directory, a huge file, duplicate JSON keys. Each is refused fast, with exit 2 and one line.
+// directory, a huge file, duplicate JSON keys, JSON that is not an object. Each is refused fast, with exit 2 and one line.
 import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
@@ -94,5 +94,13 @@ describe('duplicate JSON keys are an error, not a silent last-one-wins', () => {
     const path = join(scratch, 'duplicate-verdict.json');
     writeFileSync(path, '{"version":1,"name":"p","rules":[{"interface":"wasi:*","verdict":"deny","verdict":"allow","reason":"r"}]}');
     expectOneLineFailure(runCli(['audit', ENGINE, '--policy', path]), 2, /ERR_INVALID_INPUT: policy: rules\[0\]\.verdict: duplicate key in /);
+  });
+});
+
+describe('a portfolio file that holds no object', () => {
+  it.each([['[]', 'an array'], ['null', 'null'], ['"portfolio"', 'a string'], ['42', 'a number']])('%s: the error names the file, not a field with no name', (json, what) => {
+    const path = join(scratch, 'not-an-object.json');
+    writeFileSync(path, json);
+    expectOneLineFailure(runCli(['var', path]), 2, new RegExp(`ERR_INVALID_INPUT: portfolio: .*not-an-object\\.json must hold a JSON object, not ${what}$`));
   });
 });
