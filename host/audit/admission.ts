@@ -22,7 +22,11 @@ import { DEFAULT_LOCK_FILE, checkProvenance, lockProblem, signatureProblem, type
 
 export const admissionOptionsSchema = z.strictObject({
   /** The capability policy, or the name of a profile shipped in policies/ (default: policies/default-policy.json). */
-  policy: z.union([z.enum(SHIPPED_POLICY_NAMES), capabilityPolicySchema]).optional(),
+  policy: z
+    .union([z.enum(SHIPPED_POLICY_NAMES), capabilityPolicySchema], {
+      error: `must be a shipped profile's name (${SHIPPED_POLICY_NAMES.map((name) => `'${name}'`).join(', ')}) or a policy object`,
+    })
+    .optional(),
   /** Refuse a component whose SHA-256 is not pinned in the lock file. */
   strict: z.boolean().default(false),
   /** The lock file strict mode reads (default `components.lock.json` in the working directory). */

@@ -40,7 +40,7 @@ const ruleSchema = z
       .optional()
       .describe("Semver range the import's version must satisfy for the rule to apply (npm syntax: '^0.2.0', '>=0.2.0 <0.3.0', '1.x || 2.x'). Without it the rule applies to every version, and to unversioned imports."),
     verdict: z
-      .enum(['allow', 'link', 'deny'])
+      .enum(['allow', 'link', 'deny'], { error: "must be 'allow', 'link' or 'deny'" })
       .describe(
         "What the rule decides for the imports it matches: 'allow' (the sandbox answers it, harmlessly), 'link' (the component may import it, but every call traps), 'deny' (the component is refused).",
       ),

@@ -24,13 +24,25 @@ export function parseOrThrow<T extends z.ZodType>(schema: T, value: unknown, pre
   // A per-parse error: the schema's own messages come first.
   const result = schema.safeParse(value, { error: typeProblem });
   if (result.success) return result.data;
-  const issue = result.error.issues[0]!;
+  const issue = branchTaken(result.error.issues[0]!);
   // An unknown key is named by its own path (`assets[0].sopt`), as the service's schema check names it,
   // not by its object's with zod's `Unrecognized key: "sopt"`.
   const unknownKey = issue.code === 'unrecognized_keys' ? issue.keys[0] : undefined;
   const path = fieldPath(unknownKey === undefined ? issue.path : [...issue.path, unknownKey]);
   const message = unknownKey === undefined ? issue.message : 'is not a known field';
   throw new InvalidInputError(prefix && path ? `${prefix}.${path}` : prefix || path, message);
+}
+
+/** The problem to report for a value no alternative of a union took: that of the one alternative that got past
+ *  the value's own type (a policy object with a bad rule, not "not a profile name"), with its path under the
+ *  union's; else the union's own (zod's default for it, `Invalid input`, says nothing, so a union gives its own). */
+function branchTaken(issue: z.core.$ZodIssue): z.core.$ZodIssue {
+  if (issue.code !== 'invalid_union') return issue;
+  const refusedItself = (branch: z.core.$ZodIssue[]) => branch[0]!.path.length === 0 && (branch[0]!.code === 'invalid_type' || branch[0]!.code === 'invalid_value');
+  const taken = issue.errors.filter((branch) => branch.length > 0 && !refusedItself(branch));
+  if (taken.length !== 1) return issue;
+  const inner = branchTaken(taken[0]![0]!);
+  return { ...inner, path: [...issue.path, ...inner.path] };
 }
 
 const VALIDATED: unique symbol = Symbol('validated by wasm-risk');

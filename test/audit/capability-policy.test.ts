@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { validateAdmissionOptions } from '../../host/audit/admission.js';
 import { capabilityPolicySchema, decideImport, defaultCapabilityPolicy, parsePolicy, type CapabilityPolicy } from '../../host/audit/capability-policy.js';
 import type { ComponentExtern } from '../../host/audit/component-inspection.js';
 import { InvalidInputError } from '../../host/errors.js';
@@ -87,10 +88,25 @@ describe('a malformed policy', () => {
     ['an unknown field', { ...base, default: 'allow' }, /^policy.default: is not a known field/],
     ['a bad pattern', { ...base, rules: [{ ...base.rules[0], interface: 'wasi random' }] }, /^policy\.rules\[0\]\.interface: must be an interface pattern/],
     ['a bad range', { ...base, rules: [{ ...base.rules[0], versions: 'newest' }] }, /^policy\.rules\[0\]\.versions: must be a version range/],
-    ['a bad verdict', { ...base, rules: [{ ...base.rules[0], verdict: 'maybe' }] }, /^policy\.rules\[0\]\.verdict/],
+    ['a bad verdict', { ...base, rules: [{ ...base.rules[0], verdict: 'maybe' }] }, /^policy\.rules\[0\]\.verdict: must be 'allow', 'link' or 'deny'$/],
     ['no reason', { ...base, rules: [{ ...base.rules[0], reason: '' }] }, /^policy\.rules\[0\]\.reason: must say why/],
   ])('%s is refused naming the field', (_name, json, message) => {
     expect(() => parsePolicy(json)).toThrow(InvalidInputError);
     expect(() => parsePolicy(json)).toThrow(message);
+  });
+});
+
+describe("a library caller's admission.policy", () => {
+  const base = { version: 1, name: 'p', rules: [{ interface: 'wasi:random/*', verdict: 'allow', reason: 'r' }] };
+  // A union of the profiles' names and the policy's schema: zod said only `Invalid input` for any bad value.
+  it.each([
+    ['an unknown profile name', 'strict', /^admission\.policy: must be a shipped profile's name \('default', 'python', 'js'\) or a policy object$/],
+    ['null', null, /^admission\.policy: must be a shipped profile's name/],
+    ['a policy without its version', { name: 'p', rules: [] }, /^admission\.policy\.version: must be 1/],
+    ['a policy with an unknown field', { ...base, default: 'allow' }, /^admission\.policy\.default: is not a known field$/],
+    ['a policy with a bad verdict', { ...base, rules: [{ ...base.rules[0], verdict: 'maybe' }] }, /^admission\.policy\.rules\[0\]\.verdict: must be 'allow', 'link' or 'deny'$/],
+  ])('%s is refused naming the field and what it must be', (_name, policy, message) => {
+    expect(() => validateAdmissionOptions({ policy: policy as never })).toThrow(InvalidInputError);
+    expect(() => validateAdmissionOptions({ policy: policy as never })).toThrow(message);
   });
 });
