@@ -48,7 +48,7 @@ function buildProgram(): Command {
   const riskRun = program
     .command('var')
     .description('VaR and Expected Shortfall of a portfolio (JSON file)')
-    .argument('<portfolio.json>', 'portfolio file (see README: "Portfolio file")')
+    .argument('<portfolio.json>', 'portfolio file (its format: docs/portfolio.md)')
     .option('--component <path>', 'risk component (.wasm); default: the project\'s own engine')
     .addOption(new Option('--method <method>', 'risk method').choices(['monte-carlo', 'historical', 'parametric']).default('monte-carlo'))
     .option('--workers <n>', 'worker threads (default: the number of cores)', parseInteger('--workers'))
@@ -67,7 +67,7 @@ function buildProgram(): Command {
     .command('batch')
     .description('Monte Carlo VaR/ES of many portfolio files, one JSON line each in --out; resumes where an interrupted run stopped')
     .argument('<books...>', 'portfolio files, directories (their *.json files) or quoted glob patterns')
-    .option('--out <file>', `results, one JSON line per book, appended; books it answers are skipped (default ${DEFAULT_BATCH_OUT})`, parseOutputFile('--out'), DEFAULT_BATCH_OUT)
+    .option('--out <file>', 'results, one JSON line per book, appended; books it answers are skipped', parseOutputFile('--out'), DEFAULT_BATCH_OUT)
     .option('--concurrency <n>', 'books in flight at once (default 4)', parseInteger('--concurrency'))
     .option('--component <path>', "risk component (.wasm); default: the project's own engine")
     .option('--workers <n>', 'worker threads (default: the number of cores; 1 with --redis)', parseInteger('--workers'))

@@ -1,5 +1,5 @@
 // The command line itself: --version, help, and the argument parser's errors in the CLI's one-line form.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { expectOneLineFailure, runCli } from '../support/run-cli.js';
 
@@ -27,6 +27,19 @@ describe('help', () => {
     expect(run.status).toBe(0);
     expect(run.stdout).toMatch(/^Usage: wasm-risk /);
     expect(run.stderr).toBe('');
+  });
+});
+
+describe("each command's help", () => {
+  const commands = ['var', 'batch', 'audit', 'compare', 'swap', 'conformance', 'verify-log', 'new', 'worker', 'serve'];
+  it.each(commands)('%s --help: gives each default once, and points to documents that exist', (command) => {
+    const run = runCli([command, '--help']);
+    expect(run.status).toBe(0);
+    // An option is its line and the indented lines its text wraps onto.
+    for (const option of run.stdout.split(/\n(?= {2}-)/)) expect(option.match(/\(default/g)?.length ?? 0, option).toBeLessThanOrEqual(1);
+    for (const [reference] of run.stdout.matchAll(/docs\/[\w-]+\.md/g)) expect(existsSync(reference), reference).toBe(true);
+    // The README is the front door; what a file holds is in docs/ (`var` pointed to a README section that is not there).
+    expect(run.stdout).not.toMatch(/README/);
   });
 });
 
