@@ -42,8 +42,12 @@ function npm(args: string[], cwd: string): string {
  *  cache of its own: the run's shared cache may hold other components that the suite transpiled, which a
  *  user who never installed jco could not have. */
 function wasmRisk(...args: string[]): SpawnSyncReturns<string> {
+  return wasmRiskIn(elsewhere, args);
+}
+
+function wasmRiskIn(cwd: string, args: string[]): SpawnSyncReturns<string> {
   const result = spawnSync(join(project, 'node_modules', '.bin', 'wasm-risk'), args, {
-    cwd: elsewhere,
+    cwd,
     encoding: 'utf8',
     timeout: 90_000,
     env: { ...process.env, WASM_RISK_CACHE_DIR: join(scratch, 'user-cache'), WASM_RISK_CACHE_KEY_FILE: join(scratch, 'user-keys', 'cache.key') },
@@ -110,6 +114,19 @@ describe('installed into an empty project, without jco', () => {
     const { component, levels } = JSON.parse(result.stdout) as { component: { name: string; version: string }; levels: { var: number }[] };
     expect(component).toMatchObject({ name: 'risk-engine', version: '1.2.0' });
     expect(levels[0]!.var).toBeGreaterThan(0);
+  });
+
+  it("runs the README's `npx wasm-risk` commands as written, from the project's folder", () => {
+    // `audit build/components/risk-engine.wasm` was a path in this checkout, not in an installed package.
+    const readme = readFileSync(join(PROJECT_ROOT, 'README.md'), 'utf8');
+    const commands = [...readme.matchAll(/npx wasm-risk ([^`#\n]+)/g)].map(([, line]) => line!.trim().split(/\s+/)).filter(([command]) => command !== 'serve');
+    expect(commands.length).toBeGreaterThanOrEqual(4);
+    copyFileSync(EXAMPLE_PORTFOLIO, join(project, 'my-portfolio.json'));
+    for (const args of commands) {
+      const result = wasmRiskIn(project, args);
+      expect(result.stderr, args.join(' ')).toBe('');
+      expect(result.status, args.join(' ')).toBe(0);
+    }
   });
 
   it('`wasm-risk audit` describes the shipped engine, WIT and producers included', () => {
