@@ -134,7 +134,7 @@ export class RiskEngine {
 
   /** Calls the component's `info` in a worker: a health check that instantiates afresh after a failure. */
   async info(options: CallOptions = {}): Promise<EngineInfo> {
-    return this.executor.run({ method: 'info' }, this.limits(options));
+    return this.executor.run({ method: 'info' }, this.limits(options ?? {}));
   }
 
   /** The linear memory and tables the component's instances hold now (as of their last calls), in bytes. */
@@ -161,8 +161,9 @@ export class RiskEngine {
 
   /** Runs one request of any method: `{ method: 'monte-carlo', portfolio, paths: 100_000 }`. A request
    *  validated before (the registry's, run on two versions) is not parsed again. */
-  async run(request: RiskRequest | ValidRiskRequest, options: RunOptions = {}): Promise<RiskResult> {
+  async run(request: RiskRequest | ValidRiskRequest, runOptions: RunOptions = {}): Promise<RiskResult> {
     const started = performance.now();
+    const options = runOptions ?? {};
     const valid = validateOnce<RiskRequest, ValidRiskRequest>(request, validateRiskRequest);
     const limits = this.limits(options);
     const report =
@@ -180,7 +181,9 @@ export class RiskEngine {
    * workers, calls that wait together cross to a worker together, so a batch costs a few thread hops, not
    * one per request.
    */
-  async runBatch(requests: readonly (RiskRequest | ValidRiskRequest)[], options: CallOptions = {}): Promise<BatchOutcome[]> {
+  async runBatch(requests: readonly (RiskRequest | ValidRiskRequest)[], callOptions: CallOptions = {}): Promise<BatchOutcome[]> {
+    if (!Array.isArray(requests)) throw new InvalidInputError('requests', 'must be an array');
+    const options = checkedRunOptions(callOptions);
     const batch = new AbortController();
     // Every request of the batch listens to the caller's signal through this one.
     setMaxListeners(0, batch.signal);
@@ -195,31 +198,32 @@ export class RiskEngine {
   }
 
   async monteCarlo(portfolio: PortfolioSpec, options: MonteCarloCallOptions = {}): Promise<RiskResult> {
-    const { signal, timeoutMs, onProgress, chunkPaths, ...request } = options;
+    const { signal, timeoutMs, onProgress, chunkPaths, ...request } = options ?? {};
     return this.run({ method: 'monte-carlo', portfolio, ...request }, { signal, timeoutMs, onProgress, chunkPaths });
   }
 
   async historical(portfolio: PortfolioSpec, options: ClosedFormOptions & CallOptions = {}): Promise<RiskResult> {
-    const { signal, timeoutMs, ...request } = options;
+    const { signal, timeoutMs, ...request } = options ?? {};
     return this.run({ method: 'historical', portfolio, ...request }, { signal, timeoutMs });
   }
 
   async parametric(portfolio: PortfolioSpec, options: ClosedFormOptions & CallOptions = {}): Promise<RiskResult> {
-    const { signal, timeoutMs, ...request } = options;
+    const { signal, timeoutMs, ...request } = options ?? {};
     return this.run({ method: 'parametric', portfolio, ...request }, { signal, timeoutMs });
   }
 
   /** The P&L of every path, in path order (for plots or custom statistics). */
   async simulatePnl(portfolio: PortfolioSpec, options: MonteCarloCallOptions = {}): Promise<Float64Array> {
-    const { signal, timeoutMs, onProgress, chunkPaths, ...request } = options;
+    const { signal, timeoutMs, onProgress, chunkPaths, ...request } = options ?? {};
     const valid = validateMonteCarloRequest({ method: 'monte-carlo', portfolio, ...request });
-    return this.simulate(valid, this.limits({ signal, timeoutMs }), { onProgress, chunkPaths });
+    return this.simulate(valid, this.limits({ signal, timeoutMs, onProgress }), { onProgress, chunkPaths });
   }
 
   /** A Monte Carlo result and the P&L of its paths from one simulation: the result is summarised from that
    *  P&L, the same numbers `run` gives for the request. */
-  async runWithPnl(request: MonteCarloRiskRequest | ValidMonteCarloRequest, options: RunOptions = {}): Promise<{ result: RiskResult; pnl: Float64Array }> {
+  async runWithPnl(request: MonteCarloRiskRequest | ValidMonteCarloRequest, runOptions: RunOptions = {}): Promise<{ result: RiskResult; pnl: Float64Array }> {
     const started = performance.now();
+    const options = runOptions ?? {};
     const valid = validateOnce<MonteCarloRiskRequest, ValidMonteCarloRequest>(request, validateMonteCarloRequest);
     const pnl = await this.simulate(valid, this.limits(options), options);
     return { result: riskResult(this.component, valid, summarizePnl(pnl, valid.confidence), started), pnl };
@@ -317,11 +321,22 @@ export class RiskEngine {
     return Math.min(MAX_RESULT_PATHS, Math.max(MIN_CHUNK_PATHS, Math.ceil(paths / (this.executor.concurrency * chunksPerWorker))));
   }
 
-  private limits(options: CallOptions): CallLimits {
+  private limits(runOptions: RunOptions): CallLimits {
+    const options = checkedRunOptions(runOptions);
     const timeoutMs = options.timeoutMs ?? this.timeoutMs;
     if (!Number.isInteger(timeoutMs) || timeoutMs < 1) throw new InvalidInputError('timeoutMs', 'must be a positive integer');
     return { clock: new RequestClock(timeoutMs), signal: options.signal };
   }
+}
+
+/** Call options as a JavaScript caller may pass them: null is none, and a signal or progress callback of the
+ *  wrong kind is refused by name before anything runs (it used to surface as a TypeError from deep inside). */
+function checkedRunOptions<Options extends RunOptions>(options: Options | null): Options | Record<string, never> {
+  if (options === null) return {};
+  if (typeof options !== 'object') throw new InvalidInputError('options', 'must be an object');
+  if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) throw new InvalidInputError('signal', 'must be an AbortSignal');
+  if (options.onProgress !== undefined && typeof options.onProgress !== 'function') throw new InvalidInputError('onProgress', 'must be a function');
+  return options;
 }
 
 /** The result of a request (the CLI's `--json` object) from the report that answered it: the one place

@@ -115,6 +115,22 @@ describe('malformed and extreme inputs', () => {
     expect(good!.ok).toBe(true);
   });
 
+  it('refuse call options of the wrong kind by name, and take null options as none (they were TypeErrors from inside)', async () => {
+    const portfolio = base() as never;
+    expect((await engine.parametric(portfolio, null as never)).levels).toHaveLength(2);
+    expect((await engine.monteCarlo(portfolio, null as never)).paths).toBe(100_000);
+    expect(await engine.simulatePnl(portfolio, null as never)).toHaveLength(100_000);
+    expect((await engine.run({ method: 'parametric', portfolio }, null as never)).levels).toHaveLength(2);
+    const refusals: [string, () => Promise<unknown>, string][] = [
+      ['a signal', () => engine.parametric(portfolio, { signal: { aborted: false } as never }), 'signal: must be an AbortSignal'],
+      ['a batch signal', () => engine.runBatch([{ method: 'parametric', portfolio }], { signal: 'stop' as never }), 'signal: must be an AbortSignal'],
+      ['a progress callback', () => engine.monteCarlo(portfolio, { paths: 1_000, onProgress: 5 as never }), 'onProgress: must be a function'],
+      ['a progress callback of simulatePnl', () => engine.simulatePnl(portfolio, { paths: 1_000, onProgress: {} as never }), 'onProgress: must be a function'],
+      ['a batch that is no array', () => engine.runBatch({ method: 'parametric', portfolio } as never), 'requests: must be an array'],
+    ];
+    for (const [name, call, message] of refusals) await expect(call(), name).rejects.toMatchObject({ code: 'ERR_INVALID_INPUT', message });
+  });
+
   it('take any symmetric correlation: a valid answer or the not-positive-semidefinite error', async () => {
     const unit = fc.double({ min: -1, max: 1, noNaN: true });
     await fc.assert(
