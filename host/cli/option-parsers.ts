@@ -9,7 +9,10 @@ const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
 export function parseInteger(option: string) {
   return (value: string): number => {
     if (!DIGITS.test(value.trim())) throw new InvalidInputError(option, `'${value}' is not a non-negative integer`);
-    return Number(value);
+    // Past 2^53 a number is no longer exact, and the schema behind the option would call it "not an integer".
+    const number = Number(value);
+    if (!Number.isSafeInteger(number)) throw new InvalidInputError(option, `'${value}' is too large`);
+    return number;
   };
 }
 
