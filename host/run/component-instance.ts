@@ -8,10 +8,18 @@ import { shareBytes, WASM_PAGE_BYTES, type CoreModuleShare } from '../load/memor
 import type { SandboxOptions } from './sandbox-grant.js';
 import type { SandboxedWasi } from './sandbox.js';
 
+/**
+ * `WebAssembly.Module`, named so in the package's declarations without the global `WebAssembly`: TypeScript
+ * declares that namespace in its DOM library only, which a Node project's `lib` may leave out, and its `tsc`
+ * then failed on this package's files (TS2503). With the DOM library it is `WebAssembly.Module`, without it
+ * an opaque object.
+ */
+export type CompiledModule = typeof globalThis extends { WebAssembly: { Module: abstract new (...args: never[]) => infer M } } ? M : object;
+
 /** A core module of the component, compiled with the maxima of its share of the memory limit written in. */
 export interface CompiledCoreModule {
   name: string;
-  module: WebAssembly.Module;
+  module: CompiledModule;
   share: CoreModuleShare;
 }
 

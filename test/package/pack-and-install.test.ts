@@ -166,7 +166,7 @@ describe('installed into an empty project, without jco', () => {
     expectOneLineFailure(wasmRisk('worker', '--redis', 'redis://127.0.0.1:1'), 2, install);
   });
 
-  it('serves a strict TypeScript program (NodeNext): types, RiskEngine.load() and `await using`', () => {
+  it('serves a strict TypeScript program of Node (NodeNext, no DOM library): types, RiskEngine.load() and `await using`', () => {
     writeFileSync(
       join(elsewhere, 'main.mts'),
       `import { readFile } from 'node:fs/promises';
@@ -181,6 +181,9 @@ console.log(JSON.stringify({ name: result.component.name, levels: result.levels.
     const compilerOptions = {
       strict: true,
       target: 'ES2022',
+      // A Node program's libraries: without the DOM's, which alone declares the global `WebAssembly` (the
+      // package's declarations named `WebAssembly.Module`, and tsc failed on them with TS2503).
+      lib: ['ES2023', 'ESNext.Disposable'],
       module: 'NodeNext',
       moduleResolution: 'NodeNext',
       outDir: 'out',
