@@ -19,6 +19,7 @@ import { varCommand } from './var-command.js';
 import { verifyLogCommand } from './verify-log-command.js';
 import { workerCommand } from './worker-command.js';
 import { FALLBACKS, serveCommand } from './serve-command.js';
+import { namingTheFlag } from './flag-names.js';
 
 /** Exit code for bad input (arguments, portfolio file): the caller can fix it. */
 const EXIT_BAD_INPUT = 2;
@@ -215,9 +216,10 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write(`wasm-risk: ${USAGE_ERROR_CODE}: ${oneLine(error.message.replace(/^error: /, ''))}\n`);
       return EXIT_BAD_INPUT;
     }
-    if (error instanceof WasmRiskError) {
-      process.stderr.write(`wasm-risk: ${error.code}: ${oneLine(error.message)}\n`);
-      return error.exitCode;
+    const named = namingTheFlag(error);
+    if (named instanceof WasmRiskError) {
+      process.stderr.write(`wasm-risk: ${named.code}: ${oneLine(named.message)}\n`);
+      return named.exitCode;
     }
     process.stderr.write(`wasm-risk: internal error: ${oneLine(messageOf(error))}\n`);
     return EXIT_INTERNAL;

@@ -106,7 +106,7 @@ export async function serveCommand(options: ServeCommandOptions): Promise<void> 
     https,
   }).catch(async (error: unknown) => {
     await backend.close();
-    throw namingTheFlag(error);
+    throw error;
   });
   log = ({ error, ...change }) => {
     if (error === undefined) server.app.log.info(change, 'serving version changed');
@@ -164,22 +164,6 @@ async function registryBackend(
     },
     onChange,
   });
-}
-
-/** The server's limits as `createRiskServer` names them, and the flags that set them. */
-const SERVER_LIMIT_FLAGS: Partial<Record<string, string>> = {
-  maxQueue: '--max-queue',
-  maxBatch: '--max-batch',
-  maxBodyMb: '--max-body-mb',
-  requestTimeoutMs: '--request-timeout-ms',
-  maxConnections: '--max-connections',
-};
-
-/** A limit the server refused, reported under the flag the user typed rather than the library's option name. */
-function namingTheFlag(error: unknown): unknown {
-  const flag = error instanceof InvalidInputError && Object.hasOwn(SERVER_LIMIT_FLAGS, error.field) ? SERVER_LIMIT_FLAGS[error.field] : undefined;
-  if (flag === undefined) return error;
-  return new InvalidInputError(flag, (error as InvalidInputError).message.slice((error as InvalidInputError).field.length + 2));
 }
 
 async function readTlsFile(path: string, flag: string): Promise<Buffer> {

@@ -62,7 +62,7 @@ describe('wasm-risk swap', () => {
   it('refuses --paths no request could run, before anything is registered, exit 2', () => {
     const log = join(scratch, 'bad-paths.log');
     for (const paths of ['0', '50000001']) {
-      expectOneLineFailure(runCli(['swap', ENGINE, V1_3, '--paths', paths, '--audit-log', log, '--audit-key', auditKey]), 2, /^wasm-risk: ERR_INVALID_INPUT: paths: must be at (least 1|most 50000000)$/);
+      expectOneLineFailure(runCli(['swap', ENGINE, V1_3, '--paths', paths, '--audit-log', log, '--audit-key', auditKey]), 2, /^wasm-risk: ERR_INVALID_INPUT: --paths: must be at (least 1|most 50000000)$/);
     }
     expect(existsSync(log)).toBe(false);
   });

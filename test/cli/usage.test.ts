@@ -61,6 +61,17 @@ describe('a command line that does not parse: exit 2, ERR_USAGE and one line', (
     expectOneLineFailure(runCli(['var', 'examples/portfolio.json', '--paths', '1.5']), 2, /^wasm-risk: ERR_INVALID_INPUT: --paths: '1\.5' is not a non-negative integer$/);
   });
 
+  it.each([
+    [['--paths', '0'], /^wasm-risk: ERR_INVALID_INPUT: --paths: must be at least 1$/],
+    [['--confidence', '0.5,1.5'], /^wasm-risk: ERR_INVALID_INPUT: --confidence\[1\]: must be strictly between 0 and 1$/],
+    [['--horizon-days', '0'], /^wasm-risk: ERR_INVALID_INPUT: --horizon-days: must be in \(0, 2520\]$/],
+    [['--timeout-ms', '0'], /^wasm-risk: ERR_INVALID_INPUT: --timeout-ms: must be at least 1$/],
+    [['--memory-limit-mb', '1'], /^wasm-risk: ERR_INVALID_INPUT: --memory-limit-mb: must be at least 16$/],
+    [['--workers', '0'], /^wasm-risk: ERR_INVALID_INPUT: --workers: must be at least 1$/],
+  ])('names the flag, not the library option it sets: %s', (flags, message) => {
+    expectOneLineFailure(runCli(['var', 'examples/portfolio.json', ...flags]), 2, message);
+  });
+
   it('says a count past 2^53 is too large, not that it is no integer', () => {
     expectOneLineFailure(runCli(['var', 'examples/portfolio.json', '--paths', '99999999999999999999']), 2, /^wasm-risk: ERR_INVALID_INPUT: --paths: '99999999999999999999' is too large$/);
   });

@@ -21,9 +21,9 @@ describe('wasm-risk worker flags', () => {
   });
 
   it('refuses limits the engine would refuse at its first job', () => {
-    expectOneLineFailure(worker('--memory-limit-mb', '8'), 2, /^wasm-risk: ERR_INVALID_INPUT: memoryLimitMb: must be at least 16$/);
-    expectOneLineFailure(worker('--memory-limit-mb', '5000'), 2, /^wasm-risk: ERR_INVALID_INPUT: memoryLimitMb: must be at most 4096$/);
-    expectOneLineFailure(worker('--timeout-ms', '0'), 2, /^wasm-risk: ERR_INVALID_INPUT: timeoutMs: must be at least 1$/);
+    expectOneLineFailure(worker('--memory-limit-mb', '8'), 2, /^wasm-risk: ERR_INVALID_INPUT: --memory-limit-mb: must be at least 16$/);
+    expectOneLineFailure(worker('--memory-limit-mb', '5000'), 2, /^wasm-risk: ERR_INVALID_INPUT: --memory-limit-mb: must be at most 4096$/);
+    expectOneLineFailure(worker('--timeout-ms', '0'), 2, /^wasm-risk: ERR_INVALID_INPUT: --timeout-ms: must be at least 1$/);
   });
 
   it('refuses a --components-dir that is missing, a file, unreadable or writable by others', () => {

@@ -1,0 +1,29 @@
+// The command line's errors name the flag the user typed. The library checks its options under their own
+// names (`timeoutMs: must be at least 1`, `confidence[0]: ...`), which someone at a terminal never wrote;
+// a command passes its flags on under those names, so an error about one is reported as the flag's.
+import { InvalidInputError } from '../errors.js';
+
+/** Library option names (engine, request and server options) and the flags that set them. */
+const FLAG_OF_OPTION: Partial<Record<string, string>> = {
+  workers: '--workers',
+  timeoutMs: '--timeout-ms',
+  memoryLimitMb: '--memory-limit-mb',
+  chunkPaths: '--chunk-paths',
+  paths: '--paths',
+  confidence: '--confidence',
+  horizonDays: '--horizon-days',
+  maxQueue: '--max-queue',
+  maxBatch: '--max-batch',
+  maxBodyMb: '--max-body-mb',
+  requestTimeoutMs: '--request-timeout-ms',
+  maxConnections: '--max-connections',
+};
+
+/** `error` with its field named as a flag (`--confidence[0]`), when the field is one of the options above. */
+export function namingTheFlag(error: unknown): unknown {
+  if (!(error instanceof InvalidInputError)) return error;
+  const [, option = '', rest = ''] = /^([A-Za-z]+)(.*)$/s.exec(error.field) ?? [];
+  const flag = Object.hasOwn(FLAG_OF_OPTION, option) ? FLAG_OF_OPTION[option] : undefined;
+  if (flag === undefined) return error;
+  return new InvalidInputError(`${flag}${rest}`, error.message.slice(error.field.length + 2));
+}
