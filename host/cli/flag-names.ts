@@ -12,6 +12,7 @@ const FLAG_OF_OPTION: Partial<Record<string, string>> = {
   paths: '--paths',
   confidence: '--confidence',
   horizonDays: '--horizon-days',
+  seed: '--seed',
   maxQueue: '--max-queue',
   maxBatch: '--max-batch',
   maxBodyMb: '--max-body-mb',

@@ -9,6 +9,8 @@ import { PROJECT_ROOT } from '../../host/files/package-paths.js';
 import { RiskEngine } from '../../host/risk-engine.js';
 // @ts-expect-error -- plain ESM bench module without type declarations
 import { componentKey, targets } from '../../bench/report.mjs';
+// @ts-expect-error -- plain ESM bench module without type declarations
+import { anotherRun } from '../../bench/repeat-runs.mjs';
 import { EXAMPLE_PORTFOLIO, examplePortfolio } from '../support/fixtures.js';
 
 const CHILD = join(PROJECT_ROOT, 'bench', 'component-node.mjs');
@@ -39,10 +41,10 @@ describe('bench/component-node.mjs (one Node process per contender and workload)
     }
   });
 
-  it('repeats short runs up to three times, and runs a pool when asked', () => {
+  it('repeats short runs until they add up to the threshold, at most nine times, and runs a pool when asked', () => {
     const run = child([EXAMPLE_PORTFOLIO, '2000', 'workers:2', '7', '1000']);
     expect(run.status, run.stderr).toBe(0);
-    expect(JSON.parse(run.stdout).seconds).toHaveLength(3);
+    expect(JSON.parse(run.stdout).seconds).toHaveLength(9);
   });
 
   it.each([
@@ -54,6 +56,21 @@ describe('bench/component-node.mjs (one Node process per contender and workload)
     const run = child(args);
     expect(run.status).not.toBe(0);
     expect(run.stderr).toMatch(message);
+  });
+});
+
+describe('bench/repeat-runs.mjs', () => {
+  it.each([
+    [[3], false, 'a long run runs once'],
+    [[0.5], true, 'a short run is repeated'],
+    [[0.5, 0.5], true, 'at least three runs'],
+    [[0.5, 0.5, 0.5], true, 'until they add up to the threshold'],
+    [[0.5, 0.5, 0.5, 0.5], false, 'and no further'],
+    [[1.5, 1.5], true, 'three even when two add up to it'],
+    [[1.5, 1.5, 1.5], false, 'then stops'],
+    [Array(9).fill(0.01), false, 'nine at most'],
+  ])('%j: %s (%s)', (seconds, again) => {
+    expect(anotherRun(seconds, 2)).toBe(again);
   });
 });
 
