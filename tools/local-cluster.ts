@@ -46,9 +46,10 @@ export interface LocalRedis {
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
-/** A redis-server on a free loopback port, saving nothing; with `password`, clients must give it (the URL does). */
-export async function startRedis({ password }: { password?: string } = {}): Promise<LocalRedis> {
-  const port = await freePort();
+/** A redis-server on a free loopback port (or `port`: one a stopped Redis had, to bring it back), saving
+ *  nothing; with `password`, clients must give it (the URL does). */
+export async function startRedis({ password, port: wanted }: { password?: string; port?: number } = {}): Promise<LocalRedis> {
+  const port = wanted ?? (await freePort());
   const auth = password === undefined ? [] : ['--requirepass', password];
   const server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...auth], { stdio: ['ignore', 'pipe', 'pipe'] });
   try {

@@ -1,10 +1,10 @@
 // The requester side of a distributed Monte Carlo run: one BullMQ flow per run (a parent job, one child
 // per chunk of paths), the chunks' results merged here into the same report a local run gives, bit for
 // bit. A chunk's typed failure fails the run at once; a deadline, a cancellation or a failure removes the
-// run's chunks that no worker took yet; a lost Redis is RedisUnavailableError.
-import { FlowProducer, Queue, QueueEvents, type Job } from 'bullmq';
+// run's chunks that no worker took yet; a lost Redis is RedisUnavailableError, and the next run connects again.
+import type { Job, Queue } from 'bullmq';
 import type { RiskReport } from '../contract/types.js';
-import { CancelledError, ComponentContractError, InvalidInputError, TimeoutError } from '../errors.js';
+import { CancelledError, ComponentContractError, InvalidInputError, TimeoutError, type WasmRiskError } from '../errors.js';
 import { addMoments, mergeSortedRuns, summarizeLossTail, tailLength, type LossMoments } from '../report/risk-statistics.js';
 import { MAX_PATHS_PER_CALL } from '../request/limits.js';
 import type { ValidMonteCarloRequest } from '../request/risk-request.js';
@@ -12,18 +12,17 @@ import { CHUNK_JOB, chunkJobData, RUN_JOB } from './chunk-job.js';
 import { parseChunkResult, type ChunkResult } from './chunk-result.js';
 import { DEFAULT_CHUNK_PATHS, MAX_CHUNKS, type ValidDistributedOptions } from './distributed-options.js';
 import { errorFromFailedReason } from './job-errors.js';
-import { RedisLink } from './redis-connection.js';
+import { QueueClients } from './queue-clients.js';
 
 /** Attempts of a chunk whose worker failed untyped (a defect, not the chunk's fault); typed failures are
  *  never retried, and a chunk whose worker died is taken back by BullMQ's stalled-job check instead. */
 const CHUNK_ATTEMPTS = 2;
 /** A run left in Redis by a requester that died is removed after this long. */
 const ABANDONED_RUN_SECONDS = 24 * 3600;
-/** How often a run's parent is looked at besides its events: should its `completed` event be missed (trimmed
- *  from the events stream before it was read), the run still ends, not at its deadline. */
+/** How often a run's parent is looked at besides its events: should its `completed` event, or its failing
+ *  chunk's `failed` event, be missed (trimmed from the events stream before it was read, or lost while the
+ *  stream's reading started again), the run still ends, not at its deadline. */
 const PARENT_CHECK_MS = 1_000;
-/** Events the queue's stream keeps (BullMQ trims it to about this many). */
-export const EVENTS_KEPT = 1_000;
 
 export interface DistributedRunOptions {
   timeoutMs: number;
@@ -38,41 +37,27 @@ interface PlannedChunk {
 }
 
 export class DistributedRuns {
+  /** The clients of the connection runs go through: replaced by new ones once it is given up (`live`). */
+  private clients: Promise<QueueClients>;
+
   private constructor(
-    private readonly link: RedisLink,
-    private readonly flows: FlowProducer,
-    private readonly events: QueueEvents,
-    private readonly queue: Queue,
+    clients: QueueClients,
     private readonly options: ValidDistributedOptions,
-  ) {}
+  ) {
+    this.clients = Promise.resolve(clients);
+  }
 
   static async connect(options: ValidDistributedOptions): Promise<DistributedRuns> {
-    const link = await new RedisLink(options.redis, options.insecureRedis).open();
-    const flows = new FlowProducer({ connection: link.connection });
-    const events = new QueueEvents(options.queue, { connection: link.connection });
-    // Keeps the queue's events stream short: BullMQ copies each chunk's result (its loss tail, up to MBs)
-    // into a `completed` event, and would keep 10,000 of them in Redis by default.
-    const queue = new Queue(options.queue, { connection: link.connection, streams: { events: { maxLen: EVENTS_KEPT } } });
-    // Their connections report errors here; a lost Redis is reported by `link.lost` once given up.
-    flows.on('error', () => undefined);
-    events.on('error', () => undefined);
-    queue.on('error', () => undefined);
-    try {
-      await link.guard(Promise.all([events.waitUntilReady(), queue.waitUntilReady()]));
-      return new DistributedRuns(link, flows, events, queue, options);
-    } catch (error) {
-      await Promise.allSettled([events.close(), flows.close(), queue.close()]);
-      await link.close();
-      throw error;
-    }
+    return new DistributedRuns(await QueueClients.open(options), options);
   }
 
   /** The report of a run of `component` (its SHA-256), from chunks run by whichever workers hold it. */
   async report(request: ValidMonteCarloRequest, component: { name: string; version: string; sha256: string }, options: DistributedRunOptions): Promise<RiskReport> {
     const chunks = planChunks(request.paths, options.chunkPaths ?? this.options.chunkPaths ?? DEFAULT_CHUNK_PATHS);
     const keep = tailLength(request.paths, request.confidence);
-    const tree = await this.link.guard(
-      this.flows.add({
+    const clients = await this.live();
+    const tree = await clients.link.guard(
+      clients.flows.add({
         name: RUN_JOB,
         queueName: this.options.queue,
         data: { chunks: chunks.length },
@@ -81,7 +66,8 @@ export class DistributedRuns {
           name: CHUNK_JOB,
           queueName: this.options.queue,
           data: chunkJobData(component.sha256, request, firstPath, pathCount, keep),
-          opts: { failParentOnFailure: true, attempts: CHUNK_ATTEMPTS, removeOnFail: true },
+          // A failed chunk is kept for its reason (`failureOf`), and removed with its run.
+          opts: { failParentOnFailure: true, attempts: CHUNK_ATTEMPTS, removeOnFail: { age: ABANDONED_RUN_SECONDS } },
         })),
       }),
     );
@@ -89,68 +75,111 @@ export class DistributedRuns {
     const byJobId = new Map<string, PlannedChunk>();
     tree.children?.forEach((child, i) => byJobId.set(child.job.id!, chunks[i]!));
     try {
-      await this.finished(parent.id!, byJobId, request.paths, options);
-      const values = await this.link.guard(parent.getChildrenValues());
+      await finished(clients, parent.id!, byJobId, request.paths, options);
+      // BullMQ parses every value of the run's results hash, which anyone who can write Redis can add to.
+      const values = await clients.link.guard(parent.getChildrenValues()).catch((error: unknown) => {
+        throw error instanceof SyntaxError ? new ComponentContractError(`a result of the run is not JSON: ${error.message}`) : error;
+      });
       return merge(request, component, values, byJobId, keep);
     } finally {
-      await this.remove(parent);
+      await remove(clients, parent);
     }
   }
 
-  /** Resolves when the parent job completes (all chunks done); rejects at the first chunk failure, the
-   *  deadline, a cancellation or a lost Redis. */
-  private finished(parentId: string, chunks: ReadonlyMap<string, PlannedChunk>, paths: number, { timeoutMs, signal, onProgress }: DistributedRunOptions): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      let done = 0;
-      const check = setInterval(() => {
-        void this.queue.getJobState(parentId).then(
-          (state) => state === 'completed' && settle(() => resolve()),
-          () => undefined,
-        );
-      }, PARENT_CHECK_MS);
-      const onCompleted = ({ jobId }: { jobId: string }) => {
-        if (jobId === parentId) return settle(() => resolve());
-        const chunk = chunks.get(jobId);
-        if (chunk) onProgress?.((done += chunk.pathCount), paths);
-      };
-      const onFailed = ({ jobId, failedReason }: { jobId: string; failedReason: string }) => {
-        // The parent fails with its failing chunk, whose own event carries the reason.
-        if (chunks.has(jobId)) settle(() => reject(errorFromFailedReason(failedReason)));
-      };
-      const onAbort = () => settle(() => reject(new CancelledError('the distributed run was cancelled', { cause: signal?.reason })));
-      const unsubscribe = this.link.whenLost((error) => settle(() => reject(error)));
-      const timer = setTimeout(() => settle(() => reject(new TimeoutError(`the distributed run did not finish within ${timeoutMs} ms`, false))), timeoutMs);
-      const settle = (outcome: () => void) => {
-        clearTimeout(timer);
-        clearInterval(check);
-        unsubscribe();
-        this.events.off('completed', onCompleted);
-        this.events.off('failed', onFailed);
-        signal?.removeEventListener('abort', onAbort);
-        outcome();
-      };
-      this.events.on('completed', onCompleted);
-      this.events.on('failed', onFailed);
-      if (signal?.aborted) return onAbort();
-      signal?.addEventListener('abort', onAbort, { once: true });
-    });
-  }
-
-  /** Removes the run and what is left of its chunks. A chunk a worker is running cannot be removed (BullMQ
-   *  holds its lock); it finishes, and its result has no parent to go to. */
-  private async remove(parent: Job): Promise<void> {
-    if (this.link.connection.status !== 'ready') return;
-    try {
-      await parent.removeUnprocessedChildren();
-      await parent.remove({ removeChildren: true });
-    } catch {
-      // A running chunk keeps its parent; the parent's removeOnComplete/removeOnFail age removes it later.
+  /** The clients of a live connection. Once Redis was given up, the next run connects afresh (and fails
+   *  with RedisUnavailableError if it is still away), so a long-lived requester, `serve --redis`, outlives a
+   *  Redis restart; runs that ask at the same time share one attempt. */
+  private async live(): Promise<QueueClients> {
+    const current = this.clients;
+    const clients = await current.catch(() => undefined);
+    if (clients && !clients.lost) return clients;
+    if (this.clients === current) {
+      this.clients = QueueClients.open(this.options);
+      // Not awaited: the old connection is gone, and closing what is left of it must not hold up a run.
+      void clients?.close();
     }
+    return this.clients;
   }
 
   async close(): Promise<void> {
-    await Promise.allSettled([this.events.close(), this.flows.close(), this.queue.close()]);
-    await this.link.close();
+    await (await this.clients.catch(() => undefined))?.close();
+  }
+}
+
+/** Resolves when the parent job completes (all chunks done); rejects at the first chunk failure, the
+ *  deadline, a cancellation or a lost Redis. */
+function finished(
+  { link, events, queue }: QueueClients,
+  parentId: string,
+  chunks: ReadonlyMap<string, PlannedChunk>,
+  paths: number,
+  { timeoutMs, signal, onProgress }: DistributedRunOptions,
+): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    let done = 0;
+    const check = setInterval(() => {
+      // A Redis error here is the next check's to see again, or the link's to report.
+      void queue
+        .getJobState(parentId)
+        .then(async (state) => {
+          if (state === 'completed') settle(() => resolve());
+          if (state === 'failed') {
+            const error = await failureOf(queue, parentId, chunks);
+            settle(() => reject(error));
+          }
+        })
+        .catch(() => undefined);
+    }, PARENT_CHECK_MS);
+    const answered = new Set<string>();
+    const onCompleted = ({ jobId }: { jobId: string }) => {
+      if (jobId === parentId) return settle(() => resolve());
+      const chunk = chunks.get(jobId);
+      // Once a chunk: an event repeated in the stream (whoever can write it can repeat one) counts no path twice.
+      if (!chunk || answered.has(jobId)) return;
+      answered.add(jobId);
+      onProgress?.((done += chunk.pathCount), paths);
+    };
+    const onFailed = ({ jobId, failedReason }: { jobId: string; failedReason: string }) => {
+      // The parent fails with its failing chunk, whose own event carries the reason.
+      if (chunks.has(jobId)) settle(() => reject(errorFromFailedReason(failedReason)));
+    };
+    const onAbort = () => settle(() => reject(new CancelledError('the distributed run was cancelled', { cause: signal?.reason })));
+    const unsubscribe = link.whenLost((error) => settle(() => reject(error)));
+    const timer = setTimeout(() => settle(() => reject(new TimeoutError(`the distributed run did not finish within ${timeoutMs} ms`, false))), timeoutMs);
+    const settle = (outcome: () => void) => {
+      clearTimeout(timer);
+      clearInterval(check);
+      unsubscribe();
+      events.off('completed', onCompleted);
+      events.off('failed', onFailed);
+      signal?.removeEventListener('abort', onAbort);
+      outcome();
+    };
+    events.on('completed', onCompleted);
+    events.on('failed', onFailed);
+    if (signal?.aborted) return onAbort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** Why a run failed whose failing chunk's event was missed: that chunk's typed error, read from the job
+ *  (BullMQ fails the parent with "child <queue key>:<id> failed"), or the parent's reason as it is. */
+async function failureOf(queue: Queue, parentId: string, chunks: ReadonlyMap<string, PlannedChunk>): Promise<WasmRiskError> {
+  const reason = (await queue.getJob(parentId))?.failedReason ?? 'the run failed';
+  const childId = /:([^:\s]+) failed$/.exec(reason)?.[1];
+  const child = childId !== undefined && chunks.has(childId) ? await queue.getJob(childId) : undefined;
+  return errorFromFailedReason(child?.failedReason || reason);
+}
+
+/** Removes the run and what is left of its chunks. A chunk a worker is running cannot be removed (BullMQ
+ *  holds its lock); it finishes, and its result has no parent to go to. */
+async function remove({ link }: QueueClients, parent: Job): Promise<void> {
+  if (link.connection.status !== 'ready') return;
+  try {
+    await parent.removeUnprocessedChildren();
+    await parent.remove({ removeChildren: true });
+  } catch {
+    // A running chunk keeps its parent; the parent's removeOnComplete/removeOnFail age removes it later.
   }
 }
 

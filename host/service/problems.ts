@@ -24,6 +24,7 @@ import {
   ProvenanceError,
   SignatureError,
   ComponentLoadError,
+  RedisUnavailableError,
 } from '../errors.js';
 import { terminalText } from '../report/terminal-text.js';
 
@@ -62,6 +63,8 @@ const STATUS: [new (...args: never[]) => WasmRiskError, number, string][] = [
   [ComponentContractError, 500, 'Component broke its contract'],
   [ServiceUnavailableError, 503, 'Service unavailable'],
   [QueueTimeoutError, 503, 'No worker free before the deadline'],
+  // `--redis`: the queue of the distributed runs is gone; the other methods still answer.
+  [RedisUnavailableError, 503, 'Distributed queue unavailable'],
   [CancelledError, 503, 'Request cancelled'],
   [TimeoutError, 504, 'Deadline exceeded'],
   [OutOfMemoryError, 507, 'Component out of memory'],

@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EVENTS_KEPT } from '../../host/distributed/distributed-run.js';
+import { EVENTS_KEPT } from '../../host/distributed/queue-clients.js';
 import { PROJECT_ROOT } from '../../host/files/package-paths.js';
 import { fixture } from '../support/fixtures.js';
 import { startRedis, startWorker, stopProcess, type TestRedis } from '../support/redis-server.js';
