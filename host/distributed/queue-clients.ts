@@ -66,10 +66,15 @@ export class QueueClients {
     }
   }
 
+  /** Waits for the clients to close only while Redis answers. ioredis never ends a connection closed between
+   *  two reconnect attempts (redis/ioredis#1247): BullMQ's close waits for that end, and the events reader for
+   *  a command that connection holds, for ever. So a requester that closed once its Redis was given up, while
+   *  the events connection still retried, never got to report ERR_REDIS_UNAVAILABLE: `var --redis` ended with
+   *  nothing printed, exit 0. Their closes are started all the same, which stops the reconnect attempts. */
   async close(): Promise<void> {
     this.closing = true;
-    await Promise.allSettled([this.events.close(), this.flows.close(), this.queue.close()]);
-    await this.reading;
+    const closed = Promise.allSettled([this.events.close(), this.flows.close(), this.queue.close()]).then(() => this.reading);
+    if (this.link.connection.status === 'ready') await closed;
     await this.link.close();
   }
 }

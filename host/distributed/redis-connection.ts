@@ -101,8 +101,11 @@ export class RedisLink {
     return new RedisUnavailableError(`Redis is unavailable: ${reason}${more}`, { cause });
   }
 
+  /** QUIT while Redis answers; otherwise a disconnect, not waited for: a QUIT would wait in the offline queue
+   *  for a reconnection that may never come. */
   async close(): Promise<void> {
     if (this.connection.status === 'end') return;
+    if (this.connection.status !== 'ready') return this.connection.disconnect();
     await this.connection.quit().catch(() => this.connection.disconnect());
   }
 }
