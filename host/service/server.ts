@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import swagger from '@fastify/swagger';
 import { pino } from 'pino';
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
-import { STATUS_CODES } from 'node:http';
+import { STATUS_CODES, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { InvalidInputError, RequestTimeoutError, RequestTooLargeError } from '../errors.js';
 import { PACKAGE_VERSION } from '../files/package-paths.js';
@@ -40,6 +40,13 @@ const TIMEOUT_CHECK_MS = 1_000;
  *  file descriptor, idle kept-alive ones included, and a client opening them without end must not take the
  *  server's memory with them. Far above the requests the queue holds, which are answered 429 before this. */
 export const DEFAULT_MAX_CONNECTIONS = 10_000;
+/** Requests one connection may have waiting for their answers (pipelined: sent before the earlier answers
+ *  were read); one more closes the connection. Node stops reading a connection whose answers pile up, but only
+ *  between reads: every request of a read (64 KiB, a thousand and more small ones) is handled, so one write of
+ *  `GET /metrics` lines held 200 MiB of answers. HTTP clients pipeline rarely, and a few at most. */
+export const MAX_PIPELINED_REQUESTS = 16;
+/** The server's end of a connection: its requests waiting for their answers (pipelined ones). */
+const kWaitingAnswers = Symbol('waitingAnswers');
 /** Request log lines are written once this many bytes of them wait (about 16 lines)... */
 const LOG_WRITE_BYTES = 4_096;
 /** ...or once the oldest has waited this long: a line is never later than this on a quiet server. */
@@ -162,9 +169,28 @@ export async function createRiskServer(options: RiskServerOptions): Promise<Risk
   app.setNotFoundHandler((request) => {
     throw new NotFoundError(`no route ${request.method} ${request.url.split('?')[0]}`);
   });
-  // Answers finished while stopping end their connection: a kept-alive one would hold the close open.
-  app.addHook('onSend', async (_request, reply) => {
+  // Pipelined requests past MAX_PIPELINED_REQUESTS close their connection, before anything is done for them.
+  app.addHook('onRequest', async (request, reply) => {
+    const socket = request.raw.socket as Socket & { [kWaitingAnswers]?: number };
+    const waiting = (socket[kWaitingAnswers] ?? 0) + 1;
+    socket[kWaitingAnswers] = waiting;
+    reply.raw.once('close', () => {
+      socket[kWaitingAnswers] = (socket[kWaitingAnswers] ?? 1) - 1;
+    });
+    if (waiting > MAX_PIPELINED_REQUESTS) {
+      if (!socket.destroyed) request.log.warn({ requestId: request.id }, `connection closed: more than ${MAX_PIPELINED_REQUESTS} requests sent without reading their answers`);
+      socket.destroy();
+      reply.hijack();
+    }
+  });
+  app.addHook('onSend', async (request, reply) => {
+    // Answers finished while stopping end their connection: a kept-alive one would hold the close open.
     if (closing) void reply.header('connection', 'close');
+    // An answer must be taken as it is sent: a client that reads none of it for --request-timeout-ms has its
+    // connection closed (Node's socket timeout: any progress of the write restarts it). Without it, an answer
+    // larger than the socket buffers (a batch's) held its memory and the connection for ever: no request was
+    // arriving, and Node starts the keep-alive timeout only once an answer is finished.
+    stallTimeout(request.raw.socket, reply.raw, requestTimeout);
   });
   app.addHook('onResponse', async (request, reply) => {
     const record = request.risk;
@@ -216,6 +242,20 @@ export async function createRiskServer(options: RiskServerOptions): Promise<Risk
       if (logStream) await new Promise<void>((resolve) => logStream.flush(() => resolve()));
     },
   };
+}
+
+/**
+ * Closes `response`'s connection if nothing of it is written for `ms` (Node's socket timeout, with no
+ * 'timeout' listener: the socket is destroyed). Once it is finished, Node sets the keep-alive timeout on the
+ * idle connection, or hands it to the next pipelined answer; if that one is not ready yet (still computed),
+ * the timeout is lifted until it is sent, or a long evaluation would cut it.
+ */
+function stallTimeout(socket: Socket & { _httpMessage?: ServerResponse | null }, response: ServerResponse, ms: number): void {
+  response.setTimeout(ms);
+  response.once('finish', () => {
+    const next = socket._httpMessage;
+    if (next && next !== response && !next.headersSent) socket.setTimeout(0);
+  });
 }
 
 /** fastify's own failures as the host's typed errors: schema validation (400, naming the field), a body

@@ -6,6 +6,7 @@ import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { get, parsePrometheus, PORTFOLIO, post, startServer, type TestServer } from './service-support.js';
+import { MAX_PIPELINED_REQUESTS } from '../../host/service/server.js';
 
 const REQUEST_TIMEOUT_MS = 1_000;
 
@@ -102,5 +103,81 @@ describe('--max-connections', () => {
     }
     const metrics = parsePrometheus((await get(server, '/metrics')).text);
     expect(metrics.get('wasm_risk_connections_dropped_total')).toBe(1);
+  });
+});
+
+/** A connection that writes `bytes` and then reads nothing (its socket paused) until `read` is called; `atServer`
+ *  is the server's end of it. */
+async function writeWithoutReading(server: TestServer, bytes: string | Buffer): Promise<{ atServer: Socket; read: () => Promise<string> }> {
+  const { hostname, port } = new URL(server.url);
+  const accepted = once(server.app.server, 'connection') as Promise<[Socket]>;
+  const socket = connect(Number(port), hostname);
+  sockets.push(socket);
+  socket.on('error', () => {});
+  socket.pause();
+  await once(socket, 'connect');
+  socket.write(bytes);
+  const [atServer] = await accepted;
+  return {
+    atServer,
+    read: async () => {
+      let received = '';
+      socket.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
+      const closed = once(socket, 'close');
+      socket.resume();
+      await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 5_000))]);
+      return received;
+    },
+  };
+}
+
+/** Polls `check` until it is true or `ms` have passed; says whether it became true. */
+async function eventually(check: () => Promise<boolean>, ms: number): Promise<boolean> {
+  const until = performance.now() + ms;
+  while (performance.now() < until) {
+    if (await check()) return true;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return check();
+}
+
+describe('a client that does not read its answers', () => {
+  it('pipelining requests without reading has its connection closed past the pipelining limit, not a thousand answers held for it', async () => {
+    server = await startServer(undefined, { workers: 1 });
+    // 1,000 requests in 35 KB: each /metrics answer is about 14 KB, so 14 MB of answers held for one write
+    // (memory grew 200 MiB a connection before the limit, for as long as the connection stayed open).
+    const client = await writeWithoutReading(server, 'GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n'.repeat(1_000));
+    expect(await eventually(async () => client.atServer.destroyed, 10_000)).toBe(true);
+    const received = await client.read();
+    const answers = received.match(/HTTP\/1\.1 \d{3} /g) ?? [];
+    expect(answers.length).toBeLessThanOrEqual(MAX_PIPELINED_REQUESTS);
+    expect((await get(server, '/healthz')).status).toBe(200);
+  });
+
+  it('a pipelined request evaluated for longer than --request-timeout-ms is not cut by the timeout of the answer before it', async () => {
+    server = await startServer(undefined, { workers: 1 }, { requestTimeoutMs: REQUEST_TIMEOUT_MS });
+    const client = await open(server.url);
+    const request = (path: string, body: unknown) => {
+      const text = JSON.stringify(body);
+      return `POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(text)}\r\n\r\n${text}`;
+    };
+    // A parametric answer at once, then a Monte Carlo run of several seconds (30M paths on one worker).
+    client.socket.write(request('/v1/parametric', { portfolio: PORTFOLIO }) + request('/v1/monte-carlo', { portfolio: PORTFOLIO, paths: 30_000_000, seed: '1' }));
+    const answered = await eventually(async () => (client.received().match(/HTTP\/1\.1 200 /g) ?? []).length === 2 || client.socket.destroyed, 45_000);
+    expect(answered).toBe(true);
+    expect(client.received().match(/HTTP\/1\.1 \d{3} /g)).toEqual(['HTTP/1.1 200 ', 'HTTP/1.1 200 ']);
+    expect(client.received()).toContain('"method":"monte-carlo"');
+  }, 90_000);
+
+  it('an answer left unread for --request-timeout-ms has its connection closed', async () => {
+    server = await startServer(undefined, { workers: 1 }, { requestTimeoutMs: REQUEST_TIMEOUT_MS });
+    // A batch of 1,000 evaluations at 64 confidence levels each: a 5.6 MB answer, more than the socket
+    // buffers take, from a 550 KB request; a client that reads none of it held the connection (and the
+    // answer) for ever: no request was arriving, and the answer was never finished for the keep-alive timeout.
+    const confidence = Array.from({ length: 64 }, (_, i) => 0.5 + i * 0.0075);
+    const body = JSON.stringify({ portfolio: PORTFOLIO, requests: Array.from({ length: 1_000 }, () => ({ method: 'parametric', confidence })) });
+    const client = await writeWithoutReading(server, `POST /v1/batch HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+    // Evaluated (well under a second, alone on the machine), then cut once nothing of it was read for the timeout.
+    expect(await eventually(async () => client.atServer.destroyed, REQUEST_TIMEOUT_MS + 14_000)).toBe(true);
   });
 });
