@@ -135,7 +135,9 @@ export async function createRiskServer(options: RiskServerOptions): Promise<Risk
   // Node's http(s).createServer options (fastify passes `http` or `https` through).
   const timeouts = { requestTimeout, headersTimeout: Math.min(HEADERS_TIMEOUT_MS, requestTimeout), connectionsCheckingInterval: TIMEOUT_CHECK_MS };
   const app = Fastify({
-    ...(options.https ? { https: { ...options.https, ...timeouts } } : { http: timeouts }),
+    // Over HTTPS the HTTP timeouts start once the TLS handshake is done; a handshake gets the same time (TLS's
+    // own default is 120 s, so a connection sending a ClientHello cut short was held twice as long).
+    ...(options.https ? { https: { ...options.https, ...timeouts, handshakeTimeout: requestTimeout } } : { http: timeouts }),
     requestTimeout,
     logger: logStream ? { stream: logStream } : options.logger,
     // One line per request, written when it is answered (below), instead of fastify's two.

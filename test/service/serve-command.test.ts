@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connect as netConnect } from 'node:net';
 import { connect } from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../host/files/package-paths.js';
@@ -143,6 +144,15 @@ describe('wasm-risk serve', () => {
       expect(performance.now() - started).toBeLessThan(5_000);
       expect(received).toMatch(/^HTTP\/1\.1 408 /);
       expect(received).toContain('"code":"ERR_REQUEST_TIMEOUT"');
+      // A connection that never finishes its TLS handshake (a ClientHello cut short) is closed within the timeout
+      // too: the HTTP timeouts start only once the handshake is done, and TLS's own default waits 120 s.
+      const silent = netConnect(Number(port), hostname);
+      silent.on('error', () => {});
+      await once(silent, 'connect');
+      const opened = performance.now();
+      silent.write(Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00, 0x01]));
+      await once(silent, 'close');
+      expect(performance.now() - opened).toBeLessThan(10_000);
       child!.kill('SIGTERM');
       expect(await served.exited).toBe(0);
     } finally {
