@@ -22,7 +22,12 @@ export function useStrictJsonBodies(app: FastifyInstance): void {
   });
   // Read as bytes, not as a string: fastify would decode bytes that are not UTF-8 to U+FFFD, so two different
   // asset ids could arrive as one; such a body is refused, as such a portfolio file is.
-  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, body, done) => {
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+    const unread = codingProblem(request.headers['content-type'], request.headers['content-encoding']);
+    if (unread !== undefined) {
+      done(new InvalidInputError('body', unread), undefined);
+      return;
+    }
     const notUtf8 = utf8Problem(body as Buffer);
     if (notUtf8 !== undefined) {
       done(new InvalidInputError('body', notUtf8), undefined);
@@ -40,4 +45,19 @@ export function useStrictJsonBodies(app: FastifyInstance): void {
     if (duplicate !== undefined) done(new InvalidInputError(fieldPath(duplicate), 'duplicate key in the body'), undefined);
     else done(null, value);
   });
+}
+
+/**
+ * Why a JSON body sent with this content type and content encoding cannot be read as sent, if it cannot: the
+ * body is read as UTF-8 bytes (RFC 8259), so a declared charset that is not UTF-8 and a content coding
+ * (gzip, br) are refused rather than ignored, which read a body the client compressed, or encoded in Latin-1,
+ * as something else than it meant.
+ */
+function codingProblem(contentType: string | undefined, contentEncoding: string | undefined): string | undefined {
+  if (contentEncoding !== undefined && contentEncoding.trim().toLowerCase() !== 'identity') {
+    return `content-encoding ${contentEncoding} is not read: send the body uncompressed`;
+  }
+  const charset = /;\s*charset\s*=\s*"?([^";\s]*)/i.exec(contentType ?? '')?.[1];
+  if (charset !== undefined && !/^utf-?8$/i.test(charset)) return `charset ${charset} is not read: send UTF-8, with charset=utf-8 or none`;
+  return undefined;
 }

@@ -57,6 +57,27 @@ describe('a body that is not sent as JSON', () => {
     expect((await send('application/json; charset=utf-8')).status).toBe(200);
   });
 
+  it.each(['latin1', 'ISO-8859-1', 'utf-16'])('as application/json with charset=%s: 400, not read as UTF-8 regardless', async (charset) => {
+    const answer = await send(`application/json; charset=${charset}`);
+    expect(answer.status).toBe(400);
+    expect(answer.body).toMatchObject({ code: 'ERR_INVALID_INPUT', field: 'body' });
+    expect(answer.body.detail).toMatch(/UTF-8/);
+  });
+
+  it('with a content-encoding (gzip, br): 400, not read as if it had none', async () => {
+    for (const coding of ['gzip', 'br']) {
+      // The body is plain JSON: the server read it ignoring the coding the client declared, and answered 200.
+      const response = await fetch(`${server.url}/v1/parametric`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'content-encoding': coding },
+        body: JSON.stringify({ portfolio: PORTFOLIO }),
+      });
+      expect(response.status).toBe(400);
+      expect(await response.json()).toMatchObject({ code: 'ERR_INVALID_INPUT', field: 'body', detail: expect.stringMatching(/content-encoding/) });
+    }
+    expect((await fetch(`${server.url}/v1/parametric`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-encoding': 'identity' }, body: JSON.stringify({ portfolio: PORTFOLIO }) })).status).toBe(200);
+  });
+
   it('as bytes that are not UTF-8 (Latin-1): 400 naming the byte, not two asset ids read as one', async () => {
     // 'SOCIÉTÉ' and 'SOCIÈTÉ' in Latin-1 both used to arrive as 'SOCI\uFFFDT\uFFFD', and the position on the
     // asset that is not in the book was valued as the one that is.
