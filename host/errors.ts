@@ -200,6 +200,12 @@ export class RequestTimeoutError extends WasmRiskError {
   readonly exitCode = 1;
 }
 
+/** A request with an `Expect` header other than `100-continue`, which the server cannot meet (417). */
+export class ExpectationFailedError extends WasmRiskError {
+  readonly code = 'ERR_EXPECTATION_FAILED';
+  readonly exitCode = 1;
+}
+
 /** The server is stopping, or no version is serving yet (503). */
 export class ServiceUnavailableError extends WasmRiskError {
   readonly code = 'ERR_UNAVAILABLE';

@@ -9,6 +9,7 @@ import {
   OutOfMemoryError,
   RequestTooLargeError,
   RequestTimeoutError,
+  ExpectationFailedError,
   TimeoutError,
   WasmRiskError,
   NotFoundError,
@@ -50,6 +51,7 @@ const STATUS: [new (...args: never[]) => WasmRiskError, number, string][] = [
   [UnknownVersionError, 404, 'Unknown version'],
   [RequestTimeoutError, 408, 'Request not received in time'],
   [RequestTooLargeError, 413, 'Request too large'],
+  [ExpectationFailedError, 417, 'Expectation failed'],
   [NotPositiveSemidefiniteError, 422, 'Correlation not positive semi-definite'],
   // A candidate version the registry's gates refused (admin API).
   [IncompatibleComponentError, 422, 'Component incompatible'],

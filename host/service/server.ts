@@ -5,9 +5,9 @@ import { randomUUID } from 'node:crypto';
 import swagger from '@fastify/swagger';
 import { pino } from 'pino';
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
-import { STATUS_CODES, type ServerResponse } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { InvalidInputError, RequestTimeoutError, RequestTooLargeError } from '../errors.js';
+import { ExpectationFailedError, InvalidInputError, RequestTimeoutError, RequestTooLargeError } from '../errors.js';
 import { PACKAGE_VERSION } from '../files/package-paths.js';
 import { z } from 'zod';
 import { fieldPath, parseOrThrow } from '../request/validation.js';
@@ -133,7 +133,13 @@ export async function createRiskServer(options: RiskServerOptions): Promise<Risk
   const logStream = options.logger === undefined ? pino.destination({ dest: 1, sync: false, minLength: LOG_WRITE_BYTES, periodicFlush: LOG_FLUSH_MS }) : undefined;
   const requestTimeout = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   // Node's http(s).createServer options (fastify passes `http` or `https` through).
-  const timeouts = { requestTimeout, headersTimeout: Math.min(HEADERS_TIMEOUT_MS, requestTimeout), connectionsCheckingInterval: TIMEOUT_CHECK_MS };
+  // requireHostHeader: a request without one is refused below, as a problem document (Node's own 400 has no body).
+  const timeouts = {
+    requestTimeout,
+    headersTimeout: Math.min(HEADERS_TIMEOUT_MS, requestTimeout),
+    connectionsCheckingInterval: TIMEOUT_CHECK_MS,
+    requireHostHeader: false,
+  };
   const app = Fastify({
     // Over HTTPS the HTTP timeouts start once the TLS handshake is done; a handshake gets the same time (TLS's
     // own default is 120 s, so a connection sending a ClientHello cut short was held twice as long).
@@ -150,6 +156,12 @@ export async function createRiskServer(options: RiskServerOptions): Promise<Risk
   });
   app.server.maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
   app.server.on('drop', () => metrics.connectionsDropped.inc());
+  // An Expect other than 100-continue: Node's own answer is a 417 with no body, on a connection kept alive.
+  app.server.on('checkExpectation', (request: IncomingMessage, response: ServerResponse) => {
+    const problem = problemOf(new ExpectationFailedError(`Expect: ${request.headers.expect ?? ''} cannot be met (only 100-continue is)`));
+    const body = JSON.stringify(problem);
+    response.writeHead(problem.status, { 'content-type': PROBLEM_CONTENT_TYPE, 'content-length': Buffer.byteLength(body), connection: 'close' }).end(body);
+  });
   app.decorateRequest('risk', null);
   useStrictJsonBodies(app);
   await app.register(swagger, {
@@ -173,6 +185,11 @@ export async function createRiskServer(options: RiskServerOptions): Promise<Risk
   });
   // Pipelined requests past MAX_PIPELINED_REQUESTS close their connection, before anything is done for them.
   app.addHook('onRequest', async (request, reply) => {
+    // RFC 9112 3.2: an HTTP/1.1 request without a Host header is answered 400.
+    if (request.raw.httpVersion === '1.1' && request.headers.host === undefined) {
+      void reply.header('connection', 'close');
+      throw new InvalidInputError('host', 'an HTTP/1.1 request must have a Host header');
+    }
     const socket = request.raw.socket as Socket & { [kWaitingAnswers]?: number };
     const waiting = (socket[kWaitingAnswers] ?? 0) + 1;
     socket[kWaitingAnswers] = waiting;

@@ -86,6 +86,25 @@ describe('a slow client', () => {
   });
 });
 
+describe('what Node answers before fastify', () => {
+  it('an HTTP/1.1 request without a Host header, and an Expect other than 100-continue, get problem documents', async () => {
+    server = await startServer(undefined, { workers: 1 });
+    // Node answered both itself, with an empty body: 400, and 417 on a connection kept alive.
+    for (const [head, status, code] of [
+      ['GET /healthz HTTP/1.1\r\nConnection: close\r\n\r\n', 400, 'ERR_INVALID_INPUT'],
+      ['POST /v1/parametric HTTP/1.1\r\nHost: x\r\nExpect: 200-ok\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}', 417, 'ERR_EXPECTATION_FAILED'],
+    ] as const) {
+      const client = await open(server.url);
+      client.socket.write(head);
+      await client.closed;
+      const answer = parseAnswer(client.received());
+      expect(answer.status).toBe(status);
+      expect(answer.contentType).toMatch(/^application\/problem\+json/);
+      expect(answer.body).toMatchObject({ status, code });
+    }
+  });
+});
+
 describe('--max-connections', () => {
   it('closes the connections past it as they come, counts them, and serves again once one is free', async () => {
     server = await startServer(undefined, { workers: 1 }, { maxConnections: 3 });
