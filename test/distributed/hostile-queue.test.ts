@@ -13,6 +13,15 @@ import { ENGINE, engineVersion, examplePortfolio } from '../support/fixtures.js'
 import { startRedis, startWorker, stopProcess, type TestRedis } from '../support/redis-server.js';
 
 const QUEUE = 'hostile-events';
+
+/** The queue's jobs in `state`, once there are at least `count` of them (polled every 20 ms). */
+async function jobsOnceThere(queue: Queue, state: 'waiting' | 'waiting-children', count: number) {
+  for (;;) {
+    const jobs = await queue.getJobs([state]);
+    if (jobs.length >= count) return jobs;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
 let redis: TestRedis;
 const workers: ChildProcess[] = [];
 
@@ -70,11 +79,7 @@ describe('a result that is not JSON beside a run\'s own', () => {
         () => undefined,
         (error: unknown) => error,
       );
-      let parents = await queue.getJobs(['waiting-children']);
-      while (parents.length === 0) {
-        await new Promise((resolve) => setTimeout(resolve, 20));
-        parents = await queue.getJobs(['waiting-children']);
-      }
+      const parents = await jobsOnceThere(queue, 'waiting-children', 1);
       await connection.hset(`bull:${queueName}:${parents[0]!.id}:processed`, `bull:${queueName}:forged`, 'not json');
       workers.push(await startWorker(['--redis', redis.url, '--queue', queueName]));
       const error = await run;
@@ -98,11 +103,7 @@ describe('completed events repeated in the stream', () => {
       const progress: number[] = [];
       const run = engine.monteCarlo(examplePortfolio(), { paths: 4_000, onProgress: (done) => progress.push(done) });
       // No worker yet: the four chunks wait, and each is said to be done three times before any is.
-      let chunks = await queue.getJobs(['waiting']);
-      while (chunks.length < 4) {
-        await new Promise((resolve) => setTimeout(resolve, 20));
-        chunks = await queue.getJobs(['waiting']);
-      }
+      const chunks = await jobsOnceThere(queue, 'waiting', 4);
       for (const chunk of chunks) {
         for (let i = 0; i < 3; i++) await connection.xadd(`bull:${queueName}:events`, '*', 'event', 'completed', 'jobId', chunk.id!, 'returnvalue', 'null');
       }
