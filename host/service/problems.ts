@@ -87,7 +87,8 @@ export function problemOf(error: unknown, requestId?: string): Problem {
     code,
     detail: terminalText(error instanceof WasmRiskError ? error.message : 'internal error'),
   };
-  if (error instanceof InvalidInputError) problem.field = error.field;
+  // Bad input names its field; input that is wrong as a whole (bytes that are not HTTP) has none to name.
+  if (error instanceof InvalidInputError && error.field !== '') problem.field = error.field;
   if (requestId !== undefined) problem.requestId = requestId;
   return problem;
 }

@@ -310,7 +310,8 @@ function serviceError(error: FastifyError, maxBodyMb: number): unknown {
     const extra = params.missingProperty ?? params.additionalProperty;
     if (extra !== undefined) path.push(extra);
     const problem = params.additionalProperty !== undefined ? 'is not a known field' : (first?.message ?? 'is invalid');
-    return new InvalidInputError(fieldPath(path), problem);
+    // A body that is wrong as a whole (`[]`, `null`) is named `body`, as one that is not JSON is.
+    return new InvalidInputError(path.length > 0 ? fieldPath(path) : 'body', problem);
   }
   if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return new RequestTooLargeError(`the body is over the ${maxBodyMb} MiB limit (--max-body-mb)`);
   if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return new InvalidInputError('body', NOT_JSON);

@@ -73,6 +73,8 @@ describe('a slow client', () => {
     expect(answer.status).toBe(400);
     expect(answer.contentType).toBe('application/problem+json');
     expect(answer.body).toMatchObject({ status: 400, code: 'ERR_INVALID_INPUT' });
+    // No field to name: the request as a whole is wrong (the problem said `"field": ""`).
+    expect(answer.body).not.toHaveProperty('field');
   });
 
   it('sending headers past 16 KiB gets 413 ERR_REQUEST_TOO_LARGE as a problem document', async () => {
