@@ -55,6 +55,13 @@ export class RedisLink {
     this.connection.once('end', () => {
       for (const listener of this.onLost) listener(this.unavailable());
     });
+    // BullMQ duplicates this connection (a Worker's blocking reads) and stops listening to the duplicate's
+    // errors when it closes it, while a reconnect attempt may still be under way: that attempt's failure then
+    // went to no listener, and ioredis printed it ("[ioredis] Unhandled error event: ... ECONNREFUSED") after
+    // a worker's own ERR_REDIS_UNAVAILABLE line. The loss is reported through this connection; a duplicate's
+    // errors say nothing more.
+    const duplicate = this.connection.duplicate.bind(this.connection);
+    this.connection.duplicate = (override) => duplicate(override).on('error', () => undefined);
   }
 
   /** Calls `listener` when the connection is given up (next tick, if it was already); returns the unsubscribe. */

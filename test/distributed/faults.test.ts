@@ -10,6 +10,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CancelledError } from '../../host/errors.js';
 import { PROJECT_ROOT } from '../../host/files/package-paths.js';
+import { RedisLink } from '../../host/distributed/redis-connection.js';
 import { RiskEngine } from '../../host/risk-engine.js';
 import { ENGINE, examplePortfolio } from '../support/fixtures.js';
 import { startRedis, startWorker, stopProcess, type TestRedis } from '../support/redis-server.js';
@@ -98,7 +99,21 @@ describe('a Redis that goes away mid-run', () => {
     const [workerCode] = (await workerExit) as [number | null];
     expect(workerCode).toBe(4);
     expect(worker.output()).toMatch(/wasm-risk: ERR_REDIS_UNAVAILABLE: /);
+    // Only the typed error: a duplicate connection still reconnecting as BullMQ closed it printed ioredis's own.
+    expect(worker.output()).not.toMatch(/Unhandled error event/);
+    expect(stderr).not.toMatch(/Unhandled error event/);
   }, 90_000);
+
+  it("keeps a listener on the errors of every connection BullMQ duplicates from the host's", () => {
+    const link = new RedisLink(redis.url);
+    const copy = link.connection.duplicate();
+    try {
+      expect(copy.listenerCount('error')).toBeGreaterThan(0);
+    } finally {
+      copy.disconnect();
+      link.connection.disconnect();
+    }
+  });
 
   // ioredis never ends a connection closed between two reconnect attempts: closing the requester's clients
   // waited for that for ever, and `var --redis` above ended with nothing printed (exit 0) whenever its events
