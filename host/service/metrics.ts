@@ -14,7 +14,7 @@ export class ServiceMetrics {
   readonly registry = new Registry();
   readonly requests = new Counter({
     name: `${PREFIX}requests_total`,
-    help: 'HTTP requests answered, by route method (monte-carlo, historical, parametric, batch), outcome, error code and serving version',
+    help: 'Risk requests, by route method (monte-carlo, historical, parametric, batch), outcome (ok, fallback, error, undelivered), error code and serving version',
     labelNames: ['method', 'outcome', 'code', 'version'] as const,
     registers: [this.registry],
   });

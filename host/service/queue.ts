@@ -1,7 +1,8 @@
 // The bounded queue in front of the engine: at most `concurrency` requests run at once and at most
 // `maxQueue` wait; one more is refused at once (429) instead of piling up, so memory stays bounded
-// whatever the load. Draining refuses new work (503) and resolves once the running and waiting are done.
-import { QueueFullError, ServiceUnavailableError } from '../errors.js';
+// whatever the load. A request whose client has gone by its turn is dropped, not run. Draining refuses new
+// work (503) and resolves once the running and waiting are done.
+import { CancelledError, QueueFullError, ServiceUnavailableError } from '../errors.js';
 
 export interface QueueOptions {
   concurrency: number;
@@ -10,23 +11,32 @@ export interface QueueOptions {
   onChange?: (running: number, waiting: number) => void;
 }
 
+/** A request waiting for a slot: `start` gives it the slot, `drop` refuses it. */
+interface Waiting {
+  stillWanted: () => boolean;
+  start: () => void;
+  drop: (error: Error) => void;
+}
+
 export class RequestQueue {
   private running = 0;
-  private readonly waiting: (() => void)[] = [];
+  private readonly waiting: Waiting[] = [];
   private draining = false;
   private idle: (() => void) | undefined;
 
   constructor(private readonly options: QueueOptions) {}
 
-  /** Runs `task` when a slot is free; throws QueueFullError when the queue is full, ServiceUnavailableError when draining. */
-  async run<T>(task: () => Promise<T>): Promise<T> {
+  /** Runs `task` when a slot is free; throws QueueFullError when the queue is full, ServiceUnavailableError when
+   *  draining, and CancelledError when the slot comes and `stillWanted` says the client has gone (under overload
+   *  clients give up and send again: running what nobody waits for any more would keep the queue full of it). */
+  async run<T>(task: () => Promise<T>, stillWanted: () => boolean = () => true): Promise<T> {
     if (this.draining) throw new ServiceUnavailableError('the server is shutting down');
     if (this.running >= this.options.concurrency) {
       if (this.waiting.length >= this.options.maxQueue) {
         throw new QueueFullError(`${this.running} requests running and ${this.waiting.length} waiting: the queue is full`);
       }
-      await new Promise<void>((resolve) => {
-        this.waiting.push(resolve);
+      await new Promise<void>((start, drop) => {
+        this.waiting.push({ stillWanted, start, drop });
         this.changed();
       });
     } else {
@@ -57,10 +67,14 @@ export class RequestQueue {
     });
   }
 
-  /** Hands the slot to the next waiting request, or frees it. */
+  /** Hands the slot to the next waiting request whose client is still there, or frees it. */
   private release(): void {
-    const next = this.waiting.shift();
-    if (next) next();
+    let next = this.waiting.shift();
+    while (next && !next.stillWanted()) {
+      next.drop(new CancelledError('the client closed its connection while the request waited'));
+      next = this.waiting.shift();
+    }
+    if (next) next.start();
     else this.running--;
     this.changed();
     if (this.running === 0) this.idle?.();

@@ -21,7 +21,8 @@ export interface RiskRouteOptions {
 /** What the request log and the metrics record of a risk request. */
 export interface RequestRecord {
   method: RiskMethod | 'batch';
-  outcome: 'ok' | 'fallback' | 'error';
+  /** `undelivered`: the connection closed before the whole answer was sent (server.ts). */
+  outcome: 'ok' | 'fallback' | 'error' | 'undelivered';
   code: string;
   version: string | undefined;
 }
@@ -43,7 +44,7 @@ export function registerRiskRoutes(app: FastifyInstance, options: RiskRouteOptio
       async (request, reply) => {
         if (request.validationError) throw bodyProblem(request.validationError, request.body, (body) => serviceRequestOf(method, body));
         const valid = serviceRequestOf(method, request.body as Record<string, unknown>);
-        const evaluated = await queue.run(() => evaluator.evaluate(valid, call));
+        const evaluated = await queue.run(() => evaluator.evaluate(valid, call), clientWaits(request));
         settle(request, evaluated.fallback ? 'fallback' : 'ok', evaluated.fallback ? undefined : evaluated.result);
         return sendJson(reply, answer(evaluated, request.id));
       },
@@ -68,7 +69,7 @@ export function registerRiskRoutes(app: FastifyInstance, options: RiskRouteOptio
         else valid.push({ index, request: item });
       });
       if (valid.length > 0) {
-        const outcomes = await queue.run(() => evaluator.evaluateBatch(valid.map((item) => item.request), call));
+        const outcomes = await queue.run(() => evaluator.evaluateBatch(valid.map((item) => item.request), call), clientWaits(request));
         outcomes.forEach((outcome, i) => {
           results[valid[i]!.index] = outcome.ok ? answer(outcome.evaluated) : problemOf(outcome.error);
         });
@@ -100,6 +101,12 @@ function bodyProblem(schemaError: ValidationFailure, body: unknown, check: (body
     if (error instanceof InvalidInputError) return error;
   }
   return schemaError;
+}
+
+/** Whether the client can still be answered: its connection is open. A request queued by a client that has
+ *  gone is dropped when its turn comes (queue.ts). */
+function clientWaits(request: FastifyRequest): () => boolean {
+  return () => !request.raw.socket.destroyed;
 }
 
 /** Starts the request's record; the response hook logs and counts it. */

@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import swagger from '@fastify/swagger';
 import { pino } from 'pino';
-import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { ExpectationFailedError, InvalidInputError, RequestTimeoutError, RequestTooLargeError } from '../errors.js';
@@ -18,7 +18,7 @@ import { ServiceMetrics } from './metrics.js';
 import { NotFoundError, ServiceUnavailableError } from '../errors.js';
 import { isRetryable, PROBLEM_CONTENT_TYPE, problemOf, RETRY_AFTER_SECONDS } from './problems.js';
 import { RequestQueue } from './queue.js';
-import { registerRiskRoutes } from './routes.js';
+import { registerRiskRoutes, type RequestRecord } from './routes.js';
 
 export const DEFAULT_MAX_QUEUE = 64;
 export const DEFAULT_MAX_BATCH = 1_000;
@@ -195,6 +195,9 @@ export async function createRiskServer(options: RiskServerOptions): Promise<Risk
     socket[kWaitingAnswers] = waiting;
     reply.raw.once('close', () => {
       socket[kWaitingAnswers] = (socket[kWaitingAnswers] ?? 1) - 1;
+      // Closed before the whole answer was sent: the client left (or read too slowly, stallTimeout). Counted
+      // and logged here, as the response hook never runs for it.
+      if (!reply.raw.writableFinished) record(request, undelivered(request.risk, reply.raw.headersSent), reply.elapsedTime, undefined);
     });
     if (waiting > MAX_PIPELINED_REQUESTS) {
       if (!socket.destroyed) request.log.warn({ requestId: request.id }, `connection closed: more than ${MAX_PIPELINED_REQUESTS} requests sent without reading their answers`);
@@ -212,17 +215,18 @@ export async function createRiskServer(options: RiskServerOptions): Promise<Risk
     stallTimeout(request.raw.socket, reply.raw, requestTimeout);
   });
   app.addHook('onResponse', async (request, reply) => {
-    const record = request.risk;
-    if (!record) return;
-    const version = record.version ?? backend.version ?? 'none';
-    const durationSeconds = reply.elapsedTime / 1000;
-    metrics.requests.inc({ method: record.method, outcome: record.outcome, code: record.code, version });
-    metrics.requestDuration.observe({ method: record.method }, durationSeconds);
-    request.log.info(
-      { requestId: request.id, method: record.method, outcome: record.outcome, code: record.code, status: reply.statusCode, durationMs: reply.elapsedTime, version },
-      'request answered',
-    );
+    record(request, request.risk, reply.elapsedTime, reply.statusCode);
   });
+  /** Counts and logs a risk request once: answered (`status`), or closed before its answer was sent. */
+  const record = (request: FastifyRequest, risk: RequestRecord | null, durationMs: number, status: number | undefined) => {
+    if (!risk || request.risk === null) return;
+    request.risk = null;
+    const version = risk.version ?? backend.version ?? 'none';
+    metrics.requests.inc({ method: risk.method, outcome: risk.outcome, code: risk.code, version });
+    metrics.requestDuration.observe({ method: risk.method }, durationMs / 1000);
+    const line = { requestId: request.id, method: risk.method, outcome: risk.outcome, code: risk.code, status, durationMs, version };
+    request.log.info(line, status === undefined ? 'request not answered: its connection closed first' : 'request answered');
+  };
 
   registerRiskRoutes(app, {
     evaluator,
@@ -300,6 +304,13 @@ function answerClientError(error: Error & { code?: string }, socket: Socket): vo
     socket.write(`${head}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\nConnection: close\r\n\r\n${body}`);
   }
   socket.destroy();
+}
+
+/** The record of a request whose connection closed before its answer was sent: what it came to if the answer
+ *  had started (its code), else ERR_CANCELLED (it was still waiting or running, and is dropped or discarded). */
+function undelivered(risk: RequestRecord | null, answerStarted: boolean): RequestRecord | null {
+  if (!risk) return null;
+  return { ...risk, outcome: 'undelivered', code: answerStarted ? risk.code : 'ERR_CANCELLED' };
 }
 
 function serviceError(error: FastifyError, maxBodyMb: number): unknown {

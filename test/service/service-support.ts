@@ -7,6 +7,7 @@ import type { PortfolioSpec } from '../../host/request/portfolio.js';
 import { RiskEngine } from '../../host/risk-engine.js';
 import type { EngineOptions } from '../../host/request/engine-options.js';
 import { EngineBackend } from '../../host/service/engine-backend.js';
+import type { RiskBackend } from '../../host/service/evaluation.js';
 import { createRiskServer, type RiskServer, type RiskServerOptions } from '../../host/service/server.js';
 import { EXAMPLE_PORTFOLIO } from '../support/fixtures.js';
 
@@ -28,6 +29,11 @@ export async function startServer(
   options: Omit<RiskServerOptions, 'backend'> = {},
 ): Promise<TestServer> {
   const loaded = await RiskEngine.load(component, { workers: 2, ...engine });
+  return serveBackend(new EngineBackend(loaded), { timeoutMs: engine.timeoutMs, ...options });
+}
+
+/** Starts a server over `backend` on 127.0.0.1:0 with its logs captured; `stop` it in afterAll. */
+export async function serveBackend(backend: RiskBackend, options: Omit<RiskServerOptions, 'backend'> = {}): Promise<TestServer> {
   const logs: Record<string, unknown>[] = [];
   const stream = new Writable({
     write(chunk: Buffer, _encoding, done) {
@@ -35,7 +41,7 @@ export async function startServer(
       done();
     },
   });
-  const server = await createRiskServer({ backend: new EngineBackend(loaded), logger: { stream }, timeoutMs: engine.timeoutMs, ...options });
+  const server = await createRiskServer({ backend, logger: { stream }, ...options });
   const url = await server.app.listen({ host: '127.0.0.1', port: 0 });
   return Object.assign(server, { url, logs });
 }

@@ -1,0 +1,108 @@
+// A client that closes its connection before its answer: a request it left waiting in the queue is dropped
+// when its turn comes, not run for nobody (under overload clients give up and send again, and running what
+// nobody waits for would keep the queue full of it); and every such request is counted and logged as
+// `undelivered`, where the response hook, which never runs for it, left it out of /metrics and the log.
+import { connect } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { CancelledError } from '../../host/errors.js';
+import { RequestQueue } from '../../host/service/queue.js';
+import { REQUESTS_PER_WORKER } from '../../host/service/server.js';
+import type { ValidRiskRequest } from '../../host/request/risk-request.js';
+import { RiskEngine, type BatchOutcome, type CallOptions, type RiskResult } from '../../host/risk-engine.js';
+import { EngineBackend } from '../../host/service/engine-backend.js';
+import type { RiskBackend } from '../../host/service/evaluation.js';
+import { ENGINE, get, parsePrometheus, PORTFOLIO, post, serveBackend, type TestServer } from './service-support.js';
+
+describe('the request queue', () => {
+  it('drops a waiting request whose client has gone when its turn comes, and runs the next', async () => {
+    const queue = new RequestQueue({ concurrency: 1, maxQueue: 4 });
+    let finishFirst!: () => void;
+    const first = queue.run(() => new Promise<string>((resolve) => (finishFirst = () => resolve('first'))));
+    const ran: string[] = [];
+    const gone = queue.run(async () => ran.push('gone'), () => false);
+    const next = queue.run(async () => ran.push('next'));
+    expect(queue.depth).toBe(2);
+    finishFirst();
+    await expect(first).resolves.toBe('first');
+    await expect(gone).rejects.toBeInstanceOf(CancelledError);
+    await next;
+    expect(ran).toEqual(['next']);
+    expect([queue.inFlight, queue.depth]).toEqual([0, 0]);
+  });
+});
+
+let server: TestServer | undefined;
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+});
+
+const samples = async (target: TestServer) => parsePrometheus((await get(target, '/metrics')).text);
+
+/** Waits for `condition`, for at most 20 s (the old code never logged an undelivered request: it failed here). */
+async function until(condition: () => Promise<boolean>): Promise<void> {
+  const giveUp = Date.now() + 20_000;
+  while (!(await condition())) {
+    if (Date.now() > giveUp) throw new Error(`never came: ${condition.toString()}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** The engine, with every evaluation held until `release`: the queue's slots stay taken as long as a test needs. */
+class HeldBackend implements RiskBackend {
+  readonly started: string[] = [];
+  release!: () => void;
+  private readonly gate = new Promise<void>((resolve) => (this.release = resolve));
+  constructor(private readonly engine: EngineBackend) {}
+  get version() {
+    return this.engine.version;
+  }
+  get concurrency() {
+    return this.engine.concurrency;
+  }
+  async run(request: ValidRiskRequest, options: CallOptions): Promise<RiskResult> {
+    this.started.push(request.method);
+    await this.gate;
+    return this.engine.run(request, options);
+  }
+  runBatch(requests: ValidRiskRequest[], options: CallOptions): Promise<BatchOutcome[]> {
+    return this.engine.runBatch(requests, options);
+  }
+  memoryBytes() {
+    return this.engine.memoryBytes();
+  }
+  close() {
+    return this.engine.close();
+  }
+}
+
+describe('a client that closes its connection before its answer', () => {
+  it('leaves a queued request that is dropped, not run, and counted and logged as undelivered', async () => {
+    const backend = new HeldBackend(new EngineBackend(await RiskEngine.load(ENGINE, { workers: 1 })));
+    server = await serveBackend(backend);
+    const slots = REQUESTS_PER_WORKER;
+    const held = Array.from({ length: slots }, () => post(server!, '/v1/parametric', { portfolio: PORTFOLIO }));
+    await until(async () => backend.started.length === slots);
+
+    const body = JSON.stringify({ portfolio: PORTFOLIO, paths: 5_000, seed: '9' });
+    const client = connect(Number(new URL(server.url).port), '127.0.0.1');
+    client.write(`POST /v1/monte-carlo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+    await until(async () => (await samples(server!)).get('wasm_risk_queue_depth') === 1);
+    client.destroy();
+    await until(async () => server!.logs.some((line) => line.msg === 'request not answered: its connection closed first'));
+
+    backend.release();
+    expect((await Promise.all(held)).map((answer) => answer.status)).toEqual(Array(slots).fill(200));
+    await until(async () => (await samples(server!)).get('wasm_risk_in_flight') === 0);
+    // Before, it ran once a slot was free (5,000 paths simulated for nobody) and was counted nowhere.
+    expect(backend.started).toEqual(Array(slots).fill('parametric'));
+    const after = await samples(server);
+    expect(after.get('wasm_risk_queue_depth')).toBe(0);
+    const undelivered = [...after].filter(([name]) => name.startsWith('wasm_risk_requests_total{') && name.includes('outcome="undelivered"'));
+    expect(undelivered).toHaveLength(1);
+    expect(undelivered[0]![0]).toContain('method="monte-carlo"');
+    expect(undelivered[0]![0]).toContain('code="ERR_CANCELLED"');
+    expect(undelivered[0]![1]).toBe(1);
+    expect(server.logs.find((line) => line.msg === 'request not answered: its connection closed first')).toMatchObject({ method: 'monte-carlo', outcome: 'undelivered', code: 'ERR_CANCELLED' });
+  });
+});
