@@ -1,17 +1,17 @@
 // The requester side of a distributed Monte Carlo run: one BullMQ flow per run (a parent job, one child
-// per chunk of paths), the chunks' results merged here into the same report a local run gives, bit for
+// per chunk of paths), the chunks' results merged (merge-results.ts) into the same report a local run gives, bit for
 // bit. A chunk's typed failure fails the run at once; a deadline, a cancellation or a failure removes the
 // run's chunks that no worker took yet; a lost Redis is RedisUnavailableError, and the next run connects again.
 import type { Job, Queue } from 'bullmq';
 import type { RiskReport } from '../contract/types.js';
-import { CancelledError, ComponentContractError, InvalidInputError, TimeoutError, type WasmRiskError } from '../errors.js';
-import { addMoments, mergeSortedRuns, summarizeLossTail, tailLength, type LossMoments } from '../report/risk-statistics.js';
+import { CancelledError, InvalidInputError, TimeoutError, type WasmRiskError } from '../errors.js';
+import { summarizeLossTail, tailLength } from '../report/risk-statistics.js';
 import { MAX_PATHS_PER_CALL } from '../request/limits.js';
 import type { ValidMonteCarloRequest } from '../request/risk-request.js';
 import { CHUNK_JOB, chunkJobData, RUN_JOB } from './chunk-job.js';
-import { parseChunkResult, type ChunkResult } from './chunk-result.js';
 import { DEFAULT_CHUNK_PATHS, MAX_CHUNKS, type ValidDistributedOptions } from './distributed-options.js';
 import { errorFromFailedReason } from './job-errors.js';
+import { mergeChunkResults } from './merge-results.js';
 import { QueueClients } from './queue-clients.js';
 
 /** Attempts of a chunk whose worker failed untyped (a defect, not the chunk's fault); typed failures are
@@ -76,11 +76,11 @@ export class DistributedRuns {
     tree.children?.forEach((child, i) => byJobId.set(child.job.id!, chunks[i]!));
     try {
       await finished(clients, parent.id!, byJobId, request.paths, options);
-      // BullMQ parses every value of the run's results hash, which anyone who can write Redis can add to.
-      const values = await clients.link.guard(parent.getChildrenValues()).catch((error: unknown) => {
-        throw error instanceof SyntaxError ? new ComponentContractError(`a result of the run is not JSON: ${error.message}`) : error;
-      });
-      return merge(request, component, values, byJobId, keep);
+      // Read as BullMQ's getChildrenValues would (the parent's `:processed` hash, a field per child's key), but
+      // one planned chunk at a time: the whole hash at once is every chunk's tail, and whatever else is in it.
+      const fields = Array.from(byJobId, ([jobId, chunk]) => ({ field: clients.queue.toKey(jobId), ...chunk }));
+      const { tail, moments } = await mergeChunkResults(clients.link, clients.queue.toKey(`${parent.id!}:processed`), fields, component, keep);
+      return summarizeLossTail(tail, moments, request.confidence);
     } finally {
       await remove(clients, parent);
     }
@@ -190,31 +190,4 @@ function planChunks(paths: number, chunkPaths: number): PlannedChunk[] {
   const count = Math.ceil(paths / chunkPaths);
   if (count > MAX_CHUNKS) throw new InvalidInputError('chunkPaths', `${paths} paths in chunks of ${chunkPaths} would be ${count} jobs, more than ${MAX_CHUNKS}`);
   return Array.from({ length: count }, (_, i) => ({ firstPath: i * chunkPaths, pathCount: Math.min(chunkPaths, paths - i * chunkPaths) }));
-}
-
-/** The chunks' tails merged and cut to the run's tail, their moments added: `summarizeLossTail` of these is
- *  what `summarizeSortedLosses` gives for all the run's losses. Every chunk must answer once, for the
- *  component that was asked for. */
-function merge(
-  request: ValidMonteCarloRequest,
-  component: { name: string; version: string; sha256: string },
-  values: Record<string, unknown>,
-  chunks: ReadonlyMap<string, PlannedChunk>,
-  keep: number,
-): RiskReport {
-  const byJobId = new Map(Object.entries(values).map(([key, value]) => [key.slice(key.lastIndexOf(':') + 1), value]));
-  const results: ChunkResult[] = [];
-  for (const [jobId, chunk] of chunks) {
-    if (!byJobId.has(jobId)) throw new ComponentContractError(`chunk at path ${chunk.firstPath}: no result`);
-    const result = parseChunkResult(byJobId.get(jobId), { ...chunk, tailLength: keep });
-    const { name, version, sha256 } = result.component;
-    if (sha256 !== component.sha256 || name !== component.name || version !== component.version) {
-      throw new ComponentContractError(`chunk at path ${chunk.firstPath}: run by ${name} ${version} (${sha256}), not the component asked for`);
-    }
-    results.push(result);
-  }
-  let moments: LossMoments = { count: 0, sum: 0n, squares: 0n };
-  for (const result of results) moments = addMoments(moments, result.moments);
-  const merged = mergeSortedRuns(results.map((result) => result.tail));
-  return summarizeLossTail(merged.subarray(merged.length - keep), moments, request.confidence);
 }

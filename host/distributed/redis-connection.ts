@@ -73,7 +73,9 @@ export class RedisLink {
     };
   }
 
-  /** `work`, or RedisUnavailableError if the connection is given up before it settles. */
+  /** `work`, or RedisUnavailableError if the connection is given up before it settles. ioredis fails the
+   *  commands it still holds ("Connection is closed.") a tick before it reports the end, so a command
+   *  waiting for a reconnection that never came fails as the connection given up, not as itself. */
   async guard<T>(work: Promise<T>): Promise<T> {
     let unsubscribe: () => void = () => undefined;
     const lost = new Promise<never>((_, reject) => {
@@ -81,6 +83,8 @@ export class RedisLink {
     });
     try {
       return await Promise.race([work, lost]);
+    } catch (error) {
+      throw this.connection.status === 'end' && !(error instanceof RedisUnavailableError) ? this.unavailable(error) : error;
     } finally {
       unsubscribe();
     }

@@ -1,0 +1,54 @@
+// The requester's merge of a finished run: its chunks' results read from Redis one at a time, each checked
+// and folded into the run's largest losses and exact moments, so the requester holds the run's tail and one
+// chunk, not every chunk's result at once (BullMQ's getChildrenValues loads and parses the whole results
+// hash). Only the fields of the planned chunks are read: whatever else anyone put in the hash is never parsed.
+import { ComponentContractError, messageOf } from '../errors.js';
+import { addMoments, LargestLosses, type LossMoments } from '../report/risk-statistics.js';
+import { parseChunkResult } from './chunk-result.js';
+import type { RedisLink } from './redis-connection.js';
+
+/** A chunk of the run, and its field in the run's results hash. */
+export interface ChunkResultField {
+  /** The chunk job's key: BullMQ names each child's field in its parent's `<parent key>:processed` hash so. */
+  field: string;
+  firstPath: number;
+  pathCount: number;
+}
+
+/** The run's largest `keep` losses, ascending, and the exact moments of all its losses. */
+export interface MergedRun {
+  tail: Float64Array;
+  moments: LossMoments;
+}
+
+/** Every planned chunk must have answered once, for `component`; a missing, malformed or foreign result is
+ *  ComponentContractError, a lost Redis RedisUnavailableError (through `link.guard`). */
+export async function mergeChunkResults(
+  link: RedisLink,
+  resultsHash: string,
+  chunks: Iterable<ChunkResultField>,
+  component: { name: string; version: string; sha256: string },
+  keep: number,
+): Promise<MergedRun> {
+  const tail = new LargestLosses(keep);
+  let moments: LossMoments = { count: 0, sum: 0n, squares: 0n };
+  for (const { field, firstPath, pathCount } of chunks) {
+    const refuse = (problem: string) => new ComponentContractError(`chunk at path ${firstPath}: ${problem}`);
+    const text = await link.guard(link.connection.hget(resultsHash, field));
+    if (text === null) throw refuse('no result');
+    let data: unknown;
+    try {
+      data = JSON.parse(text);
+    } catch (error) {
+      throw refuse(`its result is not JSON: ${messageOf(error)}`);
+    }
+    const result = parseChunkResult(data, { firstPath, pathCount, tailLength: keep });
+    const { name, version, sha256 } = result.component;
+    if (sha256 !== component.sha256 || name !== component.name || version !== component.version) {
+      throw refuse(`run by ${name} ${version} (${sha256}), not the component asked for`);
+    }
+    moments = addMoments(moments, result.moments);
+    tail.add(result.tail);
+  }
+  return { tail: tail.largest(), moments };
+}
