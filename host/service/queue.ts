@@ -1,12 +1,16 @@
 // The bounded queue in front of the engine: at most `concurrency` requests run at once and at most
 // `maxQueue` wait; one more is refused at once (429) instead of piling up, so memory stays bounded
-// whatever the load. A request whose client has gone by its turn is dropped, not run. Draining refuses new
-// work (503) and resolves once the running and waiting are done.
-import { CancelledError, QueueFullError, ServiceUnavailableError } from '../errors.js';
+// whatever the load; and none waits longer than `maxWaitMs` (503), so latency stays bounded too. A request
+// whose client has gone by its turn is dropped, not run. Draining refuses new work (503) and resolves once the
+// running and waiting are done.
+import { CancelledError, QueueFullError, QueueTimeoutError, ServiceUnavailableError } from '../errors.js';
 
 export interface QueueOptions {
   concurrency: number;
   maxQueue: number;
+  /** Longest wait for a slot; past it the request is refused with QueueTimeoutError (the service's
+   *  --timeout-ms, as the engine bounds a call's wait for a worker). */
+  maxWaitMs: number;
   /** Called whenever the running or waiting counts change (for the gauges). */
   onChange?: (running: number, waiting: number) => void;
 }
@@ -36,7 +40,23 @@ export class RequestQueue {
         throw new QueueFullError(`${this.running} requests running and ${this.waiting.length} waiting: the queue is full`);
       }
       await new Promise<void>((start, drop) => {
-        this.waiting.push({ stillWanted, start, drop });
+        const entry: Waiting = {
+          stillWanted,
+          start: () => {
+            clearTimeout(timer);
+            start();
+          },
+          drop: (error) => {
+            clearTimeout(timer);
+            drop(error);
+          },
+        };
+        const timer = setTimeout(() => {
+          this.waiting.splice(this.waiting.indexOf(entry), 1);
+          this.changed();
+          entry.drop(new QueueTimeoutError(`no slot was free within ${this.options.maxWaitMs} ms: the server is overloaded`));
+        }, this.options.maxWaitMs);
+        this.waiting.push(entry);
         this.changed();
       });
     } else {

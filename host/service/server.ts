@@ -18,6 +18,7 @@ import { ServiceMetrics } from './metrics.js';
 import { NotFoundError, ServiceUnavailableError } from '../errors.js';
 import { isRetryable, PROBLEM_CONTENT_TYPE, problemOf, RETRY_AFTER_SECONDS } from './problems.js';
 import { RequestQueue } from './queue.js';
+import { DEFAULT_TIMEOUT_MS } from '../run/executor.js';
 import { registerRiskRoutes, type RequestRecord } from './routes.js';
 
 export const DEFAULT_MAX_QUEUE = 64;
@@ -119,6 +120,7 @@ export async function createRiskServer(options: RiskServerOptions): Promise<Risk
   const queue = new RequestQueue({
     concurrency: backend.concurrency * REQUESTS_PER_WORKER,
     maxQueue: options.maxQueue ?? DEFAULT_MAX_QUEUE,
+    maxWaitMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     onChange: (running, waiting) => {
       metrics.inFlight.set(running);
       metrics.queueDepth.set(waiting);

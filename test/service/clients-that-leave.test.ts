@@ -1,35 +1,15 @@
 // A client that closes its connection before its answer: a request it left waiting in the queue is dropped
-// when its turn comes, not run for nobody (under overload clients give up and send again, and running what
-// nobody waits for would keep the queue full of it); and every such request is counted and logged as
-// `undelivered`, where the response hook, which never runs for it, left it out of /metrics and the log.
+// when its turn comes, not run for nobody (request-queue.test.ts has the queue's part); and every such request
+// is counted and logged as `undelivered`, where the response hook, which never runs for it, left it out of
+// /metrics and the log.
 import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CancelledError } from '../../host/errors.js';
-import { RequestQueue } from '../../host/service/queue.js';
 import { REQUESTS_PER_WORKER } from '../../host/service/server.js';
 import type { ValidRiskRequest } from '../../host/request/risk-request.js';
 import { RiskEngine, type BatchOutcome, type CallOptions, type RiskResult } from '../../host/risk-engine.js';
 import { EngineBackend } from '../../host/service/engine-backend.js';
 import type { RiskBackend } from '../../host/service/evaluation.js';
 import { ENGINE, get, parsePrometheus, PORTFOLIO, post, serveBackend, type TestServer } from './service-support.js';
-
-describe('the request queue', () => {
-  it('drops a waiting request whose client has gone when its turn comes, and runs the next', async () => {
-    const queue = new RequestQueue({ concurrency: 1, maxQueue: 4 });
-    let finishFirst!: () => void;
-    const first = queue.run(() => new Promise<string>((resolve) => (finishFirst = () => resolve('first'))));
-    const ran: string[] = [];
-    const gone = queue.run(async () => ran.push('gone'), () => false);
-    const next = queue.run(async () => ran.push('next'));
-    expect(queue.depth).toBe(2);
-    finishFirst();
-    await expect(first).resolves.toBe('first');
-    await expect(gone).rejects.toBeInstanceOf(CancelledError);
-    await next;
-    expect(ran).toEqual(['next']);
-    expect([queue.inFlight, queue.depth]).toEqual([0, 0]);
-  });
-});
 
 let server: TestServer | undefined;
 afterEach(async () => {
