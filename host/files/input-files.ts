@@ -61,14 +61,24 @@ export async function readInputFileIfPresent(path: string, kind: InputFileKind, 
     throw isErrno(error) ? refuse(error.code) : error;
   }
   try {
+    return await readOpenInputFile(handle, path, kind, field);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** The bytes of a file the caller opened (and checked where it leads), under the same rules: a regular file
+ *  within its kind's cap, read from this descriptor only. The caller closes it. */
+export async function readOpenInputFile(handle: FileHandle, path: string, kind: InputFileKind, field: string = kind): Promise<Buffer> {
+  const cap = inputFileCap(kind);
+  const refuse = (problem: string) => refusal(kind, field, path, problem);
+  try {
     const { size } = checkRegular(await handle.stat(), cap, kind, refuse);
     const bytes = await readAtMost(handle, size, cap + 1);
     if (bytes.length > cap) throw refuse(`larger than the ${formatBytes(cap)} cap for ${INPUT_FILES[kind].label}${raiseHint(kind)}`);
     return bytes;
   } catch (error) {
     throw isErrno(error) ? refuse(error.code) : error;
-  } finally {
-    await handle.close();
   }
 }
 

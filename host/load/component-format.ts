@@ -47,12 +47,14 @@ export function readComponentFile(path: string): Promise<Uint8Array> {
 }
 
 /** Reads a path or `file:` URL (other URLs are refused: the host fetches nothing), or copies bytes, so
- *  that what was admitted cannot change under the caller's hands before it is compiled. */
-export async function readComponentSource(source: ComponentSource): Promise<ComponentBytes> {
+ *  that what was admitted cannot change under the caller's hands before it is compiled. A file's bytes
+ *  already read come from a caller that had to check where they were read from (the admin API's candidates). */
+export async function readComponentSource(source: ComponentSource | ComponentBytes): Promise<ComponentBytes> {
   if (source instanceof Uint8Array) {
     const bytes = new Uint8Array(source);
     return { bytes, file: undefined, name: bytesName(bytes) };
   }
+  if (typeof source === 'object' && !(source instanceof URL)) return { ...source, bytes: new Uint8Array(source.bytes) };
   if (source instanceof URL && source.protocol !== 'file:') {
     throw new InvalidInputError('source', `only file: URLs can be loaded, not ${source.protocol}`);
   }

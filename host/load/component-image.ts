@@ -4,7 +4,7 @@
 // memories and tables (memory-limit.ts), and compiles the modules with their shares written in. Instances
 // are made elsewhere (component-instance.ts), usually in pool workers, from the payload this produces.
 import { admitComponent, sandboxGrant, type AdmissionOptions } from '../audit/admission.js';
-import { assertComponentBytes, readComponentSource, type ComponentSource } from './component-format.js';
+import { assertComponentBytes, readComponentSource, type ComponentBytes, type ComponentSource } from './component-format.js';
 import type { CompiledCoreModule, ComponentPayload } from '../run/component-instance.js';
 import { ComponentLoadError, messageOf } from '../errors.js';
 import { missingFeatureError } from './engine-features.js';
@@ -43,7 +43,7 @@ export class ComponentImage {
     return this.payload.sha256;
   }
 
-  static async load(source: ComponentSource, options: LoadOptions = {}): Promise<ComponentImage> {
+  static async load(source: ComponentSource | ComponentBytes, options: LoadOptions = {}): Promise<ComponentImage> {
     const { bytes, file, name: path } = await readComponentSource(source);
     assertComponentBytes(bytes, path);
     // Before jco or V8 sees any of it: a denied component is never transpiled, compiled or instantiated.

@@ -2,11 +2,10 @@
 // call authenticated by a bearer token whose actor name goes into the registry's audit log. Without a token
 // file the routes do not exist (404). Registration is confined to `--components-dir`.
 import { createHash } from 'node:crypto';
-import { realpath, stat } from 'node:fs/promises';
-import { isAbsolute, relative, resolve, sep } from 'node:path';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { MAX_ESCAPED_INFO_LENGTH } from '../contract/checked-results.js';
 import { InvalidInputError, messageOf, PathNotAllowedError, UnauthorizedError } from '../errors.js';
+import { readCandidate } from './candidate-file.js';
 import { constantTimeEqual } from '../files/content-hash.js';
 import { ACCESSIBLE_BY_OTHERS, NotPrivateError, readPrivateFile } from '../files/private-files.js';
 
@@ -73,32 +72,6 @@ export function authenticate(tokens: AdminTokens, authorization: string | undefi
   return actor;
 }
 
-/**
- * The real path of a candidate component inside `componentsDir` (a relative path is taken from it), or
- * PathNotAllowedError: a `..` segment, a path or symbolic link leading out of the directory, or a file not
- * named .wasm. A path that does not exist is bad input (400).
- */
-export async function componentPathIn(componentsDir: string, path: string): Promise<string> {
-  if (path.split(/[\\/]/).includes('..')) throw new PathNotAllowedError(`${path}: '..' is not allowed in a component path`);
-  if (!path.endsWith('.wasm')) throw new PathNotAllowedError(`${path}: only .wasm files may be registered`);
-  let root: string;
-  let real: string;
-  try {
-    root = await realpath(componentsDir);
-    real = await realpath(resolve(root, path));
-  } catch (error) {
-    throw new InvalidInputError('path', `cannot read ${path}: ${messageOf(error)}`);
-  }
-  const inside = relative(root, real);
-  if (inside === '' || inside.startsWith(`..${sep}`) || inside === '..' || isAbsolute(inside)) {
-    throw new PathNotAllowedError(`${path} is outside --components-dir`);
-  }
-  if (!real.endsWith('.wasm')) throw new PathNotAllowedError(`${path} leads to ${real}, not a .wasm file`);
-  const isFile = await stat(real).then((stats) => stats.isFile(), () => false);
-  if (!isFile) throw new PathNotAllowedError(`${path} is not a regular file`);
-  return real;
-}
-
 export interface AdminApiOptions {
   backend: RegistryBackend;
   tokens: AdminTokens;
@@ -151,7 +124,7 @@ export function registerAdminRoutes(app: FastifyInstance, options: AdminApiOptio
     admin.post('/admin/versions', { schema: { summary: 'register a candidate from --components-dir (audit, contract and golden-vector gates)', body: pathBody, security } }, async (request, reply) => {
       const { path } = request.body as { path: string };
       if (componentsDir === undefined) throw new PathNotAllowedError('registration needs --components-dir');
-      const registered = await backend.register(await componentPathIn(componentsDir, path), request.adminActor);
+      const registered = await backend.register(await readCandidate(componentsDir, path), request.adminActor);
       logged(request, 'register', { version: registered.version });
       return reply.code(201).send(registered);
     });

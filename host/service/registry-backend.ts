@@ -1,6 +1,7 @@
 // The backend with operations: a ComponentRegistry of versions, one serving, swapped and rolled back without
 // dropping a request (the registry's guarantee), every change in its audit log under the acting name; and
 // the automatic rollback of a version that fails repeatedly right after it started serving.
+import type { ComponentBytes } from '../load/component-format.js';
 import type { BatchOutcome, CallOptions, RiskResult } from '../risk-engine.js';
 import type { ValidRiskRequest } from '../request/risk-request.js';
 import type { ComponentRegistry, RegisteredVersion, ServingChange, ShadowReport } from '../versions/registry.js';
@@ -89,8 +90,8 @@ export class RegistryBackend implements RiskBackend {
     return this.registry.list();
   }
 
-  async register(path: string, actor: string): Promise<RegisteredVersion> {
-    return this.registry.register(path, { actor });
+  async register(candidate: ComponentBytes, actor: string): Promise<RegisteredVersion> {
+    return this.registry.register(candidate, { actor });
   }
 
   /** Makes `version` serve and puts it on probation. */

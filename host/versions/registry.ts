@@ -5,6 +5,7 @@
 // first and takes effect only once it is there: a broken log stops registrations and swaps.
 import { debuglog } from 'node:util';
 import { ComponentImage } from '../load/component-image.js';
+import type { ComponentBytes } from '../load/component-format.js';
 import { checkCompatibility } from '../contract/compatibility.js';
 import { validateEngineOptions, type EngineOptions, type ValidatedEngineOptions } from '../request/engine-options.js';
 import {
@@ -104,17 +105,19 @@ export class ComponentRegistry {
   }
 
   /** Loads, audits, checks and verifies a candidate; the first version registered starts serving. */
-  register(path: string, options: ActingOptions = {}): Promise<RegisteredVersion> {
-    const registered = this.registering.then(() => this.registerNow(path, options));
+  register(source: string | ComponentBytes, options: ActingOptions = {}): Promise<RegisteredVersion> {
+    const registered = this.registering.then(() => this.registerNow(source, options));
     this.registering = registered.catch(() => undefined);
     return registered;
   }
 
-  private async registerNow(path: string, { actor = this.actor }: ActingOptions): Promise<RegisteredVersion> {
+  /** `source`: a path, or a file's bytes read by a caller that checked where they came from (admin API). */
+  private async registerNow(source: string | ComponentBytes, { actor = this.actor }: ActingOptions): Promise<RegisteredVersion> {
     const { cacheDir, memoryLimitMb, admission } = this.engineOptions;
+    const path = typeof source === 'string' ? source : source.name;
     let engine: RiskEngine | undefined;
     try {
-      const image = await ComponentImage.load(path, { cacheDir, memoryLimitMb, admission });
+      const image = await ComponentImage.load(source, { cacheDir, memoryLimitMb, admission });
       const compatibility = await checkCompatibility(image.contract);
       if (!compatibility.compatible) {
         throw new IncompatibleComponentError(`${path} is incompatible with this host: ${compatibility.differences.join('; ')}`);

@@ -24,6 +24,7 @@ const bearer = (line: string) => ({ authorization: `Bearer ${line.slice(line.ind
 
 interface AdminServer extends RiskServer {
   url: string;
+  backend: RegistryBackend;
   componentsDir: string;
   auditLogPath: string;
   auditKeyPath: string;
@@ -67,7 +68,7 @@ async function startAdminServer(candidates: string[], registryOptions: { goldenV
   const started = await createRiskServer({ backend, metrics, logger: false, extend: (app) => registerAdminRoutes(app, { backend, tokens, componentsDir }) });
   server = started;
   const url = await started.app.listen({ host: '127.0.0.1', port: 0 });
-  return Object.assign(started, { url, componentsDir, auditLogPath, auditKeyPath });
+  return Object.assign(started, { url, backend, componentsDir, auditLogPath, auditKeyPath });
 }
 
 async function admin(target: { url: string }, method: string, path: string, token: string | undefined, body?: unknown) {
@@ -213,6 +214,24 @@ describe('registration through the admin API', () => {
     expect(missing.body).toMatchObject({ code: 'ERR_INVALID_INPUT', field: 'path' });
     expect((await admin(target, 'POST', '/admin/versions', ALICE, { path: 1 })).status).toBe(400);
     expect((await admin(target, 'GET', '/admin/versions', ALICE)).body.versions).toHaveLength(1);
+  });
+
+  it('the file checked is the file loaded: a link put in its place once the path was checked is not followed', async () => {
+    const target = await startAdminServer([engineVersion('1.3.0')]);
+    const outside = join(scratchDir(), 'outside.wasm');
+    copyFileSync(engineVersion('1.0.0'), outside);
+    const candidate = join(target.componentsDir, 'risk-engine-1.3.0.wasm');
+    // A registration waits behind the one before it: time enough to swap the checked file for a link out.
+    const register = target.backend.register.bind(target.backend);
+    target.backend.register = (...args) => {
+      rmSync(candidate);
+      symlinkSync(outside, candidate);
+      return register(...args);
+    };
+    const registered = await admin(target, 'POST', '/admin/versions', ALICE, { path: 'risk-engine-1.3.0.wasm' });
+    expect(registered.status).toBe(201);
+    expect(registered.body).toMatchObject({ version: '1.3.0', path: candidate });
+    expect((await admin(target, 'GET', '/admin/versions', ALICE)).body.versions.map((entry: { version: string }) => entry.version)).not.toContain('1.0.0');
   });
 
   it('a candidate the gates refuse is a 422, logged as refused under its actor', async () => {
