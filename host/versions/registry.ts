@@ -94,6 +94,8 @@ export class ComponentRegistry {
   /** Registrations, one at a time: the "already registered" check and the entry it guards must not
    *  interleave with another registration of the same version. */
   private registering: Promise<unknown> = Promise.resolve();
+  /** Starts and stops of shadow mode, one at a time (inShadowTurn). */
+  private shadowChanging: Promise<unknown> = Promise.resolve();
   private goldenVectors: GoldenVectors | undefined;
   /** How every version is loaded and run, validated once. */
   private readonly engineOptions: ValidatedEngineOptions;
@@ -195,18 +197,32 @@ export class ComponentRegistry {
   /** Runs `version` beside the serving one on every request from now on, comparing, never serving it;
    *  logged (`shadow-start`, serving -> candidate) before it starts. A shadow already running is stopped
    *  first, and logged so (`shadow-stop`, with what it saw): the log never shows two shadows at once. */
-  async startShadow(version: string, { actor = this.actor }: ActingOptions = {}): Promise<void> {
-    const entry = this.entry(version);
-    const serving = this.entry(this.activeVersionOrThrow());
-    if (this.shadow) await this.stopShadow({ actor });
-    await this.log.append({ event: 'shadow-start', actor, from: versionRef(serving.ref), to: versionRef(entry.ref) });
-    const report = { candidate: versionRef(entry.ref), requests: 0, mismatches: 0, maxRelativeDifference: 0, examples: [] };
-    this.shadow = { entry, report, pending: new Set() };
+  startShadow(version: string, { actor = this.actor }: ActingOptions = {}): Promise<void> {
+    return this.inShadowTurn(async () => {
+      const entry = this.entry(version);
+      const serving = this.entry(this.activeVersionOrThrow());
+      if (this.shadow) await this.stopShadowNow(actor);
+      await this.log.append({ event: 'shadow-start', actor, from: versionRef(serving.ref), to: versionRef(entry.ref) });
+      const report = { candidate: versionRef(entry.ref), requests: 0, mismatches: 0, maxRelativeDifference: 0, examples: [] };
+      this.shadow = { entry, report, pending: new Set() };
+    });
   }
 
   /** Stops shadowing once the comparisons under way have finished, and returns what it saw; logged
    *  (`shadow-stop`, candidate -> serving, with the counts) if shadowing was on. */
-  async stopShadow({ actor = this.actor }: ActingOptions = {}): Promise<ShadowReport> {
+  stopShadow({ actor = this.actor }: ActingOptions = {}): Promise<ShadowReport> {
+    return this.inShadowTurn(() => this.stopShadowNow(actor));
+  }
+
+  /** Starts and stops of shadow mode, one at a time: two starts at once both found no shadow running, both
+   *  logged `shadow-start`, and the second replaced the first, which the log never showed stopped. */
+  private inShadowTurn<T>(change: () => Promise<T>): Promise<T> {
+    const changed = this.shadowChanging.then(change);
+    this.shadowChanging = changed.catch(() => undefined);
+    return changed;
+  }
+
+  private async stopShadowNow(actor: string): Promise<ShadowReport> {
     const shadow = this.shadow;
     this.shadow = undefined;
     if (!shadow) return this.shadowReport();

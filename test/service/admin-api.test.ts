@@ -296,6 +296,25 @@ describe('blue-green through the admin API under continuous load', () => {
     }
   });
 
+  it('two shadows started at once: the log shows the first stopped before the second starts', async () => {
+    const target = await startAdminServer([engineVersion('1.3.0'), engineVersion('1.0.0')]);
+    for (const path of ['risk-engine-1.3.0.wasm', 'risk-engine-1.0.0.wasm']) expect((await admin(target, 'POST', '/admin/versions', ALICE, { path })).status).toBe(201);
+    const started = await Promise.all([admin(target, 'POST', '/admin/shadow', ALICE, { version: '1.3.0' }), admin(target, 'POST', '/admin/shadow', BOB, { version: '1.0.0' })]);
+    expect(started.map(({ status }) => status)).toEqual([200, 200]);
+    const stopped = await admin(target, 'DELETE', '/admin/shadow', ALICE);
+    const { events } = await verifySwapAuditLog(target.auditLogPath, { keyPath: target.auditKeyPath });
+    // Whichever arrived first: each start is stopped before the next one, by the actor of the next one.
+    const shadowEvents = events.filter(({ event }) => event.startsWith('shadow-')).map(({ event, actor, from, to }) => [event, actor, from?.version, to?.version]);
+    const [first, second] = shadowEvents[0]![3] === '1.3.0' ? [['alice', '1.3.0'], ['bob', '1.0.0']] : [['bob', '1.0.0'], ['alice', '1.3.0']];
+    expect(shadowEvents).toEqual([
+      ['shadow-start', first![0], '1.2.0', first![1]],
+      ['shadow-stop', second![0], first![1], '1.2.0'],
+      ['shadow-start', second![0], '1.2.0', second![1]],
+      ['shadow-stop', 'alice', second![1], '1.2.0'],
+    ]);
+    expect(stopped.body).toMatchObject({ candidate: { version: second![1] } });
+  });
+
   it('nothing to roll back to, or an unknown version: 404', async () => {
     const target = await startAdminServer([]);
     expect((await admin(target, 'POST', '/admin/rollback', ALICE)).body).toMatchObject({ status: 404, code: 'ERR_UNKNOWN_VERSION' });
