@@ -58,10 +58,12 @@ export async function readAdminTokens(file: string): Promise<AdminTokens> {
   return { digests };
 }
 
-/** The actor whose token `authorization` carries, or UnauthorizedError. Equal-length digests compared in
- *  constant time, every token compared, so the time taken says nothing about any of them. */
-export function authenticate(tokens: AdminTokens, authorization: string | undefined): string {
-  const match = /^Bearer ([^\s]+)$/i.exec(authorization ?? '');
+/** The actor whose token the request's one Authorization header carries, or UnauthorizedError. Equal-length
+ *  digests compared in constant time, every token compared, so the time taken says nothing about any of them.
+ *  Two Authorization headers are refused: Node keeps the first, a proxy in front may act on the last. */
+export function authenticate(tokens: AdminTokens, authorization: readonly string[]): string {
+  if (authorization.length > 1) throw new UnauthorizedError('the admin API takes one Authorization header, not several');
+  const match = /^Bearer ([^\s]+)$/i.exec(authorization[0] ?? '');
   if (!match) throw new UnauthorizedError('the admin API needs an Authorization: Bearer <token> header');
   const presented = sha256(match[1]!);
   let actor: string | undefined;
@@ -107,7 +109,7 @@ export function registerAdminRoutes(app: FastifyInstance, options: AdminApiOptio
     admin.decorateRequest('adminActor', '');
     admin.addHook('onRequest', async (request, reply) => {
       try {
-        request.adminActor = authenticate(tokens, request.headers.authorization);
+        request.adminActor = authenticate(tokens, headerValues(request.raw.rawHeaders, 'authorization'));
       } catch (error) {
         request.log.warn({ requestId: request.id, url: request.url, remoteAddress: request.ip }, 'admin request refused: no valid token');
         void reply.header('www-authenticate', 'Bearer realm="wasm-risk admin"');
@@ -155,6 +157,11 @@ export function registerAdminRoutes(app: FastifyInstance, options: AdminApiOptio
       return serving();
     });
   });
+}
+
+/** Every value sent for the header `name` (lower case), in order: `rawHeaders` alternates names and values. */
+function headerValues(rawHeaders: readonly string[], name: string): string[] {
+  return rawHeaders.filter((_, i) => i % 2 === 1 && rawHeaders[i - 1]!.toLowerCase() === name);
 }
 
 function sha256(text: string): Buffer {

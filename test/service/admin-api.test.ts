@@ -3,6 +3,7 @@
 // continuous load with nothing failed and both in the verified audit log, and the automatic rollback of a
 // version that traps right after it was swapped in.
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -81,6 +82,15 @@ async function admin(target: { url: string }, method: string, path: string, toke
   return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
 }
 
+/** Sends `request` as raw bytes (headers fetch would merge) and reads the whole answer. */
+async function rawRequest(url: string, request: string): Promise<string> {
+  const socket = connect(Number(new URL(url).port), '127.0.0.1');
+  socket.end(request);
+  const chunks: Buffer[] = [];
+  for await (const chunk of socket) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
 const metric = async (target: { url: string }, line: string) => {
   const text = (await get(target, '/metrics')).text;
   return Number(text.split('\n').find((candidate) => candidate.startsWith(`${line} `))?.split(' ')[1]);
@@ -139,6 +149,16 @@ describe('admin authentication', () => {
     const listed = await admin(target, 'GET', '/admin/versions', BOB);
     expect(listed.status).toBe(200);
     expect(listed.body).toMatchObject({ serving: '1.2.0', versions: [{ version: '1.2.0', active: true }] });
+  });
+
+  it('two Authorization headers: 401, whichever of them carries a named token', async () => {
+    const target = await startAdminServer([]);
+    const token = bearer(ALICE).authorization;
+    for (const pair of [[token, 'Bearer not-a-token'], ['Bearer not-a-token', token], [token, token]]) {
+      const answer = await rawRequest(target.url, `GET /admin/versions HTTP/1.1\r\nHost: x\r\n${pair.map((value) => `Authorization: ${value}\r\n`).join('')}Connection: close\r\n\r\n`);
+      expect(answer, pair.join(' + ')).toMatch(/^HTTP\/1\.1 401 .*"code":"ERR_UNAUTHORIZED"/s);
+    }
+    expect(await rawRequest(target.url, `GET /admin/versions HTTP/1.1\r\nHost: x\r\nAuthorization: ${token}\r\nConnection: close\r\n\r\n`)).toMatch(/^HTTP\/1\.1 200 /);
   });
 
   it('the admin API is off (404) without a token file', async () => {
