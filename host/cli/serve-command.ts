@@ -75,7 +75,8 @@ export async function serveCommand(options: ServeCommandOptions): Promise<void> 
   for (const [value, flag] of [[options.autoRollbackRequests, '--auto-rollback-requests'], [options.autoRollbackSeconds, '--auto-rollback-seconds']] as const) {
     if (value === 0) throw new InvalidInputError(flag, 'must be at least 1 (--auto-rollback-failures 0 turns automatic rollback off)');
   }
-  const tokens = options.adminTokenFile === undefined ? undefined : await readAdminTokens(options.adminTokenFile);
+  const { adminTokenFile } = options;
+  const tokens = adminTokenFile === undefined ? undefined : await readAdminTokens(adminTokenFile);
   if (options.componentsDir !== undefined) await assertComponentsDirectory(options.componentsDir);
   // Loaded here, not at the CLI's start: fastify, prom-client and their plugins would slow every other command.
   const [{ createRiskServer }, { ServiceMetrics }] = await Promise.all([import('../service/server.js'), import('../service/metrics.js')]);
@@ -95,7 +96,9 @@ export async function serveCommand(options: ServeCommandOptions): Promise<void> 
   const server = await createRiskServer({
     backend,
     metrics,
-    extend: registry && tokens ? (app) => registerAdminRoutes(app, { backend: registry, tokens, componentsDir: options.componentsDir }) : undefined,
+    // Read at start (a bad file stops the server there), then again at each admin request: an edit of the file
+    // (a token revoked) takes effect at once.
+    extend: registry && adminTokenFile !== undefined ? (app) => registerAdminRoutes(app, { backend: registry, tokens: () => readAdminTokens(adminTokenFile), componentsDir: options.componentsDir }) : undefined,
     fallback: options.fallback === 'reference' ? new ReferenceFallback(backend.concurrency) : undefined,
     maxQueue: options.maxQueue,
     maxBatch: options.maxBatch,

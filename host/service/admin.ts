@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { MAX_ESCAPED_INFO_LENGTH } from '../contract/checked-results.js';
-import { InvalidInputError, messageOf, PathNotAllowedError, UnauthorizedError } from '../errors.js';
+import { InvalidInputError, messageOf, PathNotAllowedError, ServiceUnavailableError, UnauthorizedError } from '../errors.js';
 import { readCandidate } from './candidate-file.js';
 import { constantTimeEqual } from '../files/content-hash.js';
 import { ACCESSIBLE_BY_OTHERS, NotPrivateError, readPrivateFile } from '../files/private-files.js';
@@ -76,7 +76,9 @@ export function authenticate(tokens: AdminTokens, authorization: readonly string
 
 export interface AdminApiOptions {
   backend: RegistryBackend;
-  tokens: AdminTokens;
+  /** A fixed set of tokens, or how to read them at each request (`serve`: the token file, so that a token
+   *  taken out of it is refused from the next request on, not from the next restart). */
+  tokens: AdminTokens | (() => Promise<AdminTokens>);
   /** The only directory candidates are registered from; without it, registration is refused. */
   componentsDir?: string;
 }
@@ -108,8 +110,13 @@ export function registerAdminRoutes(app: FastifyInstance, options: AdminApiOptio
   void app.register(async (admin) => {
     admin.decorateRequest('adminActor', '');
     admin.addHook('onRequest', async (request, reply) => {
+      const current = await currentTokens(tokens).catch((error: unknown) => {
+        // Nobody is let in on tokens that cannot be read: a file emptied, removed or broken revokes them all.
+        request.log.error({ requestId: request.id, error: messageOf(error) }, 'admin request refused: the token file cannot be used');
+        throw new ServiceUnavailableError('the admin API cannot read its token file now (the server log says why)');
+      });
       try {
-        request.adminActor = authenticate(tokens, headerValues(request.raw.rawHeaders, 'authorization'));
+        request.adminActor = authenticate(current, headerValues(request.raw.rawHeaders, 'authorization'));
       } catch (error) {
         request.log.warn({ requestId: request.id, url: request.url, remoteAddress: request.ip }, 'admin request refused: no valid token');
         void reply.header('www-authenticate', 'Bearer realm="wasm-risk admin"');
@@ -157,6 +164,10 @@ export function registerAdminRoutes(app: FastifyInstance, options: AdminApiOptio
       return serving();
     });
   });
+}
+
+function currentTokens(tokens: AdminApiOptions['tokens']): Promise<AdminTokens> {
+  return typeof tokens === 'function' ? tokens() : Promise.resolve(tokens);
 }
 
 /** Every value sent for the header `name` (lower case), in order: `rawHeaders` alternates names and values. */

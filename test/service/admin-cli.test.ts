@@ -2,7 +2,7 @@
 // registered in the audit log given by --audit-log/--audit-key, and the flags' one-line refusals.
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -11,6 +11,7 @@ import { verifySwapAuditLog } from '../../host/versions/swap-audit-log.js';
 
 const MAIN = join(PROJECT_ROOT, 'dist', 'host', 'cli', 'main.js');
 const TOKEN = 'a-token-of-at-least-32-characters-for-ci';
+const REVOKED = 'another-token-of-32-characters-to-revoke';
 
 let child: ChildProcess | undefined;
 const scratch: string[] = [];
@@ -28,29 +29,56 @@ function files(mode = 0o600) {
   return { dir, tokens, auditLog: join(dir, 'swaps.log'), auditKey: join(dir, 'key', 'audit-log.key') };
 }
 
+/** `wasm-risk serve` with the admin API on `files()`, once it listens: its URL and its exit code to come. */
+async function serve({ dir, tokens, auditLog, auditKey }: ReturnType<typeof files>) {
+  const serving = spawn(process.execPath, [MAIN, 'serve', '--port', '0', '--workers', '1', '--admin-token-file', tokens, '--components-dir', dir, '--audit-log', auditLog, '--audit-key', auditKey], { cwd: PROJECT_ROOT });
+  child = serving;
+  const exited = once(serving, 'exit').then(([code]) => code as number | null);
+  let stderr = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    serving.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString('utf8');
+      const match = /^listening on (http:\/\/127\.0\.0\.1:\d+)$/m.exec(stderr);
+      if (match) resolve(match[1]!);
+    });
+    void exited.then(() => reject(new Error(`serve exited before listening: ${stderr}`)));
+  });
+  return { serving, url, exited };
+}
+
 describe('wasm-risk serve --admin-token-file', () => {
   it('serves the admin API behind the token and logs the first version to --audit-log', async () => {
-    const { dir, tokens, auditLog, auditKey } = files();
-    const serving = spawn(process.execPath, [MAIN, 'serve', '--port', '0', '--workers', '1', '--admin-token-file', tokens, '--components-dir', dir, '--audit-log', auditLog, '--audit-key', auditKey], { cwd: PROJECT_ROOT });
-    child = serving;
-    const exited = once(serving, 'exit').then(([code]) => code as number | null);
-    let stderr = '';
-    const url = await new Promise<string>((resolve, reject) => {
-      serving.stderr.on('data', (chunk: Buffer) => {
-        stderr += chunk.toString('utf8');
-        const match = /^listening on (http:\/\/127\.0\.0\.1:\d+)$/m.exec(stderr);
-        if (match) resolve(match[1]!);
-      });
-      void exited.then(() => reject(new Error(`serve exited before listening: ${stderr}`)));
-    });
+    const paths = files();
+    const { serving, url, exited } = await serve(paths);
     expect((await fetch(`${url}/admin/versions`)).status).toBe(401);
     const listed = await fetch(`${url}/admin/versions`, { headers: { authorization: `Bearer ${TOKEN}` } });
     expect(listed.status).toBe(200);
     expect(await listed.json()).toMatchObject({ serving: '1.2.0' });
     serving.kill('SIGTERM');
     expect(await exited).toBe(0);
-    const log = await verifySwapAuditLog(auditLog, { keyPath: auditKey });
+    const log = await verifySwapAuditLog(paths.auditLog, { keyPath: paths.auditKey });
     expect(log.events.map((event) => [event.event, event.to?.version])).toEqual([['register', '1.2.0'], ['swap', '1.2.0']]);
+  });
+
+  it('a token taken out of the token file is refused from the next request on; a file gone or broken lets nobody in', async () => {
+    const started = files();
+    writeFileSync(started.tokens, `ci:${TOKEN}\nrevoked:${REVOKED}\n`, { mode: 0o600 });
+    const { serving, url, exited } = await serve(started);
+    const status = async (token: string) => (await fetch(`${url}/admin/versions`, { headers: { authorization: `Bearer ${token}` } })).status;
+    expect(await status(REVOKED)).toBe(200);
+    // As an operator would: a new file put in the old one's place.
+    writeFileSync(`${started.tokens}.new`, `ci:${TOKEN}\n`, { mode: 0o600 });
+    renameSync(`${started.tokens}.new`, started.tokens);
+    expect(await status(REVOKED)).toBe(401);
+    expect(await status(TOKEN)).toBe(200);
+    for (const broken of [() => rmSync(started.tokens), () => writeFileSync(started.tokens, 'not actor and token\n', { mode: 0o600 })]) {
+      broken();
+      const refused = await fetch(`${url}/admin/versions`, { headers: { authorization: `Bearer ${TOKEN}` } });
+      expect(refused.status).toBe(503);
+      expect(await refused.json()).toMatchObject({ code: 'ERR_UNAVAILABLE' });
+    }
+    serving.kill('SIGTERM');
+    expect(await exited).toBe(0);
   });
 
   it('refuses a token file others can read, and admin flags without the admin API, in one line', () => {
