@@ -5,7 +5,7 @@
 // log's head (line count, last MAC) is anchored, MAC'd too, beside the key, so lines cut from the end are
 // seen. Every append verifies the log first and refuses a broken one.
 import { createHmac, randomBytes } from 'node:crypto';
-import { closeSync, constants, fdatasyncSync, fstatSync, fsyncSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, fdatasyncSync, fstatSync, fsyncSync, openSync, readFileSync, readSync, renameSync, writeFileSync } from 'node:fs';
 import { realpath } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -321,7 +321,13 @@ function readLog(path: string): string | undefined {
     if (!stats.isFile()) throw new AuditLogUnavailableError(`the audit log ${path} is not a regular file`);
     // Past this it would not fit a JavaScript string; a log that large should have been rotated long ago.
     if (stats.size > MAX_LOG_BYTES) throw new AuditLogUnavailableError(`the audit log ${path} holds ${stats.size} bytes, over the ${MAX_LOG_BYTES} a log may hold`);
-    return readFileSync(fd, 'utf8');
+    // The bytes it held when checked, and one more to see if it has more: readFileSync read on to the end of
+    // the file, however far a writer kept pushing it, past the cap and the memory it stands for.
+    const bytes = Buffer.allocUnsafe(stats.size + 1);
+    let length = 0;
+    for (let read = -1; read !== 0 && length < bytes.length; length += read) read = readSync(fd, bytes, length, bytes.length - length, length);
+    if (length > stats.size) throw new AuditLogUnavailableError(`the audit log ${path} grew while it was read: it holds more than the ${stats.size} bytes it had when checked; check it again`);
+    return bytes.toString('utf8', 0, length);
   } finally {
     closeSync(fd);
   }

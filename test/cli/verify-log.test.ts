@@ -1,6 +1,6 @@
 // `wasm-risk verify-log` as a user runs it: events on stdout when intact (exit 0), one line on stderr when
 // tampered (exit 1) or when the log cannot be checked (exit 2).
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -40,6 +40,12 @@ describe('wasm-risk verify-log', () => {
 
   it('reports a log with its last line removed on one stderr line, exit 1', () => {
     expectOneLineFailure(verifyLog(truncated), 1, /^wasm-risk: ERR_AUDIT_LOG_TAMPERED: the audit log .*truncated\.log is broken at line 4: lines were removed from its end: it has 3, its anchor records 4$/);
+  });
+
+  // Made deterministic with a procfs file, which says 0 bytes and holds more, as a log written to while it is
+  // read holds more than it did when checked: a writer that keeps appending must not make the reader read on.
+  it.skipIf(!existsSync('/proc/self/environ'))('a log that grows while it is read: only the bytes it had when checked are taken, exit 2', () => {
+    expectOneLineFailure(verifyLog('/proc/self/environ'), 2, /^wasm-risk: ERR_AUDIT_LOG_UNAVAILABLE: the audit log \/proc\/self\/environ grew while it was read: .* 0 bytes /);
   });
 
   it('exits 2 when the log is missing or not a regular file, or the key is missing, another, or readable by others', async () => {
