@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { MAX_ESCAPED_INFO_LENGTH } from '../contract/checked-results.js';
 import { InvalidInputError, messageOf, PathNotAllowedError, ServiceUnavailableError, UnauthorizedError } from '../errors.js';
+import type { ComponentBytes } from '../load/component-format.js';
 import { readCandidate } from './candidate-file.js';
 import { constantTimeEqual } from '../files/content-hash.js';
 import { ACCESSIBLE_BY_OTHERS, NotPrivateError, readPrivateFile } from '../files/private-files.js';
@@ -132,8 +133,16 @@ export function registerAdminRoutes(app: FastifyInstance, options: AdminApiOptio
 
     admin.post('/admin/versions', { schema: { summary: 'register a candidate from --components-dir (audit, contract and golden-vector gates)', body: pathBody, security } }, async (request, reply) => {
       const { path } = request.body as { path: string };
-      if (componentsDir === undefined) throw new PathNotAllowedError('registration needs --components-dir');
-      const registered = await backend.register(await readCandidate(componentsDir, path), request.adminActor);
+      let candidate: ComponentBytes;
+      try {
+        if (componentsDir === undefined) throw new PathNotAllowedError('registration needs --components-dir');
+        candidate = await readCandidate(componentsDir, path);
+      } catch (error) {
+        // Refused before the registry saw it: in the audit log as its gates' refusals are, under who asked.
+        await backend.recordRefusal(path, error, request.adminActor);
+        throw error;
+      }
+      const registered = await backend.register(candidate, request.adminActor);
       logged(request, 'register', { version: registered.version });
       return reply.code(201).send(registered);
     });

@@ -94,6 +94,11 @@ export class RegistryBackend implements RiskBackend {
     return this.registry.register(candidate, { actor });
   }
 
+  /** Logs a candidate the admin API refused before the registry saw it, under `actor`. */
+  recordRefusal(path: string, error: unknown, actor: string): Promise<void> {
+    return this.registry.recordRefusal(path, error, { actor });
+  }
+
   /** Makes `version` serve and puts it on probation. */
   async swap(version: string, actor: string): Promise<void> {
     await this.change('swap', actor, () => this.registry.swap(version, { actor }));

@@ -146,15 +146,19 @@ export class ComponentRegistry {
       return { ...ref, active: version === this.activeVersion };
     } catch (error) {
       if (engine && this.entries.get(engine.component.version)?.engine !== engine) await engine.close();
-      // A log that cannot be written cannot record the refusal either; and a log that breaks now must not
-      // replace the refusal's own typed error, which says what was wrong with the component.
-      if (!isAuditLogError(error)) {
-        await this.log.append({ event: 'refuse', actor, from: null, to: null, reason: `${path}: ${messageOf(error)}` }).catch((logError: unknown) => {
-          debug('cannot record the refusal of %s: %s', path, messageOf(logError));
-        });
-      }
+      await this.recordRefusal(path, error, { actor });
       throw error;
     }
+  }
+
+  /** Logs a candidate refused (`refuse`, with why), by the registry's gates or before them (the admin API's
+   *  path checks). Never throws: a log that cannot be written cannot record the refusal either, and a log that
+   *  breaks now must not replace the refusal's own typed error, which says what was wrong with the component. */
+  async recordRefusal(path: string, error: unknown, { actor = this.actor }: ActingOptions = {}): Promise<void> {
+    if (isAuditLogError(error)) return;
+    await this.log.append({ event: 'refuse', actor, from: null, to: null, reason: `${path}: ${messageOf(error)}` }).catch((logError: unknown) => {
+      debug('cannot record the refusal of %s: %s', path, messageOf(logError));
+    });
   }
 
   /** Makes `version` the serving one; requests already running finish on the version they started on.

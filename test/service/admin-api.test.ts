@@ -236,6 +236,14 @@ describe('registration through the admin API', () => {
     expect((await admin(target, 'GET', '/admin/versions', ALICE)).body.versions).toHaveLength(1);
   });
 
+  it('a path refused before any gate is in the audit log too, under the actor who gave it', async () => {
+    const target = await startAdminServer([]);
+    const refused = ['../outside.wasm', '/etc/hosts.wasm', 'notes.txt'];
+    for (const path of refused) expect((await admin(target, 'POST', '/admin/versions', BOB, { path })).status, path).toBeGreaterThanOrEqual(400);
+    const { events } = await verifySwapAuditLog(target.auditLogPath, { keyPath: target.auditKeyPath });
+    expect(events.filter(({ event }) => event === 'refuse').map(({ actor, reason }) => [actor, reason!.slice(0, reason!.indexOf(':'))])).toEqual(refused.map((path) => ['bob', path]));
+  });
+
   it('the file checked is the file loaded: a link put in its place once the path was checked is not followed', async () => {
     const target = await startAdminServer([engineVersion('1.3.0')]);
     const outside = join(scratchDir(), 'outside.wasm');
