@@ -21,11 +21,17 @@ export async function componentPathIn(componentsDir: string, path: string): Prom
   let real: string;
   try {
     root = await realpath(componentsDir);
+    // Before the file system is asked anything of it: a path outside answered 400 (no such file) or 403 (is
+    // one) told a token holder which files exist where the server may read.
+    if (!isInside(resolve(componentsDir), resolve(componentsDir, path)) && !isInside(root, resolve(root, path))) {
+      throw new PathNotAllowedError(`${path} is outside --components-dir`);
+    }
     real = await realpath(resolve(root, path));
   } catch (error) {
+    if (error instanceof PathNotAllowedError) throw error;
     throw new InvalidInputError('path', `cannot read ${path}: ${messageOf(error)}`);
   }
-  assertInside(root, real, path);
+  if (!isInside(root, real)) throw new PathNotAllowedError(`${path} is outside --components-dir`);
   if (!real.endsWith('.wasm')) throw new PathNotAllowedError(`${path} leads to ${real}, not a .wasm file`);
   const isFile = await stat(real).then((stats) => stats.isFile(), () => false);
   if (!isFile) throw new PathNotAllowedError(`${path} is not a regular file`);
@@ -65,9 +71,7 @@ async function leadsTo(handle: FileHandle, checked: string): Promise<boolean> {
   return there !== undefined && there.dev === opened.dev && there.ino === opened.ino;
 }
 
-function assertInside(root: string, real: string, path: string): void {
-  const inside = relative(root, real);
-  if (inside === '' || inside.startsWith(`..${sep}`) || inside === '..' || isAbsolute(inside)) {
-    throw new PathNotAllowedError(`${path} is outside --components-dir`);
-  }
+function isInside(root: string, path: string): boolean {
+  const inside = relative(root, path);
+  return inside !== '' && inside !== '..' && !inside.startsWith(`..${sep}`) && !isAbsolute(inside);
 }

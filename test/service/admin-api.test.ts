@@ -236,6 +236,16 @@ describe('registration through the admin API', () => {
     expect((await admin(target, 'GET', '/admin/versions', ALICE)).body.versions).toHaveLength(1);
   });
 
+  it('a path outside --components-dir is a 403 whether or not a file is there: no answer says which files exist', async () => {
+    const target = await startAdminServer([]);
+    const outside = scratchDir();
+    writeFileSync(join(outside, 'there.wasm'), 'a file');
+    for (const path of [join(outside, 'there.wasm'), join(outside, 'absent.wasm'), join(outside, 'no-such-dir', 'absent.wasm')]) {
+      const refused = await admin(target, 'POST', '/admin/versions', ALICE, { path });
+      expect([refused.status, refused.body.code, refused.body.detail], path).toEqual([403, 'ERR_PATH_NOT_ALLOWED', `${path} is outside --components-dir`]);
+    }
+  });
+
   it('a path refused before any gate is in the audit log too, under the actor who gave it', async () => {
     const target = await startAdminServer([]);
     const refused = ['../outside.wasm', '/etc/hosts.wasm', 'notes.txt'];
