@@ -8,6 +8,7 @@ import { InvalidInputError, messageOf, PathNotAllowedError, ServiceUnavailableEr
 import type { ComponentBytes } from '../load/component-format.js';
 import { readCandidate } from './candidate-file.js';
 import { constantTimeEqual } from '../files/content-hash.js';
+import { utf8Problem } from '../files/json-file.js';
 import { ACCESSIBLE_BY_OTHERS, NotPrivateError, readPrivateFile } from '../files/private-files.js';
 
 /** A token file names a few actors: anything larger is not one. */
@@ -16,6 +17,9 @@ import { AUTO_ROLLBACK_ACTOR, type RegistryBackend } from './registry-backend.js
 
 /** Shortest token accepted: 32 characters (e.g. `openssl rand -hex 16`), too many to guess. */
 export const MIN_TOKEN_LENGTH = 32;
+
+/** What a token may be made of: letters, digits and ASCII punctuation. */
+const VISIBLE_ASCII = /^[\x21-\x7e]+$/;
 
 /** An actor name as the audit log shows it. */
 const ACTOR_NAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
@@ -27,19 +31,23 @@ export interface AdminTokens {
 
 /**
  * Reads `--admin-token-file`: one `actor:token` per line (blank lines and `#` comments ignored), a token of
- * at least 32 characters without spaces, no token twice. The file must be this user's and unreadable by
+ * at least 32 visible ASCII characters, no token twice, the file UTF-8. The file must be this user's and unreadable by
  * group and others, like the audit key.
  */
 export async function readAdminTokens(file: string): Promise<AdminTokens> {
   const flag = '--admin-token-file';
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = (await readPrivateFile(file, ACCESSIBLE_BY_OTHERS, MAX_TOKEN_FILE_BYTES)).toString('utf8');
+    bytes = await readPrivateFile(file, ACCESSIBLE_BY_OTHERS, MAX_TOKEN_FILE_BYTES);
   } catch (error) {
     // chmod helps only a file whose mode lets others in; a directory, a link or another user's file it does not fix.
     if (error instanceof NotPrivateError) throw new InvalidInputError(flag, `${error.message}${error.reason === 'mode' ? ' (chmod 600 it)' : ''}`);
     throw new InvalidInputError(flag, `cannot read ${file}: ${messageOf(error)}`);
   }
+  // Decoded, every bad byte would read as U+FFFD: two tokens differing there would be one.
+  const notText = utf8Problem(bytes);
+  if (notText !== undefined) throw new InvalidInputError(flag, `${file} is ${notText}`);
+  const text = bytes.toString('utf8');
   const digests: AdminTokens['digests'] = [];
   for (const [index, rawLine] of text.split('\n').entries()) {
     const line = rawLine.trim();
@@ -50,7 +58,10 @@ export async function readAdminTokens(file: string): Promise<AdminTokens> {
     const token = line.slice(colon + 1);
     if (colon < 0 || !ACTOR_NAME.test(actor)) throw new InvalidInputError(flag, `${where}: expected actor:token, the actor a name of letters, digits, '.', '_', '@' or '-'`);
     if (actor === AUTO_ROLLBACK_ACTOR) throw new InvalidInputError(flag, `${where}: the actor name ${AUTO_ROLLBACK_ACTOR} is the server's own`);
-    if (token.length < MIN_TOKEN_LENGTH || /\s/.test(token)) throw new InvalidInputError(flag, `${where}: the token must be at least ${MIN_TOKEN_LENGTH} characters, without spaces`);
+    // A client cannot send anything else: an HTTP header's bytes are read as Latin-1, the file as UTF-8.
+    if (token.length < MIN_TOKEN_LENGTH || !VISIBLE_ASCII.test(token)) {
+      throw new InvalidInputError(flag, `${where}: the token must be at least ${MIN_TOKEN_LENGTH} characters, visible ASCII without spaces`);
+    }
     const digest = sha256(token);
     if (digests.some((known) => known.digest.equals(digest))) throw new InvalidInputError(flag, `${where}: the same token is given twice`);
     digests.push({ actor, digest });

@@ -182,12 +182,21 @@ describe('admin authentication', () => {
       [[ALICE, `carol:${ALICE.split(':')[1]}`], 0o600, /the same token is given twice/],
       [['auto-rollback:a-token-of-at-least-32-characters-3333'], 0o600, /the server's own/],
       [[], 0o600, /names no token/],
+      [['alice:a-token-of-at-least-32-characters-with-\u00e9'], 0o600, /visible ASCII without spaces/],
     ];
     for (const [lines, mode, message] of refusals) {
       const refused = readAdminTokens(tokenFile(lines, mode));
       await expect(refused).rejects.toBeInstanceOf(InvalidInputError);
       await expect(refused).rejects.toThrow(message);
     }
+  });
+
+  it('the token file: not UTF-8 is refused, naming the byte, instead of read with U+FFFD for the bad bytes', async () => {
+    const file = tokenFile([]);
+    writeFileSync(file, Buffer.concat([Buffer.from('alice:a-token-of-at-least-32-characters-'), Buffer.from([0xff, 0x0a])]));
+    const refused = readAdminTokens(file);
+    await expect(refused).rejects.toBeInstanceOf(InvalidInputError);
+    await expect(refused).rejects.toThrow(/is not UTF-8 text: byte 40 is 0xff; save it as UTF-8$/);
   });
 
   it('the token file: chmod is suggested only for a mode that lets others in, not for a directory or a link', async () => {
