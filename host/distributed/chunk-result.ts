@@ -25,6 +25,13 @@ const chunkResultSchema = z.strictObject({
 
 export type ChunkResultData = z.output<typeof chunkResultSchema>;
 
+/** The most bytes a valid result of a chunk of `tailLength` losses takes as JSON: its losses in base64, its two
+ *  sums, the component's name and version (a character at most 6 bytes: a `\u0001` escape), and 1 KiB for the
+ *  field names, paths and hash. A reader checks the length before it reads the text. */
+export function maxChunkResultBytes(tailLength: number): number {
+  return 4 * Math.ceil((tailLength * 8) / 3) + 2 * (MAX_SUM_DIGITS + 1) + 2 * 6 * MAX_ESCAPED_INFO_LENGTH + 1_024;
+}
+
 export interface ChunkResult {
   component: { name: string; version: string; sha256: string };
   firstPath: number;

@@ -1,11 +1,19 @@
 // The requester's merge of a finished run: its chunks' results read from Redis one at a time, each checked
 // and folded into the run's largest losses and exact moments, so the requester holds the run's tail and one
 // chunk, not every chunk's result at once (BullMQ's getChildrenValues loads and parses the whole results
-// hash). Only the fields of the planned chunks are read: whatever else anyone put in the hash is never parsed.
+// hash). Only the fields of the planned chunks are read, and only up to the size a valid result can have:
+// whatever else anyone who can write Redis put in the hash, or in a chunk's place, is never loaded.
+import { ReplyError } from 'ioredis';
 import { ComponentContractError, messageOf } from '../errors.js';
 import { addMoments, LargestLosses, type LossMoments } from '../report/risk-statistics.js';
-import { parseChunkResult } from './chunk-result.js';
+import { maxChunkResultBytes, parseChunkResult } from './chunk-result.js';
 import type { RedisLink } from './redis-connection.js';
+
+/** A field's value if it is at most ARGV[2] bytes long, else its length: in one step, as a length checked
+ *  first and the value read after could be replaced in between. A missing field is nil. */
+const READ_AT_MOST = `local length = redis.call('HSTRLEN', KEYS[1], ARGV[1])
+if length > tonumber(ARGV[2]) then return length end
+return redis.call('HGET', KEYS[1], ARGV[1])`;
 
 /** A chunk of the run, and its field in the run's results hash. */
 export interface ChunkResultField {
@@ -34,8 +42,13 @@ export async function mergeChunkResults(
   let moments: LossMoments = { count: 0, sum: 0n, squares: 0n };
   for (const { field, firstPath, pathCount } of chunks) {
     const refuse = (problem: string) => new ComponentContractError(`chunk at path ${firstPath}: ${problem}`);
-    const text = await link.guard(link.connection.hget(resultsHash, field));
+    const limit = maxChunkResultBytes(Math.min(pathCount, keep));
+    const text = (await link.guard(link.connection.eval(READ_AT_MOST, 1, resultsHash, field, limit)).catch((error: unknown) => {
+      // WRONGTYPE: what is there is not a hash, so not BullMQ's.
+      throw error instanceof ReplyError ? new ComponentContractError(`the run's results cannot be read: ${messageOf(error)}`) : error;
+    })) as string | number | null;
     if (text === null) throw refuse('no result');
+    if (typeof text === 'number') throw refuse(`its result is ${text} bytes long, more than ${limit}, the most ${Math.min(pathCount, keep)} losses take`);
     let data: unknown;
     try {
       data = JSON.parse(text);

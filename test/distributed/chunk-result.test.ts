@@ -2,7 +2,9 @@
 // it, malformed or for other paths, is the worker's broken contract (ERR_COMPONENT_CONTRACT, exit 3), never
 // bad input from the one who asked (ERR_INVALID_INPUT, exit 2).
 import { describe, expect, it } from 'vitest';
-import { chunkResultData, parseChunkResult } from '../../host/distributed/chunk-result.js';
+import { chunkResultData, maxChunkResultBytes, parseChunkResult } from '../../host/distributed/chunk-result.js';
+import { MAX_ESCAPED_INFO_LENGTH } from '../../host/contract/checked-results.js';
+import { SCALE_BITS } from '../../host/report/exact-sum.js';
 import { ComponentContractError } from '../../host/errors.js';
 import { terminalText } from '../../host/report/terminal-text.js';
 
@@ -25,6 +27,26 @@ describe('parseChunkResult', () => {
     expect(version).toHaveLength(1_175);
     const component = { ...valid.component, version };
     expect(parseChunkResult({ ...valid, component }, expected).component.version).toBe(version);
+  });
+
+  it('fits, at its largest, in the bytes a requester reads of it (maxChunkResultBytes)', () => {
+    // Names at their longest, all escapes once in JSON; sums with every digit the format allows; 1,000 losses.
+    const name = '\u0001'.repeat(MAX_ESCAPED_INFO_LENGTH);
+    const digits = 'f'.repeat(Math.ceil((SCALE_BITS + 1024 + 64) / 4) + 8);
+    const largest = {
+      ...chunkResultData({
+        component: { ...valid.component, name, version: name },
+        firstPath: 0,
+        pathCount: Number.MAX_SAFE_INTEGER,
+        tail: new Float64Array(1_000).fill(-1),
+        moments: { count: 0, sum: 0n, squares: 0n },
+      }),
+      firstPath: Number.MAX_SAFE_INTEGER,
+      sum: `-${digits}`,
+      squares: digits,
+    };
+    expect(parseChunkResult(largest, { firstPath: Number.MAX_SAFE_INTEGER, pathCount: Number.MAX_SAFE_INTEGER, tailLength: 1_000 }).tail).toHaveLength(1_000);
+    expect(Buffer.byteLength(JSON.stringify(largest))).toBeLessThanOrEqual(maxChunkResultBytes(1_000));
   });
 
   it.each([

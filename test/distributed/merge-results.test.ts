@@ -82,7 +82,7 @@ describe('mergeChunkResults', () => {
     const { connection } = link;
     const sendCommand = connection.sendCommand.bind(connection);
     connection.sendCommand = (command, stream) => {
-      read.push(`${command.name} ${String(command.args[1])}`);
+      read.push(`${command.name} ${String(command.args[command.name === 'eval' ? 3 : 1])}`);
       mostInFlight = Math.max(mostInFlight, ++inFlight);
       void command.promise.finally(() => inFlight--).catch(() => undefined);
       return sendCommand(command, stream);
@@ -93,7 +93,7 @@ describe('mergeChunkResults', () => {
     } finally {
       connection.sendCommand = sendCommand;
     }
-    expect(read).toEqual(chunks.map((chunk) => `hget ${chunk.field}`));
+    expect(read).toEqual(chunks.map((chunk) => `eval ${chunk.field}`));
     expect(mostInFlight).toBe(1);
   });
 
@@ -107,6 +107,18 @@ describe('mergeChunkResults', () => {
     const other = { ...JSON.parse(second!.value), component: { ...COMPONENT, version: '1.3.0' } };
     await resultsHash({ [first!.field]: first!.value, [second!.field]: JSON.stringify(other) });
     expect(await contractFailure([first!, second!], keep)).toMatch(/^chunk at path 100: run by risk-engine 1\.3\.0 \((ab){32}\), not the component asked for$/);
+  });
+
+  it("refuses, without loading it, a chunk's result longer than its losses can take, and results that are not a hash", async () => {
+    const keep = 50;
+    const [first, second] = chunksOf([100, 100], keep);
+    // 32 MB in a planned chunk's place: HGET loaded it whole, for JSON.parse to refuse.
+    await resultsHash({ [first!.field]: first!.value, [second!.field]: `${second!.value}${' '.repeat(32 * 2 ** 20)}` });
+    expect(await contractFailure([first!, second!], keep)).toMatch(/^chunk at path 100: its result is 335\d{5} bytes long, more than \d+, the most 50 losses take$/);
+    // A key of another type in the results' place: Redis's WRONGTYPE came out as an internal error.
+    await link.connection.del(HASH);
+    await link.connection.set(HASH, 'not a hash');
+    expect(await contractFailure([first!, second!], keep)).toMatch(/^the run's results cannot be read: WRONGTYPE/);
   });
 
   it('fails with ERR_REDIS_UNAVAILABLE when its Redis goes away, not a hang', async () => {
