@@ -203,8 +203,19 @@ function printWarningsOnOneLine(): void {
   });
 }
 
+/** A reader that has gone (`wasm-risk var ... | head -1`) is no failure of the command: what it did not read
+ *  is dropped and the command ends as it would have, instead of on Node's unhandled 'error' and its stack trace. */
+function ignoreClosedPipes(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE') throw error;
+    });
+  }
+}
+
 async function main(argv: string[]): Promise<number> {
   printWarningsOnOneLine();
+  ignoreClosedPipes();
   try {
     await buildProgram().parseAsync(argv);
     return 0;

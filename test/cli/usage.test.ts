@@ -1,6 +1,9 @@
 // The command line itself: --version, help, and the argument parser's errors in the CLI's one-line form.
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { PROJECT_ROOT } from '../../host/files/package-paths.js';
 import { expectOneLineFailure, runCli } from '../support/run-cli.js';
 
 const { version } = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
@@ -74,5 +77,24 @@ describe('a command line that does not parse: exit 2, ERR_USAGE and one line', (
 
   it('says a count past 2^53 is too large, not that it is no integer', () => {
     expectOneLineFailure(runCli(['var', 'examples/portfolio.json', '--paths', '99999999999999999999']), 2, /^wasm-risk: ERR_INVALID_INPUT: --paths: '99999999999999999999' is too large$/);
+  });
+});
+
+/** Runs the CLI with its stdout (or stderr) read by no one, as `wasm-risk ... | head -1` once head has exited. */
+function runWithClosedPipe(args: string[], closed: 'stdout' | 'stderr'): Promise<{ status: number | null; stderr: string }> {
+  const child = spawn(process.execPath, [join(PROJECT_ROOT, 'dist', 'host', 'cli', 'main.js'), ...args], { cwd: PROJECT_ROOT });
+  child[closed].destroy();
+  let stderr = '';
+  if (closed === 'stdout') child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
+  return new Promise((resolve) => child.on('close', (status) => resolve({ status, stderr })));
+}
+
+describe('a reader that has gone (`wasm-risk ... | head -1`)', () => {
+  it.each([['--version'], ['var', 'examples/portfolio.json', '--paths', '2000', '--json']])('ends %s as it would have, without a stack trace', async (...args) => {
+    expect(await runWithClosedPipe(args, 'stdout')).toEqual({ status: 0, stderr: '' });
+  });
+
+  it('keeps the exit code of a failure whose line no one reads', async () => {
+    expect((await runWithClosedPipe(['var', 'no-such-portfolio.json'], 'stderr')).status).toBe(2);
   });
 });
