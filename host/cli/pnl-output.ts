@@ -1,10 +1,11 @@
 // `var --pnl-out`: every path's P&L written to a file, in path order, as CSV or as raw float64. The file
 // appears whole or not at all: it is written beside its destination under a temporary name, then moved.
 import { randomBytes } from 'node:crypto';
-import { accessSync, constants, existsSync } from 'node:fs';
+import { accessSync, constants, statSync, type Stats } from 'node:fs';
 import { link, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 import { InvalidInputError, messageOf } from '../errors.js';
+import { fileType } from '../files/input-files.js';
 
 export const PNL_FORMATS = ['csv', 'f64'] as const;
 export type PnlFormat = (typeof PNL_FORMATS)[number];
@@ -19,17 +20,44 @@ export interface PnlOutput {
 /** Paths per write: a few MB of text or bytes at a time, whatever the run's size. */
 const BATCH_PATHS = 65_536;
 
+/** A file the run reads (the portfolio, the component), which `--pnl-out` must not replace, even with `--force`. */
+export interface RunInput {
+  label: string;
+  path: string;
+}
+
 /** The output `--pnl-out path [--pnl-format f] [--force]` asks for: the format defaults to f64 for a
- *  `.f64` file and to CSV otherwise; an existing file is refused without `--force`, and a folder that
- *  cannot be written to at once. */
-export function pnlOutputFrom(path: string, format: PnlFormat | undefined, force: boolean): PnlOutput {
-  if (!force && existsSync(path)) throw alreadyExists(path);
+ *  `.f64` file and to CSV otherwise; an existing file is refused without `--force`, and at once, whatever
+ *  the flags, something that is no regular file (a directory, a device such as /dev/null, which the rename
+ *  would replace), one of the run's inputs, and a folder that cannot be written to. */
+export function pnlOutputFrom(path: string, format: PnlFormat | undefined, force: boolean, inputs: readonly RunInput[] = []): PnlOutput {
+  const existing = statIfPresent(path);
+  if (existing !== undefined) {
+    if (!existing.isFile()) throw new InvalidInputError('--pnl-out', `${path} is ${fileType(existing)}, not a regular file; name a file to write the P&L to`);
+    const input = inputs.find(({ path: inputPath }) => isSameFile(existing, statIfPresent(inputPath)));
+    if (input !== undefined) throw new InvalidInputError('--pnl-out', `${path} is the ${input.label} this run reads; write the P&L to another file`);
+    if (!force) throw alreadyExists(path);
+  }
   try {
     accessSync(dirname(path), constants.W_OK);
   } catch (error) {
     throw cannotWrite(path, error);
   }
   return { path, format: format ?? (extname(path).toLowerCase() === '.f64' ? 'f64' : 'csv'), overwrite: force };
+}
+
+/** What is at `path` (through symbolic links), or undefined when nothing is there or it cannot be looked at
+ *  (a folder that cannot be written to is refused next, by its own check). */
+function statIfPresent(path: string): Stats | undefined {
+  try {
+    return statSync(path, { throwIfNoEntry: false });
+  } catch {
+    return undefined;
+  }
+}
+
+function isSameFile(a: Stats, b: Stats | undefined): boolean {
+  return b !== undefined && a.dev === b.dev && a.ino === b.ino;
 }
 
 function alreadyExists(path: string): InvalidInputError {

@@ -65,7 +65,13 @@ export async function varCommand(portfolioPath: string, options: VarCommandOptio
     if (options.force !== undefined) throw new InvalidInputError('--force', 'applies only with --pnl-out');
   }
   const uses: PnlUses = {
-    output: options.pnlOut === undefined ? undefined : pnlOutputFrom(options.pnlOut, options.pnlFormat, options.force === true),
+    output:
+      options.pnlOut === undefined
+        ? undefined
+        : pnlOutputFrom(options.pnlOut, options.pnlFormat, options.force === true, [
+            { label: 'portfolio', path: portfolioPath },
+            { label: 'component', path: options.component ?? DEFAULT_COMPONENT },
+          ]),
     histogram: options.histogram === true,
   };
 

@@ -125,7 +125,8 @@ function refusal(kind: InputFileKind, field: string, path: string, problem: stri
   return kind === 'component' ? new ComponentLoadError(`cannot read component ${path}: ${problem}`) : new InvalidInputError(field, `cannot read ${path}: ${problem}`);
 }
 
-function fileType(stats: Stats): string {
+/** What a file that is not a regular one is, for a message: 'a directory', 'a FIFO (named pipe)', ... */
+export function fileType(stats: Stats): string {
   if (stats.isDirectory()) return 'a directory';
   if (stats.isFIFO()) return 'a FIFO (named pipe)';
   if (stats.isCharacterDevice()) return 'a character device';

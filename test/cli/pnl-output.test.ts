@@ -1,5 +1,6 @@
 // `var --pnl-out`: the file's formats, exact round trip, and a file that appears whole or not at all.
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -69,10 +70,32 @@ describe('the P&L file', () => {
 
   it('refuses a folder that does not exist before the run, and leaves nothing behind when a write fails', async () => {
     expect(() => pnlOutputFrom(join(scratch, 'no-such-folder', 'x.csv'), undefined, false)).toThrow(/cannot write .*x\.csv: ENOENT/);
+    const output = pnlOutputFrom(join(scratch, 'became-a-folder'), undefined, true);
+    mkdirSync(output.path);
+    // A folder that appeared during the run: the rename fails after the whole file was written.
+    await expect(writePnl(output, AWKWARD)).rejects.toThrow(/--pnl-out: cannot write .*became-a-folder: E/);
+    expect(readdirSync(scratch).filter((name) => name.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('refuses before the run, with or without --force, what is no regular file: the rename would replace it (/dev/null, as root)', () => {
     const folder = join(scratch, 'folder-in-the-way');
     mkdirSync(folder);
-    // --force over a folder: the rename fails after the whole file was written.
-    await expect(writePnl(pnlOutputFrom(folder, undefined, true), AWKWARD)).rejects.toThrow(/--pnl-out: cannot write .*folder-in-the-way: E/);
-    expect(readdirSync(scratch).filter((name) => name.endsWith('.tmp'))).toEqual([]);
+    const fifo = join(scratch, 'a-fifo');
+    execFileSync('mkfifo', [fifo]);
+    for (const force of [false, true]) {
+      expect(() => pnlOutputFrom(folder, undefined, force)).toThrow(/^--pnl-out: .*folder-in-the-way is a directory, not a regular file; name a file to write the P&L to$/);
+      expect(() => pnlOutputFrom(fifo, undefined, force)).toThrow(/^--pnl-out: .*a-fifo is a FIFO \(named pipe\), not a regular file/);
+    }
+    expect(statSync(fifo).isFIFO()).toBe(true);
+  });
+
+  it("refuses the run's own inputs, even with --force, through another name too", () => {
+    const portfolio = join(scratch, 'book.json');
+    writeFileSync(portfolio, '{}');
+    symlinkSync(portfolio, join(scratch, 'book-link.json'));
+    const inputs = [{ label: 'portfolio', path: portfolio }];
+    for (const [path, force] of [[portfolio, true], [join(scratch, 'book-link.json'), true], [portfolio, false]] as const) {
+      expect(() => pnlOutputFrom(path, undefined, force, inputs)).toThrow(/^--pnl-out: .*book(-link)?\.json is the portfolio this run reads; write the P&L to another file$/);
+    }
   });
 });

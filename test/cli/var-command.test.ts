@@ -152,6 +152,12 @@ describe('wasm-risk var --pnl-out and --histogram', () => {
     expect(readFileSync(file, 'utf8')).toMatch(/^path,pnl\n/);
   });
 
+  it('refuses, before running and even with --force, the portfolio it reads', () => {
+    const file = portfolioFile('own-input', valid);
+    expectOneLineFailure(runCli(['var', file, '--paths', '1000', '--pnl-out', file, '--force']), 2, /^wasm-risk: ERR_INVALID_INPUT: --pnl-out: .*own-input\.json is the portfolio this run reads; write the P&L to another file$/);
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual(valid);
+  });
+
   it('leaves no file, not even a partial one, when the run fails', () => {
     const folder = mkdtempSync(join(scratch, 'failed-run-'));
     const file = join(folder, 'pnl.csv');
