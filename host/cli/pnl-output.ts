@@ -38,8 +38,11 @@ export function pnlOutputFrom(path: string, format: PnlFormat | undefined, force
     if (input !== undefined) throw new InvalidInputError('--pnl-out', `${path} is the ${input.label} this run reads; write the P&L to another file`);
     if (!force) throw alreadyExists(path);
   }
+  const folder = dirname(path);
   try {
-    accessSync(dirname(path), constants.W_OK);
+    accessSync(folder, constants.W_OK);
+    // A writable file passes access(2) too; the run would end with nowhere to put the temporary file.
+    if (!statSync(folder).isDirectory()) throw Object.assign(new Error(`${folder} is not a directory`), { code: 'ENOTDIR' });
   } catch (error) {
     throw cannotWrite(path, error);
   }
@@ -105,7 +108,8 @@ export async function writePnl({ path, format, overwrite }: PnlOutput, pnl: Floa
       await rm(temporary);
     }
   } catch (error) {
-    await rm(temporary, { force: true });
+    // The write's failure is the one to report, not a second one from cleaning up after it.
+    await rm(temporary, { force: true }).catch(() => undefined);
     if ((error as NodeJS.ErrnoException).code === 'EEXIST' && !overwrite) throw alreadyExists(path);
     throw cannotWrite(path, error);
   }

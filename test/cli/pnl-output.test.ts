@@ -77,6 +77,18 @@ describe('the P&L file', () => {
     expect(readdirSync(scratch).filter((name) => name.endsWith('.tmp'))).toEqual([]);
   });
 
+  it('refuses a folder that is a file, before the run, and says so if it became one during the run', async () => {
+    const folder = join(scratch, 'folder-then-file');
+    writeFileSync(folder, '');
+    expect(() => pnlOutputFrom(join(folder, 'x.csv'), undefined, false)).toThrow(/^--pnl-out: cannot write .*folder-then-file\/x\.csv: ENOTDIR$/);
+    rmSync(folder);
+    mkdirSync(folder);
+    const output = pnlOutputFrom(join(folder, 'x.csv'), undefined, false);
+    rmSync(folder, { recursive: true });
+    writeFileSync(folder, '');
+    await expect(writePnl(output, AWKWARD)).rejects.toThrow(/^--pnl-out: cannot write .*folder-then-file\/x\.csv: ENOTDIR$/);
+  });
+
   it('refuses before the run, with or without --force, what is no regular file: the rename would replace it (/dev/null, as root)', () => {
     const folder = join(scratch, 'folder-in-the-way');
     mkdirSync(folder);

@@ -158,6 +158,11 @@ describe('wasm-risk var --pnl-out and --histogram', () => {
     expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual(valid);
   });
 
+  it('refuses, before running, a file under something that is not a folder', () => {
+    const file = portfolioFile('not-a-folder', valid);
+    expectOneLineFailure(runCli(['var', EXAMPLE, '--paths', '1000', '--pnl-out', join(file, 'pnl.csv')]), 2, /^wasm-risk: ERR_INVALID_INPUT: --pnl-out: cannot write .*not-a-folder\.json\/pnl\.csv: ENOTDIR$/);
+  });
+
   it('leaves no file, not even a partial one, when the run fails', () => {
     const folder = mkdtempSync(join(scratch, 'failed-run-'));
     const file = join(folder, 'pnl.csv');
