@@ -10,10 +10,13 @@ import { isErrno } from '../files/input-files.js';
 /** Books in one batch at most: each is a line of the results file, read whole on resume. */
 export const MAX_BOOKS = 100_000;
 
-export async function bookFiles(specs: readonly string[]): Promise<string[]> {
+/** The books `specs` name, less the batch's own results file: a directory or pattern of books may hold it
+ *  (`--out books/results.json`), and a resumed batch would read it as a book. */
+export async function bookFiles(specs: readonly string[], resultsFile: string): Promise<string[]> {
   const books = new Set<string>();
+  const results = bookName(resultsFile);
   for (const spec of specs) {
-    for (const file of await filesOf(spec)) books.add(bookName(file));
+    for (const file of await filesOf(spec)) if (bookName(file) !== results) books.add(bookName(file));
     if (books.size > MAX_BOOKS) throw new InvalidInputError('books', `more than ${MAX_BOOKS} portfolio files; split the batch`);
   }
   return [...books].sort();

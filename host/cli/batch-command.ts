@@ -37,7 +37,7 @@ export async function batchCommand(books: string[], options: BatchCommandOptions
   const distributed = distributedFrom(options);
   const { paths, seed, horizonDays, confidence, antithetic } = options;
   const request = parseOrThrow(monteCarloOptionsSchema, { paths, seed, horizonDays, confidence, antithetic });
-  const files = await bookFiles(books);
+  const files = await bookFiles(books, options.out);
 
   // SIGINT/SIGTERM cancel the books in flight; the answered ones are in the file already.
   const interrupt = new AbortController();

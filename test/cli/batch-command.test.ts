@@ -43,6 +43,19 @@ describe('wasm-risk batch', () => {
     expect(await lines(out)).toHaveLength(3);
   });
 
+  it('never takes its own results file for a book, though it is among them', async () => {
+    const books = join(directory, 'books-and-results');
+    await mkdir(books);
+    await writeFile(join(books, 'a.json'), await readFile(EXAMPLE_PORTFOLIO, 'utf8'));
+    const out = join(books, 'results.json');
+    for (const run of [1, 2]) {
+      const batch = runCli(['batch', books, '--out', out, '--paths', '2000', '--workers', '1']);
+      expect(batch.status).toBe(0);
+      expect(batch.stderr).toMatch(run === 1 ? /batch: 1 books: 1 run now \(0 failed\)/ : /batch: 1 books: 0 run now \(0 failed\), 1 answered before/);
+    }
+    expect((await lines(out)).map((line) => (line.book as string).replace(/.*\//, ''))).toEqual(['a.json']);
+  });
+
   it('takes glob patterns', async () => {
     const out = join(directory, 'glob.jsonl');
     const run = runCli(['batch', join(directory, 'books', '[ab].json'), '--out', out, '--paths', '2000', '--workers', '1']);
