@@ -29,9 +29,15 @@ export function parseNumber(option: string) {
   };
 }
 
+/** Distinct numbers: a level listed twice would be computed and printed twice. */
 export function parseNumberList(option: string) {
   const parse = parseNumber(option);
-  return (value: string): number[] => value.split(',').map(parse);
+  return (value: string): number[] => {
+    const numbers = value.split(',').map(parse);
+    const repeated = numbers.find((number, i) => numbers.indexOf(number) !== i);
+    if (repeated !== undefined) throw new InvalidInputError(option, `'${value}' lists ${repeated} twice; give each level once`);
+    return numbers;
+  };
 }
 
 /** A file the command writes: a name, not an empty string (which the system would refuse with ENOENT). */

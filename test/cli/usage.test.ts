@@ -1,6 +1,7 @@
 // The command line itself: --version, help, and the argument parser's errors in the CLI's one-line form.
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../host/files/package-paths.js';
@@ -73,6 +74,11 @@ describe('a command line that does not parse: exit 2, ERR_USAGE and one line', (
     [['--workers', '0'], /^wasm-risk: ERR_INVALID_INPUT: --workers: must be at least 1$/],
   ])('names the flag, not the library option it sets: %s', (flags, message) => {
     expectOneLineFailure(runCli(['var', 'examples/portfolio.json', ...flags]), 2, message);
+  });
+
+  it.each(['var', 'batch', 'compare'])('%s refuses a confidence level listed twice, which would print one row per copy', (command) => {
+    const inputs = { var: ['examples/portfolio.json'], batch: ['examples/portfolio.json', '--out', join(tmpdir(), 'confidence-twice.jsonl')], compare: ['a.wasm', 'b.wasm', 'examples/portfolio.json'] }[command]!;
+    expectOneLineFailure(runCli([command, ...inputs, '--confidence', '0.95,0.99,0.950']), 2, /^wasm-risk: ERR_INVALID_INPUT: --confidence: '0\.95,0\.99,0\.950' lists 0\.95 twice; give each level once$/);
   });
 
   it('says a count past 2^53 is too large, not that it is no integer', () => {
