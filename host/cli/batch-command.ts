@@ -2,7 +2,7 @@
 // each one run (with --redis, one distributed run across `wasm-risk worker`s), one JSON line per book
 // appended to the results file as it is answered. The file is the batch's memory: run again after an
 // interruption, the batch skips the books it answers and runs the rest.
-import { CancelledError, ComponentContractError, ComponentTrapError, InvalidInputError, NotPositiveSemidefiniteError, OutOfMemoryError, RequestTooLargeError, WasmRiskError } from '../errors.js';
+import { CancelledError, ComponentContractError, ComponentTrapError, InvalidInputError, NotPositiveSemidefiniteError, OutOfMemoryError, QueueTimeoutError, RequestTooLargeError, TimeoutError, WasmRiskError } from '../errors.js';
 import { DEFAULT_COMPONENT } from '../files/package-paths.js';
 import { monteCarloOptionsSchema, type MonteCarloRequest } from '../request/risk-request.js';
 import { parseOrThrow } from '../request/validation.js';
@@ -69,6 +69,14 @@ export async function batchCommand(books: string[], options: BatchCommandOptions
   } catch (error) {
     if (error instanceof CancelledError && interrupt.signal.aborted) {
       throw new CancelledError(`interrupted by ${(interrupt.signal.reason as Error).message}; run the same command again to resume`, { cause: error });
+    }
+    // Books that each fit the deadline alone can pass it together: the engine counts a wait for a worker
+    // busy with another book (a Monte Carlo run splits across all of them), and the batch chose to run them at once.
+    if (concurrency > 1 && (error instanceof TimeoutError || error instanceof QueueTimeoutError)) {
+      const hint = `the batch's --timeout-ms counts each book's wait for the workers, which its ${concurrency} books in flight share: lower --concurrency or raise --timeout-ms, then run the same command again to resume`;
+      throw error instanceof TimeoutError
+        ? new TimeoutError(`${error.message}; ${hint}`, error.workerStopped, { cause: error })
+        : new QueueTimeoutError(`${error.message}; ${hint}`, { cause: error });
     }
     throw error;
   } finally {

@@ -5,7 +5,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EXAMPLE_PORTFOLIO } from '../support/fixtures.js';
+import { EXAMPLE_PORTFOLIO, fixture } from '../support/fixtures.js';
 import { expectOneLineFailure, runCli } from '../support/run-cli.js';
 
 let directory: string;
@@ -76,6 +76,16 @@ describe('wasm-risk batch', () => {
     await writeFile(foreign, '{"hello": "world"}\n');
     expectOneLineFailure(runCli(['batch', join(directory, 'books'), '--out', foreign, '--workers', '1']), 2, /^wasm-risk: ERR_INVALID_INPUT: --out: .* line 1 is not a batch result/);
     expect(await readFile(foreign, 'utf8')).toBe('{"hello": "world"}\n');
+  });
+});
+
+describe('wasm-risk batch stopped by a deadline', () => {
+  it('says that its books in flight share the workers, what to change, and that a rerun resumes', () => {
+    const out = join(directory, 'deadline.jsonl');
+    const books = [join(directory, 'books', 'a.json'), join(directory, 'books', 'b.json')];
+    // A component that never returns: the book that runs passes its deadline, the other waits past it.
+    const run = runCli(['batch', ...books, '--component', fixture('infinite-loop'), '--out', out, '--paths', '1000', '--workers', '1', '--concurrency', '2', '--timeout-ms', '300']);
+    expectOneLineFailure(run, 4, /^wasm-risk: ERR_(QUEUE_)?TIMEOUT: .*; the batch's --timeout-ms counts each book's wait for the workers, which its 2 books in flight share: lower --concurrency or raise --timeout-ms, then run the same command again to resume$/);
   });
 });
 
