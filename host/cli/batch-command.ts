@@ -56,9 +56,11 @@ export async function batchCommand(books: string[], options: BatchCommandOptions
     try {
       const results = await BatchResultsFile.open(options.out, batchSettings(engine.component.sha256, request));
       try {
-        const summary = await runBooks(engine, files, request, results, concurrency, interrupt.signal);
+        // Books whose earlier answer is an error still count: a rerun must not report them as if answered well.
+        const failedBefore = files.filter((book) => results.answered.get(book) === 'error').length;
+        const summary = await runBooks(engine, files, request, results, concurrency, interrupt.signal, failedBefore);
         process.stderr.write(
-          `wasm-risk: batch: ${files.length} books: ${summary.run} run now (${summary.failed} failed), ${files.length - summary.run} answered before, in ${options.out}\n`,
+          `wasm-risk: batch: ${files.length} books: ${summary.run} run now (${summary.failed} failed), ${files.length - summary.run} answered before (${failedBefore} failed), in ${options.out}\n`,
         );
       } finally {
         await results.close();
@@ -94,9 +96,10 @@ async function runBooks(
   results: BatchResultsFile,
   concurrency: number,
   interrupt: AbortSignal,
+  failedBefore: number,
 ): Promise<{ run: number; failed: number }> {
   const pending = files.filter((book) => !results.answered.has(book));
-  const progress = process.stderr.isTTY ? new BatchProgress(files.length, files.length - pending.length, process.stderr) : undefined;
+  const progress = process.stderr.isTTY ? new BatchProgress(files.length, files.length - pending.length, failedBefore, process.stderr) : undefined;
   const stop = new AbortController();
   const signal = AbortSignal.any([interrupt, stop.signal]);
   let stoppedBy: unknown;

@@ -1,12 +1,14 @@
 // The progress line of `wasm-risk batch` on a terminal: books answered of the batch (those answered by an
-// earlier, interrupted run count from the start), how many failed, elapsed time and ETA (cli-progress).
+// earlier, interrupted run count from the start, and their failures too), how many failed, elapsed time and
+// ETA (cli-progress).
 import { SingleBar } from 'cli-progress';
 
 export class BatchProgress {
   private readonly bar: SingleBar;
-  private failed = 0;
+  private failed: number;
 
-  constructor(totalBooks: number, answeredBefore: number, stream: NodeJS.WritableStream) {
+  constructor(totalBooks: number, answeredBefore: number, failedBefore: number, stream: NodeJS.WritableStream) {
+    this.failed = failedBefore;
     this.bar = new SingleBar({
       stream,
       barsize: 30,
@@ -14,7 +16,7 @@ export class BatchProgress {
       barIncompleteChar: '-',
       format: 'books [{bar}] {percentage}% {value}/{total} | {failed} failed | elapsed {duration_formatted} | ETA {eta_formatted}',
     });
-    this.bar.start(totalBooks, answeredBefore, { failed: 0 });
+    this.bar.start(totalBooks, answeredBefore, { failed: failedBefore });
   }
 
   readonly answered = (failed: boolean): void => {

@@ -58,8 +58,8 @@ export class BatchResultsFile {
     private readonly handle: FileHandle,
     private readonly release: () => Promise<void>,
     private readonly settings: string,
-    /** The books the file answers already. */
-    readonly answered: ReadonlySet<string>,
+    /** The books the file answers already, and whether each answer is a result or an error. */
+    readonly answered: ReadonlyMap<string, 'result' | 'error'>,
   ) {}
 
   static async open(path: string, settings: string): Promise<BatchResultsFile> {
@@ -133,8 +133,8 @@ function unwritable(path: string, error: unknown): InvalidInputError {
   return new InvalidInputError('--out', `cannot write ${path}: ${messageOf(error)}`);
 }
 
-function answeredBooks(path: string, text: string, settings: string): Set<string> {
-  const answered = new Set<string>();
+function answeredBooks(path: string, text: string, settings: string): Map<string, 'result' | 'error'> {
+  const answered = new Map<string, 'result' | 'error'>();
   const lines = text.split('\n');
   lines.pop();
   lines.forEach((text, index) => {
@@ -150,7 +150,7 @@ function answeredBooks(path: string, text: string, settings: string): Set<string
     if (line.data.settings !== settings) {
       throw new InvalidInputError('--out', `${where} was run with other settings (component or Monte Carlo options): resume with the same ones, or write to another --out`);
     }
-    answered.add(line.data.book);
+    answered.set(line.data.book, line.data.error === undefined ? 'result' : 'error');
   });
   return answered;
 }
