@@ -10,9 +10,11 @@ const twoDecimals = new Intl.NumberFormat('en-US', { minimumFractionDigits: 2, m
 export const money = { format: (value: number): string => twoDecimals.format(value).replace(/^-(0\.00)$/, '$1') };
 const count = new Intl.NumberFormat('en-US');
 
-/** A confidence level as a percentage with no trailing zeros: 0.95 is "95%", 0.995 is "99.5%". */
+/** A confidence level as a percentage with no trailing zeros: 0.95 is "95%", 0.995 is "99.5%", 0.99999 is
+ *  "99.999%" (two decimals printed it "100%"). Twelve digits drop the product's rounding (0.95 * 100 is
+ *  95.00000000000001), not the level's own. */
 export function confidencePercent(confidence: number): string {
-  return `${(confidence * 100).toFixed(2).replace(/\.?0+$/, '')}%`;
+  return `${Number((confidence * 100).toPrecision(12))}%`;
 }
 
 export function formatRiskResult(result: RiskResult): string {

@@ -2,7 +2,7 @@
 // book with no exposure has losses of -0, and a tiny negative rounds to a signed zero).
 import { describe, expect, it } from 'vitest';
 import { formatPnlHistogram } from '../../host/cli/histogram.js';
-import { formatRiskResult } from '../../host/cli/report-format.js';
+import { confidencePercent, formatRiskResult } from '../../host/cli/report-format.js';
 import type { RiskResult } from '../../host/risk-engine.js';
 
 describe('no -0.00', () => {
@@ -32,5 +32,12 @@ describe('no -0.00', () => {
 
   it('a real loss keeps its sign', () => {
     expect(formatPnlHistogram(Float64Array.from([-1234.5, 10]), [], { bins: 2, width: 4 })).toContain('-1,234.50');
+  });
+});
+
+describe('confidence levels in the table and the histogram', () => {
+  it('are printed as given, never rounded to another level (99.99999% is not 100%)', () => {
+    const printed = [0.95, 0.99, 0.975, 0.995, 0.9997, 0.99999, 0.9999999, 0.95123456789, 0.001, 0.0000001].map(confidencePercent);
+    expect(printed).toEqual(['95%', '99%', '97.5%', '99.5%', '99.97%', '99.999%', '99.99999%', '95.123456789%', '0.1%', '0.00001%']);
   });
 });
