@@ -1,7 +1,7 @@
 // `var --pnl-out`: every path's P&L written to a file, in path order, as CSV or as raw float64. The file
 // appears whole or not at all: it is written beside its destination under a temporary name, then moved.
 import { randomBytes } from 'node:crypto';
-import { accessSync, constants, statSync, type Stats } from 'node:fs';
+import { accessSync, constants, realpathSync, statSync, type Stats } from 'node:fs';
 import { link, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 import { InvalidInputError, messageOf } from '../errors.js';
@@ -12,7 +12,10 @@ export type PnlFormat = (typeof PNL_FORMATS)[number];
 
 /** Where and how the P&L goes, decided before the run so that a refusal costs nothing. */
 export interface PnlOutput {
+  /** As the user named it, for messages. */
   path: string;
+  /** Where the bytes go: `path`, or the file a symbolic link at `path` leads to (the rename would replace the link). */
+  file: string;
   format: PnlFormat;
   overwrite: boolean;
 }
@@ -38,7 +41,13 @@ export function pnlOutputFrom(path: string, format: PnlFormat | undefined, force
     if (input !== undefined) throw new InvalidInputError('--pnl-out', `${path} is the ${input.label} this run reads; write the P&L to another file`);
     if (!force) throw alreadyExists(path);
   }
-  const folder = dirname(path);
+  let file = path;
+  try {
+    if (existing !== undefined) file = realpathSync(path);
+  } catch (error) {
+    throw cannotWrite(path, error);
+  }
+  const folder = dirname(file);
   try {
     accessSync(folder, constants.W_OK);
     // A writable file passes access(2) too; the run would end with nowhere to put the temporary file.
@@ -46,7 +55,7 @@ export function pnlOutputFrom(path: string, format: PnlFormat | undefined, force
   } catch (error) {
     throw cannotWrite(path, error);
   }
-  return { path, format: format ?? (extname(path).toLowerCase() === '.f64' ? 'f64' : 'csv'), overwrite: force };
+  return { path, file, format: format ?? (extname(path).toLowerCase() === '.f64' ? 'f64' : 'csv'), overwrite: force };
 }
 
 /** What is at `path` (through symbolic links), or undefined when nothing is there or it cannot be looked at
@@ -96,15 +105,15 @@ function* batches(pnl: Float64Array, format: PnlFormat): Generator<string | Buff
 }
 
 /** Writes the file; on any failure nothing is left at `path` (or what was there before is kept). */
-export async function writePnl({ path, format, overwrite }: PnlOutput, pnl: Float64Array): Promise<void> {
-  const temporary = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+export async function writePnl({ path, file, format, overwrite }: PnlOutput, pnl: Float64Array): Promise<void> {
+  const temporary = join(dirname(file), `.${basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
   try {
     await writeFile(temporary, batches(pnl, format), { flag: 'wx' });
     if (overwrite) {
-      await rename(temporary, path);
+      await rename(temporary, file);
     } else {
       // A hard link, unlike a rename, fails if the file appeared during the run instead of replacing it.
-      await link(temporary, path);
+      await link(temporary, file);
       await rm(temporary);
     }
   } catch (error) {

@@ -1,6 +1,6 @@
 // `var --pnl-out`: the file's formats, exact round trip, and a file that appears whole or not at all.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -99,6 +99,16 @@ describe('the P&L file', () => {
       expect(() => pnlOutputFrom(fifo, undefined, force)).toThrow(/^--pnl-out: .*a-fifo is a FIFO \(named pipe\), not a regular file/);
     }
     expect(statSync(fifo).isFIFO()).toBe(true);
+  });
+
+  it('replaces, with --force, the file a symbolic link leads to, not the link', async () => {
+    const real = join(scratch, 'real.csv');
+    writeFileSync(real, 'old');
+    const link = join(scratch, 'link.csv');
+    symlinkSync(real, link);
+    await writePnl(pnlOutputFrom(link, undefined, true), AWKWARD);
+    expect(lstatSync(link).isSymbolicLink()).toBe(true);
+    expect(readCsv(real).pnl).toHaveLength(AWKWARD.length);
   });
 
   it("refuses the run's own inputs, even with --force, through another name too", () => {
