@@ -12,7 +12,7 @@ import { auditCommand } from './audit-command.js';
 import { batchCommand, DEFAULT_BATCH_OUT } from './batch-command.js';
 import { compareCommand } from './compare-command.js';
 import { newCommand, PLUGIN_LANGUAGES } from './new-command.js';
-import { parseInteger, parseNumber, parseNumberList, parseOutputFile, parseSeed } from './option-parsers.js';
+import { parseInteger, parseLevels, parseNumber, parseOutputFile, parseSeed } from './option-parsers.js';
 import { PNL_FORMATS } from './pnl-output.js';
 import { swapCommand } from './swap-command.js';
 import { varCommand } from './var-command.js';
@@ -33,7 +33,7 @@ function riskRequestOptions(): Option[] {
   return [
     new Option('--paths <n>', 'Monte Carlo paths (default 100000)').argParser(parseInteger('--paths')),
     new Option('--seed <s>', 'Monte Carlo seed, 0 to 2^64-1 (default 42)').argParser(parseSeed),
-    new Option('--confidence <levels>', 'comma-separated confidence levels (default 0.95,0.99)').argParser(parseNumberList('--confidence')),
+    new Option('--confidence <levels>', 'comma-separated confidence levels (default 0.95,0.99)').argParser(parseLevels('--confidence')),
     new Option('--horizon-days <d>', 'horizon in trading days (default 1)').argParser(parseNumber('--horizon-days')),
     new Option('--antithetic', 'antithetic variates (Monte Carlo)'),
   ];

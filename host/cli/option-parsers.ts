@@ -1,5 +1,6 @@
 // Strict parsers for CLI option values: "12abc" is an error naming the option, never 12.
 import { InvalidInputError } from '../errors.js';
+import { checkDistinctLevels } from '../request/risk-request.js';
 
 /** Decimal digits only: Number() and BigInt() would also take hexadecimal, octal and binary ('0x10' is 16). */
 const DIGITS = /^\d+$/;
@@ -29,14 +30,13 @@ export function parseNumber(option: string) {
   };
 }
 
-/** Distinct numbers: a level listed twice would be computed and printed twice. */
-export function parseNumberList(option: string) {
+/** Comma-separated confidence levels, each once (refused here, before a batch or a comparison starts). */
+export function parseLevels(option: string) {
   const parse = parseNumber(option);
   return (value: string): number[] => {
-    const numbers = value.split(',').map(parse);
-    const repeated = numbers.find((number, i) => numbers.indexOf(number) !== i);
-    if (repeated !== undefined) throw new InvalidInputError(option, `'${value}' lists ${repeated} twice; give each level once`);
-    return numbers;
+    const levels = value.split(',').map(parse);
+    checkDistinctLevels(levels, option);
+    return levels;
   };
 }
 

@@ -137,11 +137,11 @@ function requestOn(
 ): ValidRiskRequest {
   switch (method) {
     case 'monte-carlo': {
-      const valid = validateMonteCarloOptions(options);
+      const valid = distinctLevels(validateMonteCarloOptions(options));
       return validated({ method, ...valid, portfolio: portfolioOf().portfolio });
     }
     case 'historical': {
-      const valid = validateClosedFormOptions(options, source);
+      const valid = distinctLevels(validateClosedFormOptions(options, source));
       const { portfolio: engineForm, returns } = portfolioOf();
       if (!returns || returns.length === 0) {
         throw new InvalidInputError(portfolioField ? `${portfolioField}.returns` : 'returns', 'historical VaR needs past returns (T x n log-returns)');
@@ -149,10 +149,23 @@ function requestOn(
       return validated({ method, ...valid, portfolio: engineForm, returns });
     }
     case 'parametric': {
-      const valid = validateClosedFormOptions(options, source);
+      const valid = distinctLevels(validateClosedFormOptions(options, source));
       return validated({ method, ...valid, portfolio: portfolioOf().portfolio });
     }
   }
+}
+
+/** Options whose confidence levels are each given once (`checkDistinctLevels`). */
+function distinctLevels<T extends { confidence: number[] }>(options: T): T {
+  checkDistinctLevels(options.confidence, 'confidence');
+  return options;
+}
+
+/** Refuses a confidence level listed twice, named by `field`: it was computed and reported twice, two identical
+ *  rows that a reader takes for two levels. The CLI checks its flag with it before any work starts. */
+export function checkDistinctLevels(levels: readonly number[], field: string): void {
+  const repeated = levels.find((level, i) => levels.indexOf(level) !== i);
+  if (repeated !== undefined) throw new InvalidInputError(field, `lists ${repeated} twice; give each level once`);
 }
 
 /** `validateRiskRequest` for what must be a Monte Carlo request (a simulation's P&L). */

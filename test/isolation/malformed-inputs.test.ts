@@ -109,6 +109,10 @@ describe('malformed and extreme inputs', () => {
     await expect(engine.parametric(undefined as never)).rejects.toMatchObject({ code: 'ERR_INVALID_INPUT', message: 'is required' });
     await expect(engine.run({ method: 'parametric' } as never)).rejects.toMatchObject({ field: 'portfolio', message: 'portfolio: is required' });
     await expect(engine.parametric({ ...base(), assets: 'x' } as never)).rejects.toMatchObject({ field: 'assets', message: 'assets: must be an array' });
+    // A level listed twice was computed and reported twice, as two identical rows.
+    const twice = { field: 'confidence', message: 'confidence: lists 0.95 twice; give each level once' };
+    await expect(engine.parametric(base() as never, { confidence: [0.95, 0.99, 0.95] })).rejects.toMatchObject(twice);
+    await expect(engine.monteCarlo(base() as never, { paths: 100, confidence: [0.95, 0.95] })).rejects.toMatchObject(twice);
     // A batch answers such an item with its error; the others run (a TypeError used to reject the whole batch).
     const [bad, good] = await engine.runBatch([null as never, { method: 'parametric', portfolio: base() as never }]);
     expect(bad).toMatchObject({ ok: false, error: { code: 'ERR_INVALID_INPUT', message: 'must be an object' } });

@@ -19,6 +19,9 @@ describe('a refused body names the offending field and says what is wrong with i
     ['a misspelt option type', '/v1/parametric', { portfolio: mistypedOption }, 'portfolio.positions[1].type', /must have type 'spot', 'call' or 'put'/],
     ['a negative seed', '/v1/monte-carlo', { portfolio: PORTFOLIO, paths: 100, seed: -1 }, 'seed', /integer in \[0, 2\^64\)/],
     ['a seed past 2^53 as a number', '/v1/monte-carlo', { portfolio: PORTFOLIO, paths: 100, seed: 2 ** 60 }, 'seed', /^seed: (?!must be string)/],
+    // Computed and answered twice before, two identical rows (the CLI's --confidence refuses it the same way).
+    ['a confidence level listed twice', '/v1/parametric', { portfolio: PORTFOLIO, confidence: [0.95, 0.99, 0.95] }, 'confidence', /^confidence: lists 0\.95 twice/],
+    ['a confidence level listed twice, Monte Carlo', '/v1/monte-carlo', { portfolio: PORTFOLIO, paths: 100, confidence: [0.99, 0.99] }, 'confidence', /^confidence: lists 0\.99 twice/],
   ])('%s', async (_name, path, body, field, detail) => {
     const answer = await post(server, path, body);
     expect(answer.status).toBe(400);
