@@ -28,8 +28,15 @@ const MAX_CONCURRENCY = 64;
 
 /** Failures that are the book's own (its file, its numbers, what the component made of it): written as the
  *  book's answer. Any other (Redis lost, a deadline, a refused component, a cancellation) stops the batch
- *  without writing a line, so the book runs again on resume. */
+ *  without writing a line, so the book runs again on resume; except a deadline passed by a book that ran alone
+ *  on the local workers (`--concurrency 1`, no `--redis`): that is the book's own too (`ownDeadline`). */
 const BOOK_FAILURES = [InvalidInputError, NotPositiveSemidefiniteError, RequestTooLargeError, ComponentTrapError, ComponentContractError, OutOfMemoryError];
+
+/** Whether `error` is a deadline the book passed by itself: it ran alone, so no other book held the workers,
+ *  and stopping the batch there would stop every rerun at the same book. */
+function ownDeadline(error: unknown, alone: boolean): boolean {
+  return alone && error instanceof TimeoutError && error.workerStopped;
+}
 
 export async function batchCommand(books: string[], options: BatchCommandOptions): Promise<void> {
   const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
@@ -58,7 +65,8 @@ export async function batchCommand(books: string[], options: BatchCommandOptions
       try {
         // Books whose earlier answer is an error still count: a rerun must not report them as if answered well.
         const failedBefore = files.filter((book) => results.answered.get(book) === 'error').length;
-        const summary = await runBooks(engine, files, request, results, concurrency, interrupt.signal, failedBefore);
+        const alone = concurrency === 1 && distributed === undefined;
+        const summary = await runBooks(engine, files, request, results, { concurrency, alone }, interrupt.signal, failedBefore);
         process.stderr.write(
           `wasm-risk: batch: ${files.length} books: ${summary.run} run now (${summary.failed} failed), ${files.length - summary.run} answered before (${failedBefore} failed), in ${options.out}\n`,
         );
@@ -87,14 +95,14 @@ export async function batchCommand(books: string[], options: BatchCommandOptions
   }
 }
 
-/** Runs the books the file does not answer, `concurrency` at a time, appending each answer; the first
- *  failure that is not a book's own stops the others and is thrown. */
+/** Runs the books the file does not answer, `concurrency` at a time (`alone`: one at a time on local
+ *  workers), appending each answer; the first failure that is not a book's own stops the others and is thrown. */
 async function runBooks(
   engine: RiskEngine,
   files: readonly string[],
   request: MonteCarloRequest,
   results: BatchResultsFile,
-  concurrency: number,
+  { concurrency, alone }: { concurrency: number; alone: boolean },
   interrupt: AbortSignal,
   failedBefore: number,
 ): Promise<{ run: number; failed: number }> {
@@ -110,7 +118,7 @@ async function runBooks(
       const portfolio = await readPortfolioFile(book);
       return { book, result: await engine.run({ method: 'monte-carlo', portfolio, ...request }, { signal }) };
     } catch (error) {
-      if (!BOOK_FAILURES.some((kind) => error instanceof kind)) throw error;
+      if (!BOOK_FAILURES.some((kind) => error instanceof kind) && !ownDeadline(error, alone)) throw error;
       return { book, error: toTransported(error as WasmRiskError) };
     }
   };

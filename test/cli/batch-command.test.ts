@@ -88,6 +88,17 @@ describe('wasm-risk batch stopped by a deadline', () => {
     const run = runCli(['batch', ...books, '--component', fixture('infinite-loop'), '--out', out, '--paths', '1000', '--workers', '1', '--concurrency', '2', '--timeout-ms', '300']);
     expectOneLineFailure(run, 4, /^wasm-risk: ERR_(QUEUE_)?TIMEOUT: .*; the batch's --timeout-ms counts each book's wait for the workers, which its 2 books in flight share: lower --concurrency or raise --timeout-ms, then run the same command again to resume$/);
   });
+
+  it('with one book at a time, answers a book past its deadline with ERR_TIMEOUT and goes on to the next', async () => {
+    const out = join(directory, 'deadline-alone.jsonl');
+    const books = [join(directory, 'books', 'a.json'), join(directory, 'books', 'b.json')];
+    // The deadline is the book's own: nothing else held the worker. The batch stopped at the first book, and
+    // every rerun stopped at it again, so the batch could never finish.
+    const run = runCli(['batch', ...books, '--component', fixture('infinite-loop'), '--out', out, '--paths', '1000', '--workers', '1', '--concurrency', '1', '--timeout-ms', '300']);
+    expect(run.status).toBe(0);
+    expect(run.stderr).toMatch(/batch: 2 books: 2 run now \(2 failed\), 0 answered before \(0 failed\)/);
+    expect((await lines(out)).map((line) => (line.error as { code: string }).code)).toEqual(['ERR_TIMEOUT', 'ERR_TIMEOUT']);
+  });
 });
 
 describe('wasm-risk batch --out', () => {
