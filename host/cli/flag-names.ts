@@ -18,13 +18,18 @@ const FLAG_OF_OPTION: Partial<Record<string, string>> = {
   maxBodyMb: '--max-body-mb',
   requestTimeoutMs: '--request-timeout-ms',
   maxConnections: '--max-connections',
+  policy: '--policy',
+  lockFile: '--lock-file',
 };
 
-/** `error` with its field named as a flag (`--confidence[0]`), when the field is one of the options above. */
+/** `error` with its field named as a flag (`--confidence[0]`), when the field is one of the options above; a
+ *  field inside the file a flag names is said after it (`--policy: version: must be 1`). */
 export function namingTheFlag(error: unknown): unknown {
   if (!(error instanceof InvalidInputError)) return error;
   const [, option = '', rest = ''] = /^([A-Za-z]+)(.*)$/s.exec(error.field) ?? [];
   const flag = Object.hasOwn(FLAG_OF_OPTION, option) ? FLAG_OF_OPTION[option] : undefined;
   if (flag === undefined) return error;
-  return new InvalidInputError(`${flag}${rest}`, error.message.slice(error.field.length + 2));
+  const problem = error.message.slice(error.field.length + 2);
+  if (rest.startsWith('.')) return new InvalidInputError(flag, `${rest.slice(1)}: ${problem}`);
+  return new InvalidInputError(`${flag}${rest}`, problem);
 }

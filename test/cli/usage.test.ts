@@ -1,6 +1,6 @@
 // The command line itself: --version, help, and the argument parser's errors in the CLI's one-line form.
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -74,6 +74,19 @@ describe('a command line that does not parse: exit 2, ERR_USAGE and one line', (
     [['--workers', '0'], /^wasm-risk: ERR_INVALID_INPUT: --workers: must be at least 1$/],
   ])('names the flag, not the library option it sets: %s', (flags, message) => {
     expectOneLineFailure(runCli(['var', 'examples/portfolio.json', ...flags]), 2, message);
+  });
+
+  it('names --policy and --lock-file, and the field inside the file, not the library options policy and lockFile', () => {
+    const directory = mkdtempSync(join(tmpdir(), 'flag-files-'));
+    try {
+      const wrongVersion = join(directory, 'wrong-version.json');
+      writeFileSync(wrongVersion, '{"version": 2}');
+      expectOneLineFailure(runCli(['var', 'examples/portfolio.json', '--policy', wrongVersion]), 2, /^wasm-risk: ERR_INVALID_INPUT: --policy: version: must be 1 /);
+      expectOneLineFailure(runCli(['var', 'examples/portfolio.json', '--strict', '--lock-file', wrongVersion]), 2, /^wasm-risk: ERR_INVALID_INPUT: --lock-file: version: must be 1 /);
+      expectOneLineFailure(runCli(['var', 'examples/portfolio.json', '--strict', '--lock-file', join(directory, 'missing.json')]), 2, /^wasm-risk: ERR_INVALID_INPUT: --lock-file: cannot read .*missing\.json: ENOENT/);
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
   });
 
   it.each(['var', 'batch', 'compare'])('%s refuses a confidence level listed twice, which would print one row per copy', (command) => {

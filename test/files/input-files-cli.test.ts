@@ -55,8 +55,8 @@ describe('files that are not regular files, or too large, are refused before the
     ['/dev/zero as the component to audit', () => ['audit', '/dev/zero'], /ERR_COMPONENT_LOAD: cannot read component \/dev\/zero: a character device/],
     ['/dev/zero as the signature', () => ['audit', ENGINE, '--trusted-key', key, '--signature', '/dev/zero'], /ERR_INVALID_INPUT: signatureFile: cannot read \/dev\/zero: a character device/],
     ['/dev/zero as a trusted key', () => ['audit', ENGINE, '--trusted-key', '/dev/zero'], /ERR_INVALID_INPUT: --trusted-key: cannot read \/dev\/zero: a character device/],
-    ['/dev/zero as the policy', () => ['audit', ENGINE, '--policy', '/dev/zero'], /ERR_INVALID_INPUT: policy: cannot read \/dev\/zero: a character device/],
-    ['/dev/zero as the lock file', () => ['audit', ENGINE, '--strict', '--lock-file', '/dev/zero'], /ERR_INVALID_INPUT: lockFile: cannot read \/dev\/zero: a character device/],
+    ['/dev/zero as the policy', () => ['audit', ENGINE, '--policy', '/dev/zero'], /ERR_INVALID_INPUT: --policy: cannot read \/dev\/zero: a character device/],
+    ['/dev/zero as the lock file', () => ['audit', ENGINE, '--strict', '--lock-file', '/dev/zero'], /ERR_INVALID_INPUT: --lock-file: cannot read \/dev\/zero: a character device/],
     ['a FIFO as the portfolio', () => ['var', fifo], /ERR_INVALID_INPUT: portfolio: cannot read .*fifo: a FIFO \(named pipe\), not a regular file$/],
     ['a FIFO as the component', () => ['var', EXAMPLE, '--component', fifo], /ERR_COMPONENT_LOAD: cannot read component .*fifo: a FIFO \(named pipe\)/],
     ['a FIFO as the swap portfolio', () => ['swap', ENGINE, ENGINE, '--portfolio', fifo], /ERR_INVALID_INPUT: portfolio: cannot read .*fifo: a FIFO/],
@@ -93,7 +93,7 @@ describe('duplicate JSON keys are an error, not a silent last-one-wins', () => {
   it('names the duplicated key of a policy by its path', () => {
     const path = join(scratch, 'duplicate-verdict.json');
     writeFileSync(path, '{"version":1,"name":"p","rules":[{"interface":"wasi:*","verdict":"deny","verdict":"allow","reason":"r"}]}');
-    expectOneLineFailure(runCli(['audit', ENGINE, '--policy', path]), 2, /ERR_INVALID_INPUT: policy: rules\[0\]\.verdict: duplicate key in /);
+    expectOneLineFailure(runCli(['audit', ENGINE, '--policy', path]), 2, /ERR_INVALID_INPUT: --policy: rules\[0\]\.verdict: duplicate key in /);
   });
 });
 
