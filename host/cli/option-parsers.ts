@@ -44,6 +44,8 @@ export function parseLevels(option: string) {
 export function parseOutputFile(option: string) {
   return (value: string): string => {
     if (value.trim() === '') throw new InvalidInputError(option, 'must name a file');
+    // `-` reads as standard output, but the name would make a file called `-` (./- if that is meant).
+    if (value === '-') throw new InvalidInputError(option, "must name a file: '-' (standard output) is not one here; write ./- for a file named -");
     return value;
   };
 }

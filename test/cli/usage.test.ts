@@ -89,6 +89,14 @@ describe('a command line that does not parse: exit 2, ERR_USAGE and one line', (
     }
   });
 
+  it.each([
+    ['batch', ['examples/portfolio.json', '--out', '-'], '--out'],
+    ['var', ['examples/portfolio.json', '--pnl-out', '-'], '--pnl-out'],
+  ])('%s refuses - as its output file, which made a file named -', (command, args, flag) => {
+    expectOneLineFailure(runCli([command, ...args]), 2, new RegExp(`^wasm-risk: ERR_INVALID_INPUT: ${flag}: must name a file: '-' \\(standard output\\) is not one here`));
+    expect(existsSync(join(PROJECT_ROOT, '-'))).toBe(false);
+  });
+
   it.each(['var', 'batch', 'compare'])('%s refuses a confidence level listed twice, which would print one row per copy', (command) => {
     const inputs = { var: ['examples/portfolio.json'], batch: ['examples/portfolio.json', '--out', join(tmpdir(), 'confidence-twice.jsonl')], compare: ['a.wasm', 'b.wasm', 'examples/portfolio.json'] }[command]!;
     expectOneLineFailure(runCli([command, ...inputs, '--confidence', '0.95,0.99,0.950']), 2, /^wasm-risk: ERR_INVALID_INPUT: --confidence: lists 0\.95 twice; give each level once$/);
