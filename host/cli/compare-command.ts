@@ -17,6 +17,7 @@ export interface CompareCommandOptions extends AdmissionFlags {
   confidence?: number[];
   horizonDays?: number;
   antithetic?: boolean;
+  timeoutMs?: number;
   json?: boolean;
 }
 
@@ -47,7 +48,7 @@ export async function compareCommand(pathA: string, pathB: string, portfolioPath
   const images = await Promise.all([pathA, pathB].map((path) => ComponentImage.load(path, { admission })));
   const compatibility = await Promise.all(images.map((image) => checkCompatibility(image.contract)));
   const compatible = compatibility.every((c) => c.compatible);
-  const engines = compatible ? await Promise.all(images.map((image) => RiskEngine.fromImage(image))) : [];
+  const engines = compatible ? await Promise.all(images.map((image) => RiskEngine.fromImage(image, { timeoutMs: options.timeoutMs }))) : [];
   try {
     const components = images.map((image, i) => ({
       path: image.path,

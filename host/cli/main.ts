@@ -91,6 +91,7 @@ function buildProgram(): Command {
     .argument('<a.wasm>', 'first component')
     .argument('<b.wasm>', 'second component')
     .argument('<portfolio.json>', 'portfolio file')
+    .option('--timeout-ms <ms>', 'deadline of each request to each component (default 120000)', parseInteger('--timeout-ms'))
     .option('--json', 'print one JSON object instead of a table')
     .action(compareCommand);
   for (const option of [...riskRequestOptions(), ...admissionFlagOptions()]) compare.addOption(option);

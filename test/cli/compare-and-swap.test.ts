@@ -39,6 +39,11 @@ describe('wasm-risk compare', () => {
     expect(run.stderr).toMatch(/^wasm-risk: ERR_INCOMPATIBLE_COMPONENT: .*risk-engine-2\.0\.0\.wasm: contract version 2\.0\.0/);
   });
 
+  it('stops a component that never answers at --timeout-ms, exit 4', () => {
+    // compare had no --timeout-ms: a plugin that loops held it for the default 120 s.
+    expectOneLineFailure(runCli(['compare', ENGINE, 'build/fixtures/infinite-loop.wasm', 'examples/portfolio.json', '--timeout-ms', '500']), 4, /^wasm-risk: ERR_TIMEOUT: call exceeded its 500 ms deadline/);
+  });
+
   it('refuses 2.0.0 at the audit under the default policy', () => {
     const run = runCli(['compare', ENGINE, V2, 'examples/portfolio.json']);
     expect(run.status).toBe(1);
