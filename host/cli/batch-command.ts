@@ -83,7 +83,7 @@ export async function batchCommand(books: string[], options: BatchCommandOptions
     // Books that each fit the deadline alone can pass it together: the engine counts a wait for a worker
     // busy with another book (a Monte Carlo run splits across all of them), and the batch chose to run them at once.
     if (concurrency > 1 && (error instanceof TimeoutError || error instanceof QueueTimeoutError)) {
-      const hint = `the batch's --timeout-ms counts each book's wait for the workers, which its ${concurrency} books in flight share: lower --concurrency or raise --timeout-ms, then run the same command again to resume`;
+      const hint = `the batch's --timeout-ms counts each book's wait for the workers, which its ${concurrency} books in flight share: lower --concurrency (at 1, a book past its deadline is answered with ERR_TIMEOUT) or raise --timeout-ms, then run the same command again to resume`;
       throw error instanceof TimeoutError
         ? new TimeoutError(`${error.message}; ${hint}`, error.workerStopped, { cause: error })
         : new QueueTimeoutError(`${error.message}; ${hint}`, { cause: error });

@@ -86,7 +86,7 @@ describe('wasm-risk batch stopped by a deadline', () => {
     const books = [join(directory, 'books', 'a.json'), join(directory, 'books', 'b.json')];
     // A component that never returns: the book that runs passes its deadline, the other waits past it.
     const run = runCli(['batch', ...books, '--component', fixture('infinite-loop'), '--out', out, '--paths', '1000', '--workers', '1', '--concurrency', '2', '--timeout-ms', '300']);
-    expectOneLineFailure(run, 4, /^wasm-risk: ERR_(QUEUE_)?TIMEOUT: .*; the batch's --timeout-ms counts each book's wait for the workers, which its 2 books in flight share: lower --concurrency or raise --timeout-ms, then run the same command again to resume$/);
+    expectOneLineFailure(run, 4, /^wasm-risk: ERR_(QUEUE_)?TIMEOUT: .*; the batch's --timeout-ms counts each book's wait for the workers, which its 2 books in flight share: lower --concurrency \(at 1, a book past its deadline is answered with ERR_TIMEOUT\) or raise --timeout-ms, then run the same command again to resume$/);
   });
 
   it('with one book at a time, answers a book past its deadline with ERR_TIMEOUT and goes on to the next', async () => {
