@@ -5,6 +5,7 @@
 // first and takes effect only once it is there: a broken log stops registrations and swaps.
 import { debuglog } from 'node:util';
 import { ComponentImage } from '../load/component-image.js';
+import { OneAtATime } from './one-at-a-time.js';
 import type { ComponentBytes } from '../load/component-format.js';
 import { checkCompatibility } from '../contract/compatibility.js';
 import { validateEngineOptions, type EngineOptions, type ValidatedEngineOptions } from '../request/engine-options.js';
@@ -90,12 +91,13 @@ export class ComponentRegistry {
   private shadow: { entry: Entry; report: ShadowReport; pending: Set<Promise<void>> } | undefined;
   private readonly log: SwapAuditLog;
   /** Changes of the serving version, one at a time, each after the previous one's log entry. */
-  private changing: Promise<unknown> = Promise.resolve();
+  private readonly changing = new OneAtATime();
   /** Registrations, one at a time: the "already registered" check and the entry it guards must not
    *  interleave with another registration of the same version. */
-  private registering: Promise<unknown> = Promise.resolve();
-  /** Starts and stops of shadow mode, one at a time (inShadowTurn). */
-  private shadowChanging: Promise<unknown> = Promise.resolve();
+  private readonly registering = new OneAtATime();
+  /** Starts and stops of shadow mode, one at a time: two starts at once both found no shadow running, both
+   *  logged `shadow-start`, and the second replaced the first, which the log never showed stopped. */
+  private readonly shadowChanging = new OneAtATime();
   private goldenVectors: GoldenVectors | undefined;
   /** How every version is loaded and run, validated once. */
   private readonly engineOptions: ValidatedEngineOptions;
@@ -108,9 +110,7 @@ export class ComponentRegistry {
 
   /** Loads, audits, checks and verifies a candidate; the first version registered starts serving. */
   register(source: string | ComponentBytes, options: ActingOptions = {}): Promise<RegisteredVersion> {
-    const registered = this.registering.then(() => this.registerNow(source, options));
-    this.registering = registered.catch(() => undefined);
-    return registered;
+    return this.registering.run(() => this.registerNow(source, options));
   }
 
   /** `source`: a path, or a file's bytes read by a caller that checked where they came from (admin API). */
@@ -202,7 +202,7 @@ export class ComponentRegistry {
    *  logged (`shadow-start`, serving -> candidate) before it starts. A shadow already running is stopped
    *  first, and logged so (`shadow-stop`, with what it saw): the log never shows two shadows at once. */
   startShadow(version: string, { actor = this.actor }: ActingOptions = {}): Promise<void> {
-    return this.inShadowTurn(async () => {
+    return this.shadowChanging.run(async () => {
       const entry = this.entry(version);
       const serving = this.entry(this.activeVersionOrThrow());
       if (this.shadow) await this.stopShadowNow(actor);
@@ -215,15 +215,7 @@ export class ComponentRegistry {
   /** Stops shadowing once the comparisons under way have finished, and returns what it saw; logged
    *  (`shadow-stop`, candidate -> serving, with the counts) if shadowing was on. */
   stopShadow({ actor = this.actor }: ActingOptions = {}): Promise<ShadowReport> {
-    return this.inShadowTurn(() => this.stopShadowNow(actor));
-  }
-
-  /** Starts and stops of shadow mode, one at a time: two starts at once both found no shadow running, both
-   *  logged `shadow-start`, and the second replaced the first, which the log never showed stopped. */
-  private inShadowTurn<T>(change: () => Promise<T>): Promise<T> {
-    const changed = this.shadowChanging.then(change);
-    this.shadowChanging = changed.catch(() => undefined);
-    return changed;
+    return this.shadowChanging.run(() => this.stopShadowNow(actor));
   }
 
   private async stopShadowNow(actor: string): Promise<ShadowReport> {
@@ -332,7 +324,7 @@ export class ComponentRegistry {
    * the changes queued ahead of it.
    */
   private changeServing(actor: string, decide: () => { version: string; event: 'swap' | 'rollback' } | undefined): Promise<ServingChange | undefined> {
-    const change = this.changing.then(async (): Promise<ServingChange | undefined> => {
+    return this.changing.run(async (): Promise<ServingChange | undefined> => {
       const next = decide();
       if (!next) return undefined;
       const from = this.activeVersion;
@@ -342,8 +334,6 @@ export class ComponentRegistry {
       this.activeVersion = next.version;
       return { from, to: next.version };
     });
-    this.changing = change.catch(() => undefined);
-    return change;
   }
 
   private entry(version: string): Entry {

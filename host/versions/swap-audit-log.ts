@@ -16,6 +16,7 @@ import { isErrno } from '../files/input-files.js';
 import { AuditKeyError, AuditLogTamperedError, AuditLogUnavailableError, messageOf } from '../errors.js';
 import { ensurePrivateDirectory } from '../files/private-files.js';
 import { createSecretKey, defaultKeyFile, readSecretKey } from '../files/secret-keys.js';
+import { OneAtATime } from './one-at-a-time.js';
 
 export interface VersionRef {
   version: string;
@@ -111,7 +112,7 @@ export function defaultAuditKeyPath(): string {
 
 export class SwapAuditLog {
   private readonly keyPath: string;
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly appends = new OneAtATime();
   /** The key and the log's anchor location, checked once, on the first append. */
   private opened: { key: Buffer; location: LogLocation } | undefined;
 
@@ -128,9 +129,7 @@ export class SwapAuditLog {
    * across processes by a lock file beside the anchor.
    */
   append(event: Omit<SwapEvent, 'at' | 'mac'>): Promise<SwapEvent> {
-    const appended = this.queue.then(() => this.appendLocked(event));
-    this.queue = appended.catch(() => undefined);
-    return appended;
+    return this.appends.run(() => this.appendLocked(event));
   }
 
   private async appendLocked(event: Omit<SwapEvent, 'at' | 'mac'>): Promise<SwapEvent> {
