@@ -99,9 +99,16 @@ export class QueueTimeoutError extends WasmRiskError {
 }
 
 /** The caller aborted the request (AbortSignal); its workers were stopped. */
+/** The caller cancelled (its signal, or the engine closed under it). `workerStopped`: the call was running,
+ *  so its worker was terminated and is replaced, as a timeout's is. */
 export class CancelledError extends WasmRiskError {
   readonly code = 'ERR_CANCELLED';
   readonly exitCode = 130;
+  readonly workerStopped: boolean;
+  constructor(message: string, options?: ErrorOptions & { workerStopped?: boolean }) {
+    super(message, options);
+    this.workerStopped = options?.workerStopped ?? false;
+  }
 }
 
 /** The capability policy denies imports of the component (named in `imports`); it was never instantiated. */

@@ -256,7 +256,7 @@ export class EnginePool implements EngineExecutor {
       }, Math.ceil(Math.max(0, delayMs)));
     };
     watch(Math.min(...calls.map((pending) => pending.allowanceMs)));
-    for (const pending of calls) pending.onRunningCancel = (index) => stopWorker(index, cancelled(pending.limits.signal));
+    for (const pending of calls) pending.onRunningCancel = (index) => stopWorker(index, cancelled(pending.limits.signal, { workerStopped: true }));
     let outcome: { answers: PoolAnswers } | { error: unknown };
     try {
       outcome = { answers: await this.piscina.run({ calls: calls.map((pending) => packCall(pending.call)), progress: progress.buffer, dispatchedAt }, { signal: stop.signal }) };
@@ -407,8 +407,9 @@ class PendingCall {
   }
 }
 
-function cancelled(signal: AbortSignal | undefined): CancelledError {
-  return new CancelledError('request cancelled by the caller', { cause: signal?.reason });
+function cancelled(signal: AbortSignal | undefined, { workerStopped = false } = {}): CancelledError {
+  const message = workerStopped ? 'request cancelled by the caller while it ran; its worker was stopped' : 'request cancelled by the caller';
+  return new CancelledError(message, { cause: signal?.reason, workerStopped });
 }
 
 /** Node ends a worker that reaches its heap limit with this error; piscina rejects its task with it. */

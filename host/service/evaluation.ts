@@ -1,9 +1,9 @@
 // Evaluations as the service runs them: on the serving engine, under its deadline, timed and counted;
 // when the component traps, times out or runs out of memory, on the fallback (if one is configured).
-import { ComponentTrapError, OutOfMemoryError, TimeoutError } from '../errors.js';
+import { CancelledError, ComponentTrapError, OutOfMemoryError, TimeoutError } from '../errors.js';
 import type { BatchOutcome, CallOptions, RiskResult } from '../risk-engine.js';
 import type { ValidRiskRequest } from '../request/risk-request.js';
-import type { RestartCause, ServiceMetrics } from './metrics.js';
+import type { RestartCause, ServiceMetrics, WorkerRestartCause } from './metrics.js';
 
 /** What serves the requests: one engine (engine-backend.ts), or a registry of versions (registry-backend.ts). */
 export interface RiskBackend {
@@ -77,13 +77,13 @@ export class Evaluator {
     }
   }
 
-  /** Counts the engine's failure and answers from the fallback, if the failure discarded an instance and
-   *  there is one; otherwise rethrows. */
+  /** Counts the worker the failure stopped, if it stopped one; answers from the fallback if the component
+   *  failed in a way that discarded its instance and there is one; otherwise rethrows. */
   private async fallBack(request: ValidRiskRequest, error: unknown, options: CallOptions): Promise<Evaluated> {
+    const stopped = stoppedWorker(error);
+    if (stopped !== undefined) this.metrics.workerRestarts.inc({ cause: stopped });
     const cause = restartCause(error);
-    if (cause === undefined) throw error;
-    this.metrics.workerRestarts.inc({ cause });
-    if (!this.fallback) throw error;
+    if (cause === undefined || !this.fallback) throw error;
     this.metrics.fallbacks.inc({ cause });
     // Its own deadline: the engine's time is spent, the reference gets the full timeout again.
     const result = await this.fallback.run(request, { timeoutMs: options.timeoutMs });
@@ -94,6 +94,13 @@ export class Evaluator {
   private simulated(request: ValidRiskRequest): void {
     if (request.method === 'monte-carlo') this.metrics.pathsSimulated.inc(request.paths);
   }
+}
+
+/** Why a worker's instance was discarded, if the failure discarded one: the component's failures, or a call
+ *  cancelled while it ran (a client that left: it says nothing of the component). */
+function stoppedWorker(error: unknown): WorkerRestartCause | undefined {
+  if (error instanceof CancelledError) return error.workerStopped ? 'cancelled' : undefined;
+  return restartCause(error);
 }
 
 /** Why the component's instance was discarded, for a failure that discards it: a request that timed out

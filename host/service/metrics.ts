@@ -7,7 +7,11 @@ const PREFIX = 'wasm_risk_';
 /** Request latency buckets, seconds: from a pre-trade parametric check (~1 ms) to a long simulation. */
 const DURATION_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 120];
 
+/** Why the component failed in a way that discarded its instance (what the fallback answers and probation counts). */
 export type RestartCause = 'timeout' | 'trap' | 'oom';
+/** Why a worker's instance was discarded: the component's failures, or a request stopped while it ran because
+ *  its client had gone (client-presence.ts). */
+export type WorkerRestartCause = RestartCause | 'cancelled';
 export type SwapKind = 'swap' | 'rollback' | 'auto-rollback';
 
 export class ServiceMetrics {
@@ -46,7 +50,7 @@ export class ServiceMetrics {
   readonly inFlight = new Gauge({ name: `${PREFIX}in_flight`, help: 'Requests admitted to the engine (running, or their calls waiting there for a worker)', registers: [this.registry] });
   readonly workerRestarts = new Counter({
     name: `${PREFIX}worker_restarts_total`,
-    help: 'Component instances discarded and replaced, by cause',
+    help: 'Component instances discarded and replaced, by cause (timeout, trap, oom, or cancelled: stopped while running because the client had gone)',
     labelNames: ['cause'] as const,
     registers: [this.registry],
   });
@@ -72,10 +76,8 @@ export class ServiceMetrics {
   constructor() {
     collectDefaultMetrics({ register: this.registry });
     // Every label value a dashboard plots is present from the start, at zero.
-    for (const cause of ['timeout', 'trap', 'oom'] satisfies RestartCause[]) {
-      this.workerRestarts.inc({ cause }, 0);
-      this.fallbacks.inc({ cause }, 0);
-    }
+    for (const cause of ['timeout', 'trap', 'oom'] satisfies RestartCause[]) this.fallbacks.inc({ cause }, 0);
+    for (const cause of ['timeout', 'trap', 'oom', 'cancelled'] satisfies WorkerRestartCause[]) this.workerRestarts.inc({ cause }, 0);
     for (const kind of ['swap', 'rollback', 'auto-rollback'] satisfies SwapKind[]) this.swaps.inc({ kind }, 0);
   }
 }

@@ -6,6 +6,7 @@ import { terminalJson } from '../report/terminal-text.js';
 import { validatePortfolio } from '../request/portfolio.js';
 import { RISK_METHODS, type RiskMethod, type ValidRiskRequest } from '../request/risk-request.js';
 import type { RiskResult } from '../risk-engine.js';
+import { clientWaits, whileClientStays } from './client-presence.js';
 import type { Evaluated, Evaluator } from './evaluation.js';
 import { problemOf } from './problems.js';
 import type { RequestQueue } from './queue.js';
@@ -35,7 +36,6 @@ declare module 'fastify' {
 
 export function registerRiskRoutes(app: FastifyInstance, options: RiskRouteOptions): void {
   const { evaluator, queue, maxBatch, timeoutMs } = options;
-  const call = { timeoutMs };
 
   for (const method of RISK_METHODS) {
     app.post(
@@ -44,7 +44,7 @@ export function registerRiskRoutes(app: FastifyInstance, options: RiskRouteOptio
       async (request, reply) => {
         if (request.validationError) throw bodyProblem(request.validationError, request.body, (body) => serviceRequestOf(method, body));
         const valid = serviceRequestOf(method, request.body as Record<string, unknown>);
-        const evaluated = await queue.run(() => evaluator.evaluate(valid, call), clientWaits(request));
+        const evaluated = await queue.run(() => whileClientStays(request, (signal) => evaluator.evaluate(valid, { timeoutMs, signal })), clientWaits(request));
         settle(request, evaluated.fallback ? 'fallback' : 'ok', evaluated.fallback ? undefined : evaluated.result);
         return sendJson(reply, answer(evaluated, request.id));
       },
@@ -69,7 +69,10 @@ export function registerRiskRoutes(app: FastifyInstance, options: RiskRouteOptio
         else valid.push({ index, request: item });
       });
       if (valid.length > 0) {
-        const outcomes = await queue.run(() => evaluator.evaluateBatch(valid.map((item) => item.request), call), clientWaits(request));
+        const outcomes = await queue.run(
+          () => whileClientStays(request, (signal) => evaluator.evaluateBatch(valid.map((item) => item.request), { timeoutMs, signal })),
+          clientWaits(request),
+        );
         outcomes.forEach((outcome, i) => {
           results[valid[i]!.index] = outcome.ok ? answer(outcome.evaluated) : problemOf(outcome.error);
         });
@@ -101,12 +104,6 @@ function bodyProblem(schemaError: ValidationFailure, body: unknown, check: (body
     if (error instanceof InvalidInputError) return error;
   }
   return schemaError;
-}
-
-/** Whether the client can still be answered: its connection is open. A request queued by a client that has
- *  gone is dropped when its turn comes (queue.ts). */
-function clientWaits(request: FastifyRequest): () => boolean {
-  return () => !request.raw.socket.destroyed;
 }
 
 /** Starts the request's record; the response hook logs and counts it. */

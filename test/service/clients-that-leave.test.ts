@@ -1,7 +1,7 @@
 // A client that closes its connection before its answer: a request it left waiting in the queue is dropped
-// when its turn comes, not run for nobody (request-queue.test.ts has the queue's part); and every such request
-// is counted and logged as `undelivered`, where the response hook, which never runs for it, left it out of
-// /metrics and the log.
+// when its turn comes, not run for nobody (request-queue.test.ts has the queue's part); one that has run for
+// STOP_ABANDONED_AFTER_MS is stopped, its worker replaced; and every such request is counted and logged as
+// `undelivered`, where the response hook, which never runs for it, left it out of /metrics and the log.
 import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { REQUESTS_PER_WORKER } from '../../host/service/server.js';
@@ -9,7 +9,7 @@ import type { ValidRiskRequest } from '../../host/request/risk-request.js';
 import { RiskEngine, type BatchOutcome, type CallOptions, type RiskResult } from '../../host/risk-engine.js';
 import { EngineBackend } from '../../host/service/engine-backend.js';
 import type { RiskBackend } from '../../host/service/evaluation.js';
-import { ENGINE, get, parsePrometheus, PORTFOLIO, post, serveBackend, type TestServer } from './service-support.js';
+import { ENGINE, fixture, get, parsePrometheus, PORTFOLIO, post, serveBackend, startServer, type TestServer } from './service-support.js';
 
 let server: TestServer | undefined;
 afterEach(async () => {
@@ -84,5 +84,48 @@ describe('a client that closes its connection before its answer', () => {
     expect(undelivered[0]![0]).toContain('code="ERR_CANCELLED"');
     expect(undelivered[0]![1]).toBe(1);
     expect(server.logs.find((line) => line.msg === 'request not answered: its connection closed first')).toMatchObject({ method: 'monte-carlo', outcome: 'undelivered', code: 'ERR_CANCELLED' });
+  });
+
+  it('leaves a running request that is stopped, its worker replaced, instead of running on until its deadline', async () => {
+    // One worker, and a deadline far beyond the test's patience: only the client's leaving can stop the loop.
+    server = await startServer(fixture('loop-on-trigger'), { workers: 1 }, { timeoutMs: 600_000 });
+    const body = JSON.stringify({ portfolio: PORTFOLIO, horizonDays: 13 });
+    const client = connect(Number(new URL(server.url).port), '127.0.0.1');
+    client.write(`POST /v1/parametric HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+    await until(async () => (await samples(server!)).get('wasm_risk_in_flight') === 1);
+    client.destroy();
+
+    // Before, the loop held the only worker until the 600 s deadline: this never came, nor did the next answer.
+    await until(async () => (await samples(server!)).get('wasm_risk_worker_restarts_total{cause="cancelled"}') === 1);
+    const next = await post(server, '/v1/parametric', { portfolio: PORTFOLIO });
+    expect(next.status, next.body.detail).toBe(200);
+    const after = await samples(server);
+    expect(after.get('wasm_risk_worker_restarts_total{cause="timeout"}')).toBe(0);
+    // A client leaving says nothing of the component: no fallback, and (registry-backend.ts) no probation failure.
+    expect(after.get('wasm_risk_fallbacks_total{cause="timeout"}')).toBe(0);
+    expect(after.get('wasm_risk_requests_total{method="parametric",outcome="undelivered",code="ERR_CANCELLED",version="1.0.0"}')).toBe(1);
+    expect(server.logs.find((line) => line.msg === 'request not answered: its connection closed first')).toMatchObject({ method: 'parametric', code: 'ERR_CANCELLED' });
+  });
+
+  it('leaves an evaluation that ends soon after to finish: a young call is not worth a worker', async () => {
+    const backend = new HeldBackend(new EngineBackend(await RiskEngine.load(ENGINE, { workers: 1 })));
+    const signals: AbortSignal[] = [];
+    const run = backend.run.bind(backend);
+    backend.run = (request, options) => {
+      signals.push(options.signal!);
+      return run(request, options);
+    };
+    server = await serveBackend(backend);
+    const body = JSON.stringify({ portfolio: PORTFOLIO });
+    const client = connect(Number(new URL(server.url).port), '127.0.0.1');
+    client.write(`POST /v1/parametric HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+    await until(async () => backend.started.length === 1);
+    client.destroy();
+    // Released at once, well within STOP_ABANDONED_AFTER_MS of its start: it ends on its own, never aborted.
+    backend.release();
+    await until(async () => (await samples(server!)).get('wasm_risk_in_flight') === 0);
+    expect(signals).toHaveLength(1);
+    expect(signals[0]!.aborted).toBe(false);
+    expect((await samples(server)).get('wasm_risk_worker_restarts_total{cause="cancelled"}')).toBe(0);
   });
 });
