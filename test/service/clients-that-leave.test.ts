@@ -128,4 +128,31 @@ describe('a client that closes its connection before its answer', () => {
     expect(signals[0]!.aborted).toBe(false);
     expect((await samples(server)).get('wasm_risk_worker_restarts_total{cause="cancelled"}')).toBe(0);
   });
+
+  it('watches a connection with one listener, however many of its requests run at once', async () => {
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on('warning', onWarning);
+    try {
+      const backend = new HeldBackend(new EngineBackend(await RiskEngine.load(ENGINE, { workers: 2 })));
+      server = await serveBackend(backend);
+      // As many pipelined requests on one connection as the server lets run at once (16 with 2 workers).
+      const slots = 2 * REQUESTS_PER_WORKER;
+      const body = JSON.stringify({ portfolio: PORTFOLIO });
+      const request = `POST /v1/parametric HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+      const client = connect(Number(new URL(server.url).port), '127.0.0.1');
+      let received = '';
+      client.on('data', (data: Buffer) => (received += data.toString('latin1')));
+      client.write(request.repeat(slots));
+      await until(async () => backend.started.length === slots);
+      backend.release();
+      await until(async () => (received.match(/HTTP\/1\.1 200 /g) ?? []).length === slots);
+      client.destroy();
+      await new Promise((resolve) => setImmediate(resolve));
+      // Before, each running request added its own 'close' listener to the socket: Node warned past 10.
+      expect(warnings.map((warning) => warning.name)).not.toContain('MaxListenersExceededWarning');
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
 });
