@@ -178,7 +178,9 @@ export async function createRiskServer(options: RiskServerOptions): Promise<Risk
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const problem = problemOf(serviceError(error, maxBodyMb), request.id);
     if (request.risk) request.risk.code = problem.code;
-    if (problem.status >= 500) request.log.warn({ requestId: request.id, code: problem.code }, problem.detail);
+    // A request dropped or stopped because its client left is logged once, as undelivered (`record`).
+    const clientLeft = problem.code === 'ERR_CANCELLED' && request.raw.socket.destroyed;
+    if (problem.status >= 500 && !clientLeft) request.log.warn({ requestId: request.id, code: problem.code }, problem.detail);
     if (isRetryable(problem.status)) void reply.header('retry-after', String(RETRY_AFTER_SECONDS));
     return reply.code(problem.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(problem));
   });

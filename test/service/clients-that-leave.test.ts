@@ -84,6 +84,7 @@ describe('a client that closes its connection before its answer', () => {
     expect(undelivered[0]![0]).toContain('code="ERR_CANCELLED"');
     expect(undelivered[0]![1]).toBe(1);
     expect(server.logs.find((line) => line.msg === 'request not answered: its connection closed first')).toMatchObject({ method: 'monte-carlo', outcome: 'undelivered', code: 'ERR_CANCELLED' });
+    expect(server.logs.filter((line) => line.code === 'ERR_CANCELLED')).toHaveLength(1);
   });
 
   it('leaves a running request that is stopped, its worker replaced, instead of running on until its deadline', async () => {
@@ -105,6 +106,8 @@ describe('a client that closes its connection before its answer', () => {
     expect(after.get('wasm_risk_fallbacks_total{cause="timeout"}')).toBe(0);
     expect(after.get('wasm_risk_requests_total{method="parametric",outcome="undelivered",code="ERR_CANCELLED",version="1.0.0"}')).toBe(1);
     expect(server.logs.find((line) => line.msg === 'request not answered: its connection closed first')).toMatchObject({ method: 'parametric', code: 'ERR_CANCELLED' });
+    // Logged once, as undelivered: before, a 503 warning for the same request came too.
+    expect(server.logs.filter((line) => line.code === 'ERR_CANCELLED')).toHaveLength(1);
   });
 
   it('leaves an evaluation that ends soon after to finish: a young call is not worth a worker', async () => {
