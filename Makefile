@@ -37,8 +37,9 @@ FIXTURES := $(FIXTURE_NAMES:%=build/fixtures/%.wasm)
 FIXTURE_COMMON := wit/risk.wit components/fixtures-versions/risk-engine-1.0.0/wit/risk.wit \
 	$(wildcard components/fixtures/wit/*.wit components/fixtures/wit/deps/*.wit) \
 	components/fixtures/Cargo.toml components/fixtures/Cargo.lock components/componentize.mjs
-# Fixtures Rust cannot emit (several linear memories in one component), written in WebAssembly text.
-WAT_FIXTURES := build/fixtures/multi-memory.wasm build/fixtures/multi-memory-oversized.wasm
+# Fixtures Rust cannot emit (several linear memories in one component, an import type WASI does not
+# define), written in WebAssembly text.
+WAT_FIXTURES := build/fixtures/multi-memory.wasm build/fixtures/multi-memory-oversized.wasm build/fixtures/network-forger.wasm
 WAT_ASSEMBLER := components/fixtures-wat/assemble.mjs
 # The engine behind later contract versions, to test version swaps (test fixtures, not shipped): every crate
 # folder under components/fixtures-versions binds its own WIT to the engine's library and is built into
@@ -123,6 +124,9 @@ build/fixtures/multi-memory.wasm: components/fixtures-wat/multi-memory.wat $(WAT
 # Each of its four memories starts at 160 MiB: 640 MiB at instantiation, above the default 512 MiB limit.
 build/fixtures/multi-memory-oversized.wasm: components/fixtures-wat/multi-memory.wat $(WAT_ASSEMBLER)
 	node $(WAT_ASSEMBLER) $< $@ hog-min-pages=2560
+
+build/fixtures/network-forger.wasm: components/fixtures-wat/network-forger.wat $(WAT_ASSEMBLER)
+	node $(WAT_ASSEMBLER) $< $@
 
 # Risk plugins written by `wasm-risk new` from templates/ (one per language), each built by its generated
 # project's own Makefile, for test/plugins and bench/plugins.mjs. A plugin is rebuilt only when its

@@ -3,7 +3,10 @@
 // stdin at its end, `exit` a trap instead of the end of the host, stdout and stderr captured into the
 // host's debug log, and (unless the policy says otherwise) random bytes and clocks answered
 // deterministically (deterministic-wasi.ts), restarted before every call. WASI interfaces the component
-// was not granted trap when called. The options are plain data, so a worker thread builds the same
+// was not granted trap when called. A component's glue calls whatever constructor its own import types
+// declare (`[constructor]network` becomes `new Network()`), so only the constructors WASI defines can be
+// called, and only in granted interfaces: the shim's classes start out with every permission (a new
+// `Network` may connect anywhere). The options are plain data, so a worker thread builds the same
 // imports from what crossed to it.
 import { WASIShim } from '@bytecodealliance/preview2-shim/instantiation';
 import { CapturedOutputStream, DEFAULT_OUTPUT_LIMIT_BYTES, hostDebugLog, type ComponentLogger } from './captured-output.js';
@@ -11,8 +14,13 @@ import { deterministicWasi } from './deterministic-wasi.js';
 import { EmptyInputStream } from './empty-input.js';
 import type { SandboxOptions } from './sandbox-grant.js';
 
-
 type WasiInterface = Record<string, unknown>;
+
+/** The resources WASI 0.2 gives a constructor, by interface and the shim's class name: no other resource
+ *  of the shim may be made by a component, whatever its import types declare. */
+const WASI_CONSTRUCTORS: Record<string, readonly string[]> = {
+  'wasi:http/types': ['Fields', 'OutgoingRequest', 'OutgoingResponse', 'RequestOptions'],
+};
 
 /** The imports of one instance, and what to do before each call into it. */
 export interface SandboxedWasi {
@@ -46,16 +54,37 @@ export function sandboxedWasi(options: SandboxOptions, log: ComponentLogger = ho
   for (const [name, implementation] of Object.entries({ ...shim, ...overrides })) {
     // The Node shim leaves out what it does not implement (the HTTP incoming handler).
     if (implementation === undefined) continue;
-    imports[name] = granted.has(name) ? implementation : trapping(name, implementation);
+    imports[name] = guarded(name, implementation, granted.has(name));
   }
   return { imports, beginCall: () => deterministic?.restart() };
 }
 
-/** The interface with every function replaced by a trap; resource classes stay, so the glue still links. */
-function trapping(name: string, implementation: WasiInterface): WasiInterface {
+/** The interface as the glue gets it: a granted one's functions as they are, an ungranted one's as traps;
+ *  resource classes stay (the glue checks handles with `instanceof`), but only granted WASI constructors
+ *  construct, and only a granted interface's static functions run. */
+function guarded(name: string, implementation: WasiInterface, granted: boolean): WasiInterface {
   return Object.fromEntries(
-    Object.entries(implementation).map(([key, value]) => [key, typeof value === 'function' && !isClass(value) ? refuse(name, key) : value]),
+    Object.entries(implementation).map(([key, value]) => {
+      if (typeof value !== 'function') return [key, value];
+      if (isClass(value)) return [key, resourceClass(name, key, value, granted)];
+      return [key, granted ? value : refuse(name, key)];
+    }),
   );
+}
+
+function resourceClass(name: string, key: string, resource: Function, granted: boolean): Function {
+  const constructs = granted && (WASI_CONSTRUCTORS[name]?.includes(key) ?? false);
+  return new Proxy(resource, {
+    construct(target, args, newTarget) {
+      if (constructs) return Reflect.construct(target, args, newTarget) as object;
+      throw new Error(granted ? `the sandbox makes no ${key} for a component: WASI's ${name} has no constructor for it` : `the sandbox does not grant ${name} (new ${key})`);
+    },
+    get(target, property, receiver) {
+      const value: unknown = Reflect.get(target, property, receiver);
+      const isStatic = typeof property === 'string' && property !== 'prototype' && Object.hasOwn(target, property) && typeof value === 'function';
+      return isStatic && !granted ? refuse(name, `${key}.${property}`) : value;
+    },
+  });
 }
 
 function refuse(name: string, fn: string): () => never {

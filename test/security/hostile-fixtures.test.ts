@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AdmissionOptions } from '../../host/audit/admission.js';
 import type { EngineOptions } from '../../host/request/engine-options.js';
-import { ComponentLoadError, InvalidInputError, PolicyDeniedError } from '../../host/errors.js';
+import { ComponentLoadError, ComponentTrapError, InvalidInputError, PolicyDeniedError } from '../../host/errors.js';
 import type { PortfolioSpec } from '../../host/request/portfolio.js';
 import { RiskEngine } from '../../host/risk-engine.js';
 import { expectOneLineFailure, runCli } from '../support/run-cli.js';
@@ -100,6 +100,17 @@ describe.each<EngineOptions['isolation']>(['workers', 'in-thread'])('with the po
         await engine.close();
       }
     });
+  });
+
+  it.each<[string, AdmissionOptions, string]>([
+    ['relaxed on purpose', RELAXED, "the sandbox makes no Network for a component: WASI's wasi:sockets/network has no constructor for it"],
+    ['python, which links wasi:sockets', { policy: 'python' }, 'the sandbox does not grant wasi:sockets/network (new Network)'],
+  ])('network-forger cannot make itself a network of its own (policy %s)', async (_, admission, trap) => {
+    // Its import type declares `[constructor]network`, which jco's glue would answer with `new Network()`:
+    // a network the sandbox never denied anything, from which a socket reaches any listener.
+    const refused = RiskEngine.load(fixture('network-forger'), { admission, isolation, workers: 1 });
+    await expect(refused).rejects.toBeInstanceOf(ComponentTrapError);
+    await expect(refused).rejects.toThrow(trap);
   });
 
   it('unknown-import cannot be instantiated: the host implements no such interface', async () => {

@@ -40,6 +40,40 @@ describe('interfaces that were not granted', () => {
     expect(denied('wasi:filesystem/types').Descriptor).toBeTypeOf('function');
     expect(denied('wasi:io/streams').OutputStream).toBeTypeOf('function');
   });
+
+  it('construct no resource, not even one WASI gives a constructor, and run no static function', () => {
+    const { Fields } = denied('wasi:http/types') as unknown as Record<string, new () => unknown> & { Fields: { fromList: (entries: unknown[]) => unknown } };
+    expect(() => new Fields()).toThrow('the sandbox does not grant wasi:http/types (new Fields)');
+    expect(() => Fields.fromList([])).toThrow('the sandbox does not grant wasi:http/types (Fields.fromList)');
+  });
+});
+
+describe('resource classes', () => {
+  type Constructible = new () => object;
+  const granted = imports({ grantedInterfaces: ['wasi:sockets/network', 'wasi:sockets/instance-network', 'wasi:filesystem/types', 'wasi:io/streams', 'wasi:http/types'] });
+  const resource = (name: string, key: string) => granted(name)[key] as unknown as Constructible;
+
+  // jco's glue answers a `[constructor]network` the component declares with `new Network()`; the shim's
+  // classes start with every permission, and a new Network would connect anywhere.
+  it.each([
+    ['wasi:sockets/network', 'Network'],
+    ['wasi:filesystem/types', 'Descriptor'],
+    ['wasi:io/streams', 'OutputStream'],
+    ['wasi:http/types', 'IncomingBody'],
+  ])('%s %s cannot be constructed by a component, even when granted: WASI gives it no constructor', (name, key) => {
+    expect(() => new (resource(name, key))()).toThrow(`the sandbox makes no ${key} for a component: WASI's ${name} has no constructor for it`);
+  });
+
+  it("still recognise the sandbox's own resources, as the glue checks them", () => {
+    const network = (granted('wasi:sockets/instance-network').instanceNetwork as () => object)();
+    expect(network).toBeInstanceOf(resource('wasi:sockets/network', 'Network'));
+    const stdout = (imports({ grantedInterfaces: ['wasi:cli/stdout'] })('wasi:cli/stdout').getStdout as () => object)();
+    expect(stdout).toBeInstanceOf(resource('wasi:io/streams', 'OutputStream'));
+  });
+
+  it('of a granted interface construct what WASI gives a constructor', () => {
+    expect(new (resource('wasi:http/types', 'Fields'))()).toBeInstanceOf(resource('wasi:http/types', 'Fields'));
+  });
 });
 
 describe('interfaces that were granted', () => {
