@@ -10,8 +10,17 @@ import { FROZEN_WALL_CLOCK_SECONDS, MONOTONIC_STEP_NANOSECONDS } from './sandbox
 /** The stream's fixed seed: the first 64 bits of the fractional part of pi. */
 const SEED = 0x243f6a8885a308d3n;
 const MASK_64 = (1n << 64n) - 1n;
-/** The most bytes one `get-random-bytes` call may ask for; a larger request traps instead of exhausting the host. */
+/** The most bytes one `get-random-bytes` call may ask for, of this stream or of the host's entropy
+ *  (sandbox.ts); a larger request traps instead of exhausting the host. */
 export const MAX_RANDOM_BYTES_PER_CALL = 1 << 20;
+
+/** `length` as a number, or a trap if one call may not ask for that many random bytes. */
+export function randomBytesLength(length: bigint): number {
+  if (length > BigInt(MAX_RANDOM_BYTES_PER_CALL)) {
+    throw new Error(`the sandbox gives at most ${MAX_RANDOM_BYTES_PER_CALL} random bytes per call; ${length} were asked for`);
+  }
+  return Number(length);
+}
 
 /** SplitMix64 (Steele, Lea and Flood 2014): tiny, fast, and every 64-bit output of a seed is fixed. */
 class SplitMix64 {
@@ -30,10 +39,7 @@ class SplitMix64 {
   }
 
   bytes(length: bigint): Uint8Array {
-    if (length > BigInt(MAX_RANDOM_BYTES_PER_CALL)) {
-      throw new Error(`the sandbox gives at most ${MAX_RANDOM_BYTES_PER_CALL} random bytes per call; ${length} were asked for`);
-    }
-    const out = new Uint8Array(Number(length));
+    const out = new Uint8Array(randomBytesLength(length));
     const view = new DataView(out.buffer);
     let offset = 0;
     for (; offset + 8 <= out.length; offset += 8) view.setBigUint64(offset, this.next(), true);

@@ -2,7 +2,8 @@
 // preopened directories, an empty environment, no arguments and no working directory, network disabled,
 // stdin at its end, `exit` a trap instead of the end of the host, stdout and stderr captured into the
 // host's debug log, and (unless the policy says otherwise) random bytes and clocks answered
-// deterministically (deterministic-wasi.ts), restarted before every call. WASI interfaces the component
+// deterministically (deterministic-wasi.ts), restarted before every call; either way at most 1 MiB of
+// random bytes a call. WASI interfaces the component
 // was not granted trap when called. A component's glue calls whatever constructor its own import types
 // declare (`[constructor]network` becomes `new Network()`), so only the constructors WASI defines can be
 // called, and only in granted interfaces: the shim's classes start out with every permission (a new
@@ -10,7 +11,8 @@
 // imports from what crossed to it.
 import { WASIShim } from '@bytecodealliance/preview2-shim/instantiation';
 import { CapturedOutputStream, DEFAULT_OUTPUT_LIMIT_BYTES, hostDebugLog, type ComponentLogger } from './captured-output.js';
-import { deterministicWasi } from './deterministic-wasi.js';
+import { randomBytes } from 'node:crypto';
+import { deterministicWasi, randomBytesLength } from './deterministic-wasi.js';
 import { EmptyInputStream } from './empty-input.js';
 import type { SandboxOptions } from './sandbox-grant.js';
 
@@ -37,6 +39,8 @@ export function sandboxedWasi(options: SandboxOptions, log: ComponentLogger = ho
   const stdin = new EmptyInputStream();
   const notATerminal = () => undefined;
   const deterministic = options.deterministic === false ? undefined : deterministicWasi();
+  // The shim hands over as many bytes of the host's entropy as asked for: 2 GiB of host memory in one call.
+  const hostEntropy = (length: bigint) => randomBytes(randomBytesLength(length));
   // The shim's isolated environment still reports the host's working directory, and its exit ends the host.
   const overrides: Record<string, WasiInterface> = {
     'wasi:cli/environment': { getEnvironment: () => [], getArguments: () => [], initialCwd: () => undefined },
@@ -47,6 +51,8 @@ export function sandboxedWasi(options: SandboxOptions, log: ComponentLogger = ho
     'wasi:cli/terminal-stdin': { getTerminalStdin: notATerminal },
     'wasi:cli/terminal-stdout': { getTerminalStdout: notATerminal },
     'wasi:cli/terminal-stderr': { getTerminalStderr: notATerminal },
+    'wasi:random/random': { ...shim['wasi:random/random'], getRandomBytes: hostEntropy },
+    'wasi:random/insecure': { ...shim['wasi:random/insecure'], getInsecureRandomBytes: hostEntropy },
     ...deterministic?.interfaces,
   };
   const granted = new Set(options.grantedInterfaces);
