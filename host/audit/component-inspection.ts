@@ -7,7 +7,7 @@ import { shippedDescription, type ComponentDescription } from '../load/shipped-g
 import { sha256Hex } from '../files/content-hash.js';
 import { ComponentLoadError, messageOf } from '../errors.js';
 import { readComponentBoundary, type BoundaryItem, type ExternSort } from './component-binary.js';
-import { WasmByteReader } from './wasm-byte-reader.js';
+import { WasmByteReader, type MalformedInput } from './wasm-byte-reader.js';
 
 /** One import or export. */
 export interface ComponentExtern {
@@ -116,32 +116,44 @@ const COMPONENT_NAME_SUBSECTION = 0;
 
 /**
  * jco's `metadataShow` decodes the name but not the version or licence sections, hence this walk over the
- * top-level sections. It runs after readComponentBoundary has read the same sections, so they are well formed.
+ * top-level sections. It runs after readComponentBoundary has read the same sections, so their headers are
+ * well formed; what is inside a custom section is not (nothing validates it), so each is read within its
+ * own bounds, and one that is malformed says nothing, as the spec has engines treat a malformed name section.
  */
 function readMetadata(bytes: Uint8Array): ComponentMetadata {
-  const reader = new WasmByteReader(bytes, 8, bytes.length, (problem, at) => new Error(`${problem} at byte ${at}`));
-  const text = (start: number, end: number) => new TextDecoder().decode(bytes.subarray(start, end));
+  const malformed: MalformedInput = (problem, at) => new MalformedSection(`${problem} at byte ${at}`);
+  const sections = new WasmByteReader(bytes, 8, bytes.length, malformed);
   const metadata: ComponentMetadata = { name: null, version: null, license: null };
-  while (reader.offset < reader.end) {
-    const id = reader.byte();
-    const end = reader.u32() + reader.offset;
-    if (id === 0) {
-      const nameEnd = reader.u32() + reader.offset;
-      const field = METADATA_SECTIONS[text(reader.offset, nameEnd)];
-      reader.offset = nameEnd;
+  while (sections.offset < sections.end) {
+    const id = sections.byte();
+    const size = sections.u32();
+    const section = new WasmByteReader(bytes, sections.offset, sections.offset + size, malformed);
+    sections.skip(size);
+    if (id !== 0) continue;
+    try {
+      const field = METADATA_SECTIONS[text(section, section.u32())];
       if (field === 'name') {
-        if (reader.byte() === COMPONENT_NAME_SUBSECTION) {
-          reader.u32();
-          const length = reader.u32();
-          metadata.name = text(reader.offset, reader.offset + length);
+        if (section.byte() === COMPONENT_NAME_SUBSECTION) {
+          section.u32();
+          metadata.name = text(section, section.u32());
         }
       } else if (field) {
-        metadata[field] = text(reader.offset, end);
+        metadata[field] = text(section, section.end - section.offset);
       }
+    } catch (error) {
+      if (!(error instanceof MalformedSection)) throw error;
     }
-    reader.offset = end;
   }
   return metadata;
+}
+
+class MalformedSection extends Error {}
+
+/** The next `length` bytes of `reader` as UTF-8 text (a malformed section if they run past its end). */
+function text(reader: WasmByteReader, length: number): string {
+  const start = reader.offset;
+  reader.skip(length);
+  return new TextDecoder().decode(reader.bytes.subarray(start, reader.offset));
 }
 
 function mergeProducers(fieldLists: [string, [string, string][]][][]): Record<string, string[]> {

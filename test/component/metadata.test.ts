@@ -1,7 +1,8 @@
 // The engine component says what it is: componentize.mjs stamps it with its crate's name, version and
 // licence, `wasm-risk audit` shows them, and they agree with what the running engine reports.
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { auditComponent } from '../../host/audit/admission.js';
@@ -43,3 +44,30 @@ describe('the risk-engine component metadata', () => {
     expect(runCli(['audit', panicker]).stdout).not.toMatch(/^(package|license) /m);
   });
 });
+
+describe('a custom section nothing validates', () => {
+  const panicker = fixture('panicker');
+  /** A custom section: its name, then `content`; every length here is below 128, one LEB128 byte. */
+  const customSection = (name: string, content: number[]) => {
+    const body = [name.length, ...Buffer.from(name), ...content];
+    return [0x00, body.length, ...body];
+  };
+  const withSection = (section: number[]) => Buffer.concat([readFileSync(panicker), Buffer.from(section)]);
+
+  it('that ends inside what it names says nothing, and the audit still reports', async () => {
+    // A component-name section with no name subsection, at the end of the file: the audit read past the
+    // end of the file and failed with an internal error (exit 70).
+    const bytes = withSection(customSection('component-name', []));
+    expect((await auditComponent(bytes)).metadata).toEqual({ name: null, version: null, license: null });
+    const file = join(tmpdir(), `metadata-${process.pid}.wasm`);
+    writeFileSync(file, bytes);
+    try {
+      const run = runCli(['audit', file]);
+      expect(run.stderr).toBe('');
+      expect(run.status).toBe(0);
+    } finally {
+      rmSync(file);
+    }
+  });
+});
+
