@@ -174,8 +174,34 @@ function declare(scope: Scope, name: string, desc: ExternDesc): BoundaryItem {
 }
 
 function boundaryItem(name: string, sort: ExternSort, members: Members): BoundaryItem {
-  const functions = sort === 'instance' ? (members ?? []).filter((member) => member.sort === 'func').map((member) => member.name) : [];
-  return { name, sort, functions };
+  return { name, sort, functions: sort === 'instance' && members ? indexed(members).functions : [] };
+}
+
+/** What the reader looks up in a list of members: its functions' names, and each member by its name. */
+interface MemberIndex {
+  functions: string[];
+  byName: Map<string, BoundaryItem>;
+}
+
+const memberIndexes = new WeakMap<BoundaryItem[], MemberIndex>();
+
+/**
+ * The index of `members`, built once: a component may name one instance of a million functions a million
+ * times (in exports, aliases, declarations), and a scan of it at each mention made the audit quadratic (5
+ * minutes of the host's CPU for a 2 MB file, gigabytes for a 240 kB one). Items that name the same
+ * instance share its list of functions.
+ */
+function indexed(members: BoundaryItem[]): MemberIndex {
+  let index = memberIndexes.get(members);
+  if (!index) {
+    const functions = members.filter((member) => member.sort === 'func').map((member) => member.name);
+    const byName = new Map<string, BoundaryItem>();
+    // The first of a name, as a search would find: two are invalid, and jco refuses the component.
+    for (const member of members) if (!byName.has(member.name)) byName.set(member.name, member);
+    index = { functions, byName };
+    memberIndexes.set(members, index);
+  }
+  return index;
 }
 
 function readExternName(reader: BinaryReader): string {
@@ -269,7 +295,7 @@ function readAlias(reader: BinaryReader, scope: Scope): void {
   if (target === 0x00) {
     const instance = scope.instances[reader.u32()];
     const name = reader.string();
-    aliased = instance?.find((member) => member.name === name);
+    aliased = instance && indexed(instance).byName.get(name);
   } else if (target === 0x01) {
     reader.u32();
     reader.string();
@@ -281,8 +307,17 @@ function readAlias(reader: BinaryReader, scope: Scope): void {
   }
   if (sort === 'type') scope.types.push(undefined);
   if (sort === 'component') scope.components.push(undefined);
-  if (sort === 'instance') scope.instances.push(aliased?.functions.map((name) => boundaryItem(name, 'func', undefined)));
+  if (sort === 'instance') scope.instances.push(aliased && instanceOf(aliased));
 }
+
+/** The members an aliased instance is known by: its functions (built once per instance aliased). */
+function instanceOf(aliased: BoundaryItem): Members {
+  const members = aliasedInstances.get(aliased.functions) ?? aliased.functions.map((name) => boundaryItem(name, 'func', undefined));
+  aliasedInstances.set(aliased.functions, members);
+  return members;
+}
+
+const aliasedInstances = new WeakMap<string[], BoundaryItem[]>();
 
 function readExport(reader: BinaryReader, scope: Scope): { item: BoundaryItem; members: Members } {
   const name = readExternName(reader);

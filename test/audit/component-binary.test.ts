@@ -65,6 +65,30 @@ describe('unreadable bytes', () => {
   });
 });
 
+describe('one instance named many times', () => {
+  /** A component importing an instance type of `functions` functions (all named `f`, which only an audit
+   *  reads: validation would refuse them), then `body`: sections that name that instance again and again. */
+  function namingOneInstance(functions: number, ...body: number[][]): Uint8Array {
+    const declarations = [0x01, 0x40, 0x00, 0x01, 0x00, ...Array.from({ length: functions }, () => [0x04, 0x00, 0x01, 0x66, 0x01, 0x00]).flat()];
+    const types = [0x01, 0x42, ...leb(functions + 1), ...declarations];
+    const name = [...Buffer.from('wasm-risk:risk/types@1.0.0')];
+    const imports = [0x01, 0x00, name.length, ...name, 0x05, 0x00];
+    const section = (id: number, content: number[]) => [id, ...leb(content.length), ...content];
+    return Uint8Array.from([...PREAMBLE, ...section(0x07, types), ...section(0x0a, imports), ...body.flat()]);
+  }
+  const many = <T>(count: number, item: T[]) => Array.from({ length: count }, () => item).flat();
+
+  it('exported many times, is read once: every export shares its list of functions', () => {
+    // Each export had a list of its own, 20,000 exports of 20,000 functions 3 GB of host memory.
+    const count = 1_000;
+    const exports = [...leb(count), ...many(count, [0x00, 0x01, 0x65, 0x05, 0x00, 0x00])];
+    const boundary = readComponentBoundary(namingOneInstance(count, [0x0b, ...leb(exports.length), ...exports]), 'exports.wasm');
+    expect(boundary.exports).toHaveLength(count);
+    expect(boundary.exports[0]!.functions).toHaveLength(count);
+    expect(new Set(boundary.exports.map((item) => item.functions)).size).toBe(1);
+  });
+});
+
 function leb(value: number): number[] {
   const out: number[] = [];
   do {
