@@ -226,6 +226,11 @@ function inspect(location: LogLocation, key: Buffer): Inspection {
         `${location.path} was not written under the audit key in ${dirname(location.anchorPath)}: no anchor for it there, and its first line's MAC does not match (another --audit-key, or the log was moved)`,
       );
     }
+    if (verified === NO_MAC && index === 0 && anchor.kind === 'missing') {
+      // Not a line any audit log has, and no anchor for a log here: another file was named (a typo, a README),
+      // which is neither tampering nor anything to append to.
+      throw new AuditLogUnavailableError(`${location.path} is not a wasm-risk audit log: its first line carries no MAC, and no audit log was anchored at this path`);
+    }
     if (typeof verified === 'string') return broken(index + 1, verified);
     events.push(verified);
     macs.push(verified.mac);
@@ -249,9 +254,11 @@ function inspect(location: LogLocation, key: Buffer): Inspection {
 
 const MAC_MISMATCH = 'its MAC does not match: the line was edited, moved or inserted, or written under another key';
 
+const NO_MAC = 'the line carries no MAC';
+
 function verifyLine(key: Buffer, position: number, previous: string, line: string): SwapEvent | string {
   const match = MAC_SUFFIX.exec(line);
-  if (!match) return 'the line carries no MAC';
+  if (!match) return NO_MAC;
   const body = `${line.slice(0, match.index)}}`;
   const mac = match[1]!;
   if (!constantTimeEqual(Buffer.from(mac, 'hex'), Buffer.from(lineMac(key, position, previous, body), 'hex'))) return MAC_MISMATCH;

@@ -125,6 +125,19 @@ describe('the swap audit log', () => {
     expect((await verify()).brokenAt).toBe(1);
   });
 
+  it('tells a file that is no audit log (ERR_AUDIT_LOG_UNAVAILABLE, exit 2) from a tampered log, and appends nothing to it', async () => {
+    await writeLog(1, join(dir, 'other.log'));
+    writeFileSync(log, '# Release notes\nnot a log line\n');
+    await expect(verify()).rejects.toMatchObject({ code: 'ERR_AUDIT_LOG_UNAVAILABLE', exitCode: 2, message: expect.stringMatching(/swaps\.log is not a wasm-risk audit log: its first line carries no MAC/) });
+    await expect(new SwapAuditLog(log, { keyPath }).append({ event: 'swap', actor: 'x', from: null, to: null })).rejects.toThrow(AuditLogUnavailableError);
+    expect(readFileSync(log, 'utf8')).toBe('# Release notes\nnot a log line\n');
+    // A log anchored here whose first line lost its MAC is tampering, as before.
+    unlinkSync(log);
+    const lines = await writeLog();
+    writeLines([lines[0]!.replace(/,"mac":"[0-9a-f]+"}$/, '}'), ...lines.slice(1)]);
+    expect(await verify()).toMatchObject({ brokenAt: 1, problem: 'the line carries no MAC' });
+  });
+
   it('takes a log one line ahead of its anchor (a crash between the two writes) as a completed append', async () => {
     await writeLog(5);
     const anchorBefore = readFileSync(anchorFile());
