@@ -4,7 +4,7 @@
 // run's chunks that no worker took yet; a lost Redis is RedisUnavailableError, and the next run connects again.
 import type { Job, Queue } from 'bullmq';
 import type { RiskReport } from '../contract/types.js';
-import { CancelledError, InvalidInputError, TimeoutError, type WasmRiskError } from '../errors.js';
+import { CancelledError, InvalidInputError, RedisUnavailableError, TimeoutError, type WasmRiskError } from '../errors.js';
 import { summarizeLossTail, tailLength } from '../report/risk-statistics.js';
 import { MAX_PATHS_PER_CALL } from '../request/limits.js';
 import type { ValidMonteCarloRequest } from '../request/risk-request.js';
@@ -23,6 +23,8 @@ const ABANDONED_RUN_SECONDS = 24 * 3600;
  *  chunk's `failed` event, be missed (trimmed from the events stream before it was read, or lost while the
  *  stream's reading started again), the run still ends, not at its deadline. */
 const PARENT_CHECK_MS = 1_000;
+/** Why a run fails whose parent job is no longer in Redis: retrying it is the remedy, as for a lost Redis. */
+const RUN_GONE = 'Redis is unavailable: the run\'s jobs are gone from it (restarted without its data, or flushed); run it again';
 
 export interface DistributedRunOptions {
   timeoutMs: number;
@@ -107,7 +109,7 @@ export class DistributedRuns {
 }
 
 /** Resolves when the parent job completes (all chunks done); rejects at the first chunk failure, the
- *  deadline, a cancellation or a lost Redis. */
+ *  deadline, a cancellation, a lost Redis, or a run whose jobs are gone from Redis. */
 function finished(
   { link, events, queue }: QueueClients,
   parentId: string,
@@ -123,6 +125,9 @@ function finished(
         .getJobState(parentId)
         .then(async (state) => {
           if (state === 'completed') settle(() => resolve());
+          // No such job: Redis restarted without its data (or was flushed) while its connection came back in
+          // time. Nothing would ever finish the run; it waited for its deadline, then said ERR_TIMEOUT.
+          if (state === 'unknown') settle(() => reject(new RedisUnavailableError(RUN_GONE)));
           if (state === 'failed') {
             const error = await failureOf(queue, parentId, chunks);
             settle(() => reject(error));

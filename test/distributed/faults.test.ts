@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CancelledError } from '../../host/errors.js';
+import { CancelledError, RedisUnavailableError } from '../../host/errors.js';
 import { PROJECT_ROOT } from '../../host/files/package-paths.js';
 import { RedisLink } from '../../host/distributed/redis-connection.js';
 import { RiskEngine } from '../../host/risk-engine.js';
@@ -103,6 +103,29 @@ describe('a Redis that goes away mid-run', () => {
     expect(worker.output()).not.toMatch(/Unhandled error event/);
     expect(stderr).not.toMatch(/Unhandled error event/);
   }, 90_000);
+
+  // A Redis restarted without its data (no persistence) comes back within the reconnect attempts: the
+  // connection lives on, the run's jobs do not. The run waited for its deadline and said ERR_TIMEOUT.
+  it('fails a run whose jobs are gone from Redis with ERR_REDIS_UNAVAILABLE, not at its deadline', async () => {
+    const engine = await RiskEngine.load(ENGINE, { workers: 1, distributed: { redis: redis.url, queue: 'flushed' } });
+    const admin = new Redis(redis.url);
+    try {
+      // No worker takes the chunks: they wait in the queue until Redis forgets them.
+      const run = engine.monteCarlo(examplePortfolio(), { paths: 1_000_000, chunkPaths: 250_000, timeoutMs: 30_000 });
+      const outcome = run.then(
+        () => 'answered',
+        (error: unknown) => error,
+      );
+      while ((await waitingJobs(redis.url, 'flushed')) === 0) await new Promise((resolve) => setTimeout(resolve, 100));
+      await admin.flushall();
+      const error = await outcome;
+      expect(error).toBeInstanceOf(RedisUnavailableError);
+      expect((error as Error).message).toMatch(/the run's jobs are gone from it/);
+    } finally {
+      admin.disconnect();
+      await engine.close();
+    }
+  }, 60_000);
 
   it("keeps a listener on the errors of every connection BullMQ duplicates from the host's", () => {
     const link = new RedisLink(redis.url);
