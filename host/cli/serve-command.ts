@@ -13,6 +13,8 @@ import { ReferenceFallback } from '../service/fallback.js';
 import type { ServiceMetrics } from '../service/metrics.js';
 import { DEFAULT_AUTO_ROLLBACK, RegistryBackend, type VersionChange } from '../service/registry-backend.js';
 import { ComponentRegistry } from '../versions/registry.js';
+import { MAX_CHUNKS } from '../distributed/distributed-options.js';
+import { MAX_PATHS } from '../request/limits.js';
 import { distributedFrom, type RedisFlags } from './redis-flags.js';
 import { admissionOptionsFrom, type AdmissionFlags } from './admission-flags.js';
 import { assertComponentsDirectory } from './components-directory.js';
@@ -59,6 +61,10 @@ const ADMIN_ONLY_FLAGS = [
   ['autoRollbackSeconds', '--auto-rollback-seconds'],
 ] as const;
 
+/** Smallest --chunk-paths that splits every Monte Carlo request a client may send into at most MAX_CHUNKS
+ *  jobs: below it, the largest requests were refused 400 naming `chunkPaths`, a field no client sent. */
+const MIN_SERVE_CHUNK_PATHS = Math.ceil(MAX_PATHS / MAX_CHUNKS);
+
 /** Highest TCP port. */
 const MAX_PORT = 65_535;
 
@@ -74,6 +80,9 @@ export async function serveCommand(options: ServeCommandOptions): Promise<void> 
   }
   for (const [value, flag] of [[options.autoRollbackRequests, '--auto-rollback-requests'], [options.autoRollbackSeconds, '--auto-rollback-seconds']] as const) {
     if (value === 0) throw new InvalidInputError(flag, 'must be at least 1 (--auto-rollback-failures 0 turns automatic rollback off)');
+  }
+  if (options.chunkPaths !== undefined && options.chunkPaths < MIN_SERVE_CHUNK_PATHS) {
+    throw new InvalidInputError('--chunk-paths', `must be at least ${MIN_SERVE_CHUNK_PATHS} with serve: a request may ask for ${MAX_PATHS} paths, and a run is at most ${MAX_CHUNKS} chunk jobs`);
   }
   const { adminTokenFile } = options;
   const tokens = adminTokenFile === undefined ? undefined : await readAdminTokens(adminTokenFile);

@@ -15,6 +15,8 @@ describe('wasm-risk serve refuses', () => {
     ['a body limit no string can hold', ['--port', '0', '--max-body-mb', '4096'], /^wasm-risk: ERR_INVALID_INPUT: --max-body-mb: must be at most 511/],
     ['a request timeout under a second', ['--port', '0', '--request-timeout-ms', '10'], /^wasm-risk: ERR_INVALID_INPUT: --request-timeout-ms: must be at least 1000$/],
     ['no connections at all', ['--port', '0', '--max-connections', '0'], /^wasm-risk: ERR_INVALID_INPUT: --max-connections: must be at least 1$/],
+    // Checked before Redis is asked anything: below 5,000 the largest requests would be 400s naming `chunkPaths`.
+    ['chunks too small for the largest request', ['--port', '0', '--redis', 'redis://127.0.0.1:1', '--chunk-paths', '4999'], /^wasm-risk: ERR_INVALID_INPUT: --chunk-paths: must be at least 5000 with serve/],
     ['a host that is not an address of this machine', ['--port', '0', '--host', '192.0.2.1'], /^wasm-risk: ERR_INVALID_INPUT: --host: cannot listen on 192\.0\.2\.1: .*EADDRNOTAVAIL/],
   ])('%s with exit 2 naming the flag', (_name, args, message) => {
     expectOneLineFailure(serve(...args), 2, message);
