@@ -8,6 +8,8 @@ const FLAG_OF_OPTION: Partial<Record<string, string>> = {
   workers: '--workers',
   timeoutMs: '--timeout-ms',
   memoryLimitMb: '--memory-limit-mb',
+  redis: '--redis',
+  queue: '--queue',
   chunkPaths: '--chunk-paths',
   paths: '--paths',
   confidence: '--confidence',
@@ -22,11 +24,14 @@ const FLAG_OF_OPTION: Partial<Record<string, string>> = {
   lockFile: '--lock-file',
 };
 
+/** Engine options that group flags: `distributed.chunkPaths` is `--chunk-paths`, as the top-level ones are. */
+const GROUPS = /^distributed\./;
+
 /** `error` with its field named as a flag (`--confidence[0]`), when the field is one of the options above; a
  *  field inside the file a flag names is said after it (`--policy: version: must be 1`). */
 export function namingTheFlag(error: unknown): unknown {
   if (!(error instanceof InvalidInputError)) return error;
-  const [, option = '', rest = ''] = /^([A-Za-z]+)(.*)$/s.exec(error.field) ?? [];
+  const [, option = '', rest = ''] = /^([A-Za-z]+)(.*)$/s.exec(error.field.replace(GROUPS, '')) ?? [];
   const flag = Object.hasOwn(FLAG_OF_OPTION, option) ? FLAG_OF_OPTION[option] : undefined;
   if (flag === undefined) return error;
   const problem = error.message.slice(error.field.length + 2);

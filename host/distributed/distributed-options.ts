@@ -15,7 +15,7 @@ export const distributedOptionsSchema = z.strictObject({
   /** redis:// or rediss:// URL, with a password if Redis needs one. */
   redis: z.string(),
   queue: z.string().regex(QUEUE_NAME, { error: QUEUE_NAME_RULE }).default(DEFAULT_QUEUE),
-  chunkPaths: z.number().int({ error: 'must be an integer' }).min(1).max(MAX_PATHS_PER_CALL, { error: `must be at most ${MAX_PATHS_PER_CALL}` }).optional(),
+  chunkPaths: z.number().int({ error: 'must be an integer' }).min(1, { error: 'must be at least 1' }).max(MAX_PATHS_PER_CALL, { error: `must be at most ${MAX_PATHS_PER_CALL}` }).optional(),
   /** Accept a Redis off loopback with neither TLS nor a password. */
   insecureRedis: z.boolean().default(false),
 });

@@ -76,6 +76,17 @@ describe('a command line that does not parse: exit 2, ERR_USAGE and one line', (
     expectOneLineFailure(runCli(['var', 'examples/portfolio.json', ...flags]), 2, message);
   });
 
+  // Refused before any connection is tried: the port is never asked.
+  it.each([
+    [['var', 'examples/portfolio.json', '--redis', 'not-a-url'], /^wasm-risk: ERR_INVALID_INPUT: --redis: must be a redis:\/\/ or rediss:\/\/ URL$/],
+    [['var', 'examples/portfolio.json', '--redis', 'redis://127.0.0.1:1', '--chunk-paths', '0'], /^wasm-risk: ERR_INVALID_INPUT: --chunk-paths: must be at least 1$/],
+    [['var', 'examples/portfolio.json', '--redis', 'redis://127.0.0.1:1', '--queue', 'a:b'], /^wasm-risk: ERR_INVALID_INPUT: --queue: must be 1-64 letters/],
+    [['serve', '--port', '0', '--redis', 'not-a-url'], /^wasm-risk: ERR_INVALID_INPUT: --redis: must be a redis:\/\/ or rediss:\/\/ URL$/],
+    [['worker', '--redis', 'not-a-url'], /^wasm-risk: ERR_INVALID_INPUT: --redis: must be a redis:\/\/ or rediss:\/\/ URL$/],
+  ])('names --redis, --chunk-paths and --queue, not the library options distributed.*: %s', (args, message) => {
+    expectOneLineFailure(runCli(args), 2, message);
+  });
+
   it('names --policy and --lock-file, and the field inside the file, not the library options policy and lockFile', () => {
     const directory = mkdtempSync(join(tmpdir(), 'flag-files-'));
     try {
