@@ -4,6 +4,7 @@ import { CancelledError, ComponentTrapError, OutOfMemoryError, TimeoutError } fr
 import type { BatchOutcome, CallOptions, RiskResult } from '../risk-engine.js';
 import type { ValidRiskRequest } from '../request/risk-request.js';
 import type { RestartCause, ServiceMetrics, WorkerRestartCause } from './metrics.js';
+import { problemOf } from './problems.js';
 
 /** What serves the requests: one engine (engine-backend.ts), or a registry of versions (registry-backend.ts). */
 export interface RiskBackend {
@@ -43,13 +44,19 @@ export class Evaluator {
   async evaluate(request: ValidRiskRequest, options: CallOptions): Promise<Evaluated> {
     const timer = this.metrics.engineCallDuration.startTimer({ method: request.method });
     try {
+      return await this.counted(request, this.engineFirst(request, options));
+    } finally {
+      timer();
+    }
+  }
+
+  private async engineFirst(request: ValidRiskRequest, options: CallOptions): Promise<Evaluated> {
+    try {
       const result = await this.backend.run(request, options);
       this.simulated(request);
       return { result, fallback: false };
     } catch (error) {
       return await this.fallBack(request, error, options);
-    } finally {
-      timer();
     }
   }
 
@@ -61,12 +68,10 @@ export class Evaluator {
       return await Promise.all(
         outcomes.map(async (outcome, i): Promise<EvaluatedOutcome> => {
           const request = requests[i]!;
-          if (outcome.ok) {
-            this.simulated(request);
-            return { ok: true, evaluated: { result: outcome.result, fallback: false } };
-          }
+          if (outcome.ok) this.simulated(request);
+          const evaluated = outcome.ok ? Promise.resolve({ result: outcome.result, fallback: false }) : this.fallBack(request, outcome.error, options);
           try {
-            return { ok: true, evaluated: await this.fallBack(request, outcome.error, options) };
+            return { ok: true, evaluated: await this.counted(request, evaluated) };
           } catch (error) {
             return { ok: false, error };
           }
@@ -89,6 +94,19 @@ export class Evaluator {
     const result = await this.fallback.run(request, { timeoutMs: options.timeoutMs });
     this.simulated(request);
     return { result, fallback: true };
+  }
+
+  /** Counts one evaluation (a batch's items each on its own, by their method) as it ends: answered by the
+   *  engine or the fallback, or failed with its code. */
+  private async counted(request: ValidRiskRequest, evaluated: Promise<Evaluated>): Promise<Evaluated> {
+    try {
+      const answer = await evaluated;
+      this.metrics.evaluations.inc({ method: request.method, outcome: answer.fallback ? 'fallback' : 'ok', code: 'OK' });
+      return answer;
+    } catch (error) {
+      this.metrics.evaluations.inc({ method: request.method, outcome: 'error', code: problemOf(error).code });
+      throw error;
+    }
   }
 
   private simulated(request: ValidRiskRequest): void {

@@ -22,6 +22,14 @@ export class ServiceMetrics {
     labelNames: ['method', 'outcome', 'code', 'version'] as const,
     registers: [this.registry],
   });
+  /** A /v1/batch is one request but many evaluations: its items' failures and fallbacks are counted here,
+   *  each under its own method, where requests_total sees one answered batch. */
+  readonly evaluations = new Counter({
+    name: `${PREFIX}evaluations_total`,
+    help: 'Evaluations that ran (one per single request, one per item of a batch), by method (monte-carlo, historical, parametric), outcome (ok, fallback, error) and error code',
+    labelNames: ['method', 'outcome', 'code'] as const,
+    registers: [this.registry],
+  });
   readonly requestDuration = new Histogram({
     name: `${PREFIX}request_duration_seconds`,
     help: 'Time from receiving a risk request to answering it, queueing included',

@@ -26,6 +26,9 @@ export interface RequestRecord {
   outcome: 'ok' | 'fallback' | 'error' | 'undelivered';
   code: string;
   version: string | undefined;
+  /** A batch's items: how many, how many failed (refused as bad input, or failed in the engine and its
+   *  fallback) and how many the fallback answered. The batch itself is answered 200 either way. */
+  items?: { evaluations: number; failed: number; fallbacks: number };
 }
 
 declare module 'fastify' {
@@ -68,6 +71,7 @@ export function registerRiskRoutes(app: FastifyInstance, options: RiskRouteOptio
         if (item instanceof Error) results[index] = problemOf(item);
         else valid.push({ index, request: item });
       });
+      const items = { evaluations: requests.length, failed: requests.length - valid.length, fallbacks: 0 };
       if (valid.length > 0) {
         const outcomes = await queue.run(
           () => whileClientStays(request, (signal) => evaluator.evaluateBatch(valid.map((item) => item.request), { timeoutMs, signal })),
@@ -75,9 +79,12 @@ export function registerRiskRoutes(app: FastifyInstance, options: RiskRouteOptio
         );
         outcomes.forEach((outcome, i) => {
           results[valid[i]!.index] = outcome.ok ? answer(outcome.evaluated) : problemOf(outcome.error);
+          if (!outcome.ok) items.failed += 1;
+          else if (outcome.evaluated.fallback) items.fallbacks += 1;
         });
       }
       settle(request, 'ok');
+      if (request.risk) request.risk.items = items;
       return sendJson(reply, { requestId: request.id, results });
     },
   );

@@ -228,7 +228,7 @@ export async function createRiskServer(options: RiskServerOptions): Promise<Risk
     const version = risk.version ?? backend.version ?? 'none';
     metrics.requests.inc({ method: risk.method, outcome: risk.outcome, code: risk.code, version });
     metrics.requestDuration.observe({ method: risk.method }, durationMs / 1000);
-    const line = { requestId: request.id, method: risk.method, outcome: risk.outcome, code: risk.code, status, durationMs, version };
+    const line = { requestId: request.id, method: risk.method, outcome: risk.outcome, code: risk.code, status, durationMs, version, ...risk.items };
     request.log.info(line, status === undefined ? 'request not answered: its connection closed first' : 'request answered');
   };
 

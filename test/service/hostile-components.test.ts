@@ -91,6 +91,18 @@ describe('hostile components', () => {
     expect(await metric(server, 'wasm_risk_fallbacks_total{cause="trap"}')).toBe(0);
   });
 
+  // A batch is answered 200 whatever its items came to: its items are counted, and logged, each on its own,
+  // or a component that traps on every batch item looked healthy on the dashboard and in the log.
+  it('a batch whose items trap: each item counted as an evaluation that failed, and the log line says how many', async () => {
+    server = await startServer(fixture('panicker'));
+    const answer = await post(server, '/v1/batch', { portfolio: PORTFOLIO, requests: [{ method: 'parametric' }, { method: 'historical' }, { method: 'parametric', horizonDays: 0 }] });
+    expect(answer.status).toBe(200);
+    expect(await metric(server, 'wasm_risk_evaluations_total{method="parametric",outcome="error",code="ERR_COMPONENT_TRAP"}')).toBe(1);
+    expect(await metric(server, 'wasm_risk_evaluations_total{method="historical",outcome="error",code="ERR_COMPONENT_TRAP"}')).toBe(1);
+    const line = server.logs.find((each) => each.method === 'batch');
+    expect(line).toMatchObject({ outcome: 'ok', evaluations: 3, failed: 3, fallbacks: 0 });
+  });
+
   it('a memory bomb: 507', async () => {
     server = await startServer(fixture('memory-bomb'), { memoryLimitMb: 64 });
     const answer = await post(server, '/v1/parametric', { portfolio: PORTFOLIO });
@@ -111,6 +123,16 @@ describe('--fallback reference', () => {
     expect(numbersOf(answer.body)).toEqual(numbersOf(expected!));
     expect(await metric(server, 'wasm_risk_fallbacks_total{cause="trap"}')).toBe(1);
     expect(await metric(server, 'wasm_risk_requests_total{method="monte-carlo",outcome="fallback",code="OK",version="1.0.0"}')).toBe(1);
+    expect(await metric(server, 'wasm_risk_evaluations_total{method="monte-carlo",outcome="fallback",code="OK"}')).toBe(1);
+  });
+
+  it('a batch on a panicking component: each item answered by the reference, counted and logged as such', async () => {
+    server = await startServer(fixture('panicker'), {}, { fallback: new ReferenceFallback(1) });
+    const answer = await post(server, '/v1/batch', { portfolio: PORTFOLIO, requests: [{ method: 'parametric' }, { method: 'parametric', horizonDays: 2 }] });
+    expect(answer.status).toBe(200);
+    expect(await metric(server, 'wasm_risk_fallbacks_total{cause="trap"}')).toBe(2);
+    expect(await metric(server, 'wasm_risk_evaluations_total{method="parametric",outcome="fallback",code="OK"}')).toBe(2);
+    expect(server.logs.find((each) => each.method === 'batch')).toMatchObject({ evaluations: 2, failed: 0, fallbacks: 2 });
   });
 
   it('an endless loop: the request that timed out is answered by the reference', async () => {
