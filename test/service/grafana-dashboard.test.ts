@@ -67,8 +67,11 @@ function exposedSeries(text: string): Map<string, Set<string>> {
 
 let server: TestServer;
 let exposed: Map<string, Set<string>>;
+/** The series of a server that has answered nothing yet, by name. */
+let fresh: Set<string>;
 beforeAll(async () => {
   server = await startServer(undefined, { memoryLimitMb: 64 });
+  fresh = new Set([...parsePrometheus((await get(server, '/metrics')).text).keys()].map((key) => key.split('{')[0]!));
   // One answered and one refused request, so the labelled series have samples to read their labels from.
   expect((await post(server, '/v1/parametric', { portfolio: PORTFOLIO })).status).toBe(200);
   expect((await post(server, '/v1/parametric', { portfolio: PORTFOLIO, horizonDays: 0 })).status).toBe(400);
@@ -110,6 +113,15 @@ describe('docs/grafana-dashboard.json', () => {
         .filter((quantile) => quantile !== undefined);
       expect(quantiles, histogram).toEqual(['0.5', '0.95', '0.99']);
     }
+  });
+
+  // A labelled counter has no series before its first increment: a server listed by one was missing from the
+  // instance list, and so from every panel once an instance was picked, until it answered a risk request.
+  it('lists a server in its instance variable before it has answered anything', () => {
+    const variable = dashboard.templating.list.find((each) => each.name === 'instance') as { query: { query: string } } | undefined;
+    const metric = /^label_values\((\w+), instance\)$/.exec(variable?.query.query ?? '')?.[1];
+    expect(metric).toBeDefined();
+    expect(fresh).toContain(metric);
   });
 
   it('reads from a Prometheus data source variable, never a hard-coded one', () => {
