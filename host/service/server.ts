@@ -168,6 +168,9 @@ export async function createRiskServer(options: RiskServerOptions): Promise<Risk
   useStrictJsonBodies(app);
   await app.register(swagger, {
     openapi: {
+      // 3.1: its schemas are JSON Schema 2020-12, as the bodies' are (a numeric exclusiveMinimum; OpenAPI 3.0,
+      // fastify-swagger's default, wants a boolean there, and validators and code generators refused the document).
+      openapi: '3.1.0',
       info: { title: 'wasm-risk', version: PACKAGE_VERSION, description: 'Sandboxed WebAssembly risk engines as a service' },
       // The admin API's (admin.ts), when it is on.
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
