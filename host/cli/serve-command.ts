@@ -2,6 +2,7 @@
 // loaded and admitted as `var` loads it; with `--admin-token-file`, served through a ComponentRegistry that
 // the admin API swaps and rolls back (host/service/admin.ts). SIGTERM or SIGINT stops accepting, lets admitted requests finish
 // within a grace period, closes the pool and returns (exit 0).
+import type { AddressInfo } from 'node:net';
 import { InvalidInputError, messageOf } from '../errors.js';
 import { readInputFile } from '../files/input-files.js';
 import { DEFAULT_COMPONENT } from '../files/package-paths.js';
@@ -129,14 +130,13 @@ export async function serveCommand(options: ServeCommandOptions): Promise<void> 
     process.once('SIGTERM', () => resolve('SIGTERM'));
     process.once('SIGINT', () => resolve('SIGINT'));
   });
-  let address: string;
   try {
-    address = await server.app.listen({ host: options.host, port: options.port });
+    await server.app.listen({ host: options.host, port: options.port });
   } catch (error) {
     await server.close();
     throw listenError(error, options.host, options.port);
   }
-  process.stderr.write(`listening on ${address}\n`);
+  process.stderr.write(`listening on ${boundUrl(server.app.server.address() as AddressInfo, https !== undefined)}\n`);
 
   const signal = await stopped;
   server.app.log.info({ signal }, 'stopping: finishing admitted requests');
@@ -180,6 +180,12 @@ async function registryBackend(
 
 async function readTlsFile(path: string, flag: string): Promise<Buffer> {
   return readInputFile(path, 'tlsFile', flag);
+}
+
+/** The address the server is bound to, as a URL: fastify's own answer for `--host 0.0.0.0` is
+ *  http://127.0.0.1:PORT, which told the operator of a server open to every network that it was on loopback. */
+function boundUrl({ address, family, port }: AddressInfo, https: boolean): string {
+  return `${https ? 'https' : 'http'}://${family === 'IPv6' ? `[${address}]` : address}:${port}`;
 }
 
 /** Why the server could not listen, as bad input naming the flag to change: a port in use or reserved, or a

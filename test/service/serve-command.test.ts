@@ -35,7 +35,7 @@ async function serve(args: string[]): Promise<Served> {
   const url = await new Promise<string>((resolve, reject) => {
     process_.stderr.on('data', (chunk: Buffer) => {
       stderr += chunk.toString('utf8');
-      const match = /^listening on (https?:\/\/127\.0\.0\.1:\d+)$/m.exec(stderr);
+      const match = /^listening on (https?:\/\/\S+:\d+)$/m.exec(stderr);
       if (match) resolve(match[1]!);
     });
     void exited.then(() => reject(new Error(`serve exited before listening: ${stderr}`)));
@@ -64,6 +64,18 @@ describe('wasm-risk serve', () => {
     const answered = lines.filter((line) => line.msg === 'request answered');
     expect(answered).toHaveLength(sent.ok + sent.bad);
     expect(answered[0]).toMatchObject({ method: 'parametric', outcome: 'ok', status: 200, version: '1.2.0' });
+  });
+
+  it.each([
+    ['127.0.0.1', 'http://127.0.0.1:'],
+    // fastify's own answer for the wildcard was http://127.0.0.1:PORT: a server open to every network said loopback.
+    ['0.0.0.0', 'http://0.0.0.0:'],
+    ['::1', 'http://[::1]:'],
+  ])('says the address it is bound to: --host %s', async (host, prefix) => {
+    const served = await serve(['--workers', '1', '--host', host]);
+    expect(served.url.startsWith(prefix), served.url).toBe(true);
+    child!.kill('SIGTERM');
+    expect(await served.exited).toBe(0);
   });
 
   it('writes a quiet server\'s request line while it runs, not only when it stops', async () => {
