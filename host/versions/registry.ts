@@ -13,6 +13,7 @@ import {
   AuditKeyError,
   AuditLogTamperedError,
   AuditLogUnavailableError,
+  CancelledError,
   GoldenVectorsFailedError,
   IncompatibleComponentError,
   messageOf,
@@ -101,6 +102,9 @@ export class ComponentRegistry {
   private goldenVectors: GoldenVectors | undefined;
   /** How every version is loaded and run, validated once. */
   private readonly engineOptions: ValidatedEngineOptions;
+  /** Set by `close`: every call afterwards fails with CancelledError, as a closed engine's do, and a
+   *  registration still under way closes the engine it loaded instead of adding it. */
+  private closed = false;
 
   constructor(private readonly options: RegistryOptions) {
     this.engineOptions = validateEngineOptions(options.engine);
@@ -119,6 +123,7 @@ export class ComponentRegistry {
     const path = typeof source === 'string' ? source : source.name;
     let engine: RiskEngine | undefined;
     try {
+      this.assertOpen();
       const image = await ComponentImage.load(source, { cacheDir, memoryLimitMb, admission });
       const compatibility = await checkCompatibility(image.contract);
       if (!compatibility.compatible) {
@@ -140,6 +145,7 @@ export class ComponentRegistry {
         throw new GoldenVectorsFailedError(`${path} failed ${golden.failures.length} golden vector check(s): ${golden.failures.slice(0, 3).join('; ')}`);
       }
       const ref: RegisteredVersion = { version, sha256, path, contractVersion: compatibility.contractVersion!, active: false };
+      this.assertOpen();
       await this.log.append({ event: 'register', actor, from: null, to: versionRef(ref) });
       this.entries.set(version, { ref, engine });
       await this.changeServing(actor, () => (this.activeVersion === undefined ? { version, event: 'swap' } : undefined));
@@ -155,7 +161,8 @@ export class ComponentRegistry {
    *  path checks). Never throws: a log that cannot be written cannot record the refusal either, and a log that
    *  breaks now must not replace the refusal's own typed error, which says what was wrong with the component. */
   async recordRefusal(path: string, error: unknown, { actor = this.actor }: ActingOptions = {}): Promise<void> {
-    if (isAuditLogError(error)) return;
+    // A registration cut short by close() refused nothing.
+    if (isAuditLogError(error) || (this.closed && error instanceof CancelledError)) return;
     await this.log.append({ event: 'refuse', actor, from: null, to: null, reason: `${path}: ${messageOf(error)}` }).catch((logError: unknown) => {
       debug('cannot record the refusal of %s: %s', path, messageOf(logError));
     });
@@ -171,6 +178,7 @@ export class ComponentRegistry {
   /** Goes back to the version that served before the last swap; returns the change made, or undefined when
    *  `ifServing` no longer serves. */
   async rollback({ actor = this.actor, ifServing }: RollbackOptions = {}): Promise<ServingChange | undefined> {
+    this.assertOpen();
     return this.changeServing(actor, () => {
       if (ifServing !== undefined && ifServing !== this.activeVersion) return undefined;
       const target = this.previous.at(-1);
@@ -215,7 +223,10 @@ export class ComponentRegistry {
   /** Stops shadowing once the comparisons under way have finished, and returns what it saw; logged
    *  (`shadow-stop`, candidate -> serving, with the counts) if shadowing was on. */
   stopShadow({ actor = this.actor }: ActingOptions = {}): Promise<ShadowReport> {
-    return this.shadowChanging.run(() => this.stopShadowNow(actor));
+    return this.shadowChanging.run(async () => {
+      this.assertOpen();
+      return this.stopShadowNow(actor);
+    });
   }
 
   private async stopShadowNow(actor: string): Promise<ShadowReport> {
@@ -282,9 +293,17 @@ export class ComponentRegistry {
     return this.run({ method: 'parametric', portfolio, ...request }, { signal, timeoutMs });
   }
 
+  /** Closes every version's engine (their calls still running fail with CancelledError) once a
+   *  registration under way has finished; nothing of the registry runs after it, and nothing more can be
+   *  asked of it. */
   async close(): Promise<void> {
-    await Promise.all([...this.entries.values()].map(({ engine }) => engine.close()));
+    this.closed = true;
+    // Closed at once, so their running calls end now; then those a registration added as it finished.
+    const closing = [...this.entries.values()].map(({ engine }) => engine.close());
+    await this.registering.run(async () => undefined);
+    await Promise.all([...closing, ...[...this.entries.values()].map(({ engine }) => engine.close())]);
     this.entries.clear();
+    this.activeVersion = undefined;
   }
 
   /** `await using registry = new ComponentRegistry(...)` closes every version's engine when the block is left. */
@@ -337,14 +356,20 @@ export class ComponentRegistry {
   }
 
   private entry(version: string): Entry {
+    this.assertOpen();
     const entry = this.entries.get(version);
     if (!entry) throw new UnknownVersionError(`version ${version} is not registered (registered: ${[...this.entries.keys()].join(', ') || 'none'})`);
     return entry;
   }
 
   private activeVersionOrThrow(): string {
+    this.assertOpen();
     if (this.activeVersion === undefined) throw new UnknownVersionError('no version is registered yet');
     return this.activeVersion;
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new CancelledError('the registry was closed');
   }
 
   private get actor(): string {

@@ -3,9 +3,10 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ComponentRegistry } from '../../host/versions/registry.js';
-import { AuditLogTamperedError, GoldenVectorsFailedError, IncompatibleComponentError, PolicyDeniedError, UnknownVersionError } from '../../host/errors.js';
+import { ComponentImage } from '../../host/load/component-image.js';
+import { AuditLogTamperedError, CancelledError, GoldenVectorsFailedError, IncompatibleComponentError, PolicyDeniedError, UnknownVersionError } from '../../host/errors.js';
 import { DEFAULT_COMPONENT } from '../../host/files/package-paths.js';
 import { loadGoldenVectors } from '../../host/versions/golden-vectors.js';
 import { verifySwapAuditLog } from '../../host/versions/swap-audit-log.js';
@@ -27,6 +28,7 @@ const anyMajorPolicy = {
 let registry: ComponentRegistry | undefined;
 const scratchDirs: string[] = [];
 afterEach(async () => {
+  vi.restoreAllMocks();
   await registry?.close();
   registry = undefined;
   for (const dir of scratchDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
@@ -153,6 +155,52 @@ describe('admission of a candidate', () => {
     expect(both.map((ref) => ref.version)).toEqual(['1.2.0', '1.2.0']);
     const { events } = await verifySwapAuditLog(auditLogPath, { keyPath: auditKeyPath });
     expect(events.filter((event) => event.event === 'register')).toHaveLength(1);
+  });
+});
+
+describe('closing', () => {
+  it('cancels what runs, and every call made afterwards fails with CancelledError, as a closed engine does', async () => {
+    const { registry } = openRegistry();
+    await registry.register(DEFAULT_COMPONENT);
+    await registry.register(V1_3);
+    await registry.startShadow('1.3.0');
+    const running = registry.monteCarlo(portfolio, { paths: 4_000_000 }).catch((error: unknown) => error);
+    await registry.close();
+    expect(await running).toBeInstanceOf(CancelledError);
+    expect(registry.servingVersion).toBeUndefined();
+    expect(() => registry.active).toThrow(CancelledError);
+    const calls = [
+      registry.parametric(portfolio),
+      registry.runBatch([{ method: 'parametric', portfolio }]),
+      registry.swap('1.3.0'),
+      registry.rollback(),
+      registry.startShadow('1.3.0'),
+      registry.stopShadow(),
+      registry.register(V1_3),
+    ];
+    for (const outcome of await Promise.allSettled(calls)) {
+      expect(outcome).toMatchObject({ status: 'rejected', reason: expect.any(CancelledError) });
+    }
+    expect(registry.list()).toEqual([]);
+  });
+
+  it('waits for a registration under way, which adds nothing and logs no refusal', async () => {
+    const { registry, auditLogPath, auditKeyPath } = openRegistry();
+    await registry.register(DEFAULT_COMPONENT);
+    // Closed once the candidate is loaded, before its checks: the registration is under way, not queued.
+    let closing: Promise<void> | undefined;
+    const load = ComponentImage.load.bind(ComponentImage);
+    vi.spyOn(ComponentImage, 'load').mockImplementationOnce(async (...args) => {
+      const image = await load(...args);
+      closing = registry.close();
+      return image;
+    });
+    const registering = registry.register(V1_3).catch((error: unknown) => error);
+    expect(await registering).toBeInstanceOf(CancelledError);
+    await closing;
+    expect(registry.list()).toEqual([]);
+    const { events } = await verifySwapAuditLog(auditLogPath, { keyPath: auditKeyPath });
+    expect(events.map((event) => event.event)).toEqual(['register', 'swap']);
   });
 });
 
