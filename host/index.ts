@@ -1,16 +1,19 @@
 // The library's public API: what `import ... from 'wasm-risk'` gives.
 export { RiskEngine } from './risk-engine.js';
-export type { CallOptions, ComponentIdentity, MonteCarloCallOptions, RiskMethod, RiskRequest, RiskResult, RunOptions } from './risk-engine.js';
+export type { BatchOutcome, CallOptions, ComponentIdentity, MonteCarloCallOptions, RiskMethod, RiskRequest, RiskResult, RunOptions } from './risk-engine.js';
+export type { EngineInfo } from './contract/types.js';
 export type { EngineOptions } from './request/engine-options.js';
 export type { ComponentSource } from './load/component-format.js';
 export type { PortfolioSpec } from './request/portfolio.js';
-export type { ClosedFormOptions, MonteCarloOptions } from './request/risk-request.js';
+export type { ClosedFormOptions, MonteCarloOptions, MonteCarloRiskRequest } from './request/risk-request.js';
 export { ComponentRegistry } from './versions/registry.js';
-export type { RegisteredVersion, RegistryOptions, ServingChange, ShadowReport } from './versions/registry.js';
+export type { ActingOptions, RegisteredVersion, RegistryOptions, RollbackOptions, ServingChange, ShadowReport } from './versions/registry.js';
 export { SwapAuditLog, defaultAuditKeyPath, verifySwapAuditLog } from './versions/swap-audit-log.js';
 export type { SwapAuditLogOptions, SwapAuditLogVerification, SwapEvent, SwapEventKind, VersionRef } from './versions/swap-audit-log.js';
 export { checkCompatibility } from './contract/compatibility.js';
+export type { Compatibility } from './contract/compatibility.js';
 export { loadGoldenVectors, verifyGoldenVectors } from './versions/golden-vectors.js';
+export type { GoldenOutcome, GoldenVectors } from './versions/golden-vectors.js';
 export { auditComponent } from './audit/admission.js';
 export type { AdmissionOptions, AuditReport } from './audit/admission.js';
 export * from './errors.js';

@@ -167,15 +167,21 @@ describe('installed into an empty project, without jco', () => {
   });
 
   it('serves a strict TypeScript program of Node (NodeNext, no DOM library): types, RiskEngine.load() and `await using`', () => {
+    // Every type a public method takes or returns can be named by its user (BatchOutcome, EngineInfo, ... were not exported).
     writeFileSync(
       join(elsewhere, 'main.mts'),
       `import { readFile } from 'node:fs/promises';
-import { RiskEngine, type PortfolioSpec, type RiskResult } from 'wasm-risk';
+import { RiskEngine, type PortfolioSpec, type RiskResult, type BatchOutcome, type EngineInfo, type MonteCarloRiskRequest } from 'wasm-risk';
+import type { ActingOptions, Compatibility, GoldenOutcome, GoldenVectors, RollbackOptions } from 'wasm-risk';
 
 const portfolio = JSON.parse(await readFile('portfolio.json', 'utf8')) as PortfolioSpec;
 await using engine = await RiskEngine.load();
 const result: RiskResult = await engine.monteCarlo(portfolio, { paths: 2_000, seed: 7n });
-console.log(JSON.stringify({ name: result.component.name, levels: result.levels.length }));
+const info: EngineInfo = await engine.info();
+const request: MonteCarloRiskRequest = { method: 'monte-carlo', portfolio, paths: 2_000 };
+const outcomes: BatchOutcome[] = await engine.runBatch([request]);
+const registryTypes: [ActingOptions, RollbackOptions, Compatibility?, GoldenOutcome?, GoldenVectors?] = [{ actor: 'me' }, { ifServing: info.version }];
+console.log(JSON.stringify({ name: result.component.name, levels: result.levels.length, batch: outcomes.map((o) => o.ok), actor: registryTypes[0].actor }));
 `,
     );
     const compilerOptions = {
@@ -196,7 +202,7 @@ console.log(JSON.stringify({ name: result.component.name, levels: result.levels.
     expect(compiled.status).toBe(0);
     const result = run(process.execPath, [join('out', 'main.mjs')], elsewhere);
     expect(result.stderr).toBe('');
-    expect(JSON.parse(result.stdout)).toEqual({ name: 'risk-engine', levels: 2 });
+    expect(JSON.parse(result.stdout)).toEqual({ name: 'risk-engine', levels: 2, batch: [true], actor: 'me' });
   });
 
   it.runIf((process.features as { require_module?: boolean }).require_module === true)('can be require()d where Node loads ES modules from require (20.19+, 22.12+)', () => {
