@@ -273,7 +273,9 @@ export class ComponentRegistry {
     const shadow = this.shadow;
     if (!shadow || shadow.entry.engine === served) return;
     const valid = validateOnce<RiskRequest, ValidRiskRequest>(request, validateRiskRequest);
-    const comparison = this.compareInShadow(shadow, valid, { signal: options.signal, timeoutMs: options.timeoutMs }, result);
+    // Not under the caller's signal: the caller has its answer, and a controller it aborts once done (the usual
+    // clean-up) cancelled every comparison, each counted as a mismatch. The deadline still bounds it.
+    const comparison = this.compareInShadow(shadow, valid, { timeoutMs: options.timeoutMs }, result);
     shadow.pending.add(comparison);
     void comparison.finally(() => shadow.pending.delete(comparison));
   }
@@ -311,8 +313,8 @@ export class ComponentRegistry {
     await this.close();
   }
 
-  /** Runs the request on the shadow candidate (without the caller's progress callback) and records how
-   *  its answer differs from the served one. */
+  /** Runs the request on the shadow candidate (without the caller's signal or progress callback) and
+   *  records how its answer differs from the served one. */
   private async compareInShadow(shadow: NonNullable<ComponentRegistry['shadow']>, request: ValidRiskRequest, options: CallOptions, served: RiskResult): Promise<void> {
     const report = shadow.report;
     report.requests++;

@@ -218,6 +218,22 @@ describe('shadow mode', () => {
     expect(await registry.stopShadow()).toMatchObject({ candidate: { version: '1.3.0' }, requests: 6, mismatches: 0, maxRelativeDifference: 0 });
   });
 
+  it("compares beyond the caller's signal: a controller aborted once the served answer is back is no mismatch", async () => {
+    const { registry } = openRegistry();
+    await registry.register(DEFAULT_COMPONENT);
+    await registry.register(V1_3);
+    await registry.startShadow('1.3.0');
+    for (let i = 0; i < 3; i++) {
+      const request = new AbortController();
+      try {
+        await registry.monteCarlo(portfolio, { paths: 50_000, seed: BigInt(i), signal: request.signal });
+      } finally {
+        request.abort();
+      }
+    }
+    expect(await registry.stopShadow()).toMatchObject({ requests: 3, mismatches: 0, examples: [] });
+  });
+
   it('sees no difference between the engine built against contract 1.0.0 and the 1.2.0 engine', async () => {
     const { registry } = openRegistry();
     await registry.register(V1_0);
