@@ -62,6 +62,32 @@ function filesUnder(dir: string): string[] {
     .map((entry) => relative(PROJECT_ROOT, join(entry.parentPath, entry.name)));
 }
 
+/** Compiles `files` in `dir` into `dir/out` as a strict TypeScript program of Node would be, and expects no error. */
+function compileStrict(dir: string, files: string[]): void {
+  const compilerOptions = {
+    strict: true,
+    target: 'ES2022',
+    // A Node program's libraries: without the DOM's, which alone declares the global `WebAssembly` (the
+    // package's declarations named `WebAssembly.Module`, and tsc failed on them with TS2503).
+    lib: ['ES2023', 'ESNext.Disposable'],
+    module: 'NodeNext',
+    moduleResolution: 'NodeNext',
+    outDir: 'out',
+    types: ['node'],
+    typeRoots: [join(PROJECT_ROOT, 'node_modules', '@types')],
+  };
+  writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions, files }));
+  const compiled = run(process.execPath, [join(PROJECT_ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], dir);
+  expect(compiled.stdout).toBe('');
+  expect(compiled.status).toBe(0);
+}
+
+/** The JavaScript and TypeScript code blocks of a Markdown page of the repository, in order. */
+function codeBlocks(page: string): { language: 'js' | 'ts'; code: string }[] {
+  const markdown = readFileSync(join(PROJECT_ROOT, page), 'utf8');
+  return [...markdown.matchAll(/^```(js|ts)\n([\s\S]*?)^```$/gm)].map(([, language, code]) => ({ language: language as 'js' | 'ts', code: code! }));
+}
+
 beforeAll(() => {
   const [packed] = JSON.parse(npm(['pack', '--ignore-scripts', '--json', '--pack-destination', scratch], PROJECT_ROOT)) as { filename: string; files: { path: string }[] }[];
   packedFiles = packed!.files.map((file) => file.path).sort();
@@ -184,22 +210,7 @@ const registryTypes: [ActingOptions, RollbackOptions, Compatibility?, GoldenOutc
 console.log(JSON.stringify({ name: result.component.name, levels: result.levels.length, batch: outcomes.map((o) => o.ok), actor: registryTypes[0].actor }));
 `,
     );
-    const compilerOptions = {
-      strict: true,
-      target: 'ES2022',
-      // A Node program's libraries: without the DOM's, which alone declares the global `WebAssembly` (the
-      // package's declarations named `WebAssembly.Module`, and tsc failed on them with TS2503).
-      lib: ['ES2023', 'ESNext.Disposable'],
-      module: 'NodeNext',
-      moduleResolution: 'NodeNext',
-      outDir: 'out',
-      types: ['node'],
-      typeRoots: [join(PROJECT_ROOT, 'node_modules', '@types')],
-    };
-    writeFileSync(join(elsewhere, 'tsconfig.json'), JSON.stringify({ compilerOptions, files: ['main.mts'] }));
-    const compiled = run(process.execPath, [join(PROJECT_ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], elsewhere);
-    expect(compiled.stdout).toBe('');
-    expect(compiled.status).toBe(0);
+    compileStrict(elsewhere, ['main.mts']);
     const result = run(process.execPath, [join('out', 'main.mjs')], elsewhere);
     expect(result.stderr).toBe('');
     expect(JSON.parse(result.stdout)).toEqual({ name: 'risk-engine', levels: 2, batch: [true], actor: 'me' });
@@ -223,4 +234,22 @@ describe('with jco added', () => {
     expect(Object.keys(summary.servedBy).sort()).toEqual(['1.2.0', '1.3.0']);
     expect(summary.auditLog.chainIntact).toBe(true);
   }, 90_000);
+
+  it('runs every JavaScript and TypeScript block of the README, docs/library.md and docs/versions.md as written', () => {
+    // Run from the project's folder, where the blocks find node_modules/wasm-risk; versions.md's candidate is
+    // the 1.3.0 test build. The audit log's key is the run's own, never the user's.
+    const blocksDir = join(project, 'doc-blocks');
+    mkdirSync(blocksDir, { recursive: true });
+    copyFileSync(LATER_VERSION, join(project, 'risk-engine-1.3.0.wasm'));
+    const blocks = ['README.md', 'docs/library.md', 'docs/versions.md'].flatMap((page) => codeBlocks(page).map((block, i) => ({ ...block, name: `${page.replace(/\W/g, '-')}-${i}` })));
+    expect(blocks.map((block) => block.name)).toEqual(['README-md-0', 'docs-library-md-0', 'docs-versions-md-0']);
+    for (const { language, code, name } of blocks) writeFileSync(join(blocksDir, `${name}.${language === 'ts' ? 'mts' : 'mjs'}`), code);
+    compileStrict(blocksDir, blocks.filter((block) => block.language === 'ts').map((block) => `${block.name}.mts`));
+    for (const { language, name } of blocks) {
+      const script = language === 'ts' ? join(blocksDir, 'out', `${name}.mjs`) : join(blocksDir, `${name}.mjs`);
+      const result = spawnSync(process.execPath, [script], { cwd: project, encoding: 'utf8', timeout: 90_000, env: { ...process.env, WASM_RISK_AUDIT_KEY_FILE: join(scratch, 'user-keys', 'audit-log.key') } });
+      expect(result.stderr, name).toBe('');
+      expect(result.status, name).toBe(0);
+    }
+  }, 180_000);
 });
