@@ -4,6 +4,7 @@
 // every version stays loaded, so nothing in flight is dropped. Every change is written to the audit log
 // first and takes effect only once it is there: a broken log stops registrations and swaps.
 import { debuglog } from 'node:util';
+import { z } from 'zod';
 import { ComponentImage } from '../load/component-image.js';
 import { OneAtATime } from './one-at-a-time.js';
 import type { ComponentBytes } from '../load/component-format.js';
@@ -20,11 +21,11 @@ import {
   UnknownVersionError,
   WasmRiskError,
 } from '../errors.js';
-import { loadGoldenVectors, verifyGoldenVectors, type GoldenVectors } from './golden-vectors.js';
+import { goldenVectorsSchema, loadGoldenVectors, verifyGoldenVectors, type GoldenVectors } from './golden-vectors.js';
 import type { PortfolioSpec } from '../request/portfolio.js';
 import { validateRiskRequest, type ClosedFormOptions, type RiskRequest, type ValidRiskRequest } from '../request/risk-request.js';
 import { RiskEngine, type BatchOutcome, type CallOptions, type MonteCarloCallOptions, type RiskResult, type RunOptions } from '../risk-engine.js';
-import { validateOnce } from '../request/validation.js';
+import { parseOrThrow, validateOnce } from '../request/validation.js';
 import { defaultActor, SwapAuditLog, type VersionRef } from './swap-audit-log.js';
 
 const debug = debuglog('wasm-risk');
@@ -41,6 +42,16 @@ export interface RegistryOptions {
   /** Default: wit/golden-vectors.json. */
   goldenVectors?: GoldenVectors;
 }
+
+/** RegistryOptions as a caller may pass them, checked once by the constructor; `engine` is the engine's own
+ *  options, checked by their own schema. */
+const registryOptionsSchema = z.strictObject({
+  auditLogPath: z.string().min(1, { error: 'must name a file' }),
+  auditKeyPath: z.string().min(1, { error: 'must name a file' }).optional(),
+  actor: z.string().min(1, { error: 'must not be empty' }).optional(),
+  engine: z.unknown().optional(),
+  goldenVectors: goldenVectorsSchema.optional(),
+});
 
 export interface RegisteredVersion extends VersionRef {
   /** Version of the `engine` interface it exports (its WIT package version). */
@@ -106,10 +117,15 @@ export class ComponentRegistry {
    *  registration still under way closes the engine it loaded instead of adding it. */
   private closed = false;
 
-  constructor(private readonly options: RegistryOptions) {
-    this.engineOptions = validateEngineOptions(options.engine);
-    this.log = new SwapAuditLog(options.auditLogPath, { keyPath: options.auditKeyPath });
-    this.goldenVectors = options.goldenVectors;
+  /** Who acts when a call names no one (default: the OS user). */
+  private readonly namedActor: string | undefined;
+
+  constructor(options: RegistryOptions) {
+    const { auditLogPath, auditKeyPath, actor, engine, goldenVectors } = parseOrThrow(registryOptionsSchema, options ?? {});
+    this.engineOptions = validateEngineOptions(engine);
+    this.log = new SwapAuditLog(auditLogPath, { keyPath: auditKeyPath });
+    this.goldenVectors = goldenVectors;
+    this.namedActor = actor;
   }
 
   /** Loads, audits, checks and verifies a candidate; the first version registered starts serving. */
@@ -247,7 +263,9 @@ export class ComponentRegistry {
   }
 
   /** Runs one request on the serving version (and, in shadow mode, on the candidate too). */
-  async run(request: RiskRequest | ValidRiskRequest, options: RunOptions = {}): Promise<RiskResult> {
+  async run(request: RiskRequest | ValidRiskRequest, runOptions: RunOptions = {}): Promise<RiskResult> {
+    // null is none, as RiskEngine takes it from a JavaScript caller.
+    const options = runOptions ?? {};
     // Read once: a swap after this line does not move this request.
     const engine = this.entry(this.activeVersionOrThrow()).engine;
     // Validated once, for the serving version and the shadow alike.
@@ -259,7 +277,8 @@ export class ComponentRegistry {
 
   /** Runs many requests on the serving version (RiskEngine.runBatch), answered in order; in shadow mode
    *  each answered one is compared on the candidate too. */
-  async runBatch(requests: readonly (RiskRequest | ValidRiskRequest)[], options: CallOptions = {}): Promise<BatchOutcome[]> {
+  async runBatch(requests: readonly (RiskRequest | ValidRiskRequest)[], callOptions: CallOptions = {}): Promise<BatchOutcome[]> {
+    const options = callOptions ?? {};
     const engine = this.entry(this.activeVersionOrThrow()).engine;
     const outcomes = await engine.runBatch(requests, options);
     outcomes.forEach((outcome, i) => {
@@ -281,17 +300,17 @@ export class ComponentRegistry {
   }
 
   monteCarlo(portfolio: PortfolioSpec, options: MonteCarloCallOptions = {}): Promise<RiskResult> {
-    const { signal, timeoutMs, onProgress, chunkPaths, ...request } = options;
+    const { signal, timeoutMs, onProgress, chunkPaths, ...request } = options ?? {};
     return this.run({ method: 'monte-carlo', portfolio, ...request }, { signal, timeoutMs, onProgress, chunkPaths });
   }
 
   historical(portfolio: PortfolioSpec, options: ClosedFormOptions & CallOptions = {}): Promise<RiskResult> {
-    const { signal, timeoutMs, ...request } = options;
+    const { signal, timeoutMs, ...request } = options ?? {};
     return this.run({ method: 'historical', portfolio, ...request }, { signal, timeoutMs });
   }
 
   parametric(portfolio: PortfolioSpec, options: ClosedFormOptions & CallOptions = {}): Promise<RiskResult> {
-    const { signal, timeoutMs, ...request } = options;
+    const { signal, timeoutMs, ...request } = options ?? {};
     return this.run({ method: 'parametric', portfolio, ...request }, { signal, timeoutMs });
   }
 
@@ -375,7 +394,7 @@ export class ComponentRegistry {
   }
 
   private get actor(): string {
-    return this.options.actor ?? defaultActor();
+    return this.namedActor ?? defaultActor();
   }
 }
 

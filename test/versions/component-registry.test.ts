@@ -4,9 +4,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { ComponentRegistry } from '../../host/versions/registry.js';
+import { ComponentRegistry, type RegistryOptions } from '../../host/versions/registry.js';
 import { ComponentImage } from '../../host/load/component-image.js';
-import { AuditLogTamperedError, CancelledError, GoldenVectorsFailedError, IncompatibleComponentError, PolicyDeniedError, UnknownVersionError } from '../../host/errors.js';
+import { AuditLogTamperedError, CancelledError, GoldenVectorsFailedError, InvalidInputError, IncompatibleComponentError, PolicyDeniedError, UnknownVersionError } from '../../host/errors.js';
 import { DEFAULT_COMPONENT } from '../../host/files/package-paths.js';
 import { loadGoldenVectors } from '../../host/versions/golden-vectors.js';
 import { verifySwapAuditLog } from '../../host/versions/swap-audit-log.js';
@@ -155,6 +155,43 @@ describe('admission of a candidate', () => {
     expect(both.map((ref) => ref.version)).toEqual(['1.2.0', '1.2.0']);
     const { events } = await verifySwapAuditLog(auditLogPath, { keyPath: auditKeyPath });
     expect(events.filter((event) => event.event === 'register')).toHaveLength(1);
+  });
+});
+
+describe('options', () => {
+  it('refuses options it cannot use when it is made, naming the field', () => {
+    const { auditLogPath } = auditFiles();
+    const refusals: [unknown, string][] = [
+      [undefined, 'auditLogPath: is required'],
+      [{ auditLogPath: '' }, 'auditLogPath: must name a file'],
+      [{ auditLogPath, actor: 7 }, 'actor: must be a string'],
+      [{ auditLogPath, auditLogpath: 'typo.log' }, 'auditLogpath: is not a known field'],
+      [{ auditLogPath, goldenVectors: { contract: '1.2.0' } }, 'goldenVectors.vectors: is required'],
+    ];
+    for (const [options, message] of refusals) {
+      const error = (() => {
+        try {
+          new ComponentRegistry(options as RegistryOptions);
+        } catch (thrown) {
+          return thrown;
+        }
+      })();
+      expect(error).toBeInstanceOf(InvalidInputError);
+      expect((error as Error).message).toBe(message);
+    }
+  });
+
+  it('takes null call options as none, as RiskEngine does, in shadow mode too', async () => {
+    const { registry } = openRegistry();
+    await registry.register(DEFAULT_COMPONENT);
+    await registry.register(V1_3);
+    await registry.startShadow('1.3.0');
+    const nothing = null as unknown as undefined;
+    await registry.monteCarlo(portfolio, nothing);
+    await registry.parametric(portfolio, nothing);
+    await registry.run({ method: 'parametric', portfolio }, nothing);
+    expect(await registry.runBatch([{ method: 'parametric', portfolio }], nothing)).toMatchObject([{ ok: true }]);
+    expect(await registry.stopShadow()).toMatchObject({ requests: 4, mismatches: 0 });
   });
 });
 
