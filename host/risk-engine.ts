@@ -8,7 +8,7 @@
 import { setMaxListeners } from 'node:events';
 import { ComponentImage } from './load/component-image.js';
 import type { ComponentSource } from './load/component-format.js';
-import { MAX_RESULT_PATHS, RequestClock, type CallLimits, type EngineExecutor } from './run/executor.js';
+import { DEFAULT_TIMEOUT_MS, MAX_RESULT_PATHS, RequestClock, type CallLimits, type EngineExecutor } from './run/executor.js';
 import { validateEngineOptions, type EngineOptions, type ValidatedEngineOptions } from './request/engine-options.js';
 import type { EngineInfo, RiskReport, Simulation } from './contract/types.js';
 import { InvalidInputError, WasmRiskError } from './errors.js';
@@ -122,7 +122,10 @@ export class RiskEngine {
     // The worker pool (and piscina) is imported only by an engine that runs on workers.
     const executor = isolation === 'in-thread' ? new InThreadExecutor(image.payload) : new (await import('./run/worker-pool.js')).EnginePool(image.payload, { workers, early });
     try {
-      const info = await executor.run({ method: 'info' }, limitsFor(timeoutMs));
+      // The first call waits for the workers to start and instantiate the component: a load, not a request,
+      // so a request deadline shorter than a thread's start-up (tens of ms asked, hundreds taken on a busy
+      // machine) does not fail it. Bounded by the default deadline, or the engine's if longer.
+      const info = await executor.run({ method: 'info' }, limitsFor(Math.max(timeoutMs, DEFAULT_TIMEOUT_MS)));
       // Imported only when used: BullMQ and ioredis stay unloaded for local runs.
       const runs = distributed && (await (await importDistributed(() => import('./distributed/distributed-run.js'))).DistributedRuns.connect(distributed));
       return new RiskEngine(executor, timeoutMs, { ...info, sha256: image.sha256 }, runs);

@@ -157,6 +157,19 @@ describe("an engine's first call on workers", () => {
     }
   });
 
+  it("waits for the workers to start as a load, not within a request's deadline: an engine with a 1 ms timeout loads", async () => {
+    // A fresh thread takes far longer than 1 ms to start; the load failed with "call exceeded its 1 ms
+    // deadline; the worker was terminated" though no call had run. A distinct memory limit: no parked pool fits.
+    for (const isolation of ['workers', 'in-thread'] as const) {
+      const engine = await RiskEngine.load(ENGINE, { isolation, workers: 1, timeoutMs: 1, memoryLimitMb: 80 });
+      try {
+        expect(engine.component.name).toBe('risk-engine');
+      } finally {
+        await engine.close();
+      }
+    }
+  });
+
   it('is held to the memory limit, on fresh workers and on handed-over ones', async () => {
     const options = { workers: 1, memoryLimitMb: 64 };
     for (let engineIndex = 0; engineIndex < 2; engineIndex++) {
