@@ -15,7 +15,7 @@ import { BroadcastChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import type { ComponentPayload } from './component-instance.js';
 import { receivedResult, type EngineCall, type EngineCallResults, type EngineMethod } from './engine-calls.js';
-import { defaultWorkers, type CallLimits, type EngineExecutor } from './executor.js';
+import { DEFAULT_TIMEOUT_MS, defaultWorkers, type CallLimits, type EngineExecutor } from './executor.js';
 import { CancelledError, ComponentLoadError, messageOf, OutOfMemoryError, QueueTimeoutError, TimeoutError } from '../errors.js';
 import { fromTransported } from './error-transport.js';
 import { packCall } from './call-transport.js';
@@ -245,15 +245,31 @@ export class EnginePool implements EngineExecutor {
       stop.abort();
     };
     let timer: NodeJS.Timeout | undefined;
+    const startupMs = Math.max(...calls.map((pending) => pending.limits.clock.timeoutMs));
     const watch = (delayMs: number) => {
       timer = setTimeout(() => {
         const running = progress.running;
-        const startupMs = Math.max(...calls.map((pending) => pending.limits.clock.timeoutMs));
-        const limitMs = running < 0 ? dispatchedAt + startupMs : dispatchedAt + progress.startedMs + calls[running]!.allowanceMs;
+        if (running < 0) return watchStartup();
+        const limitMs = dispatchedAt + progress.startedMs + calls[running]!.allowanceMs;
         if (Date.now() < limitMs) return watch(limitMs - Date.now());
-        const { timeoutMs } = calls[Math.max(0, running)]!.limits.clock;
+        const { timeoutMs } = calls[running]!.limits.clock;
         stopWorker(running, new TimeoutError(`call exceeded its ${timeoutMs} ms deadline; the worker was terminated`, true));
       }, Math.ceil(Math.max(0, delayMs)));
+    };
+    // The worker is still starting (a replacement, or a fresh pool): its calls have waited, none has run. Past
+    // their time they fail as a wait does, withdrawn from the task, and the worker goes on starting for the
+    // calls after them: stopping it blamed the component for a slow thread start and started another, as slow.
+    // Only a start that outlasts WORKER_START_LIMIT_MS too (an instantiation that never ends) stops it.
+    const watchStartup = () => {
+      const now = Date.now();
+      if (now < dispatchedAt + startupMs) return watch(dispatchedAt + startupMs - now);
+      calls.forEach((pending, index) => {
+        progress.withdraw(index);
+        pending.settle(pending.waitExpired());
+      });
+      const startLimit = dispatchedAt + Math.max(startupMs, WORKER_START_LIMIT_MS);
+      if (now < startLimit) return watch(startLimit - now);
+      stopWorker(-1, new TimeoutError(`the worker did not start within ${Math.max(startupMs, WORKER_START_LIMIT_MS)} ms and was terminated`, true));
     };
     watch(Math.min(...calls.map((pending) => pending.allowanceMs)));
     for (const pending of calls) pending.onRunningCancel = (index) => stopWorker(index, cancelled(pending.limits.signal, { workerStopped: true }));
@@ -303,6 +319,9 @@ export class EnginePool implements EngineExecutor {
   }
 }
 
+/** How long a worker may take to start and instantiate its component, if its calls' deadlines are shorter. */
+const WORKER_START_LIMIT_MS = DEFAULT_TIMEOUT_MS;
+
 /** Calls one task carries at most: a freed worker takes an even share of the waiting calls, up to this. */
 const MAX_CALLS_PER_TASK = 64;
 /**
@@ -334,6 +353,8 @@ class PendingCall {
   /** The call's running time, fixed when it is first dispatched. */
   allowanceMs = 0;
   private dispatched = false;
+  /** Whether its request's clock had started (another of its calls was dispatched) before this one first was. */
+  private requestStartedBefore = false;
   private settled = false;
   private queued = false;
   private waitTimer: NodeJS.Timeout | undefined;
@@ -364,22 +385,25 @@ class PendingCall {
     this.queued = true;
     const { clock } = this.limits;
     if (how !== 'bounded') return;
-    this.waitTimer = setTimeout(
-      () =>
-        this.settle(
-          clock.started
-            ? new TimeoutError(`the request exceeded its ${clock.timeoutMs} ms deadline waiting for a worker`, false)
-            : new QueueTimeoutError(`no worker was free within ${clock.timeoutMs} ms: the engine is overloaded`),
-        ),
-      Math.ceil(Math.max(0, clock.waitsUntil - performance.now())),
-    );
+    this.waitTimer = setTimeout(() => this.settle(this.waitExpired()), Math.ceil(Math.max(0, clock.waitsUntil - performance.now())));
+  }
+
+  /** Why the call stopped waiting for a worker, in the queue or for one still starting: nothing of it ran. */
+  waitExpired(): TimeoutError | QueueTimeoutError {
+    const { clock } = this.limits;
+    return clock.started && (this.requestStartedBefore || !this.dispatched)
+      ? new TimeoutError(`the request exceeded its ${clock.timeoutMs} ms deadline waiting for a worker`, false)
+      : new QueueTimeoutError(`no worker was free within ${clock.timeoutMs} ms: the engine is overloaded`);
   }
 
   /** Leaves the queue for call `index` of a task. */
   dispatch(progress: TaskProgress, index: number): void {
     clearTimeout(this.waitTimer);
     this.queued = false;
-    if (!this.dispatched) this.allowanceMs = Math.max(0, this.limits.clock.start() - performance.now());
+    if (!this.dispatched) {
+      this.requestStartedBefore = this.limits.clock.started;
+      this.allowanceMs = Math.max(0, this.limits.clock.start() - performance.now());
+    }
     this.dispatched = true;
     this.task = { progress, index };
   }

@@ -9,7 +9,7 @@ import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
-import { CancelledError, ComponentLoadError, OutOfMemoryError, PolicyDeniedError, TimeoutError } from '../../host/errors.js';
+import { CancelledError, ComponentLoadError, OutOfMemoryError, PolicyDeniedError, QueueTimeoutError, TimeoutError } from '../../host/errors.js';
 import { RiskEngine } from '../../host/risk-engine.js';
 import type { AdmissionOptions } from '../../host/audit/admission.js';
 import { ComponentImage } from '../../host/load/component-image.js';
@@ -239,6 +239,26 @@ describe("an engine's first call on workers", () => {
       } finally {
         await pool.close();
       }
+    }
+  });
+});
+
+describe('a replaced worker', () => {
+  it('is left to start: calls with a deadline shorter than its start-up fail as a wait does, and it then serves', async () => {
+    const engine = await RiskEngine.load(ENGINE, { workers: 1, memoryLimitMb: 88 });
+    try {
+      // Overruns its 1 ms deadline: the worker is stopped and a new one starts.
+      const stopped = await engine.monteCarlo(portfolio, { paths: 5_000_000, timeoutMs: 1 }).catch((e: unknown) => e);
+      expect(stopped).toMatchObject({ code: 'ERR_TIMEOUT', workerStopped: true });
+      // A thread takes far longer than 1 ms to start: these calls never run. They were each reported as a call
+      // that overran ("the worker was terminated"), and each stopped the starting worker for another.
+      for (let i = 0; i < 3; i++) {
+        const waited = await engine.parametric(portfolio, { timeoutMs: 1 }).catch((e: unknown) => e);
+        expect(waited).toBeInstanceOf(QueueTimeoutError);
+      }
+      expect((await engine.parametric(portfolio)).component.name).toBe('risk-engine');
+    } finally {
+      await engine.close();
     }
   });
 });
