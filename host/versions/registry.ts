@@ -251,7 +251,9 @@ export class ComponentRegistry {
     if (!shadow) return this.shadowReport();
     await Promise.all(shadow.pending);
     const report = { ...shadow.report, examples: [...shadow.report.examples] };
-    const serving = this.activeVersion === undefined ? null : versionRef(this.entry(this.activeVersion).ref);
+    // Read from the entries, not `entry()`: close() stops a shadow too, once the registry refuses calls.
+    const active = this.activeVersion === undefined ? undefined : this.entries.get(this.activeVersion);
+    const serving = active ? versionRef(active.ref) : null;
     const reason = `${report.requests} requests compared, ${report.mismatches} mismatches, largest relative difference ${report.maxRelativeDifference}`;
     await this.log.append({ event: 'shadow-stop', actor, from: report.candidate, to: serving, reason });
     return report;
@@ -315,14 +317,18 @@ export class ComponentRegistry {
   }
 
   /** Closes every version's engine (their calls still running fail with CancelledError) once a
-   *  registration under way has finished; nothing of the registry runs after it, and nothing more can be
-   *  asked of it. */
+   *  registration under way has finished, and logs a shadow still on as stopped; nothing of the registry
+   *  runs after it, and nothing more can be asked of it. */
   async close(): Promise<void> {
     this.closed = true;
     // Closed at once, so their running calls end now; then those a registration added as it finished.
     const closing = [...this.entries.values()].map(({ engine }) => engine.close());
     await this.registering.run(async () => undefined);
     await Promise.all([...closing, ...[...this.entries.values()].map(({ engine }) => engine.close())]);
+    // A shadow still on is logged stopped, with what it saw, so the log never shows one running that is not.
+    await this.shadowChanging.run(() => this.stopShadowNow(this.actor)).catch((error: unknown) => {
+      debug('cannot record the end of shadow mode at close: %s', messageOf(error));
+    });
     this.entries.clear();
     this.activeVersion = undefined;
   }
@@ -349,6 +355,11 @@ export class ComponentRegistry {
         }
       }
     } catch (error) {
+      // Cut short by close(): not compared, not a difference.
+      if (this.closed && error instanceof CancelledError) {
+        report.requests--;
+        return;
+      }
       difference = `${request.method}: candidate failed with ${error instanceof WasmRiskError ? error.code : String(error)}`;
     }
     if (difference) {
