@@ -219,6 +219,12 @@ console.log(JSON.stringify({ name: result.component.name, levels: result.levels.
   it.runIf((process.features as { require_module?: boolean }).require_module === true)('can be require()d where Node loads ES modules from require (20.19+, 22.12+)', () => {
     writeFileSync(join(elsewhere, 'main.cjs'), `const { RiskEngine } = require('wasm-risk');\nconsole.log(typeof RiskEngine.load);\n`);
     expect(run(process.execPath, ['--no-warnings', 'main.cjs'], elsewhere).stdout).toBe('function\n');
+    // And from TypeScript compiled to CommonJS, with `module: nodenext` as docs/library.md says.
+    const cjsDir = join(elsewhere, 'commonjs');
+    mkdirSync(cjsDir, { recursive: true });
+    writeFileSync(join(cjsDir, 'main.cts'), `import { RiskEngine, InvalidInputError } from 'wasm-risk';\nconsole.log(typeof RiskEngine.load, typeof InvalidInputError);\n`);
+    compileStrict(cjsDir, ['main.cts']);
+    expect(run(process.execPath, ['--no-warnings', join('out', 'main.cjs')], cjsDir).stdout).toBe('function function\n');
   });
 });
 
