@@ -3,6 +3,7 @@
 
 import { isFactorPortfolio, type EnginePortfolio } from '../host/contract/engine-portfolio.js';
 import type { RiskReport, Simulation } from '../host/contract/types.js';
+import { InvalidInputError } from '../host/errors.js';
 import { summarizePnl } from '../host/report/risk-statistics.js';
 import { blackScholesDelta, blackScholesPrice, blackScholesPriceAt } from './black-scholes.js';
 import { choleskyLower } from './cholesky.js';
@@ -193,6 +194,8 @@ export function referenceParametric(
   const variance = isFactorPortfolio(portfolio)
     ? factorVariance(portfolio.assets, exposures, portfolio.factorLoadings, horizonYears)
     : correlatedVariance(portfolio.assets, exposures, portfolio.correlation, horizonYears);
+  closedFormFinite(mean, 'mean');
+  closedFormFinite(variance, 'variance');
   // Rounding can push a hedged portfolio's variance a hair below zero.
   const sigma = Math.sqrt(Math.max(variance, 0));
 
@@ -210,6 +213,13 @@ export function referenceParametric(
     meanPnl: mean,
     stdPnl: sigma,
   };
+}
+
+/** The engine's error for a closed form that overflows (terms of 1e320 of each sign make a NaN variance). */
+function closedFormFinite(value: number, what: string): void {
+  if (!Number.isFinite(value)) {
+    throw new InvalidInputError('portfolio', `the delta-normal P&L's ${what} is not a finite number; spots, vols, drifts or quantities are too extreme`);
+  }
 }
 
 type Assets = EnginePortfolio['assets'];

@@ -2,7 +2,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NotPositiveSemidefiniteError, InvalidInputError } from '../../host/errors.js';
 import type { PortfolioSpec } from '../../host/request/portfolio.js';
+import { validatePortfolio } from '../../host/request/portfolio.js';
 import { blackScholesPrice } from '../../reference/black-scholes.js';
+import { referenceParametric } from '../../reference/reference-engine.js';
 import { RiskEngine } from '../../host/risk-engine.js';
 
 let engine: RiskEngine;
@@ -116,6 +118,21 @@ describe('errors', () => {
     const error = await engine.monteCarlo(singleStock(1e300, { spot: 1e300 }), { paths: 100 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(InvalidInputError);
     expect((error as Error).message).toMatch(/not a finite number/);
+  });
+
+  it('turns a closed form that overflows into an input error, not an infinite VaR or a variance of 0', async () => {
+    // Exposures of 1e160 of each sign: their covariance terms overflow to +-Infinity, whose sum is NaN.
+    const hedged: PortfolioSpec = {
+      assets: ['A', 'B'].map((id) => ({ id, spot: 100, drift: 0, vol: 1e-3 })),
+      correlation: [[1, -1], [-1, 1]],
+      positions: [{ asset: 'A', type: 'spot', quantity: 1e158 }, { asset: 'B', type: 'spot', quantity: 2e158 }],
+    };
+    for (const [portfolio, what] of [[singleStock(1e308), 'mean'], [singleStock(1, { vol: 1e200 }), 'mean'], [singleStock(1e160), 'variance'], [hedged, 'variance']] as const) {
+      const expected = { code: 'ERR_INVALID_INPUT', field: 'portfolio', message: `portfolio: the delta-normal P&L's ${what} is not a finite number; spots, vols, drifts or quantities are too extreme` };
+      await expect(engine.parametric(portfolio)).rejects.toMatchObject(expected);
+      const { portfolio: engineForm } = validatePortfolio(portfolio);
+      expect(() => referenceParametric(engineForm, 1, [0.99])).toThrow(expect.objectContaining(expected));
+    }
   });
 
   it('names the field of an invalid request', async () => {

@@ -53,5 +53,5 @@ pub fn parametric(portfolio: &Portfolio, horizon_days: f64, confidence_levels: &
     if let Dependence::Correlation(correlation) = &portfolio.dependence {
         cholesky::factor(correlation)?;
     }
-    Ok(parametric::parametric(portfolio, horizon_days, confidence_levels))
+    parametric::parametric(portfolio, horizon_days, confidence_levels)
 }

@@ -1,11 +1,11 @@
 //! Delta-normal VaR/ES: the P&L is linearised in the log-returns, which are jointly normal.
 
 use crate::black_scholes;
-use crate::model::{explained_variance, Dependence, Instrument, LevelRisk, Portfolio, RiskReport};
+use crate::model::{explained_variance, Dependence, Instrument, LevelRisk, Portfolio, RiskError, RiskReport, RiskResult};
 use crate::normal;
 use crate::revaluation::horizon_years;
 
-pub fn parametric(portfolio: &Portfolio, horizon_days: f64, confidence_levels: &[f64]) -> RiskReport {
+pub fn parametric(portfolio: &Portfolio, horizon_days: f64, confidence_levels: &[f64]) -> RiskResult<RiskReport> {
     let h = horizon_years(horizon_days);
     let n = portfolio.assets.len();
     // Dollar delta per asset: d P&L / d log-return = S_i * sum of quantity * delta.
@@ -29,6 +29,11 @@ pub fn parametric(portfolio: &Portfolio, horizon_days: f64, confidence_levels: &
         Dependence::Correlation(correlation) => correlated_variance(portfolio, &exposure, correlation, h),
         Dependence::Factors(loadings) => factor_variance(portfolio, &exposure, loadings, h),
     };
+    ensure_finite(mean, "mean")?;
+    // Checked before the max below, which would turn a NaN (an overflowing term of each sign) into 0. Then
+    // every level is finite too: sigma, the root of a finite variance, is below 1.4e154, so sigma z and
+    // sigma phi(z) / (1 - c) (at most 9 sigma for a double c) cannot carry -mean past the largest double.
+    ensure_finite(variance, "variance")?;
     let sigma = variance.max(0.0).sqrt();
     let levels = confidence_levels
         .iter()
@@ -42,7 +47,18 @@ pub fn parametric(portfolio: &Portfolio, horizon_days: f64, confidence_levels: &
             }
         })
         .collect();
-    RiskReport { scenarios: 0, levels, mean_pnl: mean, std_pnl: sigma }
+    Ok(RiskReport { scenarios: 0, levels, mean_pnl: mean, std_pnl: sigma })
+}
+
+/// Extreme but finite inputs (a quantity of 1e308, a vol of 1e200) overflow the closed form: that is the
+/// caller's input, as in a simulation (`statistics::ensure_finite`), not a result.
+fn ensure_finite(value: f64, what: &str) -> RiskResult<()> {
+    if value.is_finite() {
+        return Ok(());
+    }
+    Err(RiskError::InvalidInput(format!(
+        "portfolio: the delta-normal P&L's {what} is not a finite number; spots, vols, drifts or quantities are too extreme"
+    )))
 }
 
 /// sum_i sum_j D_i D_j C_ij vol_i vol_j h, over i then j ascending: O(n^2).
@@ -97,8 +113,41 @@ mod tests {
             .collect();
         let factors = Portfolio { assets, dependence: Dependence::Factors(loadings), risk_free_rate: 0.01, positions };
         let correlated = Portfolio { dependence: Dependence::Correlation(implied), ..factors.clone() };
-        let (a, b) = (parametric(&factors, 10.0, &[0.99]), parametric(&correlated, 10.0, &[0.99]));
+        let (a, b) = (parametric(&factors, 10.0, &[0.99]).unwrap(), parametric(&correlated, 10.0, &[0.99]).unwrap());
         assert!((a.std_pnl - b.std_pnl).abs() <= 1e-12 * b.std_pnl, "{} vs {}", a.std_pnl, b.std_pnl);
         assert_eq!(a.mean_pnl.to_bits(), b.mean_pnl.to_bits());
+    }
+
+    /// A book whose closed form overflows is the caller's input error, never an infinite VaR.
+    #[test]
+    fn an_overflowing_closed_form_is_an_input_error() {
+        let book = |quantity: f64, drift: f64, vol: f64| Portfolio {
+            assets: vec![Asset { spot: 100.0, drift, vol }],
+            dependence: Dependence::Correlation(vec![vec![1.0]]),
+            risk_free_rate: 0.0,
+            positions: vec![Position { asset_index: 0, quantity, instrument: Instrument::Spot }],
+        };
+        // Terms of 1e320 of each sign: their sum is NaN, which must not pass for a variance of 0.
+        let hedged = Portfolio {
+            assets: vec![Asset { spot: 100.0, drift: 0.0, vol: 1e-3 }; 2],
+            dependence: Dependence::Correlation(vec![vec![1.0, -1.0], vec![-1.0, 1.0]]),
+            risk_free_rate: 0.0,
+            positions: vec![
+                Position { asset_index: 0, quantity: 1e158, instrument: Instrument::Spot },
+                Position { asset_index: 1, quantity: 2e158, instrument: Instrument::Spot },
+            ],
+        };
+        for (portfolio, what) in [
+            (book(1e308, 0.0, 0.2), "mean"),
+            (book(1.0, 1e308, 0.2), "mean"),
+            (book(1.0, 0.0, 1e200), "mean"),
+            (book(1e160, 0.0, 0.2), "variance"),
+            (hedged, "variance"),
+        ] {
+            match parametric(&portfolio, 1.0, &[0.99]) {
+                Err(RiskError::InvalidInput(message)) => assert!(message.starts_with(&format!("portfolio: the delta-normal P&L's {what} ")), "{message}"),
+                other => panic!("{other:?}"),
+            }
+        }
     }
 }
