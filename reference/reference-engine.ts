@@ -127,6 +127,10 @@ export function referenceSimulatePnl(portfolio: EnginePortfolio, run: Simulation
     }
     pnl[index] = revalue(spots, logReturns);
   }
+  const overflow = pnl.findIndex((value) => !Number.isFinite(value));
+  if (overflow >= 0) {
+    throw new InvalidInputError('portfolio', `P&L of path ${run.firstPath + BigInt(overflow)} is not a finite number; spots, vols, drifts or quantities are too extreme`);
+  }
   return pnl;
 }
 

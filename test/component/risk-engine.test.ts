@@ -4,7 +4,7 @@ import { NotPositiveSemidefiniteError, InvalidInputError } from '../../host/erro
 import type { PortfolioSpec } from '../../host/request/portfolio.js';
 import { validatePortfolio } from '../../host/request/portfolio.js';
 import { blackScholesPrice } from '../../reference/black-scholes.js';
-import { referenceParametric } from '../../reference/reference-engine.js';
+import { referenceParametric, referenceSimulatePnl } from '../../reference/reference-engine.js';
 import { RiskEngine } from '../../host/risk-engine.js';
 
 let engine: RiskEngine;
@@ -118,6 +118,17 @@ describe('errors', () => {
     const error = await engine.monteCarlo(singleStock(1e300, { spot: 1e300 }), { paths: 100 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(InvalidInputError);
     expect((error as Error).message).toMatch(/not a finite number/);
+  });
+
+  it('names the path whose P&L overflows, whichever chunk simulated it', async () => {
+    // A log-return of about 457 + 63 Z: exp overflows on the paths where Z passes 4 (path 18575 the first).
+    const rare = singleStock(1, { spot: 1, drift: 615_000, vol: 1000 });
+    const expected = 'portfolio: P&L of path 18575 is not a finite number; spots, vols, drifts or quantities are too extreme';
+    for (const chunkPaths of [undefined, 10_000]) {
+      await expect(engine.monteCarlo(rare, { paths: 30_000, seed: 42n, chunkPaths })).rejects.toMatchObject({ code: 'ERR_INVALID_INPUT', field: 'portfolio', message: expected });
+    }
+    const { portfolio } = validatePortfolio(rare);
+    expect(() => referenceSimulatePnl(portfolio, { seed: 42n, horizonDays: 1, antithetic: false, firstPath: 10_000n, pathCount: 20_000n })).toThrow(expected);
   });
 
   it('turns a closed form that overflows into an input error, not an infinite VaR or a variance of 0', async () => {

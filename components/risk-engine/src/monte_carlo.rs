@@ -237,7 +237,7 @@ pub fn simulate_pnl(portfolio: &Portfolio, run: &Simulation) -> RiskResult<Vec<f
             }
         }
     }
-    statistics::ensure_finite(&pnl)?;
+    statistics::ensure_finite(&pnl, first)?;
     Ok(pnl)
 }
 

@@ -18,10 +18,12 @@ pub fn first_non_finite(pnl: &[f64]) -> Option<usize> {
 }
 
 /// Extreme but finite inputs (vol 1e6, say) can overflow `exp`: that is the caller's input, not a result.
-pub fn ensure_finite(pnl: &[f64]) -> RiskResult<()> {
+/// `pnl` holds the paths from `first_path` on, so the error names the run's path, whichever chunk found it.
+pub fn ensure_finite(pnl: &[f64], first_path: u64) -> RiskResult<()> {
     match first_non_finite(pnl) {
-        Some(scenario) => Err(RiskError::InvalidInput(format!(
-            "portfolio: P&L of scenario {scenario} is not a finite number; spots, vols, drifts or quantities are too extreme"
+        Some(index) => Err(RiskError::InvalidInput(format!(
+            "portfolio: P&L of path {} is not a finite number; spots, vols, drifts or quantities are too extreme",
+            first_path + index as u64
         ))),
         None => Ok(()),
     }
@@ -30,7 +32,7 @@ pub fn ensure_finite(pnl: &[f64]) -> RiskResult<()> {
 /// Takes the P&L by value: its buffer becomes the sorted losses, so a run of 10M paths needs no
 /// third copy of them.
 pub fn summarize_pnl(pnl: Vec<f64>, confidence_levels: &[f64]) -> RiskResult<RiskReport> {
-    ensure_finite(&pnl)?;
+    ensure_finite(&pnl, 0)?;
     Ok(summarize_sorted_losses(&sorted_losses(pnl), confidence_levels))
 }
 
