@@ -5,6 +5,7 @@
 // chunks need to share only their largest losses (`tailLength`) and their moments (distributed runs).
 
 import type { LevelRisk, RiskReport } from '../contract/types.js';
+import { InvalidInputError } from '../errors.js';
 import { ExactSum, ratioToNumber, SCALE_BITS } from './exact-sum.js';
 
 /** c N within this fraction of an integer is taken as that integer (k = c N, not c N + 1). */
@@ -158,12 +159,26 @@ export function summarizeLossTail(tail: Float64Array, moments: LossMoments, conf
   const n = BigInt(count);
   const meanLoss = ratioToNumber(sum, n << BigInt(SCALE_BITS));
   const variance = count > 1 ? ratioToNumber(((n * squares) << BigInt(SCALE_BITS)) - sum * sum, (n * (n - 1n)) << BigInt(2 * SCALE_BITS)) : 0;
-  return {
+  return finiteReport({
     scenarios: n,
     levels: Array.from(confidenceLevels, (confidence) => levelRisk(tail, count, confidence)),
     meanPnl: -meanLoss,
     stdPnl: Math.sqrt(variance),
-  };
+  });
+}
+
+/**
+ * `report`, unless finite losses gave it a number past the largest double: a variance above it (P&Ls of
+ * 1e200), or a tail sum (a thousand losses of 1e307); that is the caller's input, as an overflowing P&L is
+ * (the engine refuses both alike), never an Infinity that JSON prints as null. The exact mean cannot overflow,
+ * and a standard error (half the distance of two losses) only where the variance does.
+ */
+function finiteReport(report: RiskReport): RiskReport {
+  const overflow = (what: string) =>
+    new InvalidInputError('portfolio', `the P&L's ${what} is not a finite number; spots, vols, drifts or quantities are too extreme`);
+  if (!Number.isFinite(report.stdPnl)) throw overflow('standard deviation');
+  for (const { confidence, es } of report.levels) if (!Number.isFinite(es)) throw overflow(`ES at confidence ${confidence}`);
+  return report;
 }
 
 /** Report of N >= 1 scenario P&Ls (loss = -P&L) at each confidence level, in the given order. */

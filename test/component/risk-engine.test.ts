@@ -131,6 +131,17 @@ describe('errors', () => {
     expect(() => referenceSimulatePnl(portfolio, { seed: 42n, horizonDays: 1, antithetic: false, firstPath: 10_000n, pathCount: 20_000n })).toThrow(expected);
   });
 
+  it('turns statistics that overflow, from finite P&Ls, into an input error, never Infinity (null in JSON)', async () => {
+    const message = (what: string) => `portfolio: the P&L's ${what} is not a finite number; spots, vols, drifts or quantities are too extreme`;
+    // P&Ls of about 1e199: their squares overflow. Monte Carlo is summarised by the host, historical by the engine.
+    const huge = singleStock(1, { spot: 1e200 });
+    await expect(engine.monteCarlo(huge, { paths: 1000 })).rejects.toMatchObject({ code: 'ERR_INVALID_INPUT', message: message('standard deviation') });
+    await expect(engine.historical({ ...huge, returns: [[0.1], [0.2], [-0.1]] })).rejects.toMatchObject({ code: 'ERR_INVALID_INPUT', message: message('standard deviation') });
+    // Five hundred tail losses of 1e307, a tiny spread: only the ES's sum overflows.
+    const doubling = singleStock(-1, { spot: 1e307, drift: 174.7, vol: 1e-160 });
+    await expect(engine.monteCarlo(doubling, { paths: 1000, confidence: [0.5] })).rejects.toMatchObject({ code: 'ERR_INVALID_INPUT', message: message('ES at confidence 0.5') });
+  });
+
   it('turns a closed form that overflows into an input error, not an infinite VaR or a variance of 0', async () => {
     // Exposures of 1e160 of each sign: their covariance terms overflow to +-Infinity, whose sum is NaN.
     const hedged: PortfolioSpec = {

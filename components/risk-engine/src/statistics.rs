@@ -33,7 +33,23 @@ pub fn ensure_finite(pnl: &[f64], first_path: u64) -> RiskResult<()> {
 /// third copy of them.
 pub fn summarize_pnl(pnl: Vec<f64>, confidence_levels: &[f64]) -> RiskResult<RiskReport> {
     ensure_finite(&pnl, 0)?;
-    Ok(summarize_sorted_losses(&sorted_losses(pnl), confidence_levels))
+    finite_report(summarize_sorted_losses(&sorted_losses(pnl), confidence_levels))
+}
+
+/// Finite losses can still have sums past the largest double (P&Ls of 1e200, whose squares overflow):
+/// the report of such inputs is the caller's error, as an overflowing P&L is, never an infinite number.
+/// (The levels' sums overflow only where the mean's or the squares' do.)
+fn finite_report(report: RiskReport) -> RiskResult<RiskReport> {
+    let overflowed = if !report.mean_pnl.is_finite() {
+        "mean"
+    } else if !report.std_pnl.is_finite() {
+        "standard deviation"
+    } else {
+        return Ok(report);
+    };
+    Err(RiskError::InvalidInput(format!(
+        "portfolio: the P&L's {overflowed} is not a finite number; spots, vols, drifts or quantities are too extreme"
+    )))
 }
 
 /// Below this many scenarios a comparison sort is as quick as the radix sort's fixed cost.
@@ -149,6 +165,16 @@ mod tests {
     #[test]
     fn non_finite_pnl_is_an_error_not_a_number() {
         assert!(summarize_pnl(vec![1.0, f64::INFINITY], &[0.9]).is_err());
+    }
+
+    #[test]
+    fn statistics_that_overflow_are_an_error_not_a_number() {
+        let message = |pnl: Vec<f64>| match summarize_pnl(pnl, &[0.5]) {
+            Err(RiskError::InvalidInput(message)) => message,
+            other => panic!("{other:?}"),
+        };
+        assert!(message(vec![1e200, -1e200, 0.0]).starts_with("portfolio: the P&L's standard deviation "));
+        assert!(message(vec![-1e308, -1e308, -1e308, 1e308]).starts_with("portfolio: the P&L's mean "));
     }
 
     #[test]
