@@ -156,6 +156,10 @@ export function referenceHistorical(
     for (let i = 0; i < assets.length; i++) spots[i] = assets[i]!.spot * exp(row[i]!);
     return revalue(spots, row);
   });
+  const overflow = pnl.findIndex((value) => !Number.isFinite(value));
+  if (overflow >= 0) {
+    throw new InvalidInputError(`returns[${overflow}]`, "the P&L of this row is not a finite number; its returns, or the portfolio's spots, vols or quantities, are too extreme");
+  }
   return summarizePnl(pnl, confidenceLevels);
 }
 

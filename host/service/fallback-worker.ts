@@ -1,10 +1,25 @@
 // A fallback worker (loaded by piscina from dist/host/service/fallback-worker.js): the TypeScript reference
-// model (reference/) on one validated request, off the server's event loop.
+// model (reference/) on one validated request, off the server's event loop. The reference refuses what the
+// engine refuses (a P&L that overflows, say) with the engine's typed errors, which cross back as data
+// (error-transport.ts): piscina would hand over a plain Error, answered as a 500.
 import type { RiskReport } from '../contract/types.js';
+import { WasmRiskError } from '../errors.js';
 import type { ValidRiskRequest } from '../request/risk-request.js';
+import { toTransported, type TransportedError } from '../run/error-transport.js';
 import { referenceHistorical, referenceMonteCarlo, referenceParametric } from '../../reference/reference-engine.js';
 
-export default function referenceReport(request: ValidRiskRequest): RiskReport {
+export type ReferenceOutcome = { report: RiskReport } | { error: TransportedError };
+
+export default function referenceOutcome(request: ValidRiskRequest): ReferenceOutcome {
+  try {
+    return { report: referenceReport(request) };
+  } catch (error) {
+    if (error instanceof WasmRiskError) return { error: toTransported(error) };
+    throw error;
+  }
+}
+
+function referenceReport(request: ValidRiskRequest): RiskReport {
   switch (request.method) {
     case 'monte-carlo': {
       const { portfolio, seed, horizonDays, antithetic, paths, confidence } = request;

@@ -4,13 +4,14 @@
 // neither blocks the server nor outlives its time.
 import { join } from 'node:path';
 import { Piscina } from 'piscina';
-import type { RiskReport } from '../contract/types.js';
 import { TimeoutError } from '../errors.js';
 import { PACKAGE_VERSION, PROJECT_ROOT } from '../files/package-paths.js';
 import type { ValidRiskRequest } from '../request/risk-request.js';
+import { fromTransported } from '../run/error-transport.js';
 import { DEFAULT_TIMEOUT_MS, WORKER_EXEC_ARGV } from '../run/worker-pool.js';
 import { riskResult, type CallOptions, type ComponentIdentity, type RiskResult } from '../risk-engine.js';
 import type { RiskFallback } from './evaluation.js';
+import type { ReferenceOutcome } from './fallback-worker.js';
 
 const WORKER_SCRIPT = join(PROJECT_ROOT, 'dist', 'host', 'service', 'fallback-worker.js');
 
@@ -18,7 +19,7 @@ const WORKER_SCRIPT = join(PROJECT_ROOT, 'dist', 'host', 'service', 'fallback-wo
 export const REFERENCE_IDENTITY: ComponentIdentity = { name: 'wasm-risk-reference', version: PACKAGE_VERSION, sha256: '' };
 
 export class ReferenceFallback implements RiskFallback {
-  private readonly piscina: Piscina<ValidRiskRequest, RiskReport>;
+  private readonly piscina: Piscina<ValidRiskRequest, ReferenceOutcome>;
 
   constructor(workers: number) {
     this.piscina = new Piscina({
@@ -34,14 +35,15 @@ export class ReferenceFallback implements RiskFallback {
   async run(request: ValidRiskRequest, options: CallOptions): Promise<RiskResult> {
     const started = performance.now();
     const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    let report: RiskReport;
+    let outcome: ReferenceOutcome;
     try {
-      report = await this.piscina.run(request, { signal: AbortSignal.timeout(timeoutMs) });
+      outcome = await this.piscina.run(request, { signal: AbortSignal.timeout(timeoutMs) });
     } catch (error) {
       if (error instanceof Error && error.name === 'AbortError') throw new TimeoutError(`the reference fallback exceeded its ${timeoutMs} ms deadline`, true, { cause: error });
       throw error;
     }
-    return riskResult(REFERENCE_IDENTITY, request, report, started);
+    if ('error' in outcome) throw fromTransported(outcome.error);
+    return riskResult(REFERENCE_IDENTITY, request, outcome.report, started);
   }
 
   async close(): Promise<void> {

@@ -135,6 +135,27 @@ describe('--fallback reference', () => {
     expect(server.logs.find((each) => each.method === 'batch')).toMatchObject({ evaluations: 2, failed: 0, fallbacks: 2 });
   });
 
+  it('refuses, as the engine does, what the reference cannot compute: 400 naming the field, not a 200 of nulls', async () => {
+    server = await startServer(fixture('panicker'), {}, { fallback: new ReferenceFallback(1) });
+    const book = (spot: number, drift: number, quantity = 1) => ({
+      assets: [{ id: 'X', spot, drift, vol: 0.2 }],
+      correlation: [[1]],
+      positions: [{ asset: 'X', type: 'spot', quantity }],
+      returns: [[0.01], [1000]],
+    });
+    const TOO_EXTREME = 'spots, vols, drifts or quantities are too extreme';
+    for (const [path, body, field, detail] of [
+      ['/v1/monte-carlo', { portfolio: book(100, 1e308), paths: 100 }, 'portfolio', `portfolio: P&L of path 0 is not a finite number; ${TOO_EXTREME}`],
+      ['/v1/monte-carlo', { portfolio: book(1e200, 0), paths: 100 }, 'portfolio', `portfolio: the P&L's standard deviation is not a finite number; ${TOO_EXTREME}`],
+      ['/v1/historical', { portfolio: book(100, 0) }, 'returns[1]', "returns[1]: the P&L of this row is not a finite number; its returns, or the portfolio's spots, vols or quantities, are too extreme"],
+      ['/v1/parametric', { portfolio: book(100, 0, 1e308) }, 'portfolio', `portfolio: the delta-normal P&L's mean is not a finite number; ${TOO_EXTREME}`],
+    ] as const) {
+      const answer = await post(server, path, body);
+      expect(answer.status, path).toBe(400);
+      expect(answer.body).toMatchObject({ code: 'ERR_INVALID_INPUT', field, detail });
+    }
+  });
+
   it('an endless loop: the request that timed out is answered by the reference', async () => {
     server = await startServer(fixture('infinite-loop'), {}, { timeoutMs: 500, fallback: new ReferenceFallback(1) });
     const answer = await post(server, '/v1/parametric', { portfolio: PORTFOLIO });
