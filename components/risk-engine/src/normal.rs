@@ -239,8 +239,13 @@ pub fn pdf(x: f64) -> f64 {
     exp(-0.5 * x * x) * ONE_OVER_SQRT_2PI
 }
 
-/// Quantile for p in (0, 1): Acklam's rational approximation refined by one Halley step on `cdf`.
+/// Quantile for p in (0, 1): Acklam's rational approximation refined by one Halley step on `cdf`. Taken
+/// in the lower tail only, as -quantile(1 - p) above 0.5 (1 - p is exact there): the step's `cdf(x) - p`
+/// near 1 keeps only the absolute 1e-16 of `cdf`, which cost a VaR at 0.999999 12 digits of its 16.
 pub fn quantile(p: f64) -> f64 {
+    if p > 0.5 {
+        return -quantile(1.0 - p);
+    }
     const AA: [f64; 6] = [-3.969_683_028_665_376e1, 2.209_460_984_245_205e2, -2.759_285_104_469_687e2, 1.383_577_518_672_69e2, -3.066_479_806_614_716e1, 2.506_628_277_459_239];
     const BB: [f64; 5] = [-5.447_609_879_822_406e1, 1.615_858_368_580_409e2, -1.556_989_798_598_866e2, 6.680_131_188_771_972e1, -1.328_068_155_288_572e1];
     const CC: [f64; 6] = [-7.784_894_002_430_293e-3, -3.223_964_580_411_365e-1, -2.400_758_277_161_838, -2.549_732_539_343_734, 4.374_664_141_464_968, 2.938_163_982_698_783];
@@ -251,13 +256,11 @@ pub fn quantile(p: f64) -> f64 {
     };
     let x = if p < P_LOW {
         tail((-2.0 * ln(p)).sqrt())
-    } else if p <= 1.0 - P_LOW {
+    } else {
         let q = p - 0.5;
         let r = q * q;
         (((((AA[0] * r + AA[1]) * r + AA[2]) * r + AA[3]) * r + AA[4]) * r + AA[5]) * q
             / (((((BB[0] * r + BB[1]) * r + BB[2]) * r + BB[3]) * r + BB[4]) * r + 1.0)
-    } else {
-        -tail((-2.0 * ln(1.0 - p)).sqrt())
     };
     let e = cdf(x) - p;
     let u = e / pdf(x);
@@ -336,5 +339,14 @@ mod tests {
             assert!(((cdf(x) - p) / p).abs() < 1e-13, "p={p} x={x}");
         }
         assert!((quantile(0.975) - 1.959_963_984_540_054).abs() < 1e-14);
+    }
+
+    /// High confidence levels are as accurate as low ones (values from mpmath at 60 digits).
+    #[test]
+    fn quantile_is_accurate_in_the_upper_tail() {
+        for (p, z) in [(0.999, 3.090_232_306_167_813_3), (0.999_999, 4.753_424_308_817_087_8), (1.0 - 1e-10, 6.361_340_889_697_421_9), (1.0 - 1e-14, 7.650_730_905_155_643)] {
+            assert!(((quantile(p) - z) / z).abs() < 1e-15, "p={p}: {} vs {z}", quantile(p));
+            assert_eq!(quantile(p), -quantile(1.0 - p));
+        }
     }
 }
