@@ -37,6 +37,9 @@ const vectorSchema = z.strictObject({
 });
 
 export const goldenVectorsSchema = z.strictObject({ contract: z.string(), vectors: z.array(vectorSchema).min(1) });
+/** Vectors a program hands the registry itself: none is its explicit choice (a file that lists none is refused,
+ *  as a truncated one would silently turn the gate off). */
+export const goldenVectorsOptionSchema = z.strictObject({ contract: z.string(), vectors: z.array(vectorSchema) });
 
 export type GoldenVector = z.output<typeof vectorSchema>;
 export type GoldenVectors = z.output<typeof goldenVectorsSchema>;

@@ -21,7 +21,7 @@ import {
   UnknownVersionError,
   WasmRiskError,
 } from '../errors.js';
-import { goldenVectorsSchema, loadGoldenVectors, verifyGoldenVectors, type GoldenVectors } from './golden-vectors.js';
+import { goldenVectorsOptionSchema, loadGoldenVectors, verifyGoldenVectors, type GoldenVectors } from './golden-vectors.js';
 import type { PortfolioSpec } from '../request/portfolio.js';
 import { validateRiskRequest, type ClosedFormOptions, type RiskRequest, type ValidRiskRequest } from '../request/risk-request.js';
 import { RiskEngine, type BatchOutcome, type CallOptions, type MonteCarloCallOptions, type RiskResult, type RunOptions } from '../risk-engine.js';
@@ -50,7 +50,7 @@ const registryOptionsSchema = z.strictObject({
   auditKeyPath: z.string().min(1, { error: 'must name a file' }).optional(),
   actor: z.string().min(1, { error: 'must not be empty' }).optional(),
   engine: z.unknown().optional(),
-  goldenVectors: goldenVectorsSchema.optional(),
+  goldenVectors: goldenVectorsOptionSchema.optional(),
 });
 
 export interface RegisteredVersion extends VersionRef {
