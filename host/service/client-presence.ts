@@ -17,15 +17,15 @@ export function clientWaits(request: FastifyRequest): () => boolean {
 
 /**
  * Runs `evaluate` with a signal that aborts once the client has closed its connection and the evaluation has
- * run for `stopAfterMs`; the signal is let go when `evaluate` settles, so nothing after it (a shadow
+ * run for STOP_ABANDONED_AFTER_MS; the signal is let go when `evaluate` settles, so nothing after it (a shadow
  * comparison, a keep-alive connection's next request) is touched.
  */
-export async function whileClientStays<T>(request: FastifyRequest, evaluate: (signal: AbortSignal) => Promise<T>, stopAfterMs = STOP_ABANDONED_AFTER_MS): Promise<T> {
+export async function whileClientStays<T>(request: FastifyRequest, evaluate: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const stop = new AbortController();
   const startedAt = performance.now();
   let timer: NodeJS.Timeout | undefined;
   const forget = whenClosed(request.raw.socket, () => {
-    timer = setTimeout(() => stop.abort(new Error('the client closed its connection')), Math.max(0, startedAt + stopAfterMs - performance.now()));
+    timer = setTimeout(() => stop.abort(new Error('the client closed its connection')), Math.max(0, startedAt + STOP_ABANDONED_AFTER_MS - performance.now()));
   });
   try {
     return await evaluate(stop.signal);
