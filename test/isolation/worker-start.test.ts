@@ -247,8 +247,10 @@ describe('a replaced worker', () => {
   it('is left to start: calls with a deadline shorter than its start-up fail as a wait does, and it then serves', async () => {
     const engine = await RiskEngine.load(ENGINE, { workers: 1, memoryLimitMb: 88 });
     try {
-      // Overruns its 1 ms deadline: the worker is stopped and a new one starts.
-      const stopped = await engine.monteCarlo(portfolio, { paths: 5_000_000, timeoutMs: 1 }).catch((e: unknown) => e);
+      // Overruns its 50 ms deadline (one call of 2,000,000 paths: 0.4 s here): the worker is stopped and a new one
+      // starts. Not 1 ms, nor several calls: a call not yet begun, or one waiting behind another, at its deadline
+      // fails as a wait does and stops nothing, and the hop to a worker alone can take a millisecond.
+      const stopped = await engine.monteCarlo(portfolio, { paths: 2_000_000, timeoutMs: 50 }).catch((e: unknown) => e);
       expect(stopped).toMatchObject({ code: 'ERR_TIMEOUT', workerStopped: true });
       // A thread takes far longer than 1 ms to start: these calls never run. They were each reported as a call
       // that overran ("the worker was terminated"), and each stopped the starting worker for another.
