@@ -124,8 +124,9 @@ export class RiskEngine {
     try {
       // The first call waits for the workers to start and instantiate the component: a load, not a request,
       // so a request deadline shorter than a thread's start-up (tens of ms asked, hundreds taken on a busy
-      // machine) does not fail it. Bounded by the default deadline, or the engine's if longer.
-      const info = await executor.run({ method: 'info' }, limitsFor(Math.max(timeoutMs, DEFAULT_TIMEOUT_MS)));
+      // machine) does not fail it: that wait is bounded by the default deadline, or the engine's if longer.
+      // Once info() runs, the engine's deadline applies, as to any call (an info() that loops fails at it).
+      const info = await executor.run({ method: 'info' }, { clock: new RequestClock(timeoutMs, Math.max(timeoutMs, DEFAULT_TIMEOUT_MS)) });
       // Imported only when used: BullMQ and ioredis stay unloaded for local runs.
       const runs = distributed && (await (await importDistributed(() => import('./distributed/distributed-run.js'))).DistributedRuns.connect(distributed));
       return new RiskEngine(executor, timeoutMs, { ...info, sha256: image.sha256 }, runs);
@@ -379,8 +380,4 @@ function failed(error: unknown): BatchOutcome {
 
 function simulation(request: ValidMonteCarloRequest, firstPath: number, pathCount: number): Simulation {
   return { seed: request.seed, horizonDays: request.horizonDays, antithetic: request.antithetic, firstPath: BigInt(firstPath), pathCount: BigInt(pathCount) };
-}
-
-function limitsFor(timeoutMs: number): CallLimits {
-  return { clock: new RequestClock(timeoutMs) };
 }

@@ -37,7 +37,7 @@ export class InThreadExecutor implements EngineExecutor {
     if (performance.now() >= clock.waitsUntil) {
       throw clock.started
         ? new TimeoutError(`the request exceeded its ${clock.timeoutMs} ms deadline`, false)
-        : new QueueTimeoutError(`the calls before it took the whole ${clock.timeoutMs} ms: the engine is overloaded`);
+        : new QueueTimeoutError(`the calls before it took the whole ${clock.waitMs} ms: the engine is overloaded`);
     }
     clock.start();
     const outcome = await this.caller.execute(call);

@@ -245,7 +245,7 @@ export class EnginePool implements EngineExecutor {
       stop.abort();
     };
     let timer: NodeJS.Timeout | undefined;
-    const startupMs = Math.max(...calls.map((pending) => pending.limits.clock.timeoutMs));
+    const startupMs = Math.max(...calls.map((pending) => pending.limits.clock.waitMs));
     const watch = (delayMs: number) => {
       timer = setTimeout(() => {
         const running = progress.running;
@@ -393,7 +393,7 @@ class PendingCall {
     const { clock } = this.limits;
     return clock.started && (this.requestStartedBefore || !this.dispatched)
       ? new TimeoutError(`the request exceeded its ${clock.timeoutMs} ms deadline waiting for a worker`, false)
-      : new QueueTimeoutError(`no worker was free within ${clock.timeoutMs} ms: the engine is overloaded`);
+      : new QueueTimeoutError(`no worker was free within ${clock.waitMs} ms: the engine is overloaded`);
   }
 
   /** Leaves the queue for call `index` of a task. */

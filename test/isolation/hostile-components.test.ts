@@ -66,6 +66,22 @@ describe('an infinite loop', () => {
   });
 });
 
+describe('an info() that never returns', () => {
+  // Every load calls info() first. Waiting for a worker to start may take up to the default deadline (a
+  // thread start on a busy machine), but once the component runs, the engine's own deadline applies: a
+  // load with timeoutMs 1,000 fails at 1 s, not at the 120 s the wait is allowed.
+  it('fails the load at the engine deadline, naming it', async () => {
+    const loading = RiskEngine.load(fixture('stuck-info'), { workers: 1, timeoutMs: 1_000 });
+    await expect(loading).rejects.toBeInstanceOf(TimeoutError);
+    await expect(loading).rejects.toThrow(/exceeded its 1000 ms deadline/);
+  }, 30_000);
+
+  it('gets the timeout exit code and one line from the CLI', () => {
+    const run = runCli(['var', 'examples/portfolio.json', '--component', fixture('stuck-info'), '--timeout-ms', '1000', '--method', 'parametric']);
+    expectOneLineFailure(run, 4, /^wasm-risk: ERR_TIMEOUT: call exceeded its 1000 ms deadline/);
+  }, 30_000);
+});
+
 describe('a memory bomb', () => {
   const LIMIT_MB = 128;
   // The host's own ~200 MB, one capped instance, and room for a not-yet-collected earlier one.
