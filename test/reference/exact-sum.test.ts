@@ -1,7 +1,7 @@
 // Exact sums (host/report/exact-sum.ts): exact whatever the order or split, and rounded once.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ExactSum, ratioToNumber, SCALE_BITS } from '../../host/report/exact-sum.js';
+import { bitLength, ExactSum, ratioToNumber, SCALE_BITS } from '../../host/report/exact-sum.js';
 import { addMoments, lossMoments, mergeSortedRuns, sortedLosses, summarizeLossTail, summarizeSortedLosses, tailLength } from '../../host/report/risk-statistics.js';
 
 const SCALE = 2n ** BigInt(SCALE_BITS);
@@ -100,6 +100,26 @@ describe('ExactSum', () => {
     const sum = new ExactSum();
     for (const x of [1e100, 1, -1e100]) sum.add(x);
     expect(sum.scaled()).toBe(SCALE);
+  });
+});
+
+describe('bitLength', () => {
+  /** Integers of up to 4,500 bits (a squared sum times 2^(2 SCALE_BITS) has about that many): random bits,
+   *  and the shapes where a double's rounding carries into the next power of two (2^k - 1, runs of ones). */
+  const anyBits = fc.integer({ min: 1, max: 4_500 });
+  const shaped = fc.oneof(
+    fc.tuple(anyBits, fc.integer({ min: 0, max: 2 ** 31 })).map(([bits, salt]) => (1n << BigInt(bits)) - 1n - BigInt(salt % 2)),
+    anyBits.map((bits) => 1n << BigInt(bits - 1)),
+    fc.tuple(anyBits, fc.bigInt({ min: 1n, max: (1n << 64n) - 1n })).map(([bits, low]) => (1n << BigInt(bits)) + low),
+    fc.bigInt({ min: 1n, max: 1n << 4_500n }),
+  );
+
+  it('counts the bits of n as its binary digits do', () => {
+    expect(bitLength(0n)).toBe(0);
+    fc.assert(
+      fc.property(shaped, (n) => n <= 0n || bitLength(n) === n.toString(2).length),
+      { numRuns: 3_000 },
+    );
   });
 });
 
