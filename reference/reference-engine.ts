@@ -166,8 +166,10 @@ export function referenceHistorical(
 /**
  * Delta-normal closed form: P&L ~ N(mu, sigma^2) with mu = D.m and sigma^2 = D'VD, D_i = S_i times
  * the sum over the asset's positions (in order) of quantity * delta, m_i = (drift_i - vol_i^2/2) h,
- * V_ij = C_ij vol_i vol_j h. Sums run over i, then j, ascending. With factor loadings L (n x k),
- * C = L L' + diag(1 - sum_j L_ij^2) and sigma^2 is taken in O(n k) (factorVariance).
+ * V_ij = C_ij vol_i vol_j h. Sums run over i, then j, ascending, and each product in the engine's order
+ * (docs/model.md), so mu and sigma are the engine's bit for bit and overflow on the same inputs: the
+ * fallback refuses what the engine refuses. With factor loadings L (n x k), C = L L' + diag(1 - sum_j
+ * L_ij^2) and sigma^2 is taken in O(n k) (factorVariance).
  */
 export function referenceParametric(
   portfolio: EnginePortfolio,
@@ -197,7 +199,7 @@ export function referenceParametric(
   let mean = 0;
   for (let i = 0; i < assets.length; i++) {
     const { drift, vol } = assets[i]!;
-    mean += exposures[i]! * ((drift - (vol * vol) / 2) * horizonYears);
+    mean += exposures[i]! * (drift - (vol * vol) / 2) * horizonYears;
   }
   const variance = isFactorPortfolio(portfolio)
     ? factorVariance(portfolio.assets, exposures, portfolio.factorLoadings, horizonYears)
@@ -232,13 +234,13 @@ function closedFormFinite(value: number, what: string): void {
 
 type Assets = EnginePortfolio['assets'];
 
-/** D'VD with V_ij = C_ij vol_i vol_j h, over i then j ascending: O(n^2). */
+/** D'VD with V_ij = C_ij vol_i vol_j h, over i then j ascending, each term D_i D_j C_ij vol_i vol_j h
+ *  multiplied left to right: O(n^2). */
 function correlatedVariance(assets: Assets, exposures: Float64Array, correlation: readonly Float64Array[], horizonYears: number): number {
   let variance = 0;
   for (let i = 0; i < assets.length; i++) {
     for (let j = 0; j < assets.length; j++) {
-      const covariance = correlation[i]![j]! * assets[i]!.vol * assets[j]!.vol * horizonYears;
-      variance += exposures[i]! * covariance * exposures[j]!;
+      variance += exposures[i]! * exposures[j]! * correlation[i]![j]! * assets[i]!.vol * assets[j]!.vol * horizonYears;
     }
   }
   return variance;

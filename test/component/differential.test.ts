@@ -9,6 +9,7 @@ import { DEFAULT_COMPONENT } from '../../host/files/package-paths.js';
 import { referenceHistorical, referenceParametric, referenceSimulatePnl } from '../../reference/reference-engine.js';
 import { RiskEngine } from '../../host/risk-engine.js';
 import { summarizePnl } from '../../host/report/risk-statistics.js';
+import { componentFailure } from '../../host/contract/checked-results.js';
 import { randomPortfolio, seededRandom } from '../support/random-portfolios.js';
 
 let raw: EngineExports;
@@ -61,6 +62,42 @@ describe('component vs TypeScript reference', () => {
       expectClose(level.var, referenceClosedForm.levels[i]!.var, Math.max(1, Math.abs(referenceClosedForm.stdPnl)));
       expect(level.es).toBeGreaterThanOrEqual(level.var);
     });
+  });
+});
+
+describe('the closed form near the overflow edge', () => {
+  // The fallback answers with the reference: it must refuse exactly the books the engine refuses. Exposures
+  // around sqrt(largest double) = 1.34e154, where D_i D_j overflows before the covariance scales it down.
+  const outcome = (call: () => { meanPnl: number; stdPnl: number }) => {
+    try {
+      const { meanPnl, stdPnl } = call();
+      return { meanPnl, stdPnl };
+    } catch (thrown) {
+      // The raw export throws its `risk-error` case; the host maps it as any call's.
+      const error = componentFailure(thrown);
+      return { code: error.code, message: error.message };
+    }
+  };
+  const quantities = Array.from({ length: 41 }, (_, i) => 10 ** (150 + i / 8));
+  it.each([
+    ['a vol of 0.001 over a day', 1e-3, 1],
+    ['a vol of 0.3 over ten years', 0.3, 2520],
+    ['a vol of 1e-100', 1e-100, 1],
+  ])('refuses the same books, with the same mean and standard deviation, bit for bit: %s', (_name, vol, horizonDays) => {
+    let refused = 0;
+    for (const quantity of quantities) {
+      const { portfolio } = validatePortfolio({
+        assets: ['A', 'B'].map((id) => ({ id, spot: 100, drift: 0.05, vol })),
+        correlation: [[1, 0.3], [0.3, 1]],
+        positions: [{ asset: 'A', type: 'spot', quantity }, { asset: 'B', type: 'call', strike: 90, expiryYears: 1, quantity: -quantity / 3 }],
+      });
+      const fromEngine = outcome(() => raw.parametric(portfolio, horizonDays, Float64Array.from(LEVELS)));
+      expect(outcome(() => referenceParametric(portfolio, horizonDays, LEVELS)), `quantity ${quantity}`).toEqual(fromEngine);
+      if ('code' in fromEngine) refused += 1;
+    }
+    // The edge lies inside the range: some books are answered, some refused.
+    expect(refused).toBeGreaterThan(0);
+    expect(refused).toBeLessThan(quantities.length);
   });
 });
 
