@@ -22,9 +22,11 @@ export class InvalidInputError extends WasmRiskError {
   readonly exitCode = 2;
   constructor(
     readonly field: string,
-    problem: string,
+    /** What is wrong with it: the message without the field. */
+    readonly problem: string,
+    options?: ErrorOptions,
   ) {
-    super(field ? `${field}: ${problem}` : problem);
+    super(field ? `${field}: ${problem}` : problem, options);
   }
 }
 

@@ -7,6 +7,7 @@ import { basename, join, relative, resolve, sep } from 'node:path';
 import { InvalidInputError } from '../errors.js';
 import { isErrno } from '../files/input-files.js';
 import { PACKAGE_VERSION, PROJECT_ROOT } from '../files/package-paths.js';
+import { echoed } from '../report/echoed-input.js';
 
 export const PLUGIN_LANGUAGES = ['rust', 'python', 'js'] as const;
 export type PluginLanguage = (typeof PLUGIN_LANGUAGES)[number];
@@ -50,7 +51,7 @@ export async function newCommand(dir: string, options: NewCommandOptions): Promi
 function pluginName(dir: string, explicit: string | undefined): string {
   const name = explicit ?? basename(resolve(dir));
   const field = explicit === undefined ? '<dir>' : '--name';
-  const problem = `'${name}' is not a valid plugin name: lower-case letters, digits and single hyphens, starting with a letter, at most ${MAX_PLUGIN_NAME_LENGTH} characters`;
+  const problem = `${echoed(name)} is not a valid plugin name: lower-case letters, digits and single hyphens, starting with a letter, at most ${MAX_PLUGIN_NAME_LENGTH} characters`;
   if (name.length > MAX_PLUGIN_NAME_LENGTH || !PLUGIN_NAME.test(name)) {
     throw new InvalidInputError(field, explicit === undefined ? `${problem} (or pass --name)` : problem);
   }

@@ -1,6 +1,9 @@
 // Strict parsers for CLI option values: "12abc" is an error naming the option, never 12.
 import { InvalidInputError } from '../errors.js';
+import { echoed } from '../report/echoed-input.js';
 import { checkDistinctLevels } from '../request/risk-request.js';
+import { seedSchema } from '../request/seed.js';
+import { parseOrThrow } from '../request/validation.js';
 
 /** Decimal digits only: Number() and BigInt() would also take hexadecimal, octal and binary ('0x10' is 16). */
 const DIGITS = /^\d+$/;
@@ -9,23 +12,23 @@ const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
 
 export function parseInteger(option: string) {
   return (value: string): number => {
-    if (!DIGITS.test(value.trim())) throw new InvalidInputError(option, `'${value}' is not a non-negative integer`);
+    if (!DIGITS.test(value.trim())) throw new InvalidInputError(option, `${echoed(value)} is not a non-negative integer`);
     // Past 2^53 a number is no longer exact, and the schema behind the option would call it "not an integer".
     const number = Number(value);
-    if (!Number.isSafeInteger(number)) throw new InvalidInputError(option, `'${value}' is too large`);
+    if (!Number.isSafeInteger(number)) throw new InvalidInputError(option, `${echoed(value)} is too large`);
     return number;
   };
 }
 
+/** The seed's one grammar (request/seed.ts), as the service and the library take it. */
 export function parseSeed(value: string): bigint {
-  if (!DIGITS.test(value.trim())) throw new InvalidInputError('--seed', `'${value}' is not a non-negative integer`);
-  return BigInt(value);
+  return parseOrThrow(seedSchema, value, '--seed');
 }
 
 export function parseNumber(option: string) {
   return (value: string): number => {
     const number = DECIMAL.test(value.trim()) ? Number(value) : Number.NaN;
-    if (!Number.isFinite(number)) throw new InvalidInputError(option, `'${value}' is not a number`);
+    if (!Number.isFinite(number)) throw new InvalidInputError(option, `${echoed(value)} is not a number`);
     return number;
   };
 }

@@ -1,6 +1,7 @@
 // `wasm-risk var`: one risk run on a portfolio file, printed as a table or as one JSON object; a Monte
 // Carlo run can also write its P&L to a file and plot it. Ctrl-C cancels the run.
 import { terminalJson } from '../report/terminal-text.js';
+import { echoed } from '../report/echoed-input.js';
 import { CancelledError, InvalidInputError } from '../errors.js';
 import { RiskEngine, type RiskMethod, type RiskResult } from '../risk-engine.js';
 import { DEFAULT_COMPONENT } from '../files/package-paths.js';
@@ -54,7 +55,7 @@ interface PnlUses {
 
 export async function varCommand(portfolioPath: string, options: VarCommandOptions): Promise<void> {
   const method = RISK_METHODS.find((m) => m === options.method);
-  if (!method) throw new InvalidInputError('--method', `'${options.method}' is not one of ${RISK_METHODS.join(', ')}`);
+  if (!method) throw new InvalidInputError('--method', `${echoed(options.method)} is not one of ${RISK_METHODS.join(', ')}`);
   if (method !== 'monte-carlo') {
     for (const [key, flag] of MONTE_CARLO_FLAGS) {
       if (options[key] !== undefined) throw new InvalidInputError(flag, 'applies only to --method monte-carlo');

@@ -24,10 +24,10 @@ const chunkJobSchema = z
     format: z.literal(CHUNK_JOB_FORMAT),
     component: z.string().regex(SHA256_HEX, { error: 'must be a SHA-256 in lowercase hex' }),
     run: z.strictObject({
-      // Validated in full by validateMonteCarloRequest below; here only what it cannot see.
+      // Validated in full by validateRiskRequest below; here only what it cannot see.
       portfolio: z.record(z.string(), z.unknown()).refine((p) => !('returns' in p), { error: 'a Monte Carlo chunk carries no past returns' }),
       paths: count(MAX_PATHS),
-      seed: z.string().regex(/^\d{1,20}$/, { error: 'must be a decimal u64' }),
+      seed: z.string(),
       horizonDays: z.number(),
       confidence: z.array(z.number()),
       antithetic: z.boolean(),
@@ -58,8 +58,8 @@ export function chunkJobData(component: string, request: ValidMonteCarloRequest,
 /** Validates a job's data; InvalidInputError names the field (`job.run.portfolio.assets[0].vol`). */
 export function parseChunkJob(data: unknown): ChunkJob {
   const { component, run, firstPath, pathCount, tailLength } = parseOrThrow(chunkJobSchema, data, 'job');
-  // Its portfolio's errors name it: job.run.portfolio.assets[0].vol.
-  const request = validateRiskRequest({ method: 'monte-carlo', ...run, seed: BigInt(run.seed) }, { portfolioField: 'job.run.portfolio' });
+  // Its errors name the field in the job: job.run.portfolio.assets[0].vol, job.run.seed.
+  const request = validateRiskRequest({ method: 'monte-carlo', ...run }, { at: { portfolio: 'job.run.portfolio', options: 'job.run' } });
   if (request.method !== 'monte-carlo') throw new Error('unreachable: the method is fixed above');
   return { component, request, firstPath, pathCount, tailLength };
 }

@@ -3,11 +3,13 @@
 import { z } from 'zod';
 import type { EnginePortfolio, Position } from '../contract/types.js';
 import { jsonShapeCheck } from './json-schema.js';
+import { echoed } from '../report/echoed-input.js';
 import { parseOrThrow } from './validation.js';
 import { CORRELATION_TOLERANCE, LOADINGS_TOLERANCE, MAX_ASSETS, MAX_FACTOR_ASSETS, MAX_FACTORS, MAX_HISTORY_ROWS, MAX_POSITIONS } from './limits.js';
 
 const finite = z.number({ error: 'must be a finite number' });
 const positive = finite.gt(0, { error: 'must be a finite number > 0' });
+const CORRELATION_RANGE = 'must lie in [-1, 1]';
 
 const assetSchema = z.strictObject({
   id: z.string().min(1, { error: 'must be a non-empty string' }),
@@ -42,8 +44,11 @@ const portfolioFields = z.strictObject({
     .array(assetSchema)
     .min(1, { error: 'must list at least one asset' })
     .max(MAX_FACTOR_ASSETS, { error: `must list at most ${MAX_FACTOR_ASSETS} assets` }),
-  /** Exactly one of `correlation` and `factorLoadings` (checkCrossFieldRules). */
-  correlation: z.array(z.array(finite.min(-1, { error: 'must lie in [-1, 1]' }).max(1, { error: 'must lie in [-1, 1]' }))).optional(),
+  /** Exactly one of `correlation` and `factorLoadings` (checkCrossFieldRules). An entry may pass 1 by the
+   *  tolerance, which only the diagonal has (checkCorrelation). */
+  correlation: z
+    .array(z.array(finite.min(-1, { error: CORRELATION_RANGE }).max(1 + CORRELATION_TOLERANCE, { error: CORRELATION_RANGE })))
+    .optional(),
   factorLoadings: z
     .array(
       z
@@ -61,23 +66,37 @@ const portfolioFields = z.strictObject({
   returns: z.array(z.array(finite)).max(MAX_HISTORY_ROWS, { error: `must have at most ${MAX_HISTORY_ROWS} rows` }).optional(),
 });
 
+/** The top-level fields of a portfolio: what the host and the engine name flat, as the portfolio's
+ *  (field-location.ts). */
+export const PORTFOLIO_KEYS: ReadonlySet<string> = new Set(Object.keys(portfolioFields.shape));
+
 /** A portfolio whose fields have their types and bounds, as written (the rate may be left out). */
 type PortfolioFields = z.input<typeof portfolioFields>;
 
 type IssueReporter = (path: PropertyKey[], message: string) => void;
 
-/** The rules across fields, in the order their problems are reported: unique asset ids, positions on known
- *  assets, exactly one of a correlation matrix and factor loadings (each checked against the assets), n
- *  returns a row. */
+/** An asset id as ids are compared: in Unicode's NFC, so that canonically equivalent spellings (an `é` as
+ *  one code point, or as `e` and a combining accent, as some editors and file systems write it) name one
+ *  asset. Each id is kept as written. */
+function assetKey(id: string): string {
+  return id.normalize('NFC');
+}
+
+/** The rules across fields, in the order their problems are reported: unique asset ids (as assetKey compares
+ *  them), positions on known assets, exactly one of a correlation matrix and factor loadings (each checked
+ *  against the assets), n returns a row. */
 function checkCrossFieldRules(p: PortfolioFields, issue: IssueReporter): void {
   const n = p.assets.length;
-  const seen = new Set<string>();
+  const first = new Map<string, number>();
   p.assets.forEach((asset, i) => {
-    if (seen.has(asset.id)) issue(['assets', i, 'id'], `duplicate asset id '${asset.id}'`);
-    seen.add(asset.id);
+    const key = assetKey(asset.id);
+    const earlier = first.get(key);
+    if (earlier === undefined) first.set(key, i);
+    else if (p.assets[earlier]!.id === asset.id) issue(['assets', i, 'id'], `duplicate asset id ${echoed(asset.id)} (also assets[${earlier}].id)`);
+    else issue(['assets', i, 'id'], `duplicate asset id ${echoed(asset.id)}: the same text as assets[${earlier}].id ${echoed(p.assets[earlier]!.id)} in another Unicode normal form`);
   });
   p.positions.forEach((position, i) => {
-    if (!seen.has(position.asset)) issue(['positions', i, 'asset'], `unknown asset '${position.asset}'`);
+    if (!first.has(assetKey(position.asset))) issue(['positions', i, 'asset'], `unknown asset ${echoed(position.asset)}`);
   });
   if (p.correlation !== undefined && p.factorLoadings !== undefined) {
     issue(['factorLoadings'], 'give either correlation or factorLoadings, not both');
@@ -93,7 +112,8 @@ function checkCrossFieldRules(p: PortfolioFields, issue: IssueReporter): void {
   });
 }
 
-/** n x n (n up to MAX_ASSETS: each path costs n²), a unit diagonal, symmetric. */
+/** n x n (n up to MAX_ASSETS: each path costs n²), a unit diagonal, symmetric, each within
+ *  CORRELATION_TOLERANCE; off the diagonal in [-1, 1]. */
 function checkCorrelation(correlation: readonly (readonly number[])[], n: number, issue: IssueReporter): void {
   if (n > MAX_ASSETS) {
     issue(['assets'], `must list at most ${MAX_ASSETS} assets with a correlation matrix (up to ${MAX_FACTOR_ASSETS} with factorLoadings)`);
@@ -109,7 +129,10 @@ function checkCorrelation(correlation: readonly (readonly number[])[], n: number
   for (let i = 0; i < n; i++) {
     const row = correlation[i]!;
     if (row.length !== n) return;
-    if (Math.abs(row[i]! - 1) > CORRELATION_TOLERANCE) issue(['correlation', i, i], 'diagonal must be 1');
+    if (Math.abs(row[i]! - 1) > CORRELATION_TOLERANCE) issue(['correlation', i, i], `diagonal must be 1 (within ${CORRELATION_TOLERANCE}), is ${row[i]}`);
+    for (let j = 0; j < n; j++) {
+      if (j !== i && row[j]! > 1) issue(['correlation', i, j], CORRELATION_RANGE);
+    }
     for (let j = 0; j < i; j++) {
       if (Math.abs(row[j]! - correlation[j]![i]!) > CORRELATION_TOLERANCE) {
         issue(['correlation', i, j], `must equal correlation[${j}][${i}] (symmetric)`);
@@ -176,9 +199,9 @@ function breaksCrossFieldRules(p: PortfolioFields): boolean {
 }
 
 function engineForm(p: PortfolioFields): ValidatedPortfolio {
-  const index = new Map(p.assets.map((asset, i) => [asset.id, i]));
+  const index = new Map(p.assets.map((asset, i) => [assetKey(asset.id), i]));
   const positions: Position[] = p.positions.map((position) => ({
-    assetIndex: index.get(position.asset)!,
+    assetIndex: index.get(assetKey(position.asset))!,
     quantity: position.quantity,
     instrument:
       position.type === 'spot'
@@ -193,9 +216,19 @@ function engineForm(p: PortfolioFields): ValidatedPortfolio {
   return {
     assetIds: p.assets.map((asset) => asset.id),
     // The cross-field rules let exactly one of the two through.
-    portfolio: p.factorLoadings ? { ...common, factorLoadings: rowsInOneBuffer(p.factorLoadings) } : { ...common, correlation: rowsInOneBuffer(p.correlation ?? []) },
+    portfolio: p.factorLoadings ? { ...common, factorLoadings: rowsInOneBuffer(p.factorLoadings) } : { ...common, correlation: unitDiagonal(rowsInOneBuffer(p.correlation ?? [])) },
     returns: p.returns && rowsInOneBuffer(p.returns),
   };
+}
+
+/** The correlation with its diagonal set to 1, as the model's is: a diagonal within the tolerance is one
+ *  written or estimated to rounding (numpy's corrcoef gives 1 +- 2e-16), and the engine takes entries in
+ *  [-1, 1] only. */
+function unitDiagonal(rows: Float64Array[]): Float64Array[] {
+  rows.forEach((row, i) => {
+    row[i] = 1;
+  });
+  return rows;
 }
 
 /** `rows` as views into one buffer: a worker hop clones one buffer instead of one per row (a million rows

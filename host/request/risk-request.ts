@@ -7,6 +7,8 @@ import { jsonShapeCheck } from './json-schema.js';
 import { parseOrThrow, validated, type Validated } from './validation.js';
 import { MAX_CONFIDENCE_LEVELS, MAX_HORIZON_DAYS, MAX_PATHS } from './limits.js';
 import { validatePortfolio, type InputSource, type PortfolioSpec, type ValidatedPortfolio } from './portfolio.js';
+import { seedSchema } from './seed.js';
+import { FLAT, locatedField, type FieldLocation } from './field-location.js';
 
 export const RISK_METHODS = ['monte-carlo', 'historical', 'parametric'] as const;
 export type RiskMethod = (typeof RISK_METHODS)[number];
@@ -15,8 +17,6 @@ export const DEFAULT_PATHS = 100_000;
 export const DEFAULT_SEED = 42n;
 export const DEFAULT_HORIZON_DAYS = 1;
 export const DEFAULT_CONFIDENCE = [0.95, 0.99];
-
-const U64_MAX = (1n << 64n) - 1n;
 
 const confidenceSchema = z
   .array(z.number({ error: 'must be a number' }).gt(0, { error: 'must be strictly between 0 and 1' }).lt(1, { error: 'must be strictly between 0 and 1' }))
@@ -27,12 +27,6 @@ const horizonSchema = z
   .number({ error: 'must be a number' })
   .gt(0, { error: `must be in (0, ${MAX_HORIZON_DAYS}]` })
   .max(MAX_HORIZON_DAYS, { error: `must be in (0, ${MAX_HORIZON_DAYS}]` });
-
-/** A seed given as a number must be exact: past 2^53 a JSON number has lost digits, so it is a decimal string. */
-const SEED_NUMBER_ERROR = 'must be an integer in [0, 2^64) (past 2^53, a decimal string: a JSON number loses digits)';
-const seedSchema = z.union([z.bigint(), z.number().int({ error: SEED_NUMBER_ERROR }).nonnegative({ error: SEED_NUMBER_ERROR })], { error: 'must be an integer in [0, 2^64)' })
-  .transform((seed) => BigInt(seed))
-  .refine((seed) => seed >= 0n && seed <= U64_MAX, { error: 'must be an integer in [0, 2^64)' });
 
 export const monteCarloOptionsSchema = z.strictObject({
   paths: z
@@ -57,8 +51,8 @@ export type MonteCarloRequest = z.output<typeof monteCarloOptionsSchema>;
 export type ClosedFormOptions = z.input<typeof closedFormOptionsSchema>;
 export type ClosedFormRequest = z.output<typeof closedFormOptionsSchema>;
 
-function validateMonteCarloOptions(options: unknown): MonteCarloRequest {
-  return parseOrThrow(monteCarloOptionsSchema, options ?? {});
+function validateMonteCarloOptions(options: unknown, at: FieldLocation): MonteCarloRequest {
+  return parseOrThrow(monteCarloOptionsSchema, options ?? {}, at.options);
 }
 
 /** The closed-form options' compiled check and defaults, for options parsed from JSON (as the portfolio's,
@@ -66,9 +60,9 @@ function validateMonteCarloOptions(options: unknown): MonteCarloRequest {
 const hasClosedFormOptions = jsonShapeCheck(closedFormOptionsSchema);
 const CLOSED_FORM_DEFAULTS: ClosedFormRequest = closedFormOptionsSchema.parse({});
 
-function validateClosedFormOptions(options: unknown, source: InputSource): ClosedFormRequest {
+function validateClosedFormOptions(options: unknown, source: InputSource, at: FieldLocation): ClosedFormRequest {
   if (source === 'json' && hasClosedFormOptions(options)) return { ...CLOSED_FORM_DEFAULTS, ...(options as ClosedFormOptions) };
-  return parseOrThrow(closedFormOptionsSchema, options ?? {});
+  return parseOrThrow(closedFormOptionsSchema, options ?? {}, at.options);
 }
 
 /** One risk request as a caller writes it: the method, the portfolio, and the method's options. */
@@ -93,28 +87,25 @@ const requestSchema = z.looseObject({
   portfolio: z.unknown(),
 });
 
-/** Validates a request: its options first, then the portfolio (errors name the field, `paths`, `assets[2].vol`;
- *  `portfolioField` prefixes the portfolio's, as `portfolio` does in a service request body). `source: 'json'`
+/** Validates a request: its options first, then the portfolio (errors name the field, `paths`, `assets[2].vol`,
+ *  at `at`: `portfolio.assets[2].vol` in a service request body, see field-location.ts). `source: 'json'`
  *  says the portfolio was parsed from JSON text as it is (see validatePortfolio). */
-export function validateRiskRequest(
-  request: unknown,
-  { portfolioField = '', source = 'any' }: { portfolioField?: string; source?: InputSource } = {},
-): ValidRiskRequest {
-  const { method, portfolio, ...options } = source === 'json' && isJsonRequest(request) ? request : parseOrThrow(requestSchema, request);
-  return requestOn(method, options, () => validatePortfolio(portfolio, portfolioField, source), portfolioField, source);
+export function validateRiskRequest(request: unknown, { at = FLAT, source = 'any' }: { at?: FieldLocation; source?: InputSource } = {}): ValidRiskRequest {
+  const { method, portfolio, ...options } = source === 'json' && isJsonRequest(request) ? request : parseOrThrow(requestSchema, request, at.options);
+  return requestOn(method, options, () => validatePortfolio(portfolio, at.portfolio, source), at, source);
 }
 
 /** Validates a request without a portfolio of its own for `portfolio`, validated once for many (a batch's
- *  shared portfolio, which `portfolioField` names): only the request's options are parsed. */
-export function validateRiskRequestOn(portfolio: ValidatedPortfolio, request: unknown, portfolioField: string, source: InputSource = 'any'): ValidRiskRequest {
+ *  shared portfolio, at `at.portfolio`): only the request's options are parsed. */
+export function validateRiskRequestOn(portfolio: ValidatedPortfolio, request: unknown, at: FieldLocation, source: InputSource = 'any'): ValidRiskRequest {
   if (source === 'json' && isJsonRequest(request) && !('portfolio' in request)) {
     // JSON data with a known method and no portfolio of its own: its other fields are the options.
     const { method, ...options } = request;
-    return requestOn(method, options, () => portfolio, portfolioField, source);
+    return requestOn(method, options, () => portfolio, at, source);
   }
   const withPortfolio = typeof request === 'object' && request !== null ? { ...request, portfolio } : request;
-  const { method, portfolio: _given, ...options } = parseOrThrow(requestSchema, withPortfolio);
-  return requestOn(method, options, () => portfolio, portfolioField, source);
+  const { method, portfolio: _given, ...options } = parseOrThrow(requestSchema, withPortfolio, at.options);
+  return requestOn(method, options, () => portfolio, at, source);
 }
 
 /** Whether JSON data is an object with a known method: all `requestSchema` checks (the rest is the options'
@@ -132,32 +123,32 @@ function requestOn(
   method: RiskMethod,
   options: Record<string, unknown>,
   portfolioOf: () => ValidatedPortfolio,
-  portfolioField: string,
+  at: FieldLocation,
   source: InputSource,
 ): ValidRiskRequest {
   switch (method) {
     case 'monte-carlo': {
-      const valid = distinctLevels(validateMonteCarloOptions(options));
+      const valid = distinctLevels(validateMonteCarloOptions(options, at), at);
       return validated({ method, ...valid, portfolio: portfolioOf().portfolio });
     }
     case 'historical': {
-      const valid = distinctLevels(validateClosedFormOptions(options, source));
+      const valid = distinctLevels(validateClosedFormOptions(options, source, at), at);
       const { portfolio: engineForm, returns } = portfolioOf();
       if (!returns || returns.length === 0) {
-        throw new InvalidInputError(portfolioField ? `${portfolioField}.returns` : 'returns', 'historical VaR needs past returns (T x n log-returns)');
+        throw new InvalidInputError(locatedField('returns', at), 'historical VaR needs past returns (T x n log-returns)');
       }
       return validated({ method, ...valid, portfolio: engineForm, returns });
     }
     case 'parametric': {
-      const valid = distinctLevels(validateClosedFormOptions(options, source));
+      const valid = distinctLevels(validateClosedFormOptions(options, source, at), at);
       return validated({ method, ...valid, portfolio: portfolioOf().portfolio });
     }
   }
 }
 
 /** Options whose confidence levels are each given once (`checkDistinctLevels`). */
-function distinctLevels<T extends { confidence: number[] }>(options: T): T {
-  checkDistinctLevels(options.confidence, 'confidence');
+function distinctLevels<T extends { confidence: number[] }>(options: T, at: FieldLocation): T {
+  checkDistinctLevels(options.confidence, locatedField('confidence', at));
   return options;
 }
 

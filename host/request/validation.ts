@@ -1,12 +1,21 @@
 // Turns zod's issues into the host's InvalidInputError, naming the field as a JSON path (`assets[2].vol`).
 import { z } from 'zod';
 import { InvalidInputError } from '../errors.js';
+import { shortened } from '../report/echoed-input.js';
 
-/** A JSON path as the host prints it in errors: `assets[2].vol`. */
+/** A JSON path as the host prints it in errors: `assets[2].vol`; a caller's key (an unknown or duplicate
+ *  one) past MAX_ECHOED characters cut to them (`shortened`). */
 export function fieldPath(path: readonly PropertyKey[]): string {
   return path
-    .map((key, index) => (typeof key === 'number' ? `[${key}]` : index === 0 ? String(key) : `.${String(key)}`))
+    .map((key, index) => (typeof key === 'number' ? `[${key}]` : index === 0 ? shortened(String(key)) : `.${shortened(String(key))}`))
     .join('');
+}
+
+/** `path` (a JSON path, `assets[0].vol` or `[2]`) under `prefix`, a path too ('' for none). */
+export function under(prefix: string, path: string): string {
+  if (prefix === '') return path;
+  if (path === '') return prefix;
+  return path.startsWith('[') ? `${prefix}${path}` : `${prefix}.${path}`;
 }
 
 /** The host's words for a value of the wrong type, where a schema gives none of its own: zod's default
@@ -41,7 +50,7 @@ export function parseOrThrow<T extends z.ZodType>(schema: T, value: unknown, pre
   const unknownKey = issue.code === 'unrecognized_keys' ? issue.keys[0] : undefined;
   const path = fieldPath(unknownKey === undefined ? issue.path : [...issue.path, unknownKey]);
   const message = unknownKey === undefined ? issue.message : 'is not a known field';
-  throw new InvalidInputError(prefix && path ? `${prefix}.${path}` : prefix || path, message);
+  throw new InvalidInputError(under(prefix, path), message);
 }
 
 /** The problem to report for a value no alternative of a union took: that of the one alternative that got past

@@ -3,6 +3,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { InvalidInputError } from '../errors.js';
 import { terminalJson } from '../report/terminal-text.js';
+import { located } from '../request/field-location.js';
 import { validatePortfolio } from '../request/portfolio.js';
 import { RISK_METHODS, type RiskMethod, type ValidRiskRequest } from '../request/risk-request.js';
 import type { RiskResult } from '../risk-engine.js';
@@ -10,7 +11,7 @@ import { clientWaits, whileClientStays } from './client-presence.js';
 import type { Evaluated, Evaluator } from './evaluation.js';
 import { problemOf } from './problems.js';
 import type { RequestQueue } from './queue.js';
-import { batchBodySchema, batchRequestsOf, methodBodySchema, serviceRequestOf } from './schemas.js';
+import { BODY, batchBodySchema, batchRequestsOf, methodBodySchema, serviceRequestOf } from './schemas.js';
 
 export interface RiskRouteOptions {
   evaluator: Evaluator;
@@ -47,7 +48,10 @@ export function registerRiskRoutes(app: FastifyInstance, options: RiskRouteOptio
       async (request, reply) => {
         if (request.validationError) throw bodyProblem(request.validationError, request.body, (body) => serviceRequestOf(method, body));
         const valid = serviceRequestOf(method, request.body as Record<string, unknown>);
-        const evaluated = await queue.run(() => whileClientStays(request, (signal) => evaluator.evaluate(valid, { timeoutMs, signal })), clientWaits(request));
+        const evaluated = await queue
+          .run(() => whileClientStays(request, (signal) => evaluator.evaluate(valid, { timeoutMs, signal })), clientWaits(request))
+          // What the engine or the fallback finds wrong is named in the body, as what the validation finds is.
+          .catch((error: unknown) => Promise.reject(located(error, BODY)));
         settle(request, evaluated.fallback ? 'fallback' : 'ok', evaluated.fallback ? undefined : evaluated.result);
         return sendJson(reply, answer(evaluated, request.id));
       },
@@ -61,15 +65,15 @@ export function registerRiskRoutes(app: FastifyInstance, options: RiskRouteOptio
       if (request.validationError) {
         // The shared portfolio is worded as a single request's is; the batch's own fields as the schema says.
         const inPortfolio = /^\/portfolio(\/|$)/.test(firstInstancePath(request.validationError));
-        throw inPortfolio ? bodyProblem(request.validationError, request.body, (body) => validatePortfolio(body.portfolio, 'portfolio', 'json')) : request.validationError;
+        throw inPortfolio ? bodyProblem(request.validationError, request.body, (body) => validatePortfolio(body.portfolio, BODY.portfolio, 'json')) : request.validationError;
       }
       const requests = batchRequestsOf(request.body as { requests: Record<string, unknown>[]; portfolio?: unknown });
       const results = new Array<unknown>(requests.length);
       // Each item is checked on its own: a bad one is answered with its error, the others still run.
       const valid: { index: number; request: ValidRiskRequest }[] = [];
       requests.forEach((item, index) => {
-        if (item instanceof Error) results[index] = problemOf(item);
-        else valid.push({ index, request: item });
+        if (item.request instanceof Error) results[index] = problemOf(item.request);
+        else valid.push({ index, request: item.request });
       });
       const items = { evaluations: requests.length, failed: requests.length - valid.length, fallbacks: 0 };
       if (valid.length > 0) {
@@ -78,7 +82,8 @@ export function registerRiskRoutes(app: FastifyInstance, options: RiskRouteOptio
           clientWaits(request),
         );
         outcomes.forEach((outcome, i) => {
-          results[valid[i]!.index] = outcome.ok ? answer(outcome.evaluated) : problemOf(outcome.error);
+          const { index } = valid[i]!;
+          results[index] = outcome.ok ? answer(outcome.evaluated) : problemOf(located(outcome.error, requests[index]!.at));
           if (!outcome.ok) items.failed += 1;
           else if (outcome.evaluated.fallback) items.fallbacks += 1;
         });

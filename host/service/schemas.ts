@@ -2,26 +2,18 @@
 // file's, the CLI's options): fastify validates each body with them at the edge and @fastify/swagger
 // publishes them in /openapi.json, so the document is what is enforced. validateRiskRequest then checks what
 // JSON Schema cannot say (symmetric correlations, known asset ids) and puts each request in the engine's form.
-import { InvalidInputError } from '../errors.js';
+import { FLAT, type FieldLocation } from '../request/field-location.js';
 import { jsonSchemaOf, type JsonSchema } from '../request/json-schema.js';
 import { portfolioSchema, validatePortfolio } from '../request/portfolio.js';
+import { SEED_JSON_SCHEMA } from '../request/seed.js';
 import { closedFormOptionsSchema, monteCarloOptionsSchema, RISK_METHODS, validateRiskRequest, validateRiskRequestOn, type RiskMethod, type ValidRiskRequest } from '../request/risk-request.js';
-
-/** A u64 does not fit a JSON number: the seed is a decimal string (or a safe integer), as the CLI prints it. */
-const SEED_SCHEMA: JsonSchema = {
-  description: 'Monte Carlo seed, 0 to 2^64-1, as a decimal string (default "42")',
-  anyOf: [
-    { type: 'string', pattern: '^[0-9]{1,20}$' },
-    { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
-  ],
-};
 
 const PORTFOLIO_SCHEMA = { ...jsonSchemaOf(portfolioSchema), description: 'the portfolio, as in a portfolio file' };
 
 /** The body of `POST /v1/<method>`: the portfolio and that method's options, each optional. */
 export function methodBodySchema(method: RiskMethod): JsonSchema {
   const options = jsonSchemaOf(method === 'monte-carlo' ? monteCarloOptionsSchema : closedFormOptionsSchema) as { properties: JsonSchema };
-  const properties = method === 'monte-carlo' ? { ...options.properties, seed: SEED_SCHEMA } : options.properties;
+  const properties = method === 'monte-carlo' ? { ...options.properties, seed: SEED_JSON_SCHEMA } : options.properties;
   return { type: 'object', properties: { portfolio: PORTFOLIO_SCHEMA, ...properties }, required: ['portfolio'], additionalProperties: false };
 }
 
@@ -45,35 +37,35 @@ export function batchBodySchema(maxBatch: number): JsonSchema {
   };
 }
 
-/** A body (already schema-checked, or a batch item) as the request the engine takes, validated; errors
- *  name the field as the body spells it (`portfolio.assets[0].vol`). */
-export function serviceRequestOf(method: RiskMethod, body: Record<string, unknown>): ValidRiskRequest {
-  return validateRiskRequest({ ...withSeed(body), method }, { portfolioField: 'portfolio', source: 'json' });
+/** Where the request of a `POST /v1/<method>` body sits in it: the portfolio under `portfolio`. */
+export const BODY: FieldLocation = { ...FLAT, portfolio: 'portfolio' };
+
+/** A body (already schema-checked, or a batch item at `at`) as the request the engine takes, validated;
+ *  errors name the field as the body spells it (`portfolio.assets[0].vol`, `requests[2].paths`). */
+export function serviceRequestOf(method: RiskMethod, body: Record<string, unknown>, at: FieldLocation = BODY): ValidRiskRequest {
+  return validateRiskRequest({ ...body, method }, { at, source: 'json' });
 }
 
-/** The requests of a `/v1/batch` body, each validated or the error that refuses it. An item without a
- *  portfolio of its own takes the batch's, validated once; a bad one refuses the whole batch (every item
- *  that uses it would fail the same way), naming `portfolio...`. */
-export function batchRequestsOf(body: { requests: Record<string, unknown>[]; portfolio?: unknown }): (ValidRiskRequest | Error)[] {
-  const shared = body.portfolio === undefined ? undefined : validatePortfolio(body.portfolio, 'portfolio', 'json');
-  return body.requests.map((item) => {
+/** One `/v1/batch` item: where its fields sit in the body, and its request, validated, or the error that
+ *  refuses it. */
+export interface BatchItem {
+  at: FieldLocation;
+  request: ValidRiskRequest | Error;
+}
+
+/** The items of a `/v1/batch` body. An item without a portfolio of its own takes the batch's, validated
+ *  once; a bad one refuses the whole batch (every item that uses it would fail the same way), naming
+ *  `portfolio...`. */
+export function batchRequestsOf(body: { requests: Record<string, unknown>[]; portfolio?: unknown }): BatchItem[] {
+  const shared = body.portfolio === undefined ? undefined : validatePortfolio(body.portfolio, BODY.portfolio, 'json');
+  return body.requests.map((item, index) => {
+    const options = `requests[${index}]`;
+    const own = !shared || 'portfolio' in item;
+    const at = { options, portfolio: own ? `${options}.portfolio` : BODY.portfolio };
     try {
-      return shared && !('portfolio' in item) ? validateRiskRequestOn(shared, withSeed(item), 'portfolio', 'json') : serviceRequestOf(item.method as RiskMethod, item);
+      return { at, request: own ? serviceRequestOf(item.method as RiskMethod, item, at) : validateRiskRequestOn(shared, item, at, 'json') };
     } catch (error) {
-      return error as Error;
+      return { at, request: error as Error };
     }
   });
-}
-
-/** A body's fields with its seed, if any, as the bigint the engine takes. */
-function withSeed({ seed, ...fields }: Record<string, unknown>): Record<string, unknown> {
-  return seed === undefined ? fields : { ...fields, seed: seedOf(seed) };
-}
-
-function seedOf(seed: unknown): bigint | unknown {
-  if (typeof seed === 'string') {
-    if (!/^[0-9]{1,20}$/.test(seed)) throw new InvalidInputError('seed', 'must be an integer in [0, 2^64) as a decimal string');
-    return BigInt(seed);
-  }
-  return seed;
 }

@@ -81,7 +81,7 @@ describe('choosing a profile', () => {
   });
 
   it('--policy with a word that names no profile says so, instead of looking for a file of that name', async () => {
-    await expect(admissionOptionsFrom({ policy: 'pyhton' })).rejects.toThrow(new InvalidInputError('--policy', "'pyhton' is not a shipped profile (default, python, js); a policy file is given by its path (./pyhton)"));
+    await expect(admissionOptionsFrom({ policy: 'pyhton' })).rejects.toThrow(new InvalidInputError('--policy', '"pyhton" is not a shipped profile (default, python, js); a policy file is given by its path (./pyhton)'));
   });
 
   it('refuses an unknown name in the library options', async () => {

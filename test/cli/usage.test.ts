@@ -62,7 +62,7 @@ describe('a command line that does not parse: exit 2, ERR_USAGE and one line', (
   });
 
   it('keeps ERR_INVALID_INPUT, naming the option, for a value that parses but is wrong', () => {
-    expectOneLineFailure(runCli(['var', 'examples/portfolio.json', '--paths', '1.5']), 2, /^wasm-risk: ERR_INVALID_INPUT: --paths: '1\.5' is not a non-negative integer$/);
+    expectOneLineFailure(runCli(['var', 'examples/portfolio.json', '--paths', '1.5']), 2, /^wasm-risk: ERR_INVALID_INPUT: --paths: "1\.5" is not a non-negative integer$/);
   });
 
   it.each([
@@ -114,7 +114,7 @@ describe('a command line that does not parse: exit 2, ERR_USAGE and one line', (
   });
 
   it('says a count past 2^53 is too large, not that it is no integer', () => {
-    expectOneLineFailure(runCli(['var', 'examples/portfolio.json', '--paths', '99999999999999999999']), 2, /^wasm-risk: ERR_INVALID_INPUT: --paths: '99999999999999999999' is too large$/);
+    expectOneLineFailure(runCli(['var', 'examples/portfolio.json', '--paths', '99999999999999999999']), 2, /^wasm-risk: ERR_INVALID_INPUT: --paths: "99999999999999999999" is too large$/);
   });
 });
 

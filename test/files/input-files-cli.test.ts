@@ -76,7 +76,7 @@ describe('files that are not regular files, or too large, are refused before the
   });
 
   it.each([['0'], ['513'], ['1.5'], ['lots']])('refuses --max-input-mb %s', (value) => {
-    expectOneLineFailure(runCli(['var', EXAMPLE, '--max-input-mb', value]), 2, /ERR_INVALID_INPUT: --max-input-mb: '.*' is not an integer from 1 to 512 \(MiB\)$/);
+    expectOneLineFailure(runCli(['var', EXAMPLE, '--max-input-mb', value]), 2, /ERR_INVALID_INPUT: --max-input-mb: ".*" is not an integer from 1 to 512 \(MiB\)$/);
   });
 });
 

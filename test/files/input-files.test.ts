@@ -148,6 +148,6 @@ describe('the caps', () => {
 
   it.each(['0', '513', '-1', '1e2', 'big'])(`refuses ${MAX_INPUT_MB_VARIABLE}=%s, naming the variable`, (value) => {
     process.env[MAX_INPUT_MB_VARIABLE] = value;
-    expect(() => inputFileCap('portfolio')).toThrow(new RegExp(`^${MAX_INPUT_MB_VARIABLE}: '.*' is not an integer from 1 to 512 \\(MiB\\)$`));
+    expect(() => inputFileCap('portfolio')).toThrow(new RegExp(`^${MAX_INPUT_MB_VARIABLE}: ".*" is not an integer from 1 to 512 \\(MiB\\)$`));
   });
 });

@@ -62,7 +62,7 @@ describe('text that is not UTF-8', () => {
   it('in UTF-8, the same ids are two assets, and a byte-order mark is allowed', async () => {
     const path = join(scratch, 'utf8.json');
     writeFileSync(path, Buffer.concat([Buffer.from('\ufeff'), book(Buffer.from('SOCIÉTÉ'), Buffer.from('SOCIÈTÉ'))]));
-    await expect(readPortfolioFile(path)).rejects.toThrow(/^positions\[0\]\.asset: unknown asset 'SOCIÈTÉ'$/);
+    await expect(readPortfolioFile(path)).rejects.toThrow(/^positions\[0\]\.asset: unknown asset "SOCIÈTÉ"$/);
   });
 });
 

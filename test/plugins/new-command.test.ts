@@ -79,7 +79,7 @@ describe('wasm-risk new refuses', () => {
 
   it('a folder name that is no package name, unless --name gives one', () => {
     const dir = join(scratch, 'My_Plugin');
-    expectOneLineFailure(runCli(['new', dir, '--lang', 'js']), 2, /ERR_INVALID_INPUT: <dir>: 'My_Plugin' is not a valid plugin name.*\(or pass --name\)/);
+    expectOneLineFailure(runCli(['new', dir, '--lang', 'js']), 2, /ERR_INVALID_INPUT: <dir>: "My_Plugin" is not a valid plugin name.*\(or pass --name\)/);
     expect(runCli(['new', dir, '--lang', 'js', '--name', 'my-plugin']).status).toBe(0);
   });
 });

@@ -41,11 +41,11 @@ describe('an unknown key', () => {
     expect(refusal(() => validateRiskRequest({ method: 'parametric', portfolio: portfolio(), paths: 5 })).field).toBe('paths');
   });
 
-  it('in a batch item is named as in a single request', () => {
+  it('in a batch item is named by its place in the body', () => {
     const spec = portfolio();
     (spec.positions[0] as Record<string, unknown>).strike = 3;
-    const [item] = batchRequestsOf({ requests: [{ method: 'parametric', portfolio: spec }] });
-    expect(item).toBeInstanceOf(InvalidInputError);
-    expect((item as InvalidInputError).field).toBe('portfolio.positions[0].strike');
+    const [, item] = batchRequestsOf({ requests: [{ method: 'parametric', portfolio: portfolio() }, { method: 'parametric', portfolio: spec }] });
+    expect(item!.request).toBeInstanceOf(InvalidInputError);
+    expect((item!.request as InvalidInputError).field).toBe('requests[1].portfolio.positions[0].strike');
   });
 });

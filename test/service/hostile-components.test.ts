@@ -147,7 +147,7 @@ describe('--fallback reference', () => {
     for (const [path, body, field, detail] of [
       ['/v1/monte-carlo', { portfolio: book(100, 1e308), paths: 100 }, 'portfolio', `portfolio: P&L of path 0 is not a finite number; ${TOO_EXTREME}`],
       ['/v1/monte-carlo', { portfolio: book(1e200, 0), paths: 100 }, 'portfolio', `portfolio: the P&L's standard deviation is not a finite number; ${TOO_EXTREME}`],
-      ['/v1/historical', { portfolio: book(100, 0) }, 'returns[1]', "returns[1]: the P&L of this row is not a finite number; its returns, or the portfolio's spots, vols or quantities, are too extreme"],
+      ['/v1/historical', { portfolio: book(100, 0) }, 'portfolio.returns[1]', "portfolio.returns[1]: the P&L of this row is not a finite number; its returns, or the portfolio's spots, vols or quantities, are too extreme"],
       ['/v1/parametric', { portfolio: book(100, 0, 1e308) }, 'portfolio', `portfolio: the delta-normal P&L's mean is not a finite number; ${TOO_EXTREME}`],
     ] as const) {
       const answer = await post(server, path, body);

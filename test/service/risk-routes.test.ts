@@ -64,7 +64,7 @@ describe('POST /v1/batch', () => {
     expect(results).toHaveLength(1_000);
     results.forEach((result, i) => {
       if (i % 100 === 99) {
-        expect(result).toMatchObject({ status: 400, code: 'ERR_INVALID_INPUT', field: 'horizonDays' });
+        expect(result).toMatchObject({ status: 400, code: 'ERR_INVALID_INPUT', field: `requests[${i}].horizonDays` });
         return;
       }
       expect(result.method).toBe(methods[i % 3]);
@@ -85,7 +85,7 @@ describe('POST /v1/batch', () => {
     expect(shared.status).toBe(200);
     const strip = (results: Record<string, unknown>[]) => results.map((result) => ('levels' in result ? withoutTiming(result) : result));
     expect(strip(shared.body.results)).toEqual(strip(own.body.results));
-    expect(shared.body.results[2]).toMatchObject({ status: 400, code: 'ERR_INVALID_INPUT', field: 'horizonDays' });
+    expect(shared.body.results[2]).toMatchObject({ status: 400, code: 'ERR_INVALID_INPUT', field: 'requests[2].horizonDays' });
     expect(shared.body.results[0].levels).toHaveLength(2);
   });
 
