@@ -2,6 +2,7 @@
 export { RiskEngine } from './risk-engine.js';
 export type { BatchOutcome, CallOptions, ComponentIdentity, MonteCarloCallOptions, RiskMethod, RiskRequest, RiskResult, RunOptions } from './risk-engine.js';
 export type { EngineInfo } from './contract/types.js';
+export type { WorkerRestartCause, WorkerRestartCounts } from './run/worker-restarts.js';
 export type { EngineOptions } from './request/engine-options.js';
 export type { ComponentSource } from './load/component-format.js';
 export type { PortfolioSpec } from './request/portfolio.js';

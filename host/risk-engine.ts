@@ -21,6 +21,7 @@ import { addMoments, LargestLosses, lossMoments, summarizeLossTail, summarizePnl
 import { validateOnce } from './request/validation.js';
 import type { DistributedRuns } from './distributed/distributed-run.js';
 import type { EarlyWorkers } from './run/worker-pool.js';
+import type { WorkerRestartCounts } from './run/worker-restarts.js';
 import { importDistributed } from './distributed/import-distributed.js';
 import {
   validateMonteCarloRequest,
@@ -144,6 +145,13 @@ export class RiskEngine {
   /** The linear memory and tables the component's instances hold now (as of their last calls), in bytes. */
   get memoryBytes(): number {
     return this.executor.memoryBytes();
+  }
+
+  /** The component instances this engine has discarded and replaced, by cause: each worker stopped (at a
+   *  deadline, on a cancellation, out of JS heap) and each instance dropped after a trap, once, however
+   *  many requests failed with it. Runs on remote workers (`distributed`) are counted by those workers. */
+  get workerRestarts(): WorkerRestartCounts {
+    return this.executor.workerRestarts();
   }
 
   /** How many calls run at once (worker threads, or 1 in-thread). */

@@ -7,6 +7,7 @@ import { isFactorPortfolio, type EngineExports, type EngineInfo, type EnginePort
 import { ComponentTrapError, IncompatibleComponentError, OutOfMemoryError, WasmRiskError } from '../errors.js';
 import { toTransported, type TransportedError } from './error-transport.js';
 import { sortedLosses } from '../report/risk-statistics.js';
+import type { WorkerRestartCause } from './worker-restarts.js';
 
 /** What each engine call takes besides its method. */
 interface EngineCallArgs {
@@ -33,7 +34,10 @@ export type EngineMethod = keyof EngineCallResults;
 /** One call into the component, of any method or of the methods `M`. */
 export type EngineCall<M extends EngineMethod = EngineMethod> = { [K in M]: { method: K } & EngineCallArgs[K] }[M];
 
-export type EngineCallOutcome<M extends EngineMethod = EngineMethod> = { ok: true; value: EngineCallResults[M] } | { ok: false; error: TransportedError };
+/** A failure's `discarded`: the call's instance was dropped (the next call gets a fresh one), and why. */
+export type EngineCallOutcome<M extends EngineMethod = EngineMethod> =
+  | { ok: true; value: EngineCallResults[M] }
+  | { ok: false; error: TransportedError; discarded?: Extract<WorkerRestartCause, 'trap' | 'oom'> };
 
 /** A trap once any memory has used this share of the room its part of the limit lets it grow into is taken
  *  as allocation failure (a doubling Vec fails near half). Per memory: several share the one limit. */
@@ -136,17 +140,18 @@ export class ComponentCaller {
       return { ok: true, value: invoke(instance, call) };
     } catch (thrown) {
       let error = thrown instanceof WasmRiskError ? thrown : componentFailure(thrown);
-      if (error instanceof ComponentTrapError) {
-        // Its state may be corrupt: the next call gets a fresh instance.
-        this.instance = undefined;
-        if (instance && instance.memoryPressure() >= OUT_OF_MEMORY_SHARE) {
-          const held = instance.memoryBytes();
-          error = new OutOfMemoryError(
-            `component ran out of memory: it holds ${(held / 2 ** 20).toFixed(0)} MiB of its ${(component.memoryLimitBytes / 2 ** 20).toFixed(0)} MiB limit`,
-          );
-        }
+      if (!(error instanceof ComponentTrapError)) return { ok: false, error: toTransported(error) };
+      // Its state may be corrupt: the next call gets a fresh instance.
+      this.instance = undefined;
+      if (instance && instance.memoryPressure() >= OUT_OF_MEMORY_SHARE) {
+        const held = instance.memoryBytes();
+        error = new OutOfMemoryError(
+          `component ran out of memory: it holds ${(held / 2 ** 20).toFixed(0)} MiB of its ${(component.memoryLimitBytes / 2 ** 20).toFixed(0)} MiB limit`,
+        );
       }
-      return { ok: false, error: toTransported(error) };
+      // A failure to instantiate discarded no instance: there was none.
+      if (!instance) return { ok: false, error: toTransported(error) };
+      return { ok: false, error: toTransported(error), discarded: error instanceof OutOfMemoryError ? 'oom' : 'trap' };
     }
   }
 }

@@ -2,6 +2,7 @@
 // thread (in-thread-executor.ts). Both take the same calls and raise the same typed errors.
 import { availableParallelism } from 'node:os';
 import type { EngineCall, EngineCallResults, EngineMethod } from './engine-calls.js';
+import type { WorkerRestartCounts } from './worker-restarts.js';
 
 /** A request's deadline unless its engine or the call says otherwise. */
 export const DEFAULT_TIMEOUT_MS = 120_000;
@@ -69,5 +70,7 @@ export interface EngineExecutor {
   run<M extends EngineMethod>(call: EngineCall<M>, limits: CallLimits): Promise<EngineCallResults[M]>;
   /** The linear memory and tables the component's instances hold (as of their last calls). */
   memoryBytes(): number;
+  /** The instances discarded and replaced so far, by cause (worker-restarts.ts). */
+  workerRestarts(): WorkerRestartCounts;
   close(): Promise<void>;
 }

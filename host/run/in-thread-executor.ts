@@ -7,6 +7,7 @@ import { ComponentCaller, type EngineCall, type EngineCallResults, type EngineMe
 import type { CallLimits, EngineExecutor } from './executor.js';
 import { CancelledError, QueueTimeoutError, TimeoutError } from '../errors.js';
 import { fromTransported } from './error-transport.js';
+import { WorkerRestarts, type WorkerRestartCounts } from './worker-restarts.js';
 
 export class InThreadExecutor implements EngineExecutor {
   readonly concurrency = 1;
@@ -15,6 +16,8 @@ export class InThreadExecutor implements EngineExecutor {
   /** Calls run one after another, in the order they were asked for. */
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
+  /** Instances dropped after a trap (a running call cannot be stopped here, so nothing else replaces one). */
+  private readonly restarts = new WorkerRestarts();
 
   constructor(component: ComponentPayload) {
     this.caller = new ComponentCaller(component);
@@ -41,12 +44,19 @@ export class InThreadExecutor implements EngineExecutor {
     }
     clock.start();
     const outcome = await this.caller.execute(call);
-    if (!outcome.ok) throw fromTransported(outcome.error);
+    if (!outcome.ok) {
+      if (outcome.discarded) this.restarts.count(outcome.discarded);
+      throw fromTransported(outcome.error);
+    }
     return outcome.value;
   }
 
   memoryBytes(): number {
     return this.caller.memoryBytes();
+  }
+
+  workerRestarts(): WorkerRestartCounts {
+    return this.restarts.totals;
   }
 
   async close(): Promise<void> {

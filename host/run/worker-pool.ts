@@ -23,6 +23,7 @@ import { TaskProgress } from './task-progress.js';
 import type { PoolAnswers, PoolTask, PoolWorkerData } from './pool-worker.js';
 import { PoolParking, poolKey } from './parked-pools.js';
 import { PROJECT_ROOT } from '../files/package-paths.js';
+import { WorkerRestarts, type WorkerRestartCause, type WorkerRestartCounts } from './worker-restarts.js';
 
 const WORKER_SCRIPT = join(PROJECT_ROOT, 'dist', 'host', 'run', 'pool-worker.js');
 
@@ -165,6 +166,8 @@ export class EnginePool implements EngineExecutor {
   private closed = false;
   /** Per worker thread, the memory its instance held after its last task. */
   private readonly workerMemory = new Map<number, number>();
+  /** Workers stopped and instances dropped by this engine's calls. */
+  private readonly restarts = new WorkerRestarts();
 
   /** Every worker gets `component` once, at start, and calls nothing else. The workers of the last engine
    *  of the same payload and worker count that closed idle in the past few seconds are taken over, still
@@ -206,6 +209,10 @@ export class EnginePool implements EngineExecutor {
     let sum = 0;
     for (const bytes of this.workerMemory.values()) sum += bytes;
     return sum;
+  }
+
+  workerRestarts(): WorkerRestartCounts {
+    return this.restarts.totals;
   }
 
   /** Cancels the calls that wait; stops the workers if a call runs, else parks them (parked-pools.ts). */
@@ -288,6 +295,8 @@ export class EnginePool implements EngineExecutor {
       this.workerMemory.delete(progress.worker);
       const blamed = culprit?.index ?? progress.running;
       const failure = culprit?.error ?? this.taskFailure(outcome.error);
+      const replaced = this.closed ? undefined : replacementCause(failure);
+      if (replaced) this.restarts.count(replaced);
       calls.forEach((pending, index) => {
         // Before any call started (the component would not instantiate, or the pool was closed), the task failed as a whole.
         if (index === blamed || blamed < 0 || this.closed) pending.settle(failure);
@@ -301,7 +310,10 @@ export class EnginePool implements EngineExecutor {
     calls.forEach((pending, index) => {
       const answer = answers.outcomes[index];
       if (answer === undefined) return pending.settle(cancelled(pending.limits.signal));
-      if (!answer.ok) return pending.settle(fromTransported(answer.error));
+      if (!answer.ok) {
+        if (answer.discarded) this.restarts.count(answer.discarded);
+        return pending.settle(fromTransported(answer.error));
+      }
       try {
         pending.settle(undefined, receivedResult(pending.call.method, answer.value));
       } catch (error) {
@@ -434,6 +446,15 @@ class PendingCall {
 function cancelled(signal: AbortSignal | undefined, { workerStopped = false } = {}): CancelledError {
   const message = workerStopped ? 'request cancelled by the caller while it ran; its worker was stopped' : 'request cancelled by the caller';
   return new CancelledError(message, { cause: signal?.reason, workerStopped });
+}
+
+/** Why a task's worker was replaced, from the error its task failed with: stopped at a deadline or on a
+ *  cancellation, or out of JS heap; undefined for a failure that says nothing of a replacement. */
+function replacementCause(failure: unknown): WorkerRestartCause | undefined {
+  if (failure instanceof TimeoutError) return 'timeout';
+  if (failure instanceof CancelledError) return 'cancelled';
+  if (failure instanceof OutOfMemoryError) return 'oom';
+  return undefined;
 }
 
 /** Node ends a worker that reaches its heap limit with this error; piscina rejects its task with it. */

@@ -3,6 +3,7 @@
 import type { BatchOutcome, CallOptions, RiskEngine, RiskResult } from '../risk-engine.js';
 import type { ValidRiskRequest } from '../request/risk-request.js';
 import type { RiskBackend } from './evaluation.js';
+import type { WorkerRestartCounts } from '../run/worker-restarts.js';
 
 export class EngineBackend implements RiskBackend {
   constructor(private readonly engine: RiskEngine) {}
@@ -25,6 +26,10 @@ export class EngineBackend implements RiskBackend {
 
   memoryBytes(): Map<string, number> {
     return new Map([[this.version, this.engine.memoryBytes]]);
+  }
+
+  workerRestarts(): Map<string, WorkerRestartCounts> {
+    return new Map([[this.version, this.engine.workerRestarts]]);
   }
 
   close(): Promise<void> {

@@ -1,9 +1,10 @@
 // Evaluations as the service runs them: on the serving engine, under its deadline, timed and counted;
 // when the component traps, times out or runs out of memory, on the fallback (if one is configured).
-import { CancelledError, ComponentTrapError, OutOfMemoryError, TimeoutError } from '../errors.js';
+import { ComponentTrapError, OutOfMemoryError, TimeoutError } from '../errors.js';
 import type { BatchOutcome, CallOptions, RiskResult } from '../risk-engine.js';
 import type { ValidRiskRequest } from '../request/risk-request.js';
-import type { RestartCause, ServiceMetrics, WorkerRestartCause } from './metrics.js';
+import type { RestartCause, ServiceMetrics } from './metrics.js';
+import type { WorkerRestartCounts } from '../run/worker-restarts.js';
 import { problemOf } from './problems.js';
 
 /** What serves the requests: one engine (engine-backend.ts), or a registry of versions (registry-backend.ts). */
@@ -17,6 +18,8 @@ export interface RiskBackend {
   runBatch(requests: ValidRiskRequest[], options: CallOptions): Promise<BatchOutcome[]>;
   /** The linear memory each loaded version's instances hold now, in bytes. */
   memoryBytes(): Map<string, number>;
+  /** The instances each loaded version's engine has discarded and replaced so far, by cause. */
+  workerRestarts(): Map<string, WorkerRestartCounts>;
   close(): Promise<void>;
 }
 
@@ -99,11 +102,9 @@ export class Evaluator {
     for (const { labels, count } of tally.values()) this.metrics.evaluations.inc(labels, count);
   }
 
-  /** Counts the worker the failure stopped, if it stopped one; answers from the fallback if the component
-   *  failed in a way that discarded its instance and there is one; otherwise rethrows. */
+  /** Answers from the fallback if the component failed in a way that discarded its instance and there is
+   *  one; otherwise rethrows. (The instances discarded are counted by the engine, worker-restarts.ts.) */
   private async fallBack(request: ValidRiskRequest, error: unknown, options: CallOptions): Promise<Evaluated> {
-    const stopped = stoppedWorker(error);
-    if (stopped !== undefined) this.metrics.workerRestarts.inc({ cause: stopped });
     const cause = restartCause(error);
     if (cause === undefined || !this.fallback) throw error;
     this.metrics.fallbacks.inc({ cause });
@@ -140,13 +141,6 @@ interface EvaluationLabels {
 function evaluationLabels(method: ValidRiskRequest['method'], outcome: EvaluatedOutcome): EvaluationLabels {
   if (!outcome.ok) return { method, outcome: 'error', code: problemOf(outcome.error).code };
   return { method, outcome: outcome.evaluated.fallback ? 'fallback' : 'ok', code: 'OK' };
-}
-
-/** Why a worker's instance was discarded, if the failure discarded one: the component's failures, or a call
- *  cancelled while it ran (a client that left: it says nothing of the component). */
-function stoppedWorker(error: unknown): WorkerRestartCause | undefined {
-  if (error instanceof CancelledError) return error.workerStopped ? 'cancelled' : undefined;
-  return restartCause(error);
 }
 
 /** Why the component's instance was discarded, for a failure that discards it: a request that timed out

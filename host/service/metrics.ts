@@ -1,6 +1,7 @@
 // The service's Prometheus metrics (prom-client, one registry per server, names under `wasm_risk_`),
 // plus prom-client's default process metrics (resident memory, event-loop lag, heap, GC).
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { WORKER_RESTART_CAUSES, type WorkerRestartCause, type WorkerRestartCounts } from '../run/worker-restarts.js';
 
 const PREFIX = 'wasm_risk_';
 
@@ -8,10 +9,7 @@ const PREFIX = 'wasm_risk_';
 const DURATION_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 120];
 
 /** Why the component failed in a way that discarded its instance (what the fallback answers and probation counts). */
-export type RestartCause = 'timeout' | 'trap' | 'oom';
-/** Why a worker's instance was discarded: the component's failures, or a request stopped while it ran because
- *  its client had gone (client-presence.ts). */
-export type WorkerRestartCause = RestartCause | 'cancelled';
+export type RestartCause = Exclude<WorkerRestartCause, 'cancelled'>;
 export type SwapKind = 'swap' | 'rollback' | 'auto-rollback';
 
 export class ServiceMetrics {
@@ -56,9 +54,10 @@ export class ServiceMetrics {
   });
   readonly queueDepth = new Gauge({ name: `${PREFIX}queue_depth`, help: 'Requests waiting for a slot', registers: [this.registry] });
   readonly inFlight = new Gauge({ name: `${PREFIX}in_flight`, help: 'Requests admitted to the engine (running, or their calls waiting there for a worker)', registers: [this.registry] });
+  /** Read from the engines at each scrape (`showWorkerRestarts`): they count each instance they replace. */
   readonly workerRestarts = new Counter({
     name: `${PREFIX}worker_restarts_total`,
-    help: 'Component instances discarded and replaced, by cause (timeout, trap, oom, or cancelled: stopped while running because the client had gone)',
+    help: 'Component instances discarded and replaced, by cause (timeout, trap, oom, or cancelled: stopped while running because its request had ended: the client had gone, or another chunk of the same run failed first)',
     labelNames: ['cause'] as const,
     registers: [this.registry],
   });
@@ -85,7 +84,15 @@ export class ServiceMetrics {
     collectDefaultMetrics({ register: this.registry });
     // Every label value a dashboard plots is present from the start, at zero.
     for (const cause of ['timeout', 'trap', 'oom'] satisfies RestartCause[]) this.fallbacks.inc({ cause }, 0);
-    for (const cause of ['timeout', 'trap', 'oom', 'cancelled'] satisfies WorkerRestartCause[]) this.workerRestarts.inc({ cause }, 0);
+    this.showWorkerRestarts([]);
     for (const kind of ['swap', 'rollback', 'auto-rollback'] satisfies SwapKind[]) this.swaps.inc({ kind }, 0);
+  }
+
+  /** Sets worker_restarts_total to the sum of the engines' own counts (each only grows while it is loaded). */
+  showWorkerRestarts(engines: Iterable<WorkerRestartCounts>): void {
+    const totals = { timeout: 0, trap: 0, oom: 0, cancelled: 0 };
+    for (const counts of engines) for (const cause of WORKER_RESTART_CAUSES) totals[cause] += counts[cause];
+    this.workerRestarts.reset();
+    for (const cause of WORKER_RESTART_CAUSES) this.workerRestarts.inc({ cause }, totals[cause]);
   }
 }

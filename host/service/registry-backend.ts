@@ -7,6 +7,7 @@ import type { ValidRiskRequest } from '../request/risk-request.js';
 import type { ComponentRegistry, RegisteredVersion, ServingChange, ShadowReport } from '../versions/registry.js';
 import { restartCause, type RiskBackend } from './evaluation.js';
 import type { ServiceMetrics, SwapKind } from './metrics.js';
+import type { WorkerRestartCounts } from '../run/worker-restarts.js';
 
 /** When a newly swapped-in version is rolled back on its own: `failures` traps, timeouts or OOMs among its
  *  first `requests` requests, within `seconds` of its start. `failures: 0` turns it off. */
@@ -119,6 +120,10 @@ export class RegistryBackend implements RiskBackend {
 
   memoryBytes(): Map<string, number> {
     return this.registry.memoryBytes();
+  }
+
+  workerRestarts(): Map<string, WorkerRestartCounts> {
+    return this.registry.workerRestarts();
   }
 
   close(): Promise<void> {

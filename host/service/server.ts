@@ -252,6 +252,7 @@ export async function createRiskServer(options: RiskServerOptions): Promise<Risk
   app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
     metrics.componentMemory.reset();
     for (const [version, bytes] of backend.memoryBytes()) metrics.componentMemory.set({ version }, bytes);
+    metrics.showWorkerRestarts(backend.workerRestarts().values());
     return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

@@ -26,6 +26,7 @@ import type { PortfolioSpec } from '../request/portfolio.js';
 import { validateRiskRequest, type ClosedFormOptions, type RiskRequest, type ValidRiskRequest } from '../request/risk-request.js';
 import { RiskEngine, type BatchOutcome, type CallOptions, type MonteCarloCallOptions, type RiskResult, type RunOptions } from '../risk-engine.js';
 import { parseOrThrow, validateOnce } from '../request/validation.js';
+import type { WorkerRestartCounts } from '../run/worker-restarts.js';
 import { defaultActor, SwapAuditLog, type VersionRef } from './swap-audit-log.js';
 
 const debug = debuglog('wasm-risk');
@@ -220,6 +221,11 @@ export class ComponentRegistry {
   /** The linear memory each loaded version's instances hold now, in bytes. */
   memoryBytes(): Map<string, number> {
     return new Map([...this.entries].map(([version, { engine }]) => [version, engine.memoryBytes]));
+  }
+
+  /** The instances each loaded version's engine has discarded and replaced, by cause (RiskEngine.workerRestarts). */
+  workerRestarts(): Map<string, WorkerRestartCounts> {
+    return new Map([...this.entries].map(([version, { engine }]) => [version, engine.workerRestarts]));
   }
 
   /** Runs `version` beside the serving one on every request from now on, comparing, never serving it;

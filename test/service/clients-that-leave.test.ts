@@ -51,6 +51,9 @@ class HeldBackend implements RiskBackend {
   memoryBytes() {
     return this.engine.memoryBytes();
   }
+  workerRestarts() {
+    return this.engine.workerRestarts();
+  }
   close() {
     return this.engine.close();
   }

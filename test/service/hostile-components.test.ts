@@ -3,7 +3,9 @@
 // replaced), a memory bomb a 507; the server keeps answering and /metrics counts each.
 import { afterEach, describe, expect, it } from 'vitest';
 import { REFERENCE_IDENTITY, ReferenceFallback } from '../../host/service/fallback.js';
-import { fixture, get, PORTFOLIO, post, startServer, type TestServer } from './service-support.js';
+import { RiskEngine } from '../../host/risk-engine.js';
+import { EngineBackend } from '../../host/service/engine-backend.js';
+import { fixture, get, PORTFOLIO, post, serveBackend, startServer, type TestServer } from './service-support.js';
 
 let server: TestServer | undefined;
 afterEach(async () => {
@@ -50,6 +52,23 @@ describe('hostile components', () => {
     expect((await post(server, '/v1/parametric', { portfolio: PORTFOLIO })).status).toBe(504);
     expect(await metric(server, 'wasm_risk_worker_restarts_total{cause="timeout"}')).toBe(2);
     expect(await metric(server, 'wasm_risk_requests_total{method="parametric",outcome="error",code="ERR_TIMEOUT",version="1.0.0"}')).toBe(2);
+  });
+
+  // Fail-fast stops the run's other running chunk too: two workers replaced by one request, and /metrics
+  // counted the request's one error (timeout 1) for them.
+  it('a looping Monte Carlo run split over both workers: each worker it replaced is counted', async () => {
+    const engine = await RiskEngine.load(fixture('infinite-loop'), { workers: 2 });
+    // Both workers started and instantiated (info does not loop), so each chunk runs, not waits, at the deadline.
+    await Promise.all([engine.info(), engine.info()]);
+    server = await serveBackend(new EngineBackend(engine), { timeoutMs: 1_000 });
+    const answer = await post(server, '/v1/monte-carlo', { portfolio: PORTFOLIO, paths: 1_000_000 });
+    expect(answer.status).toBe(504);
+    const timeouts = await metric(server, 'wasm_risk_worker_restarts_total{cause="timeout"}');
+    const cancelled = await metric(server, 'wasm_risk_worker_restarts_total{cause="cancelled"}');
+    // The chunk that overran first, and the other one: stopped at its own deadline too, or by fail-fast.
+    expect(timeouts).toBeGreaterThanOrEqual(1);
+    expect(timeouts + cancelled).toBe(2);
+    expect(engine.workerRestarts).toEqual({ timeout: timeouts, cancelled, trap: 0, oom: 0 });
   });
 
   it('a loop on one input: 504 for it within the deadline, and the very next request 200 with the engine\'s numbers', async () => {
