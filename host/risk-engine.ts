@@ -11,7 +11,7 @@ import type { ComponentSource } from './load/component-format.js';
 import { DEFAULT_TIMEOUT_MS, MAX_RESULT_PATHS, RequestClock, type CallLimits, type EngineExecutor } from './run/executor.js';
 import { validateEngineOptions, type EngineOptions, type ValidatedEngineOptions } from './request/engine-options.js';
 import type { EngineInfo, RiskReport, Simulation } from './contract/types.js';
-import { InvalidInputError, WasmRiskError } from './errors.js';
+import { ComponentContractError, ComponentTrapError, InvalidInputError, OutOfMemoryError, TimeoutError, WasmRiskError } from './errors.js';
 import type { EngineCall } from './run/engine-calls.js';
 import { InThreadExecutor } from './run/in-thread-executor.js';
 import { MAX_PATHS_PER_CALL } from './request/limits.js';
@@ -276,7 +276,7 @@ export class RiskEngine {
   }
 
   /** Runs the chunks concurrently over the executor, handing each (checked) result to `accept` as it
-   *  arrives; the first failure cancels the others. */
+   *  arrives; the first failure cancels the others, and the run fails once every chunk has settled. */
   private async runChunks(
     method: 'simulatePnl' | 'sortedLosses',
     request: ValidMonteCarloRequest,
@@ -296,24 +296,33 @@ export class RiskEngine {
       chunkLimits = { ...limits, signal: chunkSignal };
     }
     let done = 0;
+    const failures: unknown[] = [];
+    const failed = (error: unknown) => {
+      failures.push(error);
+      // A chunk still waiting when the deadline passes: those running stop at the same deadline on their own,
+      // and say that they overran (cancelled now, they would say they were cancelled).
+      if (!waitedPastDeadline(error)) failFast?.abort();
+    };
     const chunks: Promise<void>[] = [];
     for (let first = 0; first < request.paths; first += chunk) {
       const count = Math.min(chunk, request.paths - first);
       chunks.push(
-        this.executor.run({ method, portfolio: request.portfolio, run: simulation(request, first, count) }, chunkLimits).then((values) => {
-          accept(values, first);
-          done += count;
-          onProgress?.(done, request.paths);
-        }),
+        this.executor
+          .run({ method, portfolio: request.portfolio, run: simulation(request, first, count) }, chunkLimits)
+          .then((values) => {
+            accept(values, first);
+            done += count;
+            onProgress?.(done, request.paths);
+          })
+          .catch(failed),
       );
     }
-    try {
-      // Rejects with the first failure; the cancellations it causes in the other chunks come later.
-      await Promise.all(chunks);
-    } catch (error) {
-      failFast?.abort();
-      throw error;
-    }
+    await Promise.all(chunks);
+    // The run's error is the one that says what the component did (a chunk that overran, trapped, ran out of
+    // memory), not the first to arrive: at the deadline, a chunk that waited fails a moment before the one
+    // running is stopped, and said that no worker was stopped, so a looping run was neither answered by the
+    // service's fallback nor counted against a version on probation.
+    if (failures.length > 0) throw failures.find(blamesComponent) ?? failures[0];
   }
 
   /** Paths per call: as requested; else all in one call when nothing runs beside it, no one watches
@@ -374,6 +383,16 @@ function closedFormCall(request: Exclude<ValidRiskRequest, ValidMonteCarloReques
   return request.method === 'historical'
     ? { method: 'historical', portfolio, returns: request.returns, horizonDays, confidence }
     : { method: 'parametric', portfolio, horizonDays, confidence };
+}
+
+/** A chunk that failed because the deadline passed while it waited for a worker: nothing of it ran. */
+function waitedPastDeadline(error: unknown): boolean {
+  return error instanceof TimeoutError && !error.workerStopped;
+}
+
+/** Whether a chunk's failure is the component's doing, rather than a wait, a cancellation or the caller's. */
+function blamesComponent(error: unknown): boolean {
+  return (error instanceof TimeoutError && error.workerStopped) || error instanceof ComponentTrapError || error instanceof OutOfMemoryError || error instanceof ComponentContractError;
 }
 
 function succeeded(result: RiskResult): BatchOutcome {

@@ -58,6 +58,22 @@ describe('an infinite loop', () => {
     }
   });
 
+  // At the deadline the chunks still waiting failed a moment before the running one was stopped, and the run
+  // failed with theirs: "no worker stopped", so neither the service's fallback nor probation saw the loop.
+  it('a run in several chunks on one worker: fails as the chunk that overran, its worker stopped', async () => {
+    await using engine = await RiskEngine.load(fixture('infinite-loop'), { workers: 1 });
+    await engine.info();
+    // A large book takes the worker a few ms to receive, so the chunk starts (and its deadline is checked) after
+    // the waiting chunks' deadline passed: the order in which the old code reported the wait, not the overrun.
+    const assets = Array.from({ length: 2_000 }, (_, i) => ({ id: `A${i}`, spot: 100, drift: 0.05, vol: 0.2 }));
+    const correlation = assets.map((_, i) => assets.map((_, j) => (i === j ? 1 : 0)));
+    const book = { assets, correlation, positions: [{ asset: 'A0', type: 'spot' as const, quantity: 1 }] };
+    const error = await engine.monteCarlo(book, { paths: 5_000_000, timeoutMs: 1_000 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TimeoutError);
+    expect((error as TimeoutError).workerStopped).toBe(true);
+    expect(engine.workerRestarts).toMatchObject({ timeout: 1 });
+  });
+
   it('gets its own exit code and one line from the CLI', () => {
     const run = runCli(['var', 'examples/portfolio.json', '--component', fixture('infinite-loop'), '--timeout-ms', '1000', '--paths', '100']);
     expect(run.status).toBe(4);
