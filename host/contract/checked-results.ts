@@ -1,6 +1,7 @@
 // What comes back from a component is untrusted: errors are mapped to the host's typed errors, its text
 // is escaped for the terminal, and results are checked for shape and sanity before anyone reads a
 // number from them.
+import { asComponentRefusal } from './component-refusal.js';
 import { RISK_ERROR_TAGS, type EngineInfo, type RiskErrorCase, type RiskReport } from './types.js';
 import { LIFTED_LEVELS_BOUND } from '../load/glue-patches.js';
 import {
@@ -24,7 +25,7 @@ export function componentFailure(thrown: unknown): WasmRiskError {
   if (thrown instanceof WebAssembly.RuntimeError) {
     return new ComponentTrapError(`component trapped: ${terminalText(thrown.message)}`, { cause: thrown });
   }
-  if (isRiskErrorCase(thrown)) return RISK_ERRORS[thrown.tag](terminalText(thrown.val.slice(0, MAX_MESSAGE)));
+  if (isRiskErrorCase(thrown)) return asComponentRefusal(RISK_ERRORS[thrown.tag](terminalText(thrown.val.slice(0, MAX_MESSAGE))));
   // A RangeError or TypeError from the glue means the component's memory or data was corrupt.
   return new ComponentTrapError(`component failed: ${terminalText(messageOf(thrown).slice(0, MAX_MESSAGE))}`, { cause: thrown });
 }

@@ -20,6 +20,7 @@ const transportedSchema = z.strictObject({
   code: z.string().regex(/^ERR_[A-Z_]{1,60}$/),
   message: z.string().max(4096),
   field: z.string().max(1024).optional(),
+  refusal: z.literal(true).optional(),
 });
 
 /** The errors a worker raises that the thread-level transport does not know. */

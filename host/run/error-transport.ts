@@ -11,15 +11,20 @@ import {
   RequestTooLargeError,
   WasmRiskError,
 } from '../errors.js';
+import { asComponentRefusal, isComponentRefusal } from '../contract/component-refusal.js';
 
 export interface TransportedError {
   code: string;
   message: string;
   field?: string;
+  /** The component refused the request (component-refusal.ts). */
+  refusal?: true;
 }
 
 export function toTransported(error: WasmRiskError): TransportedError {
-  return error instanceof InvalidInputError ? { code: error.code, message: error.message, field: error.field } : { code: error.code, message: error.message };
+  const transported: TransportedError = error instanceof InvalidInputError ? { code: error.code, message: error.message, field: error.field } : { code: error.code, message: error.message };
+  if (isComponentRefusal(error)) transported.refusal = true;
+  return transported;
 }
 
 const rebuild: Record<string, (e: TransportedError) => WasmRiskError> = {
@@ -34,5 +39,6 @@ const rebuild: Record<string, (e: TransportedError) => WasmRiskError> = {
 };
 
 export function fromTransported(error: TransportedError): WasmRiskError {
-  return (rebuild[error.code] ?? ((e: TransportedError) => new ComponentTrapError(e.message)))(error);
+  const rebuilt = (rebuild[error.code] ?? ((e: TransportedError) => new ComponentTrapError(e.message)))(error);
+  return error.refusal ? asComponentRefusal(rebuilt) : rebuilt;
 }

@@ -1,9 +1,11 @@
 // Evaluations as the service runs them: on the serving engine, under its deadline, timed and counted;
-// when the component traps, times out or runs out of memory, on the fallback (if one is configured).
+// when the component traps, times out or runs out of memory, or refuses as bad input what the reference
+// computes, on the fallback (if one is configured).
 import { ComponentTrapError, OutOfMemoryError, TimeoutError } from '../errors.js';
 import type { BatchOutcome, CallOptions, RiskResult } from '../risk-engine.js';
 import type { ValidRiskRequest } from '../request/risk-request.js';
-import type { RestartCause, ServiceMetrics } from './metrics.js';
+import type { FallbackCause, ServiceMetrics } from './metrics.js';
+import { isComponentRefusal } from '../contract/component-refusal.js';
 import type { WorkerRestartCounts } from '../run/worker-restarts.js';
 import { problemOf } from './problems.js';
 
@@ -102,14 +104,18 @@ export class Evaluator {
     for (const { labels, count } of tally.values()) this.metrics.evaluations.inc(labels, count);
   }
 
-  /** Answers from the fallback if the component failed in a way that discarded its instance and there is
-   *  one; otherwise rethrows. (The instances discarded are counted by the engine, worker-restarts.ts.) */
+  /** Answers from the fallback if the component failed in a way that discarded its instance, or refused the
+   *  request as the caller's fault and the reference computes it, and there is a fallback; otherwise
+   *  rethrows. (The instances discarded are counted by the engine, worker-restarts.ts.) */
   private async fallBack(request: ValidRiskRequest, error: unknown, options: CallOptions): Promise<Evaluated> {
-    const cause = restartCause(error);
+    const cause = fallbackCause(error);
     if (cause === undefined || !this.fallback) throw error;
-    this.metrics.fallbacks.inc({ cause });
     // Its own deadline: the engine's time is spent, the reference gets the full timeout again.
-    const result = await this.fallback.run(request, { timeoutMs: options.timeoutMs });
+    const answered = this.fallback.run(request, { timeoutMs: options.timeoutMs });
+    // The host validated the request before the component saw it, so a component's refusal is believed only
+    // if the reference refuses it too (or cannot say): the caller's error stands, as the component worded it.
+    const result = cause === 'refusal' ? await answered.catch(() => Promise.reject(error)) : await answered;
+    this.metrics.fallbacks.inc({ cause });
     this.simulated(request);
     return { result, fallback: true };
   }
@@ -143,11 +149,11 @@ function evaluationLabels(method: ValidRiskRequest['method'], outcome: Evaluated
   return { method, outcome: outcome.evaluated.fallback ? 'fallback' : 'ok', code: 'OK' };
 }
 
-/** Why the component's instance was discarded, for a failure that discards it: a request that timed out
- *  while no call of it ran (waiting for a worker) stopped no worker and says nothing of the component. */
-export function restartCause(error: unknown): RestartCause | undefined {
+/** Why the fallback answers a failure, if it does: a request that timed out while no call of it ran (waiting
+ *  for a worker) stopped no worker and says nothing of the component. */
+function fallbackCause(error: unknown): FallbackCause | undefined {
   if (error instanceof TimeoutError) return error.workerStopped ? 'timeout' : undefined;
   if (error instanceof OutOfMemoryError) return 'oom';
   if (error instanceof ComponentTrapError) return 'trap';
-  return undefined;
+  return isComponentRefusal(error) ? 'refusal' : undefined;
 }

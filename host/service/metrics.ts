@@ -1,6 +1,7 @@
 // The service's Prometheus metrics (prom-client, one registry per server, names under `wasm_risk_`),
 // plus prom-client's default process metrics (resident memory, event-loop lag, heap, GC).
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { PROBATION_CAUSES, PROBATION_VERDICTS } from './probation.js';
 import { WORKER_RESTART_CAUSES, type WorkerRestartCause, type WorkerRestartCounts } from '../run/worker-restarts.js';
 
 const PREFIX = 'wasm_risk_';
@@ -8,8 +9,9 @@ const PREFIX = 'wasm_risk_';
 /** Request latency buckets, seconds: from a pre-trade parametric check (~1 ms) to a long simulation. */
 const DURATION_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 120];
 
-/** Why the component failed in a way that discarded its instance (what the fallback answers and probation counts). */
-export type RestartCause = Exclude<WorkerRestartCause, 'cancelled'>;
+/** Why the fallback answered: the component failed in a way that discarded its instance, or refused input
+ *  the reference computes (`refusal`, evaluation.ts). */
+export type FallbackCause = Exclude<WorkerRestartCause, 'cancelled'> | 'refusal';
 export type SwapKind = 'swap' | 'rollback' | 'auto-rollback';
 
 export class ServiceMetrics {
@@ -63,7 +65,7 @@ export class ServiceMetrics {
   });
   readonly fallbacks = new Counter({
     name: `${PREFIX}fallbacks_total`,
-    help: 'Evaluations answered by the TypeScript reference after the component failed, by cause',
+    help: 'Evaluations answered by the TypeScript reference after the component failed, by cause (timeout, trap, oom, or refusal: the component refused as bad input what the reference computes)',
     labelNames: ['cause'] as const,
     registers: [this.registry],
   });
@@ -71,6 +73,12 @@ export class ServiceMetrics {
     name: `${PREFIX}component_memory_bytes`,
     help: 'Linear memory and tables the version\'s component instances hold, summed over its worker threads (as of their last calls)',
     labelNames: ['version'] as const,
+    registers: [this.registry],
+  });
+  readonly probationFailures = new Counter({
+    name: `${PREFIX}probation_failures_total`,
+    help: 'Failures of a version on probation after a swap, by cause (trap, contract, timeout, oom, refusal) and verdict (counted towards its automatic rollback; excused: the version swapped out failed on the same request too; unjudged)',
+    labelNames: ['cause', 'verdict'] as const,
     registers: [this.registry],
   });
   readonly swaps = new Counter({
@@ -83,9 +91,10 @@ export class ServiceMetrics {
   constructor() {
     collectDefaultMetrics({ register: this.registry });
     // Every label value a dashboard plots is present from the start, at zero.
-    for (const cause of ['timeout', 'trap', 'oom'] satisfies RestartCause[]) this.fallbacks.inc({ cause }, 0);
+    for (const cause of ['timeout', 'trap', 'oom', 'refusal'] satisfies FallbackCause[]) this.fallbacks.inc({ cause }, 0);
     this.showWorkerRestarts([]);
     for (const kind of ['swap', 'rollback', 'auto-rollback'] satisfies SwapKind[]) this.swaps.inc({ kind }, 0);
+    for (const cause of PROBATION_CAUSES) for (const verdict of PROBATION_VERDICTS) this.probationFailures.inc({ cause, verdict }, 0);
   }
 
   /** Sets worker_restarts_total to the sum of the engines' own counts (each only grows while it is loaded). */

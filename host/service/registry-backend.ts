@@ -5,17 +5,14 @@ import type { ComponentBytes } from '../load/component-format.js';
 import type { BatchOutcome, CallOptions, RiskResult } from '../risk-engine.js';
 import type { ValidRiskRequest } from '../request/risk-request.js';
 import type { ComponentRegistry, RegisteredVersion, ServingChange, ShadowReport } from '../versions/registry.js';
-import { restartCause, type RiskBackend } from './evaluation.js';
+import type { RiskBackend } from './evaluation.js';
+import { judgedByComparison, Probation, probationCause, type ProbationCause, type ProbationLimits, type ProbationVerdict } from './probation.js';
 import type { ServiceMetrics, SwapKind } from './metrics.js';
 import type { WorkerRestartCounts } from '../run/worker-restarts.js';
 
-/** When a newly swapped-in version is rolled back on its own: `failures` traps, timeouts or OOMs among its
- *  first `requests` requests, within `seconds` of its start. `failures: 0` turns it off. */
-export interface AutoRollbackOptions {
-  failures: number;
-  requests: number;
-  seconds: number;
-}
+/** When a newly swapped-in version is rolled back on its own: `failures` failures that count against it
+ *  (probation.ts) among its first `requests` requests, within `seconds` of its start. `failures: 0` turns it off. */
+export type AutoRollbackOptions = ProbationLimits;
 
 export const DEFAULT_AUTO_ROLLBACK: AutoRollbackOptions = { failures: 3, requests: 100, seconds: 60 };
 
@@ -39,14 +36,6 @@ export interface RegistryBackendOptions {
   autoRollback?: AutoRollbackOptions;
   /** Told of every change of the serving version (the server's log). */
   onChange?: (change: VersionChange) => void;
-}
-
-/** The probation of the version swapped in last. */
-interface Probation {
-  version: string;
-  startedAt: number;
-  requests: number;
-  failures: number;
 }
 
 export class RegistryBackend implements RiskBackend {
@@ -73,7 +62,7 @@ export class RegistryBackend implements RiskBackend {
     try {
       return await this.registry.run(request, options);
     } catch (error) {
-      if (probation && restartCause(error) !== undefined) this.failed(probation);
+      if (probation) this.judge(probation, request, error, options);
       throw error;
     }
   }
@@ -83,7 +72,7 @@ export class RegistryBackend implements RiskBackend {
     const probation = this.onProbation(this.registry.servingVersion);
     if (probation) probation.requests += requests.length;
     const outcomes = await this.registry.runBatch(requests, options);
-    if (probation) for (const outcome of outcomes) if (!outcome.ok && restartCause(outcome.error) !== undefined) this.failed(probation);
+    if (probation) outcomes.forEach((outcome, i) => outcome.ok || this.judge(probation, requests[i]!, outcome.error, options));
     return outcomes;
   }
 
@@ -137,7 +126,7 @@ export class RegistryBackend implements RiskBackend {
     const change = await apply();
     if (!change) return;
     const { from, to } = change;
-    this.probation = kind === 'swap' ? { version: to, startedAt: performance.now(), requests: 0, failures: 0 } : undefined;
+    this.probation = kind === 'swap' ? new Probation(to, from, this.autoRollback) : undefined;
     this.options.metrics.swaps.inc({ kind });
     this.options.onChange?.({ kind, actor, from, to });
   }
@@ -145,13 +134,34 @@ export class RegistryBackend implements RiskBackend {
   /** The probation `version` is on, if it is still within its first requests and seconds. */
   private onProbation(version: string | undefined): Probation | undefined {
     const probation = this.probation;
-    if (!probation || probation.version !== version || this.autoRollback.failures === 0) return undefined;
-    const over = probation.requests >= this.autoRollback.requests || performance.now() - probation.startedAt > this.autoRollback.seconds * 1000;
-    if (over) this.probation = undefined;
-    return over ? undefined : probation;
+    if (!probation || probation.version !== version || this.autoRollback.failures === 0 || !probation.open) return undefined;
+    return probation;
   }
 
-  private failed(probation: Probation): void {
+  /** Judges a failure of the version on probation: at once, or by running the same request, under the same
+   *  deadline and without the client's signal, on the version it replaced (not awaited: the client has its
+   *  answer). A comparison's outcome counts even if the probation's window has closed meanwhile. */
+  private judge(probation: Probation, request: ValidRiskRequest, error: unknown, options: CallOptions): void {
+    const cause = probationCause(error);
+    if (cause === undefined) return;
+    if (!judgedByComparison(cause)) return this.failed(probation, cause);
+    if (!probation.wantsComparison) return this.judged(cause, 'unjudged');
+    probation.comparing++;
+    void this.registry
+      .runOn(probation.previous!, request, { timeoutMs: options.timeoutMs })
+      .then(
+        () => this.failed(probation, cause),
+        () => this.judged(cause, 'excused'),
+      )
+      .finally(() => probation.comparing--);
+  }
+
+  private judged(cause: ProbationCause, verdict: ProbationVerdict): void {
+    this.options.metrics.probationFailures.inc({ cause, verdict });
+  }
+
+  private failed(probation: Probation, cause: ProbationCause): void {
+    this.judged(cause, 'counted');
     probation.failures++;
     if (probation.failures !== this.autoRollback.failures || this.probation !== probation) return;
     this.probation = undefined;

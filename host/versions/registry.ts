@@ -283,6 +283,12 @@ export class ComponentRegistry {
     return result;
   }
 
+  /** Runs one request on `version`, serving or not, and never in shadow mode: to compare a version with
+   *  another on the same request (the service's probation). */
+  async runOn(version: string, request: RiskRequest | ValidRiskRequest, runOptions: RunOptions = {}): Promise<RiskResult> {
+    return this.entry(version).engine.run(request, runOptions ?? {});
+  }
+
   /** Runs many requests on the serving version (RiskEngine.runBatch), answered in order; in shadow mode
    *  each answered one is compared on the candidate too. */
   async runBatch(requests: readonly (RiskRequest | ValidRiskRequest)[], callOptions: CallOptions = {}): Promise<BatchOutcome[]> {

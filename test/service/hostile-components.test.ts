@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { REFERENCE_IDENTITY, ReferenceFallback } from '../../host/service/fallback.js';
 import { RiskEngine } from '../../host/risk-engine.js';
 import { EngineBackend } from '../../host/service/engine-backend.js';
-import { fixture, get, PORTFOLIO, post, serveBackend, startServer, type TestServer } from './service-support.js';
+import { ENGINE, fixture, get, PORTFOLIO, post, serveBackend, startServer, type TestServer } from './service-support.js';
 
 let server: TestServer | undefined;
 afterEach(async () => {
@@ -173,6 +173,23 @@ describe('--fallback reference', () => {
       expect(answer.status, path).toBe(400);
       expect(answer.body).toMatchObject({ code: 'ERR_INVALID_INPUT', field, detail });
     }
+  });
+
+  // The host validated the request first: a component's `invalid-input` on it was a 400 that neither the
+  // fallback nor probation saw, so a component could pass its own failures off as the caller's.
+  it('a refusal the reference does not share is answered by the reference; one it shares stays a 400', async () => {
+    server = await startServer(fixture('parametric-only'), {}, { fallback: new ReferenceFallback(1) });
+    const rescued = await post(server, '/v1/historical', { portfolio: PORTFOLIO });
+    expect(rescued.status).toBe(200);
+    expect(rescued.body).toMatchObject({ fallback: true, component: REFERENCE_IDENTITY, method: 'historical' });
+    expect(await metric(server, 'wasm_risk_fallbacks_total{cause="refusal"}')).toBe(1);
+    await server.close();
+    server = await startServer(ENGINE, {}, { fallback: new ReferenceFallback(1) });
+    const book = { assets: [{ id: 'X', spot: 100, drift: 1e308, vol: 0.2 }], correlation: [[1]], positions: [{ asset: 'X', type: 'spot', quantity: 1 }] };
+    const refused = await post(server, '/v1/monte-carlo', { portfolio: book, paths: 100 });
+    expect(refused.status).toBe(400);
+    expect(refused.body).toMatchObject({ code: 'ERR_INVALID_INPUT', field: 'portfolio' });
+    expect(await metric(server, 'wasm_risk_fallbacks_total{cause="refusal"}')).toBe(0);
   });
 
   it('an endless loop: the request that timed out is answered by the reference', async () => {
