@@ -27,20 +27,23 @@ import {
   ComponentLoadError,
   RedisUnavailableError,
 } from '../errors.js';
+import { z } from 'zod';
 import { terminalText } from '../report/terminal-text.js';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
-export interface Problem {
-  type: string;
-  title: string;
-  status: number;
-  code: string;
-  detail: string;
-  /** The JSON path of the offending value, for bad input. */
-  field?: string;
-  requestId?: string;
-}
+/** A problem document, as /openapi.json describes it (response-schemas.ts). */
+export const problemSchema = z.strictObject({
+  type: z.string().describe('urn:wasm-risk:problem:<code>'),
+  title: z.string(),
+  status: z.number().int(),
+  code: z.string().describe('the stable error code (ERR_...)'),
+  detail: z.string(),
+  field: z.string().optional().describe('the JSON path of the offending value, for bad input'),
+  requestId: z.string().optional(),
+});
+
+export type Problem = z.infer<typeof problemSchema>;
 
 /** The status of each error class; anything else is a 500 (ERR_INTERNAL). */
 const STATUS: [new (...args: never[]) => WasmRiskError, number, string][] = [

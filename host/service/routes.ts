@@ -11,6 +11,7 @@ import { clientWaits, whileClientStays } from './client-presence.js';
 import type { Evaluated, Evaluator } from './evaluation.js';
 import { problemOf } from './problems.js';
 import type { RequestQueue } from './queue.js';
+import { batchResponses, methodResponses } from './response-schemas.js';
 import { BODY, batchBodySchema, batchRequestsOf, methodBodySchema, serviceRequestOf } from './schemas.js';
 
 export interface RiskRouteOptions {
@@ -44,7 +45,7 @@ export function registerRiskRoutes(app: FastifyInstance, options: RiskRouteOptio
   for (const method of RISK_METHODS) {
     app.post(
       `/v1/${method}`,
-      { schema: { summary: `${method} VaR/ES of a portfolio`, body: methodBodySchema(method) }, onRequest: track(method), attachValidation: true },
+      { schema: { summary: `${method} VaR/ES of a portfolio`, body: methodBodySchema(method), response: methodResponses() }, onRequest: track(method), attachValidation: true },
       async (request, reply) => {
         if (request.validationError) throw bodyProblem(request.validationError, request.body, (body) => serviceRequestOf(method, body));
         const valid = serviceRequestOf(method, request.body as Record<string, unknown>);
@@ -60,7 +61,7 @@ export function registerRiskRoutes(app: FastifyInstance, options: RiskRouteOptio
 
   app.post(
     '/v1/batch',
-    { schema: { summary: 'many evaluations in one round trip, answered in order', body: batchBodySchema(maxBatch) }, onRequest: track('batch'), attachValidation: true },
+    { schema: { summary: 'many evaluations in one round trip, answered in order', body: batchBodySchema(maxBatch), response: batchResponses() }, onRequest: track('batch'), attachValidation: true },
     async (request, reply) => {
       if (request.validationError) {
         // The shared portfolio is worded as a single request's is; the batch's own fields as the schema says.

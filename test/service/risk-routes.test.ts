@@ -1,6 +1,7 @@
 // The risk routes end to end on a real server: each method equals `wasm-risk var --json` for the same
 // inputs and seed, a batch is answered in order, and bad input gets the problem document of the table.
 import SwaggerParser from '@apidevtools/swagger-parser';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXAMPLE_PORTFOLIO } from '../../host/files/package-paths.js';
 import { runCli } from '../support/run-cli.js';
@@ -184,6 +185,36 @@ describe('probes and documents', () => {
     const body = document.paths['/v1/parametric'].post.requestBody.content['application/json'].schema;
     expect(body.required).toEqual(['portfolio']);
     expect(body.properties.portfolio.properties.assets.maxItems).toBe(10000);
+  });
+
+  // The responses had no schemas: a client generated from the document knew nothing of what comes back.
+  it('/openapi.json describes the answers: real answers of each route, and their problems, validate against it', async () => {
+    const document = JSON.parse((await get(server, '/openapi.json')).text);
+    // OpenAPI 3.1's schemas are JSON Schema 2020-12.
+    const ajv = new Ajv2020({ strict: false, allErrors: true });
+    const check = (path: string, status: number, contentType: string, answer: unknown) => {
+      const responses = document.paths[path].post.responses;
+      const described = responses[String(status)] ?? responses[`${String(status)[0]}XX`];
+      expect(described, `${path} ${status}`).toBeDefined();
+      const validate = ajv.compile(described.content[contentType].schema);
+      expect(validate(answer), `${path} ${status}: ${ajv.errorsText(validate.errors)}`).toBe(true);
+    };
+    const answers: [path: string, body: unknown][] = [
+      ['/v1/parametric', { portfolio: PORTFOLIO }],
+      ['/v1/historical', { portfolio: PORTFOLIO }],
+      ['/v1/monte-carlo', { portfolio: PORTFOLIO, paths: 1_000, seed: '7' }],
+      ['/v1/batch', { portfolio: PORTFOLIO, requests: [{ method: 'parametric' }, { method: 'parametric', horizonDays: -1 }] }],
+      ['/v1/parametric', { portfolio: PORTFOLIO, horizonDays: -1 }],
+      ['/v1/batch', { requests: [] }],
+      ['/v1/monte-carlo', '{"portfolio": '],
+    ];
+    const statuses = new Set<number>();
+    for (const [path, body] of answers) {
+      const answer = await post(server, path, body);
+      statuses.add(answer.status);
+      check(path, answer.status, answer.headers.get('content-type')!.split(';')[0]!, answer.body);
+    }
+    expect([...statuses].sort()).toEqual([200, 400]);
   });
 
   it('logs one structured line per request, with its id, method, outcome, duration and version, never the portfolio', async () => {
