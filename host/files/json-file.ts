@@ -4,20 +4,29 @@ import { isUtf8 } from 'node:buffer';
 import { getLocation } from 'jsonc-parser';
 import { InvalidInputError } from '../errors.js';
 import { fieldPath } from '../request/validation.js';
-import { readInputFile, type InputFileKind } from './input-files.js';
+import { INPUT_FILES, readInputFile, type InputFileKind } from './input-files.js';
+import { closingQuoteOf, jsonBudgetExcess, type JsonBudget } from './json-budget.js';
 
-/** The parsed JSON of `path`, read within the cap of its kind; `field` names it in errors (`portfolio: cannot read x.json: ENOENT`). */
-export async function readJsonFile(path: string, kind: InputFileKind, field: string = kind): Promise<unknown> {
+/** The parsed JSON of `path`, read within the cap of its kind; `field` names it in errors (`portfolio: cannot read x.json: ENOENT`).
+ *  With a `budget`, a file that holds more arrays, objects or strings than it allows is refused before it is parsed. */
+export async function readJsonFile(path: string, kind: InputFileKind, field: string = kind, budget?: JsonBudget): Promise<unknown> {
   const bytes = await readInputFile(path, kind, field);
   const notUtf8 = utf8Problem(bytes);
   if (notUtf8 !== undefined) throw new InvalidInputError(field, `${path} is ${notUtf8}`);
   let text: string;
-  let value: unknown;
   try {
     text = bytes.toString('utf8');
-    // A byte-order mark, which some editors write at the start of a UTF-8 file, is not part of the JSON
-    // (RFC 8259 lets a parser ignore it); JSON.parse would refuse the file for it.
-    if (text.startsWith('\uFEFF')) text = text.slice(1);
+  } catch (error) {
+    // Past V8's longest string (just under 512 MiB): no parser could take it.
+    throw new InvalidInputError(field, `${path} is not valid JSON: ${(error as Error).message}`);
+  }
+  // A byte-order mark, which some editors write at the start of a UTF-8 file, is not part of the JSON
+  // (RFC 8259 lets a parser ignore it); JSON.parse would refuse the file for it.
+  if (text.startsWith('\uFEFF')) text = text.slice(1);
+  const excess = budget && jsonBudgetExcess(text, budget);
+  if (excess !== undefined) throw new InvalidInputError(field, `${path} holds ${excess}, more than ${INPUT_FILES[kind].label} within the contract's limits can (wit/limits.json); not parsed`);
+  let value: unknown;
+  try {
     // JSON.parse gives the values (its number semantics, and `__proto__` as a plain own key); the scan only finds duplicates.
     value = JSON.parse(text);
   } catch (error) {
@@ -156,19 +165,6 @@ class OpenObjectKeys {
   }
 }
 
-const BACKSLASH = 0x5c;
-
-/** The index of the quote that closes the string opened at `openingQuote`: the first quote after an even run of backslashes. */
-function closingQuoteOf(text: string, openingQuote: number): number {
-  for (let quote = text.indexOf('"', openingQuote + 1); ; quote = text.indexOf('"', quote + 1)) {
-    // Only in a text JSON.parse refused: the scan then ends instead of starting over from the top.
-    if (quote === -1) return text.length;
-    let backslashes = 0;
-    while (text.charCodeAt(quote - 1 - backslashes) === BACKSLASH) backslashes++;
-    if (backslashes % 2 === 0) return quote;
-  }
-}
-
 /** Whether the string that ends at `closingQuote` is a key: in valid JSON, whether a ':' follows it. */
 function isKey(text: string, closingQuote: number): boolean {
   let index = closingQuote + 1;
@@ -177,6 +173,8 @@ function isKey(text: string, closingQuote: number): boolean {
   while (char === 0x20 || char === 0x09 || char === 0x0a || char === 0x0d) char = text.charCodeAt(++index);
   return char === 0x3a;
 }
+
+const BACKSLASH = 0x5c;
 
 /** Whether the string between these quotes has an escape, so that only JSON.parse knows its value. */
 function hasEscape(text: string, openingQuote: number, closingQuote: number): boolean {

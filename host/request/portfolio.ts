@@ -2,6 +2,7 @@
 // conversion to the engine's index-based form.
 import { z } from 'zod';
 import type { EnginePortfolio, Position } from '../contract/types.js';
+import type { JsonBudget } from '../files/json-budget.js';
 import { jsonShapeCheck } from './json-schema.js';
 import { echoed } from '../report/echoed-input.js';
 import { parseOrThrow } from './validation.js';
@@ -69,6 +70,15 @@ const portfolioFields = z.strictObject({
 /** The top-level fields of a portfolio: what the host and the engine name flat, as the portfolio's
  *  (field-location.ts). */
 export const PORTFOLIO_KEYS: ReadonlySet<string> = new Set(Object.keys(portfolioFields.shape));
+
+/** The most a portfolio within the contract's limits holds as JSON, counted before a text is parsed: the root
+ *  and its four arrays, an object per asset and per position, a row per asset of `factorLoadings` (10,000,
+ *  more than `correlation`'s 2,000) and per row of `returns`; 6 root keys, 4 keys and an id per asset, at most
+ *  5 keys, an asset and a type per position. */
+export const PORTFOLIO_JSON_BUDGET: JsonBudget = {
+  containers: 1 + 4 + MAX_FACTOR_ASSETS + Math.max(MAX_ASSETS, MAX_FACTOR_ASSETS) + MAX_POSITIONS + MAX_HISTORY_ROWS,
+  strings: Object.keys(portfolioFields.shape).length + 5 * MAX_FACTOR_ASSETS + 7 * MAX_POSITIONS,
+};
 
 /** A portfolio whose fields have their types and bounds, as written (the rate may be left out). */
 type PortfolioFields = z.input<typeof portfolioFields>;

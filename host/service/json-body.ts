@@ -1,16 +1,33 @@
 // How the service reads a JSON body: secure-json-parse (fastify's own parser: a `__proto__` or
 // `constructor.prototype` key is refused, not merged), and a key given twice is refused as it is in a
-// portfolio file (json-file.ts): JSON.parse would silently keep the last value. No other content type is read.
+// portfolio file (json-file.ts): JSON.parse would silently keep the last value. A body that holds more arrays,
+// objects or strings than the largest batch the contract's limits allow is refused before it is parsed (json-budget.ts).
+// No other content type is read.
 import type { FastifyInstance } from 'fastify';
 import secureJson from 'secure-json-parse';
-import { InvalidInputError, messageOf } from '../errors.js';
+import { InvalidInputError, messageOf, RequestTooLargeError } from '../errors.js';
+import { jsonBudgetExcess, type JsonBudget } from '../files/json-budget.js';
 import { firstDuplicateKey, utf8Problem } from '../files/json-file.js';
+import { PORTFOLIO_JSON_BUDGET } from '../request/portfolio.js';
+import { monteCarloOptionsSchema } from '../request/risk-request.js';
 import { fieldPath } from '../request/validation.js';
 
 /** What a body of another type than JSON is told. */
 export const NOT_JSON = 'must be sent as JSON, with content-type: application/json';
 
-export function useStrictJsonBodies(app: FastifyInstance): void {
+/** The most a body may hold: one largest portfolio (a batch's items share the budget of one, whether they
+ *  share the batch's portfolio or bring their own), the batch's root and `requests`, and per item its object,
+ *  its `confidence` array, its keys (method, portfolio and the Monte Carlo options) and its method and seed strings. */
+export function bodyJsonBudget(maxBatch: number): JsonBudget {
+  const itemKeys = 2 + Object.keys(monteCarloOptionsSchema.shape).length;
+  return {
+    containers: PORTFOLIO_JSON_BUDGET.containers + 2 + 2 * maxBatch,
+    strings: PORTFOLIO_JSON_BUDGET.strings + 2 + (itemKeys + 2) * maxBatch,
+  };
+}
+
+export function useStrictJsonBodies(app: FastifyInstance, maxBatch: number): void {
+  const budget = bodyJsonBudget(maxBatch);
   // JSON only: fastify's text/plain parser would hand a JSON text over as a string, refused as `must be
   // object` at the root instead of for its content type.
   app.removeAllContentTypeParsers();
@@ -34,6 +51,11 @@ export function useStrictJsonBodies(app: FastifyInstance): void {
       return;
     }
     const text = (body as Buffer).toString('utf8');
+    const excess = jsonBudgetExcess(text, budget);
+    if (excess !== undefined) {
+      done(new RequestTooLargeError(`the body holds ${excess}, more than a batch of ${maxBatch} within the contract's limits can (wit/limits.json)`), undefined);
+      return;
+    }
     let value: unknown;
     try {
       value = secureJson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' });

@@ -127,6 +127,7 @@ export async function createRiskServer(options: RiskServerOptions): Promise<Risk
     },
   });
   const maxBodyMb = options.maxBodyMb ?? DEFAULT_MAX_BODY_MB;
+  const maxBatch = options.maxBatch ?? DEFAULT_MAX_BATCH;
   const evaluator = new Evaluator(backend, metrics, fallback);
   // A line per request written synchronously cost the event loop a system call each (about 4% of its time
   // under load), and one asynchronous write a line still cost it about 7% (each write is handed to libuv's
@@ -165,7 +166,7 @@ export async function createRiskServer(options: RiskServerOptions): Promise<Risk
     response.writeHead(problem.status, { 'content-type': PROBLEM_CONTENT_TYPE, 'content-length': Buffer.byteLength(body), connection: 'close' }).end(body);
   });
   app.decorateRequest('risk', null);
-  useStrictJsonBodies(app);
+  useStrictJsonBodies(app, maxBatch);
   await app.register(swagger, {
     openapi: {
       // 3.1: its schemas are JSON Schema 2020-12, as the bodies' are (a numeric exclusiveMinimum; OpenAPI 3.0,
@@ -238,7 +239,7 @@ export async function createRiskServer(options: RiskServerOptions): Promise<Risk
   registerRiskRoutes(app, {
     evaluator,
     queue,
-    maxBatch: options.maxBatch ?? DEFAULT_MAX_BATCH,
+    maxBatch,
     timeoutMs: options.timeoutMs,
   });
 

@@ -1,6 +1,8 @@
 // A body the JSON Schema refuses is answered with the problem the host's own validation finds, so a union
 // (a position's type, the seed's string or integer) is not reported by the first alternative that failed.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bodyJsonBudget } from '../../host/service/json-body.js';
+import { DEFAULT_MAX_BATCH } from '../../host/service/server.js';
 import { PORTFOLIO, post, startServer, type TestServer } from './service-support.js';
 
 let server: TestServer;
@@ -39,6 +41,18 @@ describe('a refused body names the offending field and says what is wrong with i
     expect((await post(server, '/v1/parametric', [])).body).toMatchObject({ status: 400, field: 'body' });
     const requests = Array.from({ length: 1_001 }, () => ({ method: 'parametric' }));
     expect((await post(server, '/v1/batch', { portfolio: PORTFOLIO, requests })).body).toMatchObject({ status: 400, field: 'requests' });
+  });
+});
+
+describe('a body within the byte limit that holds more than any request can', () => {
+  // 3.4 MB of `[],` is 1.1 million arrays: about 90 MB for JSON.parse to build, per request, before the
+  // schema refused the rows; a 16 MiB body of them took over 400 MB.
+  it('is refused with 413 before it is parsed, naming the limit', async () => {
+    const rows = '[],'.repeat(bodyJsonBudget(DEFAULT_MAX_BATCH).containers);
+    const answer = await post(server, '/v1/historical', `{"portfolio": {"returns": [${rows}[]]}}`);
+    expect(answer.status).toBe(413);
+    expect(answer.body).toMatchObject({ code: 'ERR_REQUEST_TOO_LARGE' });
+    expect(answer.body.detail).toBe("the body holds more than 1,122,007 arrays and objects, more than a batch of 1000 within the contract's limits can (wit/limits.json)");
   });
 });
 
