@@ -17,4 +17,13 @@ export { loadGoldenVectors, verifyGoldenVectors } from './versions/golden-vector
 export type { GoldenOutcome, GoldenVectors } from './versions/golden-vectors.js';
 export { auditComponent } from './audit/admission.js';
 export type { AdmissionOptions, AuditReport } from './audit/admission.js';
-export * from './errors.js';
+// Every error class, by name: the module's helpers (messageOf) are the host's own.
+export {
+  WasmRiskError, InvalidInputError, NotPositiveSemidefiniteError, RequestTooLargeError, ComponentLoadError,
+  UnsupportedWasmFeatureError, ComponentContractError, ComponentTrapError, TimeoutError, OutOfMemoryError,
+  QueueTimeoutError, CancelledError, PolicyDeniedError, ProvenanceError, SignatureError, IncompatibleComponentError,
+  GoldenVectorsFailedError, UnknownVersionError, AuditLogTamperedError, AuditLogUnavailableError, AuditKeyError,
+  MissingDependencyError, QueueFullError, RequestTimeoutError, ExpectationFailedError, ServiceUnavailableError,
+  NotFoundError, UnauthorizedError, PathNotAllowedError, RedisUnavailableError, InsecureRedisError,
+  UnknownComponentError,
+} from './errors.js';

@@ -86,6 +86,12 @@ const MIN_CHUNK_PATHS = 10_000;
  *  otherwise each worker gets one share, which measured fastest (fewer round trips and merges). */
 const CHUNKS_PER_WORKER = 8;
 
+// The host's own ways into an engine, set by the class (which alone reaches its private parts) and exported
+// below as functions: they take the host's internal types (a loaded image, a validated request), so they are
+// not methods of the public class.
+let startOverImage: (image: ComponentImage, options: ValidatedEngineOptions) => Promise<RiskEngine>;
+let runChunkSortedLosses: (engine: RiskEngine, request: ValidMonteCarloRequest, firstPath: number, pathCount: number) => Promise<Float64Array>;
+
 export class RiskEngine {
   private constructor(
     private readonly executor: EngineExecutor,
@@ -112,10 +118,10 @@ export class RiskEngine {
     return RiskEngine.start(image, settings, early);
   }
 
-  /** Starts an engine over a component already loaded (and, in the registry, already checked); of the
-   *  options only where and how long calls run apply, the rest shaped the image. */
-  static async fromImage(image: ComponentImage, options: EngineOptions | ValidatedEngineOptions = {}): Promise<RiskEngine> {
-    return RiskEngine.start(image, validateOnce<EngineOptions, ValidatedEngineOptions>(options, validateEngineOptions));
+  static {
+    startOverImage = (image, options) => RiskEngine.start(image, options);
+    runChunkSortedLosses = (engine, request, firstPath, pathCount) =>
+      engine.executor.run({ method: 'sortedLosses', portfolio: request.portfolio, run: simulation(request, firstPath, pathCount) }, engine.limits({}));
   }
 
   private static async start(image: ComponentImage, options: ValidatedEngineOptions, early?: EarlyWorkers): Promise<RiskEngine> {
@@ -241,12 +247,6 @@ export class RiskEngine {
     return { result: riskResult(this.component, valid, summarizePnl(pnl, valid.confidence), started), pnl };
   }
 
-  /** The losses of paths [firstPath, firstPath + pathCount) of a run, ascending, from one call: one chunk of
-   *  a run split elsewhere (a distributed worker's job). */
-  async chunkSortedLosses(request: ValidMonteCarloRequest, firstPath: number, pathCount: number, options: CallOptions = {}): Promise<Float64Array> {
-    return this.executor.run({ method: 'sortedLosses', portfolio: request.portfolio, run: simulation(request, firstPath, pathCount) }, this.limits(options));
-  }
-
   /** The P&L of every path in path order, from one call or from chunks. */
   private async simulate(request: ValidMonteCarloRequest, limits: CallLimits, options: RunOptions): Promise<Float64Array> {
     const chunks: [firstPath: number, pnl: Float64Array][] = [];
@@ -348,6 +348,18 @@ export class RiskEngine {
     if (!Number.isInteger(timeoutMs) || timeoutMs < 1) throw new InvalidInputError('timeoutMs', 'must be a positive integer');
     return { clock: new RequestClock(timeoutMs), signal: options.signal };
   }
+}
+
+/** Starts an engine over a component already loaded (and, in the registry, already checked); of the options
+ *  only where and how long calls run apply, the rest shaped the image. For the registry, `compare` and `conformance`. */
+export function engineOverImage(image: ComponentImage, options: EngineOptions | ValidatedEngineOptions = {}): Promise<RiskEngine> {
+  return startOverImage(image, validateOnce<EngineOptions, ValidatedEngineOptions>(options, validateEngineOptions));
+}
+
+/** The losses of paths [firstPath, firstPath + pathCount) of a run, ascending, from one call under the engine's
+ *  deadline: one chunk of a run split elsewhere (a distributed worker's job). */
+export function chunkSortedLosses(engine: RiskEngine, request: ValidMonteCarloRequest, firstPath: number, pathCount: number): Promise<Float64Array> {
+  return runChunkSortedLosses(engine, request, firstPath, pathCount);
 }
 
 /** Call options as a JavaScript caller may pass them: null is none, and a signal or progress callback of the

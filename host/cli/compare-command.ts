@@ -7,7 +7,7 @@ import { checkCompatibility, type Compatibility } from '../contract/compatibilit
 import { IncompatibleComponentError } from '../errors.js';
 import type { PortfolioSpec } from '../request/portfolio.js';
 import { validateRiskRequest, type ValidRiskRequest } from '../request/risk-request.js';
-import { RiskEngine, type RiskMethod } from '../risk-engine.js';
+import { engineOverImage, type RiskEngine, type RiskMethod } from '../risk-engine.js';
 import { admissionOptionsFrom, type AdmissionFlags } from './admission-flags.js';
 import { readPortfolioFile } from './portfolio-file.js';
 
@@ -48,7 +48,7 @@ export async function compareCommand(pathA: string, pathB: string, portfolioPath
   const images = await Promise.all([pathA, pathB].map((path) => ComponentImage.load(path, { admission })));
   const compatibility = await Promise.all(images.map((image) => checkCompatibility(image.contract)));
   const compatible = compatibility.every((c) => c.compatible);
-  const engines = compatible ? await Promise.all(images.map((image) => RiskEngine.fromImage(image, { timeoutMs: options.timeoutMs }))) : [];
+  const engines = compatible ? await Promise.all(images.map((image) => engineOverImage(image, { timeoutMs: options.timeoutMs }))) : [];
   try {
     const components = images.map((image, i) => ({
       path: image.path,

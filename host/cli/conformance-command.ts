@@ -14,7 +14,7 @@ import { summarizePnl } from '../report/risk-statistics.js';
 import { terminalJson } from '../report/terminal-text.js';
 import { parseOrThrow } from '../request/validation.js';
 import { portfolioSchema } from '../request/portfolio.js';
-import { RiskEngine } from '../risk-engine.js';
+import { engineOverImage, type RiskEngine } from '../risk-engine.js';
 import { allowedMiss, goldenRequest, loadGoldenVectors, type GoldenVector } from '../versions/golden-vectors.js';
 import { admissionOptionsFrom, type AdmissionFlags } from './admission-flags.js';
 import { formatConformance } from './conformance-format.js';
@@ -53,7 +53,7 @@ export async function conformanceCommand(componentPath: string, options: Conform
   if (!contract.compatible) {
     report = { component: { path: image.path, sha256: image.sha256, name: null, version: null }, policy: policyName(options), contract, methods: [], verdict: 'fail' };
   } else {
-    const engine = await RiskEngine.fromImage(image, { timeoutMs: options.timeoutMs });
+    const engine = await engineOverImage(image, { timeoutMs: options.timeoutMs });
     try {
       const methods = await checkMethods(engine, contract.contractVersion!);
       const failed = methods.some((m) => m.status === 'fail') || methods.every((m) => m.status === 'not-supported');

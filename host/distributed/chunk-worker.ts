@@ -8,6 +8,7 @@ import { CHUNK_JOB, parseChunkJob, RUN_JOB } from './chunk-job.js';
 import { chunkResultData, type ChunkResultData } from './chunk-result.js';
 import type { HeldComponents } from './held-components.js';
 import { unrecoverable } from './job-errors.js';
+import { chunkSortedLosses } from '../risk-engine.js';
 import type { RedisLink } from './redis-connection.js';
 
 export interface ChunkWorkerOptions {
@@ -35,7 +36,7 @@ async function processJob(job: Job, components: HeldComponents): Promise<ChunkRe
     if (job.name !== CHUNK_JOB) throw new InvalidInputError('job.name', `must be '${CHUNK_JOB}' or '${RUN_JOB}'`);
     const chunk = parseChunkJob(job.data);
     const engine = await components.engineFor(chunk.component);
-    const losses = await engine.chunkSortedLosses(chunk.request, chunk.firstPath, chunk.pathCount);
+    const losses = await chunkSortedLosses(engine, chunk.request, chunk.firstPath, chunk.pathCount);
     return chunkResultData({
       component: engine.component,
       firstPath: chunk.firstPath,

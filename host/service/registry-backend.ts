@@ -4,7 +4,7 @@
 import type { ComponentBytes } from '../load/component-format.js';
 import type { BatchOutcome, CallOptions, RiskResult } from '../risk-engine.js';
 import type { ValidRiskRequest } from '../request/risk-request.js';
-import type { ComponentRegistry, RegisteredVersion, ServingChange, ShadowReport } from '../versions/registry.js';
+import { recordRefusal, type ComponentRegistry, type RegisteredVersion, type ServingChange, type ShadowReport } from '../versions/registry.js';
 import type { RiskBackend } from './evaluation.js';
 import { judgedByComparison, Probation, probationCause, type ProbationCause, type ProbationLimits, type ProbationVerdict } from './probation.js';
 import type { ServiceMetrics, SwapKind } from './metrics.js';
@@ -86,7 +86,7 @@ export class RegistryBackend implements RiskBackend {
 
   /** Logs a candidate the admin API refused before the registry saw it, under `actor`. */
   recordRefusal(path: string, error: unknown, actor: string): Promise<void> {
-    return this.registry.recordRefusal(path, error, { actor });
+    return recordRefusal(this.registry, path, error, actor);
   }
 
   /** Makes `version` serve and puts it on probation. */

@@ -24,7 +24,7 @@ import {
 import { goldenVectorsOptionSchema, loadGoldenVectors, verifyGoldenVectors, type GoldenVectors } from './golden-vectors.js';
 import type { PortfolioSpec } from '../request/portfolio.js';
 import { validateRiskRequest, type ClosedFormOptions, type RiskRequest, type ValidRiskRequest } from '../request/risk-request.js';
-import { RiskEngine, type BatchOutcome, type CallOptions, type MonteCarloCallOptions, type RiskResult, type RunOptions } from '../risk-engine.js';
+import { engineOverImage, type RiskEngine, type BatchOutcome, type CallOptions, type MonteCarloCallOptions, type RiskResult, type RunOptions } from '../risk-engine.js';
 import { parseOrThrow, validateOnce } from '../request/validation.js';
 import type { WorkerRestartCounts } from '../run/worker-restarts.js';
 import { defaultActor, SwapAuditLog, type VersionRef } from './swap-audit-log.js';
@@ -96,7 +96,15 @@ interface Entry {
   engine: RiskEngine;
 }
 
+// How the service's admin API logs a candidate it refused before the registry's gates: set by the class
+// (which alone reaches its log), exported below as a function, so it is not a method of the public class.
+let logRefusalOf: (registry: ComponentRegistry, path: string, error: unknown, actor: string) => Promise<void>;
+
 export class ComponentRegistry {
+  static {
+    logRefusalOf = (registry, path, error, actor) => registry.logRefusal(path, error, actor);
+  }
+
   private readonly entries = new Map<string, Entry>();
   private activeVersion: string | undefined;
   /** Versions that were active before, most recent last: what `rollback` returns to. */
@@ -146,7 +154,7 @@ export class ComponentRegistry {
       if (!compatibility.compatible) {
         throw new IncompatibleComponentError(`${path} is incompatible with this host: ${compatibility.differences.join('; ')}`);
       }
-      engine = await RiskEngine.fromImage(image, this.engineOptions);
+      engine = await engineOverImage(image, this.engineOptions);
       const { version, sha256 } = engine.component;
       const existing = this.entries.get(version);
       if (existing?.ref.sha256 === sha256) {
@@ -169,7 +177,7 @@ export class ComponentRegistry {
       return { ...ref, active: version === this.activeVersion };
     } catch (error) {
       if (engine && this.entries.get(engine.component.version)?.engine !== engine) await engine.close();
-      await this.recordRefusal(path, error, { actor });
+      await this.logRefusal(path, error, actor);
       throw error;
     }
   }
@@ -177,7 +185,7 @@ export class ComponentRegistry {
   /** Logs a candidate refused (`refuse`, with why), by the registry's gates or before them (the admin API's
    *  path checks). Never throws: a log that cannot be written cannot record the refusal either, and a log that
    *  breaks now must not replace the refusal's own typed error, which says what was wrong with the component. */
-  async recordRefusal(path: string, error: unknown, { actor = this.actor }: ActingOptions = {}): Promise<void> {
+  private async logRefusal(path: string, error: unknown, actor: string): Promise<void> {
     // A registration cut short by close() refused nothing.
     if (isAuditLogError(error) || (this.closed && error instanceof CancelledError)) return;
     await this.log.append({ event: 'refuse', actor, from: null, to: null, reason: `${path}: ${messageOf(error)}` }).catch((logError: unknown) => {
@@ -419,6 +427,11 @@ export class ComponentRegistry {
   private get actor(): string {
     return this.namedActor ?? defaultActor();
   }
+}
+
+/** Logs a candidate `registry` did not get to refuse (`refuse`, with why): the admin API's path checks. Never throws. */
+export function recordRefusal(registry: ComponentRegistry, path: string, error: unknown, actor: string): Promise<void> {
+  return logRefusalOf(registry, path, error, actor);
 }
 
 function isAuditLogError(error: unknown): boolean {

@@ -1,4 +1,7 @@
-// The package entry point (`import ... from 'wasm-risk'`, the built dist/) runs the README's example.
+// The package entry point (`import ... from 'wasm-risk'`, the built dist/) runs the README's example, and
+// exports exactly what docs/library.md documents: an export it does not name fails here.
+import { readFileSync } from 'node:fs';
+import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 
 describe("the 'wasm-risk' package", () => {
@@ -14,5 +17,38 @@ describe("the 'wasm-risk' package", () => {
     } finally {
       await engine.close();
     }
+  });
+});
+
+describe('the public API is what docs/library.md documents', () => {
+  /** Every name the entry exports (values and types), and every public member of the classes it exports. */
+  function publicNames(): string[] {
+    const program = ts.createProgram(['host/index.ts'], { module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, target: ts.ScriptTarget.ES2022, noEmit: true });
+    const checker = program.getTypeChecker();
+    const entry = checker.getSymbolAtLocation(program.getSourceFile('host/index.ts')!)!;
+    const names: string[] = [];
+    for (const exported of checker.getExportsOfModule(entry)) {
+      names.push(exported.name);
+      // `export { X }` gives an alias; `export *` the symbol itself.
+      const declaration = (exported.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(exported) : exported).valueDeclaration;
+      if (declaration === undefined || !ts.isClassDeclaration(declaration)) continue;
+      for (const member of declaration.members) {
+        const hidden = ts.getCombinedModifierFlags(member) & (ts.ModifierFlags.Private | ts.ModifierFlags.Protected);
+        if (hidden || member.name === undefined || ts.isPrivateIdentifier(member.name) || ts.isConstructorDeclaration(member)) continue;
+        if (ts.isIdentifier(member.name)) names.push(`${exported.name}.${member.name.text}`);
+      }
+    }
+    return names;
+  }
+
+  it('names every export of the package, and every public method and property of its classes', () => {
+    const doc = readFileSync('docs/library.md', 'utf8');
+    // Inherited members of every error class (`code`, `exitCode`, ...) are documented once, on WasmRiskError.
+    const documented = (name: string) => {
+      const [owner, member] = name.split('.');
+      const word = (text: string) => new RegExp(`\`[^\`]*\\b${text}\\b[^\`]*\``).test(doc);
+      return member === undefined ? word(owner!) : word(`${owner}[.#]${member}`) || (owner!.endsWith('Error') && word(`WasmRiskError[.#]${member}`));
+    };
+    expect(publicNames().filter((name) => !documented(name))).toEqual([]);
   });
 });
