@@ -3,7 +3,6 @@
 // failure. The CLI (cli/serve-command.ts) builds the backend from its flags and handles the signals.
 import { randomUUID } from 'node:crypto';
 import swagger from '@fastify/swagger';
-import { pino } from 'pino';
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
@@ -14,6 +13,7 @@ import { fieldPath, parseOrThrow } from '../request/validation.js';
 import { compileJsonShapeChecks } from '../request/json-schema.js';
 import { Evaluator, type RiskBackend, type RiskFallback } from './evaluation.js';
 import { NOT_JSON, useStrictJsonBodies } from './json-body.js';
+import { logDestination } from './log-destination.js';
 import { ServiceMetrics } from './metrics.js';
 import { NotFoundError, ServiceUnavailableError } from '../errors.js';
 import { isRetryable, PROBLEM_CONTENT_TYPE, problemOf, RETRY_AFTER_SECONDS } from './problems.js';
@@ -48,10 +48,6 @@ export const DEFAULT_MAX_CONNECTIONS = 10_000;
 export const MAX_PIPELINED_REQUESTS = 16;
 /** The server's end of a connection: its requests waiting for their answers (pipelined ones). */
 const kWaitingAnswers = Symbol('waitingAnswers');
-/** Request log lines are written once this many bytes of them wait (about 16 lines)... */
-const LOG_WRITE_BYTES = 4_096;
-/** ...or once the oldest has waited this long: a line is never later than this on a quiet server. */
-const LOG_FLUSH_MS = 1_000;
 
 export interface RiskServerOptions {
   backend: RiskBackend;
@@ -131,9 +127,9 @@ export async function createRiskServer(options: RiskServerOptions): Promise<Risk
   const evaluator = new Evaluator(backend, metrics, fallback);
   // A line per request written synchronously cost the event loop a system call each (about 4% of its time
   // under load), and one asynchronous write a line still cost it about 7% (each write is handed to libuv's
-  // thread pool). Lines are gathered until LOG_WRITE_BYTES are waiting, or for at most LOG_FLUSH_MS, and
-  // written together. pino flushes them when the process exits, even on a crash; only a SIGKILL can lose the last ones.
-  const logStream = options.logger === undefined ? pino.destination({ dest: 1, sync: false, minLength: LOG_WRITE_BYTES, periodicFlush: LOG_FLUSH_MS }) : undefined;
+  // thread pool). Lines are gathered (about 4 KiB, for at most a second) and written together, and flushed
+  // when the process exits, even on a crash; only a SIGKILL can lose the last ones (log-destination.ts).
+  const logStream = options.logger === undefined ? logDestination(1) : undefined;
   const requestTimeout = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   // Node's http(s).createServer options (fastify passes `http` or `https` through).
   // requireHostHeader: a request without one is refused below, as a problem document (Node's own 400 has no body).
@@ -271,7 +267,7 @@ export async function createRiskServer(options: RiskServerOptions): Promise<Risk
       await queue.drain();
       await Promise.all([backend.close(), fallback?.close()]);
       // The last lines out before the server says it has stopped.
-      if (logStream) await new Promise<void>((resolve) => logStream.flush(() => resolve()));
+      if (logStream) await logStream.flush();
     },
   };
 }

@@ -116,6 +116,16 @@ describe('wasm-risk serve', () => {
     expect(served.stdout()).toContain('"signal":"SIGTERM"');
   });
 
+  it('exits after SIGTERM when the reader of its log has gone (a log collector that died)', async () => {
+    const served = await serve(['--workers', '1']);
+    // The reader takes the line that says it is stopping, then goes: the lines after it meet a closed pipe.
+    child!.stdout!.on('data', (chunk: Buffer) => {
+      if (chunk.toString('utf8').includes('"signal":"SIGTERM"')) child!.stdout!.destroy();
+    });
+    child!.kill('SIGTERM');
+    expect(await served.exited).toBe(0);
+  }, 60_000);
+
   it('serves HTTPS with --tls-cert and --tls-key, and cuts a request that does not arrive in time there too', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'wasm-risk-tls-'));
     try {
