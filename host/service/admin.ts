@@ -7,6 +7,7 @@ import { MAX_ESCAPED_INFO_LENGTH } from '../contract/checked-results.js';
 import { InvalidInputError, messageOf, PathNotAllowedError, ServiceUnavailableError, UnauthorizedError } from '../errors.js';
 import type { ComponentBytes } from '../load/component-format.js';
 import { readCandidate } from './candidate-file.js';
+import { headerValues } from './raw-headers.js';
 import { constantTimeEqual } from '../files/content-hash.js';
 import { utf8Problem } from '../files/json-file.js';
 import { ACCESSIBLE_BY_OTHERS, NotPrivateError, readPrivateFile } from '../files/private-files.js';
@@ -188,11 +189,6 @@ export function registerAdminRoutes(app: FastifyInstance, options: AdminApiOptio
 
 function currentTokens(tokens: AdminApiOptions['tokens']): Promise<AdminTokens> {
   return typeof tokens === 'function' ? tokens() : Promise.resolve(tokens);
-}
-
-/** Every value sent for the header `name` (lower case), in order: `rawHeaders` alternates names and values. */
-function headerValues(rawHeaders: readonly string[], name: string): string[] {
-  return rawHeaders.filter((_, i) => i % 2 === 1 && rawHeaders[i - 1]!.toLowerCase() === name);
 }
 
 function sha256(text: string): Buffer {

@@ -11,6 +11,7 @@ import { firstDuplicateKey, utf8Problem } from '../files/json-file.js';
 import { PORTFOLIO_JSON_BUDGET } from '../request/portfolio.js';
 import { monteCarloOptionsSchema } from '../request/risk-request.js';
 import { fieldPath } from '../request/validation.js';
+import { headerValues } from './raw-headers.js';
 
 /** What a body of another type than JSON is told. */
 export const NOT_JSON = 'must be sent as JSON, with content-type: application/json';
@@ -40,7 +41,7 @@ export function useStrictJsonBodies(app: FastifyInstance, maxBatch: number): voi
   // Read as bytes, not as a string: fastify would decode bytes that are not UTF-8 to U+FFFD, so two different
   // asset ids could arrive as one; such a body is refused, as such a portfolio file is.
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
-    const unread = codingProblem(request.headers['content-type'], request.headers['content-encoding']);
+    const unread = codingProblem(headerValues(request.raw.rawHeaders, 'content-type'), request.headers['content-encoding']);
     if (unread !== undefined) {
       done(new InvalidInputError('body', unread), undefined);
       return;
@@ -75,11 +76,15 @@ export function useStrictJsonBodies(app: FastifyInstance, maxBatch: number): voi
  * (gzip, br) are refused rather than ignored, which read a body the client compressed, or encoded in Latin-1,
  * as something else than it meant.
  */
-function codingProblem(contentType: string | undefined, contentEncoding: string | undefined): string | undefined {
+function codingProblem(contentTypes: readonly string[], contentEncoding: string | undefined): string | undefined {
   if (contentEncoding !== undefined && contentEncoding.trim().toLowerCase() !== 'identity') {
     return `content-encoding ${contentEncoding} is not read: send the body uncompressed`;
   }
-  const charset = /;\s*charset\s*=\s*"?([^";\s]*)/i.exec(contentType ?? '')?.[1];
-  if (charset !== undefined && !/^utf-?8$/i.test(charset)) return `charset ${charset} is not read: send UTF-8, with charset=utf-8 or none`;
+  // Node reads the first of two Content-Type headers, and the charset regex the first of two charsets; a
+  // proxy in front, or the client's own library, may go by the last.
+  if (contentTypes.length > 1) return `content-type is given ${contentTypes.length} times: send it once`;
+  for (const [, charset] of (contentTypes[0] ?? '').matchAll(/;\s*charset\s*=\s*"?([^";\s]*)/gi)) {
+    if (!/^utf-?8$/i.test(charset!)) return `charset ${charset} is not read: send UTF-8, with charset=utf-8 or none`;
+  }
   return undefined;
 }

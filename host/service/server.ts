@@ -18,6 +18,7 @@ import { ServiceMetrics } from './metrics.js';
 import { NotFoundError, ServiceUnavailableError } from '../errors.js';
 import { isRetryable, PROBLEM_CONTENT_TYPE, problemOf, RETRY_AFTER_SECONDS } from './problems.js';
 import { RequestQueue } from './queue.js';
+import { headerValues } from './raw-headers.js';
 import { DEFAULT_TIMEOUT_MS } from '../run/executor.js';
 import { registerRiskRoutes, type RequestRecord } from './routes.js';
 
@@ -189,10 +190,12 @@ export async function createRiskServer(options: RiskServerOptions): Promise<Risk
   });
   // Pipelined requests past MAX_PIPELINED_REQUESTS close their connection, before anything is done for them.
   app.addHook('onRequest', async (request, reply) => {
-    // RFC 9112 3.2: an HTTP/1.1 request without a Host header is answered 400.
-    if (request.raw.httpVersion === '1.1' && request.headers.host === undefined) {
+    // RFC 9112 3.2: an HTTP/1.1 request without a Host header is answered 400, and so is any request with two
+    // (Node keeps the first; a proxy in front may have routed on the last).
+    const hosts = headerValues(request.raw.rawHeaders, 'host').length;
+    if ((request.raw.httpVersion === '1.1' && hosts === 0) || hosts > 1) {
       void reply.header('connection', 'close');
-      throw new InvalidInputError('host', 'an HTTP/1.1 request must have a Host header');
+      throw new InvalidInputError('host', hosts === 0 ? 'an HTTP/1.1 request must have a Host header' : `a request has one Host header, not ${hosts}`);
     }
     const socket = request.raw.socket as Socket & { [kWaitingAnswers]?: number };
     const waiting = (socket[kWaitingAnswers] ?? 0) + 1;

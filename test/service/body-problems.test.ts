@@ -1,5 +1,6 @@
 // A body the JSON Schema refuses is answered with the problem the host's own validation finds, so a union
 // (a position's type, the seed's string or integer) is not reported by the first alternative that failed.
+import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bodyJsonBudget } from '../../host/service/json-body.js';
 import { DEFAULT_MAX_BATCH } from '../../host/service/server.js';
@@ -79,6 +80,30 @@ describe('a body that is not sent as JSON', () => {
     expect(answer.status).toBe(400);
     expect(answer.body).toMatchObject({ code: 'ERR_INVALID_INPUT', field: 'body' });
     expect(answer.body.detail).toMatch(/UTF-8/);
+  });
+
+  it('with a second charset, or a second Content-Type header, that is not UTF-8: 400, not read by the first', async () => {
+    // Node reads the first of two Content-Type headers and the check read the first charset; a proxy in front,
+    // or the client's library, may go by the last. Both were answered 200, read as UTF-8.
+    const sent = async (contentType: string | string[]) => {
+      const body = JSON.stringify({ portfolio: PORTFOLIO });
+      const { hostname, port } = new URL(server.url);
+      return new Promise<{ status: number; body: Record<string, unknown> }>((resolve, reject) => {
+        const outgoing = request({ hostname, port, path: '/v1/parametric', method: 'POST', headers: { 'content-type': contentType, 'content-length': Buffer.byteLength(body) } }, (response) => {
+          let text = '';
+          response.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+          response.on('end', () => resolve({ status: response.statusCode!, body: JSON.parse(text) as Record<string, unknown> }));
+        });
+        outgoing.on('error', reject);
+        outgoing.end(body);
+      });
+    };
+    for (const contentType of ['application/json; charset=utf-8; charset=latin1', ['application/json', 'application/json; charset=latin1']]) {
+      const answer = await sent(contentType);
+      expect(answer.status).toBe(400);
+      expect(answer.body).toMatchObject({ code: 'ERR_INVALID_INPUT', field: 'body' });
+    }
+    expect((await sent('application/json; charset=utf-8')).status).toBe(200);
   });
 
   it('with a content-encoding (gzip, br): 400, not read as if it had none', async () => {

@@ -107,6 +107,20 @@ describe('what Node answers before fastify', () => {
   });
 });
 
+describe('two Host headers', () => {
+  it('are answered 400 naming host, the connection closed: Node kept the first, a proxy may have routed on the last', async () => {
+    server = await startServer(undefined, { workers: 1 });
+    for (const version of ['1.1', '1.0']) {
+      const client = await open(server.url);
+      client.socket.write(`GET /healthz HTTP/${version}\r\nHost: a.example\r\nHost: b.example\r\n\r\n`);
+      await client.closed;
+      const answer = parseAnswer(client.received());
+      expect(answer.status).toBe(400);
+      expect(answer.body).toMatchObject({ code: 'ERR_INVALID_INPUT', field: 'host' });
+    }
+  });
+});
+
 describe('--max-connections', () => {
   it('closes the connections past it as they come, counts them, and serves again once one is free', async () => {
     server = await startServer(undefined, { workers: 1 }, { maxConnections: 3 });
