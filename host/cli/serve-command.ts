@@ -2,7 +2,7 @@
 // loaded and admitted as `var` loads it; with `--admin-token-file`, served through a ComponentRegistry that
 // the admin API swaps and rolls back (host/service/admin.ts). SIGTERM or SIGINT stops accepting, lets admitted requests finish
 // within a grace period, closes the pool and returns (exit 0).
-import type { AddressInfo } from 'node:net';
+import { BlockList, type AddressInfo } from 'node:net';
 import { InvalidInputError, messageOf } from '../errors.js';
 import { readInputFile } from '../files/input-files.js';
 import { DEFAULT_COMPONENT } from '../files/package-paths.js';
@@ -65,6 +65,12 @@ const ADMIN_ONLY_FLAGS = [
 /** Smallest --chunk-paths that splits every Monte Carlo request a client may send into at most MAX_CHUNKS
  *  jobs: below it, the largest requests were refused 400 naming `chunkPaths`, a field no client sent. */
 const MIN_SERVE_CHUNK_PATHS = Math.ceil(MAX_PATHS / MAX_CHUNKS);
+
+/** The addresses only this machine reaches (127.0.0.0/8, ::1, and 127.0.0.0/8 mapped into IPv6). */
+const LOOPBACK = new BlockList();
+LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4');
+LOOPBACK.addAddress('::1', 'ipv6');
+LOOPBACK.addSubnet('::ffff:127.0.0.0', 104, 'ipv6');
 
 /** Highest TCP port. */
 const MAX_PORT = 65_535;
@@ -136,7 +142,12 @@ export async function serveCommand(options: ServeCommandOptions): Promise<void> 
     await server.close();
     throw listenError(error, options.host, options.port);
   }
-  process.stderr.write(`listening on ${boundUrl(server.app.server.address() as AddressInfo, https !== undefined)}\n`);
+  const bound = server.app.server.address() as AddressInfo;
+  process.stderr.write(`listening on ${boundUrl(bound, https !== undefined)}\n`);
+  // The admin API's bearer tokens cross the network in clear text unless the server is on loopback or HTTPS.
+  if (adminTokenFile !== undefined && https === undefined && !LOOPBACK.check(bound.address, bound.family === 'IPv6' ? 'ipv6' : 'ipv4')) {
+    process.emitWarning(`the admin API is open on ${bound.address} over plain HTTP: its bearer tokens cross the network in clear text; give --tls-cert and --tls-key, or --host 127.0.0.1`, { code: 'WASM_RISK_ADMIN_IN_CLEAR' });
+  }
 
   const signal = await stopped;
   server.app.log.info({ signal }, 'stopping: finishing admitted requests');

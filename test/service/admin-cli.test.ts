@@ -30,20 +30,20 @@ function files(mode = 0o600) {
 }
 
 /** `wasm-risk serve` with the admin API on `files()`, once it listens: its URL and its exit code to come. */
-async function serve({ dir, tokens, auditLog, auditKey }: ReturnType<typeof files>) {
-  const serving = spawn(process.execPath, [MAIN, 'serve', '--port', '0', '--workers', '1', '--admin-token-file', tokens, '--components-dir', dir, '--audit-log', auditLog, '--audit-key', auditKey], { cwd: PROJECT_ROOT });
+async function serve({ dir, tokens, auditLog, auditKey }: ReturnType<typeof files>, host = '127.0.0.1') {
+  const serving = spawn(process.execPath, [MAIN, 'serve', '--host', host, '--port', '0', '--workers', '1', '--admin-token-file', tokens, '--components-dir', dir, '--audit-log', auditLog, '--audit-key', auditKey], { cwd: PROJECT_ROOT });
   child = serving;
   const exited = once(serving, 'exit').then(([code]) => code as number | null);
   let stderr = '';
   const url = await new Promise<string>((resolve, reject) => {
     serving.stderr.on('data', (chunk: Buffer) => {
       stderr += chunk.toString('utf8');
-      const match = /^listening on (http:\/\/127\.0\.0\.1:\d+)$/m.exec(stderr);
-      if (match) resolve(match[1]!);
+      const match = /^listening on http:\/\/\S+:(\d+)$/m.exec(stderr);
+      if (match) resolve(`http://127.0.0.1:${match[1]!}`);
     });
     void exited.then(() => reject(new Error(`serve exited before listening: ${stderr}`)));
   });
-  return { serving, url, exited };
+  return { serving, url, exited, stderr: () => stderr };
 }
 
 describe('wasm-risk serve --admin-token-file', () => {
@@ -58,6 +58,18 @@ describe('wasm-risk serve --admin-token-file', () => {
     expect(await exited).toBe(0);
     const log = await verifySwapAuditLog(paths.auditLog, { keyPath: paths.auditKey });
     expect(log.events.map((event) => [event.event, event.to?.version])).toEqual([['register', '1.2.0'], ['swap', '1.2.0']]);
+  });
+
+  it('warns that the tokens cross the network in clear text when bound beyond loopback without TLS, and only then', async () => {
+    for (const [host, warned] of [['0.0.0.0', true], ['127.0.0.1', false]] as const) {
+      const { serving, url, exited, stderr } = await serve(files(), host);
+      expect((await fetch(`${url}/admin/versions`, { headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(200);
+      serving.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      const warning = /^wasm-risk: warning: WASM_RISK_ADMIN_IN_CLEAR: the admin API is open on 0\.0\.0\.0 over plain HTTP: .*--tls-cert/m;
+      if (warned) expect(stderr()).toMatch(warning);
+      else expect(stderr()).not.toMatch(/WASM_RISK_ADMIN_IN_CLEAR/);
+    }
   });
 
   it('a token taken out of the token file is refused from the next request on; a file gone or broken lets nobody in', async () => {
