@@ -4,7 +4,6 @@
 // within a grace period, closes the pool and returns (exit 0).
 import { BlockList, type AddressInfo } from 'node:net';
 import { InvalidInputError, messageOf } from '../errors.js';
-import { readInputFile } from '../files/input-files.js';
 import { DEFAULT_COMPONENT } from '../files/package-paths.js';
 import { validateEngineOptions, type EngineOptions } from '../request/engine-options.js';
 import { RiskEngine } from '../risk-engine.js';
@@ -19,8 +18,9 @@ import { MAX_PATHS } from '../request/limits.js';
 import { distributedFrom, type RedisFlags } from './redis-flags.js';
 import { admissionOptionsFrom, type AdmissionFlags } from './admission-flags.js';
 import { assertComponentsDirectory } from './components-directory.js';
+import { httpsFrom, type TlsFlags } from './tls-flags.js';
 
-export interface ServeCommandOptions extends AdmissionFlags, RedisFlags {
+export interface ServeCommandOptions extends AdmissionFlags, RedisFlags, TlsFlags {
   host: string;
   port: number;
   component?: string;
@@ -33,8 +33,6 @@ export interface ServeCommandOptions extends AdmissionFlags, RedisFlags {
   maxConnections?: number;
   memoryLimitMb?: number;
   fallback: string;
-  tlsCert?: string;
-  tlsKey?: string;
   adminTokenFile?: string;
   componentsDir?: string;
   auditLog?: string;
@@ -77,10 +75,7 @@ const MAX_PORT = 65_535;
 
 export async function serveCommand(options: ServeCommandOptions): Promise<void> {
   if (options.port > MAX_PORT) throw new InvalidInputError('--port', `must be in [0, ${MAX_PORT}] (0 picks a free one), not ${options.port}`);
-  if ((options.tlsCert === undefined) !== (options.tlsKey === undefined)) {
-    throw new InvalidInputError(options.tlsCert === undefined ? '--tls-key' : '--tls-cert', 'needs --tls-cert and --tls-key together');
-  }
-  const https = options.tlsCert !== undefined && options.tlsKey !== undefined ? { cert: await readTlsFile(options.tlsCert, '--tls-cert'), key: await readTlsFile(options.tlsKey, '--tls-key') } : undefined;
+  const https = await httpsFrom(options);
   if (options.adminTokenFile === undefined) {
     const given = ADMIN_ONLY_FLAGS.find(([key]) => options[key] !== undefined);
     if (given) throw new InvalidInputError(given[1], 'needs --admin-token-file (the admin API)');
@@ -187,10 +182,6 @@ async function registryBackend(
     },
     onChange,
   });
-}
-
-async function readTlsFile(path: string, flag: string): Promise<Buffer> {
-  return readInputFile(path, 'tlsFile', flag);
 }
 
 /** The address the server is bound to, as a URL: fastify's own answer for `--host 0.0.0.0` is

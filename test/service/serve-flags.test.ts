@@ -1,7 +1,11 @@
 // `wasm-risk serve` flags it cannot serve with, and an address it cannot listen on: bad input (exit 2, one
 // line naming the flag), never an internal error, and never a server that starts but refuses every request.
+import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'vitest';
 import { expectOneLineFailure, runCli } from '../support/run-cli.js';
 
@@ -20,6 +24,30 @@ describe('wasm-risk serve refuses', () => {
     ['a host that is not an address of this machine', ['--port', '0', '--host', '192.0.2.1'], /^wasm-risk: ERR_INVALID_INPUT: --host: cannot listen on 192\.0\.2\.1: .*EADDRNOTAVAIL/],
   ])('%s with exit 2 naming the flag', (_name, args, message) => {
     expectOneLineFailure(serve(...args), 2, message);
+  });
+
+  it('a TLS certificate or key that is not one, or a key that is not the certificate\'s, with exit 2 naming the flag', () => {
+    // These were internal errors (exit 70) with OpenSSL's words alone: `key values mismatch`.
+    const dir = mkdtempSync(join(tmpdir(), 'wasm-risk-tls-flags-'));
+    try {
+      const pair = (name: string) => {
+        const [key, cert] = [join(dir, `${name}.key`), join(dir, `${name}.pem`)];
+        execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1'], { stdio: 'ignore' });
+        return { key, cert };
+      };
+      const [one, other] = [pair('one'), pair('other')];
+      const garbage = join(dir, 'garbage.pem');
+      writeFileSync(garbage, 'not PEM\n');
+      for (const [cert, key, message] of [
+        [one.cert, other.key, /^wasm-risk: ERR_INVALID_INPUT: --tls-key: .*other\.key is not the key of .*one\.pem/],
+        [garbage, one.key, /^wasm-risk: ERR_INVALID_INPUT: --tls-cert: .*garbage\.pem is not a PEM certificate/],
+        [one.cert, one.cert, /^wasm-risk: ERR_INVALID_INPUT: --tls-key: .*one\.pem is not an unencrypted PEM private key/],
+      ] as const) {
+        expectOneLineFailure(serve('--port', '0', '--tls-cert', cert, '--tls-key', key), 2, message);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('a port already in use with exit 2 naming --port', async () => {
