@@ -242,9 +242,14 @@ export class ComponentRegistry {
   startShadow(version: string, { actor = this.actor }: ActingOptions = {}): Promise<void> {
     return this.shadowChanging.run(async () => {
       const entry = this.entry(version);
-      const serving = this.entry(this.activeVersionOrThrow());
+      this.activeVersionOrThrow();
       if (this.shadow) await this.stopShadowNow(actor);
-      await this.log.append({ event: 'shadow-start', actor, from: versionRef(serving.ref), to: versionRef(entry.ref) });
+      // The serving version read and logged between changes of it, so the line names what the log's lines
+      // before it leave serving (a swap asked for at the same time is logged wholly before or after it).
+      await this.changing.run(async () => {
+        const serving = this.entry(this.activeVersionOrThrow());
+        await this.log.append({ event: 'shadow-start', actor, from: versionRef(serving.ref), to: versionRef(entry.ref) });
+      });
       const report = { candidate: versionRef(entry.ref), requests: 0, mismatches: 0, maxRelativeDifference: 0, examples: [] };
       this.shadow = { entry, report, pending: new Set() };
     });
@@ -265,11 +270,13 @@ export class ComponentRegistry {
     if (!shadow) return this.shadowReport();
     await Promise.all(shadow.pending);
     const report = { ...shadow.report, examples: [...shadow.report.examples] };
-    // Read from the entries, not `entry()`: close() stops a shadow too, once the registry refuses calls.
-    const active = this.activeVersion === undefined ? undefined : this.entries.get(this.activeVersion);
-    const serving = active ? versionRef(active.ref) : null;
     const reason = `${report.requests} requests compared, ${report.mismatches} mismatches, largest relative difference ${report.maxRelativeDifference}`;
-    await this.log.append({ event: 'shadow-stop', actor, from: report.candidate, to: serving, reason });
+    // Between changes of the serving version, as a start is logged (startShadow).
+    await this.changing.run(async () => {
+      // Read from the entries, not `entry()`: close() stops a shadow too, once the registry refuses calls.
+      const active = this.activeVersion === undefined ? undefined : this.entries.get(this.activeVersion);
+      await this.log.append({ event: 'shadow-stop', actor, from: report.candidate, to: active ? versionRef(active.ref) : null, reason });
+    });
     return report;
   }
 

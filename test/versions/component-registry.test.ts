@@ -306,6 +306,25 @@ describe('shadow mode', () => {
     ]);
   });
 
+  it('names, in each shadow line of the log, the version the lines before it leave serving, whatever swaps run at once', async () => {
+    // A shadow start or stop read the serving version, then waited for the log behind a swap or rollback
+    // asked for at the same time: the log said `swap 1.2.0 -> 1.3.0`, then `shadow-start 1.2.0 -> 1.0.0`.
+    const { registry, auditLogPath, auditKeyPath } = openRegistry();
+    await registry.register(DEFAULT_COMPONENT);
+    await registry.register(V1_3);
+    await registry.register(V1_0);
+    await Promise.all([registry.swap('1.3.0'), registry.startShadow('1.0.0')]);
+    await Promise.all([registry.rollback(), registry.stopShadow()]);
+    const { events } = await verifySwapAuditLog(auditLogPath, { keyPath: auditKeyPath });
+    let serving: string | undefined;
+    for (const { event, from, to } of events) {
+      if (event === 'swap' || event === 'rollback') serving = to?.version;
+      else if (event === 'shadow-start') expect(from?.version, 'shadow-start names the serving version').toBe(serving);
+      else if (event === 'shadow-stop') expect(to?.version, 'shadow-stop names the serving version').toBe(serving);
+    }
+    expect(events.filter(({ event }) => event.startsWith('shadow')).length).toBe(2);
+  });
+
   it('reports the differences of a candidate with another model, without serving it', async () => {
     // Vectors so loose the wrong model passes them: shadow mode is what must catch it.
     const vectors = await loadGoldenVectors();
