@@ -256,3 +256,10 @@ export class UnknownComponentError extends WasmRiskError {
   readonly code = 'ERR_UNKNOWN_COMPONENT';
   readonly exitCode = 1;
 }
+
+/** A distributed chunk job or chunk result whose MAC under the results key (`--results-key`) is missing or
+ *  wrong: written, or replayed from another run or chunk, by someone who can write Redis but holds no key. */
+export class ChunkForgedError extends WasmRiskError {
+  readonly code = 'ERR_CHUNK_FORGED';
+  readonly exitCode = 1;
+}

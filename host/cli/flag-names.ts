@@ -11,6 +11,7 @@ const FLAG_OF_OPTION: Partial<Record<string, string>> = {
   redis: '--redis',
   queue: '--queue',
   chunkPaths: '--chunk-paths',
+  resultsKey: '--results-key',
   paths: '--paths',
   confidence: '--confidence',
   horizonDays: '--horizon-days',

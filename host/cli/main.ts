@@ -144,6 +144,7 @@ function buildProgram(): Command {
     .option('--concurrency <n>', 'chunks run at once, each in its own worker thread (default 1)', parseInteger('--concurrency'))
     .option('--components-dir <dir>', 'the .wasm components this worker holds, besides the packaged engine; jobs name them by SHA-256')
     .option('--insecure-redis', 'accept a --redis off loopback with neither TLS (rediss://) nor a password')
+    .option('--results-key <file>', 'secret shared with the requesters (32 bytes, mode 0600): run only jobs it authenticates, and authenticate each result')
     .option('--lock-ms <ms>', "a dead worker's chunk goes to another after about this long (default 30000)", parseInteger('--lock-ms'))
     .option('--timeout-ms <ms>', 'deadline of each chunk (default 120000)', parseInteger('--timeout-ms'))
     .option('--memory-limit-mb <mb>', "cap on the component's linear memory (default 512)", parseInteger('--memory-limit-mb'))

@@ -10,6 +10,7 @@ export interface RedisFlags {
   queue?: string;
   chunkPaths?: number;
   insecureRedis?: boolean;
+  resultsKey?: string;
 }
 
 /** `what`: what goes to the workers, for --redis's help (`the Monte Carlo paths`, `each book`). */
@@ -19,16 +20,17 @@ export function redisFlagOptions(what: string): Option[] {
     new Option('--queue <name>', 'BullMQ queue of --redis (default wasm-risk)'),
     new Option('--chunk-paths <n>', 'paths per chunk job, with --redis (default 1000000)').argParser(parseInteger('--chunk-paths')),
     new Option('--insecure-redis', 'accept a --redis off loopback with neither TLS (rediss://) nor a password'),
+    new Option('--results-key <file>', 'secret shared with the workers (32 bytes, mode 0600) that authenticates each chunk job and result'),
   ];
 }
 
 /** The engine's `distributed` option, or undefined without --redis (whose companions are then refused). */
-export function distributedFrom({ redis, queue, chunkPaths, insecureRedis }: RedisFlags): EngineOptions['distributed'] {
+export function distributedFrom({ redis, queue, chunkPaths, insecureRedis, resultsKey }: RedisFlags): EngineOptions['distributed'] {
   if (redis === undefined) {
-    for (const [value, flag] of [[queue, '--queue'], [chunkPaths, '--chunk-paths'], [insecureRedis, '--insecure-redis']] as const) {
+    for (const [value, flag] of [[queue, '--queue'], [chunkPaths, '--chunk-paths'], [insecureRedis, '--insecure-redis'], [resultsKey, '--results-key']] as const) {
       if (value !== undefined) throw new InvalidInputError(flag, 'applies only with --redis');
     }
     return undefined;
   }
-  return { redis, queue, chunkPaths, insecureRedis };
+  return { redis, queue, chunkPaths, insecureRedis, resultsKey };
 }

@@ -4,6 +4,7 @@
 import { HeldComponents } from '../distributed/held-components.js';
 import { DEFAULT_QUEUE, QUEUE_NAME, QUEUE_NAME_RULE } from '../distributed/distributed-options.js';
 import { importDistributed } from '../distributed/import-distributed.js';
+import { ResultsKey, warnUnauthenticatedChunks } from '../distributed/results-key.js';
 import { InvalidInputError, type RedisUnavailableError } from '../errors.js';
 import { validateEngineOptions } from '../request/engine-options.js';
 import { admissionOptionsFrom, type AdmissionFlags } from './admission-flags.js';
@@ -15,6 +16,7 @@ export interface WorkerCommandOptions extends AdmissionFlags {
   concurrency?: number;
   componentsDir?: string;
   insecureRedis?: boolean;
+  resultsKey?: string;
   lockMs?: number;
   timeoutMs?: number;
   memoryLimitMb?: number;
@@ -36,10 +38,12 @@ export async function workerCommand(options: WorkerCommandOptions): Promise<void
   // Checked now, not when the first job loads an engine: a bad limit would fail every job, and each run
   // with it, as if the requester's input were bad.
   validateEngineOptions(engine);
+  const resultsKey = options.resultsKey === undefined ? undefined : await ResultsKey.read(options.resultsKey, '--results-key');
+  if (!resultsKey) warnUnauthenticatedChunks();
   const [{ RedisLink }, { startChunkWorker }] = await importDistributed(() => Promise.all([import('../distributed/redis-connection.js'), import('../distributed/chunk-worker.js')]));
   const components = await HeldComponents.scan(options.componentsDir, engine);
   const link = await new RedisLink(options.redis, options.insecureRedis).open();
-  const worker = startChunkWorker(link, components, { queue, concurrency, lockMs });
+  const worker = startChunkWorker(link, components, { queue, concurrency, lockMs, resultsKey });
   // Errors of its connections: reported once Redis is given up, below.
   worker.on('error', () => undefined);
   let lost: RedisUnavailableError | undefined;

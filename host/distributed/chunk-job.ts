@@ -1,5 +1,6 @@
-// A chunk job as it crosses Redis: which component (by SHA-256, never its code), which run, which of its
-// paths, how many of its largest losses to send back. Written by the requester, validated field by field
+// A chunk job as it crosses Redis: which component (by SHA-256, never its code), which run (a random id, and
+// the request), which of its paths, how many of its largest losses to send back, and with a results key
+// its MAC (results-key.ts). Written by the requester, validated field by field
 // and bounded by the worker (Redis is a trust boundary), the run through the same edge validation as any
 // request.
 import { z } from 'zod';
@@ -14,7 +15,7 @@ export const RUN_JOB = 'run';
 export const CHUNK_JOB = 'chunk';
 
 /** Bumped when the job's shape changes: a worker refuses a format it does not know. */
-export const CHUNK_JOB_FORMAT = 1;
+export const CHUNK_JOB_FORMAT = 2;
 export const SHA256_HEX = /^[0-9a-f]{64}$/;
 
 const count = (max: number) => z.number().int().min(1).max(max);
@@ -22,6 +23,7 @@ const count = (max: number) => z.number().int().min(1).max(max);
 const chunkJobSchema = z
   .strictObject({
     format: z.literal(CHUNK_JOB_FORMAT),
+    runId: z.uuid(),
     component: z.string().regex(SHA256_HEX, { error: 'must be a SHA-256 in lowercase hex' }),
     run: z.strictObject({
       // Validated in full by validateRiskRequest below; here only what it cannot see.
@@ -35,6 +37,8 @@ const chunkJobSchema = z
     firstPath: z.number().int().min(0).max(MAX_PATHS - 1),
     pathCount: count(MAX_PATHS_PER_CALL),
     tailLength: count(MAX_PATHS),
+    // Checked (results-key.ts) by a worker that holds the results key, before this schema; ignored by one that does not.
+    mac: z.string().max(64).optional(),
   })
   .refine((job) => job.firstPath + job.pathCount <= job.run.paths, { error: 'the chunk must lie inside the run', path: ['pathCount'] });
 
@@ -49,10 +53,11 @@ export interface ChunkJob {
   tailLength: number;
 }
 
-export function chunkJobData(component: string, request: ValidMonteCarloRequest, firstPath: number, pathCount: number, tailLength: number): ChunkJobData {
+/** The job's data, without a MAC. */
+export function chunkJobData(runId: string, component: string, request: ValidMonteCarloRequest, firstPath: number, pathCount: number, tailLength: number): ChunkJobData {
   const { paths, seed, horizonDays, confidence, antithetic } = request;
   const run = { portfolio: portfolioSpecOf(request.portfolio), paths, seed: seed.toString(), horizonDays, confidence, antithetic };
-  return { format: CHUNK_JOB_FORMAT, component, run, firstPath, pathCount, tailLength };
+  return { format: CHUNK_JOB_FORMAT, runId, component, run, firstPath, pathCount, tailLength };
 }
 
 /** Validates a job's data; InvalidInputError names the field (`job.run.portfolio.assets[0].vol`). */

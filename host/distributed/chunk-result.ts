@@ -21,13 +21,15 @@ const chunkResultSchema = z.strictObject({
   tail: z.base64(),
   sum: z.string().regex(HEX_INTEGER),
   squares: z.string().regex(HEX_INTEGER),
+  // Checked (results-key.ts) by a requester that holds the results key, before this schema; ignored by one that does not.
+  mac: z.string().max(64).optional(),
 });
 
 export type ChunkResultData = z.output<typeof chunkResultSchema>;
 
 /** The most bytes a valid result of a chunk of `tailLength` losses takes as JSON: its losses in base64, its two
  *  sums, the component's name and version (a character at most 6 bytes: a `\u0001` escape), and 1 KiB for the
- *  field names, paths and hash. A reader checks the length before it reads the text. */
+ *  field names, paths, hash and MAC. A reader checks the length before it reads the text. */
 export function maxChunkResultBytes(tailLength: number): number {
   return 4 * Math.ceil((tailLength * 8) / 3) + 2 * (MAX_SUM_DIGITS + 1) + 2 * 6 * MAX_ESCAPED_INFO_LENGTH + 1_024;
 }

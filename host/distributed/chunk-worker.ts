@@ -1,6 +1,7 @@
 // The worker side of a distributed run: a BullMQ Worker that takes chunk jobs off the queue, runs each in
 // the sandboxed engine of the component it names, and answers with the chunk's largest losses and exact
-// moments (chunk-result.ts). A run's parent job only marks that all its chunks are done.
+// moments (chunk-result.ts). A run's parent job only marks that all its chunks are done. With a results key,
+// a job must carry its requester's MAC, and the result carries the worker's, bound to the job.
 import { Worker, type Job } from 'bullmq';
 import { InvalidInputError, WasmRiskError } from '../errors.js';
 import { lossMoments } from '../report/risk-statistics.js';
@@ -10,6 +11,7 @@ import type { HeldComponents } from './held-components.js';
 import { unrecoverable } from './job-errors.js';
 import { chunkSortedLosses } from '../risk-engine.js';
 import type { RedisLink } from './redis-connection.js';
+import type { ResultsKey } from './results-key.js';
 
 export interface ChunkWorkerOptions {
   queue: string;
@@ -17,10 +19,12 @@ export interface ChunkWorkerOptions {
   /** How long a job's lock lasts without renewal: a worker killed mid-chunk has its chunk taken back and
    *  given to another after about this long (BullMQ's stalled-job check runs as often). */
   lockMs: number;
+  /** Without it, jobs are run and results sent unauthenticated. */
+  resultsKey?: ResultsKey;
 }
 
-export function startChunkWorker(link: RedisLink, components: HeldComponents, { queue, concurrency, lockMs }: ChunkWorkerOptions): Worker {
-  return new Worker(queue, (job: Job) => processJob(job, components), {
+export function startChunkWorker(link: RedisLink, components: HeldComponents, { queue, concurrency, lockMs, resultsKey }: ChunkWorkerOptions): Worker {
+  return new Worker(queue, (job: Job) => processJob(job, components, resultsKey), {
     connection: link.connection,
     concurrency,
     lockDuration: lockMs,
@@ -30,20 +34,23 @@ export function startChunkWorker(link: RedisLink, components: HeldComponents, { 
   });
 }
 
-async function processJob(job: Job, components: HeldComponents): Promise<ChunkResultData | null> {
+async function processJob(job: Job, components: HeldComponents, resultsKey: ResultsKey | undefined): Promise<ChunkResultData | null> {
   try {
     if (job.name === RUN_JOB) return null;
     if (job.name !== CHUNK_JOB) throw new InvalidInputError('job.name', `must be '${CHUNK_JOB}' or '${RUN_JOB}'`);
+    // The job as its requester wrote it, MAC aside: what the result's MAC is bound to.
+    const authentic = resultsKey?.checkJob(job.data, String(job.id));
     const chunk = parseChunkJob(job.data);
     const engine = await components.engineFor(chunk.component);
     const losses = await chunkSortedLosses(engine, chunk.request, chunk.firstPath, chunk.pathCount);
-    return chunkResultData({
+    const result = chunkResultData({
       component: engine.component,
       firstPath: chunk.firstPath,
       pathCount: chunk.pathCount,
       tail: losses.subarray(Math.max(0, losses.length - chunk.tailLength)),
       moments: lossMoments(losses),
     });
+    return authentic && resultsKey ? resultsKey.signResult(authentic, result) : result;
   } catch (error) {
     throw error instanceof WasmRiskError ? unrecoverable(error) : error;
   }

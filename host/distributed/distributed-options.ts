@@ -18,6 +18,9 @@ export const distributedOptionsSchema = z.strictObject({
   chunkPaths: z.number().int({ error: 'must be an integer' }).min(1, { error: 'must be at least 1' }).max(MAX_PATHS_PER_CALL, { error: `must be at most ${MAX_PATHS_PER_CALL}` }).optional(),
   /** Accept a Redis off loopback with neither TLS nor a password. */
   insecureRedis: z.boolean().default(false),
+  /** A file holding the 32-byte secret that requesters and workers share, and Redis never sees: it
+   *  authenticates each chunk job and result (results-key.ts). Without it, a warning, and results are trusted. */
+  resultsKey: z.string().optional(),
 });
 
 export type DistributedOptions = z.input<typeof distributedOptionsSchema>;

@@ -2,17 +2,20 @@
 // per chunk of paths), the chunks' results merged (merge-results.ts) into the same report a local run gives, bit for
 // bit. A chunk's typed failure fails the run at once; a deadline, a cancellation or a failure removes the
 // run's chunks that no worker took yet; a lost Redis is RedisUnavailableError, and the next run connects again.
+// With a results key, each chunk job carries a MAC and each result must carry one bound to its job.
+import { randomUUID } from 'node:crypto';
 import type { Job, Queue } from 'bullmq';
 import type { RiskReport } from '../contract/types.js';
 import { CancelledError, InvalidInputError, RedisUnavailableError, TimeoutError, type WasmRiskError } from '../errors.js';
 import { summarizeLossTail, tailLength } from '../report/risk-statistics.js';
 import { MAX_PATHS_PER_CALL } from '../request/limits.js';
 import type { ValidMonteCarloRequest } from '../request/risk-request.js';
-import { CHUNK_JOB, chunkJobData, RUN_JOB } from './chunk-job.js';
+import { CHUNK_JOB, chunkJobData, RUN_JOB, type ChunkJobData } from './chunk-job.js';
 import { DEFAULT_CHUNK_PATHS, MAX_CHUNKS, type ValidDistributedOptions } from './distributed-options.js';
 import { errorFromFailedReason } from './job-errors.js';
 import { mergeChunkResults } from './merge-results.js';
 import { QueueClients } from './queue-clients.js';
+import { ResultsKey, warnUnauthenticatedChunks } from './results-key.js';
 
 /** Attempts of a chunk whose worker failed untyped (a defect, not the chunk's fault); typed failures are
  *  never retried, and a chunk whose worker died is taken back by BullMQ's stalled-job check instead. */
@@ -36,6 +39,8 @@ export interface DistributedRunOptions {
 interface PlannedChunk {
   firstPath: number;
   pathCount: number;
+  /** Its job's data, without a MAC: what its result's MAC is bound to. */
+  job: ChunkJobData;
 }
 
 export class DistributedRuns {
@@ -45,18 +50,26 @@ export class DistributedRuns {
   private constructor(
     clients: QueueClients,
     private readonly options: ValidDistributedOptions,
+    private readonly resultsKey: ResultsKey | undefined,
   ) {
     this.clients = Promise.resolve(clients);
   }
 
   static async connect(options: ValidDistributedOptions): Promise<DistributedRuns> {
-    return new DistributedRuns(await QueueClients.open(options), options);
+    const resultsKey = options.resultsKey === undefined ? undefined : await ResultsKey.read(options.resultsKey, 'distributed.resultsKey');
+    if (!resultsKey) warnUnauthenticatedChunks();
+    return new DistributedRuns(await QueueClients.open(options), options, resultsKey);
   }
 
   /** The report of a run of `component` (its SHA-256), from chunks run by whichever workers hold it. */
   async report(request: ValidMonteCarloRequest, component: { name: string; version: string; sha256: string }, options: DistributedRunOptions): Promise<RiskReport> {
-    const chunks = planChunks(request.paths, options.chunkPaths ?? this.options.chunkPaths ?? DEFAULT_CHUNK_PATHS);
     const keep = tailLength(request.paths, request.confidence);
+    // A fresh id per run: a result (and its MAC) from another run answers another job.
+    const runId = randomUUID();
+    const chunks = planChunks(request.paths, options.chunkPaths ?? this.options.chunkPaths ?? DEFAULT_CHUNK_PATHS).map((chunk) => ({
+      ...chunk,
+      job: chunkJobData(runId, component.sha256, request, chunk.firstPath, chunk.pathCount, keep),
+    }));
     const clients = await this.live();
     const tree = await clients.link.guard(
       clients.flows.add({
@@ -64,10 +77,10 @@ export class DistributedRuns {
         queueName: this.options.queue,
         data: { chunks: chunks.length },
         opts: { removeOnComplete: { age: ABANDONED_RUN_SECONDS }, removeOnFail: { age: ABANDONED_RUN_SECONDS } },
-        children: chunks.map(({ firstPath, pathCount }) => ({
+        children: chunks.map(({ job }) => ({
           name: CHUNK_JOB,
           queueName: this.options.queue,
-          data: chunkJobData(component.sha256, request, firstPath, pathCount, keep),
+          data: this.resultsKey ? this.resultsKey.signJob(job) : job,
           // A failed chunk is kept for its reason (`failureOf`), and removed with its run.
           opts: { failParentOnFailure: true, attempts: CHUNK_ATTEMPTS, removeOnFail: { age: ABANDONED_RUN_SECONDS } },
         })),
@@ -81,7 +94,7 @@ export class DistributedRuns {
       // Read as BullMQ's getChildrenValues would (the parent's `:processed` hash, a field per child's key), but
       // one planned chunk at a time: the whole hash at once is every chunk's tail, and whatever else is in it.
       const fields = Array.from(byJobId, ([jobId, chunk]) => ({ field: clients.queue.toKey(jobId), ...chunk }));
-      const { tail, moments } = await mergeChunkResults(clients.link, clients.queue.toKey(`${parent.id!}:processed`), fields, component, keep);
+      const { tail, moments } = await mergeChunkResults(clients.link, clients.queue.toKey(`${parent.id!}:processed`), fields, component, keep, this.resultsKey);
       return summarizeLossTail(tail, moments, request.confidence);
     } finally {
       await remove(clients, parent);
@@ -188,7 +201,7 @@ async function remove({ link }: QueueClients, parent: Job): Promise<void> {
   }
 }
 
-function planChunks(paths: number, chunkPaths: number): PlannedChunk[] {
+function planChunks(paths: number, chunkPaths: number): { firstPath: number; pathCount: number }[] {
   if (!Number.isInteger(chunkPaths) || chunkPaths < 1 || chunkPaths > MAX_PATHS_PER_CALL) {
     throw new InvalidInputError('chunkPaths', `must be an integer in [1, ${MAX_PATHS_PER_CALL}]`);
   }

@@ -3,6 +3,7 @@
 import { UnrecoverableError } from 'bullmq';
 import { z } from 'zod';
 import {
+  ChunkForgedError,
   ComponentTrapError,
   InsecureRedisError,
   PolicyDeniedError,
@@ -32,6 +33,7 @@ const rebuild: Record<string, (e: TransportedError) => WasmRiskError> = {
   ERR_TIMEOUT: (e) => new TimeoutError(e.message, true),
   ERR_QUEUE_TIMEOUT: (e) => new QueueTimeoutError(e.message),
   ERR_INSECURE_REDIS: (e) => new InsecureRedisError(e.message),
+  ERR_CHUNK_FORGED: (e) => new ChunkForgedError(e.message),
 };
 
 /** A typed failure is the chunk's own (bad input, a trap, a broken contract, a component the worker does

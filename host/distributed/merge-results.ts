@@ -2,12 +2,14 @@
 // and folded into the run's largest losses and exact moments, so the requester holds the run's tail and one
 // chunk, not every chunk's result at once (BullMQ's getChildrenValues loads and parses the whole results
 // hash). Only the fields of the planned chunks are read, and only up to the size a valid result can have:
-// whatever else anyone who can write Redis put in the hash, or in a chunk's place, is never loaded.
+// whatever else anyone who can write Redis put in the hash, or in a chunk's place, is never loaded. With a
+// results key, a result whose MAC does not bind it to its chunk's job is refused before it is looked at.
 import { ReplyError } from 'ioredis';
 import { ComponentContractError, messageOf } from '../errors.js';
 import { addMoments, LargestLosses, type LossMoments } from '../report/risk-statistics.js';
 import { maxChunkResultBytes, parseChunkResult } from './chunk-result.js';
 import type { RedisLink } from './redis-connection.js';
+import type { ResultsKey } from './results-key.js';
 
 /** A field's value if it is at most ARGV[2] bytes long, else its length: in one step, as a length checked
  *  first and the value read after could be replaced in between. A missing field is nil. */
@@ -21,6 +23,8 @@ export interface ChunkResultField {
   field: string;
   firstPath: number;
   pathCount: number;
+  /** The chunk's job data as the requester wrote it, without its MAC. */
+  job: object;
 }
 
 /** The run's largest `keep` losses, ascending, and the exact moments of all its losses. */
@@ -30,17 +34,19 @@ export interface MergedRun {
 }
 
 /** Every planned chunk must have answered once, for `component`; a missing, malformed or foreign result is
- *  ComponentContractError, a lost Redis RedisUnavailableError (through `link.guard`). */
+ *  ComponentContractError, one not authenticated by `resultsKey` (when given) ChunkForgedError, a lost Redis
+ *  RedisUnavailableError (through `link.guard`). */
 export async function mergeChunkResults(
   link: RedisLink,
   resultsHash: string,
   chunks: Iterable<ChunkResultField>,
   component: { name: string; version: string; sha256: string },
   keep: number,
+  resultsKey?: ResultsKey,
 ): Promise<MergedRun> {
   const tail = new LargestLosses(keep);
   let moments: LossMoments = { count: 0, sum: 0n, squares: 0n };
-  for (const { field, firstPath, pathCount } of chunks) {
+  for (const { field, firstPath, pathCount, job } of chunks) {
     const refuse = (problem: string) => new ComponentContractError(`chunk at path ${firstPath}: ${problem}`);
     const limit = maxChunkResultBytes(Math.min(pathCount, keep));
     const text = (await link.guard(link.connection.eval(READ_AT_MOST, 1, resultsHash, field, limit)).catch((error: unknown) => {
@@ -55,6 +61,7 @@ export async function mergeChunkResults(
     } catch (error) {
       throw refuse(`its result is not JSON: ${messageOf(error)}`);
     }
+    if (resultsKey) data = resultsKey.checkResult(job, data, `chunk at path ${firstPath}`);
     const result = parseChunkResult(data, { firstPath, pathCount, tailLength: keep });
     const { name, version, sha256 } = result.component;
     if (sha256 !== component.sha256 || name !== component.name || version !== component.version) {

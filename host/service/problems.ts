@@ -2,6 +2,7 @@
 // the host's typed errors keep their stable `code`, and this table gives each its HTTP status.
 import {
   CancelledError,
+  ChunkForgedError,
   ComponentContractError,
   ComponentTrapError,
   InvalidInputError,
@@ -66,6 +67,8 @@ const STATUS: [new (...args: never[]) => WasmRiskError, number, string][] = [
   [QueueFullError, 429, 'Too many requests'],
   [ComponentTrapError, 500, 'Component trapped'],
   [ComponentContractError, 500, 'Component broke its contract'],
+  // `--redis --results-key`: a chunk's result (or job) not authenticated by the key.
+  [ChunkForgedError, 500, 'Distributed chunk forged'],
   [ServiceUnavailableError, 503, 'Service unavailable'],
   [QueueTimeoutError, 503, 'No worker free before the deadline'],
   // `--redis`: the queue of the distributed runs is gone; the other methods still answer.

@@ -21,7 +21,7 @@ function chunksOf(sizes: number[], keep: number) {
   let firstPath = 0;
   return sizes.map((pathCount, i) => {
     const losses = sortedLosses(Float64Array.from({ length: pathCount }, () => (next() % 5 === 0 ? (next() % 2 ? 0 : -0) : (next() % 2_001) - 1_000)));
-    const chunk = { field: `bull:merge:chunk-${i}`, firstPath, pathCount, losses, moments: lossMoments(losses) };
+    const chunk = { field: `bull:merge:chunk-${i}`, firstPath, pathCount, job: {}, losses, moments: lossMoments(losses) };
     firstPath += pathCount;
     const tail = losses.slice(Math.max(0, pathCount - keep));
     return { ...chunk, value: JSON.stringify(chunkResultData({ component: COMPONENT, firstPath: chunk.firstPath, pathCount, tail, moments: chunk.moments })) };
