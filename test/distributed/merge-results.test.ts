@@ -2,11 +2,16 @@
 // it (a field per chunk job's key): the same tail and moments as one merge of every chunk, the planned
 // chunks' fields read one at a time and nothing else of the hash, and a missing, non-JSON or foreign result
 // the worker's broken contract; a Redis lost meanwhile is ERR_REDIS_UNAVAILABLE.
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chunkResultData } from '../../host/distributed/chunk-result.js';
+import { ResultsKey } from '../../host/distributed/results-key.js';
 import { mergeChunkResults, type ChunkResultField } from '../../host/distributed/merge-results.js';
 import { RedisLink } from '../../host/distributed/redis-connection.js';
-import { ComponentContractError, RedisUnavailableError } from '../../host/errors.js';
+import { ChunkForgedError, ComponentContractError, RedisUnavailableError } from '../../host/errors.js';
 import { addMoments, lossMoments, mergeSortedRuns, sortedLosses, type LossMoments } from '../../host/report/risk-statistics.js';
 import { startRedis, type TestRedis } from '../support/redis-server.js';
 
@@ -119,6 +124,40 @@ describe('mergeChunkResults', () => {
     await link.connection.del(HASH);
     await link.connection.set(HASH, 'not a hash');
     expect(await contractFailure([first!, second!], keep)).toMatch(/^the run's results cannot be read: WRONGTYPE/);
+  });
+
+  it('with a results key, refuses a result written straight into the hash, or replayed from another chunk or run', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'merge-key-'));
+    try {
+      await writeFile(join(dir, 'key'), randomBytes(32), { mode: 0o600 });
+      const key = await ResultsKey.read(join(dir, 'key'), 'resultsKey');
+      const keep = 50;
+      const job = (run: string, firstPath: number) => ({ runId: run, firstPath, pathCount: 100, component: COMPONENT.sha256 });
+      const chunks = chunksOf([100, 100], keep).map((chunk) => ({ ...chunk, job: job('run-a', chunk.firstPath) }));
+      const signed = chunks.map((chunk) => JSON.stringify(key.signResult(chunk.job, JSON.parse(chunk.value) as object)));
+      const forged = async (values: string[], asked = chunks) => {
+        await resultsHash(Object.fromEntries(asked.map((chunk, i) => [chunk.field, values[i]!])));
+        const error = await mergeChunkResults(link, HASH, asked, COMPONENT, keep, key).then(
+          () => undefined,
+          (caught: unknown) => caught,
+        );
+        expect(error).toBeInstanceOf(ChunkForgedError);
+        return (error as Error).message;
+      };
+      // Signed for their own chunks, they are merged.
+      await resultsHash(Object.fromEntries(chunks.map((chunk, i) => [chunk.field, signed[i]!])));
+      expect((await mergeChunkResults(link, HASH, chunks, COMPONENT, keep, key)).moments.count).toBe(200);
+      // Well-formed, and unsigned: the worker's answer as any process that can write Redis would forge it.
+      expect(await forged([signed[0]!, chunks[1]!.value])).toBe('chunk at path 100: its result carries no MAC: the worker holds no results key, or someone else wrote it');
+      // The other chunk's signed result in this one's place, with its paths rewritten to pass as this chunk's.
+      const moved = JSON.stringify({ ...(JSON.parse(signed[0]!) as object), firstPath: 100 });
+      expect(await forged([signed[0]!, moved])).toMatch(/^chunk at path 100: its result is not authenticated by the results key/);
+      // The same chunk of another run of the same request.
+      const otherRun = chunks.map((chunk) => ({ ...chunk, job: job('run-b', chunk.firstPath) }));
+      expect(await forged(signed, otherRun)).toMatch(/^chunk at path 0: its result is not authenticated by the results key/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('fails with ERR_REDIS_UNAVAILABLE when its Redis goes away, not a hang', async () => {
