@@ -2,6 +2,7 @@
 // local run for any number of workers and chunk size, a killed worker's chunk redone elsewhere, and typed,
 // unretried failures for jobs a worker cannot or must not run.
 import { execFile, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { copyFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -104,7 +105,7 @@ describe('a chunk that cannot run', () => {
   it('fails the run at once with the trap, not retried, and the worker lives on', async () => {
     const failure = await varFailure(['--component', fixture('panicker'), '--redis', redis.url, '--queue', 'faults', '--chunk-paths', '1000', '--paths', '5000']);
     expect(failure.code).toBe(3);
-    expect(failure.stderr).toMatch(/^wasm-risk: ERR_COMPONENT_TRAP: component trapped/);
+    expect(failure.stderr).toMatch(/^wasm-risk: ERR_COMPONENT_TRAP: component trapped/m);
     // The worker is still there: a run on the packaged engine completes.
     expect(await varJson(['--paths', '5000', '--redis', redis.url, '--queue', 'faults'])).toEqual(await varJson(['--paths', '5000', '--workers', '1']));
   });
@@ -119,8 +120,8 @@ describe('a chunk that cannot run', () => {
         while ((await queue.getJobState(id)) !== 'failed') await new Promise((resolve) => setTimeout(resolve, 50));
         return (await queue.getJob(id))!.failedReason;
       };
-      const unknown = await queue.add('chunk', { format: 1, component: 'ab'.repeat(32), run: { portfolio: ONE_ASSET, paths: 10, seed: '1', horizonDays: 1, confidence: [0.99], antithetic: false }, firstPath: 0, pathCount: 10, tailLength: 1 }, { attempts: 3 });
-      const malformed = await queue.add('chunk', { format: 1, component: 'nope', firstPath: -1 }, { attempts: 3 });
+      const unknown = await queue.add('chunk', { format: 2, runId: randomUUID(), component: 'ab'.repeat(32), run: { portfolio: ONE_ASSET, paths: 10, seed: '1', horizonDays: 1, confidence: [0.99], antithetic: false }, firstPath: 0, pathCount: 10, tailLength: 1 }, { attempts: 3 });
+      const malformed = await queue.add('chunk', { format: 2, runId: randomUUID(), component: 'nope', firstPath: -1 }, { attempts: 3 });
       const [unknownReason, malformedReason] = await Promise.all([failed(unknown.id!), failed(malformed.id!)]);
       expect(JSON.parse(unknownReason)).toMatchObject({ code: 'ERR_UNKNOWN_COMPONENT' });
       expect(JSON.parse(malformedReason)).toMatchObject({ code: 'ERR_INVALID_INPUT', field: expect.stringMatching(/^job\./) });
@@ -162,6 +163,7 @@ describe('the Redis link', () => {
   it('fails with ERR_REDIS_UNAVAILABLE when nothing listens, not a hang', async () => {
     const failure = await varFailure(['--redis', 'redis://127.0.0.1:1']);
     expect(failure.code).toBe(4);
-    expect(failure.stderr).toMatch(/^wasm-risk: ERR_REDIS_UNAVAILABLE: /);
+    // After the one warning of a run without a results key.
+    expect(failure.stderr).toMatch(/^wasm-risk: warning: WASM_RISK_UNAUTHENTICATED_CHUNKS: no results key \(--results-key\): .*\nwasm-risk: ERR_REDIS_UNAVAILABLE: [^\n]*\n$/);
   }, 60_000);
 });

@@ -63,7 +63,7 @@ describe('a distributed run that stops early', () => {
     workers.push(await startWorker(['--redis', redis.url, '--queue', 'deadline']));
     const failure = await varFailure([...LONG_RUN, '--redis', redis.url, '--queue', 'deadline', '--timeout-ms', '1500']);
     expect(failure.code).toBe(4);
-    expect(failure.stderr).toMatch(/^wasm-risk: ERR_TIMEOUT: the distributed run did not finish within 1500 ms/);
+    expect(failure.stderr).toMatch(/^wasm-risk: ERR_TIMEOUT: the distributed run did not finish within 1500 ms/m);
     expect(await waitingJobs(redis.url, 'deadline')).toBe(0);
   });
 
@@ -92,7 +92,7 @@ describe('a Redis that goes away mid-run', () => {
     await new Promise((resolve) => setTimeout(resolve, 1500));
     await doomed.stop('SIGKILL');
     const { code, stderr, ms } = await failure;
-    expect(stderr).toMatch(/^wasm-risk: ERR_REDIS_UNAVAILABLE: Redis is unavailable/);
+    expect(stderr).toMatch(/^wasm-risk: ERR_REDIS_UNAVAILABLE: Redis is unavailable/m);
     expect(code).toBe(4);
     // Given up after the reconnect attempts (about 10 s), far inside the 600 s deadline.
     expect(ms).toBeLessThan(40_000);
