@@ -75,7 +75,8 @@ describe('a distributed run', () => {
     } finally {
       await connection.quit();
     }
-  });
+    // Chunks of 7 paths are 2,859 jobs a run: about 55 s of the default 60 s on 2 busy cores before any change.
+  }, 120_000);
 
   it('survives a worker killed mid-chunk: another takes the chunk back and the numbers do not change', async () => {
     const queue = 'sigkill';
