@@ -39,10 +39,10 @@ export async function workerCommand(options: WorkerCommandOptions): Promise<void
   // with it, as if the requester's input were bad.
   validateEngineOptions(engine);
   const resultsKey = options.resultsKey === undefined ? undefined : await ResultsKey.read(options.resultsKey, '--results-key');
-  if (!resultsKey) warnUnauthenticatedChunks();
   const [{ RedisLink }, { startChunkWorker }] = await importDistributed(() => Promise.all([import('../distributed/redis-connection.js'), import('../distributed/chunk-worker.js')]));
   const components = await HeldComponents.scan(options.componentsDir, engine);
   const link = await new RedisLink(options.redis, options.insecureRedis).open();
+  if (!resultsKey) warnUnauthenticatedChunks();
   const worker = startChunkWorker(link, components, { queue, concurrency, lockMs, resultsKey });
   // Errors of its connections: reported once Redis is given up, below.
   worker.on('error', () => undefined);

@@ -57,8 +57,10 @@ export class DistributedRuns {
 
   static async connect(options: ValidDistributedOptions): Promise<DistributedRuns> {
     const resultsKey = options.resultsKey === undefined ? undefined : await ResultsKey.read(options.resultsKey, 'distributed.resultsKey');
+    const clients = await QueueClients.open(options);
+    // Once connected: a requester that cannot connect fails with its one error line.
     if (!resultsKey) warnUnauthenticatedChunks();
-    return new DistributedRuns(await QueueClients.open(options), options, resultsKey);
+    return new DistributedRuns(clients, options, resultsKey);
   }
 
   /** The report of a run of `component` (its SHA-256), from chunks run by whichever workers hold it. */

@@ -168,6 +168,13 @@ describe('a distributed run with a results key', () => {
 });
 
 describe('wasm-risk var --redis', () => {
+  it('without a results key, says once that results are not authenticated, and answers as before', async () => {
+    workers.push(await startWorker(['--redis', redis.url, '--queue', 'cli-unkeyed']));
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [CLI, 'var', 'examples/portfolio.json', '--paths', '2000', '--json', '--redis', redis.url, '--queue', 'cli-unkeyed', '--chunk-paths', '500'], { cwd: PROJECT_ROOT, timeout: 60_000 });
+    expect(JSON.parse(stdout)).toMatchObject({ method: 'monte-carlo', paths: 2000 });
+    expect(stderr).toMatch(/^wasm-risk: warning: WASM_RISK_UNAUTHENTICATED_CHUNKS: no results key \(--results-key\): .*forged losses into its VaR and ES without an error\n$/);
+  }, 90_000);
+
   it('exits 1 with ERR_CHUNK_FORGED on a forged result, and refuses a key file others can read', async () => {
     const run = promisify(execFile);
     const rogue = await rogueWorker('cli-forged', () => ({ forged: true }));
