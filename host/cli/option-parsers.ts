@@ -1,23 +1,17 @@
 // Strict parsers for CLI option values: "12abc" is an error naming the option, never 12.
 import { InvalidInputError } from '../errors.js';
 import { echoed } from '../report/echoed-input.js';
+import { parseIntegerText } from '../request/integer-text.js';
 import { checkDistinctLevels } from '../request/risk-request.js';
 import { seedSchema } from '../request/seed.js';
 import { parseOrThrow } from '../request/validation.js';
 
-/** Decimal digits only: Number() and BigInt() would also take hexadecimal, octal and binary ('0x10' is 16). */
-const DIGITS = /^\d+$/;
 /** A decimal number, as written on a command line: '0.95', '-2', '.5', '1e3'. Not '0x10', '', 'Infinity'. */
 const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
 
+/** Every integer flag: decimal digits only (request/integer-text.ts), ' 80' and '0x10' refused. */
 export function parseInteger(option: string) {
-  return (value: string): number => {
-    if (!DIGITS.test(value.trim())) throw new InvalidInputError(option, `${echoed(value)} is not a non-negative integer`);
-    // Past 2^53 a number is no longer exact, and the schema behind the option would call it "not an integer".
-    const number = Number(value);
-    if (!Number.isSafeInteger(number)) throw new InvalidInputError(option, `${echoed(value)} is too large`);
-    return number;
-  };
+  return (value: string): number => parseIntegerText(value, option);
 }
 
 /** The seed's one grammar (request/seed.ts), as the service and the library take it. */
@@ -27,7 +21,7 @@ export function parseSeed(value: string): bigint {
 
 export function parseNumber(option: string) {
   return (value: string): number => {
-    const number = DECIMAL.test(value.trim()) ? Number(value) : Number.NaN;
+    const number = DECIMAL.test(value) ? Number(value) : Number.NaN;
     if (!Number.isFinite(number)) throw new InvalidInputError(option, `${echoed(value)} is not a number`);
     return number;
   };

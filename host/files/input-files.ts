@@ -5,7 +5,7 @@
 import { constants, type Stats } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { ComponentLoadError, InvalidInputError, type WasmRiskError } from '../errors.js';
-import { echoed } from '../report/echoed-input.js';
+import { parseIntegerText } from '../request/integer-text.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -92,9 +92,7 @@ export function inputFileCap(kind: InputFileKind): number {
 
 /** A cap in MiB, from the CLI flag or the environment: an integer from 1 to 512. */
 export function parseMaxInputMb(value: string, field: string): number {
-  const mb = /^\s*\d+\s*$/.test(value) ? Number(value) : Number.NaN;
-  if (!(mb >= 1 && mb <= MAX_INPUT_MB_LIMIT)) throw new InvalidInputError(field, `${echoed(value)} is not an integer from 1 to ${MAX_INPUT_MB_LIMIT} (MiB)`);
-  return mb;
+  return parseIntegerText(value, field, { min: 1, max: MAX_INPUT_MB_LIMIT, unit: 'MiB' });
 }
 
 function checkRegular(stats: Stats, cap: number, kind: InputFileKind, refuse: (problem: string) => WasmRiskError): Stats {

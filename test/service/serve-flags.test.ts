@@ -14,6 +14,11 @@ const serve = (...args: string[]) => runCli(['serve', '--workers', '1', ...args]
 describe('wasm-risk serve refuses', () => {
   it.each([
     ['a port past 65535', ['--port', '70000'], /^wasm-risk: ERR_INVALID_INPUT: --port: must be in \[0, 65535\]/],
+    // Every integer flag takes decimal digits and nothing else (request/integer-text.ts): ' 80' was port 80.
+    ['a port with a space before it', ['--port', ' 70000'], /^wasm-risk: ERR_INVALID_INPUT: --port: " 70000" is not a non-negative integer$/],
+    ['a port with a space after it', ['--port', '70000 '], /^wasm-risk: ERR_INVALID_INPUT: --port: "70000 " is not a non-negative integer$/],
+    ['a queue limit with a newline', ['--port', '70000', '--max-queue', '8\n'], /^wasm-risk: ERR_INVALID_INPUT: --max-queue: "8\\n" is not a non-negative integer$/],
+    ['an input cap with a space', ['--port', '70000', '--max-input-mb', ' 64'], /^wasm-risk: ERR_INVALID_INPUT: --max-input-mb: " 64" is not an integer from 1 to 512 \(MiB\)$/],
     ['a batch limit of 0', ['--port', '0', '--max-batch', '0'], /^wasm-risk: ERR_INVALID_INPUT: --max-batch: must be at least 1$/],
     ['a body limit of 0', ['--port', '0', '--max-body-mb', '0'], /^wasm-risk: ERR_INVALID_INPUT: --max-body-mb: must be at least 1$/],
     ['a body limit no string can hold', ['--port', '0', '--max-body-mb', '4096'], /^wasm-risk: ERR_INVALID_INPUT: --max-body-mb: must be at most 511/],
