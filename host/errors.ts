@@ -209,6 +209,12 @@ export class RequestTimeoutError extends WasmRiskError {
   readonly exitCode = 1;
 }
 
+/** A request whose headers are past Node's 16 KiB (431, RFC 6585). */
+export class HeadersTooLargeError extends WasmRiskError {
+  readonly code = 'ERR_HEADERS_TOO_LARGE';
+  readonly exitCode = 1;
+}
+
 /** A request with an `Expect` header other than `100-continue`, which the server cannot meet (417). */
 export class ExpectationFailedError extends WasmRiskError {
   readonly code = 'ERR_EXPECTATION_FAILED';
@@ -224,6 +230,12 @@ export class ServiceUnavailableError extends WasmRiskError {
 /** A route that does not exist, or the admin API when it is off (404). */
 export class NotFoundError extends WasmRiskError {
   readonly code = 'ERR_NOT_FOUND';
+  readonly exitCode = 1;
+}
+
+/** A route that exists, asked with a method it does not answer (405, with `Allow`). */
+export class MethodNotAllowedError extends WasmRiskError {
+  readonly code = 'ERR_METHOD_NOT_ALLOWED';
   readonly exitCode = 1;
 }
 

@@ -12,6 +12,8 @@ const DURATION_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 
 /** Why the fallback answered: the component failed in a way that discarded its instance, or refused input
  *  the reference computes (`refusal`, evaluation.ts). */
 export type FallbackCause = Exclude<WorkerRestartCause, 'cancelled'> | 'refusal';
+/** The codes of clientErrors: what answerClientError (server.ts) answers with. */
+export const CLIENT_ERROR_CODES = ['ERR_HEADERS_TOO_LARGE', 'ERR_REQUEST_TIMEOUT', 'ERR_INVALID_INPUT'] as const;
 export type SwapKind = 'swap' | 'rollback' | 'auto-rollback';
 
 export class ServiceMetrics {
@@ -54,6 +56,13 @@ export class ServiceMetrics {
     help: 'Connections closed as they were opened because --max-connections were open already',
     registers: [this.registry],
   });
+  /** What a client sent that no route saw: with requests_total, everything a client sent is counted. */
+  readonly clientErrors = new Counter({
+    name: `${PREFIX}client_errors_total`,
+    help: "Connections whose request Node's HTTP parser refused before any route saw it (answered with a problem document, then closed), by code: ERR_HEADERS_TOO_LARGE (431), ERR_REQUEST_TIMEOUT (408), ERR_INVALID_INPUT (400, bytes that are not HTTP)",
+    labelNames: ['code'] as const,
+    registers: [this.registry],
+  });
   readonly queueDepth = new Gauge({ name: `${PREFIX}queue_depth`, help: 'Requests waiting for a slot', registers: [this.registry] });
   readonly inFlight = new Gauge({ name: `${PREFIX}in_flight`, help: 'Requests admitted to the engine (running, or their calls waiting there for a worker)', registers: [this.registry] });
   /** Read from the engines at each scrape (`showWorkerRestarts`): they count each instance they replace. */
@@ -93,6 +102,7 @@ export class ServiceMetrics {
     // Every label value a dashboard plots is present from the start, at zero.
     for (const cause of ['timeout', 'trap', 'oom', 'refusal'] satisfies FallbackCause[]) this.fallbacks.inc({ cause }, 0);
     this.showWorkerRestarts([]);
+    for (const code of CLIENT_ERROR_CODES) this.clientErrors.inc({ code }, 0);
     for (const kind of ['swap', 'rollback', 'auto-rollback'] satisfies SwapKind[]) this.swaps.inc({ kind }, 0);
     for (const cause of PROBATION_CAUSES) for (const verdict of PROBATION_VERDICTS) this.probationFailures.inc({ cause, verdict }, 0);
   }

@@ -6,7 +6,7 @@ import swagger from '@fastify/swagger';
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { ExpectationFailedError, InvalidInputError, RequestTimeoutError, RequestTooLargeError } from '../errors.js';
+import { ExpectationFailedError, HeadersTooLargeError, InvalidInputError, RequestTimeoutError, RequestTooLargeError } from '../errors.js';
 import { PACKAGE_VERSION } from '../files/package-paths.js';
 import { z } from 'zod';
 import { fieldPath, parseOrThrow } from '../request/validation.js';
@@ -15,7 +15,8 @@ import { Evaluator, type RiskBackend, type RiskFallback } from './evaluation.js'
 import { NOT_JSON, useStrictJsonBodies } from './json-body.js';
 import { logDestination } from './log-destination.js';
 import { ServiceMetrics } from './metrics.js';
-import { NotFoundError, ServiceUnavailableError } from '../errors.js';
+import { MethodNotAllowedError, NotFoundError, ServiceUnavailableError } from '../errors.js';
+import { AllowedMethods } from './allowed-methods.js';
 import { isRetryable, PROBLEM_CONTENT_TYPE, problemOf, RETRY_AFTER_SECONDS } from './problems.js';
 import { RequestQueue } from './queue.js';
 import { headerValues } from './raw-headers.js';
@@ -149,7 +150,7 @@ export async function createRiskServer(options: RiskServerOptions): Promise<Risk
     // One line per request, written when it is answered (below), instead of fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
     genReqId: () => randomUUID(),
-    clientErrorHandler: answerClientError,
+    clientErrorHandler: (error, socket) => answerClientError(error, socket, metrics),
     bodyLimit: maxBodyMb * 2 ** 20,
     // The body is validated as sent: nothing coerced, removed or defaulted behind the client's back.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false } },
@@ -185,8 +186,14 @@ export async function createRiskServer(options: RiskServerOptions): Promise<Risk
     if (isRetryable(problem.status)) void reply.header('retry-after', String(RETRY_AFTER_SECONDS));
     return reply.code(problem.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(problem));
   });
-  app.setNotFoundHandler((request) => {
-    throw new NotFoundError(`no route ${request.method} ${request.url.split('?')[0]}`);
+  const allowed = new AllowedMethods(app);
+  app.setNotFoundHandler(async (request, reply) => {
+    const path = request.url.split('?')[0]!;
+    const allow = allowed.allowHeader(path);
+    if (allow === undefined) throw new NotFoundError(`no route ${request.method} ${path}`);
+    void reply.header('allow', allow);
+    if (request.method === 'OPTIONS') return reply.code(204).send();
+    throw new MethodNotAllowedError(`${path} answers ${allow}, not ${request.method}`);
   });
   // Pipelined requests past MAX_PIPELINED_REQUESTS close their connection, before anything is done for them.
   app.addHook('onRequest', async (request, reply) => {
@@ -289,23 +296,23 @@ function stallTimeout(socket: Socket & { _httpMessage?: ServerResponse | null },
   });
 }
 
-/** fastify's own failures as the host's typed errors: schema validation (400, naming the field), a body
- *  over the limit (413), a body that is not JSON or not of a JSON type (400). */
 /**
  * What Node refuses before a request reaches fastify (a request not in within --request-timeout-ms, headers
  * past Node's 16 KiB, bytes that are not HTTP), answered as a problem document like every other failure,
- * then the connection closed (as Node and fastify's own handler do).
+ * then the connection closed (as Node and fastify's own handler do), and counted: no route sees it, so
+ * requests_total does not.
  */
-function answerClientError(error: Error & { code?: string }, socket: Socket): void {
+function answerClientError(error: Error & { code?: string }, socket: Socket, metrics: ServiceMetrics): void {
   // A connection reset by the client: nothing to answer.
   if (error.code === 'ECONNRESET' || socket.destroyed) return;
   const refused =
     error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
       ? new RequestTimeoutError('the request was not received in time (--request-timeout-ms)')
       : error.code === 'HPE_HEADER_OVERFLOW'
-        ? new RequestTooLargeError('the request headers are over 16 KiB')
+        ? new HeadersTooLargeError("the request headers are over Node's 16 KiB")
         : new InvalidInputError('', 'not a well-formed HTTP request');
   const problem = problemOf(refused);
+  metrics.clientErrors.inc({ code: problem.code });
   const body = JSON.stringify(problem);
   if (socket.writable) {
     const head = `HTTP/1.1 ${problem.status} ${STATUS_CODES[problem.status] ?? ''}\r\nContent-Length: ${Buffer.byteLength(body)}`;
@@ -321,6 +328,8 @@ function undelivered(risk: RequestRecord | null, answerStarted: boolean): Reques
   return { ...risk, outcome: 'undelivered', code: answerStarted ? risk.code : 'ERR_CANCELLED' };
 }
 
+/** fastify's own failures as the host's typed errors: schema validation (400, naming the field), a body
+ *  over the limit (413), a body that is not JSON or not of a JSON type (400). */
 function serviceError(error: FastifyError, maxBodyMb: number): unknown {
   if (error.validation) {
     const [first] = error.validation;

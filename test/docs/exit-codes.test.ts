@@ -7,7 +7,7 @@ import { PROJECT_ROOT } from '../../host/files/package-paths.js';
 
 const read = (path: string) => readFileSync(join(PROJECT_ROOT, path), 'utf8');
 /** Raised only by the HTTP service (its admin API, queue and routes), never by a command that exits. */
-const SERVICE_ONLY = ['ERR_QUEUE_FULL', 'ERR_UNAVAILABLE', 'ERR_NOT_FOUND', 'ERR_UNAUTHORIZED', 'ERR_PATH_NOT_ALLOWED', 'ERR_REQUEST_TIMEOUT', 'ERR_EXPECTATION_FAILED'];
+const SERVICE_ONLY = ['ERR_QUEUE_FULL', 'ERR_UNAVAILABLE', 'ERR_NOT_FOUND', 'ERR_UNAUTHORIZED', 'ERR_PATH_NOT_ALLOWED', 'ERR_REQUEST_TIMEOUT', 'ERR_EXPECTATION_FAILED', 'ERR_HEADERS_TOO_LARGE', 'ERR_METHOD_NOT_ALLOWED'];
 
 const errors = [...read('host/errors.ts').matchAll(/readonly code = '(ERR_[A-Z_]+)';\s*readonly exitCode = (\d+);/g)].map(([, code, exit]) => ({ code: code!, exit: Number(exit) }));
 /** `| <exit> | <meaning> | <codes> |` rows of the table under "## Exit codes". */

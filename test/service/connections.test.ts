@@ -77,14 +77,30 @@ describe('a slow client', () => {
     expect(answer.body).not.toHaveProperty('field');
   });
 
-  it('sending headers past 16 KiB gets 413 ERR_REQUEST_TOO_LARGE as a problem document', async () => {
+  it('sending headers past 16 KiB gets 431 ERR_HEADERS_TOO_LARGE as a problem document (RFC 6585)', async () => {
     server = await startServer(undefined, { workers: 1 });
     const large = await open(server.url);
     large.socket.write(`GET /healthz HTTP/1.1\r\nHost: x\r\nX-Padding: ${'a'.repeat(20_000)}\r\n\r\n`);
     await large.closed;
     const answer = parseAnswer(large.received());
-    expect(answer.status).toBe(413);
-    expect(answer.body).toMatchObject({ status: 413, code: 'ERR_REQUEST_TOO_LARGE' });
+    expect(answer.status).toBe(431);
+    expect(answer.contentType).toBe('application/problem+json');
+    expect(answer.body).toMatchObject({ status: 431, code: 'ERR_HEADERS_TOO_LARGE', title: 'Request header fields too large' });
+  });
+
+  it('what Node refuses before any route sees it is counted in client_errors_total, by code', async () => {
+    server = await startServer(undefined, { workers: 1 }, { requestTimeoutMs: REQUEST_TIMEOUT_MS });
+    const counts = async () => {
+      const metrics = parsePrometheus((await get(server!, '/metrics')).text);
+      return ['ERR_HEADERS_TOO_LARGE', 'ERR_REQUEST_TIMEOUT', 'ERR_INVALID_INPUT'].map((code) => metrics.get(`wasm_risk_client_errors_total{code="${code}"}`));
+    };
+    expect(await counts()).toEqual([0, 0, 0]);
+    for (const head of [`GET /healthz HTTP/1.1\r\nHost: x\r\nX-Padding: ${'a'.repeat(20_000)}\r\n\r\n`, 'NOT HTTP AT ALL\r\n\r\n', 'NOT HTTP EITHER\r\n\r\n', 'POST /v1/parametric HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n{']) {
+      const client = await open(server.url);
+      client.socket.write(head);
+      await client.closed;
+    }
+    expect(await counts()).toEqual([1, 1, 2]);
   });
 });
 
