@@ -1,7 +1,8 @@
 // Where the admin API's candidates come from: a regular .wasm file inside `--components-dir`, read through
 // the descriptor whose place was checked. A path checked and then opened again by name could be a symbolic
 // link by then (or lead through one), and a registration waits behind the one before it, so the file checked
-// must be the file read.
+// must be the file read. Its refusals do not restate the path: the client sent it, and the audit log names
+// it once at the head of the refusal (registry.ts).
 import { constants } from 'node:fs';
 import { open, realpath, stat, type FileHandle } from 'node:fs/promises';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
@@ -15,8 +16,8 @@ import type { ComponentBytes } from '../load/component-format.js';
  * named .wasm. A path that does not exist is bad input (400).
  */
 export async function componentPathIn(componentsDir: string, path: string): Promise<string> {
-  if (path.split(/[\\/]/).includes('..')) throw new PathNotAllowedError(`${path}: '..' is not allowed in a component path`);
-  if (!path.endsWith('.wasm')) throw new PathNotAllowedError(`${path}: only .wasm files may be registered`);
+  if (path.split(/[\\/]/).includes('..')) throw new PathNotAllowedError("the path has a '..' segment, which is not allowed");
+  if (!path.endsWith('.wasm')) throw new PathNotAllowedError('the path does not name a .wasm file: only .wasm files may be registered');
   let root: string;
   let real: string;
   try {
@@ -24,17 +25,17 @@ export async function componentPathIn(componentsDir: string, path: string): Prom
     // Before the file system is asked anything of it: a path outside answered 400 (no such file) or 403 (is
     // one) told a token holder which files exist where the server may read.
     if (!isInside(resolve(componentsDir), resolve(componentsDir, path)) && !isInside(root, resolve(root, path))) {
-      throw new PathNotAllowedError(`${path} is outside --components-dir`);
+      throw new PathNotAllowedError('the path is outside --components-dir');
     }
     real = await realpath(resolve(root, path));
   } catch (error) {
     if (error instanceof PathNotAllowedError) throw error;
-    throw new InvalidInputError('path', `cannot read ${path}: ${messageOf(error)}`);
+    throw unreadable(error);
   }
-  if (!isInside(root, real)) throw new PathNotAllowedError(`${path} is outside --components-dir`);
-  if (!real.endsWith('.wasm')) throw new PathNotAllowedError(`${path} leads to ${real}, not a .wasm file`);
+  if (!isInside(root, real)) throw new PathNotAllowedError('the path is outside --components-dir');
+  if (!real.endsWith('.wasm')) throw new PathNotAllowedError('the path leads to a file not named .wasm');
   const isFile = await stat(real).then((stats) => stats.isFile(), () => false);
-  if (!isFile) throw new PathNotAllowedError(`${path} is not a regular file`);
+  if (!isFile) throw new PathNotAllowedError('the path is not a regular file');
   return real;
 }
 
@@ -50,12 +51,12 @@ export async function readCandidate(componentsDir: string, path: string): Promis
     // O_NONBLOCK: a FIFO put in the file's place since the check must not hold the open.
     handle = await open(real, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch (error) {
-    if (isErrno(error, 'ELOOP')) throw new PathNotAllowedError(`${path} became a symbolic link while it was checked`);
-    throw new InvalidInputError('path', `cannot read ${path}: ${messageOf(error)}`);
+    if (isErrno(error, 'ELOOP')) throw new PathNotAllowedError('the path became a symbolic link while it was checked');
+    throw unreadable(error);
   }
   try {
-    if (!(await handle.stat()).isFile()) throw new PathNotAllowedError(`${path} is not a regular file`);
-    if (!(await leadsTo(handle, real))) throw new PathNotAllowedError(`${path} changed while it was checked: what was opened is not ${real}`);
+    if (!(await handle.stat()).isFile()) throw new PathNotAllowedError('the path is not a regular file');
+    if (!(await leadsTo(handle, real))) throw new PathNotAllowedError('the path changed while it was checked: what was opened is not what was checked');
     return { bytes: await readOpenInputFile(handle, real, 'component'), file: real, name: real };
   } finally {
     await handle.close();
@@ -69,6 +70,13 @@ async function leadsTo(handle: FileHandle, checked: string): Promise<boolean> {
   if (named !== undefined) return named === checked;
   const [opened, there] = await Promise.all([handle.stat(), stat(checked).catch(() => undefined)]);
   return there !== undefined && there.dev === opened.dev && there.ino === opened.ino;
+}
+
+/** A candidate the file system cannot give: its error code only, as Node's message names the file by its
+ *  absolute path, which told a token holder where the server's directory is. */
+function unreadable(error: unknown): InvalidInputError {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return new InvalidInputError('path', code === 'ENOENT' ? 'no such file' : `cannot be read (${code ?? messageOf(error)})`);
 }
 
 function isInside(root: string, path: string): boolean {

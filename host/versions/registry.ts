@@ -7,6 +7,7 @@ import { debuglog } from 'node:util';
 import { z } from 'zod';
 import { ComponentImage } from '../load/component-image.js';
 import { OneAtATime } from './one-at-a-time.js';
+import { echoed } from '../report/echoed-input.js';
 import type { ComponentBytes } from '../load/component-format.js';
 import { checkCompatibility } from '../contract/compatibility.js';
 import { validateEngineOptions, type EngineOptions, type ValidatedEngineOptions } from '../request/engine-options.js';
@@ -17,6 +18,7 @@ import {
   CancelledError,
   GoldenVectorsFailedError,
   IncompatibleComponentError,
+  InvalidInputError,
   messageOf,
   UnknownVersionError,
   WasmRiskError,
@@ -188,7 +190,7 @@ export class ComponentRegistry {
   private async logRefusal(path: string, error: unknown, actor: string): Promise<void> {
     // A registration cut short by close() refused nothing.
     if (isAuditLogError(error) || (this.closed && error instanceof CancelledError)) return;
-    await this.log.append({ event: 'refuse', actor, from: null, to: null, reason: `${path}: ${messageOf(error)}` }).catch((logError: unknown) => {
+    await this.log.append({ event: 'refuse', actor, from: null, to: null, reason: refusalReason(path, error) }).catch((logError: unknown) => {
       debug('cannot record the refusal of %s: %s', path, messageOf(logError));
     });
   }
@@ -439,6 +441,18 @@ export class ComponentRegistry {
 /** Logs a candidate `registry` did not get to refuse (`refuse`, with why): the admin API's path checks. Never throws. */
 export function recordRefusal(registry: ComponentRegistry, path: string, error: unknown, actor: string): Promise<void> {
   return logRefusalOf(registry, path, error, actor);
+}
+
+/**
+ * Why a candidate was refused, naming it once: the gates' messages mostly start with the path already (they are
+ * the CLI's too), the admin API's path checks never do (their client sent it). A path the admin API was sent
+ * is quoted bounded (report/echoed-input.ts): up to 4 KiB of it, repeated, made every refused request a line
+ * of kilobytes. A bad `path` field is the candidate named at the head: its problem is enough.
+ */
+function refusalReason(path: string, error: unknown): string {
+  const message = messageOf(error);
+  if (message.startsWith(`${path} `)) return message;
+  return `${echoed(path)}: ${error instanceof InvalidInputError && error.field === 'path' ? error.problem : message}`;
 }
 
 function isAuditLogError(error: unknown): boolean {

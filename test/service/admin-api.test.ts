@@ -251,7 +251,7 @@ describe('registration through the admin API', () => {
     writeFileSync(join(outside, 'there.wasm'), 'a file');
     for (const path of [join(outside, 'there.wasm'), join(outside, 'absent.wasm'), join(outside, 'no-such-dir', 'absent.wasm')]) {
       const refused = await admin(target, 'POST', '/admin/versions', ALICE, { path });
-      expect([refused.status, refused.body.code, refused.body.detail], path).toEqual([403, 'ERR_PATH_NOT_ALLOWED', `${path} is outside --components-dir`]);
+      expect([refused.status, refused.body.code, refused.body.detail], path).toEqual([403, 'ERR_PATH_NOT_ALLOWED', 'the path is outside --components-dir']);
     }
   });
 
@@ -260,7 +260,22 @@ describe('registration through the admin API', () => {
     const refused = ['../outside.wasm', '/etc/hosts.wasm', 'notes.txt'];
     for (const path of refused) expect((await admin(target, 'POST', '/admin/versions', BOB, { path })).status, path).toBeGreaterThanOrEqual(400);
     const { events } = await verifySwapAuditLog(target.auditLogPath, { keyPath: target.auditKeyPath });
-    expect(events.filter(({ event }) => event === 'refuse').map(({ actor, reason }) => [actor, reason!.slice(0, reason!.indexOf(':'))])).toEqual(refused.map((path) => ['bob', path]));
+    expect(events.filter(({ event }) => event === 'refuse').map(({ actor, reason }) => [actor, reason!.slice(0, reason!.indexOf(':'))])).toEqual(refused.map((path) => ['bob', JSON.stringify(path)]));
+  });
+
+  it('a refusal names its path once, bounded, and not the server\'s own directory', async () => {
+    const target = await startAdminServer([]);
+    const long = `${'a'.repeat(4000)}.wasm`;
+    for (const path of ['../outside.wasm', 'notes.txt', 'absent.wasm', long]) await admin(target, 'POST', '/admin/versions', BOB, { path });
+    const { events } = await verifySwapAuditLog(target.auditLogPath, { keyPath: target.auditKeyPath });
+    // Each said its path twice (`notes.txt: notes.txt: ...`), a missing file three times, the last one with
+    // the components directory's absolute path, and a 4,000-character path twice in full.
+    expect(events.filter(({ event }) => event === 'refuse').map(({ reason }) => reason)).toEqual([
+      `"../outside.wasm": the path has a '..' segment, which is not allowed`,
+      '"notes.txt": the path does not name a .wasm file: only .wasm files may be registered',
+      '"absent.wasm": no such file',
+      `"${'a'.repeat(64)}…" (4005 characters): cannot be read (ENAMETOOLONG)`,
+    ]);
   });
 
   it('the file checked is the file loaded: a link put in its place once the path was checked is not followed', async () => {
