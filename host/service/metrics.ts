@@ -90,6 +90,12 @@ export class ServiceMetrics {
     labelNames: ['cause', 'verdict'] as const,
     registers: [this.registry],
   });
+  readonly adminRefusalsUnrecorded = new Counter({
+    name: `${PREFIX}admin_refusals_unrecorded_total`,
+    help: 'Admin API registrations refused before the registry saw them (a path outside --components-dir, not .wasm, absent) and not written to the audit log: past the actor\'s refusals a minute (refusal-budget.ts), by actor',
+    labelNames: ['actor'] as const,
+    registers: [this.registry],
+  });
   readonly swaps = new Counter({
     name: `${PREFIX}swaps_total`,
     help: 'Changes of the serving version, by kind',

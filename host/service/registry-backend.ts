@@ -8,6 +8,7 @@ import { recordRefusal, type ComponentRegistry, type RegisteredVersion, type Ser
 import type { RiskBackend } from './evaluation.js';
 import { judgedByComparison, Probation, probationCause, type ProbationCause, type ProbationLimits, type ProbationVerdict } from './probation.js';
 import type { ServiceMetrics, SwapKind } from './metrics.js';
+import { RefusalBudget } from './refusal-budget.js';
 import type { WorkerRestartCounts } from '../run/worker-restarts.js';
 
 /** When a newly swapped-in version is rolled back on its own: `failures` failures that count against it
@@ -36,12 +37,15 @@ export interface RegistryBackendOptions {
   autoRollback?: AutoRollbackOptions;
   /** Told of every change of the serving version (the server's log). */
   onChange?: (change: VersionChange) => void;
+  /** How many refusals each actor may write to the audit log a minute (default: refusal-budget.ts's). */
+  refusalBudget?: RefusalBudget;
 }
 
 export class RegistryBackend implements RiskBackend {
   readonly concurrency: number;
   private readonly autoRollback: AutoRollbackOptions;
   private probation: Probation | undefined;
+  private readonly refusalBudget: RefusalBudget;
 
   constructor(
     readonly registry: ComponentRegistry,
@@ -49,6 +53,7 @@ export class RegistryBackend implements RiskBackend {
   ) {
     this.concurrency = options.concurrency;
     this.autoRollback = options.autoRollback ?? DEFAULT_AUTO_ROLLBACK;
+    this.refusalBudget = options.refusalBudget ?? new RefusalBudget();
   }
 
   get version(): string | undefined {
@@ -84,9 +89,14 @@ export class RegistryBackend implements RiskBackend {
     return this.registry.register(candidate, { actor });
   }
 
-  /** Logs a candidate the admin API refused before the registry saw it, under `actor`. */
-  recordRefusal(path: string, error: unknown, actor: string): Promise<void> {
-    return recordRefusal(this.registry, path, error, actor);
+  /** Logs a candidate the admin API refused before the registry saw it, under `actor`; past the actor's
+   *  budget, counts it instead. */
+  async recordRefusal(path: string, error: unknown, actor: string): Promise<void> {
+    if (!this.refusalBudget.take(actor)) {
+      this.options.metrics.adminRefusalsUnrecorded.inc({ actor });
+      return;
+    }
+    await recordRefusal(this.registry, path, error, actor);
   }
 
   /** Makes `version` serve and puts it on probation. */

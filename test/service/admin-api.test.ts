@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { InvalidInputError } from '../../host/errors.js';
 import { readAdminTokens, registerAdminRoutes, type AdminTokens } from '../../host/service/admin.js';
 import { ServiceMetrics } from '../../host/service/metrics.js';
+import { RefusalBudget } from '../../host/service/refusal-budget.js';
 import { RegistryBackend, type AutoRollbackOptions } from '../../host/service/registry-backend.js';
 import { createRiskServer, type RiskServer } from '../../host/service/server.js';
 import { ComponentRegistry } from '../../host/versions/registry.js';
@@ -17,7 +18,7 @@ import { terminalText } from '../../host/report/terminal-text.js';
 import type { GoldenVectors } from '../../host/versions/golden-vectors.js';
 import { verifySwapAuditLog } from '../../host/versions/swap-audit-log.js';
 import { engineVersion } from '../support/fixtures.js';
-import { ENGINE, fixture, get, PORTFOLIO, startServer } from './service-support.js';
+import { ENGINE, fixture, get, parsePrometheus, PORTFOLIO, startServer } from './service-support.js';
 
 const ALICE = 'alice:a-token-of-at-least-32-characters-1111';
 const BOB = 'bob:another-token-of-32-characters-or-more-22';
@@ -54,7 +55,7 @@ function tokenFile(lines: string[], mode = 0o600): string {
 }
 
 /** A server over a registry serving the engine (1.2.0), admin API on, `candidates` copied into its components directory. */
-async function startAdminServer(candidates: string[], registryOptions: { goldenVectors?: GoldenVectors } = {}, autoRollback?: AutoRollbackOptions): Promise<AdminServer> {
+async function startAdminServer(candidates: string[], registryOptions: { goldenVectors?: GoldenVectors } = {}, autoRollback?: AutoRollbackOptions, refusalBudget?: RefusalBudget): Promise<AdminServer> {
   const dir = scratchDir();
   const componentsDir = join(dir, 'components');
   mkdirSync(componentsDir);
@@ -64,7 +65,7 @@ async function startAdminServer(candidates: string[], registryOptions: { goldenV
   const registry = new ComponentRegistry({ auditLogPath, auditKeyPath, actor: 'operator', engine: { workers: 2 }, ...registryOptions });
   await registry.register(ENGINE);
   const metrics = new ServiceMetrics();
-  const backend = new RegistryBackend(registry, { concurrency: 2, metrics, autoRollback });
+  const backend = new RegistryBackend(registry, { concurrency: 2, metrics, autoRollback, refusalBudget });
   const tokens = await readAdminTokens(tokenFile([ALICE, BOB]));
   const started = await createRiskServer({ backend, metrics, logger: false, extend: (app) => registerAdminRoutes(app, { backend, tokens, componentsDir }) });
   server = started;
@@ -276,6 +277,25 @@ describe('registration through the admin API', () => {
       '"absent.wasm": no such file',
       `"${'a'.repeat(64)}…" (4005 characters): cannot be read (ENAMETOOLONG)`,
     ]);
+  });
+
+  it('an actor writes at most 10 refusals a minute to the audit log; the rest are counted, not written', async () => {
+    let now = 0;
+    const target = await startAdminServer([], {}, undefined, new RefusalBudget(undefined, () => now));
+    const refuse = (token: string, count: number) => Promise.all(Array.from({ length: count }, (_, i) => admin(target, 'POST', '/admin/versions', token, { path: `../${i}.wasm` })));
+    const logged = async () => {
+      const { events } = await verifySwapAuditLog(target.auditLogPath, { keyPath: target.auditKeyPath });
+      return ['bob', 'alice'].map((actor) => events.filter((event) => event.event === 'refuse' && event.actor === actor).length);
+    };
+    const unrecorded = async (actor: string) => parsePrometheus((await get(target, '/metrics')).text).get(`wasm_risk_admin_refusals_unrecorded_total{actor="${actor}"}`);
+    for (const answer of await refuse(BOB, 15)) expect(answer.status).toBe(403);
+    await refuse(ALICE, 2);
+    expect(await logged()).toEqual([10, 2]);
+    expect([await unrecorded('bob'), await unrecorded('alice')]).toEqual([5, undefined]);
+    now += 60_000;
+    await refuse(BOB, 1);
+    expect(await logged()).toEqual([11, 2]);
+    expect(await unrecorded('bob')).toBe(5);
   });
 
   it('the file checked is the file loaded: a link put in its place once the path was checked is not followed', async () => {
