@@ -92,8 +92,7 @@ export class ServiceMetrics {
   });
   readonly adminRefusalsUnrecorded = new Counter({
     name: `${PREFIX}admin_refusals_unrecorded_total`,
-    help: 'Admin API registrations refused before the registry saw them (a path outside --components-dir, not .wasm, absent) and not written to the audit log: past the actor\'s refusals a minute (refusal-budget.ts), by actor',
-    labelNames: ['actor'] as const,
+    help: 'Admin API registrations refused before the registry saw them (a path outside --components-dir, not .wasm, absent) and not written to the audit log: past their actor\'s refusals a minute (refusal-budget.ts; the audit log shows which actors reached it)',
     registers: [this.registry],
   });
   readonly swaps = new Counter({

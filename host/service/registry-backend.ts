@@ -93,7 +93,7 @@ export class RegistryBackend implements RiskBackend {
    *  budget, counts it instead. */
   async recordRefusal(path: string, error: unknown, actor: string): Promise<void> {
     if (!this.refusalBudget.take(actor)) {
-      this.options.metrics.adminRefusalsUnrecorded.inc({ actor });
+      this.options.metrics.adminRefusalsUnrecorded.inc();
       return;
     }
     await recordRefusal(this.registry, path, error, actor);
