@@ -40,6 +40,12 @@ describe('the portfolio budget', () => {
     expect(jsonBudgetExcess('{"k":[[]]}', budget)).toBe('more than 2 arrays and objects');
     expect(jsonBudgetExcess('["a","b","c"]', budget)).toBe('more than 2 strings (keys and values)');
   });
+
+  it('leaves uncounted only texts too short to exceed either budget (a token is at least one character)', () => {
+    expect(jsonBudgetExcess('[[[', { containers: 3, strings: 3 })).toBeUndefined();
+    expect(jsonBudgetExcess('[[[[', { containers: 3, strings: 4 })).toBe('more than 3 arrays and objects');
+    expect(jsonBudgetExcess('"a""', { containers: 4, strings: 1 })).toBe('more than 1 strings (keys and values)');
+  });
 });
 
 describe('a portfolio file over the budget', () => {
