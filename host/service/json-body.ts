@@ -83,6 +83,7 @@ function codingProblem(contentTypes: readonly string[], contentEncoding: string 
   // Node reads the first of two Content-Type headers, and the charset regex the first of two charsets; a
   // proxy in front, or the client's own library, may go by the last.
   if (contentTypes.length > 1) return `content-type is given ${contentTypes.length} times: send it once`;
+  if (contentTypes[0] === 'application/json') return undefined;
   for (const [, charset] of (contentTypes[0] ?? '').matchAll(/;\s*charset\s*=\s*"?([^";\s]*)/gi)) {
     if (!/^utf-?8$/i.test(charset!)) return `charset ${charset} is not read: send UTF-8, with charset=utf-8 or none`;
   }

@@ -3,5 +3,11 @@
 
 /** Every value sent for the header `name` (lower case), in order: `rawHeaders` alternates names and values. */
 export function headerValues(rawHeaders: readonly string[], name: string): string[] {
-  return rawHeaders.filter((_, i) => i % 2 === 1 && rawHeaders[i - 1]!.toLowerCase() === name);
+  const values: string[] = [];
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    const sent = rawHeaders[i]!;
+    // Read on every request: a name of another length is not lower-cased to be told apart.
+    if (sent.length === name.length && sent.toLowerCase() === name) values.push(rawHeaders[i + 1]!);
+  }
+  return values;
 }
