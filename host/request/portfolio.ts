@@ -89,8 +89,11 @@ type IssueReporter = (path: PropertyKey[], message: string) => void;
  *  one code point, or as `e` and a combining accent, as some editors and file systems write it) name one
  *  asset. Each id is kept as written. */
 function assetKey(id: string): string {
-  return id.normalize('NFC');
+  // ASCII text is in NFC already (the usual id: the test is cheaper than ICU's normalisation).
+  return ASCII.test(id) ? id : id.normalize('NFC');
 }
+
+const ASCII = /^[\x00-\x7f]*$/;
 
 /** The rules across fields, in the order their problems are reported: unique asset ids (as assetKey compares
  *  them), positions on known assets, exactly one of a correlation matrix and factor loadings (each checked
