@@ -121,8 +121,9 @@ function bodyProblem(schemaError: ValidationFailure, body: unknown, check: (body
 
 /** Starts the request's record; the response hook logs and counts it. */
 function track(method: RequestRecord['method']) {
-  return async (request: FastifyRequest) => {
+  return (request: FastifyRequest, _reply: FastifyReply, done: () => void) => {
     request.risk = { method, outcome: 'error', code: 'ERR_INTERNAL', version: undefined };
+    done();
   };
 }
 
