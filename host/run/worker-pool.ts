@@ -202,7 +202,7 @@ export class EnginePool implements EngineExecutor {
       if (limits.signal?.aborted) return pending.settle(cancelled(limits.signal));
       // A call that finds a worker free is dispatched at once: no wait to bound.
       pending.wait(this.busy < this.concurrency && this.waiting.length === 0 ? 'dispatched at once' : 'bounded');
-      this.dispatchSoon();
+      this.dispatchSoon(pending.call);
     });
   }
 
@@ -227,14 +227,15 @@ export class EnginePool implements EngineExecutor {
   }
 
   /**
-   * Dispatches a call that arrived: at once on an idle pool (a lone request waits for nothing); with a task
-   * running, once the event loop has read what else has arrived (`setImmediate`: the requests of one round of
-   * reads), so calls that come together cross together, a thread hop each way and a task for all of them
-   * instead of one each. Under load that hop, not the component, is most of a small call's cost to the
-   * calling thread. Deadlines are not charged for the wait: a call's clock starts when it is dispatched.
+   * Dispatches a call that arrived: at once on an idle pool (a lone request waits for nothing), and at once if
+   * it simulates paths (milliseconds of work: bundled, it would wait on one worker while another is free);
+   * else, with a task running, once the event loop has read what else has arrived (`setImmediate`: the
+   * requests of one round of reads), so small calls that come together cross together, a thread hop each way
+   * and a task for all of them instead of one each. Under load that hop, not the component, is most of a
+   * small call's cost to the calling thread. A call's deadline starts when it is dispatched.
    */
-  private dispatchSoon(): void {
-    if (this.busy === 0) return this.dispatch();
+  private dispatchSoon(call: EngineCall): void {
+    if (this.busy === 0 || simulatedPaths(call) > 0) return this.dispatch();
     if (this.dispatchScheduled) return;
     this.dispatchScheduled = true;
     setImmediate(() => {
@@ -369,10 +370,15 @@ function bundledCalls(waiting: readonly PendingCall[], share: number): number {
   let paths = 0;
   for (let count = 0; count < share; count++) {
     const { call } = waiting[count]!;
-    paths += call.method === 'simulatePnl' || call.method === 'sortedLosses' ? Number(call.run.pathCount) : 0;
+    paths += simulatedPaths(call);
     if (paths > BUNDLED_PATHS) return Math.max(1, count);
   }
   return share;
+}
+
+/** The paths a call simulates (0 for a closed-form call or info). */
+function simulatedPaths(call: EngineCall): number {
+  return call.method === 'simulatePnl' || call.method === 'sortedLosses' ? Number(call.run.pathCount) : 0;
 }
 
 let arrivals = 0;
