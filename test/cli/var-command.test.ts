@@ -1,8 +1,10 @@
 // `wasm-risk var` as a user runs it: output formats, exit codes, and one clear line for every bad input.
 import { execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { summarizePnl } from '../../host/report/risk-statistics.js';
 import { expectOneLineFailure, runCli } from '../support/run-cli.js';
@@ -76,14 +78,21 @@ describe('wasm-risk var', () => {
   });
 
   it('cancels the run on SIGINT (Ctrl-C): exit 130 and one line', async () => {
-    // Tens of seconds of work, interrupted once it is under way.
-    const child = spawn(process.execPath, ['dist/host/cli/main.js', 'var', EXAMPLE, '--paths', '50000000'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // Tens of seconds of work, interrupted once it is under way. The child says (on a spare pipe) when its
+    // engine's first worker thread starts, which the command does after it took over SIGINT: a signal sent
+    // after a fixed delay found a child still loading its modules on a busy machine, and Node's default
+    // action killed it (no exit code, no line). A second on, the run is most often computing; a SIGINT that
+    // comes while the engine still loads cancels the run before it starts, with the same exit and line.
+    const reportWorker = `data:text/javascript,import { writeSync } from 'node:fs'; process.once('worker', () => writeSync(3, 'worker started'));`;
+    const child = spawn(process.execPath, ['--import', reportWorker, 'dist/host/cli/main.js', 'var', EXAMPLE, '--paths', '50000000'], { stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    const workerStarted = once(child.stdio[3] as Readable, 'data');
+    await Promise.race([workerStarted, exited.then((code) => Promise.reject(new Error(`exited ${code} before starting a worker: ${stderr}`)))]);
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
     const interruptedAt = performance.now();
     child.kill('SIGINT');
     const status = await exited;

@@ -14,6 +14,7 @@ import { PROJECT_ROOT } from '../../host/files/package-paths.js';
 import { terminalJson } from '../../host/report/terminal-text.js';
 import { RiskEngine } from '../../host/risk-engine.js';
 import { ENGINE, examplePortfolio } from '../support/fixtures.js';
+import { until } from '../support/until.js';
 import { startRedis, startWorker, stopProcess, type TestRedis } from '../support/redis-server.js';
 
 const CLI = join(PROJECT_ROOT, 'dist', 'host', 'cli', 'main.js');
@@ -44,7 +45,7 @@ async function outputLines(): Promise<string[]> {
 }
 
 async function untilLines(count: number): Promise<void> {
-  while ((await outputLines()).length < count) await new Promise((resolve) => setTimeout(resolve, 20));
+  await until(async () => (await outputLines()).length >= count, `${count} results in the file`, { timeoutMs: 60_000 });
 }
 
 async function exitOf(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {

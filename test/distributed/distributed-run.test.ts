@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EVENTS_KEPT } from '../../host/distributed/queue-clients.js';
 import { PROJECT_ROOT } from '../../host/files/package-paths.js';
 import { fixture } from '../support/fixtures.js';
+import { until } from '../support/until.js';
 import { startRedis, startWorker, stopProcess, type TestRedis } from '../support/redis-server.js';
 
 const run = promisify(execFile);
@@ -84,8 +85,16 @@ describe('a distributed run', () => {
     const local = await varJson([...request, '--workers', '1']);
     const [victim] = await workersOn(queue, 1, ['--lock-ms', '1000']);
     const distributed = varJson([...request, '--redis', redis.url, '--queue', queue, '--chunk-paths', '1000000']);
-    // The victim has taken the first chunk (about a second of work) when it is killed.
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    // The victim has taken the first chunk (about a second of work) when it is killed: waited for, as after a
+    // fixed delay a requester still starting on a busy machine had queued nothing, and the victim died idle.
+    const connection = new Redis(redis.url, { maxRetriesPerRequest: null });
+    const jobs = new Queue(queue, { connection });
+    try {
+      await until(async () => (await jobs.getJobCounts('active')).active! > 0, 'a chunk taken by the victim', { intervalMs: 50 });
+    } finally {
+      await jobs.close();
+      await connection.quit();
+    }
     await stopProcess(victim!, 'SIGKILL');
     await workersOn(queue, 1, ['--lock-ms', '1000']);
     expect(await distributed).toEqual(local);
@@ -118,7 +127,7 @@ describe('a chunk that cannot run', () => {
       // Polled, not listened for: a failure can come before a QueueEvents reader has started, and be missed.
       const failed = async (id: string) => {
         // The state first, then the job: a job read before it failed would carry no reason.
-        while ((await queue.getJobState(id)) !== 'failed') await new Promise((resolve) => setTimeout(resolve, 50));
+        await until(async () => (await queue.getJobState(id)) === 'failed', `job ${id} failed`, { intervalMs: 50 });
         return (await queue.getJob(id))!.failedReason;
       };
       const unknown = await queue.add('chunk', { format: 2, runId: randomUUID(), component: 'ab'.repeat(32), run: { portfolio: ONE_ASSET, paths: 10, seed: '1', horizonDays: 1, confidence: [0.99], antithetic: false }, firstPath: 0, pathCount: 10, tailLength: 1 }, { attempts: 3 });

@@ -13,6 +13,7 @@ import { PROJECT_ROOT } from '../../host/files/package-paths.js';
 import { RedisLink } from '../../host/distributed/redis-connection.js';
 import { RiskEngine } from '../../host/risk-engine.js';
 import { ENGINE, examplePortfolio } from '../support/fixtures.js';
+import { until } from '../support/until.js';
 import { startRedis, startWorker, stopProcess, type TestRedis } from '../support/redis-server.js';
 
 const CLI = join(PROJECT_ROOT, 'dist', 'host', 'cli', 'main.js');
@@ -88,8 +89,9 @@ describe('a Redis that goes away mid-run', () => {
     workers.push(worker);
     const workerExit = once(worker, 'exit');
     const failure = varFailure([...LONG_RUN, '--redis', doomed.url, '--queue', 'doomed', '--timeout-ms', '600000']);
-    // The run is under way (its chunks queued, the worker on the first) when Redis is killed.
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    // The run is under way (its chunks queued, the worker on the first) when Redis is killed: waited for, as a
+    // requester still starting on a busy machine was not yet connected at a fixed delay.
+    await until(async () => (await waitingJobs(doomed.url, 'doomed')) > 0, "the run's chunks queued", { intervalMs: 100 });
     await doomed.stop('SIGKILL');
     const { code, stderr, ms } = await failure;
     expect(stderr).toMatch(/^wasm-risk: ERR_REDIS_UNAVAILABLE: Redis is unavailable/m);
@@ -116,7 +118,7 @@ describe('a Redis that goes away mid-run', () => {
         () => 'answered',
         (error: unknown) => error,
       );
-      while ((await waitingJobs(redis.url, 'flushed')) === 0) await new Promise((resolve) => setTimeout(resolve, 100));
+      await until(async () => (await waitingJobs(redis.url, 'flushed')) > 0, "the run's chunks queued", { intervalMs: 100 });
       await admin.flushall();
       const error = await outcome;
       expect(error).toBeInstanceOf(RedisUnavailableError);

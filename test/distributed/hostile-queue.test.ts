@@ -10,17 +10,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ComponentTrapError } from '../../host/errors.js';
 import { RiskEngine } from '../../host/risk-engine.js';
 import { ENGINE, engineVersion, examplePortfolio } from '../support/fixtures.js';
+import { until } from '../support/until.js';
 import { startRedis, startWorker, stopProcess, type TestRedis } from '../support/redis-server.js';
 
 const QUEUE = 'hostile-events';
 
 /** The queue's jobs in `state`, once there are at least `count` of them (polled every 20 ms). */
 async function jobsOnceThere(queue: Queue, state: 'waiting' | 'waiting-children', count: number) {
-  for (;;) {
-    const jobs = await queue.getJobs([state]);
-    if (jobs.length >= count) return jobs;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+  let jobs: Awaited<ReturnType<Queue['getJobs']>> = [];
+  await until(async () => (jobs = await queue.getJobs([state])).length >= count, `${count} jobs ${state}`);
+  return jobs;
 }
 let redis: TestRedis;
 const workers: ChildProcess[] = [];

@@ -18,6 +18,7 @@ import { terminalText } from '../../host/report/terminal-text.js';
 import type { GoldenVectors } from '../../host/versions/golden-vectors.js';
 import { verifySwapAuditLog } from '../../host/versions/swap-audit-log.js';
 import { engineVersion } from '../support/fixtures.js';
+import { until } from '../support/until.js';
 import { ENGINE, fixture, get, parsePrometheus, PORTFOLIO, startServer } from './service-support.js';
 
 const ALICE = 'alice:a-token-of-at-least-32-characters-1111';
@@ -124,15 +125,6 @@ function load(target: { url: string }, clients = 4) {
       await Promise.all(loops);
     },
   };
-}
-
-/** Waits (bounded) until `done()`; fails the test if it never is. */
-async function until(done: () => boolean | Promise<boolean>, what: string): Promise<void> {
-  for (let i = 0; i < 600; i++) {
-    if (await done()) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 describe('admin authentication', () => {

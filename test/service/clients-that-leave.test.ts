@@ -10,6 +10,7 @@ import { RiskEngine, type BatchOutcome, type CallOptions, type RiskResult } from
 import { EngineBackend } from '../../host/service/engine-backend.js';
 import type { RiskBackend } from '../../host/service/evaluation.js';
 import { ENGINE, fixture, get, parsePrometheus, PORTFOLIO, post, serveBackend, startServer, type TestServer } from './service-support.js';
+import { until } from '../support/until.js';
 
 let server: TestServer | undefined;
 afterEach(async () => {
@@ -18,15 +19,6 @@ afterEach(async () => {
 });
 
 const samples = async (target: TestServer) => parsePrometheus((await get(target, '/metrics')).text);
-
-/** Waits for `condition`, for at most 20 s (the old code never logged an undelivered request: it failed here). */
-async function until(condition: () => Promise<boolean>): Promise<void> {
-  const giveUp = Date.now() + 20_000;
-  while (!(await condition())) {
-    if (Date.now() > giveUp) throw new Error(`never came: ${condition.toString()}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 /** The engine, with every evaluation held until `release`: the queue's slots stay taken as long as a test needs. */
 class HeldBackend implements RiskBackend {
@@ -65,18 +57,18 @@ describe('a client that closes its connection before its answer', () => {
     server = await serveBackend(backend);
     const slots = REQUESTS_PER_WORKER;
     const held = Array.from({ length: slots }, () => post(server!, '/v1/parametric', { portfolio: PORTFOLIO }));
-    await until(async () => backend.started.length === slots);
+    await until(async () => backend.started.length === slots, 'every slot taken by a held request');
 
     const body = JSON.stringify({ portfolio: PORTFOLIO, paths: 5_000, seed: '9' });
     const client = connect(Number(new URL(server.url).port), '127.0.0.1');
     client.write(`POST /v1/monte-carlo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
-    await until(async () => (await samples(server!)).get('wasm_risk_queue_depth') === 1);
+    await until(async () => (await samples(server!)).get('wasm_risk_queue_depth') === 1, 'the raw request queued');
     client.destroy();
-    await until(async () => server!.logs.some((line) => line.msg === 'request not answered: its connection closed first'));
+    await until(async () => server!.logs.some((line) => line.msg === 'request not answered: its connection closed first'), "the undelivered request's log line");
 
     backend.release();
     expect((await Promise.all(held)).map((answer) => answer.status)).toEqual(Array(slots).fill(200));
-    await until(async () => (await samples(server!)).get('wasm_risk_in_flight') === 0);
+    await until(async () => (await samples(server!)).get('wasm_risk_in_flight') === 0, 'no request in flight');
     // Before, it ran once a slot was free (5,000 paths simulated for nobody) and was counted nowhere.
     expect(backend.started).toEqual(Array(slots).fill('parametric'));
     const after = await samples(server);
@@ -96,11 +88,11 @@ describe('a client that closes its connection before its answer', () => {
     const body = JSON.stringify({ portfolio: PORTFOLIO, horizonDays: 13 });
     const client = connect(Number(new URL(server.url).port), '127.0.0.1');
     client.write(`POST /v1/parametric HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
-    await until(async () => (await samples(server!)).get('wasm_risk_in_flight') === 1);
+    await until(async () => (await samples(server!)).get('wasm_risk_in_flight') === 1, 'the looping request in flight');
     client.destroy();
 
     // Before, the loop held the only worker until the 600 s deadline: this never came, nor did the next answer.
-    await until(async () => (await samples(server!)).get('wasm_risk_worker_restarts_total{cause="cancelled"}') === 1);
+    await until(async () => (await samples(server!)).get('wasm_risk_worker_restarts_total{cause="cancelled"}') === 1, 'the looping worker stopped as cancelled');
     const next = await post(server, '/v1/parametric', { portfolio: PORTFOLIO });
     expect(next.status, next.body.detail).toBe(200);
     const after = await samples(server);
@@ -125,11 +117,11 @@ describe('a client that closes its connection before its answer', () => {
     const body = JSON.stringify({ portfolio: PORTFOLIO });
     const client = connect(Number(new URL(server.url).port), '127.0.0.1');
     client.write(`POST /v1/parametric HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
-    await until(async () => backend.started.length === 1);
+    await until(async () => backend.started.length === 1, 'the request started');
     client.destroy();
     // Released at once, well within STOP_ABANDONED_AFTER_MS of its start: it ends on its own, never aborted.
     backend.release();
-    await until(async () => (await samples(server!)).get('wasm_risk_in_flight') === 0);
+    await until(async () => (await samples(server!)).get('wasm_risk_in_flight') === 0, 'no request in flight');
     expect(signals).toHaveLength(1);
     expect(signals[0]!.aborted).toBe(false);
     expect((await samples(server)).get('wasm_risk_worker_restarts_total{cause="cancelled"}')).toBe(0);
@@ -150,9 +142,9 @@ describe('a client that closes its connection before its answer', () => {
       let received = '';
       client.on('data', (data: Buffer) => (received += data.toString('latin1')));
       client.write(request.repeat(slots));
-      await until(async () => backend.started.length === slots);
+      await until(async () => backend.started.length === slots, 'every pipelined request started');
       backend.release();
-      await until(async () => (received.match(/HTTP\/1\.1 200 /g) ?? []).length === slots);
+      await until(async () => (received.match(/HTTP\/1\.1 200 /g) ?? []).length === slots, 'a 200 for every pipelined request');
       client.destroy();
       await new Promise((resolve) => setImmediate(resolve));
       // Before, each running request added its own 'close' listener to the socket: Node warned past 10.

@@ -13,6 +13,7 @@ import { ServiceMetrics } from '../../host/service/metrics.js';
 import { RegistryBackend } from '../../host/service/registry-backend.js';
 import { ComponentRegistry } from '../../host/versions/registry.js';
 import { ENGINE, engineVersion, examplePortfolio, fixture } from '../support/fixtures.js';
+import { until } from '../support/until.js';
 
 const open: { registry: ComponentRegistry; dir: string }[] = [];
 afterEach(async () => {
@@ -41,15 +42,6 @@ const judgements = async (metrics: ServiceMetrics) =>
 
 /** How many failures of `cause` were judged, whatever the verdict. */
 const judged = (counts: Record<string, number>, cause: string) => Object.entries(counts).reduce((sum, [key, value]) => sum + (key.startsWith(`${cause} `) ? value : 0), 0);
-
-/** Waits for `condition`, for at most 60 s. */
-async function until(condition: () => boolean | Promise<boolean>, what: string): Promise<void> {
-  const giveUp = Date.now() + 60_000;
-  while (!(await condition())) {
-    if (Date.now() > giveUp) throw new Error(`never came: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 const request = (fields: Partial<RiskRequest>) => validateRiskRequest({ method: 'parametric', portfolio: examplePortfolio(), ...fields } as RiskRequest);
 

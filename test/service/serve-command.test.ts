@@ -12,6 +12,7 @@ import { connect } from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../host/files/package-paths.js';
 import { fixture, get, parsePrometheus, PORTFOLIO, post } from './service-support.js';
+import { until } from '../support/until.js';
 
 let child: ChildProcess | undefined;
 afterEach(() => {
@@ -100,12 +101,13 @@ describe('wasm-risk serve', () => {
     const served = await serve(['--workers', '2']);
     const server = { url: served.url };
     const inFlight = Array.from({ length: 6 }, () => post(server, '/v1/monte-carlo', { portfolio: PORTFOLIO, paths: 400_000 }));
-    // Wait until they are admitted (running or queued), then stop.
-    for (let i = 0; i < 100; i++) {
+    // Wait until all of them arrived (running, queued, or already answered on a fast machine), then stop: one
+    // still on its way would be refused by the stopping server, and a fixed number of polls went on regardless.
+    await until(async () => {
       const samples = parsePrometheus((await get(server, '/metrics')).text);
-      if ((samples.get('wasm_risk_in_flight') ?? 0) + (samples.get('wasm_risk_queue_depth') ?? 0) === 6) break;
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+      const answered = samples.get('wasm_risk_requests_total{method="monte-carlo",outcome="ok",code="OK",version="1.2.0"}') ?? 0;
+      return (samples.get('wasm_risk_in_flight') ?? 0) + (samples.get('wasm_risk_queue_depth') ?? 0) + answered === 6;
+    }, 'the 6 requests admitted');
     const stoppedAt = performance.now();
     child!.kill('SIGTERM');
     const answers = await Promise.all(inFlight);
