@@ -10,7 +10,12 @@ import { examplePortfolio, fixture } from '../support/fixtures.js';
 const portfolio = examplePortfolio();
 /** loop-on-trigger spins forever on a parametric or historical request with this horizon. */
 const TRIGGER_HORIZON = 13;
-const TIMEOUT_MS = 1_500;
+/** The deadline of the calls that hang: as short as a test can wait. */
+const HANG_TIMEOUT_MS = 1_500;
+/** The deadline of every call expected to succeed. A call on a worker that replaces a stopped one waits for
+ *  its start, uncharged, for up to its deadline (worker-pool.ts): at 1.5 s, a slow thread start on a loaded
+ *  machine failed calls that had done nothing wrong. */
+const TIMEOUT_MS = 30_000;
 
 const numbers = (result: RiskResult) => ({ levels: result.levels, meanPnl: result.meanPnl, stdPnl: result.stdPnl });
 
@@ -37,7 +42,12 @@ describe('calls sharing a worker task', () => {
 
   it('a call that hangs fails alone; the calls of its task are answered', async () => {
     const horizons = Array.from({ length: 30 }, (_, i) => (i === 7 ? TRIGGER_HORIZON : 1 + (i % 5)));
-    const outcomes = await engine.runBatch(horizons.map((horizonDays) => ({ method: 'parametric', portfolio, horizonDays })));
+    // One deadline for the whole batch: long enough for the replacement worker to start for the calls after the
+    // hung one on a loaded machine (a few seconds of the test's time, spent only by the call that hangs).
+    const outcomes = await engine.runBatch(
+      horizons.map((horizonDays) => ({ method: 'parametric', portfolio, horizonDays })),
+      { timeoutMs: 5_000 },
+    );
     const failed = outcomes.flatMap((outcome, i) => (outcome.ok ? [] : [[i, outcome.error] as const]));
     expect(failed).toHaveLength(1);
     expect(failed[0]![0]).toBe(7);
@@ -50,7 +60,7 @@ describe('calls sharing a worker task', () => {
   });
 
   it('a call that finds no free worker before its deadline is refused as overloaded, stopping nothing', async () => {
-    const hung = engine.parametric(portfolio, { horizonDays: TRIGGER_HORIZON }).catch((e: unknown) => e);
+    const hung = engine.parametric(portfolio, { horizonDays: TRIGGER_HORIZON, timeoutMs: HANG_TIMEOUT_MS }).catch((e: unknown) => e);
     const waiting = await engine.parametric(portfolio, { timeoutMs: 200 }).catch((e: unknown) => e);
     expect(waiting).toBeInstanceOf(QueueTimeoutError);
     const error = await hung;
