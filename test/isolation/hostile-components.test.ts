@@ -50,8 +50,9 @@ describe('an infinite loop', () => {
       const started = performance.now();
       await expect(engine.monteCarlo(portfolio, { paths: 1_000 })).rejects.toBeInstanceOf(TimeoutError);
       expect(performance.now() - started).toBeLessThan(1_500 + 1_000);
-      // The looping worker was terminated and replaced: the same engine still answers.
-      expect((await engine.info()).name).toBe('infinite-loop');
+      // The looping worker was terminated and replaced: the same engine still answers. A generous deadline: the
+      // call waits for the replacement's start up to it, and 1.5 s was not enough on a loaded machine.
+      expect((await engine.info({ timeoutMs: 30_000 })).name).toBe('infinite-loop');
       await expectHealthyAnswer();
     } finally {
       await engine.close();
@@ -68,7 +69,9 @@ describe('an infinite loop', () => {
     const assets = Array.from({ length: 2_000 }, (_, i) => ({ id: `A${i}`, spot: 100, drift: 0.05, vol: 0.2 }));
     const correlation = assets.map((_, i) => assets.map((_, j) => (i === j ? 1 : 0)));
     const book = { assets, correlation, positions: [{ asset: 'A0', type: 'spot' as const, quantity: 1 }] };
-    const error = await engine.monteCarlo(book, { paths: 5_000_000, timeoutMs: 1_000 }).catch((e: unknown) => e);
+    // 5 s, not 1: the book's crossing counts as the worker's start-up, and a loaded machine took over a second
+    // for it, so every chunk failed as a wait (QueueTimeoutError) before any ran.
+    const error = await engine.monteCarlo(book, { paths: 5_000_000, timeoutMs: 5_000 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TimeoutError);
     expect((error as TimeoutError).workerStopped).toBe(true);
     expect(engine.workerRestarts).toMatchObject({ timeout: 1 });

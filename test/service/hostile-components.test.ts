@@ -6,6 +6,7 @@ import { REFERENCE_IDENTITY, ReferenceFallback } from '../../host/service/fallba
 import { RiskEngine } from '../../host/risk-engine.js';
 import { EngineBackend } from '../../host/service/engine-backend.js';
 import { ENGINE, fixture, get, PORTFOLIO, post, serveBackend, startServer, type TestServer } from './service-support.js';
+import { until } from '../support/until.js';
 
 let server: TestServer | undefined;
 afterEach(async () => {
@@ -30,6 +31,26 @@ async function engineAnswers(requests: [path: string, body: unknown][]): Promise
   }
 }
 
+/**
+ * `component` on two workers, returned once both have instantiated it (`waitForBoth`). A load runs info() on
+ * one worker only, and two info() at once may both go to it while the other thread still starts; a
+ * request's call sent to a worker still starting waits for it, uncharged, up to its deadline, then fails as a
+ * wait, stopping nothing: a short deadline on a loaded machine made the tests below see no worker stopped.
+ */
+async function twoReadyWorkers(component: string): Promise<{ engine: RiskEngine; waitForBoth: () => Promise<void> }> {
+  const engine = await RiskEngine.load(component, { workers: 2 });
+  // The load's info() ran on one worker: one instance's memory, which these fixtures' calls do not grow.
+  const oneInstance = engine.memoryBytes;
+  /** Until each worker (a replacement too) has answered a call: the memory of two instances is shown. */
+  const waitForBoth = () =>
+    until(async () => {
+      await Promise.all([engine.info({ timeoutMs: 30_000 }), engine.info({ timeoutMs: 30_000 })]);
+      return engine.memoryBytes >= 2 * oneInstance;
+    }, 'both workers instantiated');
+  await waitForBoth();
+  return { engine, waitForBoth };
+}
+
 /** The fields of an answer that are the model's, not the serving component's. */
 const NUMBERS = ['method', 'paths', 'horizonDays', 'seed', 'levels', 'meanPnl', 'stdPnl'];
 const numbersOf = (answer: Record<string, unknown>) => Object.fromEntries(NUMBERS.map((key) => [key, answer[key]]));
@@ -43,7 +64,8 @@ const ORDINARY_MONTE_CARLO = { portfolio: PORTFOLIO, paths: 5_000, seed: '9' };
 
 describe('hostile components', () => {
   it('an endless loop: 504 at the deadline, the worker replaced, the server still answering', async () => {
-    server = await startServer(fixture('infinite-loop'), {}, { timeoutMs: 500 });
+    const { engine } = await twoReadyWorkers(fixture('infinite-loop'));
+    server = await serveBackend(new EngineBackend(engine), { timeoutMs: 500 });
     const first = await post(server, '/v1/parametric', { portfolio: PORTFOLIO });
     expect(first.status).toBe(504);
     expect(first.body).toMatchObject({ code: 'ERR_TIMEOUT', status: 504 });
@@ -57,9 +79,8 @@ describe('hostile components', () => {
   // Fail-fast stops the run's other running chunk too: two workers replaced by one request, and /metrics
   // counted the request's one error (timeout 1) for them.
   it('a looping Monte Carlo run split over both workers: each worker it replaced is counted', async () => {
-    const engine = await RiskEngine.load(fixture('infinite-loop'), { workers: 2 });
     // Both workers started and instantiated (info does not loop), so each chunk runs, not waits, at the deadline.
-    await Promise.all([engine.info(), engine.info()]);
+    const { engine } = await twoReadyWorkers(fixture('infinite-loop'));
     server = await serveBackend(new EngineBackend(engine), { timeoutMs: 1_000 });
     const answer = await post(server, '/v1/monte-carlo', { portfolio: PORTFOLIO, paths: 1_000_000 });
     expect(answer.status).toBe(504);
@@ -76,7 +97,8 @@ describe('hostile components', () => {
       ['/v1/parametric', ORDINARY_PARAMETRIC],
       ['/v1/monte-carlo', ORDINARY_MONTE_CARLO],
     ]);
-    server = await startServer(fixture('loop-on-trigger'), {}, { timeoutMs: LOOP_TIMEOUT_MS });
+    const { engine, waitForBoth } = await twoReadyWorkers(fixture('loop-on-trigger'));
+    server = await serveBackend(new EngineBackend(engine), { timeoutMs: LOOP_TIMEOUT_MS });
     const started = performance.now();
     const stopped = await post(server, '/v1/parametric', TRIGGER_PARAMETRIC);
     const elapsedMs = performance.now() - started;
@@ -89,7 +111,8 @@ describe('hostile components', () => {
     expect(next.status, next.body.detail).toBe(200);
     expect(next.body.fallback).toBeFalsy();
     expect(numbersOf(next.body)).toEqual(numbersOf(parametric!));
-    // Chunked across both workers, the replaced one included.
+    // Chunked across both workers, the replaced one included (started: else its chunk waits for it within the 1 s).
+    await waitForBoth();
     const simulated = await post(server, '/v1/monte-carlo', ORDINARY_MONTE_CARLO);
     expect(simulated.status).toBe(200);
     expect(numbersOf(simulated.body)).toEqual(numbersOf(monteCarlo!));
