@@ -10,7 +10,15 @@ import { referenceHistorical, referenceMonteCarlo, referenceParametric } from '.
 
 export type ReferenceOutcome = { report: RiskReport } | { error: TransportedError };
 
-export default function referenceOutcome(request: ValidRiskRequest): ReferenceOutcome {
+/** A request for the reference, and where its thread writes when it starts it (the epoch ms, in a shared
+ *  BigInt64Array's first slot): the deadline is counted from there, not from a thread's start-up. */
+export interface ReferenceTask {
+  request: ValidRiskRequest;
+  startedAt: SharedArrayBuffer;
+}
+
+export default function referenceOutcome({ request, startedAt }: ReferenceTask): ReferenceOutcome {
+  Atomics.store(new BigInt64Array(startedAt), 0, BigInt(Date.now()));
   try {
     return { report: referenceReport(request) };
   } catch (error) {
