@@ -200,9 +200,12 @@ export class EnginePool implements EngineExecutor {
       if (this.closed) return reject(new CancelledError('the engine was closed'));
       const pending = new PendingCall(call as EngineCall, limits, (value) => resolve(value as EngineCallResults[M]), reject, this.waiting);
       if (limits.signal?.aborted) return pending.settle(cancelled(limits.signal));
-      // A call that finds a worker free is dispatched at once: no wait to bound.
-      pending.wait(this.busy < this.concurrency && this.waiting.length === 0 ? 'dispatched at once' : 'bounded');
-      this.dispatchSoon(pending.call);
+      const now = this.dispatchesAtOnce(pending.call);
+      // A call dispatched here, to a free worker, has no wait to bound; one left for later (`dispatchSoon`) may
+      // find the workers taken by calls that waited before it (a task's calls that wait again keep their place).
+      pending.wait(now && this.busy < this.concurrency && this.waiting.length === 0 ? 'dispatched at once' : 'bounded');
+      if (now) this.dispatch();
+      else this.dispatchSoon();
     });
   }
 
@@ -227,15 +230,19 @@ export class EnginePool implements EngineExecutor {
   }
 
   /**
-   * Dispatches a call that arrived: at once on an idle pool (a lone request waits for nothing), and at once if
-   * it simulates paths (milliseconds of work: bundled, it would wait on one worker while another is free);
-   * else, with a task running, once the event loop has read what else has arrived (`setImmediate`: the
-   * requests of one round of reads), so small calls that come together cross together, a thread hop each way
-   * and a task for all of them instead of one each. Under load that hop, not the component, is most of a
-   * small call's cost to the calling thread. A call's deadline starts when it is dispatched.
+   * Whether a call that arrives is dispatched at once: on an idle pool (a lone request waits for nothing), and
+   * if it simulates paths (milliseconds of work: bundled, it would wait on one worker while another is free).
+   * Else, with a task running, it is dispatched once the event loop has read what else has arrived
+   * (`dispatchSoon`), so small calls that come together cross together: a thread hop each way and a task for
+   * all of them instead of one each. Under load that hop, not the component, is most of a small call's cost to
+   * the calling thread. A call's deadline starts when it is dispatched, not when it arrives.
    */
-  private dispatchSoon(call: EngineCall): void {
-    if (this.busy === 0 || simulatedPaths(call) > 0) return this.dispatch();
+  private dispatchesAtOnce(call: EngineCall): boolean {
+    return this.busy === 0 || simulatedPaths(call) > 0;
+  }
+
+  /** Dispatches at the event loop's next check phase (`setImmediate`: after the requests of one round of reads). */
+  private dispatchSoon(): void {
     if (this.dispatchScheduled) return;
     this.dispatchScheduled = true;
     setImmediate(() => {
