@@ -75,7 +75,7 @@ describe('readInputFile', () => {
     const { error, ms } = await refusal(readInputFile(path, 'portfolio'));
     expect(error).toBeInstanceOf(InvalidInputError);
     expect(error).toMatchObject({ field: 'portfolio', exitCode: 2, message: expect.stringMatching(message) });
-    expect(ms).toBeLessThan(200);
+    expect(ms).toBeLessThan(1_000);
   });
 
   it('refuses a component that is not a regular file as a ComponentLoadError', async () => {
@@ -92,7 +92,7 @@ describe('readInputFile', () => {
     const path = sparse('huge.sig', 2 ** 30);
     const { error, ms } = await refusal(readInputFile(path, 'signatureFile'));
     expect(error).toMatchObject({ field: 'signatureFile', message: expect.stringMatching(/: 1024 MiB, over the 4 KiB cap for a signature$/) });
-    expect(ms).toBeLessThan(200);
+    expect(ms).toBeLessThan(1_000);
   });
 
   it('names the flag the input came from', async () => {
@@ -109,7 +109,7 @@ describe('readInputFile', () => {
     Object.assign(swapped, { path, standIn: file('small-1.json', '{}') });
     const { error, ms } = await refusal(readInputFile(path, 'lockFile'));
     expect(error).toMatchObject({ field: 'lockFile', message: expect.stringMatching(/a FIFO \(named pipe\), not a regular file$/) });
-    expect(ms).toBeLessThan(200);
+    expect(ms).toBeLessThan(1_000);
   }, 5_000);
 
   it('refuses a path that became a large file between the check and the open', async () => {

@@ -49,7 +49,7 @@ describe('an infinite loop', () => {
     try {
       const started = performance.now();
       await expect(engine.monteCarlo(portfolio, { paths: 1_000 })).rejects.toBeInstanceOf(TimeoutError);
-      expect(performance.now() - started).toBeLessThan(1_500 + 1_000);
+      expect(performance.now() - started).toBeLessThan(1_500 + 2_500);
       // The looping worker was terminated and replaced: the same engine still answers. A generous deadline: the
       // call waits for the replacement's start up to it, and 1.5 s was not enough on a loaded machine.
       expect((await engine.info({ timeoutMs: 30_000 })).name).toBe('infinite-loop');
