@@ -17,6 +17,7 @@ import { logDestination } from './log-destination.js';
 import { ServiceMetrics } from './metrics.js';
 import { MethodNotAllowedError, NotFoundError, ServiceUnavailableError } from '../errors.js';
 import { AllowedMethods } from './allowed-methods.js';
+import { echoed } from '../report/echoed-input.js';
 import { isRetryable, PROBLEM_CONTENT_TYPE, problemOf, RETRY_AFTER_SECONDS } from './problems.js';
 import { RequestQueue } from './queue.js';
 import { headerValues } from './raw-headers.js';
@@ -190,7 +191,8 @@ export async function createRiskServer(options: RiskServerOptions): Promise<Risk
   app.setNotFoundHandler(async (request, reply) => {
     const path = request.url.split('?')[0]!;
     const allow = allowed.allowHeader(path);
-    if (allow === undefined) throw new NotFoundError(`no route ${request.method} ${path}`);
+    // The path is the caller's text (up to Node's 16 KiB of headers): quoted bounded, as all echoed input is.
+    if (allow === undefined) throw new NotFoundError(`no route ${request.method} ${echoed(path)}`);
     void reply.header('allow', allow);
     if (request.method === 'OPTIONS') return reply.code(204).send();
     throw new MethodNotAllowedError(`${path} answers ${allow}, not ${request.method}`);

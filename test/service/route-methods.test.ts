@@ -1,5 +1,5 @@
 // A route asked with a method it does not answer is a 405 naming the ones it does (`Allow`), as a problem
-// document; OPTIONS is answered with them; a path no route has is still a 404.
+// document; OPTIONS is answered with them; a path no route has is still a 404, quoting the path bounded.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type TestServer } from './service-support.js';
 
@@ -37,5 +37,13 @@ describe('a known route with another method', () => {
       const answer = await ask(method, '/v1/no-such-method');
       expect([answer.status, answer.allow, answer.body?.code]).toEqual([404, null, 'ERR_NOT_FOUND']);
     }
+  });
+
+  it("a 404 quotes the caller's path bounded and escaped, not the whole of a 10 KB one", async () => {
+    const path = `/${'A'.repeat(10_000)}`;
+    const answer = await ask('GET', `${path}?q=${'B'.repeat(1_000)}`);
+    expect(answer.status).toBe(404);
+    expect(answer.body?.detail).toBe(`no route GET "/${'A'.repeat(63)}…" (10001 characters)`);
+    expect((await ask('GET', '/a"b')).body?.detail).toBe('no route GET "/a%22b"');
   });
 });
