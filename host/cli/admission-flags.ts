@@ -5,7 +5,7 @@ import { Option } from 'commander';
 import type { AdmissionOptions } from '../audit/admission.js';
 import { isShippedPolicyName, readPolicyFile, SHIPPED_POLICY_NAMES } from '../audit/capability-policy.js';
 import { InvalidInputError } from '../errors.js';
-import { echoed } from '../report/echoed-input.js';
+import { echoed, shortened } from '../report/echoed-input.js';
 import { readInputFile } from '../files/input-files.js';
 
 export interface AdmissionFlags {
@@ -44,7 +44,7 @@ export async function admissionOptionsFrom(flags: AdmissionFlags): Promise<Admis
 async function policyFlag(nameOrPath: string): Promise<AdmissionOptions['policy']> {
   if (isShippedPolicyName(nameOrPath)) return nameOrPath;
   if (/^[A-Za-z0-9_-]+$/.test(nameOrPath)) {
-    throw new InvalidInputError('--policy', `${echoed(nameOrPath)} is not a shipped profile (${SHIPPED_POLICY_NAMES.join(', ')}); a policy file is given by its path (./${nameOrPath})`);
+    throw new InvalidInputError('--policy', `${echoed(nameOrPath)} is not a shipped profile (${SHIPPED_POLICY_NAMES.join(', ')}); a policy file is given by its path (./${shortened(nameOrPath)})`);
   }
   return readPolicyFile(nameOrPath);
 }

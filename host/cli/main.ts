@@ -20,6 +20,7 @@ import { verifyLogCommand } from './verify-log-command.js';
 import { workerCommand } from './worker-command.js';
 import { FALLBACKS, serveCommand } from './serve-command.js';
 import { namingTheFlag } from './flag-names.js';
+import { boundedUsageMessage } from './usage-message.js';
 
 /** Exit code for bad input (arguments, portfolio file): the caller can fix it. */
 const EXIT_BAD_INPUT = 2;
@@ -226,7 +227,8 @@ async function main(argv: string[]): Promise<number> {
       if (error.exitCode === 0) return 0;
       // `wasm-risk` without a command: commander has printed the help to stderr, as for a usage error.
       if (error.code === 'commander.help') return EXIT_BAD_INPUT;
-      process.stderr.write(`wasm-risk: ${USAGE_ERROR_CODE}: ${oneLine(error.message.replace(/^error: /, ''))}\n`);
+      const message = boundedUsageMessage(error.message.replace(/^error: /, ''), argv.slice(2));
+      process.stderr.write(`wasm-risk: ${USAGE_ERROR_CODE}: ${oneLine(message)}\n`);
       return EXIT_BAD_INPUT;
     }
     const named = namingTheFlag(error);

@@ -2,7 +2,8 @@
 // A duplicated key is an error: JSON.parse would silently keep the last value, and nothing is silently ignored.
 import { isUtf8 } from 'node:buffer';
 import { getLocation } from 'jsonc-parser';
-import { InvalidInputError } from '../errors.js';
+import { InvalidInputError, messageOf } from '../errors.js';
+import { parserMessage } from '../report/echoed-input.js';
 import { fieldPath } from '../request/validation.js';
 import { INPUT_FILES, readInputFile, type InputFileKind } from './input-files.js';
 import { closingQuoteOf, jsonBudgetExcess, type JsonBudget } from './json-budget.js';
@@ -18,7 +19,7 @@ export async function readJsonFile(path: string, kind: InputFileKind, field: str
     text = bytes.toString('utf8');
   } catch (error) {
     // Past V8's longest string (just under 512 MiB): no parser could take it.
-    throw new InvalidInputError(field, `${path} is not valid JSON: ${(error as Error).message}`);
+    throw new InvalidInputError(field, `${path} is not valid JSON: ${parserMessage(messageOf(error))}`);
   }
   // A byte-order mark, which some editors write at the start of a UTF-8 file, is not part of the JSON
   // (RFC 8259 lets a parser ignore it); JSON.parse would refuse the file for it.
@@ -30,7 +31,7 @@ export async function readJsonFile(path: string, kind: InputFileKind, field: str
     // JSON.parse gives the values (its number semantics, and `__proto__` as a plain own key); the scan only finds duplicates.
     value = JSON.parse(text);
   } catch (error) {
-    throw new InvalidInputError(field, `${path} is not valid JSON: ${(error as Error).message}`);
+    throw new InvalidInputError(field, `${path} is not valid JSON: ${parserMessage(messageOf(error))}`);
   }
   const duplicate = firstDuplicateKey(text);
   if (duplicate !== undefined) throw new InvalidInputError(field, `${fieldPath(duplicate)}: duplicate key in ${path}`);

@@ -1,7 +1,7 @@
 // A caller's own text (an asset id, a flag's value, a key) quoted back in an error message: every message
 // that echoes input takes it from here, bounded, so that a megabyte id is not a megabyte of error in a
 // problem document, a log line and a terminal, and escaped, so that its quotes and controls stay visible.
-import { terminalJson } from './terminal-text.js';
+import { terminalJson, terminalText } from './terminal-text.js';
 
 /** Characters (code points) of the caller's text an error quotes; the rest is counted, not shown. */
 export const MAX_ECHOED = 64;
@@ -13,16 +13,26 @@ export function echoed(text: string): string {
   return shown === text ? terminalJson(text) : `${terminalJson(shown)} (${characterCount(text)} characters)`;
 }
 
-/** `text` unquoted, past MAX_ECHOED characters cut to them and an ellipsis: a key in a field's path. */
-export function shortened(text: string): string {
-  const shown = firstCharacters(text);
+/** `text` unquoted, past `max` characters cut to them and an ellipsis: a key in a field's path. */
+export function shortened(text: string, max: number = MAX_ECHOED): string {
+  const shown = firstCharacters(text, max);
   return shown.length === text.length ? text : `${shown}…`;
 }
 
-/** The first MAX_ECHOED code points of `text`: never half of a surrogate pair. */
-function firstCharacters(text: string): string {
+/** Characters of a parser's message about the caller's text that an error passes on. V8's JSON.parse quotes
+ *  about 20 characters of the text (its messages stay under 100 on Node 20 to 24), but that is V8's bound, not ours. */
+export const MAX_PARSER_MESSAGE = 160;
+
+/** A parser's message about the caller's text (`Unexpected token 'A', "{"a": AAAA"... is not valid JSON`), as
+ *  an error passes it on: past MAX_PARSER_MESSAGE characters cut, and the text it quotes escaped (`\u202e`). */
+export function parserMessage(message: string): string {
+  return terminalText(shortened(message, MAX_PARSER_MESSAGE));
+}
+
+/** The first `max` code points of `text`: never half of a surrogate pair. */
+function firstCharacters(text: string, max: number): string {
   let end = 0;
-  for (let count = 0; count < MAX_ECHOED && end < text.length; count++) end += text.codePointAt(end)! > 0xffff ? 2 : 1;
+  for (let count = 0; count < max && end < text.length; count++) end += text.codePointAt(end)! > 0xffff ? 2 : 1;
   return text.slice(0, end);
 }
 

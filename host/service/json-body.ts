@@ -9,6 +9,7 @@ import { InvalidInputError, messageOf, RequestTooLargeError } from '../errors.js
 import { jsonBudgetExcess, type JsonBudget } from '../files/json-budget.js';
 import { firstDuplicateKey, utf8Problem } from '../files/json-file.js';
 import { PORTFOLIO_JSON_BUDGET } from '../request/portfolio.js';
+import { parserMessage } from '../report/echoed-input.js';
 import { monteCarloOptionsSchema } from '../request/risk-request.js';
 import { fieldPath } from '../request/validation.js';
 import { headerValues } from './raw-headers.js';
@@ -61,7 +62,7 @@ export function useStrictJsonBodies(app: FastifyInstance, maxBatch: number): voi
     try {
       value = secureJson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' });
     } catch (error) {
-      done(new InvalidInputError('body', `not valid JSON: ${messageOf(error)}`), undefined);
+      done(new InvalidInputError('body', `not valid JSON: ${parserMessage(messageOf(error))}`), undefined);
       return;
     }
     const duplicate = firstDuplicateKey(text);

@@ -84,6 +84,11 @@ describe('choosing a profile', () => {
     await expect(admissionOptionsFrom({ policy: 'pyhton' })).rejects.toThrow(new InvalidInputError('--policy', '"pyhton" is not a shipped profile (default, python, js); a policy file is given by its path (./pyhton)'));
   });
 
+  it('--policy with a long word quotes it bounded, in the hint too', async () => {
+    const error = await admissionOptionsFrom({ policy: 'a'.repeat(100_000) }).catch((caught: unknown) => caught as Error);
+    expect(error.message).toBe(`--policy: "${'a'.repeat(64)}…" (100000 characters) is not a shipped profile (default, python, js); a policy file is given by its path (./${'a'.repeat(64)}…)`);
+  });
+
   it('refuses an unknown name in the library options', async () => {
     await expect(auditComponent(readFileSync(ENGINE), ENGINE, { policy: 'ruby' as 'python' })).rejects.toThrow(InvalidInputError);
   });

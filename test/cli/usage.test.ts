@@ -61,6 +61,20 @@ describe('a command line that does not parse: exit 2, ERR_USAGE and one line', (
     expectOneLineFailure(runCli(args), 2, message);
   });
 
+  // A 100 KB argument (the most Linux passes as one is 128 KiB) is quoted as every echoed text is, not whole.
+  const long = 'A'.repeat(100_000);
+  const quotedLong = `"${'A'.repeat(64)}…" \\(100000 characters\\)`;
+  it.each([
+    ['unknown option', ['var', 'examples/portfolio.json', `--${long}`], `^wasm-risk: ERR_USAGE: unknown option "--${'A'.repeat(62)}…" \\(100002 characters\\)$`],
+    ['unknown command', [long], `^wasm-risk: ERR_USAGE: unknown command ${quotedLong}$`],
+    ['invalid choice', ['var', 'examples/portfolio.json', '--method', long], `^wasm-risk: ERR_USAGE: option '--method <method>' argument ${quotedLong} is invalid\\. Allowed choices are`],
+    ['invalid choice after =', ['var', 'examples/portfolio.json', `--method=${long}`], `^wasm-risk: ERR_USAGE: option '--method <method>' argument ${quotedLong} is invalid\\.`],
+  ])("bounds the caller's text it quotes: %s", (_name, args, message) => {
+    const run = runCli(args);
+    expectOneLineFailure(run, 2, new RegExp(message));
+    expect(run.stderr.length).toBeLessThan(300);
+  });
+
   it('keeps ERR_INVALID_INPUT, naming the option, for a value that parses but is wrong', () => {
     expectOneLineFailure(runCli(['var', 'examples/portfolio.json', '--paths', '1.5']), 2, /^wasm-risk: ERR_INVALID_INPUT: --paths: "1\.5" is not a non-negative integer$/);
   });

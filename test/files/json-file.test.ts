@@ -202,6 +202,12 @@ describe('values', () => {
     await expect(readJsonFile(file('inner-bom.json', '{"a":\uFEFF 1}'), 'portfolio')).rejects.toThrow(/is not valid JSON/);
   });
 
+  it("invalid JSON is reported with the parser's message, the text it quotes escaped and the whole bounded", async () => {
+    const error = await readJsonFile(file('bidi.json', `[\u202e${'A'.repeat(1_000_000)}]`), 'portfolio').catch((caught: unknown) => caught as Error);
+    expect(error.message).toMatch(/is not valid JSON: .*\\u202e/);
+    expect(error.message).not.toMatch(/\u202e/);
+  });
+
   it('invalid JSON is still reported as such, before any duplicate', async () => {
     await expect(readJsonFile(file('bad.json', '{"a": 1, "a": 2'), 'lockFile')).rejects.toThrow(/^lockFile: .*bad\.json is not valid JSON: /);
   });
