@@ -5,7 +5,7 @@
 // log's head (line count, last MAC) is anchored, MAC'd too, beside the key, so lines cut from the end are
 // seen. Every append verifies the log first and refuses a broken one.
 import { createHmac, randomBytes } from 'node:crypto';
-import { closeSync, constants, fdatasyncSync, fstatSync, fsyncSync, openSync, readFileSync, readSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, fdatasyncSync, fstatSync, fsyncSync, openSync, readSync, renameSync, writeFileSync } from 'node:fs';
 import { realpath } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -58,9 +58,12 @@ export interface SwapAuditLogVerification {
 const MAC_CONTEXT = 'wasm-risk swap audit log v1';
 /** The "previous MAC" of the first line. */
 const GENESIS = '0'.repeat(64);
-/** Every line is `{...event},"mac":"<hex>"}`: the MAC covers the exact bytes before it, so no JSON canonicalisation is needed. */
 /** The largest log the host reads (every append reads it whole to verify it). */
 const MAX_LOG_BYTES = 256 * 2 ** 20;
+/** The largest anchor: its log's path (at most PATH_MAX, 4,096 bytes, each JSON-escaped to at most six), two
+ *  MACs and a count. An anchor was read whole, so a 300 MiB file in its place cost 300 MiB at every append. */
+const MAX_ANCHOR_BYTES = 32 * 2 ** 10;
+/** Every line is `{...event},"mac":"<hex>"}`: the MAC covers the exact bytes before it, so no JSON canonicalisation is needed. */
 const MAC_SUFFIX = /,"mac":"([0-9a-f]{64})"\}$/;
 
 const versionRefSchema = z.strictObject({ version: z.string(), sha256: z.string(), path: z.string() });
@@ -284,13 +287,9 @@ async function locate(path: string, keyPath: string): Promise<LogLocation> {
 }
 
 function readAnchor(location: LogLocation, key: Buffer): AnchorState {
-  let text: string;
-  try {
-    text = readFileSync(location.anchorPath, 'utf8');
-  } catch (error) {
-    if (isErrno(error, 'ENOENT')) return { kind: 'missing' };
-    throw new AuditLogUnavailableError(`cannot read the anchor ${location.anchorPath}: ${messageOf(error)}`, { cause: error });
-  }
+  // Not followed if a link: the anchor is the key folder's own file, as the key is.
+  const text = readBoundedText(location.anchorPath, `the anchor ${location.anchorPath}`, MAX_ANCHOR_BYTES, constants.O_NOFOLLOW);
+  if (text === undefined) return { kind: 'missing' };
   const anchor = anchorSchema.safeParse(parseJson(text));
   if (anchor.success && anchor.data.log === location.canonical && constantTimeEqual(Buffer.from(anchor.data.anchorMac), Buffer.from(anchorMac(key, location.canonical, anchor.data)))) {
     return { kind: 'valid', head: { lines: anchor.data.lines, mac: anchor.data.mac } };
@@ -312,27 +311,35 @@ function writeAnchor(location: LogLocation, key: Buffer, head: Head): void {
   renameSync(temporary, location.anchorPath);
 }
 
-/** The log's text, or undefined when there is none; anything but a regular file is refused. */
+/** The log's text, or undefined when there is none. */
 function readLog(path: string): string | undefined {
+  return readBoundedText(path, `the audit log ${path}`, MAX_LOG_BYTES);
+}
+
+/** The text of `path` (`name` in errors), or undefined when there is none: a regular file of at most
+ *  `maxBytes`, read only up to the bytes it held when checked. Synchronous: appends read and move the anchor
+ *  in one step. */
+function readBoundedText(path: string, name: string, maxBytes: number, openFlags = 0): string | undefined {
   let fd;
   try {
-    // Non-blocking, so a FIFO planted at the path is refused below instead of hanging the open.
-    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    // Non-blocking, so a FIFO planted at the path is refused below instead of hanging the open (and the
+    // process with it: a synchronous open waiting for a writer does not even end on SIGTERM).
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | openFlags);
   } catch (error) {
     if (isErrno(error, 'ENOENT')) return undefined;
-    throw new AuditLogUnavailableError(`cannot read the audit log ${path}: ${messageOf(error)}`, { cause: error });
+    throw new AuditLogUnavailableError(`cannot read ${name}: ${messageOf(error)}`, { cause: error });
   }
   try {
     const stats = fstatSync(fd);
-    if (!stats.isFile()) throw new AuditLogUnavailableError(`the audit log ${path} is not a regular file`);
-    // Past this it would not fit a JavaScript string; a log that large should have been rotated long ago.
-    if (stats.size > MAX_LOG_BYTES) throw new AuditLogUnavailableError(`the audit log ${path} holds ${stats.size} bytes, over the ${MAX_LOG_BYTES} a log may hold`);
-    // The bytes it held when checked, and one more to see if it has more: readFileSync read on to the end of
+    if (!stats.isFile()) throw new AuditLogUnavailableError(`${name} is not a regular file`);
+    // Past the log's cap it would not fit a JavaScript string; a log that large should have been rotated long ago.
+    if (stats.size > maxBytes) throw new AuditLogUnavailableError(`${name} holds ${stats.size} bytes, over the ${maxBytes} it may hold`);
+    // The bytes it held when checked, and one more to see if it has more: readFileSync had read on to the end of
     // the file, however far a writer kept pushing it, past the cap and the memory it stands for.
     const bytes = Buffer.allocUnsafe(stats.size + 1);
     let length = 0;
     for (let read = -1; read !== 0 && length < bytes.length; length += read) read = readSync(fd, bytes, length, bytes.length - length, length);
-    if (length > stats.size) throw new AuditLogUnavailableError(`the audit log ${path} grew while it was read: it holds more than the ${stats.size} bytes it had when checked; check it again`);
+    if (length > stats.size) throw new AuditLogUnavailableError(`${name} grew while it was read: it holds more than the ${stats.size} bytes it had when checked; check it again`);
     return bytes.toString('utf8', 0, length);
   } finally {
     closeSync(fd);

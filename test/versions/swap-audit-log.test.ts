@@ -1,7 +1,8 @@
 // The swap audit log is tamper-evident: every edit, reordering, removal or truncation of any line is
 // detected, re-chaining needs the key, appends refuse a broken log, and the key must be private.
 import { createHash } from 'node:crypto';
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -172,6 +173,34 @@ describe('the swap audit log', () => {
     await expect(verify()).rejects.toThrow(AuditLogUnavailableError);
     mkdirSync(log);
     await expect(verify()).rejects.toThrow(/not a regular file/);
+  });
+});
+
+describe("the log's anchor", () => {
+  it('is read within its bound: an anchor of 300 MiB is refused by its size, not read whole', async () => {
+    await writeLog(1);
+    truncateSync(anchorFile(), 300 * 2 ** 20);
+    await expect(verify()).rejects.toThrow(new AuditLogUnavailableError(`the anchor ${anchorFile()} holds ${300 * 2 ** 20} bytes, over the 32768 it may hold`));
+    await expect(new SwapAuditLog(log, { keyPath }).append({ event: 'swap', actor: 'test-suite', from: null, to: null })).rejects.toThrow(/over the 32768 it may hold/);
+  });
+
+  it('is refused when it is a FIFO or a symbolic link, instead of waiting for a writer or following it', async () => {
+    await writeLog(1);
+    const anchor = anchorFile();
+    const text = readFileSync(anchor);
+    unlinkSync(anchor);
+    execFileSync('mkfifo', [anchor]);
+    // Were the anchor opened blocking, this writer would free the test after 5 s (and it would fail).
+    const unblock = spawn(process.execPath, ['-e', 'setTimeout(() => require("fs").closeSync(require("fs").openSync(process.argv[1], "w")), 5000)', anchor], { stdio: 'ignore' });
+    try {
+      await expect(verify()).rejects.toThrow(new AuditLogUnavailableError(`the anchor ${anchor} is not a regular file`));
+    } finally {
+      unblock.kill();
+    }
+    unlinkSync(anchor);
+    writeFileSync(join(dir, 'elsewhere.head'), text);
+    symlinkSync(join(dir, 'elsewhere.head'), anchor);
+    await expect(verify()).rejects.toThrow(/^cannot read the anchor .*: ELOOP/);
   });
 });
 
