@@ -7,7 +7,13 @@
  * which includes ESC, CR, BEL and the newline), the Unicode bidi controls (U+061C, U+200E/F,
  * U+202A-U+202E, U+2066-U+2069) and the line and paragraph separators.
  */
-const UNSAFE = /[\p{Cc}\p{Bidi_Control}\p{Zl}\p{Zp}]/gu;
+const UNSAFE_CHARACTER = /[\p{Cc}\p{Bidi_Control}\p{Zl}\p{Zp}]/u;
+const UNSAFE = new RegExp(UNSAFE_CHARACTER.source, 'gu');
+
+/** Whether `text` holds a character a terminal acts on or reorders (a name that must print as it is). */
+export function hasUnsafeCharacter(text: string): boolean {
+  return UNSAFE_CHARACTER.test(text);
+}
 
 function escaped(character: string): string {
   const code = character.charCodeAt(0);

@@ -29,7 +29,7 @@ import { validateRiskRequest, type ClosedFormOptions, type RiskRequest, type Val
 import { engineOverImage, type RiskEngine, type BatchOutcome, type CallOptions, type MonteCarloCallOptions, type RiskResult, type RunOptions } from '../risk-engine.js';
 import { parseOrThrow, validateOnce } from '../request/validation.js';
 import type { WorkerRestartCounts } from '../run/worker-restarts.js';
-import { defaultActor, SwapAuditLog, type VersionRef } from './swap-audit-log.js';
+import { actorSchema, defaultActor, SwapAuditLog, type VersionRef } from './swap-audit-log.js';
 
 const debug = debuglog('wasm-risk');
 
@@ -38,7 +38,7 @@ export interface RegistryOptions {
   auditLogPath: string;
   /** The log's secret key, kept outside it (default: `$XDG_CONFIG_HOME/wasm-risk/audit-log.key`). */
   auditKeyPath?: string;
-  /** Who is acting, for the log (default: the OS user). */
+  /** Who is acting, for the log (default: the OS user); an actor name as ActingOptions' is. */
   actor?: string;
   /** How every version is loaded and run (policy, limits, workers). */
   engine?: EngineOptions;
@@ -51,7 +51,7 @@ export interface RegistryOptions {
 const registryOptionsSchema = z.strictObject({
   auditLogPath: z.string().min(1, { error: 'must name a file' }),
   auditKeyPath: z.string().min(1, { error: 'must name a file' }).optional(),
-  actor: z.string().min(1, { error: 'must not be empty' }).optional(),
+  actor: actorSchema.optional(),
   engine: z.unknown().optional(),
   goldenVectors: goldenVectorsOptionSchema.optional(),
 });
@@ -76,6 +76,7 @@ export interface ShadowReport {
 
 /** Who a registry call acts for, when not the registry's own actor (the admin API's token names). */
 export interface ActingOptions {
+  /** 1 to 128 characters, none a control, bidi or line separator character (swap-audit-log.ts's actorSchema). */
   actor?: string;
 }
 
@@ -145,7 +146,8 @@ export class ComponentRegistry {
   }
 
   /** `source`: a path, or a file's bytes read by a caller that checked where they came from (admin API). */
-  private async registerNow(source: string | ComponentBytes, { actor = this.actor }: ActingOptions): Promise<RegisteredVersion> {
+  private async registerNow(source: string | ComponentBytes, options: ActingOptions): Promise<RegisteredVersion> {
+    const actor = this.actorOf(options);
     const { cacheDir, memoryLimitMb, admission } = this.engineOptions;
     const path = typeof source === 'string' ? source : source.name;
     let engine: RiskEngine | undefined;
@@ -197,14 +199,17 @@ export class ComponentRegistry {
 
   /** Makes `version` the serving one; requests already running finish on the version they started on.
    *  Returns the change made, or undefined when `version` was serving already (by the time its turn came). */
-  async swap(version: string, { actor = this.actor }: ActingOptions = {}): Promise<ServingChange | undefined> {
+  async swap(version: string, options: ActingOptions = {}): Promise<ServingChange | undefined> {
+    const actor = this.actorOf(options);
     this.entry(version);
     return this.changeServing(actor, () => (version === this.activeVersion ? undefined : { version, event: 'swap' }));
   }
 
   /** Goes back to the version that served before the last swap; returns the change made, or undefined when
    *  `ifServing` no longer serves. */
-  async rollback({ actor = this.actor, ifServing }: RollbackOptions = {}): Promise<ServingChange | undefined> {
+  async rollback(options: RollbackOptions = {}): Promise<ServingChange | undefined> {
+    const { ifServing } = options;
+    const actor = this.actorOf(options);
     this.assertOpen();
     return this.changeServing(actor, () => {
       if (ifServing !== undefined && ifServing !== this.activeVersion) return undefined;
@@ -241,8 +246,9 @@ export class ComponentRegistry {
   /** Runs `version` beside the serving one on every request from now on, comparing, never serving it;
    *  logged (`shadow-start`, serving -> candidate) before it starts. A shadow already running is stopped
    *  first, and logged so (`shadow-stop`, with what it saw): the log never shows two shadows at once. */
-  startShadow(version: string, { actor = this.actor }: ActingOptions = {}): Promise<void> {
+  startShadow(version: string, options: ActingOptions = {}): Promise<void> {
     return this.shadowChanging.run(async () => {
+      const actor = this.actorOf(options);
       const entry = this.entry(version);
       this.activeVersionOrThrow();
       if (this.shadow) await this.stopShadowNow(actor);
@@ -259,8 +265,9 @@ export class ComponentRegistry {
 
   /** Stops shadowing once the comparisons under way have finished, and returns what it saw; logged
    *  (`shadow-stop`, candidate -> serving, with the counts) if shadowing was on. */
-  stopShadow({ actor = this.actor }: ActingOptions = {}): Promise<ShadowReport> {
+  stopShadow(options: ActingOptions = {}): Promise<ShadowReport> {
     return this.shadowChanging.run(async () => {
+      const actor = this.actorOf(options);
       this.assertOpen();
       return this.stopShadowNow(actor);
     });
@@ -435,6 +442,11 @@ export class ComponentRegistry {
 
   private get actor(): string {
     return this.namedActor ?? defaultActor();
+  }
+
+  /** The call's actor (checked before anything is done for the call), else the registry's own. */
+  private actorOf({ actor }: ActingOptions): string {
+    return actor === undefined ? this.actor : parseOrThrow(actorSchema, actor, 'actor');
   }
 }
 

@@ -16,6 +16,8 @@ import { isErrno } from '../files/input-files.js';
 import { AuditKeyError, AuditLogTamperedError, AuditLogUnavailableError, messageOf } from '../errors.js';
 import { ensurePrivateDirectory } from '../files/private-files.js';
 import { createSecretKey, defaultKeyFile, readSecretKey } from '../files/secret-keys.js';
+import { hasUnsafeCharacter } from '../report/terminal-text.js';
+import { parseOrThrow } from '../request/validation.js';
 import { OneAtATime } from './one-at-a-time.js';
 
 export interface VersionRef {
@@ -100,9 +102,23 @@ interface Inspection {
   head: Head;
 }
 
+/** The longest actor name a line records (the admin API's token names are at most 64). */
+export const MAX_ACTOR_LENGTH = 128;
+
+/** An actor name as a line records it: a name of 10 MB was 10 MB of every line it acted in, one with a newline
+ *  or a bidi override broke or reordered the lines `swap` and the server print, and one that was no string
+ *  (a library caller's object) was written, and broke the log for good: its verification wants a string. */
+export const actorSchema = z
+  .string()
+  .min(1, { error: 'must not be empty' })
+  .max(MAX_ACTOR_LENGTH, { error: `must be at most ${MAX_ACTOR_LENGTH} characters` })
+  .refine((name) => !hasUnsafeCharacter(name), { error: 'must hold no control, bidi or line separator character' });
+
+/** The user's name, or 'unknown' when there is none an actor may be. */
 export function defaultActor(): string {
   try {
-    return userInfo().username;
+    const { username } = userInfo();
+    return actorSchema.safeParse(username).success ? username : 'unknown';
   } catch {
     return 'unknown';
   }
@@ -136,6 +152,7 @@ export class SwapAuditLog {
   }
 
   private async appendLocked(event: Omit<SwapEvent, 'at' | 'mac'>): Promise<SwapEvent> {
+    parseOrThrow(actorSchema, event.actor, 'actor');
     const { key, location } = (this.opened ??= await this.open());
     let compromised: Error | undefined;
     const release = await lock(location.anchorPath, {

@@ -165,6 +165,8 @@ describe('options', () => {
       [undefined, 'auditLogPath: is required'],
       [{ auditLogPath: '' }, 'auditLogPath: must name a file'],
       [{ auditLogPath, actor: 7 }, 'actor: must be a string'],
+      [{ auditLogPath, actor: 'a'.repeat(129) }, 'actor: must be at most 128 characters'],
+      [{ auditLogPath, actor: 'alice\nswap by root' }, 'actor: must hold no control, bidi or line separator character'],
       [{ auditLogPath, auditLogpath: 'typo.log' }, 'auditLogpath: is not a known field'],
       [{ auditLogPath, goldenVectors: { contract: '1.2.0' } }, 'goldenVectors.vectors: is required'],
     ];
@@ -179,6 +181,27 @@ describe('options', () => {
       expect(error).toBeInstanceOf(InvalidInputError);
       expect((error as Error).message).toBe(message);
     }
+  });
+
+  it("refuses a call's actor that is no name, before anything is done or logged, and the log stays whole", async () => {
+    const { registry, auditLogPath, auditKeyPath } = openRegistry();
+    const served = await registry.register(DEFAULT_COMPONENT);
+    const logged = readFileSync(auditLogPath, 'utf8');
+    const calls: [string, (actor: unknown) => Promise<unknown>][] = [
+      ['register', (actor) => registry.register(join(auditLogPath, '..', 'missing.wasm'), { actor: actor as string })],
+      ['swap', (actor) => registry.swap(served.version, { actor: actor as string })],
+      ['rollback', (actor) => registry.rollback({ actor: actor as string })],
+      ['startShadow', (actor) => registry.startShadow(served.version, { actor: actor as string })],
+      ['stopShadow', (actor) => registry.stopShadow({ actor: actor as string })],
+    ];
+    for (const [name, call] of calls) {
+      // An object was written as it was, and the log no longer verified: no swap could follow.
+      await expect(call({ name: 'alice' }), name).rejects.toThrow(new InvalidInputError('actor', 'must be a string'));
+      await expect(call('A'.repeat(5_000_000)), name).rejects.toThrow(new InvalidInputError('actor', 'must be at most 128 characters'));
+      await expect(call('alice\u202e'), name).rejects.toThrow(new InvalidInputError('actor', 'must hold no control, bidi or line separator character'));
+    }
+    expect(readFileSync(auditLogPath, 'utf8')).toBe(logged);
+    expect((await verifySwapAuditLog(auditLogPath, { keyPath: auditKeyPath })).brokenAt).toBeNull();
   });
 
   it('takes null call options as none, as RiskEngine does, in shadow mode too', async () => {

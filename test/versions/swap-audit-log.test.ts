@@ -6,7 +6,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, s
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AuditKeyError, AuditLogTamperedError, AuditLogUnavailableError } from '../../host/errors.js';
+import { AuditKeyError, AuditLogTamperedError, AuditLogUnavailableError, InvalidInputError } from '../../host/errors.js';
 import { SwapAuditLog, verifySwapAuditLog, type SwapEventKind } from '../../host/versions/swap-audit-log.js';
 
 let dir: string;
@@ -173,6 +173,18 @@ describe('the swap audit log', () => {
     await expect(verify()).rejects.toThrow(AuditLogUnavailableError);
     mkdirSync(log);
     await expect(verify()).rejects.toThrow(/not a regular file/);
+  });
+});
+
+describe('an actor name', () => {
+  it('is refused unless a short name a terminal prints as it is; the log stays whole', async () => {
+    await writeLog(1);
+    const audit = new SwapAuditLog(log, { keyPath });
+    for (const actor of [42, '', 'b'.repeat(129), 'alice\nbob', 'a\u001b[2J']) {
+      await expect(audit.append({ event: 'swap', actor: actor as string, from: null, to: null })).rejects.toThrow(InvalidInputError);
+    }
+    expect(readLines()).toHaveLength(1);
+    expect(await verify()).toMatchObject({ brokenAt: null });
   });
 });
 
