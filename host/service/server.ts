@@ -17,6 +17,7 @@ import { logDestination } from './log-destination.js';
 import { ServiceMetrics } from './metrics.js';
 import { MethodNotAllowedError, NotFoundError, ServiceUnavailableError } from '../errors.js';
 import { AllowedMethods } from './allowed-methods.js';
+import { continueAfterChecks } from './continue-after-checks.js';
 import { echoed } from '../report/echoed-input.js';
 import { isRetryable, PROBLEM_CONTENT_TYPE, problemOf, RETRY_AFTER_SECONDS } from './problems.js';
 import { RequestQueue } from './queue.js';
@@ -165,6 +166,7 @@ export async function createRiskServer(options: RiskServerOptions): Promise<Risk
     response.writeHead(problem.status, { 'content-type': PROBLEM_CONTENT_TYPE, 'content-length': Buffer.byteLength(body), connection: 'close' }).end(body);
   });
   app.decorateRequest('risk', null);
+  continueAfterChecks(app);
   useStrictJsonBodies(app, maxBatch);
   await app.register(swagger, {
     openapi: {

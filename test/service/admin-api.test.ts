@@ -154,6 +154,37 @@ describe('admin authentication', () => {
     expect(await rawRequest(target.url, `GET /admin/versions HTTP/1.1\r\nHost: x\r\nAuthorization: ${token}\r\nConnection: close\r\n\r\n`)).toMatch(/^HTTP\/1\.1 200 /);
   });
 
+  it('Expect: 100-continue: the body is invited only once the token is checked', async () => {
+    const target = await startAdminServer([]);
+    const body = JSON.stringify({ path: 'missing.wasm' });
+    const headers = (authorization: string) =>
+      `POST /admin/versions HTTP/1.1\r\nHost: x\r\n${authorization}Content-Type: application/json\r\nContent-Length: ${body.length}\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n`;
+    /** Sends the headers alone and reads the server's first answer to them; then the body, and the rest (Connection: close ends it). */
+    const exchange = async (authorization: string) => {
+      const socket = connect(Number(new URL(target.url).port), '127.0.0.1');
+      socket.write(headers(authorization));
+      const chunks: Buffer[] = [];
+      let first: string | undefined;
+      for await (const chunk of socket) {
+        chunks.push(chunk as Buffer);
+        if (first === undefined) {
+          first = (chunk as Buffer).toString('utf8');
+          socket.write(body);
+        }
+      }
+      return { first: first ?? '', whole: Buffer.concat(chunks).toString('utf8') };
+    };
+    // Without a token: 401 at once; a 100 Continue there asked an unauthenticated client for its (16 MiB) body.
+    const refused = await exchange('');
+    expect(refused.first).toMatch(/^HTTP\/1\.1 401 /);
+    expect(refused.whole).not.toMatch(/100 Continue/);
+    expect((await exchange('Authorization: Bearer not-a-token\r\n')).first).toMatch(/^HTTP\/1\.1 401 /);
+    // With one: invited, and answered once the body is in (a path that does not exist: 400).
+    const invited = await exchange(`Authorization: ${bearer(ALICE).authorization}\r\n`);
+    expect(invited.first).toMatch(/^HTTP\/1\.1 100 Continue\r\n\r\n/);
+    expect(invited.whole).toMatch(/HTTP\/1\.1 400 .*"code":"ERR_INVALID_INPUT"/s);
+  });
+
   it('the admin API is off (404) without a token file', async () => {
     const plain = await startServer();
     server = plain;
