@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { MAX_ESCAPED_INFO_LENGTH } from '../contract/checked-results.js';
 import { ComponentContractError, InvalidInputError } from '../errors.js';
+import type { JsonBudget } from '../files/json-budget.js';
 import { precedes, type LossMoments } from '../report/risk-statistics.js';
 import { SCALE_BITS } from '../report/exact-sum.js';
 import { parseOrThrow } from '../request/validation.js';
@@ -33,6 +34,13 @@ export type ChunkResultData = z.output<typeof chunkResultSchema>;
 export function maxChunkResultBytes(tailLength: number): number {
   return 4 * Math.ceil((tailLength * 8) / 3) + 2 * (MAX_SUM_DIGITS + 1) + 2 * 6 * MAX_ESCAPED_INFO_LENGTH + 1_024;
 }
+
+/** What JSON.parse of a valid result builds: the result and its component (objects), and its keys and string
+ *  values (name, version, sha256, tail, sum, squares, mac). A reader refuses a text that holds more unparsed. */
+export const CHUNK_RESULT_JSON_BUDGET: JsonBudget = {
+  containers: 2,
+  strings: Object.keys(chunkResultSchema.shape).length + Object.keys(chunkResultSchema.shape.component.shape).length + 7,
+};
 
 export interface ChunkResult {
   component: { name: string; version: string; sha256: string };

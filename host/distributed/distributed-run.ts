@@ -4,15 +4,15 @@
 // run's chunks that no worker took yet; a lost Redis is RedisUnavailableError, and the next run connects again.
 // With a results key, each chunk job carries a MAC and each result must carry one bound to its job.
 import { randomUUID } from 'node:crypto';
-import type { Job, Queue } from 'bullmq';
+import type { Job } from 'bullmq';
 import type { RiskReport } from '../contract/types.js';
-import { CancelledError, InvalidInputError, RedisUnavailableError, TimeoutError, type WasmRiskError } from '../errors.js';
+import { CancelledError, InvalidInputError, RedisUnavailableError, TimeoutError } from '../errors.js';
 import { summarizeLossTail, tailLength } from '../report/risk-statistics.js';
 import { MAX_PATHS_PER_CALL } from '../request/limits.js';
 import type { ValidMonteCarloRequest } from '../request/risk-request.js';
 import { CHUNK_JOB, chunkJobData, RUN_JOB, type ChunkJobData } from './chunk-job.js';
 import { DEFAULT_CHUNK_PATHS, MAX_CHUNKS, type ValidDistributedOptions } from './distributed-options.js';
-import { errorFromFailedReason } from './job-errors.js';
+import { errorFromFailedReason, runFailure } from './job-errors.js';
 import { mergeChunkResults } from './merge-results.js';
 import { QueueClients } from './queue-clients.js';
 import { ResultsKey, warnUnauthenticatedChunks } from './results-key.js';
@@ -144,7 +144,7 @@ function finished(
           // time. Nothing would ever finish the run; it waited for its deadline, then said ERR_TIMEOUT.
           if (state === 'unknown') settle(() => reject(new RedisUnavailableError(RUN_GONE)));
           if (state === 'failed') {
-            const error = await failureOf(queue, parentId, chunks);
+            const error = await runFailure(link, queue, parentId, (jobId) => chunks.has(jobId));
             settle(() => reject(error));
           }
         })
@@ -180,15 +180,6 @@ function finished(
     if (signal?.aborted) return onAbort();
     signal?.addEventListener('abort', onAbort, { once: true });
   });
-}
-
-/** Why a run failed whose failing chunk's event was missed: that chunk's typed error, read from the job
- *  (BullMQ fails the parent with "child <queue key>:<id> failed"), or the parent's reason as it is. */
-async function failureOf(queue: Queue, parentId: string, chunks: ReadonlyMap<string, PlannedChunk>): Promise<WasmRiskError> {
-  const reason = (await queue.getJob(parentId))?.failedReason ?? 'the run failed';
-  const childId = /:([^:\s]+) failed$/.exec(reason)?.[1];
-  const child = childId !== undefined && chunks.has(childId) ? await queue.getJob(childId) : undefined;
-  return errorFromFailedReason(child?.failedReason || reason);
 }
 
 /** Removes the run and what is left of its chunks. A chunk a worker is running cannot be removed (BullMQ

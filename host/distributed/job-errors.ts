@@ -1,6 +1,8 @@
 // Typed errors across Redis: a worker fails a job with its typed error as JSON in BullMQ's failedReason
-// (the only text BullMQ keeps of a failure), and the requester rebuilds the same class and code from it.
-import { UnrecoverableError } from 'bullmq';
+// (the only text BullMQ keeps of a failure), and the requester rebuilds the same class and code from it,
+// from the job's `failed` event or, when that was missed, from the job itself.
+import { UnrecoverableError, type Queue } from 'bullmq';
+import { ReplyError } from 'ioredis';
 import { z } from 'zod';
 import {
   ChunkForgedError,
@@ -15,6 +17,8 @@ import {
   WasmRiskError,
 } from '../errors.js';
 import { fromTransported, toTransported, type TransportedError } from '../run/error-transport.js';
+import { readFieldAtMost } from './bounded-field.js';
+import type { RedisLink } from './redis-connection.js';
 
 /** Bounded: a failedReason is read from Redis, written by whoever can write the queue. */
 const transportedSchema = z.strictObject({
@@ -23,6 +27,10 @@ const transportedSchema = z.strictObject({
   field: z.string().max(1024).optional(),
   refusal: z.literal(true).optional(),
 });
+
+/** The longest reason a worker of ours writes (its message and field, each character escaped to at most six
+ *  bytes, and the code): a longer one is not parsed, but quoted as a reason no worker of ours wrote. */
+export const MAX_FAILED_REASON_BYTES = 6 * (4096 + 1024) + 1024;
 
 /** The errors a worker raises that the thread-level transport does not know. */
 const rebuild: Record<string, (e: TransportedError) => WasmRiskError> = {
@@ -47,6 +55,8 @@ export function unrecoverable(error: WasmRiskError): UnrecoverableError {
 export function errorFromFailedReason(reason: string): WasmRiskError {
   let parsed: TransportedError | undefined;
   try {
+    // A reason from the events stream is already in memory (BullMQ read it whole), but what parsing it builds is not.
+    if (reason.length > MAX_FAILED_REASON_BYTES) throw new RangeError('longer than any reason of ours');
     const result = transportedSchema.safeParse(JSON.parse(reason));
     parsed = result.success ? result.data : undefined;
   } catch {
@@ -54,4 +64,24 @@ export function errorFromFailedReason(reason: string): WasmRiskError {
   }
   if (!parsed) return new ComponentTrapError(`a chunk failed: ${reason.slice(0, 512)}`);
   return (rebuild[parsed.code] ?? fromTransported)(parsed);
+}
+
+/** Why the run `parentId` failed, its failing chunk's event missed: that chunk's typed error, read from its
+ *  job (BullMQ fails the parent with "child <queue key>:<id> failed"; `isChunk` says whether the id is one of
+ *  the run's), or the parent's reason as it is. Only each job's `failedReason` is read, and only up to
+ *  MAX_FAILED_REASON_BYTES: queue.getJob loaded the whole job and parsed its data, options and return value
+ *  (BullMQ's Job.fromJSON), whatever anyone who can write Redis had put there. */
+export async function runFailure(link: RedisLink, queue: Queue, parentId: string, isChunk: (jobId: string) => boolean): Promise<WasmRiskError> {
+  const failedReason = async (jobId: string) => {
+    // WRONGTYPE (no job hash there) is no reason; a lost Redis rejects, for the caller to look again.
+    const reason = await readFieldAtMost(link, queue.toKey(jobId), 'failedReason', MAX_FAILED_REASON_BYTES).catch((error: unknown) => {
+      if (error instanceof ReplyError) return null;
+      throw error;
+    });
+    return typeof reason === 'number' ? `its reason is ${reason} bytes long, more than any a worker writes` : (reason ?? undefined);
+  };
+  const reason = (await failedReason(parentId)) || 'the run failed';
+  const childId = /:([^:\s]+) failed$/.exec(reason)?.[1];
+  const child = childId !== undefined && isChunk(childId) ? await failedReason(childId) : undefined;
+  return errorFromFailedReason(child || reason);
 }

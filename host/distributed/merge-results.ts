@@ -1,21 +1,18 @@
 // The requester's merge of a finished run: its chunks' results read from Redis one at a time, each checked
 // and folded into the run's largest losses and exact moments, so the requester holds the run's tail and one
 // chunk, not every chunk's result at once (BullMQ's getChildrenValues loads and parses the whole results
-// hash). Only the fields of the planned chunks are read, and only up to the size a valid result can have:
+// hash). Only the fields of the planned chunks are read, and only up to the size (and the arrays, objects and
+// strings) a valid result can have:
 // whatever else anyone who can write Redis put in the hash, or in a chunk's place, is never loaded. With a
 // results key, a result whose MAC does not bind it to its chunk's job is refused before it is looked at.
 import { ReplyError } from 'ioredis';
 import { ComponentContractError, messageOf } from '../errors.js';
 import { addMoments, LargestLosses, type LossMoments } from '../report/risk-statistics.js';
-import { maxChunkResultBytes, parseChunkResult } from './chunk-result.js';
+import { jsonBudgetExcess } from '../files/json-budget.js';
+import { readFieldAtMost } from './bounded-field.js';
+import { CHUNK_RESULT_JSON_BUDGET, maxChunkResultBytes, parseChunkResult } from './chunk-result.js';
 import type { RedisLink } from './redis-connection.js';
 import type { ResultsKey } from './results-key.js';
-
-/** A field's value if it is at most ARGV[2] bytes long, else its length: in one step, as a length checked
- *  first and the value read after could be replaced in between. A missing field is nil. */
-const READ_AT_MOST = `local length = redis.call('HSTRLEN', KEYS[1], ARGV[1])
-if length > tonumber(ARGV[2]) then return length end
-return redis.call('HGET', KEYS[1], ARGV[1])`;
 
 /** A chunk of the run, and its field in the run's results hash. */
 export interface ChunkResultField {
@@ -49,12 +46,15 @@ export async function mergeChunkResults(
   for (const { field, firstPath, pathCount, job } of chunks) {
     const refuse = (problem: string) => new ComponentContractError(`chunk at path ${firstPath}: ${problem}`);
     const limit = maxChunkResultBytes(Math.min(pathCount, keep));
-    const text = (await link.guard(link.connection.eval(READ_AT_MOST, 1, resultsHash, field, limit)).catch((error: unknown) => {
+    const text = await readFieldAtMost(link, resultsHash, field, limit).catch((error: unknown) => {
       // WRONGTYPE: what is there is not a hash, so not BullMQ's.
       throw error instanceof ReplyError ? new ComponentContractError(`the run's results cannot be read: ${messageOf(error)}`) : error;
-    })) as string | number | null;
+    });
     if (text === null) throw refuse('no result');
     if (typeof text === 'number') throw refuse(`its result is ${text} bytes long, more than ${limit}, the most ${Math.min(pathCount, keep)} losses take`);
+    // Within the byte cap, 10 MB of `[],` cost JSON.parse 144 MB: a result holds two objects and a few strings.
+    const excess = jsonBudgetExcess(text, CHUNK_RESULT_JSON_BUDGET);
+    if (excess !== undefined) throw refuse(`its result holds ${excess}, more than any result; not parsed`);
     let data: unknown;
     try {
       data = JSON.parse(text);

@@ -126,6 +126,18 @@ describe('mergeChunkResults', () => {
     expect(await contractFailure([first!, second!], keep)).toMatch(/^the run's results cannot be read: WRONGTYPE/);
   });
 
+  it("refuses, unparsed, a chunk's result within its byte cap that holds more arrays, objects or strings than any result", async () => {
+    const keep = 50_000;
+    const [first] = chunksOf([50_000], keep);
+    // Half a MB of `[],` within the cap of 50,000 losses: JSON.parse builds about 13 bytes of heap a byte of it.
+    const arrays = `[${'[],'.repeat(170_000)}[]]`;
+    const strings = `[${'"",'.repeat(170_000)}""]`;
+    for (const value of [arrays, strings]) {
+      await resultsHash({ [first!.field]: value });
+      expect(await contractFailure([first!], keep)).toMatch(/^chunk at path 0: its result holds more than (2 arrays and objects|17 strings \(keys and values\)), more than any result; not parsed$/);
+    }
+  });
+
   it('with a results key, refuses a result written straight into the hash, or replayed from another chunk or run', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'merge-key-'));
     try {
