@@ -16,7 +16,9 @@ export function continueAfterChecks(app: FastifyInstance): void {
     awaitingContinue.add(request);
     server.emit('request', request, response);
   });
-  app.addHook('preParsing', async (request, reply) => {
+  // A callback hook, as the other hooks every request runs (server.ts): no promise per request.
+  app.addHook('preParsing', (request, reply, payload, done) => {
     if (awaitingContinue.delete(request.raw) && !reply.raw.headersSent) reply.raw.writeContinue();
+    done(null, payload);
   });
 }
