@@ -5,6 +5,7 @@
 import { constants, type Stats } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { ComponentLoadError, InvalidInputError, type WasmRiskError } from '../errors.js';
+import { shownPath } from '../report/echoed-input.js';
 import { parseIntegerText } from '../request/integer-text.js';
 
 const KiB = 1024;
@@ -121,7 +122,8 @@ async function readAtMost(handle: FileHandle, size: number, limit: number): Prom
 
 /** A component that cannot be read is a load failure; every other input is invalid input. */
 function refusal(kind: InputFileKind, field: string, path: string, problem: string): WasmRiskError {
-  return kind === 'component' ? new ComponentLoadError(`cannot read component ${path}: ${problem}`) : new InvalidInputError(field, `cannot read ${path}: ${problem}`);
+  const shown = shownPath(path);
+  return kind === 'component' ? new ComponentLoadError(`cannot read component ${shown}: ${problem}`) : new InvalidInputError(field, `cannot read ${shown}: ${problem}`);
 }
 
 /** What a file that is not a regular one is, for a message: 'a directory', 'a FIFO (named pipe)', ... */

@@ -19,6 +19,16 @@ export function shortened(text: string, max: number = MAX_ECHOED): string {
   return shown.length === text.length ? text : `${shown}…`;
 }
 
+/** Characters of a file path an error shows: paths are named unquoted, as given, and one a caller made long
+ *  (Linux refuses past 4,096 bytes, ENAMETOOLONG, but only once it is read) is not a line of 100 KB. */
+export const MAX_PATH_SHOWN = 256;
+
+/** A file path as an error names it: whole up to MAX_PATH_SHOWN characters, else cut, with `…` and its length. */
+export function shownPath(path: string): string {
+  const shown = shortened(path, MAX_PATH_SHOWN);
+  return shown === path ? path : `${shown} (${characterCount(path)} characters)`;
+}
+
 /** Characters of a parser's message about the caller's text that an error passes on. V8's JSON.parse quotes
  *  about 20 characters of the text (its messages stay under 100 on Node 20 to 24), but that is V8's bound, not ours. */
 export const MAX_PARSER_MESSAGE = 160;

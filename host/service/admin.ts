@@ -10,6 +10,7 @@ import { readCandidate } from './candidate-file.js';
 import { headerValues } from './raw-headers.js';
 import { constantTimeEqual } from '../files/content-hash.js';
 import { utf8Problem } from '../files/json-file.js';
+import { MAX_PATH_SHOWN, shortened } from '../report/echoed-input.js';
 import { ACCESSIBLE_BY_OTHERS, NotPrivateError, readPrivateFile } from '../files/private-files.js';
 
 /** A token file names a few actors: anything larger is not one. */
@@ -131,7 +132,7 @@ export function registerAdminRoutes(app: FastifyInstance, options: AdminApiOptio
       try {
         request.adminActor = authenticate(current, headerValues(request.raw.rawHeaders, 'authorization'));
       } catch (error) {
-        request.log.warn({ requestId: request.id, url: request.url, remoteAddress: request.ip }, 'admin request refused: no valid token');
+        request.log.warn({ requestId: request.id, url: shortened(request.url, MAX_PATH_SHOWN), remoteAddress: request.ip }, 'admin request refused: no valid token');
         void reply.header('www-authenticate', 'Bearer realm="wasm-risk admin"');
         throw error;
       }

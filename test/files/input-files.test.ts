@@ -95,6 +95,14 @@ describe('readInputFile', () => {
     expect(ms).toBeLessThan(1_000);
   });
 
+  it('names a path the caller made long bounded: its start, and its length', async () => {
+    const path = join(scratch, `${'deep/'.repeat(20_000)}none.json`);
+    const error = (await readInputFile(path, 'portfolio').catch((e: unknown) => e)) as Error;
+    expect(error).toBeInstanceOf(InvalidInputError);
+    expect(error.message).toMatch(/^portfolio: cannot read \/.{200,256}… \(\d{6} characters\): ENAMETOOLONG$/);
+    expect(error.message).toContain(`(${path.length} characters)`);
+  });
+
   it('names the flag the input came from', async () => {
     await expect(readInputFile(join(scratch, 'none.pem'), 'trustedKey', '--trusted-key')).rejects.toThrow(/^--trusted-key: cannot read .*none\.pem: ENOENT$/);
   });

@@ -4,6 +4,7 @@
 // version that traps right after it was swapped in.
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
+import { Writable } from 'node:stream';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -31,6 +32,8 @@ interface AdminServer extends RiskServer {
   componentsDir: string;
   auditLogPath: string;
   auditKeyPath: string;
+  /** The server's log lines. */
+  logs: Record<string, unknown>[];
 }
 
 const scratch: string[] = [];
@@ -68,10 +71,17 @@ async function startAdminServer(candidates: string[], registryOptions: { goldenV
   const metrics = new ServiceMetrics();
   const backend = new RegistryBackend(registry, { concurrency: 2, metrics, autoRollback, refusalBudget });
   const tokens = await readAdminTokens(tokenFile([ALICE, BOB]));
-  const started = await createRiskServer({ backend, metrics, logger: false, extend: (app) => registerAdminRoutes(app, { backend, tokens, componentsDir }) });
+  const logs: Record<string, unknown>[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString('utf8').split('\n').filter(Boolean)) logs.push(JSON.parse(line) as Record<string, unknown>);
+      done();
+    },
+  });
+  const started = await createRiskServer({ backend, metrics, logger: { stream }, extend: (app) => registerAdminRoutes(app, { backend, tokens, componentsDir }) });
   server = started;
   const url = await started.app.listen({ host: '127.0.0.1', port: 0 });
-  return Object.assign(started, { url, backend, componentsDir, auditLogPath, auditKeyPath });
+  return Object.assign(started, { url, backend, componentsDir, auditLogPath, auditKeyPath, logs });
 }
 
 async function admin(target: { url: string }, method: string, path: string, token: string | undefined, body?: unknown) {
@@ -142,6 +152,14 @@ describe('admin authentication', () => {
     const listed = await admin(target, 'GET', '/admin/versions', BOB);
     expect(listed.status).toBe(200);
     expect(listed.body).toMatchObject({ serving: '1.2.0', versions: [{ version: '1.2.0', active: true }] });
+  });
+
+  it('logs a refused request\'s URL bounded, however long the caller made it', async () => {
+    const target = await startAdminServer([]);
+    const path = `/admin/versions?${'A'.repeat(8_000)}`;
+    expect((await admin(target, 'GET', path, undefined)).status).toBe(401);
+    const refusal = target.logs.find((line) => line.msg === 'admin request refused: no valid token');
+    expect(refusal?.url).toBe(`${path.slice(0, 256)}…`);
   });
 
   it('two Authorization headers: 401, whichever of them carries a named token', async () => {
