@@ -200,11 +200,11 @@ export class EnginePool implements EngineExecutor {
       if (this.closed) return reject(new CancelledError('the engine was closed'));
       const pending = new PendingCall(call as EngineCall, limits, (value) => resolve(value as EngineCallResults[M]), reject, this.waiting);
       if (limits.signal?.aborted) return pending.settle(cancelled(limits.signal));
-      const now = this.dispatchesAtOnce(pending.call);
+      const atOnce = this.dispatchesAtOnce(pending.call);
       // A call dispatched here, to a free worker, has no wait to bound; one left for later (`dispatchSoon`) may
       // find the workers taken by calls that waited before it (a task's calls that wait again keep their place).
-      pending.wait(now && this.busy < this.concurrency && this.waiting.length === 0 ? 'dispatched at once' : 'bounded');
-      if (now) this.dispatch();
+      pending.wait(atOnce && this.busy < this.concurrency && this.waiting.length === 0 ? 'dispatched at once' : 'bounded');
+      if (atOnce) this.dispatch();
       else this.dispatchSoon();
     });
   }
