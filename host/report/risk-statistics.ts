@@ -61,13 +61,8 @@ export interface LossMoments {
 }
 
 export function lossMoments(losses: Float64Array): LossMoments {
-  const sum = new ExactSum();
-  const squares = new ExactSum();
-  for (let i = 0; i < losses.length; i++) {
-    sum.add(losses[i]!);
-    squares.addSquareOf(losses[i]!);
-  }
-  return { count: losses.length, sum: sum.scaled(), squares: squares.scaled() };
+  const { sum, squares } = ExactSum.ofValuesAndSquares(losses);
+  return { count: losses.length, sum, squares };
 }
 
 export function addMoments(a: LossMoments, b: LossMoments): LossMoments {

@@ -96,6 +96,49 @@ describe('ExactSum', () => {
     expect(squares.scaled()).toBe(expectedSquares);
   });
 
+  it('sums an array and its squares in one pass to the same integers, sorted or not', () => {
+    const inOnePass = (values: readonly number[]) => {
+      const sum = new ExactSum();
+      const squares = new ExactSum();
+      for (const x of values) {
+        sum.add(x);
+        squares.addSquareOf(x);
+      }
+      expect(ExactSum.ofValuesAndSquares(Float64Array.from(values))).toEqual({ sum: sum.scaled(), squares: squares.scaled() });
+      const sorted = Float64Array.from(values).sort();
+      expect(ExactSum.ofValuesAndSquares(sorted)).toEqual({ sum: sum.scaled(), squares: squares.scaled() });
+    };
+    const mixed = fc.oneof(anyBits, anyDouble, fc.double({ min: -1e-310, max: 1e-310, noNaN: true }), fc.double({ min: -1e4, max: 1e4, noNaN: true }), fc.constantFrom(0, -0));
+    fc.assert(fc.property(fc.array(mixed, { maxLength: 60 }), inOnePass));
+    expect(ExactSum.ofValuesAndSquares(new Float64Array(0))).toEqual({ sum: 0n, squares: 0n });
+  });
+
+  it('sums an array in one pass exactly past the additions a bin can hold', () => {
+    // As above, 2^22 + 1 odd counts of 2^31 - 1 units in one bin; here one run of equal values, whose
+    // pieces are held apart from the bins until the bound says they must go.
+    const fill = (2 ** 31 - 1) * 2 ** (32 * 30 - 1075);
+    const count = 2n ** 22n + 1n;
+    const expected = { sum: count * exactScaled(fill), squares: (count * exactScaled(fill) * exactScaled(fill)) / SCALE };
+    expect(ExactSum.ofValuesAndSquares(new Float64Array(Number(count)).fill(fill))).toEqual(expected);
+  });
+
+  it('sums an array in one pass exactly with slow values among fast ones, sorted or not', () => {
+    // Values outside the fast range (huge, tiny, subnormal) and zeros between the others move the pieces
+    // held apart into the bins.
+    const fill = (2 ** 31 - 1) * 2 ** (32 * 30 - 1075);
+    const values = [fill, (2 ** 53 - 1) * 2 ** (32 * 30 - 1065), nextDown(2 ** 480), 2 ** -480, -3.5e5, fill, 2 ** 500, 12.5, -(2 ** -600), fill, 2 ** -1074, 0, -0];
+    const times = 5_000;
+    const array = Float64Array.from({ length: times * values.length }, (_, i) => values[i % values.length]!);
+    let expectedSum = 0n;
+    let expectedSquares = 0n;
+    for (const x of values) {
+      expectedSum += BigInt(times) * exactScaled(x);
+      expectedSquares += (BigInt(times) * exactScaled(x) * exactScaled(x)) / SCALE;
+    }
+    expect(ExactSum.ofValuesAndSquares(array)).toEqual({ sum: expectedSum, squares: expectedSquares });
+    expect(ExactSum.ofValuesAndSquares(array.sort())).toEqual({ sum: expectedSum, squares: expectedSquares });
+  });
+
   it('loses nothing where naive summation loses everything', () => {
     const sum = new ExactSum();
     for (const x of [1e100, 1, -1e100]) sum.add(x);
