@@ -202,25 +202,37 @@ function checkSpread(report: RiskReport, count: number, slack: number, fail: Fai
 }
 
 export function checkedPnl(pnl: Float64Array, pathCount: number): Float64Array {
-  return checkedPathValues(pnl, pathCount, 'P&L');
+  checkedLength(pnl, pathCount, 'P&L');
+  for (let i = 0; i < pnl.length; i++) {
+    if (!Number.isFinite(pnl[i])) throw nonFinite('P&L', i);
+  }
+  return pnl;
 }
 
 /** `losses` if they are what `sorted-losses` must return: one finite loss per path, ascending in the order
  *  the host sorts in (-0 before +0), which merging the chunks relies on. */
 export function checkedSortedLosses(losses: Float64Array, pathCount: number): Float64Array {
-  checkedPathValues(losses, pathCount, 'loss');
-  for (let i = 1; i < losses.length; i++) {
-    if (precedes(losses[i]!, losses[i - 1]!)) throw new ComponentContractError(`component returned losses out of order: ${losses[i]} after ${losses[i - 1]} at index ${i}`);
+  checkedLength(losses, pathCount, 'loss');
+  // One pass for both checks (a million losses are read once); a non-finite loss anywhere is reported before
+  // the first out of order, as two passes would.
+  let outOfOrder = 0;
+  for (let i = 0; i < losses.length; i++) {
+    const loss = losses[i]!;
+    if (!Number.isFinite(loss)) throw nonFinite('loss', i);
+    if (outOfOrder === 0 && i > 0 && precedes(loss, losses[i - 1]!)) outOfOrder = i;
+  }
+  if (outOfOrder > 0) {
+    throw new ComponentContractError(`component returned losses out of order: ${losses[outOfOrder]} after ${losses[outOfOrder - 1]} at index ${outOfOrder}`);
   }
   return losses;
 }
 
-function checkedPathValues(values: Float64Array, pathCount: number, what: 'P&L' | 'loss'): Float64Array {
+function checkedLength(values: Float64Array, pathCount: number, what: 'P&L' | 'loss'): void {
   if (!(values instanceof Float64Array) || values.length !== pathCount) {
     throw new ComponentContractError(`component returned ${values?.length ?? 'no'} ${what} values for ${pathCount} paths`);
   }
-  for (let i = 0; i < values.length; i++) {
-    if (!Number.isFinite(values[i])) throw new ComponentContractError(`component returned a non-finite ${what} at index ${i}`);
-  }
-  return values;
+}
+
+function nonFinite(what: 'P&L' | 'loss', index: number): ComponentContractError {
+  return new ComponentContractError(`component returned a non-finite ${what} at index ${index}`);
 }
