@@ -1,6 +1,6 @@
 // What a component returns is checked before anyone reads a number from it, and its text is escaped.
 import { describe, expect, it } from 'vitest';
-import { checkedInfo, checkedPnl, checkedReport, componentFailure } from '../../host/contract/checked-results.js';
+import { checkedInfo, checkedPnl, checkedReport, checkedSortedLosses, componentFailure } from '../../host/contract/checked-results.js';
 import type { RiskReport } from '../../host/contract/types.js';
 import { ComponentContractError, InvalidInputError } from '../../host/errors.js';
 import { inverseNormalCdf, normalPdf } from '../../reference/normal-distribution.js';
@@ -21,6 +21,25 @@ describe('checkedPnl', () => {
     ['nothing', undefined, 3],
   ])('refuses %s as a contract violation', (_, values, paths) => {
     expect(() => checkedPnl(values as Float64Array, paths)).toThrow(ComponentContractError);
+  });
+});
+
+describe('checkedSortedLosses', () => {
+  it('passes finite losses in ascending order, -0 before +0, one per path', () => {
+    const losses = Float64Array.from([-2e300, -1, -0, 0, 0, 1.5]);
+    expect(checkedSortedLosses(losses, 6)).toBe(losses);
+  });
+
+  it.each([
+    ['too few values', Float64Array.from([1, 2]), 3, /2 loss values for 3 paths/],
+    ['a NaN', Float64Array.from([1, Number.NaN, 3]), 3, /non-finite loss at index 1/],
+    ['an infinity at the end', Float64Array.from([1, 2, Number.POSITIVE_INFINITY]), 3, /non-finite loss at index 2/],
+    ['a NaN after a loss out of order (the NaN is named, as by two passes)', Float64Array.from([2, 1, Number.NaN]), 3, /non-finite loss at index 2/],
+    ['a loss out of order', Float64Array.from([1, 3, 2, 4, 0]), 5, /out of order: 2 after 3 at index 2/],
+    ['+0 before -0', Float64Array.from([0, -0]), 2, /out of order: 0 after 0 at index 1/],
+  ])('refuses %s as a contract violation', (_, values, paths, message) => {
+    expect(() => checkedSortedLosses(values, paths)).toThrow(ComponentContractError);
+    expect(() => checkedSortedLosses(values, paths)).toThrow(message);
   });
 });
 
