@@ -3,13 +3,17 @@
 // the command line, so every Node column is measured the same way and each process's peak resident memory
 // belongs to one contender on one workload.
 //
-// Usage: [BENCH_V8_FLAGS=...] node [v8 flags] bench/component-node.mjs <workload.json> <paths> <in-thread|workers:N> <seed> <repeatBelowSeconds>
+// Usage: [BENCH_V8_FLAGS=...] [BENCH_HOST=<a build's dist dir>] node [v8 flags] bench/component-node.mjs <workload.json> <paths> <in-thread|workers:N> <seed> <repeatBelowSeconds>
 // Prints one JSON object: the wall and CPU seconds of each timed run (one, or several when the first took less
 // than repeatBelowSeconds: repeat-runs.mjs), the last run's report, the Node and V8 versions, the flags, and the process's peak RSS.
 import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import v8 from 'node:v8';
-import { RiskEngine } from '../dist/host/risk-engine.js';
 import { anotherRun } from './repeat-runs.mjs';
+
+// The host under test: this checkout's build, or another build's `dist` (bench/ab-component.mjs compares two).
+const hostModule = process.env.BENCH_HOST ? pathToFileURL(join(resolve(process.env.BENCH_HOST), 'host', 'risk-engine.js')).href : '../dist/host/risk-engine.js';
 
 // V8 flags set at run time, in this (main) thread before any wasm is compiled, as an application would
 // with v8.setFlagsFromString (bench/node-flags.mjs measures whether they take effect, workers included).
@@ -40,6 +44,7 @@ function parseArgs(argv) {
 }
 
 const { spec, paths, engineOptions, seed, repeatBelowSeconds } = parseArgs(process.argv.slice(2));
+const { RiskEngine } = await import(hostModule);
 const engine = await RiskEngine.load(undefined, engineOptions);
 try {
   await engine.monteCarlo(spec, { paths: Math.min(paths, WARM_UP_PATHS), seed: 1n });
