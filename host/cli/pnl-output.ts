@@ -1,7 +1,7 @@
 // `var --pnl-out`: every path's P&L written to a file, in path order, as CSV or as raw float64. The file
 // appears whole or not at all: it is written beside its destination under a temporary name, then moved.
 import { randomBytes } from 'node:crypto';
-import { accessSync, constants, realpathSync, statSync, type Stats } from 'node:fs';
+import { accessSync, constants, fstatSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { link, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 import { InvalidInputError, messageOf } from '../errors.js';
@@ -29,16 +29,32 @@ export interface RunInput {
   path: string;
 }
 
+/** A file the run prints to (its standard output or error, given by descriptor), which `--pnl-out` must not
+ *  replace either: redirected to a file, `/dev/stdout` leads to it, and the rename replaced it with the P&L,
+ *  so the table printed afterwards went to a file no longer there, with exit 0. */
+export interface RunOutput {
+  label: string;
+  fd: number;
+}
+
 /** The output `--pnl-out path [--pnl-format f] [--force]` asks for: the format defaults to f64 for a
  *  `.f64` file and to CSV otherwise; an existing file is refused without `--force`, and at once, whatever
  *  the flags, something that is no regular file (a directory, a device such as /dev/null, which the rename
- *  would replace), one of the run's inputs, and a folder that cannot be written to. */
-export function pnlOutputFrom(path: string, format: PnlFormat | undefined, force: boolean, inputs: readonly RunInput[] = []): PnlOutput {
+ *  would replace), one of the run's inputs or outputs, and a folder that cannot be written to. */
+export function pnlOutputFrom(
+  path: string,
+  format: PnlFormat | undefined,
+  force: boolean,
+  inputs: readonly RunInput[] = [],
+  outputs: readonly RunOutput[] = [],
+): PnlOutput {
   const existing = statIfPresent(path);
   if (existing !== undefined) {
     if (!existing.isFile()) throw new InvalidInputError('--pnl-out', `${path} is ${fileType(existing)}, not a regular file; name a file to write the P&L to`);
     const input = inputs.find(({ path: inputPath }) => isSameFile(existing, statIfPresent(inputPath)));
     if (input !== undefined) throw new InvalidInputError('--pnl-out', `${path} is the ${input.label} this run reads; write the P&L to another file`);
+    const output = outputs.find(({ fd }) => isSameFile(existing, fstatIfOpen(fd)));
+    if (output !== undefined) throw new InvalidInputError('--pnl-out', `${path} is the ${output.label} this run prints to; write the P&L to another file`);
     if (!force) throw alreadyExists(path);
   }
   let file = path;
@@ -63,6 +79,15 @@ export function pnlOutputFrom(path: string, format: PnlFormat | undefined, force
 function statIfPresent(path: string): Stats | undefined {
   try {
     return statSync(path, { throwIfNoEntry: false });
+  } catch {
+    return undefined;
+  }
+}
+
+/** What descriptor `fd` is open on, or undefined when it is not open. */
+function fstatIfOpen(fd: number): Stats | undefined {
+  try {
+    return fstatSync(fd);
   } catch {
     return undefined;
   }

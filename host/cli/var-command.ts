@@ -72,6 +72,9 @@ export async function varCommand(portfolioPath: string, options: VarCommandOptio
         : pnlOutputFrom(options.pnlOut, options.pnlFormat, options.force === true, [
             { label: 'portfolio', path: portfolioPath },
             { label: 'component', path: options.component ?? DEFAULT_COMPONENT },
+          ], [
+            { label: 'standard output', fd: process.stdout.fd },
+            { label: 'standard error', fd: process.stderr.fd },
           ]),
     histogram: options.histogram === true,
   };

@@ -1,6 +1,6 @@
 // `var --pnl-out`: the file's formats, exact round trip, and a file that appears whole or not at all.
 import { execFileSync } from 'node:child_process';
-import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -119,5 +119,22 @@ describe('the P&L file', () => {
     for (const [path, force] of [[portfolio, true], [join(scratch, 'book-link.json'), true], [portfolio, false]] as const) {
       expect(() => pnlOutputFrom(path, undefined, force, inputs)).toThrow(/^--pnl-out: .*book(-link)?\.json is the portfolio this run reads; write the P&L to another file$/);
     }
+  });
+
+  it("refuses, even with --force, the file the run prints to, under any name (/dev/stdout redirected to a file)", () => {
+    const printed = join(scratch, 'printed.txt');
+    writeFileSync(printed, 'the table');
+    const fd = openSync(printed, 'a');
+    try {
+      const outputs = [{ label: 'standard output', fd }];
+      for (const [path, force] of [[printed, true], [`/proc/self/fd/${fd}`, true], [printed, false]] as const) {
+        expect(() => pnlOutputFrom(path, undefined, force, [], outputs)).toThrow(/^--pnl-out: .*(printed\.txt|fd\/\d+) is the standard output this run prints to; write the P&L to another file$/);
+      }
+      // A descriptor that is not open is no file to protect.
+      expect(pnlOutputFrom(printed, undefined, true, [], [{ label: 'standard error', fd: 1_000_000 }]).overwrite).toBe(true);
+    } finally {
+      closeSync(fd);
+    }
+    expect(readFileSync(printed, 'utf8')).toBe('the table');
   });
 });

@@ -1,11 +1,12 @@
 // `wasm-risk var` as a user runs it: output formats, exit codes, and one clear line for every bad input.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
+import { PROJECT_ROOT } from '../../host/files/package-paths.js';
 import { summarizePnl } from '../../host/report/risk-statistics.js';
 import { expectOneLineFailure, runCli } from '../support/run-cli.js';
 
@@ -165,6 +166,23 @@ describe('wasm-risk var --pnl-out and --histogram', () => {
     const file = portfolioFile('own-input', valid);
     expectOneLineFailure(runCli(['var', file, '--paths', '1000', '--pnl-out', file, '--force']), 2, /^wasm-risk: ERR_INVALID_INPUT: --pnl-out: .*own-input\.json is the portfolio this run reads; write the P&L to another file$/);
     expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual(valid);
+  });
+
+  it('refuses, even with --force, /dev/stdout redirected to a file: the P&L replaced the file the table then went to', () => {
+    // `wasm-risk var book.json --pnl-out /dev/stdout --force > out.txt` left out.txt holding the P&L alone,
+    // the table printed into a file no longer there, and exit 0.
+    const printed = join(scratch, 'out.txt');
+    const fd = openSync(printed, 'w');
+    const run = spawnSync(process.execPath, [join('dist', 'host', 'cli', 'main.js'), 'var', EXAMPLE, '--paths', '1000', '--pnl-out', '/dev/stdout', '--force'], {
+      cwd: PROJECT_ROOT,
+      encoding: 'utf8',
+      timeout: 60_000,
+      stdio: ['ignore', fd, 'pipe'],
+    });
+    closeSync(fd);
+    expect(run.stderr).toBe('wasm-risk: ERR_INVALID_INPUT: --pnl-out: /dev/stdout is the standard output this run prints to; write the P&L to another file\n');
+    expect(run.status).toBe(2);
+    expect(readFileSync(printed, 'utf8')).toBe('');
   });
 
   it('refuses, before running, a file under something that is not a folder', () => {
