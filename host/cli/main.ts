@@ -14,6 +14,7 @@ import { compareCommand } from './compare-command.js';
 import { newCommand, PLUGIN_LANGUAGES } from './new-command.js';
 import { parseInteger, parseLevels, parseNumber, parseOutputFile, parseSeed } from './option-parsers.js';
 import { PNL_FORMATS } from './pnl-output.js';
+import { watchStandardStreams } from './standard-streams.js';
 import { swapCommand } from './swap-command.js';
 import { varCommand } from './var-command.js';
 import { verifyLogCommand } from './verify-log-command.js';
@@ -206,19 +207,9 @@ function printWarningsOnOneLine(): void {
   });
 }
 
-/** A reader that has gone (`wasm-risk var ... | head -1`) is no failure of the command: what it did not read
- *  is dropped and the command ends as it would have, instead of on Node's unhandled 'error' and its stack trace. */
-function ignoreClosedPipes(): void {
-  for (const stream of [process.stdout, process.stderr]) {
-    stream.on('error', (error: NodeJS.ErrnoException) => {
-      if (error.code !== 'EPIPE') throw error;
-    });
-  }
-}
-
 async function main(argv: string[]): Promise<number> {
   printWarningsOnOneLine();
-  ignoreClosedPipes();
+  watchStandardStreams();
   try {
     await buildProgram().parseAsync(argv);
     return 0;

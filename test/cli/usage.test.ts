@@ -1,6 +1,6 @@
 // The command line itself: --version, help, and the argument parser's errors in the CLI's one-line form.
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -148,5 +148,27 @@ describe('a reader that has gone (`wasm-risk ... | head -1`)', () => {
 
   it('keeps the exit code of a failure whose line no one reads', async () => {
     expect((await runWithClosedPipe(['var', 'no-such-portfolio.json'], 'stderr')).status).toBe(2);
+  });
+});
+
+/** Runs the CLI with its stdout on /dev/full, where every write fails with ENOSPC, as on a full disk. */
+function runOnFullDisk(args: string[]): { status: number | null; stderr: string } {
+  const full = openSync('/dev/full', 'w');
+  try {
+    const run = spawnSync(process.execPath, [join(PROJECT_ROOT, 'dist', 'host', 'cli', 'main.js'), ...args], { cwd: PROJECT_ROOT, encoding: 'utf8', timeout: 60_000, stdio: ['ignore', full, 'pipe'] });
+    return { status: run.status, stderr: run.stderr };
+  } finally {
+    closeSync(full);
+  }
+}
+
+describe('a standard output that cannot be written (`> /dev/full`, a full disk)', () => {
+  // It was Node's uncaught exception: a stack trace, and exit 1, the code of a refused component.
+  it.each([['--version'], ['--help'], ['var', 'examples/portfolio.json', '--paths', '1000', '--json'], ['audit', 'build/components/risk-engine.wasm']])('fails %s in one line naming stdout, exit 2', (...args) => {
+    expect(runOnFullDisk(args)).toEqual({ status: 2, stderr: 'wasm-risk: ERR_INVALID_INPUT: stdout: cannot write: ENOSPC\n' });
+  });
+
+  it("keeps a failure's own exit code and line", () => {
+    expect(runOnFullDisk(['var', 'no-such-portfolio.json'])).toEqual({ status: 2, stderr: 'wasm-risk: ERR_INVALID_INPUT: portfolio: cannot read no-such-portfolio.json: ENOENT\n' });
   });
 });
