@@ -7,6 +7,7 @@ import { MAX_ESCAPED_INFO_LENGTH } from '../contract/checked-results.js';
 import { InvalidInputError, messageOf, PathNotAllowedError, ServiceUnavailableError, UnauthorizedError } from '../errors.js';
 import type { ComponentBytes } from '../load/component-format.js';
 import { readCandidate } from './candidate-file.js';
+import { registeredResponses, servingResponses, shadowResponses } from './response-schemas.js';
 import { headerValues } from './raw-headers.js';
 import { constantTimeEqual } from '../files/content-hash.js';
 import { utf8Problem } from '../files/json-file.js';
@@ -123,6 +124,9 @@ export function registerAdminRoutes(app: FastifyInstance, options: AdminApiOptio
   const { backend, tokens, componentsDir } = options;
   void app.register(async (admin) => {
     admin.decorateRequest('adminActor', '');
+    // The response schemas document the answers (/openapi.json); they are sent as JSON.stringify writes them,
+    // not through a serializer compiled from those schemas, which would drop what a schema does not name.
+    admin.setSerializerCompiler(() => (data) => JSON.stringify(data));
     admin.addHook('onRequest', async (request, reply) => {
       const current = await currentTokens(tokens).catch((error: unknown) => {
         // Nobody is let in on tokens that cannot be read: a file emptied, removed or broken revokes them all.
@@ -142,9 +146,9 @@ export function registerAdminRoutes(app: FastifyInstance, options: AdminApiOptio
     const serving = () => ({ serving: backend.version ?? null, versions: backend.list() });
     const security = [{ bearer: [] }];
 
-    admin.get('/admin/versions', { schema: { summary: 'the registered versions and which one serves', security } }, async () => serving());
+    admin.get('/admin/versions', { schema: { summary: 'the registered versions and which one serves', security, response: servingResponses() } }, async () => serving());
 
-    admin.post('/admin/versions', { schema: { summary: 'register a candidate from --components-dir (audit, contract and golden-vector gates)', body: pathBody, security } }, async (request, reply) => {
+    admin.post('/admin/versions', { schema: { summary: 'register a candidate from --components-dir (audit, contract and golden-vector gates)', body: pathBody, security, response: registeredResponses() } }, async (request, reply) => {
       const { path } = request.body as { path: string };
       let candidate: ComponentBytes;
       try {
@@ -160,27 +164,27 @@ export function registerAdminRoutes(app: FastifyInstance, options: AdminApiOptio
       return reply.code(201).send(registered);
     });
 
-    admin.post('/admin/shadow', { schema: { summary: 'run a version beside the serving one on live requests, comparing', body: versionBody, security } }, async (request) => {
+    admin.post('/admin/shadow', { schema: { summary: 'run a version beside the serving one on live requests, comparing', body: versionBody, security, response: shadowResponses() } }, async (request) => {
       const { version } = request.body as { version: string };
       const report = await backend.startShadow(version, request.adminActor);
       logged(request, 'shadow-start', { version });
       return report;
     });
 
-    admin.delete('/admin/shadow', { schema: { summary: 'stop shadowing; the report of what shadow mode saw', security } }, async (request) => {
+    admin.delete('/admin/shadow', { schema: { summary: 'stop shadowing; the report of what shadow mode saw', security, response: shadowResponses() } }, async (request) => {
       const report = await backend.stopShadow(request.adminActor);
       logged(request, 'shadow-stop', { version: report.candidate?.version ?? null });
       return report;
     });
 
-    admin.post('/admin/swap', { schema: { summary: 'make a registered version serve (logged before it takes effect)', body: versionBody, security } }, async (request) => {
+    admin.post('/admin/swap', { schema: { summary: 'make a registered version serve (logged before it takes effect)', body: versionBody, security, response: servingResponses() } }, async (request) => {
       const { version } = request.body as { version: string };
       await backend.swap(version, request.adminActor);
       logged(request, 'swap', { version });
       return serving();
     });
 
-    admin.post('/admin/rollback', { schema: { summary: 'go back to the version that served before the last swap', security } }, async (request) => {
+    admin.post('/admin/rollback', { schema: { summary: 'go back to the version that served before the last swap', security, response: servingResponses() } }, async (request) => {
       await backend.rollback(request.adminActor);
       logged(request, 'rollback', { version: backend.version });
       return serving();

@@ -4,6 +4,7 @@
 // version that traps right after it was swapped in.
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import { Writable } from 'node:stream';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -365,6 +366,40 @@ describe('registration through the admin API', () => {
     expect(refused.body).toMatchObject({ code: 'ERR_GOLDEN_VECTORS_FAILED' });
     const { events } = await verifySwapAuditLog(target.auditLogPath, { keyPath: target.auditKeyPath });
     expect(events.at(-1)).toMatchObject({ event: 'refuse', actor: 'bob' });
+  });
+});
+
+describe('/openapi.json of the admin API', () => {
+  // The admin routes had no response schemas: the document promised a 200 with no body for every one, while
+  // a registration answers 201 with the version, and every refusal a problem document.
+  it("describes each admin route's real answers, successes and problems, by status and content type", async () => {
+    const target = await startAdminServer([engineVersion('1.3.0')]);
+    const document = JSON.parse((await get(target, '/openapi.json')).text);
+    const ajv = new Ajv2020({ strict: false, allErrors: true });
+    const calls: [method: string, path: string, token: string | undefined, body?: unknown][] = [
+      ['GET', '/admin/versions', ALICE],
+      ['POST', '/admin/versions', ALICE, { path: 'risk-engine-1.3.0.wasm' }],
+      ['POST', '/admin/versions', ALICE, { path: '../elsewhere.wasm' }],
+      ['POST', '/admin/shadow', ALICE, { version: '1.3.0' }],
+      ['DELETE', '/admin/shadow', ALICE],
+      ['POST', '/admin/swap', ALICE, { version: '1.3.0' }],
+      ['POST', '/admin/rollback', BOB],
+      ['POST', '/admin/rollback', undefined],
+      ['POST', '/admin/swap', ALICE, { version: '9.9.9' }],
+    ];
+    const statuses = new Set<number>();
+    for (const [method, path, token, body] of calls) {
+      const answer = await admin(target, method, path, token, body);
+      statuses.add(answer.status);
+      const responses = document.paths[path][method.toLowerCase()].responses;
+      const described = responses[String(answer.status)] ?? responses[`${String(answer.status)[0]}XX`];
+      expect(described, `${method} ${path} ${answer.status}`).toBeDefined();
+      const contentType = answer.headers.get('content-type')!.split(';')[0]!;
+      expect(Object.keys(described.content ?? {}), `${method} ${path} ${answer.status}`).toEqual([contentType]);
+      const validate = ajv.compile(described.content[contentType].schema);
+      expect(validate(answer.body), `${method} ${path} ${answer.status}: ${ajv.errorsText(validate.errors)}`).toBe(true);
+    }
+    expect([...statuses].sort()).toEqual([200, 201, 401, 403, 404]);
   });
 });
 
