@@ -12,8 +12,8 @@ const DURATION_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 
 /** Why the fallback answered: the component failed in a way that discarded its instance, or refused input
  *  the reference computes (`refusal`, evaluation.ts). */
 export type FallbackCause = Exclude<WorkerRestartCause, 'cancelled'> | 'refusal';
-/** The codes of clientErrors: what answerClientError (server.ts) answers with. */
-export const CLIENT_ERROR_CODES = ['ERR_HEADERS_TOO_LARGE', 'ERR_REQUEST_TIMEOUT', 'ERR_INVALID_INPUT'] as const;
+/** The codes of clientErrors: what answerClientError and the Expect check (server.ts) answer with. */
+export const CLIENT_ERROR_CODES = ['ERR_HEADERS_TOO_LARGE', 'ERR_REQUEST_TIMEOUT', 'ERR_INVALID_INPUT', 'ERR_EXPECTATION_FAILED'] as const;
 export type SwapKind = 'swap' | 'rollback' | 'auto-rollback';
 
 export class ServiceMetrics {
@@ -59,7 +59,7 @@ export class ServiceMetrics {
   /** What a client sent that no route saw: with requests_total, everything a client sent is counted. */
   readonly clientErrors = new Counter({
     name: `${PREFIX}client_errors_total`,
-    help: "Connections whose request Node's HTTP parser refused before any route saw it (answered with a problem document, then closed), by code: ERR_HEADERS_TOO_LARGE (431), ERR_REQUEST_TIMEOUT (408), ERR_INVALID_INPUT (400, bytes that are not HTTP)",
+    help: "Connections whose request Node's HTTP parser refused before any route saw it (answered with a problem document, then closed), by code: ERR_HEADERS_TOO_LARGE (431), ERR_REQUEST_TIMEOUT (408), ERR_INVALID_INPUT (400, bytes that are not HTTP), ERR_EXPECTATION_FAILED (417, an Expect other than 100-continue)",
     labelNames: ['code'] as const,
     registers: [this.registry],
   });

@@ -37,6 +37,10 @@ declare module 'fastify' {
   interface FastifyRequest {
     risk: RequestRecord | null;
   }
+  interface FastifyContextConfig {
+    /** A risk route's method: its requests are counted and logged under it. */
+    risk?: RequestRecord['method'];
+  }
 }
 
 export function registerRiskRoutes(app: FastifyInstance, options: RiskRouteOptions): void {
@@ -45,7 +49,7 @@ export function registerRiskRoutes(app: FastifyInstance, options: RiskRouteOptio
   for (const method of RISK_METHODS) {
     app.post(
       `/v1/${method}`,
-      { schema: { summary: `${method} VaR/ES of a portfolio`, body: methodBodySchema(method), response: methodResponses() }, onRequest: track(method), attachValidation: true },
+      { schema: { summary: `${method} VaR/ES of a portfolio`, body: methodBodySchema(method), response: methodResponses() }, config: { risk: method }, attachValidation: true },
       async (request, reply) => {
         if (request.validationError) throw bodyProblem(request.validationError, request.body, (body) => serviceRequestOf(method, body));
         const valid = serviceRequestOf(method, request.body as Record<string, unknown>);
@@ -61,7 +65,7 @@ export function registerRiskRoutes(app: FastifyInstance, options: RiskRouteOptio
 
   app.post(
     '/v1/batch',
-    { schema: { summary: 'many evaluations in one round trip, answered in order', body: batchBodySchema(maxBatch), response: batchResponses() }, onRequest: track('batch'), attachValidation: true },
+    { schema: { summary: 'many evaluations in one round trip, answered in order', body: batchBodySchema(maxBatch), response: batchResponses() }, config: { risk: 'batch' }, attachValidation: true },
     async (request, reply) => {
       if (request.validationError) {
         // The shared portfolio is worded as a single request's is; the batch's own fields as the schema says.
@@ -119,12 +123,10 @@ function bodyProblem(schemaError: ValidationFailure, body: unknown, check: (body
   return schemaError;
 }
 
-/** Starts the request's record; the response hook logs and counts it. */
-function track(method: RequestRecord['method']) {
-  return (request: FastifyRequest, _reply: FastifyReply, done: () => void) => {
-    request.risk = { method, outcome: 'error', code: 'ERR_INTERNAL', version: undefined };
-    done();
-  };
+/** The record a risk request starts with, before anything is checked (server.ts's first hook): whatever
+ *  refuses it, a missing Host header included, is counted under its route's method. */
+export function startRecord(method: RequestRecord['method']): RequestRecord {
+  return { method, outcome: 'error', code: 'ERR_INTERNAL', version: undefined };
 }
 
 /** Records the answer; `result` names the version that computed it (a fallback's is the serving one's). */

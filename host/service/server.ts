@@ -23,7 +23,7 @@ import { isRetryable, PROBLEM_CONTENT_TYPE, problemOf, RETRY_AFTER_SECONDS } fro
 import { RequestQueue } from './queue.js';
 import { headerValues } from './raw-headers.js';
 import { DEFAULT_TIMEOUT_MS } from '../run/executor.js';
-import { registerRiskRoutes, type RequestRecord } from './routes.js';
+import { registerRiskRoutes, startRecord, type RequestRecord } from './routes.js';
 
 export const DEFAULT_MAX_QUEUE = 64;
 export const DEFAULT_MAX_BATCH = 1_000;
@@ -162,6 +162,7 @@ export async function createRiskServer(options: RiskServerOptions): Promise<Risk
   // An Expect other than 100-continue: Node's own answer is a 417 with no body, on a connection kept alive.
   app.server.on('checkExpectation', (request: IncomingMessage, response: ServerResponse) => {
     const problem = problemOf(new ExpectationFailedError(`Expect: ${request.headers.expect ?? ''} cannot be met (only 100-continue is)`));
+    metrics.clientErrors.inc({ code: problem.code });
     const body = JSON.stringify(problem);
     response.writeHead(problem.status, { 'content-type': PROBLEM_CONTENT_TYPE, 'content-length': Buffer.byteLength(body), connection: 'close' }).end(body);
   });
@@ -203,6 +204,10 @@ export async function createRiskServer(options: RiskServerOptions): Promise<Risk
   // The hooks every request runs are written with callbacks, not async: an async hook costs a promise and a
   // turn of the microtask queue each, on the event loop that is the service's bottleneck under load.
   app.addHook('onRequest', (request, reply, done) => {
+    // A risk request's record starts before any check here can refuse it: a route's own onRequest hook runs
+    // after this one, and a request refused here was answered and counted nowhere.
+    const method = request.routeOptions.config.risk;
+    if (method !== undefined) request.risk = startRecord(method);
     // RFC 9112 3.2: an HTTP/1.1 request without a Host header is answered 400, and so is any request with two
     // (Node keeps the first; a proxy in front may have routed on the last).
     const hosts = headerValues(request.raw.rawHeaders, 'host').length;

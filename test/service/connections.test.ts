@@ -123,6 +123,33 @@ describe('what Node answers before fastify', () => {
   });
 });
 
+describe('refusals before the route counted', () => {
+  // A POST to /v1/parametric refused for its Host header (none, or two) was answered 400 and counted nowhere:
+  // the route's record started in a hook that runs after the Host check. Node's 417 was not counted either.
+  it('a risk request refused for its Host header is in requests_total under its method; an Expect refused, in client_errors_total', async () => {
+    server = await startServer(undefined, { workers: 1 });
+    const body = JSON.stringify({ portfolio: PORTFOLIO });
+    const heads = [
+      `POST /v1/parametric HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
+      `POST /v1/parametric HTTP/1.1\r\nHost: a\r\nHost: b\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
+      `POST /v1/batch HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}`,
+      `POST /v1/parametric HTTP/1.1\r\nHost: x\r\nExpect: 200-ok\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}`,
+    ];
+    const statuses: number[] = [];
+    for (const head of heads) {
+      const client = await open(server.url);
+      client.socket.write(head);
+      await client.closed;
+      statuses.push(parseAnswer(client.received()).status);
+    }
+    expect(statuses).toEqual([400, 400, 400, 417]);
+    const metrics = parsePrometheus((await get(server, '/metrics')).text);
+    expect(metrics.get('wasm_risk_requests_total{method="parametric",outcome="error",code="ERR_INVALID_INPUT",version="1.2.0"}')).toBe(2);
+    expect(metrics.get('wasm_risk_requests_total{method="batch",outcome="error",code="ERR_INVALID_INPUT",version="1.2.0"}')).toBe(1);
+    expect(metrics.get('wasm_risk_client_errors_total{code="ERR_EXPECTATION_FAILED"}')).toBe(1);
+  });
+});
+
 describe('two Host headers', () => {
   it('are answered 400 naming host, the connection closed: Node kept the first, a proxy may have routed on the last', async () => {
     server = await startServer(undefined, { workers: 1 });
