@@ -4,6 +4,7 @@
 // version that traps right after it was swapped in.
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
+import SwaggerParser from '@apidevtools/swagger-parser';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { Writable } from 'node:stream';
 import { tmpdir } from 'node:os';
@@ -375,6 +376,7 @@ describe('/openapi.json of the admin API', () => {
   it("describes each admin route's real answers, successes and problems, by status and content type", async () => {
     const target = await startAdminServer([engineVersion('1.3.0')]);
     const document = JSON.parse((await get(target, '/openapi.json')).text);
+    await expect(SwaggerParser.validate(structuredClone(document))).resolves.toBeDefined();
     const ajv = new Ajv2020({ strict: false, allErrors: true });
     const calls: [method: string, path: string, token: string | undefined, body?: unknown][] = [
       ['GET', '/admin/versions', ALICE],
