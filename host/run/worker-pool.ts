@@ -402,6 +402,10 @@ class PendingCall {
   private settled = false;
   private queued = false;
   private waitTimer: NodeJS.Timeout | undefined;
+  /** When a call that waits again stops waiting: a whole timeout after its first task's worker was stopped
+   *  for another call. It still runs once a worker is free in time, but however many calls that hang it is
+   *  bundled with, one after another, its request is answered within a bounded time. */
+  private waitsAgainUntil: number | undefined;
   private task: { progress: TaskProgress; index: number } | undefined;
   /** Set by the task running it: stops the worker, the call being cancelled while it runs. */
   onRunningCancel: ((index: number) => void) | undefined;
@@ -419,17 +423,29 @@ class PendingCall {
 
   /** Joins the queue: until its clock runs out (`bounded`), or to leave it at once (`dispatched at once`), or
    *  `again` after its task's worker was stopped for another call (it has its allowance already, and runs
-   *  when a worker is free). */
+   *  when a worker is free within a timeout of the first time this happened: `waitsAgainUntil`). */
   wait(how: 'bounded' | 'dispatched at once' | 'again'): void {
     if (this.settled) return;
-    if (how === 'again' && this.limits.signal?.aborted) return this.settle(cancelled(this.limits.signal));
+    const { clock } = this.limits;
+    if (how === 'again') {
+      if (this.limits.signal?.aborted) return this.settle(cancelled(this.limits.signal));
+      this.waitsAgainUntil ??= performance.now() + clock.timeoutMs;
+      // Checked here too: the pool gives the waiting calls to a worker before any timer could fire.
+      if (performance.now() >= this.waitsAgainUntil) return this.settle(this.waitAgainExpired());
+    }
     this.task = undefined;
     this.onRunningCancel = undefined;
     this.queue.push(this);
     this.queued = true;
-    const { clock } = this.limits;
-    if (how !== 'bounded') return;
-    this.waitTimer = setTimeout(() => this.settle(this.waitExpired()), Math.ceil(Math.max(0, clock.waitsUntil - performance.now())));
+    if (how === 'bounded') {
+      this.waitTimer = setTimeout(() => this.settle(this.waitExpired()), Math.ceil(Math.max(0, clock.waitsUntil - performance.now())));
+    } else if (how === 'again') {
+      this.waitTimer = setTimeout(() => this.settle(this.waitAgainExpired()), Math.ceil(Math.max(0, this.waitsAgainUntil! - performance.now())));
+    }
+  }
+
+  private waitAgainExpired(): TimeoutError {
+    return new TimeoutError(`the request exceeded its ${this.limits.clock.timeoutMs} ms deadline waiting again for a worker: the worker it had was stopped for other calls`, false);
   }
 
   /** Why the call stopped waiting for a worker, in the queue or for one still starting: nothing of it ran. */

@@ -59,6 +59,25 @@ describe('calls sharing a worker task', () => {
     }
   });
 
+  it('calls that hang, sent together, do not run one after another: those that wait again stop waiting a timeout later', async () => {
+    // A first call takes the worker alone; the six after it wait, then go as one task. The first of them hangs
+    // and stops the worker at its deadline; the rest wait again, each for at most a timeout from then. The
+    // next one hangs its whole deadline on the replacement, so those still waiting after it fail without
+    // running (before, each ran and hung in turn: six deadlines one after another, and a request's answer
+    // came that many deadlines late).
+    const first = engine.parametric(portfolio);
+    const hanging = Array.from({ length: 6 }, () => engine.parametric(portfolio, { horizonDays: TRIGGER_HORIZON, timeoutMs: HANG_TIMEOUT_MS }).catch((e: unknown) => e));
+    expect((await first).levels).toHaveLength(2);
+    const outcomes = (await Promise.all(hanging)) as TimeoutError[];
+    for (const outcome of outcomes) expect(outcome).toBeInstanceOf(TimeoutError);
+    const ran = outcomes.filter((outcome) => outcome.workerStopped);
+    expect(ran.length).toBeGreaterThanOrEqual(1);
+    expect(ran.length).toBeLessThan(outcomes.length);
+    for (const outcome of outcomes.filter((o) => !o.workerStopped)) expect(outcome.message).toMatch(/deadline waiting again for a worker/);
+    // The worker that replaced the last stopped one answers.
+    expect((await engine.parametric(portfolio)).levels).toHaveLength(2);
+  });
+
   it('a call that finds no free worker before its deadline is refused as overloaded, stopping nothing', async () => {
     const hung = engine.parametric(portfolio, { horizonDays: TRIGGER_HORIZON, timeoutMs: HANG_TIMEOUT_MS }).catch((e: unknown) => e);
     const waiting = await engine.parametric(portfolio, { timeoutMs: 200 }).catch((e: unknown) => e);
