@@ -28,7 +28,7 @@ export class ServiceMetrics {
    *  each under its own method, where requests_total sees one answered batch. */
   readonly evaluations = new Counter({
     name: `${PREFIX}evaluations_total`,
-    help: 'Evaluations that ran (one per single request, one per item of a batch), by method (monte-carlo, historical, parametric), outcome (ok, fallback, error) and error code',
+    help: 'Evaluations given to the engine (one per single request, one per item of a batch; one that waited for a worker and never ran ends in an error too), by method (monte-carlo, historical, parametric), outcome (ok, fallback, error) and error code',
     labelNames: ['method', 'outcome', 'code'] as const,
     registers: [this.registry],
   });
