@@ -13,13 +13,13 @@ const SEED_DIGITS = '^(0|[1-9][0-9]{0,19})$';
 const SEED_PATTERN = new RegExp(SEED_DIGITS);
 
 export const SEED_ERROR = 'must be an integer in [0, 2^64): a decimal string without sign or leading zeros, or a safe integer';
-/** A seed given as a number must be exact: past 2^53 a JSON number has lost digits, so it is a decimal string. */
+/** A seed given as a whole number past 2^53 must be a decimal string: as a number it has lost digits. (A negative one is refused as any seed out of range.) */
 const SEED_NUMBER_ERROR = 'must be an integer in [0, 2^64) (past 2^53, a decimal string: a JSON number loses digits)';
 
 export const seedSchema = z
   .union([
     z.bigint(),
-    z.number().int({ error: SEED_NUMBER_ERROR }).nonnegative({ error: SEED_NUMBER_ERROR }),
+    z.number().int({ error: SEED_NUMBER_ERROR }).nonnegative({ error: SEED_ERROR }),
     z.string().regex(SEED_PATTERN, { error: SEED_ERROR }),
   ], { error: SEED_ERROR })
   .transform((seed) => BigInt(seed))
