@@ -4,6 +4,8 @@
 import { Option } from 'commander';
 import type { AdmissionOptions } from '../audit/admission.js';
 import { isShippedPolicyName, readPolicyFile, SHIPPED_POLICY_NAMES } from '../audit/capability-policy.js';
+import { DEFAULT_LOCK_FILE } from '../audit/provenance.js';
+import type { RunInput } from './pnl-output.js';
 import { InvalidInputError } from '../errors.js';
 import { echoed, shortened } from '../report/echoed-input.js';
 import { readInputFile } from '../files/input-files.js';
@@ -38,6 +40,17 @@ export async function admissionOptionsFrom(flags: AdmissionFlags): Promise<Admis
     trustedKeys: await Promise.all(trustedKeyFiles.map(readKeyFile)),
     signatureFile: flags.signature,
   };
+}
+
+/** The files these flags make a run read for `component`, named as the flags name them: what a file the run
+ *  writes (`--pnl-out --force`) must not replace. */
+export function admissionInputFiles(flags: AdmissionFlags, component: string): RunInput[] {
+  const files: RunInput[] = [];
+  if (flags.policy !== undefined && !isShippedPolicyName(flags.policy)) files.push({ label: 'policy file (--policy)', path: flags.policy });
+  if (flags.strict) files.push({ label: 'lock file (--lock-file)', path: flags.lockFile ?? DEFAULT_LOCK_FILE });
+  for (const key of flags.trustedKey ?? []) files.push({ label: 'trusted key (--trusted-key)', path: key });
+  if ((flags.trustedKey ?? []).length > 0) files.push({ label: "component's signature (--signature)", path: flags.signature ?? `${component}.sig` });
+  return files;
 }
 
 /** A profile's name as it is (admission reads the shipped file); a word that names none is a typo, not a file. */

@@ -23,7 +23,8 @@ export interface PnlOutput {
 /** Paths per write: a few MB of text or bytes at a time, whatever the run's size. */
 const BATCH_PATHS = 65_536;
 
-/** A file the run reads (the portfolio, the component), which `--pnl-out` must not replace, even with `--force`. */
+/** A file the run reads (the portfolio, the component, the files of its admission flags), which `--pnl-out` must
+ *  not replace, even with `--force`. */
 export interface RunInput {
   label: string;
   path: string;

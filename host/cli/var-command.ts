@@ -7,7 +7,7 @@ import { RiskEngine, type RiskMethod, type RiskResult } from '../risk-engine.js'
 import { DEFAULT_COMPONENT } from '../files/package-paths.js';
 import type { PortfolioSpec } from '../request/portfolio.js';
 import { RISK_METHODS, validateRiskRequest, type ValidMonteCarloRequest } from '../request/risk-request.js';
-import { admissionOptionsFrom, type AdmissionFlags } from './admission-flags.js';
+import { admissionInputFiles, admissionOptionsFrom, type AdmissionFlags } from './admission-flags.js';
 import { distributedFrom, type RedisFlags } from './redis-flags.js';
 import { formatPnlHistogram } from './histogram.js';
 import { pnlOutputFrom, writePnl, type PnlFormat, type PnlOutput } from './pnl-output.js';
@@ -72,6 +72,7 @@ export async function varCommand(portfolioPath: string, options: VarCommandOptio
         : pnlOutputFrom(options.pnlOut, options.pnlFormat, options.force === true, [
             { label: 'portfolio', path: portfolioPath },
             { label: 'component', path: options.component ?? DEFAULT_COMPONENT },
+            ...admissionInputFiles(options, options.component ?? DEFAULT_COMPONENT),
           ], [
             { label: 'standard output', fd: process.stdout.fd },
             { label: 'standard error', fd: process.stderr.fd },

@@ -168,6 +168,17 @@ describe('wasm-risk var --pnl-out and --histogram', () => {
     expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual(valid);
   });
 
+  it.each([
+    ['the policy file', ['--policy'], 'policy file (--policy)'],
+    ['the lock file', ['--strict', '--lock-file'], 'lock file (--lock-file)'],
+    ['a trusted key', ['--trusted-key'], 'trusted key (--trusted-key)'],
+  ])('refuses, before running and even with --force, %s it reads', (_, flags, label) => {
+    // Only the portfolio and the component were refused: the P&L replaced a policy, lock file or key.
+    const file = portfolioFile(`admission-input-${flags.length}-${label.length}`, { keep: true });
+    expectOneLineFailure(runCli(['var', EXAMPLE, '--paths', '1000', ...flags, file, '--pnl-out', file, '--force']), 2, new RegExp(`--pnl-out: .* is the ${label.replace(/[()]/g, '\\$&')} this run reads`));
+    expect(readFileSync(file, 'utf8')).toBe('{"keep":true}');
+  });
+
   it('refuses, even with --force, /dev/stdout redirected to a file: the P&L replaced the file the table then went to', () => {
     // `wasm-risk var book.json --pnl-out /dev/stdout --force > out.txt` left out.txt holding the P&L alone,
     // the table printed into a file no longer there, and exit 0.
