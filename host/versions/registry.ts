@@ -151,6 +151,8 @@ export class ComponentRegistry {
     const { cacheDir, memoryLimitMb, admission } = this.engineOptions;
     const path = typeof source === 'string' ? source : source.name;
     let engine: RiskEngine | undefined;
+    /** The candidate once it said what it is: a refusal from then on names the bytes it refused, not only a path. */
+    let candidate: VersionRef | null = null;
     try {
       this.assertOpen();
       const image = await ComponentImage.load(source, { cacheDir, memoryLimitMb, admission });
@@ -160,6 +162,7 @@ export class ComponentRegistry {
       }
       engine = await engineOverImage(image, this.engineOptions);
       const { version, sha256 } = engine.component;
+      candidate = { version, sha256, path };
       const existing = this.entries.get(version);
       if (existing?.ref.sha256 === sha256) {
         await engine.close();
@@ -181,18 +184,18 @@ export class ComponentRegistry {
       return { ...ref, active: version === this.activeVersion };
     } catch (error) {
       if (engine && this.entries.get(engine.component.version)?.engine !== engine) await engine.close();
-      await this.logRefusal(path, error, actor);
+      await this.logRefusal(path, error, actor, candidate);
       throw error;
     }
   }
 
-  /** Logs a candidate refused (`refuse`, with why), by the registry's gates or before them (the admin API's
-   *  path checks). Never throws: a log that cannot be written cannot record the refusal either, and a log that
+  /** Logs a candidate refused (`refuse`, with why, and in `to` the version and hash it ran as, once it ran),
+   *  by the registry's gates or before them (the admin API's path checks). Never throws: a log that cannot be written cannot record the refusal either, and a log that
    *  breaks now must not replace the refusal's own typed error, which says what was wrong with the component. */
-  private async logRefusal(path: string, error: unknown, actor: string): Promise<void> {
+  private async logRefusal(path: string, error: unknown, actor: string, candidate: VersionRef | null = null): Promise<void> {
     // A registration cut short by close() refused nothing.
     if (isAuditLogError(error) || (this.closed && error instanceof CancelledError)) return;
-    await this.log.append({ event: 'refuse', actor, from: null, to: null, reason: refusalReason(path, error) }).catch((logError: unknown) => {
+    await this.log.append({ event: 'refuse', actor, from: null, to: candidate, reason: refusalReason(path, error) }).catch((logError: unknown) => {
       debug('cannot record the refusal of %s: %s', path, messageOf(logError));
     });
   }

@@ -8,6 +8,7 @@ import { ComponentRegistry, type RegistryOptions } from '../../host/versions/reg
 import { ComponentImage } from '../../host/load/component-image.js';
 import { AuditLogTamperedError, CancelledError, GoldenVectorsFailedError, InvalidInputError, IncompatibleComponentError, PolicyDeniedError, UnknownVersionError } from '../../host/errors.js';
 import { DEFAULT_COMPONENT } from '../../host/files/package-paths.js';
+import { sha256Hex } from '../../host/files/content-hash.js';
 import { loadGoldenVectors } from '../../host/versions/golden-vectors.js';
 import { verifySwapAuditLog } from '../../host/versions/swap-audit-log.js';
 import { engineVersion, examplePortfolio, fixture } from '../support/fixtures.js';
@@ -132,13 +133,16 @@ describe('admission of a candidate', () => {
     expect(events).toMatchObject([{ event: 'refuse', reason: expect.stringMatching(/incompatible/) }]);
   });
 
-  it('refuses a component that fails the golden vectors', async () => {
-    const { registry } = openRegistry();
+  it('refuses a component that fails the golden vectors, and logs which one', async () => {
+    const { registry, auditLogPath, auditKeyPath } = openRegistry();
     await registry.register(DEFAULT_COMPONENT);
     const error = await registry.register(WRONG_MODEL).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(GoldenVectorsFailedError);
     expect((error as Error).message).toMatch(/failed \d+ golden vector check\(s\): monte-carlo long stock @0\.95: VaR/);
     expect(registry.list().map((v) => v.version)).toEqual(['1.2.0']);
+    // The refusal names the bytes it refused, not only a path whose file may be replaced afterwards.
+    const { events } = await verifySwapAuditLog(auditLogPath, { keyPath: auditKeyPath });
+    expect(events.at(-1)).toMatchObject({ event: 'refuse', to: { sha256: sha256Hex(readFileSync(WRONG_MODEL)), path: WRONG_MODEL, version: expect.any(String) } });
   });
 
   it('takes the same component twice as one version, and refuses unknown versions and an empty history', async () => {
