@@ -100,6 +100,8 @@ interface Inspection {
   missing: boolean;
   verification: SwapAuditLogVerification;
   head: Head;
+  /** The log's size in bytes as verified: an append writes only onto exactly these. */
+  bytes: number;
 }
 
 /** The longest actor name a line records (the admin API's token names are at most 64). */
@@ -165,7 +167,7 @@ export class SwapAuditLog {
     try {
       // From reading the log to moving its anchor is one synchronous step: under load every await waits
       // behind queued requests (tens of ms a hop, measured), which stretched a swap over many requests.
-      const { verification, head } = inspect(location, key);
+      const { verification, head, bytes } = inspect(location, key);
       if (verification.brokenAt !== null) {
         throw new AuditLogTamperedError(`${brokenMessage(this.path, verification.brokenAt, verification.problem)}; nothing was appended`, verification.brokenAt);
       }
@@ -173,7 +175,7 @@ export class SwapAuditLog {
       const entry = { event: event.event, at: new Date().toISOString(), actor: event.actor, from: event.from, to: event.to, ...(reason === undefined ? {} : { reason }) };
       const body = JSON.stringify(entry);
       const mac = lineMac(key, head.lines + 1, head.mac, body);
-      appendDurably(this.path, `${body.slice(0, -1)},"mac":"${mac}"}\n`);
+      appendDurably(this.path, `${body.slice(0, -1)},"mac":"${mac}"}\n`, bytes);
       // Without the lock the anchor is not ours to move; the line is in, and verifies as a completed append.
       if (compromised) throw new AuditLogUnavailableError(`lost the lock on the audit log ${this.path}: ${compromised.message}`);
       writeAnchor(location, key, { lines: head.lines + 1, mac });
@@ -227,9 +229,10 @@ function inspect(location: LogLocation, key: Buffer): Inspection {
     missing: false,
     verification: { events: kept, brokenAt, problem },
     head: { lines: 0, mac: GENESIS },
+    bytes: 0,
   });
   if (text === undefined) {
-    if (anchor.kind === 'missing') return { missing: true, verification: { events, brokenAt: null, problem: null }, head: { lines: 0, mac: GENESIS } };
+    if (anchor.kind === 'missing') return { missing: true, verification: { events, brokenAt: null, problem: null }, head: { lines: 0, mac: GENESIS }, bytes: 0 };
     return broken(1, anchor.kind === 'valid' ? `the log is missing; its anchor records ${anchor.head.lines} line(s)` : anchor.problem);
   }
   const lines = text.split('\n');
@@ -269,7 +272,8 @@ function inspect(location: LogLocation, key: Buffer): Inspection {
   }
   // Lines past the anchor that verify were written with the key: appends whose anchor move had not happened
   // yet (a crash between the two writes, or a writer mid-append), not tampering.
-  return { missing: false, verification: { events, brokenAt: null, problem: null }, head };
+  // Every verified line is JSON.stringify's output and its MAC, so the text's UTF-8 length is the file's.
+  return { missing: false, verification: { events, brokenAt: null, problem: null }, head, bytes: Buffer.byteLength(text) };
 }
 
 const MAC_MISMATCH = 'its MAC does not match: the line was edited, moved or inserted, or written under another key';
@@ -363,18 +367,31 @@ function readBoundedText(path: string, name: string, maxBytes: number, openFlags
   }
 }
 
-/** Appends and syncs the line before the anchor moves: after a crash the log may be ahead of its anchor, never behind. */
-function appendDurably(path: string, line: string): void {
+/** Appends and syncs the line before the anchor moves: after a crash the log may be ahead of its anchor, never
+ *  behind. Only onto the `verified` bytes: verifying a log near its cap takes longer than the lock may go
+ *  un-refreshed (the event loop is held), so another process can take it as stale and append meanwhile; a
+ *  line written after it would sit at the wrong position and break the log for good. */
+function appendDurably(path: string, line: string, verified: number): void {
+  const failed = (error: unknown) => new AuditLogUnavailableError(`cannot append to the audit log ${path}: ${messageOf(error)}`, { cause: error });
+  let fd;
   try {
-    const fd = openSync(path, 'a');
-    try {
-      writeFileSync(fd, line);
-      fdatasyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
+    fd = openSync(path, 'a');
   } catch (error) {
-    throw new AuditLogUnavailableError(`cannot append to the audit log ${path}: ${messageOf(error)}`, { cause: error });
+    throw failed(error);
+  }
+  try {
+    const size = fstatSync(fd).size;
+    if (size !== verified) {
+      throw new AuditLogUnavailableError(
+        `another writer appended to the audit log ${path} while this append verified it (${size} bytes, ${verified} verified; its lock went stale): nothing was appended, try again`,
+      );
+    }
+    writeFileSync(fd, line);
+    fdatasyncSync(fd);
+  } catch (error) {
+    throw error instanceof AuditLogUnavailableError ? error : failed(error);
+  } finally {
+    closeSync(fd);
   }
 }
 

@@ -2,10 +2,10 @@
 // detected, re-chaining needs the key, appends refuse a broken log, and the key must be private.
 import { createHash } from 'node:crypto';
 import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AuditKeyError, AuditLogTamperedError, AuditLogUnavailableError, InvalidInputError } from '../../host/errors.js';
 import { SwapAuditLog, verifySwapAuditLog, type SwapEventKind } from '../../host/versions/swap-audit-log.js';
 
@@ -19,7 +19,10 @@ beforeEach(() => {
   keyDir = join(dir, 'private');
   keyPath = join(keyDir, 'audit-log.key');
 });
-afterEach(() => rmSync(dir, { recursive: true, force: true }));
+afterEach(() => {
+  vi.restoreAllMocks();
+  rmSync(dir, { recursive: true, force: true });
+});
 
 const KINDS: SwapEventKind[] = ['register', 'swap', 'register', 'swap', 'rollback', 'refuse'];
 
@@ -166,6 +169,31 @@ describe('the swap audit log', () => {
     const { events, brokenAt } = await verify();
     expect(brokenAt).toBeNull();
     expect(events.map((e) => Number(e.reason)).sort((a, b) => a - b)).toEqual([...Array(12).keys()]);
+  });
+
+  it('appends nothing when another process appended while this one verified (its lock gone stale), and the log stays whole', async () => {
+    // Verifying a log near its cap takes longer (18 s measured) than proper-lockfile lets a lock go un-refreshed
+    // (10 s): a second process took the lock as stale and both appended at the same position, breaking the log
+    // for good. Here the other process's append (a line, then its anchor) lands between verifying and writing.
+    await writeLog(2);
+    const ourHead = readFileSync(anchorFile());
+    await new SwapAuditLog(log, { keyPath }).append({ event: 'register', actor: 'other-process', from: null, to: null });
+    const theirLine = readLines()[2]!;
+    const theirAnchor = readFileSync(anchorFile());
+    writeLines(readLines().slice(0, 2));
+    writeFileSync(anchorFile(), ourHead);
+    const stamp = Date.prototype.toISOString;
+    vi.spyOn(Date.prototype, 'toISOString').mockImplementationOnce(function (this: Date) {
+      appendFileSync(log, `${theirLine}\n`);
+      writeFileSync(anchorFile(), theirAnchor);
+      return stamp.call(this);
+    });
+    const error = await new SwapAuditLog(log, { keyPath }).append({ event: 'swap', actor: 'test-suite', from: null, to: null }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AuditLogUnavailableError);
+    expect((error as Error).message).toMatch(/another writer appended .* nothing was appended/);
+    const { events, brokenAt } = await verify();
+    expect(brokenAt).toBeNull();
+    expect(events).toHaveLength(3);
   });
 
   it('refuses a missing log and anything but a regular file', async () => {
