@@ -80,10 +80,13 @@ export async function varCommand(portfolioPath: string, options: VarCommandOptio
     histogram: options.histogram === true,
   };
 
-  // Ctrl-C cancels the run and ends with ERR_CANCELLED (exit 130); a second one kills at once (`once`).
+  // Ctrl-C or SIGTERM (a supervisor's, timeout(1)'s) cancels the run and ends with ERR_CANCELLED (exit 130): a
+  // distributed run's chunks no worker took are removed. SIGTERM's default killed the process with them left
+  // queued, for the workers to run for no one. A second signal kills at once (`once`).
   const interrupt = new AbortController();
-  const onInterrupt = () => interrupt.abort(new Error('SIGINT'));
+  const onInterrupt = (signal: NodeJS.Signals) => interrupt.abort(new Error(signal));
   process.once('SIGINT', onInterrupt);
+  process.once('SIGTERM', onInterrupt);
   try {
     const portfolio = await readPortfolioFile(portfolioPath);
     const engine = await RiskEngine.load(options.component ?? DEFAULT_COMPONENT, {
@@ -99,10 +102,14 @@ export async function varCommand(portfolioPath: string, options: VarCommandOptio
       await engine.close();
     }
   } catch (error) {
-    if (error instanceof CancelledError && interrupt.signal.aborted) throw new CancelledError('interrupted by SIGINT (Ctrl-C)', { cause: error });
+    if (error instanceof CancelledError && interrupt.signal.aborted) {
+      const signal = (interrupt.signal.reason as Error).message;
+      throw new CancelledError(`interrupted by ${signal === 'SIGINT' ? 'SIGINT (Ctrl-C)' : signal}`, { cause: error });
+    }
     throw error;
   } finally {
     process.removeListener('SIGINT', onInterrupt);
+    process.removeListener('SIGTERM', onInterrupt);
   }
 }
 

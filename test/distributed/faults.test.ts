@@ -1,7 +1,7 @@
 // Faults of a distributed run on a real Redis and real workers: a deadline and a cancellation take the
 // run's chunks that no worker started off the queue, and a Redis killed mid-run fails the requester (and
 // the worker) with ERR_REDIS_UNAVAILABLE instead of a hang.
-import { execFile, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -80,6 +80,22 @@ describe('a distributed run that stops early', () => {
       await engine.close();
     }
   });
+
+  // SIGTERM (a supervisor's, timeout(1)'s) killed `var --redis` with Node's default action: its chunks stayed
+  // queued, for any worker to run for no one.
+  it('on SIGTERM fails with ERR_CANCELLED and leaves none of its chunks waiting', async () => {
+    // No worker on this queue: every chunk waits until the requester removes it.
+    const child = spawn(process.execPath, [CLI, 'var', 'examples/portfolio.json', '--json', ...LONG_RUN, '--redis', redis.url, '--queue', 'sigterm'], { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = once(child, 'exit');
+    await until(async () => (await waitingJobs(redis.url, 'sigterm')) > 0, "the run's chunks queued", { intervalMs: 100 });
+    child.kill('SIGTERM');
+    const [code] = (await exited) as [number | null];
+    expect(stderr).toMatch(/^wasm-risk: ERR_CANCELLED: interrupted by SIGTERM$/m);
+    expect(code).toBe(130);
+    expect(await waitingJobs(redis.url, 'sigterm')).toBe(0);
+  }, 60_000);
 });
 
 describe('a Redis that goes away mid-run', () => {
