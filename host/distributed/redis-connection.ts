@@ -1,7 +1,7 @@
 // The one way the host connects to Redis for distributed runs: the URL checked as a trust boundary (TLS or
 // a password off loopback), and connections that give up in bounded time with a typed error instead of
 // retrying forever, so a Redis that goes away fails a run (or stops a worker) rather than hanging it.
-import { Redis } from 'ioredis';
+import { Redis, ReplyError } from 'ioredis';
 import { InsecureRedisError, InvalidInputError, messageOf, RedisUnavailableError } from '../errors.js';
 
 /** Time to open a connection, and the reconnect attempts (each RECONNECT_DELAY_MS apart) after which a
@@ -96,11 +96,23 @@ export class RedisLink {
     try {
       await this.guard(this.connection.connect());
       await this.guard(this.connection.ping());
+      await this.selectedDatabase();
       return this;
     } catch (error) {
       this.connection.disconnect();
-      throw error instanceof RedisUnavailableError ? error : this.unavailable(error);
+      throw error instanceof RedisUnavailableError || error instanceof InvalidInputError ? error : this.unavailable(error);
     }
+  }
+
+  /** ioredis selects the URL's database (`redis://host/5`) as it connects, but a SELECT that Redis refuses (an
+   *  index past its `databases`) goes only to its error listeners: the link went on in database 0, beside the
+   *  queues of whoever runs there, with no word. Selected again here, where a refusal is the URL's fault. */
+  private async selectedDatabase(): Promise<void> {
+    const { db } = this.connection.options;
+    if (!db) return;
+    await this.guard(this.connection.select(db)).catch((error: unknown) => {
+      throw error instanceof ReplyError ? new InvalidInputError('redis', `database ${db}: ${messageOf(error)}`) : error;
+    });
   }
 
   /** The error for a connection given up, or a command that failed on it: with the connection's last error

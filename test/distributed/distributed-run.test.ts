@@ -170,6 +170,13 @@ describe('the Redis link', () => {
     }
   }, 60_000);
 
+  // ioredis only emitted the refused SELECT as an error event: the run went on in database 0.
+  it("refuses a URL whose database Redis does not have, rather than running in database 0", async () => {
+    const failure = await varFailure(['--redis', `${redis.url}/99`]);
+    expect(failure.stderr).toMatch(/^wasm-risk: ERR_INVALID_INPUT: --redis: database 99: ERR DB index is out of range$/m);
+    expect(failure.code).toBe(2);
+  }, 60_000);
+
   it('fails with ERR_REDIS_UNAVAILABLE when nothing listens, not a hang', async () => {
     const failure = await varFailure(['--redis', 'redis://127.0.0.1:1']);
     expect(failure.code).toBe(4);
