@@ -114,20 +114,17 @@ export class ExactSum {
    * `addSquareOf` of each value give, about twice as fast on sorted values (a chunk's losses). Each of the
    * three parts of a value (itself, its square, the square's rounding error) goes to three bins chosen by
    * its exponent alone, and consecutive values of a sorted array choose the same three (a choice covers 32
-   * binary orders of magnitude): their pieces are summed in locals and reach the bins when the choice
-   * changes. A sum in a local is part of what its bin would hold, so the bins' bound (FLUSH_EVERY
+   * binary orders of magnitude): their pieces are summed apart (`HeldPieces`) and reach the bins when the
+   * choice changes. A held sum is part of what its bin would hold, so the bins' bound (FLUSH_EVERY
    * additions) holds for it too: the pieces are counted as the bins' own additions and emptied as often.
    */
   static ofValuesAndSquares(values: Float64Array): { sum: bigint; squares: bigint } {
     const sum = new ExactSum();
     const squares = new ExactSum();
-    const sumBins = sum.bins;
-    const squareBins = squares.bins;
-    // For each part: its three bins' index k, their rounding constants, and the pieces not yet in the bins.
-    let valueK = 0, valueTop = ROUNDER[2]!, valueMiddle = ROUNDER[1]!, value0 = 0, value1 = 0, value2 = 0;
-    let squareK = 0, squareTop = ROUNDER[2]!, squareMiddle = ROUNDER[1]!, square0 = 0, square1 = 0, square2 = 0;
-    let errorK = 0, errorTop = ROUNDER[2]!, errorMiddle = ROUNDER[1]!, error0 = 0, error1 = 0, error2 = 0;
-    /** Values whose pieces are in locals or bins but not yet counted in the sums' additions, and how many
+    const value = new HeldPieces(sum.bins);
+    const square = new HeldPieces(squares.bins);
+    const error = new HeldPieces(squares.bins);
+    /** Values whose pieces are held or in bins but not yet counted in the sums' additions, and how many
      *  more the bins can take before they must be emptied (a value is one addition to `sum`, two to
      *  `squares`). */
     let pending = 0;
@@ -141,10 +138,9 @@ export class ExactSum {
       if (!fast || pending >= room) {
         // A value outside the fast range (for the slow paths of add and addSquareOf), or the bins' bound
         // reached: every piece to the bins, counted, and a sum's bins emptied once half full.
-        addPieces(sumBins, valueK, value0, value1, value2);
-        addPieces(squareBins, squareK, square0, square1, square2);
-        addPieces(squareBins, errorK, error0, error1, error2);
-        value0 = value1 = value2 = square0 = square1 = square2 = error0 = error1 = error2 = 0;
+        value.release();
+        square.release();
+        error.release();
         sum.additions += pending;
         squares.additions += 2 * pending;
         pending = 0;
@@ -157,62 +153,21 @@ export class ExactSum {
         room = Math.min(FLUSH_EVERY - sum.additions, (FLUSH_EVERY - squares.additions) >>> 1);
         if (!fast) continue;
       }
+      // As add(x) and addSquareOf(x) place them (Dekker's product for the square's rounding error).
       const e = biasedExponent(x);
-      // The value, as addToBins(x, e >>> 5) would add it.
-      let k = e >>> 5;
-      if (k !== valueK) {
-        addPieces(sumBins, valueK, value0, value1, value2);
-        value0 = value1 = value2 = 0;
-        valueK = k;
-        valueTop = ROUNDER[k + 2]!;
-        valueMiddle = ROUNDER[k + 1]!;
-      }
-      let high = x + valueTop - valueTop;
-      let rest = x - high;
-      let middle = rest + valueMiddle - valueMiddle;
-      value2 += high;
-      value1 += middle;
-      value0 += rest - middle;
-      // Its square and the square's rounding error, as addSquareOf(x) adds them.
       const c = SPLITTER * x;
       const xHigh = c - (c - x);
       const xLow = x - xHigh;
-      const square = x * x;
+      const squared = x * x;
       const cross = xHigh * xLow;
-      const error = xHigh * xHigh - square + cross + cross + xLow * xLow;
-      k = (2 * e - 1023) >>> 5;
-      if (k !== squareK) {
-        addPieces(squareBins, squareK, square0, square1, square2);
-        square0 = square1 = square2 = 0;
-        squareK = k;
-        squareTop = ROUNDER[k + 2]!;
-        squareMiddle = ROUNDER[k + 1]!;
-      }
-      high = square + squareTop - squareTop;
-      rest = square - high;
-      middle = rest + squareMiddle - squareMiddle;
-      square2 += high;
-      square1 += middle;
-      square0 += rest - middle;
-      k = (2 * e - 1075) >>> 5;
-      if (k !== errorK) {
-        addPieces(squareBins, errorK, error0, error1, error2);
-        error0 = error1 = error2 = 0;
-        errorK = k;
-        errorTop = ROUNDER[k + 2]!;
-        errorMiddle = ROUNDER[k + 1]!;
-      }
-      high = error + errorTop - errorTop;
-      rest = error - high;
-      middle = rest + errorMiddle - errorMiddle;
-      error2 += high;
-      error1 += middle;
-      error0 += rest - middle;
+      value.add(x, e >>> 5);
+      square.add(squared, (2 * e - 1023) >>> 5);
+      error.add(xHigh * xHigh - squared + cross + cross + xLow * xLow, (2 * e - 1075) >>> 5);
       pending++;
     }
-    addPieces(sumBins, valueK, value0, value1, value2);
-    addPieces(squareBins, squareK, square0, square1, square2);
-    addPieces(squareBins, errorK, error0, error1, error2);
+    value.release();
+    square.release();
+    error.release();
     return { sum: sum.scaled(), squares: squares.scaled() };
   }
 
@@ -244,11 +199,41 @@ export class ExactSum {
   }
 }
 
-/** Pieces summed apart (ExactSum.ofValuesAndSquares) into bins k, k+1 and k+2. */
-function addPieces(bins: number[], k: number, low: number, middle: number, high: number): void {
-  bins[k]! += low;
-  bins[k + 1]! += middle;
-  bins[k + 2]! += high;
+/** The pieces of values bound for the same three bins (k, k+1, k+2), summed apart from them while consecutive
+ *  values choose those bins (ExactSum.ofValuesAndSquares): each is split as addToBins splits it. */
+class HeldPieces {
+  private k = 0;
+  private top = ROUNDER[2]!;
+  private middle = ROUNDER[1]!;
+  private low = 0;
+  private mid = 0;
+  private high = 0;
+
+  constructor(private readonly bins: number[]) {}
+
+  add(value: number, k: number): void {
+    if (k !== this.k) {
+      this.release();
+      this.k = k;
+      this.top = ROUNDER[k + 2]!;
+      this.middle = ROUNDER[k + 1]!;
+    }
+    const high = value + this.top - this.top;
+    const rest = value - high;
+    const middle = rest + this.middle - this.middle;
+    this.high += high;
+    this.mid += middle;
+    this.low += rest - middle;
+  }
+
+  /** Every held piece to its bin. */
+  release(): void {
+    const { bins, k } = this;
+    bins[k]! += this.low;
+    bins[k + 1]! += this.mid;
+    bins[k + 2]! += this.high;
+    this.low = this.mid = this.high = 0;
+  }
 }
 
 /** 2^1000: below it a BigInt converts to a finite double. */
