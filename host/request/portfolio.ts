@@ -6,6 +6,7 @@ import type { JsonBudget } from '../files/json-budget.js';
 import { jsonShapeCheck } from './json-schema.js';
 import { echoed } from '../report/echoed-input.js';
 import { parseOrThrow } from './validation.js';
+import { InvalidInputError } from '../errors.js';
 import { CORRELATION_TOLERANCE, LOADINGS_TOLERANCE, MAX_ASSETS, MAX_FACTOR_ASSETS, MAX_FACTORS, MAX_HISTORY_ROWS, MAX_POSITIONS } from './limits.js';
 
 const finite = z.number({ error: 'must be a finite number' });
@@ -197,6 +198,11 @@ export type InputSource = 'json' | 'any';
  *  A portfolio from JSON that passes the compiled checks is taken as it is; anything else, and every error's
  *  wording, comes from zod, so both routes accept the same portfolios and report the same first problem. */
 export function validatePortfolio(spec: unknown, field = '', source: InputSource = 'any'): ValidatedPortfolio {
+  // A book that is not an object at all is named as the whole book: `portfolio` where fields are named flat
+  // (field-location.ts), not '' (which named nothing, and `run` named a missing one `portfolio` already).
+  if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) {
+    throw new InvalidInputError(field === '' ? 'portfolio' : field, spec === undefined ? 'is required' : 'must be an object');
+  }
   if (source === 'json' && hasPortfolioFields(spec) && !breaksCrossFieldRules(spec as PortfolioFields)) {
     return engineForm(spec as PortfolioFields);
   }

@@ -104,9 +104,12 @@ describe('malformed and extreme inputs', () => {
   it('refuse a request or a portfolio that is not an object as a typed error naming what it must be', async () => {
     for (const value of [null, 'x', 42, [], true]) {
       await expect(engine.run(value as never)).rejects.toMatchObject({ code: 'ERR_INVALID_INPUT', message: 'must be an object' });
-      await expect(engine.parametric(value as never)).rejects.toMatchObject({ code: 'ERR_INVALID_INPUT', message: 'must be an object' });
+      // The book as a whole is named `portfolio`, however the request was made (the field was '').
+      await expect(engine.parametric(value as never)).rejects.toMatchObject({ code: 'ERR_INVALID_INPUT', field: 'portfolio', message: 'portfolio: must be an object' });
+      await expect(engine.run({ method: 'monte-carlo', portfolio: value } as never)).rejects.toMatchObject({ field: 'portfolio', message: 'portfolio: must be an object' });
+      await expect(engine.simulatePnl(value as never)).rejects.toMatchObject({ field: 'portfolio', message: 'portfolio: must be an object' });
     }
-    await expect(engine.parametric(undefined as never)).rejects.toMatchObject({ code: 'ERR_INVALID_INPUT', message: 'is required' });
+    await expect(engine.parametric(undefined as never)).rejects.toMatchObject({ code: 'ERR_INVALID_INPUT', field: 'portfolio', message: 'portfolio: is required' });
     await expect(engine.run({ method: 'parametric' } as never)).rejects.toMatchObject({ field: 'portfolio', message: 'portfolio: is required' });
     await expect(engine.parametric({ ...base(), assets: 'x' } as never)).rejects.toMatchObject({ field: 'assets', message: 'assets: must be an array' });
     // A level listed twice was computed and reported twice, as two identical rows.
