@@ -165,12 +165,23 @@ export function report(results) {
   ].join('\n');
 }
 
+/** The rows a Node line's one-worker runs miss 1.3x of native-SSE on, worst first, and the range of the others. */
+function sseReading(n) {
+  if (n.worstCpuOverNativeSse === null) return 'n/a';
+  const over = n.rowsOver1_3xOfNativeSse ?? [];
+  const others = n.worstWithin1_3xOfNativeSse === null ? '' : `${ratio(n.bestCpuOverNativeSse)} to ${ratio(n.worstWithin1_3xOfNativeSse)}`;
+  if (over.length === 0) return others;
+  // A ratio just over the bar is shown to three places, so that it does not read as the bar itself (1.30x).
+  const missed = over.map(({ workload, ratio: r }) => `${workload} ${r.toFixed(2) === '1.30' ? `${r.toFixed(3)}x` : ratio(r)}`).join(', ');
+  return `${over.length} of ${n.rowsOverNativeSse} rows over 1.3x, ${missed}${others ? `; the others ${others}` : ''}`;
+}
+
 function targetTable(results) {
   const t = results.targets;
   const verdict = (met) => (met === null || met === undefined ? 'n/a' : met ? '**met**' : '**not met**');
   const rows = Object.entries(t.perNode).map(([line, n]) => [
     `Node ${line}: component on one worker within 1.3x of native at the same vector width (native-SSE), every workload (CPU time)`,
-    `${verdict(n.within1_3xOfNativeSse)}: worst ${n.worstCpuOverNativeSse === null ? 'n/a' : ratio(n.worstCpuOverNativeSse)} (against AVX2 native: worst ${n.worstCpuOverNativeAvx2 === null ? 'n/a' : ratio(n.worstCpuOverNativeAvx2)})`,
+    `${verdict(n.within1_3xOfNativeSse)}: ${sseReading(n)} (against AVX2 native: worst ${n.worstCpuOverNativeAvx2 === null ? 'n/a' : ratio(n.worstCpuOverNativeAvx2)})`,
   ]);
   const lines = Object.keys(t.perNode);
   const first = lines[0];
@@ -197,12 +208,25 @@ export function targets(results) {
   const worst = (values) => (values.length ? Math.max(...values) : null);
   const perNode = Object.fromEntries(lines.filter((line) => rows.some((row) => at(row, line, 1))).map((line) => {
     // CPU time per path, one worker against one native thread: what the runtime costs, whatever the neighbours do.
-    const cpuRatio = (other) => worst(rows.map((row) => [cpuPerPath(at(row, line, 1), row.paths), cpuPerPath(other(row), row.paths)])
-      .filter(([a, b]) => a && b).map(([a, b]) => a / b));
-    const vsSse = cpuRatio((row) => row.results['native-sse-1-thread']);
+    /** Each row's ratio of CPU time per path, one worker against `other`, where both ran. */
+    const cpuRatios = (other) => rows.map((row) => ({ workload: label(row), a: cpuPerPath(at(row, line, 1), row.paths), b: cpuPerPath(other(row), row.paths) }))
+      .filter(({ a, b }) => a && b).map(({ workload, a, b }) => ({ workload, ratio: a / b }));
+    const cpuRatio = (other) => worst(cpuRatios(other).map(({ ratio }) => ratio));
+    const bySse = cpuRatios((row) => row.results['native-sse-1-thread']);
+    const vsSse = worst(bySse.map(({ ratio }) => ratio));
     const vsNative = cpuRatio((row) => row.results['native-1-thread']);
     const vsFirst = cpuRatio((row) => at(row, lines[0], 1));
-    return [line, { worstCpuOverNativeSse: vsSse, within1_3xOfNativeSse: vsSse === null ? null : vsSse <= 1.3, worstCpuOverNativeAvx2: vsNative, [`worstCpuOverNode${lines[0]}`]: vsFirst }];
+    return [line, {
+      worstCpuOverNativeSse: vsSse,
+      within1_3xOfNativeSse: vsSse === null ? null : vsSse <= 1.3,
+      // Which rows miss, worst first, and how the others fare: the table's reading, from the run itself.
+      rowsOverNativeSse: bySse.length,
+      rowsOver1_3xOfNativeSse: bySse.filter(({ ratio }) => ratio > 1.3).sort((x, y) => y.ratio - x.ratio),
+      bestCpuOverNativeSse: bySse.length ? Math.min(...bySse.map(({ ratio }) => ratio)) : null,
+      worstWithin1_3xOfNativeSse: worst(bySse.filter(({ ratio }) => ratio <= 1.3).map(({ ratio }) => ratio)),
+      worstCpuOverNativeAvx2: vsNative,
+      [`worstCpuOverNode${lines[0]}`]: vsFirst,
+    }];
   }));
   const find = (assets, portfolio, paths) => rows.find((r) => r.assets === assets && r.portfolio === portfolio && r.paths === paths);
   const numpyRow = find(100, 'linear', 1_000_000) ?? find(100, 'linear', 100_000) ?? rows[0];

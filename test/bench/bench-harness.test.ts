@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../host/files/package-paths.js';
 import { RiskEngine } from '../../host/risk-engine.js';
 // @ts-expect-error -- plain ESM bench module without type declarations
-import { componentKey, targets } from '../../bench/report.mjs';
+import { componentKey, report, targets } from '../../bench/report.mjs';
 // @ts-expect-error -- plain ESM bench module without type declarations
 import { anotherRun } from '../../bench/repeat-runs.mjs';
 import { EXAMPLE_PORTFOLIO, examplePortfolio } from '../support/fixtures.js';
@@ -112,6 +112,36 @@ describe('bench/report.mjs targets', () => {
     expect(t.node24Within1_3xOfNativeSse).toBe(false);
     expect(t.node24NoSlowerThanNode20).toBe(false);
     expect(t.atLeast5xTypescriptOnOptions.worstSpeedup).toBeCloseTo(20 / 1.2, 12);
+    // The reading under the table names the rows that miss, from the run itself.
+    expect(t.perNode[20].rowsOver1_3xOfNativeSse).toEqual([]);
+    expect(t.perNode[24].rowsOver1_3xOfNativeSse).toEqual([{ workload: '10 options 1k', ratio: expect.closeTo(1.5, 12) }]);
+    expect(t.perNode[24].worstWithin1_3xOfNativeSse).toBeNull();
+  });
+
+  it('names, in the targets table, each row over 1.3x of native-SSE and the range of the others', () => {
+    const run = results();
+    run.workloads.push({ ...run.workloads[0]!, assets: 100 });
+    run.workloads[1]!.results = { ...run.workloads[1]!.results, [componentKey(24, 1, 2)]: { seconds: 3, pathsPerSecond: 1000 / 3, cpuSeconds: 1.1 } };
+    // What else the block names (the run, the machine, the cold start and tiny-call figures), as a run records it.
+    const recorded = {
+      ...run,
+      command: 'make bench',
+      commit: 'abc1234',
+      date: '2026-12-02T01:00:00.000Z',
+      benchSeconds: 60,
+      referenceBudgetSeconds: 3,
+      secondaryMaxPaths500: 100_000,
+      repeatBelowSeconds: 2,
+      machine: { ...run.machine, cpu: 'a CPU', rustc: 'rustc 1.95.0', python: 'Python 3.11' },
+      coldStart: {
+        'in-thread': { ...run.coldStart['in-thread'], importMs: 80, transpileLoadAndFirstCallMs: 40, freshProcessCachedLoadAndFirstCallMs: 40 },
+        workers: { ...run.coldStart.workers, freshProcessCachedLoadAndFirstCallMs: 70 },
+      },
+      perCallOverhead: { ...run.perCallOverhead, rounds: 8, rawInfoUs: 3, rawExportUs: 4 },
+    };
+    const text: string = report({ ...recorded, targets: targets(recorded) });
+    expect(text).toContain('| **met**: 1.20x to 1.20x (against AVX2 native: worst 2.40x) |');
+    expect(text).toContain('| **not met**: 1 of 2 rows over 1.3x, 10 options 1k 1.50x; the others 1.10x to 1.10x (against AVX2 native: worst 3.00x) |');
   });
 });
 
