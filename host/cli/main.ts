@@ -22,6 +22,7 @@ import { workerCommand } from './worker-command.js';
 import { FALLBACKS, serveCommand } from './serve-command.js';
 import { namingTheFlag } from './flag-names.js';
 import { boundedUsageMessage } from './usage-message.js';
+import { writeAboveProgress } from './progress-line.js';
 
 /** Exit code for bad input (arguments, portfolio file): the caller can fix it. */
 const EXIT_BAD_INPUT = 2;
@@ -203,7 +204,7 @@ function oneLine(message: string): string {
 function printWarningsOnOneLine(): void {
   process.removeAllListeners('warning');
   process.on('warning', (warning: Error & { code?: string }) => {
-    process.stderr.write(`wasm-risk: warning: ${warning.code ? `${warning.code}: ` : ''}${oneLine(warning.message)}\n`);
+    writeAboveProgress(process.stderr, `wasm-risk: warning: ${warning.code ? `${warning.code}: ` : ''}${oneLine(warning.message)}\n`);
   });
 }
 

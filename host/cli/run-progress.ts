@@ -2,6 +2,7 @@
 // ETA, drawn from the moment the run starts. The engine reports progress only when a chunk of paths
 // ends, so the line is redrawn on a timer in between: elapsed time moves and the ETA counts down.
 import { SingleBar, type Params } from 'cli-progress';
+import { progressEnded, progressShown } from './progress-line.js';
 
 const count = new Intl.NumberFormat('en-US');
 const BAR_CELLS = 30;
@@ -21,9 +22,14 @@ export class RunProgress {
   private lastUpdateAt: number | null = null;
 
   /** Draws the line at once, at 0 of `totalPaths`. */
-  constructor(totalPaths: number, stream: NodeJS.WritableStream) {
-    this.bar = new SingleBar({ stream, format: (_options, params) => this.line(params) });
+  constructor(
+    totalPaths: number,
+    private readonly stream: NodeJS.WritableStream,
+  ) {
+    // forceRedraw: drawn again on every frame, so a line written in its place (progress-line.ts) is followed by it.
+    this.bar = new SingleBar({ stream, forceRedraw: true, format: (_options, params) => this.line(params) });
     this.bar.start(totalPaths, 0);
+    progressShown(stream);
   }
 
   /** The engine's `onProgress`. */
@@ -36,6 +42,7 @@ export class RunProgress {
    *  after a Ctrl-C) starts on a fresh line. */
   stop(): void {
     this.bar.stop();
+    progressEnded(this.stream);
   }
 
   private line({ progress, value, total, startTime, stopTime }: Params): string {

@@ -3,6 +3,8 @@
 import { PassThrough } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { RunProgress } from '../../host/cli/run-progress.js';
+import { BatchProgress } from '../../host/cli/batch-progress.js';
+import { writeAboveProgress } from '../../host/cli/progress-line.js';
 
 /** A stream that says it is a terminal, and the text of the last frame drawn on it. */
 function fakeTerminal() {
@@ -51,5 +53,30 @@ describe('RunProgress', () => {
     const progress = new RunProgress(10, terminal.stream);
     progress.stop();
     expect(terminal.written()).toMatch(/\n$/);
+  });
+});
+
+describe('a line printed while a progress line is drawn (a warning)', () => {
+  it('is written on the cleared progress line, not appended to the bar; once the bar has ended, as it is', () => {
+    const terminal = fakeTerminal();
+    const progress = new RunProgress(10, terminal.stream);
+    writeAboveProgress(terminal.stream, 'wasm-risk: warning: W: no results key\n');
+    // The bar's text, then a carriage return and an erase of the whole line, then the warning on its own line,
+    // and the cursor saved where the bar goes on (cli-progress returns there when it stops).
+    expect(terminal.written()).toMatch(/^[^\n]*simulating [^\n]*\r\x1b\[2Kwasm-risk: warning: W: no results key\n\x1b7$/);
+    // The bar is drawn again below it, though nothing changed.
+    progress.stop();
+    expect(terminal.written()).toMatch(/no results key\n\x1b7[^\n]*simulating \[/);
+    const before = terminal.written().length;
+    writeAboveProgress(terminal.stream, 'after\n');
+    expect(terminal.written().slice(before)).toBe('after\n');
+  });
+
+  it('is cleared above the batch line too', () => {
+    const terminal = fakeTerminal();
+    const progress = new BatchProgress(4, 0, 0, terminal.stream);
+    writeAboveProgress(terminal.stream, 'warning\n');
+    expect(terminal.written()).toMatch(/\r\x1b\[2Kwarning\n\x1b7$/);
+    progress.stop();
   });
 });
