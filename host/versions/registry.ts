@@ -267,7 +267,9 @@ export class ComponentRegistry {
   }
 
   /** Stops shadowing once the comparisons under way have finished, and returns what it saw; logged
-   *  (`shadow-stop`, candidate -> serving, with the counts) if shadowing was on. */
+   *  (`shadow-stop`, candidate -> serving, with the counts) if shadowing was on. A stop the log cannot
+   *  record does not happen: the log's error is thrown and shadowing goes on, as a swap it cannot record
+   *  does not happen (the requests that arrived while the stop waited are not compared). */
   stopShadow(options: ActingOptions = {}): Promise<ShadowReport> {
     return this.shadowChanging.run(async () => {
       const actor = this.actorOf(options);
@@ -284,11 +286,17 @@ export class ComponentRegistry {
     const report = { ...shadow.report, examples: [...shadow.report.examples] };
     const reason = `${report.requests} requests compared, ${report.mismatches} mismatches, largest relative difference ${report.maxRelativeDifference}`;
     // Between changes of the serving version, as a start is logged (startShadow).
-    await this.changing.run(async () => {
-      // Read from the entries, not `entry()`: close() stops a shadow too, once the registry refuses calls.
-      const active = this.activeVersion === undefined ? undefined : this.entries.get(this.activeVersion);
-      await this.log.append({ event: 'shadow-stop', actor, from: report.candidate, to: active ? versionRef(active.ref) : null, reason });
-    });
+    await this.changing
+      .run(async () => {
+        // Read from the entries, not `entry()`: close() stops a shadow too, once the registry refuses calls.
+        const active = this.activeVersion === undefined ? undefined : this.entries.get(this.activeVersion);
+        await this.log.append({ event: 'shadow-stop', actor, from: report.candidate, to: active ? versionRef(active.ref) : null, reason });
+      })
+      .catch((error: unknown) => {
+        // Nothing else started one meanwhile (shadow changes wait for each other): this one goes on.
+        if (!this.closed) this.shadow = shadow;
+        throw error;
+      });
     return report;
   }
 

@@ -375,6 +375,23 @@ describe('shadow mode', () => {
 });
 
 describe('the audit log', () => {
+  it('keeps shadowing when it cannot record the stop: stopShadow() throws, the shadow goes on and a later stop reports it all', async () => {
+    const { registry, auditLogPath } = openRegistry();
+    await registry.register(DEFAULT_COMPONENT);
+    await registry.register(V1_3);
+    await registry.startShadow('1.3.0');
+    await registry.parametric(portfolio);
+    const whole = readFileSync(auditLogPath);
+    writeFileSync(auditLogPath, `${readFileSync(auditLogPath, 'utf8').split('\n').slice(0, -2).join('\n')}\n`);
+    await expect(registry.stopShadow()).rejects.toBeInstanceOf(AuditLogTamperedError);
+    // Before, the shadow was gone and its report lost, and no line said it had stopped.
+    expect(registry.shadowReport()).toMatchObject({ candidate: { version: '1.3.0' }, requests: 1 });
+    await registry.parametric(portfolio);
+    writeFileSync(auditLogPath, whole);
+    expect(await registry.stopShadow()).toMatchObject({ candidate: { version: '1.3.0' }, requests: 2, mismatches: 0 });
+    expect(registry.shadowReport().candidate).toBeNull();
+  });
+
   it('detects an edited line', async () => {
     const { registry, auditLogPath, auditKeyPath } = openRegistry();
     await registry.register(DEFAULT_COMPONENT);
