@@ -23,9 +23,11 @@ export const MONOTONIC_STEP_NANOSECONDS = 1_000n;
 const FROZEN_AT = new Date(Number(FROZEN_WALL_CLOCK_SECONDS) * 1000).toISOString().replace('.000Z', 'Z');
 
 /** What the sandbox answers when a component calls an interface it was granted: shown by the audit beside
- *  each allowed import. Undefined for an interface the sandbox does not know (the risk world's own types). */
+ *  each allowed import. Undefined for an interface the host does not know (one a policy allows by a pattern). */
 export function describeSandboxAnswer(name: string, deterministic: boolean): string | undefined {
   const answers: [RegExp, string][] = [
+    // The host links this interface with nothing: a policy allows the import, its types are all it can use.
+    [/^wasm-risk:risk\/types$/, 'types only: the host implements no function in this interface, so a component that imports one cannot be instantiated'],
     [/^wasi:cli\/environment$/, 'no variables, no arguments, no working directory'],
     [/^wasi:cli\/stdin$/, 'a stream already at its end'],
     [/^wasi:cli\/std(out|err)$/, "written to the host's debug log (NODE_DEBUG=wasm-risk), escaped and capped; never to the host's own streams"],
