@@ -74,6 +74,14 @@ describe('rules', () => {
     expect(decideImport(rules, imported('wasi:clocks/monotonic-clock')).verdict).toBe('deny');
   });
 
+  it('match a prerelease only when the range names a prerelease of that version', () => {
+    const prerelease = imported('wasi:sockets/tcp@0.3.0-rc-2025-09-16');
+    const any = withRules([{ interface: 'wasi:sockets/*', versions: '>=0.2.0', verdict: 'allow', reason: 'network' }]);
+    expect(decideImport(any, prerelease).verdict).toBe('deny');
+    const named = withRules([{ interface: 'wasi:sockets/*', versions: '>=0.3.0-rc-2025-09-01 <0.3.0', verdict: 'allow', reason: 'network' }]);
+    expect(decideImport(named, prerelease).verdict).toBe('allow');
+  });
+
   it("'*' matches world-level functions by name too", () => {
     const rules = withRules([{ interface: '*', verdict: 'allow', reason: 'anything' }]);
     expect(decideImport(rules, imported('log')).verdict).toBe('allow');

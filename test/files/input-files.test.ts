@@ -142,6 +142,15 @@ describe('the caps', () => {
     expect(inputFileCap('batchResults')).toBe(256 * 2 ** 20);
     const fixed = Object.entries(INPUT_FILES).filter(([kind, input]) => !input.adjustable && kind !== 'batchResults');
     expect(fixed.every(([, input]) => input.bytes <= 2 ** 20)).toBe(true);
+    // The caps docs/security.md gives ("Keys and files").
+    expect(Object.fromEntries(fixed.map(([kind, input]) => [kind, input.bytes]))).toEqual({
+      policy: 2 ** 20,
+      lockFile: 2 ** 20,
+      goldenVectors: 2 ** 20,
+      tlsFile: 2 ** 20,
+      trustedKey: 16 * 2 ** 10,
+      signatureFile: 4 * 2 ** 10,
+    });
   });
 
   it(`${MAX_INPUT_MB_VARIABLE} replaces the adjustable caps only`, async () => {

@@ -192,6 +192,20 @@ describe("a component's stdout and stderr", () => {
     expect(log).toEqual(['0123456', '012', '[output beyond 10 bytes dropped]']);
   });
 
+  it('are capped at 64 KiB a stream in each instance unless the options say otherwise', () => {
+    const log: string[] = [];
+    const sandbox = imports({ grantedInterfaces: ['wasi:cli/stdout', 'wasi:cli/stderr'] }, (stream, line) => log.push(`${stream}: ${line}`));
+    // 80 lines of 1 KiB (1,023 characters and a newline) to each stream: 64 of them pass.
+    const line = 'x'.repeat(1023);
+    for (const [name, get] of [['wasi:cli/stdout', 'getStdout'], ['wasi:cli/stderr', 'getStderr']] as const) {
+      const stream = sandbox(name)[get]!() as { blockingWriteAndFlush(bytes: Uint8Array): void };
+      for (let i = 0; i < 80; i++) stream.blockingWriteAndFlush(text(`${line}\n`));
+    }
+    expect(log.filter((entry) => entry === `stdout: ${line}`)).toHaveLength(64);
+    expect(log.filter((entry) => entry === `stderr: ${line}`)).toHaveLength(64);
+    expect(log.filter((entry) => !entry.endsWith(line))).toEqual(['stdout: [output beyond 65536 bytes dropped]', 'stderr: [output beyond 65536 bytes dropped]']);
+  });
+
   it('reach the debug log (NODE_DEBUG=wasm-risk) by default, with the host stdout untouched', () => {
     const script = `
       import { sandboxedWasi } from ${JSON.stringify(join(PROJECT_ROOT, 'dist', 'host', 'run', 'sandbox.js'))};
