@@ -119,6 +119,20 @@ describe('transpile cache', () => {
     expect(warnings()).toEqual(['WASM_RISK_CACHE_TAMPERED']);
   });
 
+  it('instantiates the glue it verified, not the file: glue written into the entry after the load never runs', async () => {
+    const { cacheDir, cacheKeyFile, scratch } = scratchCache();
+    const marker = join(scratch, 'tampered-glue-ran');
+    await ComponentImage.load(ENGINE, { cacheDir, cacheKeyFile });
+    const image = await ComponentImage.load(ENGINE, { cacheDir, cacheKeyFile });
+    expect(image.origin).toBe('cache');
+    tamperGlue(entryOf(cacheDir, image.sha256), markerGlue(marker));
+    // Every instance made afterwards (a first call's, a replaced worker's) comes from the verified bytes.
+    for (let instance = 0; instance < 2; instance++) {
+      expect((await ComponentInstance.create(image.payload)).engine.info().name).toBe('risk-engine');
+    }
+    expect(existsSync(marker)).toBe(false);
+  });
+
   it('regenerates a tampered entry, so the next load is a cache hit again', async () => {
     const { cacheDir, cacheKeyFile, scratch } = scratchCache();
     const { sha256 } = await ComponentImage.load(ENGINE, { cacheDir, cacheKeyFile });
