@@ -208,11 +208,13 @@ describe('an actor name', () => {
   it('is refused unless a short name a terminal prints as it is; the log stays whole', async () => {
     await writeLog(1);
     const audit = new SwapAuditLog(log, { keyPath });
-    for (const actor of [42, '', 'b'.repeat(129), 'alice\nbob', 'a\u001b[2J']) {
+    for (const actor of [42, '', 'b'.repeat(129), 'alice\nbob', 'a\u001b[2J', 'alice\u202eboB', 'alice\u2028bob']) {
       await expect(audit.append({ event: 'swap', actor: actor as string, from: null, to: null })).rejects.toThrow(InvalidInputError);
     }
     expect(readLines()).toHaveLength(1);
     expect(await verify()).toMatchObject({ brokenAt: null });
+    await audit.append({ event: 'swap', actor: 'b'.repeat(128), from: null, to: null });
+    expect(readLines()).toHaveLength(2);
   });
 });
 
