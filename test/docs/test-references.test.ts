@@ -1,7 +1,8 @@
 // Every test README.md and docs/ name exists: a `test/<folder>/<name>.test.ts` reference names a file that is
 // there, and each quoted title right after it ("a title", or several: ("one", "two")) is part of the title of a
 // test or describe block in that file. A renamed or removed test fails here instead of leaving a security claim
-// pointing at nothing. A reference always gives the whole path, so it says which file without its paragraph.
+// pointing at nothing. A reference always gives the whole path, so it says which file without its paragraph; a
+// test folder a page names (`test/isolation/`) must exist too.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import ts from 'typescript';
@@ -86,6 +87,11 @@ describe('the tests the docs name', () => {
 
   it.each(DOC_FILES)('%s names each test file by its whole path', (doc) => {
     expect(partialReferences(prose(doc))).toEqual([]);
+  });
+
+  it.each(DOC_FILES)('%s names only test folders that exist', (doc) => {
+    const folders = [...prose(doc).matchAll(/`(test\/[\w/-]+\/)`/g)].map(([, folder]) => folder!);
+    expect(folders.filter((folder) => !existsSync(join(PROJECT_ROOT, folder)))).toEqual([]);
   });
 
   it.each(all.map((reference) => [`${reference.doc}: ${reference.file}`, reference] as const))('%s exists, with the titles quoted', (_, reference) => {
