@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { sha256Hex } from '../files/content-hash.js';
 import { bytesName } from '../load/component-format.js';
-import { PolicyDeniedError, ProvenanceError, SignatureError, type WasmRiskError } from '../errors.js';
+import { IncompatibleComponentError, PolicyDeniedError, ProvenanceError, SignatureError, type WasmRiskError } from '../errors.js';
 import { parseOrThrow, validated, validateOnce, type Validated } from '../request/validation.js';
 import { describeSandboxAnswer, type SandboxOptions } from '../run/sandbox-grant.js';
 import {
@@ -102,7 +102,7 @@ async function audit(bytes: Uint8Array, path: string | undefined, options: Admis
   }
   const policy = typeof settings.policy === 'string' ? await shippedPolicy(settings.policy) : (settings.policy ?? (await defaultCapabilityPolicy()));
   const imports = inspection.imports.map((item) => audited(item, decideImport(policy, item), policy.deterministic));
-  const problems = [lockProblem(provenance.lock, name), signatureProblem(provenance.signature), ...denials(imports)].filter(
+  const problems = [lockProblem(provenance.lock, name), signatureProblem(provenance.signature), ...denials(imports), ...unimplemented(imports)].filter(
     (problem) => problem !== undefined,
   );
   return {
@@ -127,8 +127,24 @@ export function refusal(report: AuditReport): WasmRiskError | undefined {
   const unproven = provenanceRefusal(report.provenance, report.path);
   if (unproven) return unproven;
   const denied = report.imports.filter((item) => item.verdict === 'deny');
-  if (denied.length === 0) return undefined;
-  return new PolicyDeniedError(`${report.path} denied by policy '${report.policy}': ${denials(denied).join('; ')}`, denied.map((item) => item.name));
+  if (denied.length > 0) {
+    return new PolicyDeniedError(`${report.path} denied by policy '${report.policy}': ${denials(denied).join('; ')}`, denied.map((item) => item.name));
+  }
+  const missing = unimplemented(report.imports);
+  return missing.length > 0 ? new IncompatibleComponentError(`${report.path}: ${missing.join('; ')}`) : undefined;
+}
+
+/** The interface of the risk world's own types: the contract declares no function in it, and the host links
+ *  it with none. */
+const RISK_TYPES_INTERFACE = 'wasm-risk:risk/types';
+
+/** Functions a component imports from the risk world's types, which the host does not implement: such a
+ *  component cannot be instantiated, whatever the policy allows (its rule reads names and versions only).
+ *  Refused here, by name, rather than by the glue's TypeError when it is instantiated. */
+function unimplemented(imports: AuditedImport[]): string[] {
+  return imports
+    .filter((item) => item.interface === RISK_TYPES_INTERFACE && item.verdict !== 'deny' && item.functions.length > 0)
+    .map((item) => `it imports ${item.functions.join(', ')} from ${item.name}, which holds the risk world's types only: the host implements no function there, so the component cannot be instantiated`);
 }
 
 function provenanceRefusal(provenance: ProvenanceReport, path: string): WasmRiskError | undefined {
