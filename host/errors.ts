@@ -30,9 +30,19 @@ export class InvalidInputError extends WasmRiskError {
   }
 }
 
+/** The correlation matrix is not positive semi-definite: bad input only a factorisation finds (every entry may be
+ *  in range and symmetric). `field` is its JSON path: `correlation`, as the engine and a portfolio file name it;
+ *  the service names it where the body holds it (`portfolio.correlation`, `requests[3].portfolio.correlation`). */
 export class NotPositiveSemidefiniteError extends WasmRiskError {
   readonly code = 'ERR_NOT_POSITIVE_SEMIDEFINITE';
   readonly exitCode = 2;
+  constructor(
+    message: string,
+    readonly field = 'correlation',
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
 }
 
 export class RequestTooLargeError extends WasmRiskError {

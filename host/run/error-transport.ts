@@ -22,14 +22,15 @@ export interface TransportedError {
 }
 
 export function toTransported(error: WasmRiskError): TransportedError {
-  const transported: TransportedError = error instanceof InvalidInputError ? { code: error.code, message: error.message, field: error.field } : { code: error.code, message: error.message };
+  const named = error instanceof InvalidInputError || error instanceof NotPositiveSemidefiniteError;
+  const transported: TransportedError = named ? { code: error.code, message: error.message, field: error.field } : { code: error.code, message: error.message };
   if (isComponentRefusal(error)) transported.refusal = true;
   return transported;
 }
 
 const rebuild: Record<string, (e: TransportedError) => WasmRiskError> = {
   ERR_INVALID_INPUT: (e) => new InvalidInputError(e.field ?? '', e.field ? e.message.slice(e.field.length + 2) : e.message),
-  ERR_NOT_POSITIVE_SEMIDEFINITE: (e) => new NotPositiveSemidefiniteError(e.message),
+  ERR_NOT_POSITIVE_SEMIDEFINITE: (e) => new NotPositiveSemidefiniteError(e.message, e.field),
   ERR_REQUEST_TOO_LARGE: (e) => new RequestTooLargeError(e.message),
   ERR_COMPONENT_LOAD: (e) => new ComponentLoadError(e.message),
   ERR_COMPONENT_CONTRACT: (e) => new ComponentContractError(e.message),

@@ -97,8 +97,9 @@ export function problemOf(error: unknown, requestId?: string): Problem {
     code,
     detail: terminalText(error instanceof WasmRiskError ? error.message : 'internal error'),
   };
-  // Bad input names its field; input that is wrong as a whole (bytes that are not HTTP) has none to name.
-  if (error instanceof InvalidInputError && error.field !== '') problem.field = error.field;
+  // Bad input names its field (a correlation that is not positive semi-definite is bad input too); input that
+  // is wrong as a whole (bytes that are not HTTP) has none to name.
+  if ((error instanceof InvalidInputError || error instanceof NotPositiveSemidefiniteError) && error.field !== '') problem.field = error.field;
   if (requestId !== undefined) problem.requestId = requestId;
   return problem;
 }

@@ -158,7 +158,7 @@ describe('bad input', () => {
     const correlation = [[1, 0.9, -0.9], [0.9, 1, 0.9], [-0.9, 0.9, 1]];
     const answer = await problem('/v1/monte-carlo', { portfolio: { ...PORTFOLIO, correlation }, paths: 100 });
     expect(answer.status).toBe(422);
-    expect(answer.body).toMatchObject({ code: 'ERR_NOT_POSITIVE_SEMIDEFINITE' });
+    expect(answer.body).toMatchObject({ code: 'ERR_NOT_POSITIVE_SEMIDEFINITE', field: 'portfolio.correlation' });
   });
 
   it('an unknown route: 404 problem', async () => {

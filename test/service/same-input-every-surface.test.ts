@@ -65,6 +65,36 @@ describe('a bad field is named where the caller wrote it, whoever finds it', () 
   });
 });
 
+describe('a correlation that is not positive semi-definite is named as bad input is', () => {
+  // Only a factorisation finds it (the engine's, or the reference's): every entry is in range and symmetric.
+  const NOT_PSD: PortfolioSpec = { ...PORTFOLIO, correlation: [[1, 0.9, -0.9], [0.9, 1, 0.9], [-0.9, 0.9, 1]] };
+
+  it('the library names `correlation`, a method route `portfolio.correlation`, with the same words', async () => {
+    for (const method of ['monte-carlo', 'parametric'] as const) {
+      expect(await fromLibrary({ method, portfolio: NOT_PSD })).toEqual({ code: 'ERR_NOT_POSITIVE_SEMIDEFINITE', field: 'correlation' });
+      const options = method === 'monte-carlo' ? { paths: 100 } : {};
+      const answer = await post(server, `/v1/${method}`, { portfolio: NOT_PSD, ...options });
+      expect(answer.status).toBe(422);
+      expect(answer.body).toMatchObject({ code: 'ERR_NOT_POSITIVE_SEMIDEFINITE', field: 'portfolio.correlation' });
+      expect(answer.body.detail).toMatch(/^correlation is not positive semi-definite \(pivot .* at row 2\)$/);
+    }
+  });
+
+  it('a batch item is named by its place in the body, or the shared portfolio by its own', async () => {
+    const answer = await post(server, '/v1/batch', {
+      portfolio: NOT_PSD,
+      requests: [{ method: 'parametric', portfolio: PORTFOLIO }, { method: 'monte-carlo', portfolio: NOT_PSD, paths: 100 }, { method: 'parametric' }],
+    });
+    expect(answer.status).toBe(200);
+    const results = answer.body.results as { code?: string; field?: string }[];
+    expect(results.map((result) => [result.code, result.field])).toEqual([
+      [undefined, undefined],
+      ['ERR_NOT_POSITIVE_SEMIDEFINITE', 'requests[1].portfolio.correlation'],
+      ['ERR_NOT_POSITIVE_SEMIDEFINITE', 'portfolio.correlation'],
+    ]);
+  });
+});
+
 describe('one seed grammar', () => {
   // A decimal string as a JSON integer is written (no sign, no leading zero, nothing around it), up to 2^64 - 1.
   it.each([
