@@ -2,6 +2,8 @@
 // for a route with another method is a 405 naming them in `Allow` (RFC 9110 15.5.6), not a 404 saying the
 // route does not exist, and OPTIONS is answered with them.
 import type { FastifyInstance } from 'fastify';
+import { MethodNotAllowedError, NotFoundError } from '../errors.js';
+import { echoed } from '../report/echoed-input.js';
 
 export class AllowedMethods {
   private readonly byPath = new Map<string, Set<string>>();
@@ -16,8 +18,16 @@ export class AllowedMethods {
   }
 
   /** The `Allow` header of `path` (OPTIONS included), or undefined for a path no route has. */
-  allowHeader(path: string): string | undefined {
+  private allowHeader(path: string): string | undefined {
     const methods = this.byPath.get(path);
     return methods === undefined ? undefined : [...methods, 'OPTIONS'].sort().join(', ');
+  }
+
+  /** Why no route answers `method` on `path`: a 404 for a path no route has, else a 405 and the `Allow` it
+   *  sends. The path is the caller's text (up to Node's 16 KiB of headers): quoted bounded, as all echoed input is. */
+  noRoute(method: string, path: string): { allow: string | undefined; error: NotFoundError | MethodNotAllowedError } {
+    const allow = this.allowHeader(path);
+    if (allow === undefined) return { allow, error: new NotFoundError(`no route ${method} ${echoed(path)}`) };
+    return { allow, error: new MethodNotAllowedError(`${path} answers ${allow}, not ${method}`) };
   }
 }

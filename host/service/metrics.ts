@@ -12,8 +12,8 @@ const DURATION_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 
 /** Why the fallback answered: the component failed in a way that discarded its instance, or refused input
  *  the reference computes (`refusal`, evaluation.ts). */
 export type FallbackCause = Exclude<WorkerRestartCause, 'cancelled'> | 'refusal';
-/** The codes of clientErrors: what answerClientError and the Expect check (server.ts) answer with. */
-export const CLIENT_ERROR_CODES = ['ERR_HEADERS_TOO_LARGE', 'ERR_REQUEST_TIMEOUT', 'ERR_INVALID_INPUT', 'ERR_EXPECTATION_FAILED'] as const;
+/** The codes of clientErrors: what connection-refusals.ts and the Expect check (server.ts) answer with. */
+export const CLIENT_ERROR_CODES = ['ERR_HEADERS_TOO_LARGE', 'ERR_REQUEST_TIMEOUT', 'ERR_INVALID_INPUT', 'ERR_EXPECTATION_FAILED', 'ERR_NOT_FOUND', 'ERR_METHOD_NOT_ALLOWED'] as const;
 export type SwapKind = 'swap' | 'rollback' | 'auto-rollback';
 
 export class ServiceMetrics {
@@ -59,7 +59,7 @@ export class ServiceMetrics {
   /** What a client sent that no route saw: with requests_total, everything a client sent is counted. */
   readonly clientErrors = new Counter({
     name: `${PREFIX}client_errors_total`,
-    help: "Connections whose request Node's HTTP parser refused before any route saw it (answered with a problem document, then closed), by code: ERR_HEADERS_TOO_LARGE (431), ERR_REQUEST_TIMEOUT (408), ERR_INVALID_INPUT (400, bytes that are not HTTP), ERR_EXPECTATION_FAILED (417, an Expect other than 100-continue)",
+    help: "Connections whose request Node's HTTP parser refused, or handed over bare (a CONNECT), before any route saw it (answered with a problem document, then closed), by code: ERR_HEADERS_TOO_LARGE (431), ERR_REQUEST_TIMEOUT (408), ERR_INVALID_INPUT (400, bytes that are not HTTP), ERR_EXPECTATION_FAILED (417, an Expect other than 100-continue), ERR_NOT_FOUND (404) or ERR_METHOD_NOT_ALLOWED (405) for a CONNECT",
     labelNames: ['code'] as const,
     registers: [this.registry],
   });

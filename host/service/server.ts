@@ -3,10 +3,11 @@
 // failure. The CLI (cli/serve-command.ts) builds the backend from its flags and handles the signals.
 import { randomUUID } from 'node:crypto';
 import swagger from '@fastify/swagger';
-import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
-import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
+import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { ExpectationFailedError, HeadersTooLargeError, InvalidInputError, RequestTimeoutError, RequestTooLargeError } from '../errors.js';
+import type { Duplex } from 'node:stream';
+import { ExpectationFailedError, InvalidInputError, RequestTooLargeError } from '../errors.js';
 import { PACKAGE_VERSION } from '../files/package-paths.js';
 import { z } from 'zod';
 import { fieldPath, parseOrThrow } from '../request/validation.js';
@@ -15,8 +16,9 @@ import { Evaluator, type RiskBackend, type RiskFallback } from './evaluation.js'
 import { NOT_JSON, useStrictJsonBodies } from './json-body.js';
 import { logDestination } from './log-destination.js';
 import { ServiceMetrics } from './metrics.js';
-import { MethodNotAllowedError, NotFoundError, ServiceUnavailableError } from '../errors.js';
+import { ServiceUnavailableError } from '../errors.js';
 import { AllowedMethods } from './allowed-methods.js';
+import { answerClientError, answerConnect } from './connection-refusals.js';
 import { continueAfterChecks } from './continue-after-checks.js';
 import { echoed } from '../report/echoed-input.js';
 import { isRetryable, PROBLEM_CONTENT_TYPE, problemOf, RETRY_AFTER_SECONDS } from './problems.js';
@@ -153,6 +155,11 @@ export async function createRiskServer(options: RiskServerOptions): Promise<Risk
     logController: new LogController({ disableRequestLogging: true }),
     genReqId: () => randomUUID(),
     clientErrorHandler: (error, socket) => answerClientError(error, socket, metrics),
+    // A path fastify's router cannot decode (`/%zz`): it answered it itself, in its own JSON, without this.
+    frameworkErrors: (error, request, reply) => answerProblem(error.code === 'FST_ERR_BAD_URL' ? undecodablePath(request.url) : error, request, reply),
+    // Requests that arrive while the server stops are refused by the onRequest hook below, as a problem
+    // document with Retry-After; fastify's own refusal is plain JSON without it.
+    return503OnClosing: false,
     bodyLimit: maxBodyMb * 2 ** 20,
     // The body is validated as sent: nothing coerced, removed or defaulted behind the client's back.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false } },
@@ -181,25 +188,17 @@ export async function createRiskServer(options: RiskServerOptions): Promise<Risk
   });
 
   let closing = false;
-  app.setErrorHandler((error: FastifyError, request, reply) => {
-    const problem = problemOf(serviceError(error, maxBodyMb), request.id);
-    if (request.risk) request.risk.code = problem.code;
-    // A request dropped or stopped because its client left is logged once, as undelivered (`record`).
-    const clientLeft = problem.code === 'ERR_CANCELLED' && request.raw.socket.destroyed;
-    if (problem.status >= 500 && !clientLeft) request.log.warn({ requestId: request.id, code: problem.code }, problem.detail);
-    if (isRetryable(problem.status)) void reply.header('retry-after', String(RETRY_AFTER_SECONDS));
-    return reply.code(problem.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(problem));
-  });
+  app.setErrorHandler((error: FastifyError, request, reply) => answerProblem(serviceError(error, maxBodyMb), request, reply));
   const allowed = new AllowedMethods(app);
   app.setNotFoundHandler(async (request, reply) => {
-    const path = request.url.split('?')[0]!;
-    const allow = allowed.allowHeader(path);
-    // The path is the caller's text (up to Node's 16 KiB of headers): quoted bounded, as all echoed input is.
-    if (allow === undefined) throw new NotFoundError(`no route ${request.method} ${echoed(path)}`);
-    void reply.header('allow', allow);
-    if (request.method === 'OPTIONS') return reply.code(204).send();
-    throw new MethodNotAllowedError(`${path} answers ${allow}, not ${request.method}`);
+    const { allow, error } = allowed.noRoute(request.method, request.url.split('?')[0]!);
+    if (allow !== undefined) {
+      void reply.header('allow', allow);
+      if (request.method === 'OPTIONS') return reply.code(204).send();
+    }
+    throw error;
   });
+  app.server.on('connect', (request: IncomingMessage, socket: Duplex) => answerConnect(request, socket, allowed, metrics));
   // Pipelined requests past MAX_PIPELINED_REQUESTS close their connection, before anything is done for them.
   // The hooks every request runs are written with callbacks, not async: an async hook costs a promise and a
   // turn of the microtask queue each, on the event loop that is the service's bottleneck under load.
@@ -208,6 +207,11 @@ export async function createRiskServer(options: RiskServerOptions): Promise<Risk
     // after this one, and a request refused here was answered and counted nowhere.
     const method = request.routeOptions.config.risk;
     if (method !== undefined) request.risk = startRecord(method);
+    // Stopping: what is running is answered, nothing new is started (the answer closes its connection, onSend).
+    if (closing) {
+      done(new ServiceUnavailableError('the server is shutting down'));
+      return;
+    }
     // RFC 9112 3.2: an HTTP/1.1 request without a Host header is answered 400, and so is any request with two
     // (Node keeps the first; a proxy in front may have routed on the last).
     const hosts = headerValues(request.raw.rawHeaders, 'host').length;
@@ -267,7 +271,6 @@ export async function createRiskServer(options: RiskServerOptions): Promise<Risk
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'alive' }));
   app.get('/readyz', { schema: { hide: true } }, async () => {
     const version = backend.version;
-    if (closing) throw new ServiceUnavailableError('the server is shutting down');
     if (version === undefined) throw new ServiceUnavailableError('no version is serving');
     return { status: 'ready', version };
   });
@@ -311,29 +314,21 @@ function stallTimeout(socket: Socket & { _httpMessage?: ServerResponse | null },
   });
 }
 
-/**
- * What Node refuses before a request reaches fastify (a request not in within --request-timeout-ms, headers
- * past Node's 16 KiB, bytes that are not HTTP), answered as a problem document like every other failure,
- * then the connection closed (as Node and fastify's own handler do), and counted: no route sees it, so
- * requests_total does not.
- */
-function answerClientError(error: Error & { code?: string }, socket: Socket, metrics: ServiceMetrics): void {
-  // A connection reset by the client: nothing to answer.
-  if (error.code === 'ECONNRESET' || socket.destroyed) return;
-  const refused =
-    error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-      ? new RequestTimeoutError('the request was not received in time (--request-timeout-ms)')
-      : error.code === 'HPE_HEADER_OVERFLOW'
-        ? new HeadersTooLargeError("the request headers are over Node's 16 KiB")
-        : new InvalidInputError('', 'not a well-formed HTTP request');
-  const problem = problemOf(refused);
-  metrics.clientErrors.inc({ code: problem.code });
-  const body = JSON.stringify(problem);
-  if (socket.writable) {
-    const head = `HTTP/1.1 ${problem.status} ${STATUS_CODES[problem.status] ?? ''}\r\nContent-Length: ${Buffer.byteLength(body)}`;
-    socket.write(`${head}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\nConnection: close\r\n\r\n${body}`);
-  }
-  socket.destroy();
+/** `error`'s problem document as the answer, with Retry-After where a retry may succeed, and the request's
+ *  record and log (a failure of the server's own, 5xx, is logged as a warning). */
+function answerProblem(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const problem = problemOf(error, request.id);
+  if (request.risk) request.risk.code = problem.code;
+  // A request dropped or stopped because its client left is logged once, as undelivered (`record`).
+  const clientLeft = problem.code === 'ERR_CANCELLED' && request.raw.socket.destroyed;
+  if (problem.status >= 500 && !clientLeft) request.log.warn({ requestId: request.id, code: problem.code }, problem.detail);
+  if (isRetryable(problem.status)) void reply.header('retry-after', String(RETRY_AFTER_SECONDS));
+  return reply.code(problem.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(problem));
+}
+
+/** A request whose path is not valid percent-encoding: no route can be looked up for it. */
+function undecodablePath(url: string): InvalidInputError {
+  return new InvalidInputError('', `the path ${echoed(url.split('?')[0]!)} is not valid percent-encoding`);
 }
 
 /** The record of a request whose connection closed before its answer was sent: what it came to if the answer

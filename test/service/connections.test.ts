@@ -5,7 +5,7 @@
 import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { get, parsePrometheus, PORTFOLIO, post, startServer, type TestServer } from './service-support.js';
+import { get, openRaw, parsePrometheus, PORTFOLIO, post, startServer, type TestServer } from './service-support.js';
 import { MAX_PIPELINED_REQUESTS } from '../../host/service/server.js';
 
 const REQUEST_TIMEOUT_MS = 1_000;
@@ -18,20 +18,7 @@ afterEach(async () => {
   server = undefined;
 });
 
-/** A raw connection to the server, and everything it receives until it closes. */
-async function open(url: string): Promise<{ socket: Socket; received: () => string; closed: Promise<unknown> }> {
-  const { hostname, port } = new URL(url);
-  const socket = connect(Number(port), hostname);
-  sockets.push(socket);
-  let received = '';
-  socket.on('data', (chunk: Buffer) => {
-    received += chunk.toString('utf8');
-  });
-  socket.on('error', () => {});
-  const closed = once(socket, 'close');
-  await once(socket, 'connect');
-  return { socket, received: () => received, closed };
-}
+const open = (url: string) => openRaw(url, sockets);
 
 /** The status line and the JSON body of a raw HTTP answer. */
 function parseAnswer(raw: string): { status: number; contentType: string | undefined; body: Record<string, unknown> } {

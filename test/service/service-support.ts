@@ -1,6 +1,8 @@
 // A real risk server on 127.0.0.1 (port 0) for the service tests, and a real HTTP client (fetch): only
 // loopback traffic. Fixture paths and the example portfolio live here, once.
+import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
 import { Writable } from 'node:stream';
 import { DEFAULT_COMPONENT } from '../../host/files/package-paths.js';
 import type { PortfolioSpec } from '../../host/request/portfolio.js';
@@ -66,6 +68,28 @@ export async function post(server: { url: string }, path: string, body: unknown)
 export async function get(server: { url: string }, path: string): Promise<{ status: number; headers: Headers; text: string }> {
   const response = await fetch(`${server.url}${path}`);
   return { status: response.status, headers: response.headers, text: await response.text() };
+}
+
+export interface RawConnection {
+  socket: Socket;
+  /** Everything received so far. */
+  received: () => string;
+  closed: Promise<unknown>;
+}
+
+/** A raw TCP connection to the server, for what fetch cannot send; added to `opened`, for the test to destroy. */
+export async function openRaw(url: string, opened: Socket[]): Promise<RawConnection> {
+  const { hostname, port } = new URL(url);
+  const socket = connect(Number(port), hostname);
+  opened.push(socket);
+  let received = '';
+  socket.on('data', (chunk: Buffer) => {
+    received += chunk.toString('utf8');
+  });
+  socket.on('error', () => {});
+  const closed = once(socket, 'close');
+  await once(socket, 'connect');
+  return { socket, received: () => received, closed };
 }
 
 /** Every sample line of a Prometheus text exposition, by `name{labels}`; throws on a line that is not one

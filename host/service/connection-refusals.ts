@@ -1,0 +1,47 @@
+// Requests Node refuses, or hands over as a bare connection, before fastify sees them: answered with the
+// service's problem document written on the connection itself, then the connection closed (nothing after
+// them can be read as HTTP), and counted in client_errors_total, as no route logs or counts them.
+import type { IncomingMessage } from 'node:http';
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { HeadersTooLargeError, InvalidInputError, RequestTimeoutError } from '../errors.js';
+import type { AllowedMethods } from './allowed-methods.js';
+import type { ServiceMetrics } from './metrics.js';
+import { PROBLEM_CONTENT_TYPE, problemOf } from './problems.js';
+
+/**
+ * What Node's parser refuses (a request not in within --request-timeout-ms, headers past Node's 16 KiB, bytes
+ * that are not HTTP), as Node's and fastify's own handlers would, but as a problem document.
+ */
+export function answerClientError(error: Error & { code?: string }, socket: Duplex, metrics: ServiceMetrics): void {
+  // A connection reset by the client: nothing to answer.
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const refused =
+    error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? new RequestTimeoutError('the request was not received in time (--request-timeout-ms)')
+      : error.code === 'HPE_HEADER_OVERFLOW'
+        ? new HeadersTooLargeError("the request headers are over Node's 16 KiB")
+        : new InvalidInputError('', 'not a well-formed HTTP request');
+  answerAndClose(socket, refused, metrics);
+}
+
+/**
+ * A CONNECT (as to a proxy): Node hands its connection to 'connect' listeners, and without one closed it
+ * without a word. No route answers CONNECT: 404 for a target no route has (`example.com:443`), else 405 with
+ * the route's `Allow`, as any other method a route does not answer.
+ */
+export function answerConnect(request: IncomingMessage, socket: Duplex, allowed: AllowedMethods, metrics: ServiceMetrics): void {
+  const { allow, error } = allowed.noRoute('CONNECT', (request.url ?? '').split('?')[0]!);
+  answerAndClose(socket, error, metrics, allow === undefined ? '' : `Allow: ${allow}\r\n`);
+}
+
+function answerAndClose(socket: Duplex, refused: Error, metrics: ServiceMetrics, headers = ''): void {
+  const problem = problemOf(refused);
+  metrics.clientErrors.inc({ code: problem.code });
+  const body = JSON.stringify(problem);
+  if (socket.writable) {
+    const head = `HTTP/1.1 ${problem.status} ${STATUS_CODES[problem.status] ?? ''}\r\nContent-Length: ${Buffer.byteLength(body)}`;
+    socket.write(`${head}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\n${headers}Connection: close\r\n\r\n${body}`);
+  }
+  socket.destroy();
+}
