@@ -85,7 +85,7 @@ describe('choosing a profile', () => {
   });
 
   it('--policy with a long word quotes it bounded, in the hint too', async () => {
-    const error = await admissionOptionsFrom({ policy: 'a'.repeat(100_000) }).catch((caught: unknown) => caught as Error);
+    const error = (await admissionOptionsFrom({ policy: 'a'.repeat(100_000) }).catch((caught: unknown) => caught)) as Error;
     expect(error.message).toBe(`--policy: "${'a'.repeat(64)}…" (100000 characters) is not a shipped profile (default, python, js); a policy file is given by its path (./${'a'.repeat(64)}…)`);
   });
 

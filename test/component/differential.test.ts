@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ComponentInstance } from '../../host/run/component-instance.js';
 import { ComponentImage } from '../../host/load/component-image.js';
 import type { EngineExports, Simulation } from '../../host/contract/types.js';
-import { validatePortfolio } from '../../host/request/portfolio.js';
+import { loweredCorrelationPortfolio } from '../support/lowered-portfolio.js';
 import { DEFAULT_COMPONENT } from '../../host/files/package-paths.js';
 import { referenceHistorical, referenceParametric, referenceSimulatePnl } from '../../reference/reference-engine.js';
 import { RiskEngine } from '../../host/risk-engine.js';
@@ -28,7 +28,7 @@ function expectClose(actual: number, expected: number, scale: number) {
 
 describe('component vs TypeScript reference', () => {
   it.each(Array.from({ length: 40 }, (_, i) => i + 1))('agrees on random portfolio #%i', (seed) => {
-    const { portfolio, assetIds } = validatePortfolio(randomPortfolio(seed));
+    const { portfolio, assetIds } = loweredCorrelationPortfolio(randomPortfolio(seed));
     const random = seededRandom(seed * 31);
     const run: Simulation = {
       seed: BigInt(seed) * 0x9e3779b97f4a7c15n % (1n << 64n),
@@ -86,7 +86,7 @@ describe('the closed form near the overflow edge', () => {
   ])('refuses the same books, with the same mean and standard deviation, bit for bit: %s', (_name, vol, horizonDays) => {
     let refused = 0;
     for (const quantity of quantities) {
-      const { portfolio } = validatePortfolio({
+      const { portfolio } = loweredCorrelationPortfolio({
         assets: ['A', 'B'].map((id) => ({ id, spot: 100, drift: 0.05, vol })),
         correlation: [[1, 0.3], [0.3, 1]],
         positions: [{ asset: 'A', type: 'spot', quantity }, { asset: 'B', type: 'call', strike: 90, expiryYears: 1, quantity: -quantity / 3 }],
@@ -104,7 +104,7 @@ describe('the closed form near the overflow edge', () => {
 describe('chunking', () => {
   it('merges chunks into the report the component computes in one call: the same levels, moments to rounding', async () => {
     const spec = randomPortfolio(99);
-    const { portfolio } = validatePortfolio(spec);
+    const { portfolio } = loweredCorrelationPortfolio(spec);
     const paths = 123_457;
     const whole = raw.monteCarlo(portfolio, { seed: 5n, horizonDays: 3, antithetic: true, firstPath: 0n, pathCount: BigInt(paths) }, Float64Array.from(LEVELS));
     const merged = await engine.monteCarlo(spec, { paths, seed: 5n, horizonDays: 3, antithetic: true, confidence: LEVELS });
@@ -116,7 +116,7 @@ describe('chunking', () => {
   });
 
   it('simulates any sub-range of paths exactly as the whole run does', () => {
-    const { portfolio } = validatePortfolio(randomPortfolio(5));
+    const { portfolio } = loweredCorrelationPortfolio(randomPortfolio(5));
     const run = (firstPath: bigint, pathCount: bigint): Simulation => ({ seed: 11n, horizonDays: 1, antithetic: true, firstPath, pathCount });
     const whole = raw.simulatePnl(portfolio, run(0n, 1_001n));
     const parts = [raw.simulatePnl(portfolio, run(0n, 333n)), raw.simulatePnl(portfolio, run(333n, 1n)), raw.simulatePnl(portfolio, run(334n, 667n))];
@@ -135,7 +135,7 @@ function thrownBy(call: () => unknown): unknown {
 
 describe('the component defends itself', () => {
   // The host validates first; these go around it, as a different host might.
-  const { portfolio } = validatePortfolio(randomPortfolio(3));
+  const { portfolio } = loweredCorrelationPortfolio(randomPortfolio(3));
   const run: Simulation = { seed: 1n, horizonDays: 1, antithetic: false, firstPath: 0n, pathCount: 10n };
   const levels = Float64Array.from([0.99]);
 

@@ -8,7 +8,7 @@ import { ENGINE_FUNCTION_SINCE } from '../../host/contract/generated/contract.js
 import { ComponentContractError } from '../../host/errors.js';
 import { DEFAULT_COMPONENT } from '../../host/files/package-paths.js';
 import { ComponentImage } from '../../host/load/component-image.js';
-import { validatePortfolio } from '../../host/request/portfolio.js';
+import { loweredCorrelationPortfolio } from '../support/lowered-portfolio.js';
 import { summarizePnl } from '../../host/report/risk-statistics.js';
 import { RiskEngine, type RiskResult } from '../../host/risk-engine.js';
 import { ComponentInstance } from '../../host/run/component-instance.js';
@@ -69,7 +69,7 @@ describe.each([
     }
     // The component's own summary differs, so the test above can tell who summarised.
     const raw = (await ComponentInstance.create((await ComponentImage.load(path)).payload)).engine;
-    const { portfolio: lowered } = validatePortfolio(portfolio);
+    const { portfolio: lowered } = loweredCorrelationPortfolio(portfolio);
     const own = raw.monteCarlo(lowered, { seed: 9n, horizonDays: 1, antithetic: false, firstPath: 0n, pathCount: 30_000n }, Float64Array.of(0.9, 0.99));
     expect(own.levels.map((level) => level.var)).not.toEqual(expected.levels.map((level) => level.var));
   });

@@ -39,7 +39,6 @@ async function varFailure(args: string[]): Promise<{ code: number; stderr: strin
 const ONE_ASSET = { assets: [{ id: 'X', spot: 100, drift: 0, vol: 0.2 }], correlation: [[1]], riskFreeRate: 0, positions: [{ asset: 'X', type: 'spot', quantity: 1 }] };
 
 let redis: TestRedis;
-let queueNumber = 0;
 const workers: ChildProcess[] = [];
 
 async function workersOn(queue: string, count: number, extra: string[] = []): Promise<ChildProcess[]> {

@@ -203,7 +203,7 @@ describe('values', () => {
   });
 
   it("invalid JSON is reported with the parser's message, the text it quotes escaped and the whole bounded", async () => {
-    const error = await readJsonFile(file('bidi.json', `[\u202e${'A'.repeat(1_000_000)}]`), 'portfolio').catch((caught: unknown) => caught as Error);
+    const error = (await readJsonFile(file('bidi.json', `[\u202e${'A'.repeat(1_000_000)}]`), 'portfolio').catch((caught: unknown) => caught)) as Error;
     expect(error.message).toMatch(/is not valid JSON: .*\\u202e/);
     expect(error.message).not.toMatch(/\u202e/);
   });

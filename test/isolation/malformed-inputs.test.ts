@@ -64,7 +64,7 @@ const requests = fc.record({
   options: fc.record({
     paths: fc.oneof(fc.constantFrom(1, 2, 500, 0, -1, 1.5, Number.NaN, 1e12), fc.integer({ min: 1, max: 3_000 })),
     horizonDays: fc.oneof(fc.constantFrom(1, 10, 0, -1, Number.NaN, Infinity, 2_520, 2_521, 1e-12), fc.double({ min: 1e-6, max: 3_000 })),
-    confidence: fc.oneof(fc.constant([0.95, 0.99]), fc.array(fc.oneof(fc.double(), fc.constantFrom(0, 1, 0.5, 1 - 1e-16)), { maxLength: 4 })),
+    confidence: fc.oneof(fc.constant<number[]>([0.95, 0.99]), fc.array(fc.oneof(fc.double(), fc.constantFrom(0, 1, 0.5, 1 - 1e-16)), { maxLength: 4 })),
   }),
 });
 

@@ -8,12 +8,13 @@ import { describe, expect, it } from 'vitest';
 import { validatePortfolio } from '../../host/request/portfolio.js';
 import { validateRiskRequest, validateRiskRequestOn } from '../../host/request/risk-request.js';
 import { InvalidInputError } from '../../host/errors.js';
+import { isFactorPortfolio } from '../../host/contract/types.js';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type Dependence = 'correlation' | 'factors';
 
 const valid = (dependence: Dependence = 'correlation'): { [key: string]: Json } => {
-  const { correlation, ...rest } = withCorrelation();
+  const { correlation = null, ...rest } = withCorrelation();
   // Asset C's row explains all its variance (sum of squares 1), at the boundary the rules allow.
   return dependence === 'correlation' ? { correlation, ...rest } : { factorLoadings: [[0.6, 0.3], [-0.2, 0.9], [0.8, -0.6]], ...rest };
 };
@@ -125,11 +126,16 @@ describe('portfolio validation: the compiled JSON route and zod', () => {
     const fromJson = validatePortfolio(JSON.parse(JSON.stringify(withoutRate)), '', 'json');
     expect(fromJson.portfolio.riskFreeRate).toBe(0);
     expect(fromJson).toEqual(validatePortfolio(withoutRate));
-    expect(Array.from(fromJson.portfolio.correlation[0]!)).toEqual([1, 0.4, -0.2]);
+    expect(isFactorPortfolio(fromJson.portfolio)).toBe(false);
+    expect(Array.from((fromJson.portfolio as { correlation: Float64Array[] }).correlation[0]!)).toEqual([1, 0.4, -0.2]);
     expect(fromJson.portfolio.positions[1]).toEqual({ assetIndex: 1, quantity: -5, instrument: { tag: 'european', val: { kind: 'call', strike: 22, expiryYears: 0.3 } } });
   });
 
   it('agree on the options of requests, with their own portfolio or a batch\'s shared one', () => {
+    // Named as the service names them: a body's portfolio and options, a batch item's options (these were
+    // given as a string and an unknown option, which validation ignored: every field was named flat).
+    const SERVICE_BODY = { portfolio: 'portfolio', options: '' };
+    const BATCH_ITEM = { portfolio: 'portfolio', options: 'requests[0]' };
     const shared = validatePortfolio(valid());
     const itemValue = fc.oneof(fc.constantFrom<Json>(...REPLACEMENTS), fc.array(fc.constantFrom<Json>(0.5, 0.95, 0.99, 0, 1, 2, -0.1, 'x', null), { maxLength: 12 }));
     const item = fc.dictionary(fc.constantFrom('method', 'horizonDays', 'confidence', 'paths', 'seed', 'antithetic', 'extra', 'portfolio'), itemValue, { maxKeys: 4 });
@@ -140,7 +146,7 @@ describe('portfolio validation: the compiled JSON route and zod', () => {
         const text = JSON.stringify(withMethod ? { ...fields, method: chosen } : fields);
         const outcome = (source: 'json' | 'any') => {
           try {
-            const { portfolio: _same, ...request } = validateRiskRequestOn(shared, JSON.parse(text), 'portfolio', source);
+            const { portfolio: _same, ...request } = validateRiskRequestOn(shared, JSON.parse(text), BATCH_ITEM, source);
             return { ok: request };
           } catch (error) {
             if (!(error instanceof InvalidInputError)) throw error;
@@ -153,7 +159,7 @@ describe('portfolio validation: the compiled JSON route and zod', () => {
         // The same fields as a request with its own portfolio (a service body).
         const whole = (source: 'json' | 'any') => {
           try {
-            return { ok: validateRiskRequest(JSON.parse(JSON.stringify({ ...JSON.parse(text), portfolio: valid() })), { portfolioField: 'portfolio', source }) };
+            return { ok: validateRiskRequest(JSON.parse(JSON.stringify({ ...JSON.parse(text), portfolio: valid() })), { at: SERVICE_BODY, source }) };
           } catch (error) {
             if (!(error instanceof InvalidInputError)) throw error;
             return { error: { field: error.field, message: error.message } };

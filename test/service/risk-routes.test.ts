@@ -91,7 +91,7 @@ describe('POST /v1/batch', () => {
   });
 
   it('refuses a batch whose shared portfolio is bad with 400 naming its field', async () => {
-    const asymmetric = PORTFOLIO.correlation.map((row: number[], i: number) => row.map((value, j) => (i === 0 && j === 1 ? value / 2 : value)));
+    const asymmetric = PORTFOLIO.correlation!.map((row: number[], i: number) => row.map((value, j) => (i === 0 && j === 1 ? value / 2 : value)));
     const answer = await post(server, '/v1/batch', { portfolio: { ...PORTFOLIO, correlation: asymmetric }, requests: [{ method: 'parametric' }] });
     expect(answer.status).toBe(400);
     expect(answer.body).toMatchObject({ code: 'ERR_INVALID_INPUT', field: 'portfolio.correlation[1][0]' });

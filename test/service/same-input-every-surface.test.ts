@@ -71,7 +71,7 @@ describe('a correlation that is not positive semi-definite is named as bad input
 
   it('the library names `correlation`, a method route `portfolio.correlation`, with the same words', async () => {
     for (const method of ['monte-carlo', 'parametric'] as const) {
-      expect(await fromLibrary({ method, portfolio: NOT_PSD })).toEqual({ code: 'ERR_NOT_POSITIVE_SEMIDEFINITE', field: 'correlation' });
+      expect(await fromLibrary({ method, portfolio: NOT_PSD } as Parameters<RiskEngine['run']>[0])).toEqual({ code: 'ERR_NOT_POSITIVE_SEMIDEFINITE', field: 'correlation' });
       const options = method === 'monte-carlo' ? { paths: 100 } : {};
       const answer = await post(server, `/v1/${method}`, { portfolio: NOT_PSD, ...options });
       expect(answer.status).toBe(422);
