@@ -273,6 +273,14 @@ export class InsecureRedisError extends WasmRiskError {
   readonly exitCode = 1;
 }
 
+/** A distributed run's chunk was taken back from its worker more often than BullMQ allows (its stalled-job
+ *  check found the chunk's lock lapsed twice): the worker died, or stopped renewing the lock, mid-chunk. Nothing
+ *  trapped; the run may succeed again on healthy workers. */
+export class ChunkStalledError extends WasmRiskError {
+  readonly code = 'ERR_CHUNK_STALLED';
+  readonly exitCode = 4;
+}
+
 /** A distributed job names a component (by SHA-256) that its worker does not hold: jobs never carry code. */
 export class UnknownComponentError extends WasmRiskError {
   readonly code = 'ERR_UNKNOWN_COMPONENT';

@@ -25,5 +25,5 @@ export {
   GoldenVectorsFailedError, UnknownVersionError, AuditLogTamperedError, AuditLogUnavailableError, AuditKeyError,
   MissingDependencyError, QueueFullError, RequestTimeoutError, ExpectationFailedError, ServiceUnavailableError,
   NotFoundError, UnauthorizedError, PathNotAllowedError, RedisUnavailableError, InsecureRedisError,
-  UnknownComponentError, ChunkForgedError,
+  UnknownComponentError, ChunkForgedError, ChunkStalledError,
 } from './errors.js';

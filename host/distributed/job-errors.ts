@@ -6,6 +6,7 @@ import { ReplyError } from 'ioredis';
 import { z } from 'zod';
 import {
   ChunkForgedError,
+  ChunkStalledError,
   ComponentTrapError,
   InsecureRedisError,
   PolicyDeniedError,
@@ -32,6 +33,10 @@ const transportedSchema = z.strictObject({
  *  bytes, and the code): a longer one is not parsed, but quoted as a reason no worker of ours wrote. */
 export const MAX_FAILED_REASON_BYTES = 6 * (4096 + 1024) + 1024;
 
+/** The reason BullMQ fails a job with once its stalled-job check took it back from its worker more often than
+ *  `maxStalledCount` (1: so twice) allows (`moveStalledJobsToWait`). */
+const STALLED_REASON = 'job stalled more than allowable limit';
+
 /** The errors a worker raises that the thread-level transport does not know. */
 const rebuild: Record<string, (e: TransportedError) => WasmRiskError> = {
   ERR_UNKNOWN_COMPONENT: (e) => new UnknownComponentError(e.message),
@@ -50,9 +55,15 @@ export function unrecoverable(error: WasmRiskError): UnrecoverableError {
   return new UnrecoverableError(JSON.stringify(toTransported(error)));
 }
 
-/** The typed error behind a failed job's reason; a reason no worker of ours wrote (BullMQ's own, such as a
- *  job stalled too often) is a ComponentTrapError that quotes it. */
+/** The typed error behind a failed job's reason: BullMQ's for a chunk stalled too often is ChunkStalledError
+ *  (it was ComponentTrapError, though nothing trapped); any other reason no worker of ours wrote is a
+ *  ComponentTrapError that quotes it. */
 export function errorFromFailedReason(reason: string): WasmRiskError {
+  if (reason === STALLED_REASON) {
+    return new ChunkStalledError(
+      `a chunk's worker stopped renewing its lock twice (BullMQ: ${reason}): the worker died or was killed mid-chunk, or was too busy to renew the lock within its --lock-ms; nothing trapped, the run can be run again`,
+    );
+  }
   let parsed: TransportedError | undefined;
   try {
     // A reason from the events stream is already in memory (BullMQ read it whole), but what parsing it builds is not.

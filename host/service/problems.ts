@@ -3,6 +3,7 @@
 import {
   CancelledError,
   ChunkForgedError,
+  ChunkStalledError,
   ComponentContractError,
   ComponentTrapError,
   InvalidInputError,
@@ -77,6 +78,8 @@ const STATUS: [new (...args: never[]) => WasmRiskError, number, string][] = [
   [QueueTimeoutError, 503, 'No worker free before the deadline'],
   // `--redis`: the queue of the distributed runs is gone; the other methods still answer.
   [RedisUnavailableError, 503, 'Distributed queue unavailable'],
+  // `--redis`: a chunk's worker died (or stopped renewing its lock) twice; the run may succeed on a retry.
+  [ChunkStalledError, 503, 'Distributed chunk stalled'],
   [CancelledError, 503, 'Request cancelled'],
   [TimeoutError, 504, 'Deadline exceeded'],
   [OutOfMemoryError, 507, 'Component out of memory'],
