@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Job } from 'bullmq';
 import type { RiskReport } from '../contract/types.js';
-import { CancelledError, InvalidInputError, RedisUnavailableError, TimeoutError } from '../errors.js';
+import { CancelledError, InvalidInputError, RedisUnavailableError } from '../errors.js';
 import { summarizeLossTail, tailLength } from '../report/risk-statistics.js';
 import { MAX_PATHS_PER_CALL } from '../request/limits.js';
 import type { ValidMonteCarloRequest } from '../request/risk-request.js';
@@ -16,6 +16,7 @@ import { errorFromFailedReason, runFailure } from './job-errors.js';
 import { mergeChunkResults } from './merge-results.js';
 import { QueueClients } from './queue-clients.js';
 import { ResultsKey, warnUnauthenticatedChunks } from './results-key.js';
+import { runDeadlineError } from './run-deadline.js';
 
 /** Attempts of a chunk whose worker failed untyped (a defect, not the chunk's fault); typed failures are
  *  never retried, and a chunk whose worker died is taken back by BullMQ's stalled-job check instead. */
@@ -126,12 +127,13 @@ export class DistributedRuns {
 /** Resolves when the parent job completes (all chunks done); rejects at the first chunk failure, the
  *  deadline, a cancellation, a lost Redis, or a run whose jobs are gone from Redis. */
 function finished(
-  { link, events, queue }: QueueClients,
+  clients: QueueClients,
   parentId: string,
   chunks: ReadonlyMap<string, PlannedChunk>,
   paths: number,
   { timeoutMs, signal, onProgress }: DistributedRunOptions,
 ): Promise<void> {
+  const { link, events, queue } = clients;
   return new Promise<void>((resolve, reject) => {
     let done = 0;
     const check = setInterval(() => {
@@ -165,8 +167,13 @@ function finished(
     };
     const onAbort = () => settle(() => reject(new CancelledError('the distributed run was cancelled', { cause: signal?.reason })));
     const unsubscribe = link.whenLost((error) => settle(() => reject(error)));
-    const timer = setTimeout(() => settle(() => reject(new TimeoutError(`the distributed run did not finish within ${timeoutMs} ms`, false))), timeoutMs);
+    // Says how many chunks workers took and finished by then, read before the run is removed.
+    const timer = setTimeout(() => settle(() => void runDeadlineError(clients, [...chunks.keys()], timeoutMs).then(reject)), timeoutMs);
+    let settled = false;
+    // Once: the deadline's outcome comes a moment later, and nothing may answer the run in between.
     const settle = (outcome: () => void) => {
+      if (settled) return;
+      settled = true;
       clearTimeout(timer);
       clearInterval(check);
       unsubscribe();
