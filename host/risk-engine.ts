@@ -12,7 +12,7 @@ import { DEFAULT_TIMEOUT_MS, MAX_RESULT_PATHS, RequestClock, type CallLimits, ty
 import { validateEngineOptions, type EngineOptions, type ValidatedEngineOptions } from './request/engine-options.js';
 import type { EngineInfo, RiskReport, Simulation } from './contract/types.js';
 import { ComponentContractError, ComponentTrapError, InvalidInputError, OutOfMemoryError, TimeoutError, WasmRiskError } from './errors.js';
-import type { EngineCall } from './run/engine-calls.js';
+import type { ChunkSummary, EngineCall } from './run/engine-calls.js';
 import { InThreadExecutor } from './run/in-thread-executor.js';
 import { MAX_PATHS_PER_CALL } from './request/limits.js';
 import type { PortfolioSpec } from './request/portfolio.js';
@@ -90,7 +90,7 @@ const CHUNKS_PER_WORKER = 8;
 // below as functions: they take the host's internal types (a loaded image, a validated request), so they are
 // not methods of the public class.
 let startOverImage: (image: ComponentImage, options: ValidatedEngineOptions) => Promise<RiskEngine>;
-let runChunkSortedLosses: (engine: RiskEngine, request: ValidMonteCarloRequest, firstPath: number, pathCount: number) => Promise<Float64Array>;
+let runChunkSummary: (engine: RiskEngine, request: ValidMonteCarloRequest, firstPath: number, pathCount: number, keep: number) => Promise<ChunkSummary>;
 
 export class RiskEngine {
   private constructor(
@@ -120,8 +120,8 @@ export class RiskEngine {
 
   static {
     startOverImage = (image, options) => RiskEngine.start(image, options);
-    runChunkSortedLosses = (engine, request, firstPath, pathCount) =>
-      engine.executor.run({ method: 'sortedLosses', portfolio: request.portfolio, run: simulation(request, firstPath, pathCount) }, engine.limits({}));
+    runChunkSummary = (engine, request, firstPath, pathCount, keep) =>
+      engine.executor.run({ method: 'chunkSummary', portfolio: request.portfolio, run: simulation(request, firstPath, pathCount), keep }, engine.limits({}));
   }
 
   private static async start(image: ComponentImage, options: ValidatedEngineOptions, early?: EarlyWorkers): Promise<RiskEngine> {
@@ -356,10 +356,11 @@ export function engineOverImage(image: ComponentImage, options: EngineOptions | 
   return startOverImage(image, validateOnce<EngineOptions, ValidatedEngineOptions>(options, validateEngineOptions));
 }
 
-/** The losses of paths [firstPath, firstPath + pathCount) of a run, ascending, from one call under the engine's
- *  deadline: one chunk of a run split elsewhere (a distributed worker's job). */
-export function chunkSortedLosses(engine: RiskEngine, request: ValidMonteCarloRequest, firstPath: number, pathCount: number): Promise<Float64Array> {
-  return runChunkSortedLosses(engine, request, firstPath, pathCount);
+/** The `keep` largest losses of paths [firstPath, firstPath + pathCount) of a run, ascending, and the exact
+ *  moments of all of them, from one call under the engine's deadline: one chunk of a run split elsewhere (a
+ *  distributed worker's job), summed in the engine's thread, not the caller's. */
+export function chunkSummary(engine: RiskEngine, request: ValidMonteCarloRequest, firstPath: number, pathCount: number, keep: number): Promise<ChunkSummary> {
+  return runChunkSummary(engine, request, firstPath, pathCount, keep);
 }
 
 /** Call options as a JavaScript caller may pass them: null is none, and a signal or progress callback of the

@@ -2,6 +2,7 @@
 // chunk's largest losses (ascending, as raw little-endian float64 in base64, so -0 and every bit survive
 // JSON) and the exact sums of its losses and their squares (integers in hex). Bounded by the run's tail,
 // not by the chunk's paths; checked field by field by the requester, since Redis is a trust boundary.
+import { endianness } from 'node:os';
 import { z } from 'zod';
 import { MAX_ESCAPED_INFO_LENGTH } from '../contract/checked-results.js';
 import { ComponentContractError, InvalidInputError } from '../errors.js';
@@ -52,8 +53,10 @@ export interface ChunkResult {
 }
 
 export function chunkResultData({ component, firstPath, pathCount, tail, moments }: ChunkResult): ChunkResultData {
-  const bytes = Buffer.alloc(tail.length * 8);
-  tail.forEach((loss, i) => bytes.writeDoubleLE(loss, i * 8));
+  // The vector's own bytes (a copy), swapped on a big-endian machine: a loss at a time took a worker's main
+  // thread, which renews its locks, 50 ns a loss (0.1 s for a tail of 2,000,000).
+  const bytes = Buffer.from(new Uint8Array(tail.buffer, tail.byteOffset, tail.byteLength));
+  if (endianness() === 'BE') bytes.swap64();
   return { component, firstPath, pathCount, tail: bytes.toString('base64'), sum: moments.sum.toString(16), squares: moments.squares.toString(16) };
 }
 

@@ -4,12 +4,11 @@
 // a job must carry its requester's MAC, and the result carries the worker's, bound to the job.
 import { Worker, type Job } from 'bullmq';
 import { InvalidInputError, WasmRiskError } from '../errors.js';
-import { lossMoments } from '../report/risk-statistics.js';
 import { CHUNK_JOB, parseChunkJob, RUN_JOB } from './chunk-job.js';
 import { chunkResultData, type ChunkResultData } from './chunk-result.js';
 import type { HeldComponents } from './held-components.js';
 import { unrecoverable } from './job-errors.js';
-import { chunkSortedLosses } from '../risk-engine.js';
+import { chunkSummary } from '../risk-engine.js';
 import type { RedisLink } from './redis-connection.js';
 import type { ResultsKey } from './results-key.js';
 
@@ -42,14 +41,9 @@ async function processJob(job: Job, components: HeldComponents, resultsKey: Resu
     const authentic = resultsKey?.checkJob(job.data, String(job.id));
     const chunk = parseChunkJob(job.data);
     const engine = await components.engineFor(chunk.component);
-    const losses = await chunkSortedLosses(engine, chunk.request, chunk.firstPath, chunk.pathCount);
-    const result = chunkResultData({
-      component: engine.component,
-      firstPath: chunk.firstPath,
-      pathCount: chunk.pathCount,
-      tail: losses.subarray(Math.max(0, losses.length - chunk.tailLength)),
-      moments: lossMoments(losses),
-    });
+    // Summed in the engine's thread: this one renews the jobs' locks (a lapsed lock marks a chunk stalled).
+    const { tail, moments } = await chunkSummary(engine, chunk.request, chunk.firstPath, chunk.pathCount, chunk.tailLength);
+    const result = chunkResultData({ component: engine.component, firstPath: chunk.firstPath, pathCount: chunk.pathCount, tail, moments });
     return authentic && resultsKey ? resultsKey.signResult(authentic, result) : result;
   } catch (error) {
     throw error instanceof WasmRiskError ? unrecoverable(error) : error;

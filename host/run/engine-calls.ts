@@ -6,7 +6,7 @@ import { checkedInfo, checkedPnl, checkedReport, checkedSortedLosses, componentF
 import { isFactorPortfolio, type EngineExports, type EngineInfo, type EnginePortfolio, type RiskReport, type Simulation } from '../contract/types.js';
 import { ComponentTrapError, IncompatibleComponentError, OutOfMemoryError, WasmRiskError } from '../errors.js';
 import { toTransported, type TransportedError } from './error-transport.js';
-import { sortedLosses } from '../report/risk-statistics.js';
+import { lossMoments, sortedLosses, type LossMoments } from '../report/risk-statistics.js';
 import type { WorkerRestartCause } from './worker-restarts.js';
 
 /** What each engine call takes besides its method. */
@@ -16,6 +16,8 @@ interface EngineCallArgs {
   /** A chunk's losses in ascending order: the component's `sorted-losses` (contract 1.1 on), else its
    *  `simulate-pnl` sorted here, where it was simulated. */
   sortedLosses: { portfolio: EnginePortfolio; run: Simulation };
+  /** A chunk's `keep` largest losses and the exact moments of all of them (a distributed chunk's answer). */
+  chunkSummary: { portfolio: EnginePortfolio; run: Simulation; keep: number };
   historical: { portfolio: EnginePortfolio; returns: Float64Array[]; horizonDays: number; confidence: Float64Array };
   parametric: { portfolio: EnginePortfolio; horizonDays: number; confidence: Float64Array };
 }
@@ -25,8 +27,18 @@ export interface EngineCallResults {
   info: EngineInfo;
   simulatePnl: Float64Array;
   sortedLosses: Float64Array;
+  chunkSummary: ChunkSummary;
   historical: RiskReport;
   parametric: RiskReport;
+}
+
+/** What a distributed chunk sends: its largest losses, ascending, and the exact moments of all its losses.
+ *  Summed where the chunk was simulated, so the caller's thread does no work in proportion to its paths: a
+ *  chunk worker's main thread renews BullMQ's locks, and summing 10,000,000 losses there (over a second)
+ *  let a lock lapse and the chunk be taken back as stalled. */
+export interface ChunkSummary {
+  tail: Float64Array;
+  moments: LossMoments;
 }
 
 export type EngineMethod = keyof EngineCallResults;
@@ -58,12 +70,12 @@ const INVOKE: { [M in EngineMethod]: (engine: EngineExports, call: EngineCall<M>
   info: (engine) => checkedInfo(engine.info()),
   simulatePnl: (engine, { portfolio, run }) =>
     checkedPnl(isFactorPortfolio(portfolio) ? factorFunction(engine.simulatePnlFactors)(portfolio, run) : engine.simulatePnl(portfolio, run), Number(run.pathCount)),
-  sortedLosses: (engine, { portfolio, run }) =>
-    isFactorPortfolio(portfolio)
-      ? checkedSortedLosses(factorFunction(engine.sortedLossesFactors)(portfolio, run), Number(run.pathCount))
-      : engine.sortedLosses
-        ? checkedSortedLosses(engine.sortedLosses(portfolio, run), Number(run.pathCount))
-        : sortedLosses(checkedPnl(engine.simulatePnl(portfolio, run), Number(run.pathCount))),
+  sortedLosses: (engine, { portfolio, run }) => checkedLosses(engine, portfolio, run),
+  chunkSummary: (engine, { portfolio, run, keep }) => {
+    const losses = checkedLosses(engine, portfolio, run);
+    // A copy: the tail crosses to the caller without the rest of the chunk's buffer.
+    return { tail: losses.slice(Math.max(0, losses.length - keep)), moments: lossMoments(losses) };
+  },
   historical: (engine, { portfolio, returns, horizonDays, confidence }) =>
     checkedReport(
       isFactorPortfolio(portfolio)
@@ -80,6 +92,13 @@ const INVOKE: { [M in EngineMethod]: (engine: EngineExports, call: EngineCall<M>
     ),
 };
 
+/** The answer to `sortedLosses` (above), checked. */
+function checkedLosses(engine: EngineExports, portfolio: EnginePortfolio, run: Simulation): Float64Array {
+  if (isFactorPortfolio(portfolio)) return checkedSortedLosses(factorFunction(engine.sortedLossesFactors)(portfolio, run), Number(run.pathCount));
+  if (engine.sortedLosses) return checkedSortedLosses(engine.sortedLosses(portfolio, run), Number(run.pathCount));
+  return sortedLosses(checkedPnl(engine.simulatePnl(portfolio, run), Number(run.pathCount)));
+}
+
 function invoke<M extends EngineMethod>(instance: ComponentInstance, call: EngineCall<M>): EngineCallResults[M] {
   const calls: (engine: EngineExports, call: EngineCall<M>) => EngineCallResults[M] = INVOKE[call.method];
   instance.beginCall();
@@ -92,6 +111,8 @@ const RECEIVED: { [M in EngineMethod]: (value: unknown) => value is EngineCallRe
   info: (value): value is EngineInfo => typeof value === 'object' && value !== null && 'name' in value && typeof value.name === 'string' && 'version' in value && typeof value.version === 'string',
   simulatePnl: (value) => value instanceof Float64Array,
   sortedLosses: (value) => value instanceof Float64Array,
+  chunkSummary: (value): value is ChunkSummary =>
+    typeof value === 'object' && value !== null && 'tail' in value && value.tail instanceof Float64Array && 'moments' in value && typeof value.moments === 'object' && value.moments !== null && 'sum' in value.moments && typeof value.moments.sum === 'bigint',
   historical: isReport,
   parametric: isReport,
 };

@@ -91,10 +91,17 @@ export default async function runTask({ calls, progress: buffer, dispatchedAt }:
     outcomes.push(await caller.execute(unpackCall(call)));
   }
   const answers: PoolAnswers = { outcomes, worker: threadId, memoryBytes: caller.memoryBytes() };
-  // Vectors (P&L or sorted losses, each in a buffer of its own) are moved to the caller, not copied.
-  const buffers = outcomes.flatMap((answer) => (answer?.ok && answer.value instanceof Float64Array ? [answer.value.buffer as ArrayBuffer] : []));
+  // Vectors (P&L, sorted losses or a chunk's tail, each in a buffer of its own) are moved to the caller, not copied.
+  const buffers = outcomes.flatMap((answer) => (answer?.ok ? movableVectors(answer.value) : []));
   if (buffers.length === 0) return answers;
   const transfer = { [transferableSymbol]: buffers, [valueSymbol]: answers };
   (markMovable as (value: object) => void)(transfer);
   return transfer;
+}
+
+/** The buffers of the vectors an answer holds: a vector itself, or a chunk summary's tail. */
+function movableVectors(value: unknown): ArrayBuffer[] {
+  if (value instanceof Float64Array) return [value.buffer as ArrayBuffer];
+  if (typeof value === 'object' && value !== null && 'tail' in value && value.tail instanceof Float64Array) return [value.tail.buffer as ArrayBuffer];
+  return [];
 }
