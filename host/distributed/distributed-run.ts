@@ -74,6 +74,7 @@ export class DistributedRuns {
       job: chunkJobData(runId, component.sha256, request, chunk.firstPath, chunk.pathCount, keep),
     }));
     const clients = await this.live();
+    await clients.boundEvents();
     const tree = await clients.link.guard(
       clients.flows.add({
         name: RUN_JOB,

@@ -47,6 +47,14 @@ export class QueueClients {
     }
   }
 
+  /** Writes the events stream's bound into the queue's meta hash again, before each run: BullMQ writes it once,
+   *  as the Queue starts, and a Redis that lost its data (restarted without it, or flushed) while the
+   *  connection came back has none, so the next job added set BullMQ's default, 10,000 events (each completed
+   *  one a chunk's result), for as long as the requester lived. */
+  async boundEvents(): Promise<void> {
+    await this.link.guard(this.link.connection.hset(this.queue.toKey('meta'), 'opts.maxLenEvents', EVENTS_KEPT));
+  }
+
   /** Whether the connection was given up (RedisUnavailableError to whatever it guarded). */
   get lost(): boolean {
     return this.link.connection.status === 'end';

@@ -10,6 +10,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CancelledError, RedisUnavailableError, TimeoutError } from '../../host/errors.js';
 import { PROJECT_ROOT } from '../../host/files/package-paths.js';
+import { EVENTS_KEPT } from '../../host/distributed/queue-clients.js';
 import { RedisLink } from '../../host/distributed/redis-connection.js';
 import { RiskEngine } from '../../host/risk-engine.js';
 import { ENGINE, examplePortfolio } from '../support/fixtures.js';
@@ -167,6 +168,24 @@ describe('a Redis that goes away mid-run', () => {
       await engine.close();
     }
   }, 60_000);
+
+  // BullMQ writes the events stream's bound into the queue's meta hash once, as the requester's Queue starts: a
+  // Redis that lost its data kept none, the next run's jobs set BullMQ's default (10,000 events, each completed one
+  // a chunk's whole result), and the stream of a requester that lives on (`serve --redis`) grew to that.
+  it('keeps the events stream short after Redis lost its data under a requester that lives on', async () => {
+    const engine = await RiskEngine.load(ENGINE, { workers: 1, distributed: { redis: redis.url, queue: 'forgotten' } });
+    const admin = new Redis(redis.url);
+    try {
+      expect(await admin.hget('bull:forgotten:meta', 'opts.maxLenEvents')).toBe(String(EVENTS_KEPT));
+      await admin.flushall();
+      // No worker: the run ends at its deadline, its jobs added under whatever bound the meta hash holds.
+      await expect(engine.monteCarlo(examplePortfolio(), { paths: 1000, chunkPaths: 500, timeoutMs: 500 })).rejects.toBeInstanceOf(TimeoutError);
+      expect(await admin.hget('bull:forgotten:meta', 'opts.maxLenEvents')).toBe(String(EVENTS_KEPT));
+    } finally {
+      admin.disconnect();
+      await engine.close();
+    }
+  });
 
   it("keeps a listener on the errors of every connection BullMQ duplicates from the host's", () => {
     const link = new RedisLink(redis.url);
