@@ -12,12 +12,12 @@ import { DEFAULT_TIMEOUT_MS, MAX_RESULT_PATHS, RequestClock, type CallLimits, ty
 import { validateEngineOptions, type EngineOptions, type ValidatedEngineOptions } from './request/engine-options.js';
 import type { EngineInfo, RiskReport, Simulation } from './contract/types.js';
 import { ComponentContractError, ComponentTrapError, InvalidInputError, OutOfMemoryError, TimeoutError, WasmRiskError } from './errors.js';
-import type { ChunkSummary, EngineCall } from './run/engine-calls.js';
+import type { ChunkSummary, EngineCall, EngineCallResults } from './run/engine-calls.js';
 import { InThreadExecutor } from './run/in-thread-executor.js';
 import { MAX_PATHS_PER_CALL } from './request/limits.js';
 import type { PortfolioSpec } from './request/portfolio.js';
 import { DEFAULT_COMPONENT } from './files/package-paths.js';
-import { addMoments, LargestLosses, lossMoments, summarizeLossTail, summarizePnl, tailLength, type LossMoments } from './report/risk-statistics.js';
+import { addMoments, LargestLosses, summarizeLossTail, summarizePnl, tailLength, type LossMoments } from './report/risk-statistics.js';
 import { validateOnce } from './request/validation.js';
 import type { DistributedRuns } from './distributed/distributed-run.js';
 import type { EarlyWorkers } from './run/worker-pool.js';
@@ -250,7 +250,9 @@ export class RiskEngine {
   /** The P&L of every path in path order, from one call or from chunks. */
   private async simulate(request: ValidMonteCarloRequest, limits: CallLimits, options: RunOptions): Promise<Float64Array> {
     const chunks: [firstPath: number, pnl: Float64Array][] = [];
-    await this.runChunks('simulatePnl', request, limits, options, (values, first) => chunks.push([first, values]));
+    await this.runChunks(request, limits, options, (first, count) => ({ method: 'simulatePnl', portfolio: request.portfolio, run: simulation(request, first, count) }), (values, first) =>
+      chunks.push([first, values]),
+    );
     // One chunk is the whole P&L already; several are copied into place.
     if (chunks.length === 1) return chunks[0]![1];
     const pnl = new Float64Array(request.paths);
@@ -258,31 +260,33 @@ export class RiskEngine {
     return pnl;
   }
 
-  /** The report of a run from its chunks' losses, each sorted where it was simulated. As each chunk arrives
-   *  (while the others still run) its exact moments are added and its largest losses kept (copied, so the
-   *  chunk is freed, and merged as they come: `LargestLosses`), since the statistics read no other loss
-   *  (`tailLength`); a run of any length holds no more. The same numbers, bit for bit, as a summary of every
-   *  loss (`summarizeSortedLosses`): the moments are exact sums, and the largest losses of the merge are the
-   *  merge of each chunk's largest. */
+  /** The report of a run from its chunks' summaries, each made where the chunk was simulated (a worker
+   *  thread, in parallel with the others, not the event loop): its losses sorted, their exact moments, and
+   *  its largest losses, which alone cross back, since the statistics read no other loss (`tailLength`). As
+   *  each chunk arrives (while the others still run) its moments are added and its largest losses merged
+   *  (`LargestLosses`); a run of any length holds no more. The same numbers, bit for bit, as a summary of
+   *  every loss (`summarizeSortedLosses`): the moments are exact sums, and the largest losses of the merge
+   *  are the merge of each chunk's largest. */
   private async monteCarloReport(request: ValidMonteCarloRequest, limits: CallLimits, options: RunOptions): Promise<RiskReport> {
     const keep = tailLength(request.paths, request.confidence);
     const tail = new LargestLosses(keep);
     let moments: LossMoments = { count: 0, sum: 0n, squares: 0n };
-    await this.runChunks('sortedLosses', request, limits, options, (losses) => {
-      moments = addMoments(moments, lossMoments(losses));
-      tail.add(losses);
+    const summaryOf = (first: number, count: number): EngineCall<'chunkSummary'> => ({ method: 'chunkSummary', portfolio: request.portfolio, run: simulation(request, first, count), keep });
+    await this.runChunks(request, limits, options, summaryOf, (summary) => {
+      moments = addMoments(moments, summary.moments);
+      tail.add(summary.tail);
     });
     return summarizeLossTail(tail.largest(), moments, request.confidence);
   }
 
   /** Runs the chunks concurrently over the executor, handing each (checked) result to `accept` as it
    *  arrives; the first failure cancels the others, and the run fails once every chunk has settled. */
-  private async runChunks(
-    method: 'simulatePnl' | 'sortedLosses',
+  private async runChunks<M extends 'simulatePnl' | 'chunkSummary'>(
     request: ValidMonteCarloRequest,
     limits: CallLimits,
     { onProgress, chunkPaths }: RunOptions,
-    accept: (values: Float64Array, firstPath: number) => void,
+    callFor: (firstPath: number, pathCount: number) => EngineCall<M>,
+    accept: (value: EngineCallResults[M], firstPath: number) => void,
   ): Promise<void> {
     const chunk = this.chunkSize(request.paths, chunkPaths, onProgress !== undefined);
     // Several chunks: the first failure cancels the others, through a signal every chunk listens to while
@@ -308,9 +312,9 @@ export class RiskEngine {
       const count = Math.min(chunk, request.paths - first);
       chunks.push(
         this.executor
-          .run({ method, portfolio: request.portfolio, run: simulation(request, first, count) }, chunkLimits)
-          .then((values) => {
-            accept(values, first);
+          .run(callFor(first, count), chunkLimits)
+          .then((value) => {
+            accept(value, first);
             done += count;
             onProgress?.(done, request.paths);
           })

@@ -13,10 +13,9 @@ import type { WorkerRestartCause } from './worker-restarts.js';
 interface EngineCallArgs {
   info: object;
   simulatePnl: { portfolio: EnginePortfolio; run: Simulation };
-  /** A chunk's losses in ascending order: the component's `sorted-losses` (contract 1.1 on), else its
-   *  `simulate-pnl` sorted here, where it was simulated. */
-  sortedLosses: { portfolio: EnginePortfolio; run: Simulation };
-  /** A chunk's `keep` largest losses and the exact moments of all of them (a distributed chunk's answer). */
+  /** A chunk's `keep` largest losses and the exact moments of all of them (a Monte Carlo run's chunk, local
+   *  or distributed), from its losses in ascending order: the component's `sorted-losses` (contract 1.1 on),
+   *  else its `simulate-pnl` sorted here, where it was simulated. */
   chunkSummary: { portfolio: EnginePortfolio; run: Simulation; keep: number };
   historical: { portfolio: EnginePortfolio; returns: Float64Array[]; horizonDays: number; confidence: Float64Array };
   parametric: { portfolio: EnginePortfolio; horizonDays: number; confidence: Float64Array };
@@ -26,16 +25,16 @@ interface EngineCallArgs {
 export interface EngineCallResults {
   info: EngineInfo;
   simulatePnl: Float64Array;
-  sortedLosses: Float64Array;
   chunkSummary: ChunkSummary;
   historical: RiskReport;
   parametric: RiskReport;
 }
 
-/** What a distributed chunk sends: its largest losses, ascending, and the exact moments of all its losses.
- *  Summed where the chunk was simulated, so the caller's thread does no work in proportion to its paths: a
- *  chunk worker's main thread renews BullMQ's locks, and summing 10,000,000 losses there (over a second)
- *  let a lock lapse and the chunk be taken back as stalled. */
+/** What a chunk of a Monte Carlo run answers: its largest losses, ascending, and the exact moments of all its
+ *  losses. Summed where the chunk was simulated, so the caller's thread does no work in proportion to its
+ *  paths: the service's event loop answers every request, and a chunk worker's main thread renews BullMQ's
+ *  locks (summing 10,000,000 losses there, over a second, let a lock lapse and the chunk be taken back as
+ *  stalled). */
 export interface ChunkSummary {
   tail: Float64Array;
   moments: LossMoments;
@@ -70,7 +69,6 @@ const INVOKE: { [M in EngineMethod]: (engine: EngineExports, call: EngineCall<M>
   info: (engine) => checkedInfo(engine.info()),
   simulatePnl: (engine, { portfolio, run }) =>
     checkedPnl(isFactorPortfolio(portfolio) ? factorFunction(engine.simulatePnlFactors)(portfolio, run) : engine.simulatePnl(portfolio, run), Number(run.pathCount)),
-  sortedLosses: (engine, { portfolio, run }) => checkedLosses(engine, portfolio, run),
   chunkSummary: (engine, { portfolio, run, keep }) => {
     const losses = checkedLosses(engine, portfolio, run);
     // A copy: the tail crosses to the caller without the rest of the chunk's buffer.
@@ -92,7 +90,7 @@ const INVOKE: { [M in EngineMethod]: (engine: EngineExports, call: EngineCall<M>
     ),
 };
 
-/** The answer to `sortedLosses` (above), checked. */
+/** A chunk's losses in ascending order, checked (`chunkSummary`). */
 function checkedLosses(engine: EngineExports, portfolio: EnginePortfolio, run: Simulation): Float64Array {
   if (isFactorPortfolio(portfolio)) return checkedSortedLosses(factorFunction(engine.sortedLossesFactors)(portfolio, run), Number(run.pathCount));
   if (engine.sortedLosses) return checkedSortedLosses(engine.sortedLosses(portfolio, run), Number(run.pathCount));
@@ -110,7 +108,6 @@ function invoke<M extends EngineMethod>(instance: ComponentInstance, call: Engin
 const RECEIVED: { [M in EngineMethod]: (value: unknown) => value is EngineCallResults[M] } = {
   info: (value): value is EngineInfo => typeof value === 'object' && value !== null && 'name' in value && typeof value.name === 'string' && 'version' in value && typeof value.version === 'string',
   simulatePnl: (value) => value instanceof Float64Array,
-  sortedLosses: (value) => value instanceof Float64Array,
   chunkSummary: (value): value is ChunkSummary =>
     typeof value === 'object' && value !== null && 'tail' in value && value.tail instanceof Float64Array && 'moments' in value && typeof value.moments === 'object' && value.moments !== null && 'sum' in value.moments && typeof value.moments.sum === 'bigint',
   historical: isReport,

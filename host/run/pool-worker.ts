@@ -91,7 +91,7 @@ export default async function runTask({ calls, progress: buffer, dispatchedAt }:
     outcomes.push(await caller.execute(unpackCall(call)));
   }
   const answers: PoolAnswers = { outcomes, worker: threadId, memoryBytes: caller.memoryBytes() };
-  // Vectors (P&L, sorted losses or a chunk's tail, each in a buffer of its own) are moved to the caller, not copied.
+  // Vectors (P&L or a chunk's tail, each in a buffer of its own) are moved to the caller, not copied.
   const buffers = outcomes.flatMap((answer) => (answer?.ok ? movableVectors(answer.value) : []));
   if (buffers.length === 0) return answers;
   const transfer = { [transferableSymbol]: buffers, [valueSymbol]: answers };

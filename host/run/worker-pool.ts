@@ -385,7 +385,7 @@ function bundledCalls(waiting: readonly PendingCall[], share: number): number {
 
 /** The paths a call simulates (0 for a closed-form call or info). */
 function simulatedPaths(call: EngineCall): number {
-  return call.method === 'simulatePnl' || call.method === 'sortedLosses' || call.method === 'chunkSummary' ? Number(call.run.pathCount) : 0;
+  return call.method === 'simulatePnl' || call.method === 'chunkSummary' ? Number(call.run.pathCount) : 0;
 }
 
 let arrivals = 0;

@@ -37,10 +37,11 @@ describe('a long run on one worker', () => {
 });
 
 describe('calls waiting for a worker', () => {
-  const chunk = (first: number, paths: number): EngineCall<'sortedLosses'> => ({
-    method: 'sortedLosses',
+  const chunk = (first: number, paths: number): EngineCall<'chunkSummary'> => ({
+    method: 'chunkSummary',
     portfolio: validatePortfolio(ONE_ASSET).portfolio,
     run: { seed: 1n, horizonDays: 1, antithetic: false, firstPath: BigInt(first * paths), pathCount: BigInt(paths) },
+    keep: 1_000,
   });
   /** The tasks a pool of `workers` runs for `calls` made at once. */
   async function tasksFor(workers: number, calls: EngineCall[]): Promise<number> {
@@ -58,8 +59,8 @@ describe('calls waiting for a worker', () => {
     }
   }
 
-  it('cross one chunk of a long run to a task, so a task never brings back more than one call of 16 MB', async () => {
-    // Before the bound, the six chunks waiting went to the freed worker at once (48 MB), and then two at a time.
+  it('cross one chunk of a long run to a task, so a task never simulates more than one call of 2M paths', async () => {
+    // Before the bound, the six chunks waiting went to the freed worker at once (48 MB of losses), and then two at a time.
     expect(await tasksFor(1, Array.from({ length: 7 }, (_, i) => chunk(i, 1_000_000)))).toBe(7);
   }, 120_000);
 
