@@ -5,12 +5,18 @@ export function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/** What an error was caused by: ES2022's `ErrorOptions`, declared here so that the package's type declarations
+ *  also compile in a TypeScript program whose `lib` is older (ES2020, with `skipLibCheck` off). */
+export interface WasmRiskErrorOptions {
+  cause?: unknown;
+}
+
 export abstract class WasmRiskError extends Error {
   abstract readonly code: string;
   /** Process exit code the CLI uses for this failure. */
   abstract readonly exitCode: number;
 
-  constructor(message: string, options?: ErrorOptions) {
+  constructor(message: string, options?: WasmRiskErrorOptions) {
     super(message, options);
     this.name = new.target.name;
   }
@@ -24,7 +30,7 @@ export class InvalidInputError extends WasmRiskError {
     readonly field: string,
     /** What is wrong with it: the message without the field. */
     readonly problem: string,
-    options?: ErrorOptions,
+    options?: WasmRiskErrorOptions,
   ) {
     super(field ? `${field}: ${problem}` : problem, options);
   }
@@ -39,7 +45,7 @@ export class NotPositiveSemidefiniteError extends WasmRiskError {
   constructor(
     message: string,
     readonly field = 'correlation',
-    options?: ErrorOptions,
+    options?: WasmRiskErrorOptions,
   ) {
     super(message, options);
   }
@@ -65,7 +71,7 @@ export class UnsupportedWasmFeatureError extends WasmRiskError {
     message: string,
     /** The feature's name in the WebAssembly proposals: `extended-const`, `multi-memory`, `gc`. */
     readonly feature: string,
-    options?: ErrorOptions,
+    options?: WasmRiskErrorOptions,
   ) {
     super(message, options);
   }
@@ -91,7 +97,7 @@ export class TimeoutError extends WasmRiskError {
   constructor(
     message: string,
     readonly workerStopped: boolean,
-    options?: ErrorOptions,
+    options?: WasmRiskErrorOptions,
   ) {
     super(message, options);
   }
@@ -117,7 +123,7 @@ export class CancelledError extends WasmRiskError {
   readonly code = 'ERR_CANCELLED';
   readonly exitCode = 130;
   readonly workerStopped: boolean;
-  constructor(message: string, options?: ErrorOptions & { workerStopped?: boolean }) {
+  constructor(message: string, options?: WasmRiskErrorOptions & { workerStopped?: boolean }) {
     super(message, options);
     this.workerStopped = options?.workerStopped ?? false;
   }
@@ -201,7 +207,7 @@ export class MissingDependencyError extends WasmRiskError {
     readonly dependency: string,
     /** What it was needed for: `to load other components`. */
     purpose: string,
-    options?: ErrorOptions,
+    options?: WasmRiskErrorOptions,
   ) {
     super(`npm install ${dependency} ${purpose}`, options);
   }
