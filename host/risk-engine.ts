@@ -250,9 +250,8 @@ export class RiskEngine {
   /** The P&L of every path in path order, from one call or from chunks. */
   private async simulate(request: ValidMonteCarloRequest, limits: CallLimits, options: RunOptions): Promise<Float64Array> {
     const chunks: [firstPath: number, pnl: Float64Array][] = [];
-    await this.runChunks(request, limits, options, (first, count) => ({ method: 'simulatePnl', portfolio: request.portfolio, run: simulation(request, first, count) }), (values, first) =>
-      chunks.push([first, values]),
-    );
+    const pnlOf = (first: number, count: number): EngineCall<'simulatePnl'> => ({ method: 'simulatePnl', portfolio: request.portfolio, run: simulation(request, first, count) });
+    await this.runChunks(request, limits, options, pnlOf, (values, first) => chunks.push([first, values]));
     // One chunk is the whole P&L already; several are copied into place.
     if (chunks.length === 1) return chunks[0]![1];
     const pnl = new Float64Array(request.paths);
