@@ -42,12 +42,14 @@ export class InvalidInputError extends WasmRiskError {
 export class NotPositiveSemidefiniteError extends WasmRiskError {
   readonly code = 'ERR_NOT_POSITIVE_SEMIDEFINITE';
   readonly exitCode = 2;
-  constructor(
-    message: string,
-    readonly field = 'correlation',
-    options?: WasmRiskErrorOptions,
-  ) {
+  readonly field: string;
+
+  /** `options.field` is given where the matrix is not the flat `correlation` (as errors.ts's other classes, the
+   *  second argument is the options: a caller's `new NotPositiveSemidefiniteError(message, { cause })` keeps
+   *  meaning what it meant). */
+  constructor(message: string, options: WasmRiskErrorOptions & { field?: string } = {}) {
     super(message, options);
+    this.field = options.field ?? 'correlation';
   }
 }
 

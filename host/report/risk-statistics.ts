@@ -107,10 +107,11 @@ export function mergeSortedRuns(runs: readonly Float64Array[]): Float64Array {
 
 /**
  * The largest `keep` losses of a run whose chunks arrive one by one, each sorted: what the statistics of
- * the whole run read (`tailLength`). Each chunk's largest are copied, so the chunk itself can be freed, and
- * the copies are merged and cut back to `keep` whenever they hold more than twice that: a run of any
- * length holds at most about 3 x `keep` losses here, plus the chunk that arrives. The result is the same
- * array as the largest `keep` of one merge of every chunk (ties are equal bits).
+ * the whole run read (`tailLength`). A chunk longer than `keep` has its largest copied, so the chunk itself
+ * can be freed (a chunk's tail, `chunkSummary`, is kept as it is: no longer than `keep`); they are merged
+ * and cut back to `keep` whenever they hold more than twice that: a run of any length holds at most about
+ * 3 x `keep` losses here, plus the chunk that arrives. The result is the same array as the largest `keep`
+ * of one merge of every chunk (ties are equal bits).
  */
 export class LargestLosses {
   private runs: Float64Array[] = [];
@@ -119,7 +120,8 @@ export class LargestLosses {
   constructor(private readonly keep: number) {}
 
   add(sortedChunk: Float64Array): void {
-    const largest = sortedChunk.slice(Math.max(0, sortedChunk.length - this.keep));
+    // A chunk's tail (chunkSummary) is no longer than `keep` and its own buffer already: kept as it is.
+    const largest = sortedChunk.length > this.keep ? sortedChunk.slice(sortedChunk.length - this.keep) : sortedChunk;
     this.runs.push(largest);
     this.held += largest.length;
     if (this.held > 2 * this.keep) this.compact();

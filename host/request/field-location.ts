@@ -35,5 +35,5 @@ export function located(error: unknown, at: FieldLocation): unknown {
   if (field === error.field) return error;
   return error instanceof InvalidInputError
     ? new InvalidInputError(field, error.problem, { cause: error })
-    : new NotPositiveSemidefiniteError(error.message, field, { cause: error });
+    : new NotPositiveSemidefiniteError(error.message, { field, cause: error });
 }

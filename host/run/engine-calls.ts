@@ -109,10 +109,14 @@ const RECEIVED: { [M in EngineMethod]: (value: unknown) => value is EngineCallRe
   info: (value): value is EngineInfo => typeof value === 'object' && value !== null && 'name' in value && typeof value.name === 'string' && 'version' in value && typeof value.version === 'string',
   simulatePnl: (value) => value instanceof Float64Array,
   chunkSummary: (value): value is ChunkSummary =>
-    typeof value === 'object' && value !== null && 'tail' in value && value.tail instanceof Float64Array && 'moments' in value && typeof value.moments === 'object' && value.moments !== null && 'sum' in value.moments && typeof value.moments.sum === 'bigint',
+    typeof value === 'object' && value !== null && 'tail' in value && value.tail instanceof Float64Array && 'moments' in value && isLossMoments(value.moments),
   historical: isReport,
   parametric: isReport,
 };
+
+function isLossMoments(value: unknown): value is LossMoments {
+  return typeof value === 'object' && value !== null && 'count' in value && typeof value.count === 'number' && 'sum' in value && typeof value.sum === 'bigint' && 'squares' in value && typeof value.squares === 'bigint';
+}
 
 function isReport(value: unknown): value is RiskReport {
   return typeof value === 'object' && value !== null && 'scenarios' in value && typeof value.scenarios === 'bigint' && 'levels' in value && Array.isArray(value.levels);

@@ -30,7 +30,7 @@ export function toTransported(error: WasmRiskError): TransportedError {
 
 const rebuild: Record<string, (e: TransportedError) => WasmRiskError> = {
   ERR_INVALID_INPUT: (e) => new InvalidInputError(e.field ?? '', e.field ? e.message.slice(e.field.length + 2) : e.message),
-  ERR_NOT_POSITIVE_SEMIDEFINITE: (e) => new NotPositiveSemidefiniteError(e.message, e.field),
+  ERR_NOT_POSITIVE_SEMIDEFINITE: (e) => new NotPositiveSemidefiniteError(e.message, e.field === undefined ? {} : { field: e.field }),
   ERR_REQUEST_TOO_LARGE: (e) => new RequestTooLargeError(e.message),
   ERR_COMPONENT_LOAD: (e) => new ComponentLoadError(e.message),
   ERR_COMPONENT_CONTRACT: (e) => new ComponentContractError(e.message),

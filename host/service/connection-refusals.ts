@@ -28,18 +28,21 @@ export function answerClientError(error: Error & { code?: string }, socket: Dupl
 /**
  * A CONNECT (as to a proxy): Node hands its connection to 'connect' listeners, and without one closed it
  * without a word. No route answers CONNECT: 404 for a target no route has (`example.com:443`), else 405 with
- * the route's `Allow`, as any other method a route does not answer.
+ * the route's `Allow`, as any other method a route does not answer. Node hands the connection over as soon as
+ * it has read the CONNECT, answers to requests sent before it on the same connection or not: while one is
+ * owed (`answersOwed`), the refusal is counted and the connection closed without a word, as Node did, since
+ * written now it would be read as the answer to the earlier request.
  */
-export function answerConnect(request: IncomingMessage, socket: Duplex, allowed: AllowedMethods, metrics: ServiceMetrics): void {
+export function answerConnect(request: IncomingMessage, socket: Duplex, allowed: AllowedMethods, metrics: ServiceMetrics, answersOwed: boolean): void {
   const { allow, error } = allowed.noRoute('CONNECT', (request.url ?? '').split('?')[0]!);
-  answerAndClose(socket, error, metrics, allow === undefined ? '' : `Allow: ${allow}\r\n`);
+  answerAndClose(socket, error, metrics, allow === undefined ? '' : `Allow: ${allow}\r\n`, !answersOwed);
 }
 
-function answerAndClose(socket: Duplex, refused: Error, metrics: ServiceMetrics, headers = ''): void {
+function answerAndClose(socket: Duplex, refused: Error, metrics: ServiceMetrics, headers = '', answer = true): void {
   const problem = problemOf(refused);
   metrics.clientErrors.inc({ code: problem.code });
   const body = JSON.stringify(problem);
-  if (socket.writable) {
+  if (answer && socket.writable) {
     const head = `HTTP/1.1 ${problem.status} ${STATUS_CODES[problem.status] ?? ''}\r\nContent-Length: ${Buffer.byteLength(body)}`;
     socket.write(`${head}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\n${headers}Connection: close\r\n\r\n${body}`);
   }

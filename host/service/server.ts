@@ -156,7 +156,7 @@ export async function createRiskServer(options: RiskServerOptions): Promise<Risk
     genReqId: () => randomUUID(),
     clientErrorHandler: (error, socket) => answerClientError(error, socket, metrics),
     // A path fastify's router cannot decode (`/%zz`): it answered it itself, in its own JSON, without this.
-    frameworkErrors: (error, request, reply) => answerProblem(error.code === 'FST_ERR_BAD_URL' ? undecodablePath(request.url) : error, request, reply),
+    frameworkErrors: (error, request, reply) => answerProblem(error.code === 'FST_ERR_BAD_URL' ? undecodablePath(request.url) : serviceError(error, maxBodyMb), request, reply),
     // Requests that arrive while the server stops are refused by the onRequest hook below, as a problem
     // document with Retry-After; fastify's own refusal is plain JSON without it.
     return503OnClosing: false,
@@ -198,7 +198,9 @@ export async function createRiskServer(options: RiskServerOptions): Promise<Risk
     }
     throw error;
   });
-  app.server.on('connect', (request: IncomingMessage, socket: Duplex) => answerConnect(request, socket, allowed, metrics));
+  app.server.on('connect', (request: IncomingMessage, socket: Duplex & { [kWaitingAnswers]?: number }) =>
+    answerConnect(request, socket, allowed, metrics, (socket[kWaitingAnswers] ?? 0) > 0),
+  );
   // Pipelined requests past MAX_PIPELINED_REQUESTS close their connection, before anything is done for them.
   // The hooks every request runs are written with callbacks, not async: an async hook costs a promise and a
   // turn of the microtask queue each, on the event loop that is the service's bottleneck under load.

@@ -98,6 +98,17 @@ describe('a table of bad requests', () => {
       expect((after.get(key) ?? 0) - (before.get(key) ?? 0)).toBe(1);
     }
   });
+
+  it('a CONNECT sent behind a request whose answer is owed closes the connection without a word, not with an answer the client reads as that request\'s', async () => {
+    // Node hands the connection over as soon as it has read the CONNECT: its 404 was the only answer on the
+    // connection, and the client took it for the answer to its POST.
+    const body = JSON.stringify({ portfolio: PORTFOLIO, paths: 20_000 });
+    const post = `POST /v1/monte-carlo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+    const { socket, received, closed } = await openRaw(server.url, sockets);
+    socket.write(post + bare('CONNECT', 'example.com:443'));
+    await closed;
+    expect(received()).not.toMatch(/ERR_NOT_FOUND|CONNECT/);
+  });
 });
 
 describe('while the server is stopping', () => {
