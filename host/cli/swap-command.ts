@@ -10,6 +10,10 @@ import { verifySwapAuditLog, type SwapEvent } from '../versions/swap-audit-log.j
 import { admissionOptionsFrom, type AdmissionFlags } from './admission-flags.js';
 import { readPortfolioFile } from './portfolio-file.js';
 
+/** Requests in flight at most, as `batch`'s books: each is a client loop, and `--concurrency 9007199254740991`
+ *  made that many (a RangeError, exit 70; a hundred million ran the heap out). */
+const MAX_CONCURRENCY = 64;
+
 export interface SwapCommandOptions extends AdmissionFlags {
   /** Default: the example portfolio the package ships, wherever it is installed. */
   portfolio?: string;
@@ -32,7 +36,7 @@ interface SwapSummary {
 
 export async function swapCommand(fromPath: string, toPath: string, options: SwapCommandOptions): Promise<void> {
   if (options.requests < 3) throw new InvalidInputError('--requests', 'must be at least 3 (before, during and after the swap)');
-  if (options.concurrency < 1) throw new InvalidInputError('--concurrency', 'must be at least 1');
+  if (options.concurrency < 1 || options.concurrency > MAX_CONCURRENCY) throw new InvalidInputError('--concurrency', `must be in [1, ${MAX_CONCURRENCY}]`);
   // Checked once here: refused in each request instead, every one of them failed and the command exited 0.
   parseOrThrow(monteCarloOptionsSchema, { paths: options.paths });
   const portfolio = await readPortfolioFile(options.portfolio ?? EXAMPLE_PORTFOLIO);
@@ -62,7 +66,7 @@ export async function swapCommand(fromPath: string, toPath: string, options: Swa
       }
     };
     const started = performance.now();
-    await Promise.all(Array.from({ length: options.concurrency }, client));
+    await Promise.all(Array.from({ length: Math.min(options.concurrency, options.requests) }, client));
     const elapsedMs = Math.round(performance.now() - started);
     const { events, brokenAt, problem } = await verifySwapAuditLog(options.auditLog, { keyPath: options.auditKey });
     const summary: SwapSummary = {

@@ -72,6 +72,15 @@ describe('wasm-risk swap', () => {
     expect(existsSync(log)).toBe(false);
   });
 
+  it('refuses a --concurrency out of [1, 64] before anything is registered, exit 2', () => {
+    // One client loop per unit of --concurrency: 2^53 - 1 of them was a RangeError, exit 70.
+    const log = join(scratch, 'bad-concurrency.log');
+    for (const concurrency of ['0', '65', '9007199254740991']) {
+      expectOneLineFailure(runCli(['swap', ENGINE, V1_3, '--concurrency', concurrency, '--audit-log', log, '--audit-key', auditKey]), 2, /^wasm-risk: ERR_INVALID_INPUT: --concurrency: must be in \[1, 64\]$/);
+    }
+    expect(existsSync(log)).toBe(false);
+  });
+
   it('refuses a candidate that fails the golden vectors, exit 1', () => {
     const run = runCli(['swap', ENGINE, 'build/fixtures/wrong-model.wasm', '--audit-log', join(scratch, 'refused.log'), '--audit-key', auditKey]);
     expect(run.status).toBe(1);
