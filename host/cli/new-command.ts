@@ -8,6 +8,7 @@ import { InvalidInputError } from '../errors.js';
 import { isErrno } from '../files/input-files.js';
 import { PACKAGE_VERSION, PROJECT_ROOT } from '../files/package-paths.js';
 import { echoed } from '../report/echoed-input.js';
+import { terminalText } from '../report/terminal-text.js';
 
 export const PLUGIN_LANGUAGES = ['rust', 'python', 'js'] as const;
 export type PluginLanguage = (typeof PLUGIN_LANGUAGES)[number];
@@ -42,9 +43,11 @@ export async function newCommand(dir: string, options: NewCommandOptions): Promi
   const target = resolve(dir);
   await assertEmptyOrAbsent(dir, target);
   const written = await writeProject(target, options.lang, name);
+  // The folder is the caller's text (`--name` lets it be any): its controls are shown, not acted on.
+  const shown = terminalText(dir);
   process.stdout.write(
-    `created ${options.lang} plugin '${name}' in ${dir} (${written} files, contract of wasm-risk ${PACKAGE_VERSION})\n` +
-      `next: cd ${dir} && make build && make test\n`,
+    `created ${options.lang} plugin '${name}' in ${shown} (${written} files, contract of wasm-risk ${PACKAGE_VERSION})\n` +
+      `next: cd ${shown} && make build && make test\n`,
   );
 }
 

@@ -93,7 +93,7 @@ function formatSummary(s: SwapSummary, from: string, to: string): string {
   return [
     `${s.requests} requests in ${s.elapsedMs} ms: swap ${from} -> ${to} after a third, rollback after two thirds`,
     `failed: ${s.failed}   served by ${Object.entries(s.servedBy).map(([v, n]) => `${v}: ${n}`).join(', ')}`,
-    `audit log ${s.auditLog.path} (MAC chain and anchor ${s.auditLog.chainIntact ? 'intact' : `BROKEN: ${s.auditLog.problem}`}):`,
+    `audit log ${terminalText(s.auditLog.path)} (MAC chain and anchor ${s.auditLog.chainIntact ? 'intact' : `BROKEN: ${s.auditLog.problem}`}):`,
     ...s.auditLog.events.map(formatSwapEvent),
   ].join('\n');
 }

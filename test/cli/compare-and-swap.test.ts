@@ -81,6 +81,14 @@ describe('wasm-risk swap', () => {
     expect(existsSync(log)).toBe(false);
   });
 
+  it('names an audit log whose path holds terminal controls escaped in its summary', () => {
+    const log = join(scratch, 'swaps\u001b[2J.log');
+    const run = runCli(['swap', ENGINE, V1_3, '--requests', '3', '--paths', '1000', '--audit-log', log, '--audit-key', auditKey]);
+    expect([run.status, run.stderr]).toEqual([0, '']);
+    expect(run.stdout).toContain('swaps\\x1b[2J.log (MAC chain and anchor intact)');
+    expect(run.stdout).not.toContain('\u001b');
+  });
+
   it('refuses a candidate that fails the golden vectors, exit 1', () => {
     const run = runCli(['swap', ENGINE, 'build/fixtures/wrong-model.wasm', '--audit-log', join(scratch, 'refused.log'), '--audit-key', auditKey]);
     expect(run.status).toBe(1);

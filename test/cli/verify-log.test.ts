@@ -38,6 +38,15 @@ describe('wasm-risk verify-log', () => {
     expect([json.intact, json.events.map((e) => e.event)]).toEqual([true, ['register', 'swap', 'register', 'swap']]);
   });
 
+  it('names a log whose path holds terminal controls escaped, not raw', async () => {
+    const odd = join(scratch, 'odd\u001b[2J\r.log');
+    await new SwapAuditLog(odd, { keyPath }).append({ event: 'register', actor: 'test-suite', from: null, to: v1 });
+    const run = verifyLog(odd);
+    expect([run.status, run.stderr]).toEqual([0, '']);
+    expect(run.stdout).toMatch(/^audit log .*odd\\x1b\[2J\\x0d\.log: 1 event\(s\)/);
+    expect(run.stdout).not.toMatch(/[\u001b\r]/);
+  });
+
   it('reports a log with its last line removed on one stderr line, exit 1', () => {
     expectOneLineFailure(verifyLog(truncated), 1, /^wasm-risk: ERR_AUDIT_LOG_TAMPERED: the audit log .*truncated\.log is broken at line 4: lines were removed from its end: it has 3, its anchor records 4$/);
   });

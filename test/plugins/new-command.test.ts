@@ -45,6 +45,17 @@ describe.each(['rust', 'python', 'js'])('wasm-risk new --lang %s', (lang) => {
   });
 });
 
+describe('wasm-risk new reports', () => {
+  it('a folder whose name holds terminal controls escaped on stdout', () => {
+    const dir = join(scratch, 'odd\u001b[2J\r\u202e');
+    const run = runCli(['new', dir, '--lang', 'js', '--name', 'odd']);
+    expect([run.status, run.stderr]).toEqual([0, '']);
+    expect(run.stdout).toContain('odd\\x1b[2J\\x0d\\u202e (');
+    expect(run.stdout).toContain('next: cd ');
+    expect(run.stdout).not.toMatch(/[\u001b\r\u202e]/);
+  });
+});
+
 describe('wasm-risk new refuses', () => {
   it('an unknown language, naming the choices', () => {
     expectOneLineFailure(runCli(['new', join(scratch, 'go'), '--lang', 'go']), 2, /ERR_USAGE: .*'go' is invalid\. Allowed choices are rust, python, js/);
