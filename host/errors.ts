@@ -53,6 +53,13 @@ export class NotPositiveSemidefiniteError extends WasmRiskError {
   }
 }
 
+/** The bad input an error names by its JSON path, '' for input wrong as a whole: InvalidInputError's, and a
+ *  correlation that is not positive semi-definite; undefined for any other error. The one place that says
+ *  which errors name a field (the service's problem documents, the thread transport, field-location.ts). */
+export function namedField(error: unknown): string | undefined {
+  return error instanceof InvalidInputError || error instanceof NotPositiveSemidefiniteError ? error.field : undefined;
+}
+
 export class RequestTooLargeError extends WasmRiskError {
   readonly code = 'ERR_REQUEST_TOO_LARGE';
   readonly exitCode = 2;

@@ -3,7 +3,7 @@
 // library, the CLI and the engine name a request's fields flat (`paths`, `assets[0].vol`, `returns[3]`,
 // `portfolio` for the whole book); a service body holds the portfolio under `portfolio`, a batch item under
 // `requests[i]`, a distributed job under `job.run`.
-import { InvalidInputError, NotPositiveSemidefiniteError } from '../errors.js';
+import { InvalidInputError, namedField, NotPositiveSemidefiniteError } from '../errors.js';
 import { PORTFOLIO_KEYS } from './portfolio.js';
 import { under } from './validation.js';
 
@@ -30,10 +30,11 @@ export function locatedField(field: string, at: FieldLocation): string {
 /** `error` with its field named at `at`, if it is bad input named flat (a correlation that is not positive
  *  semi-definite included); any other error as it is. */
 export function located(error: unknown, at: FieldLocation): unknown {
-  if (!(error instanceof InvalidInputError || error instanceof NotPositiveSemidefiniteError) || (at.portfolio === '' && at.options === '')) return error;
-  const field = locatedField(error.field, at);
-  if (field === error.field) return error;
+  const named = namedField(error);
+  if (named === undefined || (at.portfolio === '' && at.options === '')) return error;
+  const field = locatedField(named, at);
+  if (field === named) return error;
   return error instanceof InvalidInputError
     ? new InvalidInputError(field, error.problem, { cause: error })
-    : new NotPositiveSemidefiniteError(error.message, { field, cause: error });
+    : new NotPositiveSemidefiniteError((error as Error).message, { field, cause: error });
 }

@@ -7,6 +7,7 @@ import {
   IncompatibleComponentError,
   InvalidInputError,
   NotPositiveSemidefiniteError,
+  namedField,
   OutOfMemoryError,
   RequestTooLargeError,
   WasmRiskError,
@@ -22,8 +23,8 @@ export interface TransportedError {
 }
 
 export function toTransported(error: WasmRiskError): TransportedError {
-  const named = error instanceof InvalidInputError || error instanceof NotPositiveSemidefiniteError;
-  const transported: TransportedError = named ? { code: error.code, message: error.message, field: error.field } : { code: error.code, message: error.message };
+  const field = namedField(error);
+  const transported: TransportedError = field === undefined ? { code: error.code, message: error.message } : { code: error.code, message: error.message, field };
   if (isComponentRefusal(error)) transported.refusal = true;
   return transported;
 }

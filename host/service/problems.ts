@@ -15,6 +15,7 @@ import {
   HeadersTooLargeError,
   TimeoutError,
   WasmRiskError,
+  namedField,
   NotFoundError,
   MethodNotAllowedError,
   QueueFullError,
@@ -102,7 +103,8 @@ export function problemOf(error: unknown, requestId?: string): Problem {
   };
   // Bad input names its field (a correlation that is not positive semi-definite is bad input too); input that
   // is wrong as a whole (bytes that are not HTTP) has none to name.
-  if ((error instanceof InvalidInputError || error instanceof NotPositiveSemidefiniteError) && error.field !== '') problem.field = error.field;
+  const field = namedField(error);
+  if (field) problem.field = field;
   if (requestId !== undefined) problem.requestId = requestId;
   return problem;
 }
