@@ -63,7 +63,8 @@ export class ComponentImage {
         throw missingFeatureError(path, cause) ?? new ComponentLoadError(`cannot compile the component's core module ${name}: ${messageOf(cause)}`, { cause });
       }
     }
-    const payload = { path, sha256, glue: transpiled.glue, modules, memoryLimitBytes, sandbox: sandboxGrant(audit) };
+    const imports = audit.imports.map((item) => ({ name: item.name, interface: item.interface, functions: item.functions }));
+    const payload = { path, sha256, glue: transpiled.glue, modules, memoryLimitBytes, sandbox: sandboxGrant(audit), imports };
     const contract = { exports: transpiled.exports, interfaceDeclarations: transpiled.interfaceDeclarations };
     return new ComponentImage(payload, transpiled.origin, contract);
   }

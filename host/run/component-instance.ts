@@ -5,6 +5,7 @@
 import { CONTRACT_MAJOR, engineExportName, engineExportVersion, engineFunctionsAt, versionMajor, type EngineExports } from '../contract/types.js';
 import { ComponentContractError, ComponentLoadError, messageOf } from '../errors.js';
 import { shareBytes, WASM_PAGE_BYTES, type CoreModuleShare } from '../load/memory-limit.js';
+import { checkImportsLinked, type ImportedInterface } from './import-links.js';
 import type { SandboxOptions } from './sandbox-grant.js';
 import type { SandboxedWasi } from './sandbox.js';
 
@@ -35,6 +36,8 @@ export interface ComponentPayload {
   memoryLimitBytes: number;
   /** What the sandbox grants: the interfaces the component's audit allowed. */
   sandbox: SandboxOptions;
+  /** What the component imports, each function of which the host must link (checked before the glue runs). */
+  imports: readonly ImportedInterface[];
 }
 
 type Instantiate = (
@@ -63,9 +66,9 @@ export class ComponentInstance {
     const memories = new Map<WebAssembly.Memory, TrackedMemory>();
     let reservedBytes = 0;
     let root: Record<string, unknown>;
-    let wasi: SandboxedWasi;
+    const wasi = await sandboxFor(payload.sandbox);
+    checkImportsLinked(payload.path, payload.imports, wasi.imports);
     try {
-      wasi = await sandboxFor(payload.sandbox);
       const glue = (await import(`data:text/javascript;base64,${Buffer.from(payload.glue).toString('base64')}`)) as { instantiate: Instantiate };
       root = await glue.instantiate(
         (name) => {

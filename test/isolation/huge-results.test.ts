@@ -111,6 +111,7 @@ describe('a worker that runs out of JS heap', () => {
     modules: [],
     memoryLimitBytes: 16 * 2 ** 20,
     sandbox: { grantedInterfaces: [] },
+    imports: [],
   };
 
   it('becomes the out-of-memory error, and the replaced worker answers the next call', async () => {

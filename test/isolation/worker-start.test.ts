@@ -229,6 +229,7 @@ describe("an engine's first call on workers", () => {
       modules: [],
       memoryLimitBytes: 16 * 2 ** 20,
       sandbox: { grantedInterfaces: [] },
+      imports: [],
     };
     for (let engineIndex = 0; engineIndex < 2; engineIndex++) {
       const pool = new EnginePool(payload, { workers: 1 });
