@@ -13,6 +13,9 @@ import { readPortfolioFile } from './portfolio-file.js';
 /** Requests in flight at most, as `batch`'s books: each is a client loop, and `--concurrency 9007199254740991`
  *  made that many (a RangeError, exit 70; a hundred million ran the heap out). */
 const MAX_CONCURRENCY = 64;
+/** Requests of one demonstration at most: `--requests 1e15` was a run that never ended (and held a promise and
+ *  a result per request in flight for ever). A million takes minutes at the default 5,000 paths. */
+const MAX_REQUESTS = 1_000_000;
 
 export interface SwapCommandOptions extends AdmissionFlags {
   /** Default: the example portfolio the package ships, wherever it is installed. */
@@ -36,6 +39,7 @@ interface SwapSummary {
 
 export async function swapCommand(fromPath: string, toPath: string, options: SwapCommandOptions): Promise<void> {
   if (options.requests < 3) throw new InvalidInputError('--requests', 'must be at least 3 (before, during and after the swap)');
+  if (options.requests > MAX_REQUESTS) throw new InvalidInputError('--requests', `must be at most ${MAX_REQUESTS}`);
   if (options.concurrency < 1 || options.concurrency > MAX_CONCURRENCY) throw new InvalidInputError('--concurrency', `must be in [1, ${MAX_CONCURRENCY}]`);
   // Checked once here: refused in each request instead, every one of them failed and the command exited 0.
   parseOrThrow(monteCarloOptionsSchema, { paths: options.paths });

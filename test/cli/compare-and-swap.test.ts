@@ -81,6 +81,19 @@ describe('wasm-risk swap', () => {
     expect(existsSync(log)).toBe(false);
   });
 
+  it('refuses --requests out of [3, 1000000] before anything is registered, exit 2', () => {
+    // `--requests 1e15` was a demonstration that never ended.
+    const log = join(scratch, 'bad-requests.log');
+    for (const [requests, message] of [
+      ['2', 'must be at least 3 (before, during and after the swap)'],
+      ['1000001', 'must be at most 1000000'],
+      ['9007199254740991', 'must be at most 1000000'],
+    ]) {
+      expectOneLineFailure(runCli(['swap', ENGINE, V1_3, '--requests', requests!, '--audit-log', log, '--audit-key', auditKey]), 2, new RegExp(`^wasm-risk: ERR_INVALID_INPUT: --requests: ${message!.replace(/[()]/g, '\\$&')}$`));
+    }
+    expect(existsSync(log)).toBe(false);
+  });
+
   it('names an audit log whose path holds terminal controls escaped in its summary', () => {
     const log = join(scratch, 'swaps\u001b[2J.log');
     const run = runCli(['swap', ENGINE, V1_3, '--requests', '3', '--paths', '1000', '--audit-log', log, '--audit-key', auditKey]);
