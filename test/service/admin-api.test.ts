@@ -243,6 +243,20 @@ describe('admin authentication', () => {
     await expect(refused).rejects.toThrow(/is not UTF-8 text: byte 40 is 0xff; save it as UTF-8$/);
   });
 
+  it('the token file: 64 KiB at most (a token file names a few actors), refused past it before it is read as text', async () => {
+    const file = tokenFile([]);
+    const padded = (size: number) => {
+      const line = `${ALICE}\n`;
+      return Buffer.from(`${line}#${'x'.repeat(size - line.length - 2)}\n`);
+    };
+    writeFileSync(file, padded(64 * 1024));
+    expect((await readAdminTokens(file)).digests.map((entry) => entry.actor)).toEqual(['alice']);
+    writeFileSync(file, padded(64 * 1024 + 1));
+    const refused = readAdminTokens(file);
+    await expect(refused).rejects.toBeInstanceOf(InvalidInputError);
+    await expect(refused).rejects.toThrow(/holds 65537 bytes, more than the 65536 expected$/);
+  });
+
   it('the token file: chmod is suggested only for a mode that lets others in, not for a directory or a link', async () => {
     await expect(readAdminTokens(tokenFile([ALICE], 0o640))).rejects.toThrow(/by group or others \(chmod 600 it\)$/);
     const directory = join(scratchDir(), 'tokens.d');
