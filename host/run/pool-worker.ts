@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { BroadcastChannel, threadId, workerData } from 'node:worker_threads';
 import type { ComponentPayload } from './component-instance.js';
 import { ComponentCaller, type EngineCallOutcome } from './engine-calls.js';
-import { unpackCall, type TransportedCall } from './call-transport.js';
+import { callUnpacker, type TransportedCall } from './call-transport.js';
 import { TaskProgress } from './task-progress.js';
 
 /** What piscina hands every worker of a pool: where to ask for the pool's component. */
@@ -82,13 +82,14 @@ export default async function runTask({ calls, progress: buffer, dispatchedAt }:
   const outcomes: PoolAnswers['outcomes'] = [];
   progress.claim(threadId);
   const caller = await ready;
+  const unpack = callUnpacker();
   for (const [index, call] of calls.entries()) {
     if (progress.withdrawn(index)) {
       outcomes.push(undefined);
       continue;
     }
     progress.start(index, Date.now() - dispatchedAt);
-    outcomes.push(await caller.execute(unpackCall(call)));
+    outcomes.push(await caller.execute(unpack(call)));
   }
   const answers: PoolAnswers = { outcomes, worker: threadId, memoryBytes: caller.memoryBytes() };
   // Vectors (P&L or a chunk's tail, each in a buffer of its own) are moved to the caller, not copied.

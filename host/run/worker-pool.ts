@@ -18,7 +18,7 @@ import { receivedResult, type EngineCall, type EngineCallResults, type EngineMet
 import { DEFAULT_TIMEOUT_MS, defaultWorkers, type CallLimits, type EngineExecutor } from './executor.js';
 import { CancelledError, ComponentLoadError, messageOf, OutOfMemoryError, QueueTimeoutError, TimeoutError } from '../errors.js';
 import { fromTransported } from './error-transport.js';
-import { packCall } from './call-transport.js';
+import { packCalls } from './call-transport.js';
 import { TaskProgress } from './task-progress.js';
 import type { PoolAnswers, PoolTask, PoolWorkerData } from './pool-worker.js';
 import { PoolParking, poolKey } from './parked-pools.js';
@@ -309,7 +309,7 @@ export class EnginePool implements EngineExecutor {
     for (const pending of calls) pending.onRunningCancel = (index) => stopWorker(index, cancelled(pending.limits.signal, { workerStopped: true }));
     let outcome: { answers: PoolAnswers } | { error: unknown };
     try {
-      outcome = { answers: await this.piscina.run({ calls: calls.map((pending) => packCall(pending.call)), progress: progress.buffer, dispatchedAt }, { signal: stop.signal }) };
+      outcome = { answers: await this.piscina.run({ calls: packCalls(calls.map((pending) => pending.call)), progress: progress.buffer, dispatchedAt }, { signal: stop.signal }) };
     } catch (error) {
       outcome = { error };
     } finally {
