@@ -23,35 +23,52 @@ const KINDS: readonly OptionKind[] = ['call', 'put'];
 const HEADER = 4;
 const POSITION_FIELDS = 5;
 
-/**
- * Packs the calls of one task. A portfolio (or set of returns) that several of them carry (a batch's shared
- * portfolio, chunks of one run) is packed once, and they share that copy, which crosses once (a
- * structured clone keeps shared references). Remembered for the task only: a WeakMap that outlived the task
- * took an entry per call on both sides of the hop, and V8's collector walks every such entry (a batch of 100
- * evaluations each with its own portfolio spent about 10% more CPU per evaluation with them).
- */
-export function packCalls(calls: readonly EngineCall[]): TransportedCall[] {
-  const portfolios = new Map<EnginePortfolio, Float64Array>();
-  const returnSets = new Map<readonly Float64Array[], PackedRows>();
-  return calls.map((call) => {
-    if (!('portfolio' in call)) return call;
-    const packed: TransportedCall = { ...call, portfolio: once(portfolios, call.portfolio, packPortfolio) };
-    if (call.method === 'historical') packed.returns = once(returnSets, call.returns, (returns) => packRows(returns, call.portfolio.assets.length));
-    // A few levels: a plain array clones faster than a typed array, which costs a buffer of its own.
-    if ('confidence' in call) packed.confidence = Array.from(call.confidence);
-    return packed;
-  });
+/** A task's calls as they cross: each call's portfolio is the offset of its packed form in `portfolios`. */
+export interface PackedCalls {
+  calls: TransportedCall[];
+  /** Every portfolio of the task, packed one after another in one buffer, which is moved to the worker, not
+   *  copied: a buffer of its own per call cost its allocation on both sides of the hop, and the structured
+   *  clone of each (posting a batch of 100 evaluations was 18% of the event loop). */
+  portfolios: Float64Array;
 }
 
-/** Unpacks the calls of one task as they run: a packed portfolio several of them share is unpacked once. */
-export function callUnpacker(): (call: TransportedCall) => EngineCall {
-  const portfolios = new Map<Float64Array, EnginePortfolio>();
+/**
+ * Packs the calls of one task. A portfolio (or set of returns) that several of them carry (a batch's shared
+ * portfolio, chunks of one run) is packed once and they share it. Remembered for the task only: a WeakMap that
+ * outlived the task took an entry per call on both sides of the hop, and V8's collector walks every such entry.
+ */
+export function packCalls(calls: readonly EngineCall[]): PackedCalls {
+  const offsets = new Map<EnginePortfolio, number>();
+  let length = 0;
+  for (const call of calls) {
+    if ('portfolio' in call && !offsets.has(call.portfolio)) {
+      offsets.set(call.portfolio, length);
+      length += packedLength(call.portfolio);
+    }
+  }
+  const portfolios = new Float64Array(length);
+  for (const [portfolio, at] of offsets) packPortfolio(portfolio, portfolios, at);
+  const returnSets = new Map<readonly Float64Array[], PackedRows>();
+  const packed = calls.map((call): TransportedCall => {
+    if (!('portfolio' in call)) return call;
+    const crossing: TransportedCall = { ...call, portfolio: offsets.get(call.portfolio)! };
+    if (call.method === 'historical') crossing.returns = once(returnSets, call.returns, (returns) => packRows(returns, call.portfolio.assets.length));
+    // A few levels: a plain array clones faster than a typed array, which costs a buffer of its own.
+    if ('confidence' in call) crossing.confidence = Array.from(call.confidence);
+    return crossing;
+  });
+  return { calls: packed, portfolios };
+}
+
+/** Unpacks the calls of one task as they run: a portfolio several of them share is unpacked once. */
+export function callUnpacker(portfolios: Float64Array): (call: TransportedCall) => EngineCall {
+  const unpacked = new Map<number, EnginePortfolio>();
   return (call) => {
-    if (!(call.portfolio instanceof Float64Array)) return call as EngineCall;
-    const unpacked: Record<string, unknown> = { ...call, portfolio: once(portfolios, call.portfolio, unpackPortfolio) };
-    if (call.method === 'historical') unpacked.returns = unpackRows(call.returns as PackedRows);
-    if (Array.isArray(call.confidence)) unpacked.confidence = Float64Array.from(call.confidence as number[]);
-    return unpacked as EngineCall;
+    if (typeof call.portfolio !== 'number') return call as EngineCall;
+    const arrived: Record<string, unknown> = { ...call, portfolio: once(unpacked, call.portfolio, (at) => unpackPortfolio(portfolios, at)) };
+    if (call.method === 'historical') arrived.returns = unpackRows(call.returns as PackedRows);
+    if (Array.isArray(call.confidence)) arrived.confidence = Float64Array.from(call.confidence as number[]);
+    return arrived as EngineCall;
   };
 }
 
@@ -61,17 +78,25 @@ function once<K, V>(made: Map<K, V>, key: K, make: (key: K) => V): V {
   return value;
 }
 
-function packPortfolio(portfolio: EnginePortfolio): Float64Array {
+function rowsOf(portfolio: EnginePortfolio): readonly Float64Array[] {
+  return isFactorPortfolio(portfolio) ? portfolio.factorLoadings : portfolio.correlation;
+}
+
+function packedLength(portfolio: EnginePortfolio): number {
+  const n = portfolio.assets.length;
+  return HEADER + 3 * n + n * (rowsOf(portfolio)[0]?.length ?? 0) + POSITION_FIELDS * portfolio.positions.length;
+}
+
+/** Writes `portfolio` into `packed` from `at`, `packedLength(portfolio)` numbers. */
+function packPortfolio(portfolio: EnginePortfolio, packed: Float64Array, start: number): void {
   const { assets, riskFreeRate, positions } = portfolio;
-  const n = assets.length;
-  const rows = isFactorPortfolio(portfolio) ? portfolio.factorLoadings : portfolio.correlation;
+  const rows = rowsOf(portfolio);
   const width = rows[0]?.length ?? 0;
-  const packed = new Float64Array(HEADER + 3 * n + n * width + POSITION_FIELDS * positions.length);
-  packed[0] = n;
-  packed[1] = positions.length;
-  packed[2] = riskFreeRate;
-  packed[3] = isFactorPortfolio(portfolio) ? width : 0;
-  let at = HEADER;
+  packed[start] = assets.length;
+  packed[start + 1] = positions.length;
+  packed[start + 2] = riskFreeRate;
+  packed[start + 3] = isFactorPortfolio(portfolio) ? width : 0;
+  let at = start + HEADER;
   for (const { spot, drift, vol } of assets) {
     packed[at++] = spot;
     packed[at++] = drift;
@@ -93,15 +118,14 @@ function packPortfolio(portfolio: EnginePortfolio): Float64Array {
       packed[at++] = instrument.val.expiryYears;
     }
   }
-  return packed;
 }
 
-function unpackPortfolio(packed: Float64Array): EnginePortfolio {
-  const n = packed[0]!;
-  const m = packed[1]!;
-  const factors = packed[3]!;
+function unpackPortfolio(packed: Float64Array, start: number): EnginePortfolio {
+  const n = packed[start]!;
+  const m = packed[start + 1]!;
+  const factors = packed[start + 3]!;
   const width = factors > 0 ? factors : n;
-  let at = HEADER;
+  let at = start + HEADER;
   const assets = Array.from({ length: n }, () => ({ spot: packed[at++]!, drift: packed[at++]!, vol: packed[at++]! }));
   const rows = Array.from({ length: n }, () => packed.subarray(at, (at += width)));
   const positions = Array.from({ length: m }, (): Position => {
@@ -112,7 +136,7 @@ function unpackPortfolio(packed: Float64Array): EnginePortfolio {
     const expiryYears = packed[at++]!;
     return { assetIndex, quantity, instrument: code === KIND_CODES.spot ? { tag: 'spot' } : { tag: 'european', val: { kind: KINDS[code - 1]!, strike, expiryYears } } };
   });
-  const common = { assets, riskFreeRate: packed[2]!, positions };
+  const common = { assets, riskFreeRate: packed[start + 2]!, positions };
   return factors > 0 ? { ...common, factorLoadings: rows } : { ...common, correlation: rows };
 }
 

@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { BroadcastChannel, threadId, workerData } from 'node:worker_threads';
 import type { ComponentPayload } from './component-instance.js';
 import { ComponentCaller, type EngineCallOutcome } from './engine-calls.js';
-import { callUnpacker, type TransportedCall } from './call-transport.js';
+import { callUnpacker, type PackedCalls } from './call-transport.js';
 import { TaskProgress } from './task-progress.js';
 
 /** What piscina hands every worker of a pool: where to ask for the pool's component. */
@@ -61,8 +61,7 @@ if (typeof markMovable !== 'function') throw new Error("piscina's common module 
 const transferableSymbol = Symbol.for('Piscina.transferable');
 const valueSymbol = Symbol.for('Piscina.valueOf');
 
-export interface PoolTask {
-  calls: TransportedCall[];
+export interface PoolTask extends PackedCalls {
   /** The task's TaskProgress. */
   progress: SharedArrayBuffer;
   /** Date.now() when the pool dispatched the task: starts are recorded relative to it. */
@@ -77,12 +76,12 @@ export interface PoolAnswers {
   memoryBytes: number;
 }
 
-export default async function runTask({ calls, progress: buffer, dispatchedAt }: PoolTask): Promise<unknown> {
+export default async function runTask({ calls, portfolios, progress: buffer, dispatchedAt }: PoolTask): Promise<unknown> {
   const progress = new TaskProgress(buffer);
   const outcomes: PoolAnswers['outcomes'] = [];
   progress.claim(threadId);
   const caller = await ready;
-  const unpack = callUnpacker();
+  const unpack = callUnpacker(portfolios);
   for (const [index, call] of calls.entries()) {
     if (progress.withdrawn(index)) {
       outcomes.push(undefined);

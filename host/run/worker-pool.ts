@@ -309,7 +309,9 @@ export class EnginePool implements EngineExecutor {
     for (const pending of calls) pending.onRunningCancel = (index) => stopWorker(index, cancelled(pending.limits.signal, { workerStopped: true }));
     let outcome: { answers: PoolAnswers } | { error: unknown };
     try {
-      outcome = { answers: await this.piscina.run({ calls: packCalls(calls.map((pending) => pending.call)), progress: progress.buffer, dispatchedAt }, { signal: stop.signal }) };
+      const packed = packCalls(calls.map((pending) => pending.call));
+      const task: PoolTask = { ...packed, progress: progress.buffer, dispatchedAt };
+      outcome = { answers: await this.piscina.run(task, { signal: stop.signal, transferList: [packed.portfolios.buffer as ArrayBuffer] }) };
     } catch (error) {
       outcome = { error };
     } finally {

@@ -1,6 +1,5 @@
-// How calls cross to a worker (host/run/call-transport.ts): a portfolio several calls of one task carry is
-// packed once and crosses once (a structured clone keeps shared references), and is unpacked once on the other
-// side; every number arrives as the same 64 bits.
+// How calls cross to a worker (host/run/call-transport.ts): a task's portfolios in one buffer, moved to the
+// worker; a portfolio several of its calls carry packed and unpacked once; every number arrives as the same 64 bits.
 import { describe, expect, it } from 'vitest';
 import { callUnpacker, packCalls } from '../../host/run/call-transport.js';
 import type { EngineCall } from '../../host/run/engine-calls.js';
@@ -25,37 +24,36 @@ const book = (spot: number) =>
 const parametric = (portfolio: ReturnType<typeof book>, horizonDays: number): EngineCall => ({ method: 'parametric', portfolio, horizonDays, confidence: Float64Array.of(0.95, 0.99) });
 
 describe('calls crossing to a worker', () => {
-  it('share one packed copy of a portfolio they share, one per portfolio, within a task', () => {
+  it('carry their portfolios in one buffer, a portfolio several of them share packed once', () => {
     const shared = book(100);
     const other = book(100.25);
-    const packed = packCalls([parametric(shared, 1), parametric(other, 1), parametric(shared, 10)]);
-    expect(packed[0]!.portfolio).toBeInstanceOf(Float64Array);
-    expect(packed[2]!.portfolio).toBe(packed[0]!.portfolio);
-    expect(packed[1]!.portfolio).not.toBe(packed[0]!.portfolio);
-    // A task's copy is its own: the next task packs again (nothing is kept across tasks).
-    expect(packCalls([parametric(shared, 1)])[0]!.portfolio).not.toBe(packed[0]!.portfolio);
+    const { calls, portfolios } = packCalls([parametric(shared, 1), parametric(other, 1), parametric(shared, 10), { method: 'info' }]);
+    // 4 header numbers, 3 an asset, 2 x 2 correlation, 5 a position: 24 numbers a portfolio, two of them.
+    expect(portfolios).toHaveLength(48);
+    expect(calls.map((call) => call.portfolio)).toEqual([0, 24, 0, undefined]);
   });
 
-  it('arrive as the calls they were, bit for bit, the shared portfolio unpacked once', () => {
+  it('arrive as the calls they were, bit for bit, after a structured clone that moves the buffer', () => {
     const shared = book(100);
-    const calls = [parametric(shared, 1), parametric(book(99.5), 3), parametric(shared, 10)];
-    const crossed = structuredClone(packCalls(calls));
-    expect(crossed[2]!.portfolio).toBe(crossed[0]!.portfolio);
-    const unpack = callUnpacker();
-    const arrived = crossed.map(unpack);
-    const portfolioOf = (call: EngineCall | undefined) => (call as { portfolio: unknown }).portfolio;
-    expect(portfolioOf(arrived[2])).toBe(portfolioOf(arrived[0]));
-    expect(portfolioOf(arrived[1])).not.toBe(portfolioOf(arrived[0]));
-    arrived.forEach((call, i) => {
-      const sent = calls[i] as Extract<EngineCall, { method: 'parametric' }>;
-      const got = call as typeof sent;
-      expect(got.horizonDays).toBe(sent.horizonDays);
-      expect([...got.confidence]).toEqual([...sent.confidence]);
-      expect(got.portfolio.assets).toEqual(sent.portfolio.assets);
-      expect(got.portfolio.positions).toEqual(sent.portfolio.positions);
-      expect(got.portfolio.riskFreeRate).toBe(sent.portfolio.riskFreeRate);
-      const rows = (p: typeof sent.portfolio) => ('correlation' in p ? p.correlation : p.factorLoadings).map((row) => [...row]);
-      expect(rows(got.portfolio)).toEqual(rows(sent.portfolio));
+    const sent = [parametric(shared, 1), parametric(book(99.5), 3), parametric(shared, 10)] as Extract<EngineCall, { method: 'parametric' }>[];
+    const packed = packCalls(sent);
+    const crossed = structuredClone(packed, { transfer: [packed.portfolios.buffer] });
+    // Moved, not copied: the sender's buffer is detached.
+    expect(packed.portfolios).toHaveLength(0);
+    const unpack = callUnpacker(crossed.portfolios);
+    const arrived = crossed.calls.map(unpack) as typeof sent;
+    // The shared portfolio is unpacked once.
+    expect(arrived[2]!.portfolio).toBe(arrived[0]!.portfolio);
+    expect(arrived[1]!.portfolio).not.toBe(arrived[0]!.portfolio);
+    const rows = (p: (typeof sent)[number]['portfolio']) => ('correlation' in p ? p.correlation : p.factorLoadings).map((row) => [...row]);
+    arrived.forEach((got, i) => {
+      const call = sent[i]!;
+      expect(got.horizonDays).toBe(call.horizonDays);
+      expect([...got.confidence]).toEqual([...call.confidence]);
+      expect(got.portfolio.assets).toEqual(call.portfolio.assets);
+      expect(got.portfolio.positions).toEqual(call.portfolio.positions);
+      expect(got.portfolio.riskFreeRate).toBe(call.portfolio.riskFreeRate);
+      expect(rows(got.portfolio)).toEqual(rows(call.portfolio));
     });
   });
 });
