@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AdmissionOptions } from '../../host/audit/admission.js';
 import type { EngineOptions } from '../../host/request/engine-options.js';
-import { ComponentLoadError, ComponentTrapError, InvalidInputError, PolicyDeniedError } from '../../host/errors.js';
+import { ComponentTrapError, IncompatibleComponentError, InvalidInputError, PolicyDeniedError } from '../../host/errors.js';
 import type { PortfolioSpec } from '../../host/request/portfolio.js';
 import { RiskEngine } from '../../host/risk-engine.js';
 import { expectOneLineFailure, runCli } from '../support/run-cli.js';
@@ -115,8 +115,8 @@ describe.each<EngineOptions['isolation']>(['workers', 'in-thread'])('with the po
 
   it('unknown-import cannot be instantiated: the host implements no such interface', async () => {
     const refused = load('unknown-import');
-    await expect(refused).rejects.toBeInstanceOf(ComponentLoadError);
-    await expect(refused).rejects.toThrow(/evil:backdoor\/exfiltrate/);
+    await expect(refused).rejects.toBeInstanceOf(IncompatibleComponentError);
+    await expect(refused).rejects.toThrow(/it imports send from evil:backdoor\/exfiltrate@1\.0\.0, an interface the host does not link/);
   });
 
   it('the host keeps serving afterwards', async () => {
