@@ -27,8 +27,7 @@ const POSITION_FIELDS = 5;
 export interface PackedCalls {
   calls: TransportedCall[];
   /** Every portfolio of the task, packed one after another in one buffer, which is moved to the worker, not
-   *  copied: a buffer of its own per call cost its allocation on both sides of the hop, and the structured
-   *  clone of each (posting a batch of 100 evaluations was 18% of the event loop). */
+   *  copied: a buffer of its own per call cost its allocation and its clone on both sides of the hop. */
   portfolios: Float64Array;
 }
 
