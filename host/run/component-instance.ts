@@ -66,7 +66,13 @@ export class ComponentInstance {
     const memories = new Map<WebAssembly.Memory, TrackedMemory>();
     let reservedBytes = 0;
     let root: Record<string, unknown>;
-    const wasi = await sandboxFor(payload.sandbox);
+    let wasi: SandboxedWasi;
+    try {
+      wasi = await sandboxFor(payload.sandbox);
+    } catch (cause) {
+      throw new ComponentLoadError(`cannot instantiate ${payload.path}: ${messageOf(cause)}`, { cause });
+    }
+    // Outside the try below: a function the host does not link is the component's incompatibility, not a load failure.
     checkImportsLinked(payload.path, payload.imports, wasi.imports);
     try {
       const glue = (await import(`data:text/javascript;base64,${Buffer.from(payload.glue).toString('base64')}`)) as { instantiate: Instantiate };
