@@ -11,18 +11,25 @@ import { PROBLEM_CONTENT_TYPE, problemOf } from './problems.js';
 
 /**
  * What Node's parser refuses (a request not in within --request-timeout-ms, headers past Node's 16 KiB, bytes
- * that are not HTTP), as Node's and fastify's own handlers would, but as a problem document.
+ * that are not HTTP), as Node's and fastify's own handlers would, but as a problem document; while an earlier
+ * request's answer is owed (`answersOwed`), counted and the connection closed without a word, as for a CONNECT.
  */
-export function answerClientError(error: Error & { code?: string }, socket: Duplex, metrics: ServiceMetrics): void {
+export function answerClientError(error: Error & { code?: string }, socket: Duplex, metrics: ServiceMetrics, answersOwed: boolean): void {
   // A connection reset by the client: nothing to answer.
   if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  // A client that ended its side in the middle of a request has left too: a request of it a route had is
+  // counted there, as undelivered (it was counted twice, once as bytes that are not HTTP).
+  if (error.code === 'HPE_INVALID_EOF_STATE') {
+    socket.destroy();
+    return;
+  }
   const refused =
     error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
       ? new RequestTimeoutError('the request was not received in time (--request-timeout-ms)')
       : error.code === 'HPE_HEADER_OVERFLOW'
         ? new HeadersTooLargeError("the request headers are over Node's 16 KiB")
         : new InvalidInputError('', 'not a well-formed HTTP request');
-  answerAndClose(socket, refused, metrics);
+  answerAndClose(socket, refused, metrics, '', !answersOwed);
 }
 
 /**

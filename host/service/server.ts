@@ -54,6 +54,14 @@ export const DEFAULT_MAX_CONNECTIONS = 10_000;
 export const MAX_PIPELINED_REQUESTS = 16;
 /** The server's end of a connection: its requests waiting for their answers (pipelined ones). */
 const kWaitingAnswers = Symbol('waitingAnswers');
+type ServerSocket = Duplex & { [kWaitingAnswers]?: Set<IncomingMessage> };
+
+/** Whether a request on `socket` has arrived whole and is owed its answer: anything written on the connection
+ *  now would be read as that answer. (One still arriving is not owed one yet: a 408 for its body is its own.) */
+function answersOwed(socket: ServerSocket): boolean {
+  for (const request of socket[kWaitingAnswers] ?? []) if (request.complete) return true;
+  return false;
+}
 
 export interface RiskServerOptions {
   backend: RiskBackend;
@@ -154,7 +162,7 @@ export async function createRiskServer(options: RiskServerOptions): Promise<Risk
     // One line per request, written when it is answered (below), instead of fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
     genReqId: () => randomUUID(),
-    clientErrorHandler: (error, socket) => answerClientError(error, socket, metrics),
+    clientErrorHandler: (error, socket) => answerClientError(error, socket, metrics, answersOwed(socket)),
     // A path fastify's router cannot decode (`/%zz`): it answered it itself, in its own JSON, without this.
     frameworkErrors: (error, request, reply) => answerProblem(error.code === 'FST_ERR_BAD_URL' ? undecodablePath(request.url) : serviceError(error, maxBodyMb), request, reply),
     // Requests that arrive while the server stops are refused by the onRequest hook below, as a problem
@@ -198,9 +206,7 @@ export async function createRiskServer(options: RiskServerOptions): Promise<Risk
     }
     throw error;
   });
-  app.server.on('connect', (request: IncomingMessage, socket: Duplex & { [kWaitingAnswers]?: number }) =>
-    answerConnect(request, socket, allowed, metrics, (socket[kWaitingAnswers] ?? 0) > 0),
-  );
+  app.server.on('connect', (request: IncomingMessage, socket: ServerSocket) => answerConnect(request, socket, allowed, metrics, answersOwed(socket)));
   // Pipelined requests past MAX_PIPELINED_REQUESTS close their connection, before anything is done for them.
   // The hooks every request runs are written with callbacks, not async: an async hook costs a promise and a
   // turn of the microtask queue each, on the event loop that is the service's bottleneck under load.
@@ -222,16 +228,16 @@ export async function createRiskServer(options: RiskServerOptions): Promise<Risk
       done(new InvalidInputError('host', hosts === 0 ? 'an HTTP/1.1 request must have a Host header' : `a request has one Host header, not ${hosts}`));
       return;
     }
-    const socket = request.raw.socket as Socket & { [kWaitingAnswers]?: number };
-    const waiting = (socket[kWaitingAnswers] ?? 0) + 1;
-    socket[kWaitingAnswers] = waiting;
+    const socket = request.raw.socket as Socket & ServerSocket;
+    const waiting = (socket[kWaitingAnswers] ??= new Set());
+    waiting.add(request.raw);
     reply.raw.once('close', () => {
-      socket[kWaitingAnswers] = (socket[kWaitingAnswers] ?? 1) - 1;
+      waiting.delete(request.raw);
       // Closed before the whole answer was sent: the client left (or read too slowly, stallTimeout). Counted
       // and logged here, as the response hook never runs for it.
       if (!reply.raw.writableFinished) record(request, undelivered(request.risk, reply.raw.headersSent), reply.elapsedTime, undefined);
     });
-    if (waiting > MAX_PIPELINED_REQUESTS) {
+    if (waiting.size > MAX_PIPELINED_REQUESTS) {
       if (!socket.destroyed) request.log.warn({ requestId: request.id }, `connection closed: more than ${MAX_PIPELINED_REQUESTS} requests sent without reading their answers`);
       socket.destroy();
       reply.hijack();

@@ -89,6 +89,19 @@ describe('a slow client', () => {
     }
     expect(await counts()).toEqual([1, 1, 2]);
   });
+
+  it('a client that ends its side in the middle of a body left: counted once, as undelivered, not also as bytes that are not HTTP', async () => {
+    server = await startServer(undefined, { workers: 1 });
+    const client = await open(server.url);
+    client.socket.end('POST /v1/parametric HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"portf');
+    await client.closed;
+    expect(client.received()).toBe('');
+    const metrics = parsePrometheus((await get(server, '/metrics')).text);
+    expect(metrics.get('wasm_risk_client_errors_total{code="ERR_INVALID_INPUT"}')).toBe(0);
+    expect([...metrics].filter(([name, value]) => name.startsWith('wasm_risk_requests_total{') && value > 0)).toEqual([
+      [expect.stringContaining('method="parametric",outcome="undelivered",code="ERR_CANCELLED"'), 1],
+    ]);
+  });
 });
 
 describe('what Node answers before fastify', () => {
