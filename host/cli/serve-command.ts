@@ -1,6 +1,6 @@
 // `wasm-risk serve`: the risk engine as a long-running HTTP service (host/service/server.ts), the component
 // loaded and admitted as `var` loads it; with `--admin-token-file`, served through a ComponentRegistry that
-// the admin API swaps and rolls back (host/service/admin.ts). SIGTERM or SIGINT stops accepting, lets admitted requests finish
+// the admin API swaps and rolls back (host/service/admin.ts). SIGTERM, SIGINT or SIGHUP stops accepting, lets admitted requests finish
 // within a grace period, closes the pool and returns (exit 0).
 import { BlockList, type AddressInfo } from 'node:net';
 import { InvalidInputError, messageOf } from '../errors.js';
@@ -130,6 +130,8 @@ export async function serveCommand(options: ServeCommandOptions): Promise<void> 
   const stopped = new Promise<string>((resolve) => {
     process.once('SIGTERM', () => resolve('SIGTERM'));
     process.once('SIGINT', () => resolve('SIGINT'));
+    // Its terminal or session gone: Node's default ended the process at once, the last second's log lines with it.
+    process.once('SIGHUP', () => resolve('SIGHUP'));
   });
   try {
     await server.app.listen({ host: options.host, port: options.port });

@@ -118,6 +118,17 @@ describe('wasm-risk serve', () => {
     expect(served.stdout()).toContain('"signal":"SIGTERM"');
   });
 
+  it('SIGHUP (its terminal or session gone) stops it as SIGTERM does: exit 0, the answered request in its log', async () => {
+    // Node's default for SIGHUP ended the process at once (exit 129), and the line of a request answered in
+    // the last second, still in the log's buffer, with it.
+    const served = await serve(['--workers', '1']);
+    expect((await post({ url: served.url }, '/v1/parametric', { portfolio: PORTFOLIO })).status).toBe(200);
+    child!.kill('SIGHUP');
+    expect(await served.exited).toBe(0);
+    expect(served.stdout()).toContain('"method":"parametric","outcome":"ok"');
+    expect(served.stdout()).toContain('"signal":"SIGHUP"');
+  });
+
   it('exits after SIGTERM when the reader of its log has gone (a log collector that died)', async () => {
     const served = await serve(['--workers', '1']);
     // The reader takes the line that says it is stopping, then goes: the lines after it meet a closed pipe.
