@@ -70,8 +70,10 @@ export async function readInputFileIfPresent(path: string, kind: InputFileKind, 
 }
 
 /** The bytes of a file the caller opened (and checked where it leads), under the same rules: a regular file
- *  within its kind's cap, read from this descriptor only. The caller closes it. */
-export async function readOpenInputFile(handle: FileHandle, path: string, kind: InputFileKind, field: string = kind): Promise<Buffer> {
+ *  within its kind's cap, read from this descriptor only. The caller closes it. `path` is how a refusal names
+ *  the file; undefined when the caller names it (the admin API: its client sent the path, and the server's
+ *  own absolute one is not the client's to see). */
+export async function readOpenInputFile(handle: FileHandle, path: string | undefined, kind: InputFileKind, field: string = kind): Promise<Buffer> {
   const cap = inputFileCap(kind);
   const refuse = (problem: string) => refusal(kind, field, path, problem);
   try {
@@ -121,9 +123,9 @@ async function readAtMost(handle: FileHandle, size: number, limit: number): Prom
 }
 
 /** A component that cannot be read is a load failure; every other input is invalid input. */
-function refusal(kind: InputFileKind, field: string, path: string, problem: string): WasmRiskError {
-  const shown = shownPath(path);
-  return kind === 'component' ? new ComponentLoadError(`cannot read component ${shown}: ${problem}`) : new InvalidInputError(field, `cannot read ${shown}: ${problem}`);
+function refusal(kind: InputFileKind, field: string, path: string | undefined, problem: string): WasmRiskError {
+  const what = path === undefined ? 'cannot be read' : `cannot read ${kind === 'component' ? 'component ' : ''}${shownPath(path)}`;
+  return kind === 'component' ? new ComponentLoadError(`${what}: ${problem}`) : new InvalidInputError(field, `${what}: ${problem}`);
 }
 
 /** What a file that is not a regular one is, for a message: 'a directory', 'a FIFO (named pipe)', ... */

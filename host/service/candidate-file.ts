@@ -57,7 +57,7 @@ export async function readCandidate(componentsDir: string, path: string): Promis
   try {
     if (!(await handle.stat()).isFile()) throw new PathNotAllowedError('the path is not a regular file');
     if (!(await leadsTo(handle, real))) throw new PathNotAllowedError('the path changed while it was checked: what was opened is not what was checked');
-    return { bytes: await readOpenInputFile(handle, real, 'component'), file: real, name: real };
+    return { bytes: await readOpenInputFile(handle, undefined, 'component'), file: real, name: real };
   } finally {
     await handle.close();
   }

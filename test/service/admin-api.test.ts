@@ -2,7 +2,7 @@
 // file's rules, registration confined to the components directory, shadow, swap and rollback under
 // continuous load with nothing failed and both in the verified audit log, and the automatic rollback of a
 // version that traps right after it was swapped in.
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import SwaggerParser from '@apidevtools/swagger-parser';
 import { Ajv2020 } from 'ajv/dist/2020.js';
@@ -334,6 +334,20 @@ describe('registration through the admin API', () => {
       '"absent.wasm": no such file',
       `"${'a'.repeat(64)}…" (4005 characters): cannot be read (ENAMETOOLONG)`,
     ]);
+  });
+
+  it('a candidate over the size cap is refused for its size, neither its answer nor the audit log naming the server\'s directory', async () => {
+    const target = await startAdminServer([]);
+    // Sparse: 129 MiB by its size, nothing on the disk.
+    writeFileSync(join(target.componentsDir, 'huge.wasm'), '');
+    truncateSync(join(target.componentsDir, 'huge.wasm'), 129 * 2 ** 20);
+    const refused = await admin(target, 'POST', '/admin/versions', BOB, { path: 'huge.wasm' });
+    expect([refused.status, refused.body.code]).toEqual([422, 'ERR_COMPONENT_LOAD']);
+    expect(refused.body.detail).toMatch(/^cannot be read: 129 MiB, over the 128 MiB cap for a component/);
+    const { events } = await verifySwapAuditLog(target.auditLogPath, { keyPath: target.auditKeyPath });
+    const reasons = events.filter(({ event }) => event === 'refuse').map(({ reason }) => reason);
+    expect(reasons).toEqual([expect.stringMatching(/^"huge\.wasm": cannot be read: 129 MiB, over the 128 MiB cap/)]);
+    expect(JSON.stringify([refused.body, reasons])).not.toContain(target.componentsDir);
   });
 
   it('an actor writes at most 10 refusals a minute to the audit log; the rest are counted, not written', async () => {
