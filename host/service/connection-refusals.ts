@@ -7,14 +7,15 @@ import type { Duplex } from 'node:stream';
 import { HeadersTooLargeError, InvalidInputError, RequestTimeoutError } from '../errors.js';
 import type { AllowedMethods } from './allowed-methods.js';
 import type { ServiceMetrics } from './metrics.js';
-import { PROBLEM_CONTENT_TYPE, problemOf } from './problems.js';
+import { PROBLEM_CONTENT_TYPE, problemOf, type Problem } from './problems.js';
 
 /**
  * What Node's parser refuses (a request not in within --request-timeout-ms, headers past Node's 16 KiB, bytes
  * that are not HTTP), as Node's and fastify's own handlers would, but as a problem document; while an earlier
  * request's answer is owed (`answersOwed`), counted and the connection closed without a word, as for a CONNECT.
+ * `routed`: the refusal is of the body of a request a route has, which takes the answer to count it.
  */
-export function answerClientError(error: Error & { code?: string }, socket: Duplex, metrics: ServiceMetrics, answersOwed: boolean): void {
+export function answerClientError(error: Error & { code?: string }, socket: Duplex, metrics: ServiceMetrics, answersOwed: boolean, routed?: (answer: Problem) => void): void {
   // A connection reset by the client: nothing to answer.
   if (error.code === 'ECONNRESET' || socket.destroyed) return;
   // A client that ended its side in the middle of a request has left too: a request of it a route had is
@@ -29,7 +30,7 @@ export function answerClientError(error: Error & { code?: string }, socket: Dupl
       : error.code === 'HPE_HEADER_OVERFLOW'
         ? new HeadersTooLargeError("the request headers are over Node's 16 KiB")
         : new InvalidInputError('', 'not a well-formed HTTP request');
-  answerAndClose(socket, refused, metrics, '', !answersOwed);
+  answerAndClose(socket, refused, metrics, '', !answersOwed, routed);
 }
 
 /**
@@ -45,13 +46,16 @@ export function answerConnect(request: IncomingMessage, socket: Duplex, allowed:
   answerAndClose(socket, error, metrics, allow === undefined ? '' : `Allow: ${allow}\r\n`, !answersOwed);
 }
 
-function answerAndClose(socket: Duplex, refused: Error, metrics: ServiceMetrics, headers = '', answer = true): void {
+function answerAndClose(socket: Duplex, refused: Error, metrics: ServiceMetrics, headers = '', answer = true, routed?: (answer: Problem) => void): void {
   const problem = problemOf(refused);
-  metrics.clientErrors.inc({ code: problem.code });
-  const body = JSON.stringify(problem);
-  if (answer && socket.writable) {
+  const answered = answer && socket.writable;
+  if (answered) {
+    const body = JSON.stringify(problem);
     const head = `HTTP/1.1 ${problem.status} ${STATUS_CODES[problem.status] ?? ''}\r\nContent-Length: ${Buffer.byteLength(body)}`;
     socket.write(`${head}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\n${headers}Connection: close\r\n\r\n${body}`);
   }
+  // A routed request left unanswered is counted by its route, as undelivered.
+  if (!routed) metrics.clientErrors.inc({ code: problem.code });
+  else if (answered) routed(problem);
   socket.destroy();
 }

@@ -21,7 +21,7 @@ import { AllowedMethods } from './allowed-methods.js';
 import { answerClientError, answerConnect } from './connection-refusals.js';
 import { continueAfterChecks } from './continue-after-checks.js';
 import { echoed } from '../report/echoed-input.js';
-import { isRetryable, PROBLEM_CONTENT_TYPE, problemOf, RETRY_AFTER_SECONDS } from './problems.js';
+import { isRetryable, PROBLEM_CONTENT_TYPE, problemOf, RETRY_AFTER_SECONDS, type Problem } from './problems.js';
 import { RequestQueue } from './queue.js';
 import { headerValues } from './raw-headers.js';
 import { DEFAULT_TIMEOUT_MS } from '../run/executor.js';
@@ -54,13 +54,26 @@ export const DEFAULT_MAX_CONNECTIONS = 10_000;
 export const MAX_PIPELINED_REQUESTS = 16;
 /** The server's end of a connection: its requests waiting for their answers (pipelined ones). */
 const kWaitingAnswers = Symbol('waitingAnswers');
-type ServerSocket = Duplex & { [kWaitingAnswers]?: Set<IncomingMessage> };
+type ServerSocket = Duplex & { [kWaitingAnswers]?: Map<IncomingMessage, WaitingAnswer> };
+
+/** A request waiting for its answer: whether it is a risk request (counted), and the answer Node's parser
+ *  gave it if its body failed to arrive (late, or not HTTP), which no route sends. */
+interface WaitingAnswer {
+  counted: boolean;
+  refused?: Problem;
+}
 
 /** Whether a request on `socket` has arrived whole and is owed its answer: anything written on the connection
  *  now would be read as that answer. (One still arriving is not owed one yet: a 408 for its body is its own.) */
 function answersOwed(socket: ServerSocket): boolean {
-  for (const request of socket[kWaitingAnswers] ?? []) if (request.complete) return true;
+  for (const request of socket[kWaitingAnswers]?.keys() ?? []) if (request.complete) return true;
   return false;
+}
+
+/** The risk request on `socket` whose body is arriving, if any: what Node's parser refuses now is its. */
+function riskRequestArriving(socket: ServerSocket): WaitingAnswer | undefined {
+  for (const [request, waiting] of socket[kWaitingAnswers] ?? []) if (!request.complete && waiting.counted) return waiting;
+  return undefined;
 }
 
 export interface RiskServerOptions {
@@ -162,7 +175,12 @@ export async function createRiskServer(options: RiskServerOptions): Promise<Risk
     // One line per request, written when it is answered (below), instead of fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
     genReqId: () => randomUUID(),
-    clientErrorHandler: (error, socket) => answerClientError(error, socket, metrics, answersOwed(socket)),
+    clientErrorHandler: (error, socket: ServerSocket) => {
+      // A risk request's body that did not arrive (late, or not HTTP) is answered by the parser's refusal, and
+      // counted and logged with it under its route (client_errors_total is for what no route saw).
+      const arriving = riskRequestArriving(socket);
+      answerClientError(error, socket, metrics, answersOwed(socket), arriving && ((problem) => (arriving.refused = problem)));
+    },
     // A path fastify's router cannot decode (`/%zz`): it answered it itself, in its own JSON, without this.
     frameworkErrors: (error, request, reply) => answerProblem(error.code === 'FST_ERR_BAD_URL' ? undecodablePath(request.url) : serviceError(error, maxBodyMb), request, reply),
     // Requests that arrive while the server stops are refused by the onRequest hook below, as a problem
@@ -229,13 +247,17 @@ export async function createRiskServer(options: RiskServerOptions): Promise<Risk
       return;
     }
     const socket = request.raw.socket as Socket & ServerSocket;
-    const waiting = (socket[kWaitingAnswers] ??= new Set());
-    waiting.add(request.raw);
+    const waiting = (socket[kWaitingAnswers] ??= new Map());
+    const answer: WaitingAnswer = { counted: method !== undefined };
+    waiting.set(request.raw, answer);
     reply.raw.once('close', () => {
       waiting.delete(request.raw);
-      // Closed before the whole answer was sent: the client left (or read too slowly, stallTimeout). Counted
-      // and logged here, as the response hook never runs for it.
-      if (!reply.raw.writableFinished) record(request, undelivered(request.risk, reply.raw.headersSent), reply.elapsedTime, undefined);
+      // Closed before the whole answer was sent: the client left (or read too slowly, stallTimeout), or Node's
+      // parser answered its body. Counted and logged here, as the response hook never runs for it.
+      if (!reply.raw.writableFinished) {
+        const { refused } = answer;
+        record(request, refused ? refusedRecord(request.risk, refused.code) : undelivered(request.risk, reply.raw.headersSent), reply.elapsedTime, refused?.status);
+      }
     });
     if (waiting.size > MAX_PIPELINED_REQUESTS) {
       if (!socket.destroyed) request.log.warn({ requestId: request.id }, `connection closed: more than ${MAX_PIPELINED_REQUESTS} requests sent without reading their answers`);
@@ -344,6 +366,11 @@ function undecodablePath(url: string): InvalidInputError {
 function undelivered(risk: RequestRecord | null, answerStarted: boolean): RequestRecord | null {
   if (!risk) return null;
   return { ...risk, outcome: 'undelivered', code: answerStarted ? risk.code : 'ERR_CANCELLED' };
+}
+
+/** The record of a request whose body Node's parser refused (answered with `code`, on the connection itself). */
+function refusedRecord(risk: RequestRecord | null, code: string): RequestRecord | null {
+  return risk && { ...risk, outcome: 'error', code };
 }
 
 /** fastify's own failures as the host's typed errors: schema validation (400, naming the field), a body

@@ -82,12 +82,34 @@ describe('a slow client', () => {
       return ['ERR_HEADERS_TOO_LARGE', 'ERR_REQUEST_TIMEOUT', 'ERR_INVALID_INPUT'].map((code) => metrics.get(`wasm_risk_client_errors_total{code="${code}"}`));
     };
     expect(await counts()).toEqual([0, 0, 0]);
-    for (const head of [`GET /healthz HTTP/1.1\r\nHost: x\r\nX-Padding: ${'a'.repeat(20_000)}\r\n\r\n`, 'NOT HTTP AT ALL\r\n\r\n', 'NOT HTTP EITHER\r\n\r\n', 'POST /v1/parametric HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n{']) {
+    // The last one's headers never end: no route has it (one whose body is late is its route's: below).
+    for (const head of [`GET /healthz HTTP/1.1\r\nHost: x\r\nX-Padding: ${'a'.repeat(20_000)}\r\n\r\n`, 'NOT HTTP AT ALL\r\n\r\n', 'NOT HTTP EITHER\r\n\r\n', 'POST /v1/parametric HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n']) {
       const client = await open(server.url);
       client.socket.write(head);
       await client.closed;
     }
     expect(await counts()).toEqual([1, 1, 2]);
+  });
+
+  it("a risk request whose body is late, or not HTTP, is answered by Node's parser and counted and logged once, with that answer, under its method", async () => {
+    // Answered 408 (or 400), it was counted as undelivered ERR_CANCELLED, logged as not answered, and counted
+    // again in client_errors_total, which is for what no route saw.
+    server = await startServer(undefined, { workers: 1 }, { requestTimeoutMs: REQUEST_TIMEOUT_MS });
+    const late = await open(server.url);
+    late.socket.write('POST /v1/parametric HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 10\r\n\r\n{');
+    const badChunk = await open(server.url);
+    badChunk.socket.write('POST /v1/batch HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n');
+    await Promise.all([late.closed, badChunk.closed]);
+    expect([parseAnswer(late.received()).status, parseAnswer(badChunk.received()).status]).toEqual([408, 400]);
+    const metrics = parsePrometheus((await get(server, '/metrics')).text);
+    expect([...metrics].filter(([name, value]) => /^wasm_risk_(requests_total|client_errors_total)\{/.test(name) && value > 0).sort()).toEqual([
+      ['wasm_risk_requests_total{method="batch",outcome="error",code="ERR_INVALID_INPUT",version="1.2.0"}', 1],
+      ['wasm_risk_requests_total{method="parametric",outcome="error",code="ERR_REQUEST_TIMEOUT",version="1.2.0"}', 1],
+    ]);
+    expect(server.logs.filter((line) => line.method !== undefined).map(({ method, status, msg }) => [method, status, msg]).sort()).toEqual([
+      ['batch', 400, 'request answered'],
+      ['parametric', 408, 'request answered'],
+    ]);
   });
 
   it('a client that ends its side in the middle of a body left: counted once, as undelivered, not also as bytes that are not HTTP', async () => {
