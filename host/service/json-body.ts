@@ -42,7 +42,7 @@ export function useStrictJsonBodies(app: FastifyInstance, maxBatch: number): voi
   // Read as bytes, not as a string: fastify would decode bytes that are not UTF-8 to U+FFFD, so two different
   // asset ids could arrive as one; such a body is refused, as such a portfolio file is.
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
-    const unread = codingProblem(headerValues(request.raw.rawHeaders, 'content-type'), request.headers['content-encoding']);
+    const unread = codingProblem(headerValues(request.raw.rawHeaders, 'content-type'), request.headers['content-encoding'], request.headers['transfer-encoding']);
     if (unread !== undefined) {
       done(new InvalidInputError('body', unread), undefined);
       return;
@@ -72,14 +72,19 @@ export function useStrictJsonBodies(app: FastifyInstance, maxBatch: number): voi
 }
 
 /**
- * Why a JSON body sent with this content type and content encoding cannot be read as sent, if it cannot: the
- * body is read as UTF-8 bytes (RFC 8259), so a declared charset that is not UTF-8 and a content coding
- * (gzip, br) are refused rather than ignored, which read a body the client compressed, or encoded in Latin-1,
- * as something else than it meant.
+ * Why a JSON body sent with this content type, content encoding and transfer encoding cannot be read as sent,
+ * if it cannot: the body is read as UTF-8 bytes (RFC 8259), so a declared charset that is not UTF-8 and a
+ * coding (gzip, br; Node takes a transfer encoding's chunks apart, nothing else) are refused rather than
+ * ignored, which read a body the client compressed, or encoded in Latin-1, as something else than it meant.
  */
-function codingProblem(contentTypes: readonly string[], contentEncoding: string | undefined): string | undefined {
-  if (contentEncoding !== undefined && contentEncoding.trim().toLowerCase() !== 'identity') {
-    return `content-encoding ${contentEncoding} is not read: send the body uncompressed`;
+function codingProblem(contentTypes: readonly string[], contentEncoding: string | undefined, transferEncoding: string | undefined): string | undefined {
+  for (const [header, value, none] of [
+    ['content-encoding', contentEncoding, 'identity'],
+    ['transfer-encoding', transferEncoding, 'chunked'],
+  ] as const) {
+    // A list (RFC 9110 5.6.1), whose empty elements are none.
+    const codings = (value ?? '').split(',').map((coding) => coding.trim().toLowerCase());
+    if (codings.some((coding) => coding !== '' && coding !== 'identity' && coding !== none)) return `${header} ${value} is not read: send the body uncompressed`;
   }
   // Node reads the first of two Content-Type headers, and the charset regex the first of two charsets; a
   // proxy in front, or the client's own library, may go by the last.
