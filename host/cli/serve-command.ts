@@ -133,6 +133,9 @@ export async function serveCommand(options: ServeCommandOptions): Promise<void> 
     // Its terminal or session gone: Node's default ended the process at once, the last second's log lines with it.
     process.once('SIGHUP', () => resolve('SIGHUP'));
   });
+  // Node's default opens its inspector on SIGUSR1: 127.0.0.1:9229, without authentication, for any user of the
+  // machine to run code in the server that holds the admin tokens and the audit key. A listener keeps it shut.
+  process.on('SIGUSR1', () => server.app.log.warn({ signal: 'SIGUSR1' }, 'SIGUSR1 ignored: the inspector is not opened on a running server (start it with node --inspect to debug it)'));
   try {
     await server.app.listen({ host: options.host, port: options.port });
   } catch (error) {

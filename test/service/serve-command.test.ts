@@ -23,6 +23,7 @@ afterEach(() => {
 interface Served {
   url: string;
   stdout: () => string;
+  stderr: () => string;
   exited: Promise<number | null>;
 }
 
@@ -41,7 +42,7 @@ async function serve(args: string[]): Promise<Served> {
     });
     void exited.then(() => reject(new Error(`serve exited before listening: ${stderr}`)));
   });
-  return { url, stdout: () => stdout, exited };
+  return { url, stdout: () => stdout, stderr: () => stderr, exited };
 }
 
 describe('wasm-risk serve', () => {
@@ -127,6 +128,18 @@ describe('wasm-risk serve', () => {
     expect(await served.exited).toBe(0);
     expect(served.stdout()).toContain('"method":"parametric","outcome":"ok"');
     expect(served.stdout()).toContain('"signal":"SIGHUP"');
+  });
+
+  it('SIGUSR1 does not open the inspector (a debugger anyone on the machine could connect to), and it serves on', async () => {
+    // Node's default: the inspector listening on 127.0.0.1:9229, without authentication, for any local user
+    // to run code in the server that holds the admin tokens and the audit key.
+    const served = await serve(['--workers', '1']);
+    child!.kill('SIGUSR1');
+    await until(() => served.stdout().includes('"signal":"SIGUSR1"'), 'the warning logged');
+    expect((await post({ url: served.url }, '/v1/parametric', { portfolio: PORTFOLIO })).status).toBe(200);
+    expect(served.stderr()).not.toMatch(/Debugger listening|inspector/i);
+    child!.kill('SIGTERM');
+    expect(await served.exited).toBe(0);
   });
 
   it('exits after SIGTERM when the reader of its log has gone (a log collector that died)', async () => {
