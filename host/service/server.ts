@@ -18,6 +18,7 @@ import { logDestination } from './log-destination.js';
 import { ServiceMetrics } from './metrics.js';
 import { ServiceUnavailableError } from '../errors.js';
 import { AllowedMethods } from './allowed-methods.js';
+import { boundBodiesOnTheirWay } from './body-budget.js';
 import { answerClientError, answerConnect } from './connection-refusals.js';
 import { continueAfterChecks } from './continue-after-checks.js';
 import { echoed } from '../report/echoed-input.js';
@@ -202,6 +203,8 @@ export async function createRiskServer(options: RiskServerOptions): Promise<Risk
   app.decorateRequest('risk', null);
   continueAfterChecks(app);
   useStrictJsonBodies(app, maxBatch);
+  // No more bodies arrive at once than the queue would take: those it admits, and those it lets wait.
+  boundBodiesOnTheirWay(app, (backend.concurrency * REQUESTS_PER_WORKER + (options.maxQueue ?? DEFAULT_MAX_QUEUE)) * maxBodyMb * 2 ** 20);
   await app.register(swagger, {
     openapi: {
       // 3.1: its schemas are JSON Schema 2020-12, as the bodies' are (a numeric exclusiveMinimum; OpenAPI 3.0,

@@ -7,6 +7,7 @@ import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { get, openRaw, parsePrometheus, PORTFOLIO, post, startServer, type TestServer } from './service-support.js';
 import { MAX_PIPELINED_REQUESTS } from '../../host/service/server.js';
+import { until } from '../support/until.js';
 
 const REQUEST_TIMEOUT_MS = 1_000;
 
@@ -240,6 +241,29 @@ async function eventually(check: () => Promise<boolean>, ms: number): Promise<bo
   }
   return check();
 }
+
+describe('bodies on their way', () => {
+  // fastify holds a body whole before any route or the queue sees it: 40 connections each sending 15 MiB
+  // without the last byte held 600 MiB of the server, and --max-connections (10,000) of them 150 GiB.
+  it('hold at most the bodies of as many requests as the queue takes: one more is refused 429, and taken once they have gone', async () => {
+    // 1 worker: 8 requests admitted, none waiting, so 8 bodies of 1 MiB.
+    server = await startServer(undefined, { workers: 1 }, { maxBodyMb: 1, maxQueue: 0 });
+    const MiB = 2 ** 20;
+    const head = (length: number) => `POST /v1/parametric HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${length}\r\n\r\n`;
+    const holding = await Promise.all(Array.from({ length: 8 }, () => open(server!.url)));
+    for (const client of holding) client.socket.write(head(MiB) + ' '.repeat(MiB - 1));
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const refused = await open(server.url);
+    refused.socket.write(head(MiB) + ' '.repeat(MiB));
+    await refused.closed;
+    const answer = parseAnswer(refused.received());
+    expect([answer.status, answer.body.code]).toEqual([429, 'ERR_QUEUE_FULL']);
+    expect(answer.body.detail).toMatch(/bodies on their way/);
+    for (const client of holding) client.socket.destroy();
+    await Promise.all(holding.map((client) => client.closed));
+    await until(async () => (await post(server!, '/v1/parametric', { portfolio: PORTFOLIO })).status === 200, 'a body taken again');
+  });
+});
 
 describe('a client that does not read its answers', () => {
   it('pipelining requests without reading has its connection closed past the pipelining limit, not a thousand answers held for it', async () => {
