@@ -217,7 +217,7 @@ export class ComponentRegistry {
     return this.changeServing(actor, () => {
       if (ifServing !== undefined && ifServing !== this.activeVersion) return undefined;
       const target = this.previous.at(-1);
-      if (target === undefined) throw new UnknownVersionError('nothing to roll back to: no earlier version has served');
+      if (target === undefined) throw new UnknownVersionError('nothing to roll back to: no swap is left to undo (none was made, or each was rolled back)');
       return { version: target, event: 'rollback' };
     });
   }

@@ -510,6 +510,16 @@ describe('blue-green through the admin API under continuous load', () => {
     expect((await admin(target, 'POST', '/admin/swap', ALICE, { version: '9.9.9' })).body).toMatchObject({ status: 404, code: 'ERR_UNKNOWN_VERSION' });
   });
 
+  it('a rollback once the last swap is rolled back: 404 that does not say no other version has served', async () => {
+    // It said "no earlier version has served" right after 1.3.0 had.
+    const target = await startAdminServer([engineVersion('1.3.0')]);
+    expect((await admin(target, 'POST', '/admin/versions', ALICE, { path: 'risk-engine-1.3.0.wasm' })).status).toBe(201);
+    expect((await admin(target, 'POST', '/admin/swap', ALICE, { version: '1.3.0' })).status).toBe(200);
+    expect((await admin(target, 'POST', '/admin/rollback', ALICE)).body).toMatchObject({ serving: '1.2.0' });
+    const again = await admin(target, 'POST', '/admin/rollback', ALICE);
+    expect(again.body).toMatchObject({ status: 404, code: 'ERR_UNKNOWN_VERSION', detail: 'nothing to roll back to: no swap is left to undo (none was made, or each was rolled back)' });
+  });
+
   it('takes any version a component may report, however long once escaped (1,200 characters), and no longer', async () => {
     const target = await startAdminServer([]);
     // A 200-character version of bidi controls is this long as the registry holds it (each escaped as \u202e).
