@@ -195,8 +195,9 @@ function finished(
 async function remove({ link }: QueueClients, parent: Job): Promise<void> {
   if (link.connection.status !== 'ready') return;
   try {
-    await parent.removeUnprocessedChildren();
-    await parent.remove({ removeChildren: true });
+    // Guarded: a Redis that stopped answering held the run's failure (its deadline's ERR_TIMEOUT) for ever.
+    await link.guard(parent.removeUnprocessedChildren());
+    await link.guard(parent.remove({ removeChildren: true }));
   } catch {
     // A running chunk keeps its parent; the parent's removeOnComplete/removeOnFail age removes it later.
   }

@@ -9,6 +9,10 @@ import { InsecureRedisError, InvalidInputError, messageOf, RedisUnavailableError
 const CONNECT_TIMEOUT_MS = 5_000;
 const RECONNECT_ATTEMPTS = 20;
 const RECONNECT_DELAY_MS = 500;
+/** How long a command may wait while Redis sends nothing at all before the connection is given up: one that
+ *  accepts connections but does not answer (stopped, wedged, or no Redis) held a run, before and past its
+ *  deadline, and a worker's start, for ever, as a TCP connection to it never fails. */
+const SILENCE_MS = 10_000;
 /** The last error before any error event. */
 const CLOSED = 'connection closed';
 
@@ -39,6 +43,8 @@ export class RedisLink {
   readonly connection: Redis;
   private readonly onLost = new Set<(error: RedisUnavailableError) => void>();
   private lastError = CLOSED;
+  /** When Redis last sent a byte on the current connection. */
+  private heardAt = 0;
 
   constructor(url: string, insecureRedis = false) {
     checkRedisUrl(url, insecureRedis);
@@ -51,6 +57,12 @@ export class RedisLink {
     });
     this.connection.on('error', (error) => {
       this.lastError = messageOf(error);
+    });
+    this.connection.on('connect', () => {
+      this.heardAt = Date.now();
+      this.connection.stream.on('data', () => {
+        this.heardAt = Date.now();
+      });
     });
     this.connection.once('end', () => {
       for (const listener of this.onLost) listener(this.unavailable());
@@ -75,19 +87,37 @@ export class RedisLink {
 
   /** `work`, or RedisUnavailableError if the connection is given up before it settles. ioredis fails the
    *  commands it still holds ("Connection is closed.") a tick before it reports the end, so a command
-   *  waiting for a reconnection that never came fails as the connection given up, not as itself. */
+   *  waiting for a reconnection that never came fails as the connection given up, not as itself. A Redis
+   *  silent for SILENCE_MS while `work` waits is given up the same way. */
   async guard<T>(work: Promise<T>): Promise<T> {
     let unsubscribe: () => void = () => undefined;
     const lost = new Promise<never>((_, reject) => {
       unsubscribe = this.whenLost(reject);
     });
+    const started = Date.now();
+    let silence: NodeJS.Timeout;
+    const listen = () => {
+      const quiet = Date.now() - Math.max(started, this.heardAt);
+      // Not between two reconnect attempts: ioredis then never ends the connection (redis/ioredis#1247) and
+      // stops the attempts, whose last gives it up anyway.
+      if (quiet >= SILENCE_MS && this.connection.status !== 'reconnecting') return this.giveUp(`no answer from Redis for ${SILENCE_MS} ms`);
+      silence = setTimeout(listen, Math.max(SILENCE_MS - quiet, RECONNECT_DELAY_MS));
+    };
+    silence = setTimeout(listen, SILENCE_MS);
     try {
       return await Promise.race([work, lost]);
     } catch (error) {
       throw this.connection.status === 'end' && !(error instanceof RedisUnavailableError) ? this.unavailable(error) : error;
     } finally {
+      clearTimeout(silence);
       unsubscribe();
     }
+  }
+
+  /** Ends the connection for good: what it guards fails with RedisUnavailableError saying `why`. */
+  private giveUp(why: string): void {
+    this.lastError = why;
+    this.connection.disconnect();
   }
 
   /** Connects, or fails with RedisUnavailableError. The PING makes a Redis that wants a password, and was

@@ -1,8 +1,9 @@
 // Faults of a distributed run on a real Redis and real workers: a deadline and a cancellation take the
-// run's chunks that no worker started off the queue, and a Redis killed mid-run fails the requester (and
-// the worker) with ERR_REDIS_UNAVAILABLE instead of a hang.
+// run's chunks that no worker started off the queue, and a Redis killed mid-run, or one that stops answering,
+// fails the requester (and the worker) with ERR_REDIS_UNAVAILABLE instead of a hang.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { createServer, connect, type AddressInfo, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Queue } from 'bullmq';
@@ -210,4 +211,69 @@ describe('a Redis that goes away mid-run', () => {
     const outcome = await Promise.race([closing, new Promise((resolve) => setTimeout(resolve, 5_000, 'still closing'))]);
     expect(outcome).toBe('closed');
   });
+});
+
+/** A loopback port that forwards to `port` (a Redis) until `freeze()`, then forwards nothing either way, as a
+ *  Redis stopped (SIGSTOP) or wedged: its connections stay open, and nothing comes back. */
+async function freezingProxy(port: number): Promise<{ url: string; freeze: () => void; close: () => Promise<void> }> {
+  let frozen = false;
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((client) => {
+    const upstream = connect(port, '127.0.0.1');
+    sockets.add(client).add(upstream);
+    client.on('data', (bytes) => frozen || upstream.write(bytes));
+    upstream.on('data', (bytes) => frozen || client.write(bytes));
+    for (const [socket, other] of [[client, upstream], [upstream, client]] as const) {
+      socket.on('error', () => undefined);
+      socket.on('close', () => other.destroy());
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `redis://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    freeze: () => (frozen = true),
+    close: () => {
+      for (const socket of sockets) socket.destroy();
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+// A TCP connection to a Redis that does not answer never fails: connecting to it (a requester's load, a worker's
+// start), a run's jobs added to it, and removing a run after its deadline waited for ever, past every deadline.
+describe('a Redis that stops answering', () => {
+  it('fails a connection to it with ERR_REDIS_UNAVAILABLE, not a hang', async () => {
+    const proxy = await freezingProxy(redis.port);
+    proxy.freeze();
+    const started = Date.now();
+    try {
+      const error = await new RedisLink(proxy.url).open().then(() => 'connected', (failure: unknown) => failure);
+      expect(error).toBeInstanceOf(RedisUnavailableError);
+      expect((error as Error).message).toMatch(/no answer from Redis for 10000 ms/);
+      expect(Date.now() - started).toBeLessThan(20_000);
+    } finally {
+      await proxy.close();
+    }
+  }, 40_000);
+
+  it('fails a run with a typed error within seconds, whether it stops before the run is queued or after', async () => {
+    for (const when of ['before', 'after'] as const) {
+      const proxy = await freezingProxy(redis.port);
+      const engine = await RiskEngine.load(ENGINE, { workers: 1, distributed: { redis: proxy.url, queue: `silent-${when}` } });
+      try {
+        if (when === 'before') proxy.freeze();
+        // No worker: after, the run is queued and waits for its deadline, then for its removal from a silent Redis.
+        const run = engine.monteCarlo(examplePortfolio(), { paths: 1000, chunkPaths: 500, timeoutMs: 1_000 });
+        if (when === 'after') await until(async () => (await waitingJobs(redis.url, `silent-${when}`)) > 0, "the run's chunks queued");
+        proxy.freeze();
+        const started = Date.now();
+        const error = await run.then(() => 'answered', (failure: unknown) => failure);
+        expect(error).toBeInstanceOf(when === 'before' ? RedisUnavailableError : TimeoutError);
+        expect(Date.now() - started).toBeLessThan(20_000);
+      } finally {
+        await engine.close();
+        await proxy.close();
+      }
+    }
+  }, 60_000);
 });
