@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { MAX_ESCAPED_INFO_LENGTH } from '../contract/checked-results.js';
 import { ComponentContractError, InvalidInputError } from '../errors.js';
 import type { JsonBudget } from '../files/json-budget.js';
-import { precedes, type LossMoments } from '../report/risk-statistics.js';
+import { lossMoments, precedes, type LossMoments } from '../report/risk-statistics.js';
 import { SCALE_BITS } from '../report/exact-sum.js';
 import { parseOrThrow } from '../request/validation.js';
 
@@ -82,8 +82,23 @@ export function parseChunkResult(data: unknown, expected: { firstPath: number; p
     if (i > 0 && precedes(tail[i]!, tail[i - 1]!)) throw refuse('sends losses out of order');
   }
   const moments = { count: parsed.pathCount, sum: hexInteger(parsed.sum), squares: hexInteger(parsed.squares) };
-  if (moments.squares < 0n) throw refuse('sends a negative sum of squares');
+  const impossible = impossibleMoments(moments, tail, length === parsed.pathCount);
+  if (impossible) throw refuse(`sends sums that its losses cannot have: ${impossible}`);
   return { component: parsed.component, firstPath: parsed.firstPath, pathCount: parsed.pathCount, tail, moments };
+}
+
+/** What is impossible in `moments` of losses whose largest are `tail` (all of them when `whole`): a mean loss
+ *  above the largest (or below the smallest), a negative variance, or, of the whole, a mean square above the
+ *  largest square. Sums that no losses have made the run's mean a number outside its losses, or its standard
+ *  deviation NaN, which was then blamed on the caller's portfolio (ERR_INVALID_INPUT). */
+function impossibleMoments({ count, sum, squares }: LossMoments, tail: Float64Array, whole: boolean): string | undefined {
+  const n = BigInt(count);
+  const [smallest, largest] = [lossMoments(tail.subarray(0, 1)), lossMoments(tail.subarray(-1))];
+  if (sum > n * largest.sum) return 'a mean loss above its largest loss';
+  if (whole && sum < n * smallest.sum) return 'a mean loss below its smallest loss';
+  if ((n * squares) << BigInt(SCALE_BITS) < sum * sum) return 'a negative variance';
+  if (whole && squares > n * (smallest.squares > largest.squares ? smallest.squares : largest.squares)) return 'a mean square above its largest square';
+  return undefined;
 }
 
 function hexInteger(text: string): bigint {

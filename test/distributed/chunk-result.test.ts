@@ -30,9 +30,11 @@ describe('parseChunkResult', () => {
   });
 
   it('fits, at its largest, in the bytes a requester reads of it (maxChunkResultBytes)', () => {
-    // Names at their longest, all escapes once in JSON; sums with every digit the format allows; 1,000 losses.
+    // Names at their longest, all escapes once in JSON; squares with every digit the format allows, and the
+    // longest sum whose square is below theirs times the paths (a variance not negative); 1,000 losses.
     const name = '\u0001'.repeat(MAX_ESCAPED_INFO_LENGTH);
     const digits = 'f'.repeat(Math.ceil((SCALE_BITS + 1024 + 64) / 4) + 8);
+    const sumDigits = 'f'.repeat(Math.floor((52 + 4 * digits.length + SCALE_BITS) / 8));
     const largest = {
       ...chunkResultData({
         component: { ...valid.component, name, version: name },
@@ -42,7 +44,7 @@ describe('parseChunkResult', () => {
         moments: { count: 0, sum: 0n, squares: 0n },
       }),
       firstPath: Number.MAX_SAFE_INTEGER,
-      sum: `-${digits}`,
+      sum: `-${sumDigits}`,
       squares: digits,
     };
     expect(parseChunkResult(largest, { firstPath: Number.MAX_SAFE_INTEGER, pathCount: Number.MAX_SAFE_INTEGER, tailLength: 1_000 }).tail).toHaveLength(1_000);
@@ -57,6 +59,9 @@ describe('parseChunkResult', () => {
     ['losses that are not base64', { ...valid, tail: '!!!' }, /chunk result\.tail: /],
     ['another chunk', { ...valid, firstPath: 4 }, /answers for other paths/],
     ['too many losses', { ...valid, tail: Buffer.alloc(24).toString('base64') }, /sends 24 bytes of losses, not 16/],
+    // Sums no losses have: the run's mean outside its losses, or its standard deviation NaN (ERR_INVALID_INPUT).
+    ['a mean loss above its largest loss', { ...valid, sum: (9n << BigInt(SCALE_BITS)).toString(16), squares: (81n << BigInt(SCALE_BITS)).toString(16) }, /its losses cannot have: a mean loss above its largest/],
+    ['a negative variance', { ...valid, squares: '0' }, /its losses cannot have: a negative variance/],
   ])('refuses %s as the worker\'s broken contract', (_what, data, message) => {
     let thrown: unknown;
     try {
@@ -67,5 +72,14 @@ describe('parseChunkResult', () => {
     expect(thrown).toBeInstanceOf(ComponentContractError);
     expect((thrown as Error).message).toMatch(/^chunk at path 0: /);
     expect((thrown as Error).message).toMatch(message);
+  });
+
+  it('refuses, of a chunk that sends all its losses, sums outside them', () => {
+    const scaled = (value: bigint) => (value << BigInt(SCALE_BITS)).toString(16);
+    const whole = { ...valid, pathCount: 2 };
+    const asked = { firstPath: 0, pathCount: 2, tailLength: 2 };
+    expect(parseChunkResult({ ...whole, sum: scaled(3n), squares: scaled(5n) }, asked).moments.count).toBe(2);
+    expect(() => parseChunkResult({ ...whole, sum: scaled(1n), squares: scaled(5n) }, asked)).toThrow(/a mean loss below its smallest loss/);
+    expect(() => parseChunkResult({ ...whole, sum: scaled(3n), squares: scaled(9n) }, asked)).toThrow(/a mean square above its largest square/);
   });
 });
