@@ -11,9 +11,12 @@ import { lossMoments, precedes, type LossMoments } from '../report/risk-statisti
 import { SCALE_BITS } from '../report/exact-sum.js';
 import { parseOrThrow } from '../request/validation.js';
 
-/** Longest exact sum: |sum| < paths * 2^1024 times 2^SCALE_BITS, in hex (4 bits a digit), with room. */
+/** Longest exact sums: |sum| < paths * 2^1024 and squares < paths * 2^2048, times 2^SCALE_BITS, in hex (4 bits
+ *  a digit), with room. Squares were held to the sum's length: an honest chunk of losses past about 1e160
+ *  was refused as a broken contract, where a local run says its portfolio is too extreme. */
 const MAX_SUM_DIGITS = Math.ceil((SCALE_BITS + 1024 + 64) / 4) + 8;
-const HEX_INTEGER = new RegExp(`^-?[0-9a-f]{1,${MAX_SUM_DIGITS}}$`);
+const MAX_SQUARES_DIGITS = Math.ceil((SCALE_BITS + 2048 + 64) / 4) + 8;
+const hexPattern = (digits: number) => new RegExp(`^-?[0-9a-f]{1,${digits}}$`);
 const NAME = z.string().min(1).max(MAX_ESCAPED_INFO_LENGTH);
 
 const chunkResultSchema = z.strictObject({
@@ -21,8 +24,8 @@ const chunkResultSchema = z.strictObject({
   firstPath: z.number().int().min(0),
   pathCount: z.number().int().min(1),
   tail: z.base64(),
-  sum: z.string().regex(HEX_INTEGER),
-  squares: z.string().regex(HEX_INTEGER),
+  sum: z.string().regex(hexPattern(MAX_SUM_DIGITS)),
+  squares: z.string().regex(hexPattern(MAX_SQUARES_DIGITS)),
   // Checked (results-key.ts) by a requester that holds the results key, before this schema; ignored by one that does not.
   mac: z.string().max(64).optional(),
 });
@@ -33,7 +36,7 @@ export type ChunkResultData = z.output<typeof chunkResultSchema>;
  *  sums, the component's name and version (a character at most 6 bytes: a `\u0001` escape), and 1 KiB for the
  *  field names, paths, hash and MAC. A reader checks the length before it reads the text. */
 export function maxChunkResultBytes(tailLength: number): number {
-  return 4 * Math.ceil((tailLength * 8) / 3) + 2 * (MAX_SUM_DIGITS + 1) + 2 * 6 * MAX_ESCAPED_INFO_LENGTH + 1_024;
+  return 4 * Math.ceil((tailLength * 8) / 3) + MAX_SUM_DIGITS + MAX_SQUARES_DIGITS + 2 + 2 * 6 * MAX_ESCAPED_INFO_LENGTH + 1_024;
 }
 
 /** What JSON.parse of a valid result builds: the result and its component (objects), and its keys and string

@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { chunkResultData, maxChunkResultBytes, parseChunkResult } from '../../host/distributed/chunk-result.js';
 import { MAX_ESCAPED_INFO_LENGTH } from '../../host/contract/checked-results.js';
 import { SCALE_BITS } from '../../host/report/exact-sum.js';
-import { ComponentContractError } from '../../host/errors.js';
+import { ComponentContractError, InvalidInputError } from '../../host/errors.js';
+import { lossMoments, summarizeLossTail } from '../../host/report/risk-statistics.js';
 import { terminalText } from '../../host/report/terminal-text.js';
 
 const expected = { firstPath: 0, pathCount: 4, tailLength: 2 };
@@ -33,7 +34,7 @@ describe('parseChunkResult', () => {
     // Names at their longest, all escapes once in JSON; squares with every digit the format allows, and the
     // longest sum whose square is below theirs times the paths (a variance not negative); 1,000 losses.
     const name = '\u0001'.repeat(MAX_ESCAPED_INFO_LENGTH);
-    const digits = 'f'.repeat(Math.ceil((SCALE_BITS + 1024 + 64) / 4) + 8);
+    const digits = 'f'.repeat(Math.ceil((SCALE_BITS + 2048 + 64) / 4) + 8);
     const sumDigits = 'f'.repeat(Math.floor((52 + 4 * digits.length + SCALE_BITS) / 8));
     const largest = {
       ...chunkResultData({
@@ -72,6 +73,15 @@ describe('parseChunkResult', () => {
     expect(thrown).toBeInstanceOf(ComponentContractError);
     expect((thrown as Error).message).toMatch(/^chunk at path 0: /);
     expect((thrown as Error).message).toMatch(message);
+  });
+
+  // Their squares outgrew the sum's digits: the run failed as the worker's broken contract (exit 3) where a
+  // local run says the portfolio is too extreme (ERR_INVALID_INPUT, exit 2), as this one still does once merged.
+  it('takes the sums of losses too large for a report, as a local run computes them', () => {
+    const losses = new Float64Array([1e200, 1e300]);
+    const honest = chunkResultData({ ...valid, pathCount: 2, tail: losses, moments: lossMoments(losses) });
+    const { moments } = parseChunkResult(honest, { firstPath: 0, pathCount: 2, tailLength: 2 });
+    expect(() => summarizeLossTail(losses, moments, [0.95])).toThrow(InvalidInputError);
   });
 
   it('refuses, of a chunk that sends all its losses, sums outside them', () => {
