@@ -11,6 +11,10 @@ import { readSecretKey, SECRET_KEY_BYTES } from '../files/secret-keys.js';
 const JOB = 'wasm-risk chunk job 1';
 const RESULT = 'wasm-risk chunk result 1';
 const MAC_HEX = /^[0-9a-f]{64}$/;
+/** Deeper than any job or result (a correlation entry is six levels into the MAC's message): a keyed worker
+ *  canonicalized a job nested 200,000 deep (anyone who can write the queue can add one) into a stack overflow,
+ *  an untyped failure that BullMQ retried, instead of refusing it as not authenticated. */
+const MAX_DEPTH = 32;
 
 /** The field of a job's or result's data that carries its MAC. */
 export const MAC_FIELD = 'mac';
@@ -62,7 +66,7 @@ export class ResultsKey {
   }
 
   private matches(mac: string, message: unknown[]): boolean {
-    return MAC_HEX.test(mac) && timingSafeEqual(Buffer.from(mac, 'hex'), Buffer.from(this.mac(message), 'hex'));
+    return MAC_HEX.test(mac) && nestedAtMost(message, MAX_DEPTH) && timingSafeEqual(Buffer.from(mac, 'hex'), Buffer.from(this.mac(message), 'hex'));
   }
 }
 
@@ -76,6 +80,11 @@ export function warnUnauthenticatedChunks(): void {
     'no results key (--results-key): chunk jobs and results are not authenticated, so anyone who can write this Redis can make workers run jobs and make a run merge forged losses into its VaR and ES without an error',
     { code: 'WASM_RISK_UNAUTHENTICATED_CHUNKS' },
   );
+}
+
+function nestedAtMost(value: unknown, depth: number): boolean {
+  if (value === null || typeof value !== 'object') return true;
+  return depth > 0 && Object.values(value).every((member) => nestedAtMost(member, depth - 1));
 }
 
 function splitMac(data: unknown): { mac: string | undefined; rest: object } {

@@ -12,6 +12,7 @@ import { QueueEvents, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chunkResultData } from '../../host/distributed/chunk-result.js';
+import { ResultsKey } from '../../host/distributed/results-key.js';
 import { ChunkForgedError } from '../../host/errors.js';
 import { PROJECT_ROOT } from '../../host/files/package-paths.js';
 import { lossMoments, sortedLosses } from '../../host/report/risk-statistics.js';
@@ -198,4 +199,16 @@ describe('wasm-risk var --redis', () => {
       await rogue.close();
     }
   }, 90_000);
+});
+
+describe("a keyed worker's check of a job's MAC", () => {
+  // Anyone who can write the queue can add such a job: its canonical form overflowed the stack, an untyped
+  // failure (RangeError) that BullMQ retried, where a job without this key's MAC is refused and not retried.
+  it('refuses a job nested deeper than any job as not authenticated, not with a stack overflow', async () => {
+    const key = await ResultsKey.read(keyFile, 'resultsKey');
+    const deep = JSON.parse(`{"format":2,"mac":"${'0'.repeat(64)}","run":{"portfolio":{"a":${'['.repeat(200_000)}${']'.repeat(200_000)}}}}`) as object;
+    expect(() => key.checkJob(deep, '7')).toThrow(ChunkForgedError);
+    const job = { format: 2, run: { portfolio: { correlation: [[1, 0.5], [0.5, 1]] } } };
+    expect(key.checkJob(key.signJob(job), '8')).toEqual(job);
+  });
 });
