@@ -65,20 +65,26 @@ function branchTaken(issue: z.core.$ZodIssue): z.core.$ZodIssue {
   return { ...inner, path: [...issue.path, ...inner.path] };
 }
 
-const VALIDATED: unique symbol = Symbol('validated by wasm-risk');
+/** The brand of a validated value's type; no value carries it. */
+declare const VALIDATED: unique symbol;
 
-/** A value as its validation returned it. It carries a mark no other value has, so a function that takes
+/** A value as its validation returned it, known as such by identity (`validated`), so a function that takes
  *  raw or validated input (`validateOnce`) parses what it was given only if nothing parsed it before. */
 export type Validated<T> = T & { readonly [VALIDATED]: true };
 
+/** Every value a validation returned. Identity, not a property: a Proxy's `has` trap claims any key (a mark
+ *  read with `in` let a caller's Proxy skip validation), and a copy or an object built on one is not it. */
+const validatedValues = new WeakSet<object>();
+
 /** Marks `value`, the output of a validation, as validated. */
 export function validated<T extends object>(value: T): Validated<T> {
-  return Object.assign(value, { [VALIDATED]: true as const });
+  validatedValues.add(value);
+  return value as Validated<T>;
 }
 
 /** `value` if it was validated already, else what `validate` makes of it. */
 export function validateOnce<Raw extends object, Valid extends Validated<object>>(value: Raw | Valid, validate: (raw: Raw) => Valid): Valid {
   // Typed callers can still pass null or a primitive (JavaScript, `as any`): `validate` refuses it by name.
-  const isValid = (candidate: Raw | Valid): candidate is Valid => typeof candidate === 'object' && candidate !== null && VALIDATED in candidate;
+  const isValid = (candidate: Raw | Valid): candidate is Valid => typeof candidate === 'object' && candidate !== null && validatedValues.has(candidate);
   return isValid(value) ? value : validate(value);
 }

@@ -122,6 +122,17 @@ describe('malformed and extreme inputs', () => {
     expect(good!.ok).toBe(true);
   });
 
+  it('validate a Proxy that claims every key, as any request (its `has` trap skipped validation: a TypeError from inside)', async () => {
+    const claimsAll = <T extends object>(target: T): T => new Proxy(target, { has: () => true });
+    const portfolio = base() as never;
+    expect((await engine.run(claimsAll({ method: 'parametric', portfolio }))).levels).toHaveLength(2);
+    await expect(engine.run(claimsAll({ method: 'parametric', portfolio, paths: 5 } as never))).rejects.toMatchObject({ code: 'ERR_INVALID_INPUT', field: 'paths' });
+    const { pnl } = await engine.runWithPnl(claimsAll({ method: 'monte-carlo', portfolio, paths: 100 }));
+    expect(pnl).toHaveLength(100);
+    const [outcome] = await engine.runBatch([claimsAll({ method: 'parametric', portfolio })]);
+    expect(outcome!.ok).toBe(true);
+  });
+
   it('refuse call options of the wrong kind by name, and take null options as none (they were TypeErrors from inside)', async () => {
     const portfolio = base() as never;
     expect((await engine.parametric(portfolio, null as never)).levels).toHaveLength(2);
