@@ -4,14 +4,14 @@
 import { randomBytes } from 'node:crypto';
 import { link, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { configDirectory } from './user-dirs.js';
+import { configDirectory, pathFromEnvironment } from './user-dirs.js';
 import { ACCESSIBLE_BY_OTHERS, assertPrivateDirectory, ensurePrivateDirectory, readPrivateFile } from './private-files.js';
 
 export const SECRET_KEY_BYTES = 32;
 
-/** `$<envVariable>`, else `wasm-risk/<name>` under `$XDG_CONFIG_HOME` or `~/.config`. */
+/** `$<envVariable>` (unless empty), else `wasm-risk/<name>` under `$XDG_CONFIG_HOME` or `~/.config`. */
 export function defaultKeyFile(name: string, envVariable: string): string {
-  return process.env[envVariable] ?? join(configDirectory(), name);
+  return pathFromEnvironment(envVariable, () => join(configDirectory(), name));
 }
 
 /** The key in `file`, or undefined when there is none. Throws if the file or its folder is not private to

@@ -1,6 +1,7 @@
 // The user's base directories as the XDG Base Directory spec defines them: `$XDG_CONFIG_HOME` and
 // `$XDG_CACHE_HOME` when set to an absolute path (the spec says to ignore a relative one), else
-// `~/.config` and `~/.cache`. wasm-risk keeps its keys in the first and its transpile cache in the second.
+// `~/.config` and `~/.cache`. wasm-risk keeps its keys in the first and its transpile cache in the second,
+// unless a WASM_RISK_* variable names the file or folder.
 import { homedir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 
@@ -17,4 +18,10 @@ export function configDirectory(): string {
 /** `$XDG_CACHE_HOME/wasm-risk`, or `~/.cache/wasm-risk`. */
 export function cacheDirectory(): string {
   return join(xdgDirectory('XDG_CACHE_HOME', '.cache'), 'wasm-risk');
+}
+
+/** The path `$<variable>` names, or `fallback` when it is unset or empty: as the XDG spec has it, an empty
+ *  variable is unset (`WASM_RISK_AUDIT_KEY_FILE=` named the working directory as the key). */
+export function pathFromEnvironment(variable: string, fallback: () => string): string {
+  return process.env[variable] || fallback();
 }

@@ -12,7 +12,7 @@ import { z } from 'zod';
 import { firstLine } from './component-format.js';
 import { constantTimeEqual, sha256Hex } from '../files/content-hash.js';
 import { createSecretKey, defaultKeyFile, readSecretKey } from '../files/secret-keys.js';
-import { cacheDirectory } from '../files/user-dirs.js';
+import { cacheDirectory, pathFromEnvironment } from '../files/user-dirs.js';
 import { ComponentLoadError, messageOf, WasmRiskError } from '../errors.js';
 import { GLUE_REVISION, patchGlue } from './glue-patches.js';
 import { importJco } from './jco.js';
@@ -73,10 +73,10 @@ export function defaultCacheKeyFile(): string {
   return defaultKeyFile('cache.key', 'WASM_RISK_CACHE_KEY_FILE');
 }
 
-/** `$WASM_RISK_CACHE_DIR`, else `wasm-risk` under `$XDG_CACHE_HOME` or `~/.cache`. `make clean` asks
+/** `$WASM_RISK_CACHE_DIR` (unless empty), else `wasm-risk` under `$XDG_CACHE_HOME` or `~/.cache`. `make clean` asks
  *  this function where the cache is (the Makefile's `clean` target). */
 export function defaultCacheDir(): string {
-  return process.env.WASM_RISK_CACHE_DIR ?? cacheDirectory();
+  return pathFromEnvironment('WASM_RISK_CACHE_DIR', cacheDirectory);
 }
 
 export async function transpileCached(component: Uint8Array, sha256: string, options: CacheOptions = {}): Promise<TranspiledComponent> {
