@@ -51,16 +51,46 @@ export function readComponentFile(path: string): Promise<Uint8Array> {
  *  already read come from a caller that had to check where they were read from (the admin API's candidates). */
 export async function readComponentSource(source: ComponentSource | ComponentBytes): Promise<ComponentBytes> {
   if (source instanceof Uint8Array) {
-    const bytes = new Uint8Array(source);
+    const bytes = copied(source);
     return { bytes, file: undefined, name: bytesName(bytes) };
   }
-  if (typeof source === 'object' && !(source instanceof URL)) return { ...source, bytes: new Uint8Array(source.bytes) };
+  // Any other object must be a file's bytes read by the host: an ArrayBuffer, a DataView or a Uint16Array
+  // taken for one was loaded as no bytes and named `undefined`.
+  if (isComponentBytes(source)) return { ...source, bytes: copied(source.bytes) };
   if (source instanceof URL && source.protocol !== 'file:') {
     throw new InvalidInputError('source', `only file: URLs can be loaded, not ${source.protocol}`);
   }
   const file = source instanceof URL ? fileURLToPath(source) : source;
-  if (typeof file !== 'string') throw new InvalidInputError('source', 'must be a path, a file: URL or a Uint8Array');
+  if (typeof file !== 'string') throw new InvalidInputError('source', SOURCE_KINDS);
   return { bytes: await readComponentFile(file), file, name: file };
+}
+
+const SOURCE_KINDS = 'must be a path, a file: URL or a Uint8Array';
+
+/** What messages name a source by before it is read (bytes by their hash), or the refusal of a value that
+ *  is no source: the registry names a candidate it refuses, and named these `undefined` or failed on them. */
+export function sourceName(source: ComponentSource | ComponentBytes): string {
+  if (typeof source === 'string') return source;
+  if (source instanceof URL) return source.protocol === 'file:' ? fileURLToPath(source) : source.href;
+  if (source instanceof Uint8Array) return bytesName(copied(source));
+  if (isComponentBytes(source)) return source.name;
+  throw new InvalidInputError('source', SOURCE_KINDS);
+}
+
+function isComponentBytes(source: unknown): source is ComponentBytes {
+  if (typeof source !== 'object' || source === null || source instanceof URL) return false;
+  const { bytes, file, name } = source as Partial<ComponentBytes>;
+  return bytes instanceof Uint8Array && (file === undefined || typeof file === 'string') && typeof name === 'string';
+}
+
+/** A copy of `bytes`; a view whose buffer was transferred to another thread has none to give (copying it
+ *  is a TypeError, which Node 20 offers no `detached` to test for first). */
+function copied(bytes: Uint8Array): Uint8Array {
+  try {
+    return new Uint8Array(bytes);
+  } catch (cause) {
+    throw new InvalidInputError('source', `${SOURCE_KINDS} whose ArrayBuffer was not transferred`, { cause });
+  }
 }
 
 /** What names a component given as bytes: the start of its hash, as the audit report prints hashes. */

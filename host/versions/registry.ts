@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { ComponentImage } from '../load/component-image.js';
 import { OneAtATime } from './one-at-a-time.js';
 import { echoed } from '../report/echoed-input.js';
-import type { ComponentBytes } from '../load/component-format.js';
+import { sourceName, type ComponentBytes } from '../load/component-format.js';
 import { checkCompatibility } from '../contract/compatibility.js';
 import { validateEngineOptions, type EngineOptions, type ValidatedEngineOptions } from '../request/engine-options.js';
 import {
@@ -149,7 +149,7 @@ export class ComponentRegistry {
   private async registerNow(source: string | ComponentBytes, options: ActingOptions): Promise<RegisteredVersion> {
     const actor = this.actorOf(options);
     const { cacheDir, memoryLimitMb, admission } = this.engineOptions;
-    const path = typeof source === 'string' ? source : source.name;
+    const path = sourceName(source);
     let engine: RiskEngine | undefined;
     /** The candidate once it said what it is: a refusal from then on names the bytes it refused, not only a path. */
     let candidate: VersionRef | null = null;

@@ -43,6 +43,19 @@ describe('what RiskEngine.load takes', () => {
     await expect(refused).rejects.toThrow(/^source: only file: URLs can be loaded, not https:$/);
   });
 
+  it('refuses bytes in any other form by name (an ArrayBuffer, a DataView or a Uint16Array was "undefined is not a WebAssembly file")', async () => {
+    const copy = new Uint8Array(engineBytes);
+    const detached = new Uint8Array(engineBytes);
+    structuredClone(detached.buffer, { transfer: [detached.buffer] });
+    for (const source of [copy.buffer, new DataView(copy.buffer), new Uint16Array(4), {}, { bytes: 'x' }, detached]) {
+      const refused = RiskEngine.load(source as never, { isolation: 'in-thread' });
+      await expect(refused).rejects.toBeInstanceOf(InvalidInputError);
+      await expect(refused).rejects.toThrow(/^source: must be a path, a file: URL or a Uint8Array( whose ArrayBuffer was not transferred)?$/);
+    }
+    await using registry = new ComponentRegistry({ auditLogPath: join(scratch, 'sources.log'), auditKeyPath: join(scratch, 'audit.key') });
+    await expect(registry.register(copy.buffer as never)).rejects.toThrow(/^source: must be a path, a file: URL or a Uint8Array$/);
+  });
+
   it('copies the bytes it is given: changing them afterwards changes nothing', async () => {
     const bytes = new Uint8Array(engineBytes);
     const loading = RiskEngine.load(bytes, { isolation: 'in-thread' });
