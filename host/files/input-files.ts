@@ -52,6 +52,8 @@ export async function readInputFile(path: string, kind: InputFileKind, field: st
 export async function readInputFileIfPresent(path: string, kind: InputFileKind, field: string = kind): Promise<Buffer | undefined> {
   const cap = inputFileCap(kind);
   const refuse = (problem: string) => refusal(kind, field, path, problem);
+  // Node refuses such a path with a TypeError of its own, from the library's options as from a lock file.
+  if (path.includes('\0')) throw refuse('a path cannot hold a NUL byte');
   let handle: FileHandle;
   try {
     // Stat before open: opening a FIFO waits for a writer, and opening a device can have side effects.

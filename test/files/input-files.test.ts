@@ -103,6 +103,12 @@ describe('readInputFile', () => {
     expect(error.message).toContain(`(${path.length} characters)`);
   });
 
+  it('refuses a path with a NUL byte as the kind\'s typed error (it was Node\'s TypeError, from the library and lock files too)', async () => {
+    await expect(readInputFile(`${scratch}/a\0b.json`, 'portfolio')).rejects.toThrow(/^portfolio: cannot read .*: a path cannot hold a NUL byte$/);
+    await expect(RiskEngine.load('/tmp/a\0b.wasm')).rejects.toThrow(new ComponentLoadError('cannot read component /tmp/a\0b.wasm: a path cannot hold a NUL byte'));
+    await expect(RiskEngine.load(undefined, { admission: { strict: true, lockFile: '/tmp/a\0b.json' } })).rejects.toBeInstanceOf(InvalidInputError);
+  });
+
   it('names the flag the input came from', async () => {
     await expect(readInputFile(join(scratch, 'none.pem'), 'trustedKey', '--trusted-key')).rejects.toThrow(/^--trusted-key: cannot read .*none\.pem: ENOENT$/);
   });
