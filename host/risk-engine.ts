@@ -209,7 +209,8 @@ export class RiskEngine {
     if (options.signal?.aborted) forward();
     options.signal?.addEventListener('abort', forward, { once: true });
     try {
-      return await Promise.all(requests.map((request) => this.run(request, { ...options, signal: batch.signal }).then(succeeded, failed)));
+      // Array.from, not map: a hole is a missing request, answered with its error (map skipped it: no outcome).
+      return await Promise.all(Array.from(requests, (request) => this.run(request, { ...options, signal: batch.signal }).then(succeeded, failed)));
     } finally {
       options.signal?.removeEventListener('abort', forward);
     }

@@ -120,6 +120,10 @@ describe('malformed and extreme inputs', () => {
     const [bad, good] = await engine.runBatch([null as never, { method: 'parametric', portfolio: base() as never }]);
     expect(bad).toMatchObject({ ok: false, error: { code: 'ERR_INVALID_INPUT', message: 'must be an object' } });
     expect(good!.ok).toBe(true);
+    // A hole in the array is a missing request too: it was answered `undefined`, no outcome at all.
+    const [hole, after] = await engine.runBatch([, { method: 'parametric', portfolio: base() as never }] as never);
+    expect(hole).toMatchObject({ ok: false, error: { code: 'ERR_INVALID_INPUT', message: 'is required' } });
+    expect(after!.ok).toBe(true);
   });
 
   it('validate a Proxy that claims every key, as any request (its `has` trap skipped validation: a TypeError from inside)', async () => {
