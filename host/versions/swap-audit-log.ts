@@ -9,7 +9,6 @@ import { closeSync, constants, fdatasyncSync, fstatSync, fsyncSync, openSync, re
 import { realpath } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
-import { lock } from 'proper-lockfile';
 import { z } from 'zod';
 import { constantTimeEqual, sha256Hex } from '../files/content-hash.js';
 import { isErrno } from '../files/input-files.js';
@@ -157,6 +156,9 @@ export class SwapAuditLog {
     parseOrThrow(actorSchema, event.actor, 'actor');
     const { key, location } = (this.opened ??= await this.open());
     let compromised: Error | undefined;
+    // Imported at the first append, not with the package: loading proper-lockfile installs signal-exit's
+    // SIGINT and SIGTERM handlers, which hold those signals back while the caller's code blocks.
+    const { lock } = await import('proper-lockfile');
     const release = await lock(location.anchorPath, {
       realpath: false,
       retries: { retries: 60, minTimeout: 10, maxTimeout: 250 },

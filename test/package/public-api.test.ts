@@ -1,5 +1,6 @@
 // The package entry point (`import ... from 'wasm-risk'`, the built dist/) runs the README's example, and
 // exports exactly what docs/library.md documents: an export it does not name fails here.
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
@@ -17,6 +18,15 @@ describe("the 'wasm-risk' package", () => {
     } finally {
       await engine.close();
     }
+  });
+});
+
+describe('importing the package', () => {
+  it('leaves the signals alone: SIGINT and SIGTERM still end a process whose own code blocks (an in-thread call)', () => {
+    // proper-lockfile, imported with the swap audit log, installs signal-exit's handlers when it loads: they
+    // put off Ctrl-C and SIGTERM until the event loop turns, so a 6 s in-thread call could not be interrupted.
+    const listeners = execFileSync(process.execPath, ['--input-type=module', '-e', "await import('wasm-risk'); console.log(['SIGINT', 'SIGTERM', 'SIGHUP'].map((signal) => process.listenerCount(signal)).join())"], { encoding: 'utf8' });
+    expect(listeners.trim()).toBe('0,0,0');
   });
 });
 
