@@ -6,7 +6,7 @@
 // seen. Every append verifies the log first and refuses a broken one.
 import { createHmac, randomBytes } from 'node:crypto';
 import { closeSync, constants, fdatasyncSync, fstatSync, fsyncSync, openSync, readSync, renameSync, writeFileSync } from 'node:fs';
-import { realpath } from 'node:fs/promises';
+import { realpath, stat } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
@@ -306,6 +306,10 @@ async function locate(path: string, keyPath: string): Promise<LogLocation> {
   // The directory's real path, so `swaps.log`, `./x/../swaps.log` and a symlinked directory share one anchor.
   const directory = await realpath(dirname(absolute)).catch(() => dirname(absolute));
   const canonical = join(directory, basename(absolute));
+  // The key read as a log is no log at all (`--audit-log` and `--audit-key` naming one file): it was
+  // reported as a torn write, the alarm of a tampered log (exit 1). Compared as files, so any name counts.
+  const [log, key] = await Promise.all([stat(absolute).catch(() => undefined), stat(keyPath).catch(() => undefined)]);
+  if (log && key && log.dev === key.dev && log.ino === key.ino) throw new AuditLogUnavailableError(`the audit log ${path} is its own key ${keyPath}`);
   return { path, canonical, anchorPath: join(dirname(keyPath), `audit-log-${sha256Hex(Buffer.from(canonical))}.head`) };
 }
 

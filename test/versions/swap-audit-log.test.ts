@@ -142,6 +142,17 @@ describe('the swap audit log', () => {
     expect(await verify()).toMatchObject({ brokenAt: 1, problem: 'the line carries no MAC' });
   });
 
+  it('refuses its own key as the log, under any name (ERR_AUDIT_LOG_UNAVAILABLE, exit 2; it was a tampering alarm, exit 1)', async () => {
+    await writeLog(1);
+    symlinkSync(keyPath, join(dir, 'key-link.log'));
+    for (const path of [keyPath, join(keyDir, '..', 'private', 'audit-log.key'), join(dir, 'key-link.log')]) {
+      const refusal = { code: 'ERR_AUDIT_LOG_UNAVAILABLE', exitCode: 2, message: `the audit log ${path} is its own key ${keyPath}` };
+      await expect(verifySwapAuditLog(path, { keyPath })).rejects.toMatchObject(refusal);
+      await expect(new SwapAuditLog(path, { keyPath }).append({ event: 'swap', actor: 'x', from: null, to: null })).rejects.toMatchObject(refusal);
+    }
+    expect(readFileSync(keyPath)).toHaveLength(32);
+  });
+
   it('takes a log one line ahead of its anchor (a crash between the two writes) as a completed append', async () => {
     await writeLog(5);
     const anchorBefore = readFileSync(anchorFile());
