@@ -134,6 +134,21 @@ describe('errors', () => {
     await expect(engine.parametric(portfolio)).rejects.toMatchObject({ code: 'ERR_NOT_POSITIVE_SEMIDEFINITE' });
   });
 
+  it('refuses a matrix whose degenerate pivot leaves an entry it cannot hold, rather than dropping the entry', async () => {
+    // A and B perfectly correlated, yet B correlated 0.9 with C where A is not: smallest eigenvalue -0.345. The
+    // factor took the 0.9 as 0 and answered (B and C as independent), a VaR of another matrix.
+    const portfolio: PortfolioSpec = {
+      assets: ['A', 'B', 'C'].map((id) => ({ id, spot: 10, drift: 0, vol: 0.2 })),
+      correlation: [[1, 1, 0], [1, 1, 0.9], [0, 0.9, 1]],
+      positions: [{ asset: 'B', type: 'spot', quantity: 1 }, { asset: 'C', type: 'spot', quantity: -1 }],
+    };
+    await expect(engine.monteCarlo(portfolio, { paths: 10 })).rejects.toMatchObject({ code: 'ERR_NOT_POSITIVE_SEMIDEFINITE', message: expect.stringContaining('row 2 keeps') });
+    await expect(engine.parametric(portfolio)).rejects.toBeInstanceOf(NotPositiveSemidefiniteError);
+    // The same degenerate pair, consistent with C: answered.
+    portfolio.correlation = [[1, 1, 0.3], [1, 1, 0.3], [0.3, 0.3, 1]];
+    await expect(engine.parametric(portfolio)).resolves.toMatchObject({ method: 'parametric' });
+  });
+
   it('turns inputs that overflow into an input error, not a number', async () => {
     const error = await engine.monteCarlo(singleStock(1e300, { spot: 1e300 }), { paths: 100 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(InvalidInputError);

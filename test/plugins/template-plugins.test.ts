@@ -150,12 +150,20 @@ describe.each(['rust', 'js', 'python'])('the %s template plugin', (lang) => {
     // A correlation that is not positive semi-definite reaches the plugin (the host checks shape, not definiteness).
     const portfolio = JSON.parse(readFileSync(EXAMPLE_PORTFOLIO, 'utf8')) as { assets: unknown[]; correlation: number[][] };
     const n = portfolio.assets.length;
-    portfolio.correlation = Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => (i === j ? 1 : -0.9)));
-    const file = join(scratch, `${lang}-not-psd.json`);
-    writeFileSync(file, JSON.stringify(portfolio));
-    const run = cli(node!, ['var', file, '--component', component, ...policy, '--method', 'parametric']);
-    expect(run.status).toBe(2);
-    expect(run.stderr).toMatch(/^wasm-risk: ERR_NOT_POSITIVE_SEMIDEFINITE: .*not positive semi-definite/);
+    const negativePivot = Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => (i === j ? 1 : -0.9)));
+    // Assets 0 and 1 perfectly correlated, 1 and 2 at 0.9 where 0 and 2 are not: a degenerate pivot with an
+    // entry under it that the template's factor once dropped (and answered a VaR of another matrix).
+    const degenerate = Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => (i === j ? 1 : 0)));
+    degenerate[0]![1] = degenerate[1]![0] = 1;
+    degenerate[1]![2] = degenerate[2]![1] = 0.9;
+    for (const [name, correlation] of Object.entries({ negativePivot, degenerate })) {
+      portfolio.correlation = correlation;
+      const file = join(scratch, `${lang}-not-psd-${name}.json`);
+      writeFileSync(file, JSON.stringify(portfolio));
+      const run = cli(node!, ['var', file, '--component', component, ...policy, '--method', 'parametric']);
+      expect(run.status, name).toBe(2);
+      expect(run.stderr, name).toMatch(/^wasm-risk: ERR_NOT_POSITIVE_SEMIDEFINITE: .*not positive semi-definite/);
+    }
   });
 
   it.skipIf(skip)('answers over HTTP (serve) with the numbers of var, bit for bit', async () => {

@@ -36,6 +36,16 @@ describe('choleskyLower', () => {
     ]);
   });
 
+  it('refuses an entry a degenerate pivot cannot hold, naming its row and column', () => {
+    // Rows 0 and 1 equal, yet row 2 correlated 0.9 with row 1 and 0 with row 0: not positive semi-definite.
+    expect(() => choleskyLower(matrix([[1, 1, 0], [1, 1, 0.9], [0, 0.9, 1]]))).toThrow(
+      /^correlation is not positive semi-definite \(row 2 keeps 0\.9 of column 1, whose pivot is 0\)$/,
+    );
+    // Rounding under the pivot's own tolerance stays a degenerate direction.
+    const rho = 1 + 2e-11;
+    expect(Array.from(choleskyLower(matrix([[1, rho, 0.5], [rho, 1, 0.5], [0.5, 0.5, 1]])))[7]).toBe(0);
+  });
+
   it('treats a pivot within 1e-10 below zero as degenerate, not as an error', () => {
     const rho = 1 + 2e-11;
     expect(Array.from(choleskyLower(matrix([[1, rho], [rho, 1]])))).toEqual([1, 0, rho, 0]);

@@ -85,6 +85,11 @@ export function cholesky(correlation) {
         if (s < -1e-10) throw notPositiveSemidefinite(`portfolio.correlation is not positive semi-definite (pivot ${s} at row ${i})`);
         factor[i][i] = s > 1e-12 ? Math.sqrt(s) : 0;
       } else {
+        // Under a degenerate pivot a positive semi-definite matrix leaves at most sqrt(1e-10): more is a
+        // negative direction, which a zero entry would silently drop.
+        if (factor[j][j] === 0 && Math.abs(s) > 1e-5) {
+          throw notPositiveSemidefinite(`portfolio.correlation is not positive semi-definite (row ${i} keeps ${s} of column ${j}, whose pivot is 0)`);
+        }
         factor[i][j] = factor[j][j] === 0 ? 0 : s / factor[j][j];
       }
     }

@@ -93,5 +93,9 @@ def cholesky(correlation: List[List[float]]) -> List[List[float]]:
                     raise Err(RiskError_NotPositiveSemidefinite(f"portfolio.correlation is not positive semi-definite (pivot {s} at row {i})"))
                 factor[i][i] = math.sqrt(s) if s > 1e-12 else 0.0
             else:
+                # Under a degenerate pivot a positive semi-definite matrix leaves at most sqrt(1e-10): more is a
+                # negative direction, which a zero entry would silently drop.
+                if factor[j][j] == 0 and abs(s) > 1e-5:
+                    raise Err(RiskError_NotPositiveSemidefinite(f"portfolio.correlation is not positive semi-definite (row {i} keeps {s} of column {j}, whose pivot is 0)"))
                 factor[i][j] = 0.0 if factor[j][j] == 0 else s / factor[j][j]
     return factor

@@ -113,6 +113,13 @@ pub fn cholesky(correlation: &[Vec<f64>]) -> Result<Vec<Vec<f64>>, RiskError> {
                 }
                 factor[i][i] = if s > 1e-12 { s.sqrt() } else { 0.0 };
             } else {
+                // Under a degenerate pivot a positive semi-definite matrix leaves at most sqrt(1e-10): more is a
+                // negative direction, which a zero entry would silently drop.
+                if factor[j][j] == 0.0 && s.abs() > 1e-5 {
+                    return Err(RiskError::NotPositiveSemidefinite(format!(
+                        "portfolio.correlation is not positive semi-definite (row {i} keeps {s} of column {j}, whose pivot is 0)"
+                    )));
+                }
                 factor[i][j] = if factor[j][j] == 0.0 { 0.0 } else { s / factor[j][j] };
             }
         }
