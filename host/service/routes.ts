@@ -12,7 +12,7 @@ import type { Evaluated, Evaluator } from './evaluation.js';
 import { problemOf } from './problems.js';
 import type { RequestQueue } from './queue.js';
 import { batchResponses, methodResponses } from './response-schemas.js';
-import { BODY, batchBodySchema, batchRequestsOf, methodBodySchema, serviceRequestOf } from './schemas.js';
+import { BODY, batchBodySchema, batchRequestsOf, checkBatchPaths, methodBodySchema, serviceRequestOf } from './schemas.js';
 
 export interface RiskRouteOptions {
   evaluator: Evaluator;
@@ -80,6 +80,7 @@ export function registerRiskRoutes(app: FastifyInstance, options: RiskRouteOptio
         if (item.request instanceof Error) results[index] = problemOf(item.request);
         else valid.push({ index, request: item.request });
       });
+      checkBatchPaths(valid.map((item) => item.request));
       const items = { evaluations: requests.length, failed: requests.length - valid.length, fallbacks: 0 };
       if (valid.length > 0) {
         const outcomes = await queue.run(

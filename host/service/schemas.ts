@@ -2,7 +2,9 @@
 // file's, the CLI's options): fastify validates each body with them at the edge and @fastify/swagger
 // publishes them in /openapi.json, so the document is what is enforced. validateRiskRequest then checks what
 // JSON Schema cannot say (symmetric correlations, known asset ids) and puts each request in the engine's form.
+import { RequestTooLargeError } from '../errors.js';
 import { FLAT, type FieldLocation } from '../request/field-location.js';
+import { MAX_PATHS } from '../request/limits.js';
 import { jsonSchemaOf, type JsonSchema } from '../request/json-schema.js';
 import { portfolioSchema, validatePortfolio } from '../request/portfolio.js';
 import { SEED_JSON_SCHEMA } from '../request/seed.js';
@@ -68,4 +70,17 @@ export function batchRequestsOf(body: { requests: Record<string, unknown>[]; por
       return { at, request: error as Error };
     }
   });
+}
+
+/** Refuses a batch whose Monte Carlo items ask more paths in all than one request may: each item is bounded by
+ *  its deadline, but they run one after another on the pool, so 1,000 items of the most paths each held every
+ *  worker for many deadlines while other clients' requests waited and timed out. A batch is one request. */
+export function checkBatchPaths(requests: readonly ValidRiskRequest[]): void {
+  let paths = 0;
+  for (const request of requests) if (request.method === 'monte-carlo') paths += request.paths;
+  if (paths > MAX_PATHS) {
+    throw new RequestTooLargeError(
+      `the batch's Monte Carlo items ask ${paths.toLocaleString('en-US')} paths in all, more than one request may (${MAX_PATHS.toLocaleString('en-US')}): split it, or send fewer paths`,
+    );
+  }
 }

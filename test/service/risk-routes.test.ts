@@ -97,6 +97,21 @@ describe('POST /v1/batch', () => {
     expect(answer.body).toMatchObject({ code: 'ERR_INVALID_INPUT', field: 'portfolio.correlation[1][0]' });
   });
 
+  it('refuses, with 413 and before any runs, a batch whose Monte Carlo items ask more paths in all than one request may', async () => {
+    // Each item within the 50,000,000 of one request; together, past it: such a batch held every worker for
+    // many deadlines while other clients' requests waited.
+    const item = { method: 'monte-carlo', portfolio: PORTFOLIO, paths: 25_000_000 };
+    const over = await post(server, '/v1/batch', { requests: [item, item, { ...item, paths: 1 }, { method: 'parametric', portfolio: PORTFOLIO }] });
+    expect(over.status).toBe(413);
+    expect(over.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(over.body).toMatchObject({ code: 'ERR_REQUEST_TOO_LARGE' });
+    expect(over.body.detail).toContain('50,000,001 paths in all');
+    // At the bound (an item refused as bad input asks for nothing), the batch runs: here, on 2 paths.
+    const within = await post(server, '/v1/batch', { requests: [{ ...item, paths: 1 }, { ...item, paths: 1 }, { ...item, paths: 50_000_001 }] });
+    expect(within.status).toBe(200);
+    expect(within.body.results.map((result: { status?: number }) => result.status ?? 200)).toEqual([200, 200, 400]);
+  });
+
   it('refuses more evaluations than the configured count with 400 naming the field', async () => {
     const small = await startServer(undefined, {}, { maxBatch: 3 });
     try {
