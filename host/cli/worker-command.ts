@@ -1,5 +1,5 @@
 // `wasm-risk worker`: takes chunk jobs of distributed Monte Carlo runs off a BullMQ queue in Redis and runs
-// them in this process's sandboxed engines, one per component it holds, until SIGTERM or SIGINT (which let
+// them in this process's sandboxed engines, one per component it holds, until SIGTERM, SIGINT or SIGHUP (which let
 // the running chunks finish) or until Redis is lost for good (ERR_REDIS_UNAVAILABLE).
 import { HeldComponents } from '../distributed/held-components.js';
 import { DEFAULT_QUEUE, QUEUE_NAME, QUEUE_NAME_RULE } from '../distributed/distributed-options.js';
@@ -46,12 +46,17 @@ export async function workerCommand(options: WorkerCommandOptions): Promise<void
   const worker = startChunkWorker(link, components, { queue, concurrency, lockMs, resultsKey });
   // Errors of its connections: reported once Redis is given up, below.
   worker.on('error', () => undefined);
+  // Node's default opens its inspector on SIGUSR1: 127.0.0.1:9229, without authentication, for any local user
+  // to run code in the worker that holds the results key and runs the requesters' chunks. A listener keeps it shut.
+  process.on('SIGUSR1', () => process.stderr.write('wasm-risk: SIGUSR1 ignored: the inspector is not opened on a running worker (start it with node --inspect to debug it)\n'));
   let lost: RedisUnavailableError | undefined;
   try {
     await new Promise<void>((resolve) => {
       const stop = () => resolve();
       process.once('SIGTERM', stop);
       process.once('SIGINT', stop);
+      // Its terminal or session gone: Node's default ended the worker at once, its running chunks with it.
+      process.once('SIGHUP', stop);
       link.whenLost((error) => {
         lost = error;
         resolve();

@@ -61,6 +61,21 @@ afterAll(async () => {
   await redis?.stop();
 });
 
+describe('a worker and the signals an operator sends', () => {
+  it('ignores SIGUSR1 (Node opened an unauthenticated inspector on it), works on, and stops on SIGHUP with exit 0', async () => {
+    const worker = await startWorker(['--redis', redis.url, '--queue', 'signals']);
+    workers.push(worker);
+    worker.kill('SIGUSR1');
+    await until(() => worker.output().includes('SIGUSR1 ignored'), 'the warning printed');
+    const run = spawn(process.execPath, [CLI, 'var', 'examples/portfolio.json', '--json', '--paths', '20000', '--redis', redis.url, '--queue', 'signals'], { cwd: PROJECT_ROOT, stdio: ['ignore', 'ignore', 'ignore'] });
+    expect((await once(run, 'exit'))[0]).toBe(0);
+    expect(worker.output()).not.toMatch(/Debugger listening|inspector on/i);
+    const exited = once(worker, 'exit');
+    worker.kill('SIGHUP');
+    expect((await exited)[0]).toBe(0);
+  });
+});
+
 describe('a distributed run that stops early', () => {
   it('past its deadline fails with ERR_TIMEOUT and leaves none of its chunks waiting', async () => {
     workers.push(await startWorker(['--redis', redis.url, '--queue', 'deadline']));
