@@ -20,6 +20,7 @@ describe('wasm-risk serve refuses', () => {
     ['a queue limit with a newline', ['--port', '70000', '--max-queue', '8\n'], /^wasm-risk: ERR_INVALID_INPUT: --max-queue: "8\\n" is not a non-negative integer$/],
     ['an input cap with a space', ['--port', '70000', '--max-input-mb', ' 64'], /^wasm-risk: ERR_INVALID_INPUT: --max-input-mb: " 64" is not an integer from 1 to 512 \(MiB\)$/],
     ['a batch limit of 0', ['--port', '0', '--max-batch', '0'], /^wasm-risk: ERR_INVALID_INPUT: --max-batch: must be at least 1$/],
+    ['a batch limit whose answer could pass a string', ['--port', '0', '--max-batch', '10001'], /^wasm-risk: ERR_INVALID_INPUT: --max-batch: must be at most 10000/],
     ['a body limit of 0', ['--port', '0', '--max-body-mb', '0'], /^wasm-risk: ERR_INVALID_INPUT: --max-body-mb: must be at least 1$/],
     ['a body limit no string can hold', ['--port', '0', '--max-body-mb', '4096'], /^wasm-risk: ERR_INVALID_INPUT: --max-body-mb: must be at most 511/],
     ['a request timeout under a second', ['--port', '0', '--request-timeout-ms', '10'], /^wasm-risk: ERR_INVALID_INPUT: --request-timeout-ms: must be at least 1000$/],
