@@ -253,7 +253,9 @@ export class ComponentRegistry {
     return this.shadowChanging.run(async () => {
       const actor = this.actorOf(options);
       const entry = this.entry(version);
-      this.activeVersionOrThrow();
+      // A shadow of the serving version compares it with itself: it answered 200 and reported nothing, and stopped
+      // a shadow that was comparing something.
+      if (this.activeVersionOrThrow() === version) throw new InvalidInputError('version', `${version} is the serving version: shadow another version beside it`);
       if (this.shadow) await this.stopShadowNow(actor);
       // The serving version read and logged between changes of it, so the line names what the log's lines
       // before it leave serving (a swap asked for at the same time is logged wholly before or after it).

@@ -314,6 +314,18 @@ describe('shadow mode', () => {
     expect(await registry.stopShadow()).toMatchObject({ candidate: { version: '1.2.0' }, requests: 2, mismatches: 0, maxRelativeDifference: 0 });
   });
 
+  it('refuses a shadow of the serving version, which compares it with itself, and leaves the running shadow on', async () => {
+    const { registry, auditLogPath } = openRegistry();
+    await registry.register(DEFAULT_COMPONENT);
+    await registry.register(V1_3);
+    await registry.startShadow('1.3.0');
+    const logged = readFileSync(auditLogPath, 'utf8');
+    await expect(registry.startShadow('1.2.0')).rejects.toThrow(new InvalidInputError('version', '1.2.0 is the serving version: shadow another version beside it'));
+    expect(readFileSync(auditLogPath, 'utf8')).toBe(logged);
+    await registry.parametric(portfolio);
+    expect(await registry.stopShadow()).toMatchObject({ candidate: { version: '1.3.0' }, requests: 1 });
+  });
+
   it('stops the running shadow, logged with what it saw, when another starts', async () => {
     const { registry, auditLogPath, auditKeyPath } = openRegistry();
     await registry.register(DEFAULT_COMPONENT);
