@@ -153,7 +153,7 @@ describe.each(['rust', 'js', 'python'])('the %s template plugin', (lang) => {
     const negativePivot = Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => (i === j ? 1 : -0.9)));
     // Assets 0 and 1 perfectly correlated, 1 and 2 at 0.9 where 0 and 2 are not: a degenerate pivot with an
     // entry under it that the template's factor once dropped (and answered a VaR of another matrix).
-    const degenerate = Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => (i === j ? 1 : 0)));
+    const degenerate: number[][] = Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => (i === j ? 1 : 0)));
     degenerate[0]![1] = degenerate[1]![0] = 1;
     degenerate[1]![2] = degenerate[2]![1] = 0.9;
     for (const [name, correlation] of Object.entries({ negativePivot, degenerate })) {
