@@ -59,7 +59,7 @@ export function formatPnlHistogram(pnl: Float64Array, levels: readonly Histogram
   });
   const scale = `${FULL} = ${count.format(Math.round((tallest / width) * 100) / 100)} paths`;
   return [
-    `P&L distribution: ${count.format(pnl.length)} paths, ${binCount} bin${binCount === 1 ? '' : 's'} of ${money.format(binWidth)} (row: lower edge, bar, paths); ${scale}`,
+    `P&L distribution: ${count.format(pnl.length)} path${pnl.length === 1 ? '' : 's'}, ${binCount} bin${binCount === 1 ? '' : 's'} of ${money.format(binWidth)} (row: lower edge, bar, paths); ${scale}`,
     ...rows,
   ].join('\n');
 }

@@ -47,4 +47,8 @@ describe('formatPnlHistogram', () => {
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatch(/^0\.00 │█{50} 7  ◀ VaR 99%, ES 99%$/);
   });
+
+  it('says "1 path" of a run of one path', () => {
+    expect(formatPnlHistogram(new Float64Array(1), [{ confidence: 0.99, var: 0, es: 0 }]).split('\n')[0]).toMatch(/^P&L distribution: 1 path, 1 bin of /);
+  });
 });
