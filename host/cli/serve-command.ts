@@ -4,6 +4,7 @@
 // within a grace period, closes the pool and returns (exit 0).
 import { BlockList, type AddressInfo } from 'node:net';
 import { InvalidInputError, messageOf } from '../errors.js';
+import { firstStopSignal, keepInspectorShut } from './process-signals.js';
 import { DEFAULT_COMPONENT } from '../files/package-paths.js';
 import { validateEngineOptions, type EngineOptions } from '../request/engine-options.js';
 import { RiskEngine } from '../risk-engine.js';
@@ -127,15 +128,8 @@ export async function serveCommand(options: ServeCommandOptions): Promise<void> 
     else server.app.log.error({ ...change, error: messageOf(error) }, 'automatic rollback failed');
   };
 
-  const stopped = new Promise<string>((resolve) => {
-    process.once('SIGTERM', () => resolve('SIGTERM'));
-    process.once('SIGINT', () => resolve('SIGINT'));
-    // Its terminal or session gone: Node's default ended the process at once, the last second's log lines with it.
-    process.once('SIGHUP', () => resolve('SIGHUP'));
-  });
-  // Node's default opens its inspector on SIGUSR1: 127.0.0.1:9229, without authentication, for any user of the
-  // machine to run code in the server that holds the admin tokens and the audit key. A listener keeps it shut.
-  process.on('SIGUSR1', () => server.app.log.warn({ signal: 'SIGUSR1' }, 'SIGUSR1 ignored: the inspector is not opened on a running server (start it with node --inspect to debug it)'));
+  const stopped = firstStopSignal();
+  keepInspectorShut((message) => server.app.log.warn({ signal: 'SIGUSR1' }, message));
   try {
     await server.app.listen({ host: options.host, port: options.port });
   } catch (error) {

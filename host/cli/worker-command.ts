@@ -9,6 +9,7 @@ import { InvalidInputError, type RedisUnavailableError } from '../errors.js';
 import { validateEngineOptions } from '../request/engine-options.js';
 import { admissionOptionsFrom, type AdmissionFlags } from './admission-flags.js';
 import { assertComponentsDirectory } from './components-directory.js';
+import { firstStopSignal, keepInspectorShut } from './process-signals.js';
 
 export interface WorkerCommandOptions extends AdmissionFlags {
   redis: string;
@@ -46,17 +47,11 @@ export async function workerCommand(options: WorkerCommandOptions): Promise<void
   const worker = startChunkWorker(link, components, { queue, concurrency, lockMs, resultsKey });
   // Errors of its connections: reported once Redis is given up, below.
   worker.on('error', () => undefined);
-  // Node's default opens its inspector on SIGUSR1: 127.0.0.1:9229, without authentication, for any local user
-  // to run code in the worker that holds the results key and runs the requesters' chunks. A listener keeps it shut.
-  process.on('SIGUSR1', () => process.stderr.write('wasm-risk: SIGUSR1 ignored: the inspector is not opened on a running worker (start it with node --inspect to debug it)\n'));
+  keepInspectorShut((message) => process.stderr.write(`wasm-risk: ${message}\n`));
   let lost: RedisUnavailableError | undefined;
   try {
     await new Promise<void>((resolve) => {
-      const stop = () => resolve();
-      process.once('SIGTERM', stop);
-      process.once('SIGINT', stop);
-      // Its terminal or session gone: Node's default ended the worker at once, its running chunks with it.
-      process.once('SIGHUP', stop);
+      void firstStopSignal().then(() => resolve());
       link.whenLost((error) => {
         lost = error;
         resolve();
